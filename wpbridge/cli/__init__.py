@@ -1,0 +1,22 @@
+"""The `wpbridge` command: a click group; each command family lives in its own module and registers itself.
+
+Commands stay thin: parse arguments, call a workflow, render its result (`output.py`). A `WPBridgeError` becomes
+one clear line on stderr and an exit code (2 for config and input mistakes, 1 otherwise), never a stack trace.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from . import change, read, sandbox, sync
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="wpbridge")
+def main() -> None:
+    """Read, price and write plan changes and site quotas of a WordPress multisite network."""
+
+
+for _family in (sandbox, read, change, sync):
+    _family.register(main)
