@@ -469,3 +469,30 @@ def _data_error(model: type[BaseModel], payload: Any, exc: PydanticValidationErr
         field=field,
         record_id=record_id,
     )
+
+
+# --------------------------------------------------------------------------- companion-route records (wpbridge/v1)
+
+
+class NetworkInfo(WireModel):
+    """`GET /wpbridge/v1/info`."""
+
+    plugin_version: str
+    mode: Literal["stub", "um"]
+    server_time: RequiredUtcDateTime
+    batch_limit: int = Field(default=25, ge=1)
+    wp_version: str | None = None
+    multisite: bool = True
+
+
+class ScheduledChange(WireModel):
+    """A membership change stored to take effect at `scheduled_for` (UM's `wu_swap_order`; one per membership).
+
+    `target` is the membership's absolute state to write when due (plan_id, addon_products, amount, duration...).
+    """
+
+    membership_id: int
+    scheduled_for: RequiredUtcDateTime
+    target: dict[str, Any]
+    note: str = ""
+    created_at: UtcDateTime = None
