@@ -2,10 +2,13 @@
 
 Modelled on stripe-python: a base class carrying the request context (method, URL path, HTTP status, WordPress's
 error `code` and `message`) and one subclass per way of failing, so callers can catch exactly what they handle.
-Messages never contain secrets: the request context holds the path only (no query string, no auth).
+Messages never contain secrets: the request context holds the path only (no query string, no auth), and the
+transport scrubs the configured credentials out of any text the server sends back before it lands in an error.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class WPBridgeError(Exception):
@@ -22,6 +25,7 @@ class WPBridgeError(Exception):
         wp_message: str | None = None,
         field: str | None = None,
         record_id: int | str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -32,17 +36,38 @@ class WPBridgeError(Exception):
         self.wp_message = wp_message
         self.field = field
         self.record_id = record_id
+        self.data: dict[str, Any] = dict(data or {})
+        """WordPress's `data` object of the error reply (minus `status`), e.g. a lock's `owner`/`expires_at`."""
 
     def __str__(self) -> str:
-        where = f" ({self.method} {self.path} -> {self.status})" if self.method and self.path else ""
-        return f"{self.message}{where}"
+        if self.method and self.path:
+            status = f" -> {self.status}" if self.status is not None else ""
+            return f"{self.message} ({self.method} {self.path}{status})"
+        return self.message
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
+        return (
+            f"{type(self).__name__}({self.message!r}, method={self.method!r}, path={self.path!r}, "
+            f"status={self.status!r}, code={self.code!r})"
+        )
 
 
 class ConfigError(WPBridgeError):
     """The configuration (file, environment, command line) is missing something or holds a bad value."""
+
+
+class RedirectError(ConfigError):
+    """The server answered a write with a redirect: the configured URL is not the API's real address.
+
+    A config problem rather than a server one, because following it would turn a POST into a GET (or send the
+    body to another host); `location` holds where the server pointed, `suggested_url` what to put in `url`.
+    """
+
+    def __init__(self, message: str, *, location: str | None = None, suggested_url: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
+        self.suggested_url = suggested_url
 
 
 class InputError(WPBridgeError):
@@ -54,6 +79,13 @@ class ConnectionError(WPBridgeError):
 
 
 NetworkConnectionError = ConnectionError
+
+
+class OutcomeUnknown(ConnectionError):
+    """A create (POST) was sent but no reply came back, and there is no way to check whether it landed.
+
+    Raised instead of resending blindly, which could create the record twice.
+    """
 
 
 class AuthError(WPBridgeError):
@@ -75,7 +107,9 @@ class Conflict(WPBridgeError):
 class RateLimited(WPBridgeError):
     """429 after retries; `retry_after` holds the server's advice in seconds when it gave one."""
 
-    retry_after: float | None = None
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class ServerError(WPBridgeError):

@@ -1,0 +1,200 @@
+"""Stream a collection page by page, in id order, with flat memory and without trusting the server too much.
+
+Each page is requested with `page`/`per_page` (UM 2.4.13+, plugin-stub) **and** `number`/`offset` (what UM
+2.4.12 and older honour), ordered `orderby=id&order=ASC` so that pages are stable and duplicates detectable.
+
+When to stop: at an empty page (even if `X-WP-Total` promised more), at a short page, after the pages
+`X-WP-Total` announces (unless the server visibly under-counted), and at a page that brings nothing new (a server
+that ignores `page` would otherwise loop forever). Ids already yielded are dropped: with ascending ids that is
+"id <= the last id", which costs O(1) memory; only a server that does not sort falls back to a set of ids.
+
+With the total known and `concurrency > 1`, pages 2..N are fetched by a thread pool but yielded in order, at most
+`2 * concurrency` pages in flight, so memory stays bounded by a few pages whatever the size of the collection.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import pairwise
+from typing import Any
+
+from ..errors import DataError
+from .transport import Reply, Transport
+
+log = logging.getLogger("wpbridge.rest")
+
+ItemsOf = Callable[[Any], list[Any]]
+
+
+def _as_list(data: Any) -> list[Any]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ValueError(f"expected a JSON list, got {type(data).__name__}")
+    return data
+
+
+class _Dedup:
+    """Drops records already yielded, by `key`; O(1) memory while the server keeps ids ascending."""
+
+    def __init__(self, key: str | None) -> None:
+        self.key = key
+        self.last: int | str | None = None
+        self.seen: set[Any] | None = None
+        self.first_page = True
+
+    def _id(self, item: Any) -> Any:
+        if self.key is None or not isinstance(item, Mapping):
+            return None
+        value = item.get(self.key)
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        return value
+
+    def filter(self, items: list[Any]) -> list[Any]:
+        ids = [self._id(item) for item in items]
+        if self.first_page:
+            self.first_page = False
+            known = [i for i in ids if i is not None]
+            try:
+                ascending = all(a < b for a, b in pairwise(known))
+            except TypeError:
+                ascending = False
+            if not ascending:
+                log.debug("the server does not sort by id; de-duplicating with a set of ids")
+                self.seen = set()
+        out = []
+        for item, ident in zip(items, ids, strict=True):
+            if ident is None:
+                out.append(item)
+            elif self.seen is not None:
+                if ident not in self.seen:
+                    self.seen.add(ident)
+                    out.append(item)
+            elif self.last is None or ident > self.last:
+                self.last = ident
+                out.append(item)
+        return out
+
+
+def iter_pages(
+    transport: Transport,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    per_page: int = 100,
+    concurrency: int = 1,
+    legacy: bool = True,
+    order_by_id: bool = True,
+    id_key: str | None = "id",
+    items_of: ItemsOf = _as_list,
+) -> Iterator[list[Any]]:
+    """Yield the records of a list route one page (a list) at a time. See the module docstring for the rules.
+
+    `legacy` adds `number`/`offset` (UM's `wu/v2`; the companion routes take only `page`/`per_page`);
+    `id_key` names the field used to drop duplicates (None: no de-duplication).
+    """
+    base = dict(params or {})
+
+    def fetch(page: int) -> tuple[Reply, list[Any]]:
+        query = {**base, "page": page, "per_page": per_page}
+        if legacy:
+            query.update(number=per_page, offset=(page - 1) * per_page)
+        if order_by_id:
+            query.setdefault("orderby", "id")
+            query.setdefault("order", "ASC")
+        reply = transport.get(path, query)
+        try:
+            return reply, items_of(reply.data)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise DataError(f"the list reply does not fit: {exc}", method="GET", path=reply.path,
+                            status=reply.status) from None
+
+    dedup = _Dedup(id_key)
+    reply, items = fetch(1)
+    total = reply.total
+    fresh = dedup.filter(items)
+    if fresh:
+        yield fresh
+    if len(items) < per_page:
+        return
+    yielded = len(fresh)
+    planned = math.ceil(total / per_page) if total is not None else None
+    last_page = 1
+    pages: Iterator[tuple[int, tuple[Reply, list[Any]]]]
+    if planned is not None and planned >= 2 and concurrency > 1:
+        pages = _concurrent(fetch, range(2, planned + 1), concurrency)
+    else:
+        pages = ((n, fetch(n)) for n in _count_from(2, planned))
+    finished_plan = planned is not None and planned < 2
+    for page, (reply, items) in pages:
+        if not items:
+            if total is not None and yielded < total:
+                log.warning("GET %s: page %d is empty although X-WP-Total said %d; stopping at %d records",
+                            reply.path, page, total, yielded)
+            return
+        fresh = dedup.filter(items)
+        if not fresh:
+            log.warning("GET %s: page %d repeats earlier records (is `page` ignored?); stopping", reply.path, page)
+            return
+        yielded += len(fresh)
+        last_page = page
+        yield fresh
+        if len(items) < per_page:
+            return
+        finished_plan = planned is not None and page >= planned
+    if not finished_plan or total is None or yielded <= total:
+        return
+    # The last announced page was full and the server already sent more than X-WP-Total: it under-counted.
+    log.warning("GET %s: X-WP-Total said %d but more records came; reading on", reply.path, total)
+    for page in _count_from(last_page + 1, None):
+        reply, items = fetch(page)
+        fresh = dedup.filter(items)
+        if not fresh:
+            return
+        yield fresh
+        if len(items) < per_page:
+            return
+
+
+def iter_items(transport: Transport, path: str, params: Mapping[str, Any] | None = None,
+               **options: Any) -> Iterator[Any]:
+    """`iter_pages`, flattened to one record at a time."""
+    for page in iter_pages(transport, path, params, **options):
+        yield from page
+
+
+def _count_from(start: int, stop: int | None) -> Iterator[int]:
+    n = start
+    while stop is None or n <= stop:
+        yield n
+        n += 1
+
+
+def _concurrent(fetch: Callable[[int], tuple[Reply, list[Any]]], numbers: range,
+                concurrency: int) -> Iterator[tuple[int, tuple[Reply, list[Any]]]]:
+    """Fetch pages with a pool, yield them in order, never more than `2 * concurrency` pages in flight."""
+    window = 2 * concurrency
+    todo = iter(numbers)
+    pending: deque[tuple[int, Future[tuple[Reply, list[Any]]]]] = deque()
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="wpbridge-page")
+    try:
+        for n in todo:
+            pending.append((n, pool.submit(fetch, n)))
+            if len(pending) >= window:
+                break
+        while pending:
+            n, future = pending.popleft()
+            result = future.result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(fetch, nxt)))
+            yield n, result
+    finally:
+        for _, future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)

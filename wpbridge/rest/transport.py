@@ -1,0 +1,409 @@
+"""The HTTP edge: one `requests.Session` per network, Basic auth, timeouts, safe retries, one error hierarchy.
+
+What is retried, and why it is safe (DESIGN.md §7):
+- GET/HEAD, and PUT/PATCH/DELETE: wpbridge only ever writes the absolute target state, so sending the same
+  request twice leaves the server as sending it once. Retried on connection errors and timeouts, 429 (after
+  `Retry-After`, capped) and 502/503/504, with jittered exponential backoff, until `max_retries` or an overall
+  deadline. A 500 is not retried: WordPress sends it for PHP fatals and for validation UM forgot to give a status,
+  and neither gets better by asking again.
+- POST is a create and is never resent blindly: `create()` looks the record up by its natural key first when the
+  outcome of the previous try is unknown. A POST that is idempotent by contract (a batch of absolute PUTs, taking a
+  lock one already owns) says so with `idempotent=True`.
+Writes never follow redirects (requests would turn a redirected POST into a GET and silently drop the write).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from urllib.parse import quote, urljoin, urlsplit
+
+import requests
+import urllib3
+from pydantic import BaseModel
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
+
+from .. import __version__
+from ..config import NetworkSettings
+from ..errors import (
+    ConfigError,
+    ConnectionError,
+    OutcomeUnknown,
+    RateLimited,
+    RedirectError,
+    ServerError,
+    WPBridgeError,
+)
+from .mapping import decode_json, error_for
+
+log = logging.getLogger("wpbridge.rest")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try. Tests shrink these to milliseconds; production keeps a deadline of about a minute."""
+
+    deadline: float = 60.0
+    """Seconds from the first try after which no new wait starts (the last error is raised instead)."""
+    max_retries: int = 5
+    backoff_initial: float = 0.5
+    backoff_max: float = 10.0
+    retry_after_cap: float = 30.0
+    """A server asking for a longer pause than this is asked again after this many seconds."""
+
+    @classmethod
+    def from_settings(cls, settings: NetworkSettings) -> RetryPolicy:
+        return cls(deadline=settings.retry_deadline, max_retries=settings.max_retries)
+
+
+@dataclass
+class TransportStats:
+    """Counters a benchmark or a sync report reads: every HTTP attempt counts as a request."""
+
+    requests: int = 0
+    retries: int = 0
+    bytes_received: int = 0
+    bytes_sent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def bytes(self) -> int:
+        return self.bytes_received + self.bytes_sent
+
+    def add(self, *, requests: int = 0, retries: int = 0, received: int = 0, sent: int = 0) -> None:
+        with self._lock:
+            self.requests += requests
+            self.retries += retries
+            self.bytes_received += received
+            self.bytes_sent += sent
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {"requests": self.requests, "retries": self.retries, "bytes": self.bytes,
+                    "bytes_received": self.bytes_received, "bytes_sent": self.bytes_sent}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = self.retries = self.bytes_received = self.bytes_sent = 0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful reply: decoded JSON `data` and the headers (case-insensitive)."""
+
+    method: str
+    path: str
+    status: int
+    data: Any
+    headers: Mapping[str, str]
+
+    def header_int(self, name: str) -> int | None:
+        value = self.headers.get(name)
+        try:
+            return int(value) if value is not None else None
+        except ValueError:
+            return None
+
+    @property
+    def total(self) -> int | None:
+        """`X-WP-Total`, when the server sends it (UM 2.4.13+, plugin-stub)."""
+        return self.header_int("X-WP-Total")
+
+
+def json_default(value: Any) -> Any:
+    """Money stays exact on the wire (a string), dates are ISO 8601 UTC, models are their JSON form."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot send a {type(value).__name__} as JSON")
+
+
+def route(*parts: object) -> str:
+    """Build a route from pieces, quoting each one: `route("wu/v2/membership", 5)` -> `/wu/v2/membership/5`."""
+    head, *rest = (str(p) for p in parts)
+    return "/" + "/".join([head.strip("/"), *(quote(p, safe="") for p in rest)])
+
+
+class Transport:
+    """Sends requests to one network. Thread-safe for the concurrent page fetches of `pagination`."""
+
+    def __init__(
+        self,
+        settings: NetworkSettings,
+        *,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.retry = retry or RetryPolicy.from_settings(settings)
+        self.stats = TransportStats()
+        self._sleep = sleep
+        self._owns_session = session is None
+        self.session = session or requests.Session()
+        if self._owns_session:
+            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(2, settings.concurrency + 1), max_retries=0)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+        self.session.auth = (settings.api_key, settings.api_secret.get_secret_value())
+        agent = f"wpbridge/{__version__}"
+        self.session.headers["User-Agent"] = f"{settings.user_agent} {agent}" if settings.user_agent else agent
+        self.session.headers["Accept"] = "application/json"
+        self._secrets = self._secret_forms(settings)
+        self._warned_redirect = False
+        if settings.verify is False:
+            log.warning("TLS verification is off for network %s (verify_tls = false)", settings.name)
+
+    def __repr__(self) -> str:
+        return f"Transport(network={self.settings.name!r}, url={self.settings.url!r})"
+
+    # ------------------------------------------------------------------ public
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Reply:
+        return self.request("GET", path, params=params)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Reply:
+        """Send one request, retrying only when `idempotent` (default: by method, POST excluded)."""
+        method = method.upper()
+        safe = method in SAFE_METHODS if idempotent is None else idempotent
+        retrying = self._retrying(lambda exc: safe and self._retriable(exc))
+        for attempt in retrying:
+            with attempt:
+                return self._send(method, path, params=params, json_body=json_body)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def create(
+        self,
+        path: str,
+        body: Any,
+        *,
+        lookup: Callable[[], T | None] | None = None,
+    ) -> Any:
+        """POST a create; after a try whose outcome is unknown, `lookup()` (by the record's natural key) decides
+        whether it landed before anything is sent again. Returns the created record (the reply, or the lookup's
+        find). Without a lookup, only tries that provably did not reach the server are repeated.
+        """
+        def retry_ok(exc: BaseException) -> bool:
+            if not self._retriable(exc):
+                return False
+            return lookup is not None or self._not_processed(exc)
+
+        try:
+            for attempt in self._retrying(retry_ok):
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1 and lookup is not None:
+                        found = lookup()
+                        if found is not None:
+                            log.info("POST %s: the earlier try landed; found it by its natural key", path)
+                            return found
+                    return self._send("POST", path, json_body=body).data
+        except WPBridgeError as exc:
+            if lookup is not None and self._retriable(exc) and not self._not_processed(exc):
+                found = lookup()
+                if found is not None:
+                    return found
+            if lookup is None and isinstance(exc, ConnectionError) and not self._not_processed(exc):
+                raise OutcomeUnknown(
+                    "no reply to a create: it may or may not have been created; check before trying again",
+                    method="POST", path=exc.path,
+                ) from None
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    # ------------------------------------------------------------------ internals
+
+    def url_for(self, path: str) -> str:
+        return self.settings.rest_root + "/" + path.lstrip("/")
+
+    def scrub(self, text: str) -> str:
+        """Remove every form of the credentials from text that is about to become an error or a log line."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    @staticmethod
+    def _secret_forms(settings: NetworkSettings) -> tuple[str, ...]:
+        key, secret = settings.api_key, settings.api_secret.get_secret_value()
+        token = base64.b64encode(f"{key}:{secret}".encode()).decode()
+        return tuple(s for s in (secret, token, quote(secret, safe="")) if len(s) >= 4)
+
+    def _retrying(self, predicate: Callable[[BaseException], bool]) -> Retrying:
+        policy = self.retry
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number > policy.max_retries:
+                return True
+            return (state.seconds_since_start or 0.0) + state.upcoming_sleep > policy.deadline
+
+        exp = wait_random_exponential(multiplier=policy.backoff_initial, max=policy.backoff_max)
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited) and exc.retry_after is not None:
+                return min(exc.retry_after, policy.retry_after_cap)
+            return float(exp(state))
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.stats.add(retries=1)
+            exc = state.outcome.exception() if state.outcome else None
+            log.debug("retry %d in %.2fs after: %s", state.attempt_number, state.upcoming_sleep, exc)
+
+        return Retrying(retry=retry_if_exception(predicate), stop=stop, wait=wait, sleep=self._sleep,
+                        before_sleep=before_sleep, reraise=True)
+
+    @staticmethod
+    def _retriable(exc: BaseException) -> bool:
+        if isinstance(exc, ConnectionError):
+            return not isinstance(exc.__cause__, requests.exceptions.SSLError)
+        return isinstance(exc, RateLimited | ServerError) and exc.status in RETRY_STATUSES
+
+    @staticmethod
+    def _not_processed(exc: BaseException) -> bool:
+        """True when the server certainly did not act on the request: a 429, or a connection never made."""
+        if isinstance(exc, RateLimited):
+            return True
+        cause = exc.__cause__
+        if isinstance(cause, requests.exceptions.ConnectTimeout):
+            return True
+        if isinstance(cause, requests.exceptions.ConnectionError) and cause.args:
+            reason = getattr(cause.args[0], "reason", cause.args[0])
+            return isinstance(reason, urllib3.exceptions.NewConnectionError)
+        return False
+
+    def _send(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+              json_body: Any = None) -> Reply:
+        url = self.url_for(path)
+        url_path = urlsplit(url).path
+        data = None
+        headers = {}
+        if json_body is not None:
+            data = json.dumps(json_body, default=json_default).encode()
+            headers["Content-Type"] = "application/json"
+        is_write = method not in ("GET", "HEAD", "OPTIONS")
+        started = time.perf_counter()
+        try:
+            resp = self.session.request(
+                method, url, params=_query(params), data=data, headers=headers, timeout=self.settings.timeout,
+                verify=self.settings.verify, allow_redirects=not is_write,
+            )
+        except requests.exceptions.RequestException as exc:
+            ms = (time.perf_counter() - started) * 1000
+            self.stats.add(requests=1, sent=len(data or b""))
+            log.debug("%s %s ERR %.0fms", method, url_path, ms)
+            raise self._connection_error(method, url_path, exc) from exc
+        ms = (time.perf_counter() - started) * 1000
+        self.stats.add(requests=1, sent=len(data or b""), received=len(resp.content))
+        log.debug("%s %s %d %.0fms", method, url_path, resp.status_code, ms)
+        if resp.history and not self._warned_redirect:
+            self._warned_redirect = True
+            log.warning("network %s: %s was redirected to %s; set url to the network's real address",
+                        self.settings.name, url_path, self.scrub(_no_query(resp.url)))
+        if 300 <= resp.status_code < 400:
+            raise self._redirect_error(method, url_path, resp)
+        if resp.status_code >= 400:
+            raise error_for(method, url_path, resp.status_code, resp.content, resp.headers, scrub=self.scrub,
+                            source=self.settings.source)
+        if resp.status_code == 204 or not resp.content.strip():
+            return Reply(method, url_path, resp.status_code, None, resp.headers)
+        try:
+            payload = decode_json(resp.content)
+        except ValueError:
+            raise ServerError(
+                f"the reply to {method} {url_path} is not JSON (a PHP notice, a cache or proxy page?)",
+                method=method, path=url_path, status=resp.status_code,
+            ) from None
+        return Reply(method, url_path, resp.status_code, payload, resp.headers)
+
+    def _connection_error(self, method: str, url_path: str, exc: requests.exceptions.RequestException) -> WPBridgeError:
+        host = urlsplit(self.settings.url).netloc
+        if isinstance(exc, requests.exceptions.SSLError):
+            what = f"TLS verification of {host} failed (set ca_bundle for a private CA)"
+        elif isinstance(exc, requests.exceptions.ConnectTimeout):
+            what = f"connecting to {host} timed out"
+        elif isinstance(exc, requests.exceptions.ReadTimeout):
+            what = f"{host} did not answer within {self.settings.timeout[1]:g} s"
+        elif isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+            return ConfigError(f"invalid url for network {self.settings.name}", method=method, path=url_path)
+        elif isinstance(exc, requests.exceptions.TooManyRedirects):
+            return ConfigError(f"{host} redirects in a loop; check url in {self.settings.source}",
+                               method=method, path=url_path)
+        else:
+            what = f"cannot reach {host}: {type(exc).__name__}"
+        return ConnectionError(self.scrub(what), method=method, path=url_path)
+
+    def _redirect_error(self, method: str, url_path: str, resp: requests.Response) -> RedirectError:
+        location = resp.headers.get("Location", "")
+        target = _no_query(urljoin(resp.url, location)) if location else ""
+        suggested = suggest_url(target) if target else None
+        advice = f'set url = "{suggested}" in {self.settings.source}' if suggested else "check url in the config"
+        return RedirectError(
+            f"the server redirected a write to {self.scrub(target) or '(no Location)'}; writes are not "
+            f"redirected: {advice}",
+            method=method, path=url_path, status=resp.status_code, location=target or None, suggested_url=suggested,
+        )
+
+
+def suggest_url(location: str) -> str:
+    """The `url` to configure given where a REST request was redirected: the part before `/wp-json`."""
+    parts = urlsplit(location)
+    path = parts.path[: parts.path.index("/wp-json")] if "/wp-json" in parts.path else ""
+    return f"{parts.scheme}://{parts.netloc}{path}".rstrip("/")
+
+
+def _no_query(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
+    """Query pairs: lists repeat the key (`status__in[]=a&status__in[]=b`), bools are 1/0, dates UTC."""
+    if not params:
+        return None
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+        for item in values:
+            pairs.append((key, _scalar(item)))
+    return pairs
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
