@@ -41,11 +41,11 @@ def _as_list(data: Any) -> list[Any]:
 class _Dedup:
     """Drops records already yielded, by `key`; O(1) memory while the server keeps ids ascending."""
 
-    def __init__(self, key: str | None) -> None:
+    def __init__(self, key: str | None, sorted_by_key: bool) -> None:
         self.key = key
         self.last: int | str | None = None
-        self.seen: set[Any] | None = None
-        self.first_page = True
+        self.seen: set[Any] | None = None if sorted_by_key else set()
+        self.first_page = sorted_by_key
 
     def _id(self, item: Any) -> Any:
         if self.key is None or not isinstance(item, Mapping):
@@ -91,12 +91,14 @@ def iter_pages(
     legacy: bool = True,
     order_by_id: bool = True,
     id_key: str | None = "id",
+    sorted_by_key: bool | None = None,
     items_of: ItemsOf = _as_list,
 ) -> Iterator[list[Any]]:
     """Yield the records of a list route one page (a list) at a time. See the module docstring for the rules.
 
     `legacy` adds `number`/`offset` (UM's `wu/v2`; the companion routes take only `page`/`per_page`);
-    `id_key` names the field used to drop duplicates (None: no de-duplication).
+    `id_key` names the field used to drop duplicates (None: no de-duplication); `sorted_by_key` says the server
+    returns records in ascending `id_key` order (default: when `order_by_id`), which allows O(1) de-duplication.
     """
     base = dict(params or {})
 
@@ -114,7 +116,7 @@ def iter_pages(
             raise DataError(f"the list reply does not fit: {exc}", method="GET", path=reply.path,
                             status=reply.status) from None
 
-    dedup = _Dedup(id_key)
+    dedup = _Dedup(id_key, order_by_id if sorted_by_key is None else sorted_by_key)
     reply, items = fetch(1)
     total = reply.total
     fresh = dedup.filter(items)

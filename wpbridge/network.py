@@ -1,0 +1,340 @@
+"""`Network`: the typed facade over `rest/` that workflows and the CLI code against.
+
+Every method that talks to the server is a method call (never a property), returns models from `models.py`
+(a payload that does not fit raises `DataError` naming the record and field), and raises the errors of
+`errors.py`. Lists are iterators that fetch page by page. Writes send absolute state (DESIGN.md §3.1), which is
+what makes their retries safe; creates go through `create()`, which never sends twice blindly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel
+
+from .config import NetworkSettings, load_settings
+from .errors import Conflict, NotFound
+from .models import (
+    Customer,
+    DiscountCode,
+    Limitations,
+    LimitationsField,
+    Membership,
+    NetworkInfo,
+    Product,
+    ScheduledChange,
+    Site,
+    SiteUsage,
+    WireModel,
+    parse,
+)
+from .rest.batch import BatchItem, BatchResult, run_batch
+from .rest.pagination import iter_items
+from .rest.transport import RetryPolicy, Transport, TransportStats, json_default, route
+
+M = TypeVar("M", bound=BaseModel)
+
+UM = "wu/v2"
+COMPANION = "wpbridge/v1"
+CHUNK = 100
+"""Ids per request for the companion routes that take a list of blog ids (their documented maximum)."""
+DEFAULT_BATCH_LIMIT = 25
+NATURAL_KEYS = {"product": "slug", "discount_code": "code"}
+"""The field that identifies a record before it has an id: how `create()` finds out whether a create landed."""
+
+
+class SiteQuota(WireModel):
+    """One row of `GET /wpbridge/v1/quotas`: a site and its effective quota (None: none written)."""
+
+    blog_id: int
+    quota: LimitationsField | None = None
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A site whose stored quota differs from what was expected (`actual` None: no quota or no such site)."""
+
+    blog_id: int
+    expected: Limitations
+    actual: Limitations | None
+    modules: tuple[str, ...]
+
+    def __str__(self) -> str:
+        if self.actual is None:
+            return f"site {self.blog_id}: no quota stored"
+        return f"site {self.blog_id}: quota differs in {', '.join(self.modules)}"
+
+
+def same_limits(a: Limitations | None, b: Limitations | None) -> tuple[str, ...]:
+    """The modules in which two quotas differ, compared as models (a module None and an absent one are equal;
+    defaults filled in), so wire spellings such as `""` vs `0` or a JSON-string module do not count."""
+    left = _normal(a)
+    right = _normal(b)
+    return tuple(sorted(k for k in left.keys() | right.keys() if left.get(k) != right.get(k)))
+
+
+def _normal(limits: Limitations | None) -> dict[str, Any]:
+    if limits is None:
+        return {}
+    again = Limitations.model_validate(limits.to_wire())
+    return {k: v for k, v in again.model_dump(mode="json").items() if v is not None}
+
+
+class Network:
+    """One WordPress multisite network, reached over REST with the settings of one profile."""
+
+    def __init__(
+        self,
+        settings: NetworkSettings,
+        *,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.transport = Transport(settings, session=session, retry=retry)
+        self._info: NetworkInfo | None = None
+
+    @classmethod
+    def from_config(cls, network: str | None = None, config_path: str | None = None) -> Network:
+        """Open a network from the config file / environment (see `config.load_settings`)."""
+        return cls(load_settings(network, config_path))
+
+    def __repr__(self) -> str:
+        return f"Network({self.settings.name!r}, url={self.settings.url!r})"
+
+    @property
+    def stats(self) -> TransportStats:
+        """Request, retry and byte counters of this network's transport (no network call)."""
+        return self.transport.stats
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> Network:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ network
+
+    def info(self) -> NetworkInfo:
+        """`GET /wpbridge/v1/info`: plugin version, mode, server time, batch limit (remembered for batches)."""
+        self._info = parse(NetworkInfo, self.transport.get(route(COMPANION, "info")).data)
+        return self._info
+
+    def check_auth(self) -> dict[str, Any]:
+        """`GET /wu/v2/auth`: raises AuthError when the credentials are refused."""
+        data = self.transport.get(route(UM, "auth")).data
+        return data if isinstance(data, dict) else {"result": data}
+
+    # ------------------------------------------------------------------ reads (wu/v2)
+
+    def _list(self, slug: str, model: type[M], filters: Mapping[str, Any], id_key: str = "id") -> Iterator[M]:
+        for item in iter_items(
+            self.transport, route(UM, slug), _filters(filters), per_page=self.settings.per_page,
+            concurrency=self.settings.concurrency, id_key=id_key,
+        ):
+            yield parse(model, item)
+
+    def _one(self, slug: str, record_id: int, model: type[M]) -> M:
+        return parse(model, self.transport.get(route(UM, slug, record_id)).data)
+
+    def products(self, **filters: Any) -> Iterator[Product]:
+        return self._list("product", Product, filters)
+
+    def catalog(self) -> list[Product]:
+        """Every product with its limitations and price variations, in one call (`GET /wpbridge/v1/catalog`)."""
+        data = self.transport.get(route(COMPANION, "catalog")).data
+        products = data.get("products") if isinstance(data, dict) else None
+        if not isinstance(products, list):
+            products = []
+        return [parse(Product, item) for item in products]
+
+    def discount_codes(self, **filters: Any) -> Iterator[DiscountCode]:
+        return self._list("discount_code", DiscountCode, filters)
+
+    def memberships(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
+                    **filters: Any) -> Iterator[Membership]:
+        return self._list("membership", Membership, {"status": status, "customer_id": customer_id, **filters})
+
+    def membership(self, membership_id: int) -> Membership:
+        return self._one("membership", membership_id, Membership)
+
+    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None,
+              **filters: Any) -> Iterator[Site]:
+        return self._list("site", Site, {"membership_id": membership_id, "customer_id": customer_id, **filters},
+                          id_key="blog_id")
+
+    def site(self, blog_id: int) -> Site:
+        return self._one("site", blog_id, Site)
+
+    def customers(self, **filters: Any) -> Iterator[Customer]:
+        return self._list("customer", Customer, filters)
+
+    def customer(self, customer_id: int) -> Customer:
+        return self._one("customer", customer_id, Customer)
+
+    # ------------------------------------------------------------------ reads (wpbridge/v1)
+
+    def usage(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
+        """What each site uses now, 100 sites per request; unknown sites are left out."""
+        out: dict[int, SiteUsage] = {}
+        for chunk in _chunks(blog_ids, CHUNK):
+            data = self.transport.get(route(COMPANION, "usage"), {"blog_ids": ",".join(map(str, chunk))}).data
+            rows = data.get("usage") if isinstance(data, dict) else data
+            for row in rows or []:
+                usage = parse(SiteUsage, row)
+                out[usage.blog_id] = usage
+        return out
+
+    def site_quota(self, blog_id: int) -> Limitations:
+        data = self.transport.get(route(COMPANION, "sites", blog_id, "quota")).data
+        return parse(SiteQuota, {"blog_id": blog_id, "quota": data or {}}).quota or Limitations()
+
+    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
+        """Every site's stored quota (None when none was written), paginated; or those of `blog_ids`."""
+        if blog_ids is None:
+            yield from self._quota_rows({})
+            return
+        for chunk in _chunks(blog_ids, CHUNK):
+            yield from self._quota_rows({"blog_ids": ",".join(map(str, chunk))})
+
+    def _quota_rows(self, params: Mapping[str, Any]) -> Iterator[tuple[int, Limitations | None]]:
+        for row in iter_items(
+            self.transport, route(COMPANION, "quotas"), params, per_page=self.settings.per_page,
+            concurrency=self.settings.concurrency, legacy=False, order_by_id=False, id_key="blog_id",
+            sorted_by_key=True,
+        ):
+            quota = parse(SiteQuota, row)
+            yield quota.blog_id, quota.quota
+
+    def scheduled_change(self, membership_id: int) -> ScheduledChange | None:
+        try:
+            data = self.transport.get(route(COMPANION, "memberships", membership_id, "scheduled-change")).data
+        except NotFound as exc:
+            if exc.code == "wpbridge_no_scheduled_change":
+                return None
+            raise
+        return parse(ScheduledChange, data)
+
+    def scheduled_changes(self, *, due_before: datetime | None = None,
+                          membership_id: int | None = None) -> Iterator[ScheduledChange]:
+        params = {"due_before": json_default(due_before) if due_before else None, "membership_id": membership_id}
+        for item in iter_items(
+            self.transport, route(COMPANION, "scheduled-changes"), params, per_page=self.settings.per_page,
+            concurrency=1, legacy=False, order_by_id=False, id_key="membership_id", sorted_by_key=False,
+        ):
+            yield parse(ScheduledChange, item)
+
+    # ------------------------------------------------------------------ writes
+
+    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
+        """PUT the membership's absolute target state (safe to resend, hence retried)."""
+        data = self.transport.request("PUT", route(UM, "membership", membership_id), json_body=dict(state)).data
+        return parse(Membership, data)
+
+    def create(self, slug: str, body: Mapping[str, Any], *, natural_key: str | None = None) -> dict[str, Any]:
+        """POST /wu/v2/{slug}. After a try with an unknown outcome, the record is looked up by its natural key
+        (`natural_key`, or the slug's default: product -> slug, discount_code -> code) before trying again."""
+        key = natural_key or NATURAL_KEYS.get(slug)
+        value = body.get(key) if key else None
+        lookup = None
+        if key and value not in (None, ""):
+            def lookup() -> dict[str, Any] | None:
+                return self._find(slug, key, value)
+        data = self.transport.create(route(UM, slug), dict(body), lookup=lookup)
+        return data if isinstance(data, dict) else {"result": data}
+
+    def _find(self, slug: str, key: str, value: Any) -> dict[str, Any] | None:
+        reply = self.transport.get(route(UM, slug), {key: value, "per_page": 100, "number": 100})
+        rows = reply.data if isinstance(reply.data, list) else []
+        for row in rows:
+            if isinstance(row, dict) and str(row.get(key)) == str(value):
+                return row
+        return None
+
+    def put_site_quota(self, blog_id: int, limits: Limitations) -> Limitations:
+        data = self.transport.request("PUT", route(COMPANION, "sites", blog_id, "quota"),
+                                      json_body=limits.to_wire()).data
+        return parse(SiteQuota, {"blog_id": blog_id, "quota": data or {}}).quota or Limitations()
+
+    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> BatchResult:
+        """Write many sites' quotas through `/batch/v1`, in chunks of the server's batch limit; per-item result."""
+        items = [BatchItem(blog_id, "PUT", route(COMPANION, "sites", blog_id, "quota"), limits.to_wire())
+                 for blog_id, limits in quotas.items()]
+        return run_batch(self.transport, items, limit=self._batch_limit())
+
+    def _batch_limit(self) -> int:
+        if self._info is None:
+            try:
+                self.info()
+            except NotFound:
+                return DEFAULT_BATCH_LIMIT
+        return self._info.batch_limit if self._info else DEFAULT_BATCH_LIMIT
+
+    def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange:
+        body = {"scheduled_for": change.scheduled_for, "target": change.target, "note": change.note}
+        data = self.transport.request(
+            "PUT", route(COMPANION, "memberships", change.membership_id, "scheduled-change"), json_body=body
+        ).data
+        return parse(ScheduledChange, data)
+
+    def delete_scheduled_change(self, membership_id: int) -> None:
+        self.transport.request("DELETE", route(COMPANION, "memberships", membership_id, "scheduled-change"))
+
+    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]:
+        """Take or refresh a named lock; Conflict (with `data['owner']`, `data['expires_at']`) when another owner
+        holds it. Resending is safe: the same owner only refreshes its own lock."""
+        try:
+            data = self.transport.request("POST", route(COMPANION, "locks", name),
+                                          json_body={"owner": owner, "ttl": ttl}, idempotent=True).data
+        except Conflict as exc:
+            holder, until = exc.data.get("owner"), exc.data.get("expires_at")
+            exc.message = f"lock '{name}' is held by another run ({holder}) until {until}"
+            raise
+        return data if isinstance(data, dict) else {"result": data}
+
+    def release_lock(self, name: str, owner: str) -> None:
+        self.transport.request("DELETE", route(COMPANION, "locks", name), params={"owner": owner})
+
+    def verify_quotas(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
+        """Read the quotas back and list the sites whose stored quota differs from `expected`."""
+        actual = dict(self.site_quotas(expected.keys()))
+        out = []
+        for blog_id, want in expected.items():
+            have = actual.get(blog_id)
+            differ = same_limits(want, have)
+            if differ:
+                out.append(Mismatch(blog_id, want, have, differ))
+        return out
+
+
+def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
+    """Column filters for UM's lists: None dropped, a list of values becomes `{column}__in[]`."""
+    out: dict[str, Any] = {}
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set | frozenset):
+            out[f"{key}__in[]"] = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for blog_id in ids:
+        chunk.append(int(blog_id))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
