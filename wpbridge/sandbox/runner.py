@@ -1,0 +1,339 @@
+"""`up()` and `down()`: a throw-away WordPress subdirectory multisite on 127.0.0.1 with plugin-stub network-active.
+
+Everything lives under one directory (database, WordPress copy, configs, logs, pid records) and `DIR/sandbox.json`
+describes it (mode 0600: it holds the credentials), so that other commands find a running sandbox by its dir.
+The processes it starts are recorded by pid the moment they start; a start that fails, is interrupted (Ctrl-C,
+SIGTERM) or times out stops exactly those processes before the error is raised, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import requests
+
+from . import mariadb, packages, procs, wordpress
+from .errors import SandboxError, SandboxUsageError
+
+INFO_FILE = "sandbox.json"
+PINNED_KEYS = ("url", "api_key", "api_secret", "user", "app_password", "dir")
+SEEDS = ("example", "none")
+MAX_SITES = 100
+ADMIN_USER = "admin"
+ADMIN_EMAIL = "admin@example.com"
+STOP_ORDER = ("web", "mariadbd")  # web server first (no request sees a dead database), then the database
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """A running sandbox. The pinned attributes are what `wpbridge sandbox up` prints; `info` is all of
+    DIR/sandbox.json (port, sites, seeded ids, timings...). Secrets stay out of the repr."""
+
+    url: str
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    user: str
+    app_password: str = field(repr=False)
+    dir: Path
+    info: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """What `up` prints: the pinned keys, then a few facts useful at a glance."""
+        out: dict[str, Any] = {k: getattr(self, k) for k in PINNED_KEYS}
+        out["dir"] = str(self.dir)
+        for key in ("port", "seed", "test_mode", "ready_seconds"):
+            if key in self.info:
+                out[key] = self.info[key]
+        return out
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any]) -> SandboxInfo:
+        return cls(url=info["url"], api_key=info["api_key"], api_secret=info["api_secret"], user=info["user"],
+                   app_password=info["app_password"], dir=Path(info["dir"]), info=info)
+
+    @classmethod
+    def load(cls, dir: str | Path) -> SandboxInfo:
+        """The sandbox described by DIR/sandbox.json (a SandboxUsageError when DIR holds no running sandbox)."""
+        info = _read_info(Path(dir).resolve())
+        if info.get("state") != "running":
+            raise SandboxUsageError(f"the sandbox in {dir} is {info.get('state', 'unknown')}, not running")
+        return cls.from_info(info)
+
+
+def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, seed: str = "example", *,
+       test_mode: bool = True, log: Log | None = None) -> SandboxInfo:
+    """Start a sandbox in DIR (new or empty; default a fresh /tmp/wpbridge-sandbox-*), return its description.
+
+    `sites` counts the main site (/, /site2/ ... /siteN/); `seed="example"` then creates the example network
+    (products, customers, memberships, their sites and quotas) through the REST API. `test_mode` defines
+    WPBRIDGE_TEST_MODE in wp-config.php (plugin-stub's test-only switches; a sandbox is a test network).
+    """
+    say: Log = log or (lambda _msg: None)
+    started = time.monotonic()
+    want_port = _check_args(port, sites, seed)
+    apt_seconds = packages.ensure_packages(say)
+    root = _claim_dir(dir)
+    timings: dict[str, float] = {}
+    try:
+        with _sigterm_as_exception():
+            info = _start(root, want_port, sites, seed, test_mode, say, timings)
+    except BaseException as exc:
+        say("start failed: stopping what was started")
+        _stop_all(root)
+        _write_info(root, {**_read_info(root), "state": "failed", "error": _one_line(exc)})
+        if isinstance(exc, SandboxError | SandboxUsageError | KeyboardInterrupt):
+            raise
+        raise SandboxError(f"sandbox start failed: {_one_line(exc)} (logs in {root / 'logs'})") from exc
+    info.update(state="running", apt_seconds=round(apt_seconds, 2), timings=timings,
+                ready_seconds=round(time.monotonic() - started, 2))
+    _write_info(root, info)
+    say(f"ready in {info['ready_seconds']}s: {info['url']}")
+    return SandboxInfo.from_info(info)
+
+
+def down(dir: str | Path, *, purge: bool = False) -> dict[str, Any]:
+    """Stop exactly the processes the sandbox in DIR started (by recorded pid); `purge` then deletes DIR."""
+    root = Path(dir).resolve()
+    info = _read_info(root)
+    stopped = _stop_all(root)
+    if purge:
+        shutil.rmtree(root)
+    else:
+        _write_info(root, {**info, "state": "stopped"})
+    return {"dir": str(root), "stopped": stopped, "purged": purge}
+
+
+# --------------------------------------------------------------------------- the start, step by step
+
+
+def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: bool, say: Log,
+           timings: dict[str, float]) -> dict[str, Any]:
+    def step(name: str, t0: float) -> float:
+        now = time.monotonic()
+        timings[name] = round(now - t0, 3)
+        return now
+
+    t = time.monotonic()
+    for sub in ("run", "conf", "logs", "tmp", "wordpress"):
+        (root / sub).mkdir()
+    plugin_src = wordpress.plugin_source()
+    plugin_file = wordpress.plugin_main_file(plugin_src)
+    port = _start_web(root, want_port)
+    domain, url = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+    _write_info(root, {**_read_info(root), "port": port, "url": url})
+    t = step("web_server", t)
+    say(f"php -S on {url}; copying WordPress and starting MariaDB")
+    sock = mariadb.socket_path(root)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # file copying overlaps mariadb-install-db (~1 s each)
+        copying = pool.submit(wordpress.copy_files, root, plugin_src)
+        mariadb.start(root, sock)
+        copying.result()
+    t = step("files_and_mariadb", t)
+    wordpress.write_config(root, sock, test_mode)
+    admin_password = wordpress.random_token(20)
+    api_key, api_secret = wordpress.random_token(32), wordpress.random_token(40)
+    base_env = {"WP_DOCROOT": str(root / "wordpress"), "WP_DOMAIN": domain, "WP_ADMIN_USER": ADMIN_USER}
+    wordpress.run_php(root, "wp-install.php", {
+        **base_env, "WP_TITLE": "wpbridge sandbox", "WP_ADMIN_PASSWORD": admin_password,
+        "WP_ADMIN_EMAIL": ADMIN_EMAIL,
+    })
+    wordpress.write_multisite_config(root, domain)
+    t = step("wp_install", t)
+    net = wordpress.run_php(root, "wp-network.php", {
+        **base_env, "WP_SITES": str(sites), "WPBRIDGE_PLUGIN": f"{wordpress.PLUGIN_SLUG}/{plugin_file}",
+        "WPBRIDGE_API_KEY": api_key, "WPBRIDGE_API_SECRET": api_secret,
+    })
+    t = step("wp_network", t)
+    _wait_ready(root, url, (ADMIN_USER, str(net["app_password"])), (api_key, api_secret))
+    t = step("ready", t)
+    info: dict[str, Any] = {
+        **_read_info(root),
+        "url": url, "api_key": api_key, "api_secret": api_secret, "user": ADMIN_USER,
+        "app_password": net["app_password"], "dir": str(root),
+        "port": port, "admin_password": admin_password, "admin_email": ADMIN_EMAIL, "test_mode": test_mode,
+        "sites": net["sites"], "plugin": net["plugin"], "wp_version": net["wp_version"],
+        "php_version": net["php_version"], "db_socket": str(sock), "seed": seed,
+    }
+    if seed == "example":
+        say("seeding the example network through the REST API")
+        from .seed import seed_example
+
+        info["seeded"] = seed_example(url, (api_key, api_secret))
+        step("seed", t)
+    return info
+
+
+def _start_web(root: Path, want_port: int | None) -> int:
+    if want_port is not None:
+        if wordpress.port_in_use(want_port):
+            raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
+        if wordpress.start_web_server(root, want_port) is None:
+            raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
+        return want_port
+    for _attempt in range(5):
+        candidate = wordpress.free_port()
+        if wordpress.start_web_server(root, candidate) is not None:
+            return candidate
+    raise SandboxError("could not find a free port on 127.0.0.1 after 5 tries")
+
+
+def _wait_ready(root: Path, url: str, app_auth: tuple[str, str], api_auth: tuple[str, str],
+                timeout: float = 60.0) -> None:
+    """The REST API answers, the Application Password works, and plugin-stub accepts the API credentials."""
+    http = requests.Session()
+    http.trust_env = False  # never through a proxy: the sandbox is on 127.0.0.1
+    web = next(r for r in procs.records(root / "run") if r.name == "web")
+    deadline, status = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            status = http.get(f"{url}/wp-json/", timeout=10).status_code
+        except requests.RequestException:
+            status = None
+        if status == 200:
+            break
+        if not procs.is_running(web):
+            raise SandboxError(f"php -S exited, see {root / 'logs'}")
+        time.sleep(0.05)
+    else:
+        raise SandboxError(f"{url}/wp-json/ did not answer 200 within {timeout:.0f}s (last: {status})")
+    checks = (("application password", "/wp-json/wp/v2/users/me", app_auth),
+              ("plugin-stub API credentials", "/wp-json/wu/v2/auth", api_auth))
+    for what, path, auth in checks:
+        resp = http.get(f"{url}{path}", auth=auth, timeout=30)
+        if resp.status_code != 200:
+            raise SandboxError(f"the {what} did not work: GET {path} -> {resp.status_code} {_wp_code(resp)}"
+                               f" (see {root / 'logs'})")
+
+
+# --------------------------------------------------------------------------- dir, info file, stopping
+
+
+def _check_args(port: int | str, sites: int, seed: str) -> int | None:
+    if seed not in SEEDS:
+        raise SandboxUsageError(f"--seed {seed!r}: expected one of {', '.join(SEEDS)}")
+    if isinstance(sites, bool) or not isinstance(sites, int) or not 1 <= sites <= MAX_SITES:
+        raise SandboxUsageError(f"--sites {sites!r}: expected a whole number from 1 to {MAX_SITES}")
+    if port in ("auto", 0, "0"):
+        return None
+    try:
+        number = int(port)
+    except (TypeError, ValueError):
+        raise SandboxUsageError(f"--port {port!r}: expected 'auto' or a port number") from None
+    if not 1024 <= number <= 65535:
+        raise SandboxUsageError(f"--port {port!r}: expected 'auto' or a port from 1024 to 65535")
+    return number
+
+
+def _claim_dir(dir: str | Path | None) -> Path:
+    """A new or empty dir, claimed by creating DIR/sandbox.json exclusively (two `up`s cannot share a dir)."""
+    if dir is None:
+        root = Path(tempfile.mkdtemp(prefix="wpbridge-sandbox-", dir="/tmp"))
+    else:
+        root = Path(dir).expanduser().resolve()
+        if root.exists() and not root.is_dir():
+            raise SandboxUsageError(f"--dir {root}: exists and is not a directory")
+        if (root / INFO_FILE).exists():
+            state = _read_info(root).get("state", "unknown")
+            raise SandboxUsageError(
+                f"--dir {root}: already holds a sandbox ({state}); use a new dir, or stop it with "
+                f"`wpbridge sandbox down --dir {root} --purge` first"
+            )
+        if root.exists() and any(root.iterdir()):
+            raise SandboxUsageError(f"--dir {root}: not empty; give a new or empty directory")
+        root.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(root / INFO_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise SandboxUsageError(f"--dir {root}: another sandbox is starting there") from None
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"state": "starting", "dir": str(root), "started_at": _now()}, fh)
+    return root
+
+
+def _read_info(root: Path) -> dict[str, Any]:
+    path = root / INFO_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SandboxUsageError(f"--dir {root}: not a sandbox dir (no {INFO_FILE})") from None
+    except (OSError, ValueError) as exc:
+        raise SandboxError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(data, dict):
+        raise SandboxError(f"{path}: not a JSON object")
+    return data
+
+
+def _write_info(root: Path, info: dict[str, Any]) -> None:
+    """Atomic replace, mode 0600 from the first byte (the file holds the credentials)."""
+    tmp = root / f".{INFO_FILE}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(info, fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, root / INFO_FILE)
+
+
+def _stop_all(root: Path) -> dict[str, list[int]]:
+    recs = procs.records(root / "run")
+    order = {name: i for i, name in enumerate(STOP_ORDER)}
+    stopped: dict[str, list[int]] = {}
+    for rec in sorted(recs, key=lambda r: order.get(r.name, len(order))):
+        pids = procs.stop(rec)
+        if pids:
+            stopped[rec.name] = pids
+        (root / "run" / f"{rec.name}.json").unlink(missing_ok=True)
+    mariadb.remove_socket_dir(root)
+    return stopped
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived while starting: unwinds like an error so the started processes are stopped."""
+
+
+@contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated("interrupted by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _wp_code(resp: requests.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return ""
+    return str(body.get("code", "")) if isinstance(body, dict) else ""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
