@@ -1,0 +1,349 @@
+"""Classify a requested change and price it: `quote_change` (DESIGN §4; reference §4.2-§4.6).
+
+Decisions beyond UM (documented because UM leaves them open or wpbridge works differently):
+- `Cart.addons` are add-ons to ADD; they merge with those owned (UM main's `swap()` for add-on carts).
+- A plan change keeps the add-ons owned: recurring ones are re-priced in the new period and charged with the new
+  plan (the credit covers their unused part, since the membership `amount` includes them); one-time ones are not
+  charged again. The per-day comparison therefore compares like with like (plan + add-ons on both sides).
+- Add-on carts (same plan and period, add-ons requested): only the new add-ons and their setup fees, no credit; the
+  cart's code, else the membership's own code when it applies to renewals. `recurring_total` (the new `amount`) =
+  the current `amount` + the new recurring add-ons (UM main leaves `amount` unchanged, which would never bill
+  them). The period is not restarted: `next_charge_at` stays `date_expiration`.
+- Upgrades restart the cycle (UM's cart and its Stripe gateway): `next_charge_at` = now + the new period, and
+  the target sets `date_renewed` = now and `date_expiration` = that date. `initial_amount` = what is due now.
+- Downgrades of an active, on-hold or trialing membership are scheduled for `date_expiration` (due now 0, lines
+  balanced by UM's "Scheduled Swap Credit"); of any other status they apply now at the full new price.
+- A pending membership cannot be changed (UM would treat the cart as a new signup).
+- The offered set (plans of the group, add-ons of the current or the new plan) is enforced unless `force=True`,
+  which turns those refusals into `warnings`. 12 months and 1 year are the same period.
+- Policy "exact" changes only the price of upgrades and add-on purchases of an active membership: with the same
+  period length, new recurring items are charged for the unused fraction of the period (by the second) and the
+  billing date is kept; otherwise (period length changes, period over) the full new price minus the credit and
+  the period restarts. Classification, blocks and downgrades are UM's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from ..errors import InputError
+from ..models import DiscountCode, Membership, Product, Site, SiteUsage
+from ..money import round_money
+from .cart import Cart
+from .catalog import CatalogIndex, index_catalog
+from .classify import classify_plan_change
+from .credit import Credit, exact_credit, exact_fraction, um_credit
+from .discounts import invalid_reason
+from .eligibility import offered_addons, offered_plans
+from .lines import LineBuilder
+from .overlimits import overlimit_errors
+from .periods import UNITS, Period, add_period, check_aware, days_in_cycle, normalise_period, price_in_period
+from .result import Policy, Quote, QuoteError, QuoteKind
+
+POLICIES: tuple[Policy, ...] = ("ultimate-multisite", "exact")
+NO_CHANGE_MESSAGE = "This cart proposes no changes to the current membership."
+ZERO = Decimal(0)
+_SCHEDULED_STATUSES = ("active", "on-hold", "trialing")
+
+
+def quote_change(
+    membership: Membership,
+    catalog: Sequence[Product],
+    cart: Cart,
+    *,
+    now: datetime,
+    usage: Mapping[int, SiteUsage] | None = None,
+    policy: Policy = "ultimate-multisite",
+    force: bool = False,
+    sites: Mapping[int, Site] | None = None,
+) -> Quote:
+    """Price `cart` against `membership` at `now` (aware). Refusals are quotes of kind "blocked" with errors;
+    malformed input raises InputError. `usage` (blog_id -> SiteUsage) enables the over-quota check; `sites`
+    (blog_id -> Site) only names the sites in its messages."""
+    now = check_aware(now).astimezone(UTC)
+    if policy not in POLICIES:
+        raise InputError(f"policy: unknown pricing policy {policy!r} (expected 'ultimate-multisite' or 'exact')",
+                         field="policy")
+    if not isinstance(cart, Cart):
+        raise InputError(f"cart: expected a Cart, got {type(cart).__name__}", field="cart")
+    return _Quoter(membership, index_catalog(catalog), cart, now, policy, force).run(usage, sites)
+
+
+def _check_membership(m: Membership) -> None:
+    for field in ("amount", "initial_amount"):
+        if getattr(m, field) < 0:
+            raise InputError(f"membership {m.id}: field '{field}' must be >= 0", field=field, record_id=m.id)
+    if m.duration_unit not in UNITS:
+        raise InputError(f"membership {m.id}: unknown duration unit {m.duration_unit!r}", field="duration_unit",
+                         record_id=m.id)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return str(round_money(amount, currency))
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value is not None else None
+
+
+class _Quoter:
+    """One quote's working state (built per call; everything it reads is immutable input)."""
+
+    def __init__(
+        self, m: Membership, idx: CatalogIndex, cart: Cart, now: datetime, policy: Policy, force: bool
+    ) -> None:
+        _check_membership(m)
+        self.m, self.idx, self.cart, self.now, self.policy, self.force = m, idx, cart, now, policy, force
+        self.currency = m.currency
+        self.current = idx.require(m.plan_id, f"membership {m.id}: plan_id")
+        self.new = self.current if cart.plan_id is None else idx.require(cart.plan_id, "cart.plan_id")
+        if not self.new.is_plan:
+            raise InputError(f"cart.plan_id: product {self.new.id} ({self.new.name}) is a {self.new.type}, not a plan",
+                             field="plan_id", record_id=self.new.id)
+        self.owned = [(idx.require(pid, f"membership {m.id}: addon_products"), qty)
+                      for pid, qty in m.addon_products.items()]
+        self.added: list[tuple[Product, int]] = []
+        for pid, qty in cart.addons.items():
+            product = idx.require(pid, "cart.addons")
+            if product.is_plan:
+                raise InputError(f"cart.addons: product {pid} ({product.name}) is a plan; choose it as plan_id",
+                                 field="addons", record_id=pid)
+            self.added.append((product, qty))
+        self.period: Period = (cart.duration or m.duration, cart.duration_unit or m.duration_unit)
+        self.errors: list[QuoteError] = []
+        self.warnings: list[QuoteError] = []
+
+    # ------------------------------------------------------------------ flow
+
+    def run(self, usage: Mapping[int, SiteUsage] | None, sites: Mapping[int, Site] | None) -> Quote:
+        m = self.m
+        if m.status == "pending":
+            return self._refused("blocked", [QuoteError(
+                code="membership_pending",
+                message=f"Membership {m.id} is pending (not paid yet); it can be changed once it is active.",
+            )])
+        m_period = normalise_period(m.duration, m.duration_unit)
+        plan_change = self.new.id != self.current.id or normalise_period(*self.period) != m_period
+        if not plan_change and not self.added:
+            return self._refused("no_change", [QuoteError(code="no_changes", message=NO_CHANGE_MESSAGE)])
+        self._check_offered(plan_change)
+        code = self.cart.discount_code
+        if code is not None:
+            reason = invalid_reason(code, self.now, [self.new.id] + [p.id for p, _ in self.added])
+            if reason:
+                self.errors.append(QuoteError(code="invalid_discount_code", message=reason))
+        if not plan_change:
+            return self._addon_quote()
+        return self._plan_quote(usage, sites)
+
+    def _check_offered(self, plan_change: bool) -> None:
+        problems: list[QuoteError] = []
+        if plan_change and self.new.id != self.current.id:
+            plans = offered_plans(self.current, self.idx)
+            if all(p.id != self.new.id for p in plans):
+                names = ", ".join(p.name for p in plans) or "none"
+                problems.append(QuoteError(
+                    code="plan_not_offered",
+                    message=f"{self.new.name} is not offered to this membership (plans offered: {names}).",
+                ))
+        if self.added:
+            offered = {p.id for p in offered_addons(self.current, self.idx)}
+            if plan_change:
+                offered |= {p.id for p in offered_addons(self.new, self.idx)}
+            for product, _ in self.added:
+                if product.id not in offered:
+                    problems.append(QuoteError(
+                        code="addon_not_offered",
+                        message=f"{product.name} is not offered as an add-on of {self.current.name}.",
+                    ))
+        (self.warnings if self.force else self.errors).extend(problems)
+
+    def _price(self, product: Product) -> Decimal:
+        """The product's price in the cart's period; a missing variation is recorded as UM's error."""
+        price = price_in_period(product, *self.period)
+        if price is None:
+            duration, unit = self.period
+            self.errors.append(QuoteError(
+                code="missing-price-variations",
+                message=(f"{product.name} does not have a valid price variation for that billing period "
+                         f"(every {duration} {unit}(s)) and was not added to the cart."),
+            ))
+            return ZERO
+        return price
+
+    # ------------------------------------------------------------------ plan and period changes
+
+    def _plan_quote(self, usage: Mapping[int, SiteUsage] | None, sites: Mapping[int, Site] | None) -> Quote:
+        items = [(self.new, 1, self._price(self.new), True)]
+        items += [(p, q, self._price(p), False) for p, q in self.owned if p.is_recurring]
+        items += [(p, q, self._price(p), True) for p, q in self.added]
+        if usage:
+            self.errors.extend(overlimit_errors(self.new, usage, sites))
+        if self.errors:
+            return self._refused("blocked", self.errors)
+        full = self._lines(items, self.cart.discount_code, None)
+        verdict = classify_plan_change(self.m, self.current, self.new, self.period, full.recurring, full.charges)
+        if verdict.kind == "blocked":
+            return self._refused("blocked", [QuoteError(code="active_agreement", message=verdict.message)])
+        if verdict.kind == "downgrade":
+            return self._downgrade(full)
+        return self._upgrade(items, full)
+
+    def _lines(
+        self, items: list[tuple[Product, int, Decimal, bool]], code: DiscountCode | None, factor: Decimal | None
+    ) -> LineBuilder:
+        """Lines for (product, quantity, period price, new?): recurring items prorated by `factor` when given;
+        setup fees for new items only."""
+        b = LineBuilder(self.currency, code)
+        for product, qty, price, is_new in items:
+            recurring = product.is_recurring
+            charged = price * factor if (factor is not None and recurring) else price
+            b.product(product, qty, charged, price if recurring else None)
+            if is_new:
+                b.setup_fee(product, qty)
+        return b
+
+    def _upgrade(self, items: list[tuple[Product, int, Decimal, bool]], full: LineBuilder) -> Quote:
+        m, now = self.m, self.now
+        factor = self._exact_factor() if self.policy == "exact" else None
+        if factor is not None and days_in_cycle(self.period[1], self.period[0]) != days_in_cycle(
+            m.duration_unit, m.duration
+        ):
+            factor = None  # the period length changes: full price, restart
+        if self.policy == "exact":
+            credit = exact_credit(m, now, self.current, self.new)
+        else:
+            credit = um_credit(m, now, self.current, self.new)
+        b = full if factor is None else self._lines(items, self.cart.discount_code, factor)
+        restart = factor is None
+        next_charge = m.date_expiration
+        if restart:
+            next_charge = add_period(now, *self.period) if b.recurring > 0 else None
+        due, unused, credit_r = self._settle(b, credit)
+        target = self._target(self.new, b.recurring, due)
+        if restart:
+            target["date_renewed"] = _date(now)
+            target["date_expiration"] = _date(next_charge)
+        return self._quote("upgrade", b, credit_r, credit, due, unused, b.recurring, next_charge, None, target)
+
+    def _exact_factor(self) -> Decimal | None:
+        """The unused fraction when an exact proration applies (active, recurring, period not over), else None."""
+        m = self.m
+        if m.status not in ("active", "on-hold") or not m.is_recurring or m.date_expiration is None:
+            return None
+        fraction = exact_fraction(m, self.now)
+        return fraction if fraction > 0 else None
+
+    def _settle(self, b: LineBuilder, credit: Credit) -> tuple[Decimal, Decimal, Decimal]:
+        credit_r = b.credit(credit.total)
+        balance = b.charges - credit_r
+        return max(balance, ZERO), max(-balance, ZERO), credit_r
+
+    def _downgrade(self, b: LineBuilder) -> Quote:
+        m, now = self.m, self.now
+        if m.status in _SCHEDULED_STATUSES:
+            swap_credit = b.credit(b.charges, "Scheduled Swap Credit")
+            b.charges -= swap_credit
+            target = self._target(self.new, b.recurring, m.initial_amount)
+            next_charge = m.date_expiration
+            if next_charge is None and b.recurring > 0:
+                next_charge = add_period(now, *self.period)
+            return self._quote("downgrade", b, ZERO, Credit(), ZERO, ZERO, b.recurring, next_charge,
+                               m.date_expiration, target)
+        due = max(b.charges, ZERO)
+        next_charge = add_period(now, *self.period) if b.recurring > 0 else None
+        target = self._target(self.new, b.recurring, due)
+        target["date_renewed"] = _date(now)
+        target["date_expiration"] = _date(next_charge)
+        return self._quote("downgrade", b, ZERO, Credit(), due, ZERO, b.recurring, next_charge, None, target)
+
+    # ------------------------------------------------------------------ add-on purchases
+
+    def _addon_quote(self) -> Quote:
+        m = self.m
+        items = [(p, q, self._price(p), True) for p, q in self.added]
+        if self.errors:
+            return self._refused("blocked", self.errors)
+        code = self.cart.discount_code or self._membership_code()
+        factor = self._exact_factor() if self.policy == "exact" else None
+        b = self._lines(items, code, factor)
+        recurring_total = m.amount + b.recurring
+        due = max(b.charges, ZERO)
+        next_charge = m.date_expiration
+        if next_charge is None and recurring_total > 0:
+            next_charge = add_period(self.now, m.duration, m.duration_unit)
+        target = self._target(self.current, recurring_total, m.initial_amount)
+        target["recurring"] = m.recurring or recurring_total > 0
+        if m.date_expiration is None and next_charge is not None:
+            target["date_expiration"] = _date(next_charge)
+        return self._quote("addon", b, ZERO, Credit(), due, ZERO, recurring_total, next_charge, None, target,
+                           code=code)
+
+    def _membership_code(self) -> DiscountCode | None:
+        """The membership's own code, for add-on carts, when it applies to renewals and is still valid."""
+        code = self.m.discount_code
+        if code is None:
+            return None
+        if isinstance(code, str):
+            raise InputError(
+                f"membership {self.m.id}: discount_code {code!r} is not resolved; pass the DiscountCode record",
+                field="discount_code", record_id=self.m.id,
+            )
+        if not code.apply_to_renewals or invalid_reason(code, self.now, [p.id for p, _ in self.added]):
+            return None
+        return code
+
+    # ------------------------------------------------------------------ results
+
+    def _target(self, plan: Product, amount: Decimal, initial_amount: Decimal) -> dict[str, Any]:
+        """The membership's absolute new state, in UM field names and wire-ready values."""
+        addons = dict(self.m.addon_products)
+        for product, qty in self.added:
+            addons[product.id] = addons.get(product.id, 0) + qty
+        duration, unit = self.period
+        return {
+            "plan_id": plan.id,
+            "addon_products": addons,
+            "amount": _money(amount, self.currency),
+            "initial_amount": _money(initial_amount, self.currency),
+            "duration": duration,
+            "duration_unit": unit,
+            "recurring": amount > 0,
+        }
+
+    def _base(self) -> dict[str, Any]:
+        duration, unit = self.period
+        return {
+            "policy": self.policy, "membership_id": self.m.id, "current_plan_id": self.current.id,
+            "new_plan_id": self.new.id, "duration": duration, "duration_unit": unit, "currency": self.currency,
+        }
+
+    def _refused(self, kind: QuoteKind, errors: list[QuoteError]) -> Quote:
+        m = self.m
+        zero = round_money(ZERO, self.currency)
+        return Quote.model_construct(
+            kind=kind, errors=list(errors), warnings=list(self.warnings), lines=[], credit=zero,
+            setup_fee_credit=zero, due_now=zero, unused_credit=zero,
+            recurring_total=round_money(m.amount, self.currency), next_charge_at=m.date_expiration,
+            scheduled_for=None, discount_code=None, target=None, **self._base(),
+        )
+
+    def _quote(
+        self, kind: QuoteKind, b: LineBuilder, credit: Decimal, raw: Credit, due: Decimal, unused: Decimal,
+        recurring_total: Decimal, next_charge: datetime | None, scheduled_for: datetime | None,
+        target: dict[str, Any], code: DiscountCode | None = None,
+    ) -> Quote:
+        code = code or self.cart.discount_code
+        cur = self.currency
+        credit = round_money(credit, cur)
+        return Quote.model_construct(
+            kind=kind, errors=[], warnings=list(self.warnings), lines=b.lines, credit=credit,
+            setup_fee_credit=min(round_money(raw.setup_fee, cur), credit), due_now=round_money(due, cur),
+            unused_credit=round_money(unused, cur), recurring_total=round_money(recurring_total, cur),
+            next_charge_at=next_charge,
+            scheduled_for=scheduled_for, discount_code=code.code if code is not None else None, target=target,
+            **self._base(),
+        )
