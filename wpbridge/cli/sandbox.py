@@ -1,9 +1,60 @@
-"""`wpbridge sandbox` commands (being built)."""
+"""`wpbridge sandbox up|down`: a throw-away WordPress multisite on 127.0.0.1 with plugin-stub, for trials and tests.
+
+`up` prints one JSON object on stdout (the pinned keys url, api_key, api_secret, user, app_password, dir, then
+port, seed, test_mode, ready_seconds); progress goes to stderr. The JSON holds the sandbox's credentials by design:
+they open a local throw-away network and are what the caller asked for. Exit codes: 0 ok, 1 the start failed
+(nothing is left running), 2 a usage mistake (used dir, busy port, bad value).
+"""
 
 from __future__ import annotations
 
+import json
+
 import click
+
+from .common import handle_errors
+
+
+@click.group("sandbox")
+def sandbox() -> None:
+    """A throw-away WordPress multisite on 127.0.0.1 (Debian's wordpress, PHP 8.2, MariaDB) with plugin-stub."""
+
+
+@sandbox.command("up")
+@click.option("--dir", "dir_", type=click.Path(file_okay=False), default=None,
+              help="New or empty directory for everything (default: a fresh /tmp/wpbridge-sandbox-*).")
+@click.option("--port", default="auto", show_default=True, help="Port on 127.0.0.1: 'auto' or a number.")
+@click.option("--sites", type=click.IntRange(1, 100), default=3, show_default=True,
+              help="Sites before seeding, the main site included (/, /site2/, ...).")
+@click.option("--seed", type=click.Choice(["example", "none"]), default="example", show_default=True,
+              help="'example': the example catalog, 12 customers, memberships, sites and quotas (README).")
+@click.option("--test-mode/--no-test-mode", default=True, show_default=True,
+              help="Define WPBRIDGE_TEST_MODE (plugin-stub's test-only switches).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+@handle_errors
+def up(dir_: str | None, port: str, sites: int, seed: str, test_mode: bool, quiet: bool) -> None:
+    """Start a sandbox and print its URL and credentials as JSON."""
+    from ..sandbox import runner
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(f"[sandbox] {message}", err=True)
+
+    info = runner.up(dir_, port=port, sites=sites, seed=seed, test_mode=test_mode, log=progress)
+    click.echo(json.dumps(info.public(), indent=2))
+
+
+@sandbox.command("down")
+@click.option("--dir", "dir_", type=click.Path(file_okay=False), required=True, help="The sandbox's directory.")
+@click.option("--purge", is_flag=True, help="Also delete the directory (database, WordPress copy, logs).")
+@handle_errors
+def down(dir_: str, purge: bool) -> None:
+    """Stop exactly the processes `up` started in DIR (by recorded pid)."""
+    from ..sandbox import runner
+
+    click.echo(json.dumps(runner.down(dir_, purge=purge), indent=2))
 
 
 def register(main: click.Group) -> None:
     """Add this family's commands to the top-level group."""
+    main.add_command(sandbox)

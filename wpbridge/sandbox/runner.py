@@ -88,6 +88,8 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
     started = time.monotonic()
     want_port = _check_args(port, sites, seed)
     apt_seconds = packages.ensure_packages(say)
+    if want_port is not None and wordpress.port_in_use(want_port):
+        raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
     root = _claim_dir(dir)
     timings: dict[str, float] = {}
     try:
@@ -172,17 +174,15 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     }
     if seed == "example":
         say("seeding the example network through the REST API")
-        from .seed import seed_example
+        from .seeder import seed_example
 
-        info["seeded"] = seed_example(url, (api_key, api_secret))
+        info["seeded"] = seed_example(url, (api_key, api_secret), (ADMIN_USER, str(net["app_password"])))
         step("seed", t)
     return info
 
 
 def _start_web(root: Path, want_port: int | None) -> int:
     if want_port is not None:
-        if wordpress.port_in_use(want_port):
-            raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
         if wordpress.start_web_server(root, want_port) is None:
             raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
         return want_port
