@@ -1,0 +1,390 @@
+<?php
+/**
+ * The companion routes `wpbridge/v1` (both modes): info, catalog, usage, quotas (read/write, batchable), scheduled
+ * changes, locks, and the test-only fault switch. Shapes are documented in README.md.
+ */
+
+namespace WPBridge;
+
+const NS = 'wpbridge/v1';
+
+function route( string $path, array $handlers ): void {
+	foreach ( $handlers as &$h ) {
+		$h['permission_callback'] = __NAMESPACE__ . '\\permission';
+		$h['callback']            = guarded( $h['callback'] );
+	}
+	register_rest_route( NS, $path, $handlers );
+}
+
+function register_companion_routes(): void {
+	route( '/info', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\info' ) ) );
+	route( '/catalog', array( array( 'methods' => 'GET', 'callback' => fn() => 'um' === mode() ? um_catalog() : stub_catalog() ) ) );
+	route( '/usage', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\usage_route' ) ) );
+	route( '/quotas', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\list_quotas' ) ) );
+	route(
+		'/sites/(?P<blog_id>[\d]+)/quota',
+		array(
+			array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\get_quota_route' ),
+			array(
+				'methods'          => 'PUT',
+				'callback'         => __NAMESPACE__ . '\\put_quota_route',
+				'validate_callback' => __NAMESPACE__ . '\\validate_quota_body',
+				'allow_batch'      => array( 'v1' => true ),
+			),
+			array(
+				'methods'     => 'DELETE',
+				'callback'    => __NAMESPACE__ . '\\delete_quota_route',
+				'allow_batch' => array( 'v1' => true ),
+			),
+		)
+	);
+	route( '/scheduled-changes', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\list_scheduled_changes' ) ) );
+	route(
+		'/memberships/(?P<id>[\d]+)/scheduled-change',
+		array(
+			array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\get_scheduled_change' ),
+			array(
+				'methods'     => 'PUT',
+				'callback'    => __NAMESPACE__ . '\\put_scheduled_change',
+				'allow_batch' => array( 'v1' => true ),
+			),
+			array(
+				'methods'     => 'DELETE',
+				'callback'    => __NAMESPACE__ . '\\delete_scheduled_change',
+				'allow_batch' => array( 'v1' => true ),
+			),
+		)
+	);
+	route(
+		'/locks/(?P<name>[A-Za-z0-9_.:\-]{1,191})',
+		array(
+			array( 'methods' => 'POST', 'callback' => __NAMESPACE__ . '\\acquire_lock' ),
+			array( 'methods' => 'DELETE', 'callback' => __NAMESPACE__ . '\\release_lock' ),
+		)
+	);
+	if ( defined( 'WPBRIDGE_TEST_MODE' ) ) {
+		route(
+			'/test/faults',
+			array(
+				array( 'methods' => 'GET', 'callback' => fn() => get_site_option( 'wpbridge_test_faults', array( 'fail_quota_blog_ids' => array(), 'status' => 500 ) ) ),
+				array( 'methods' => 'PUT', 'callback' => __NAMESPACE__ . '\\put_faults' ),
+			)
+		);
+	}
+}
+
+function info(): array {
+	return array(
+		'plugin_version' => VERSION,
+		'mode'           => mode(),
+		'server_time'    => gmdate( 'Y-m-d\TH:i:s\Z' ),
+		'batch_limit'    => (int) apply_filters( 'rest_get_max_batch_size', 25 ),
+		'wp_version'     => get_bloginfo( 'version' ),
+		'multisite'      => is_multisite(),
+		'db_version'     => (int) get_site_option( 'wpbridge_db_version', 0 ),
+		'test_mode'      => defined( 'WPBRIDGE_TEST_MODE' ),
+	);
+}
+
+function stub_catalog(): array {
+	global $wpdb;
+	$products = $wpdb->get_results( 'SELECT * FROM ' . table( 'products' ) . ' ORDER BY list_order ASC, id ASC', ARRAY_A );
+	$codes    = $wpdb->get_results( 'SELECT * FROM ' . table( 'discount_codes' ) . ' ORDER BY id ASC', ARRAY_A );
+	return array(
+		'products'       => array_map( __NAMESPACE__ . '\\product_out', $products ),
+		'discount_codes' => array_map( __NAMESPACE__ . '\\discount_code_out', $codes ),
+	);
+}
+
+/** `blog_ids=1,2,3` or `blog_ids[]=1&blog_ids[]=2`: at most 100 positive ids. */
+function blog_ids_param( \WP_REST_Request $request, bool $required ): ?array {
+	$raw = $request->get_param( 'blog_ids' );
+	if ( null === $raw || '' === $raw ) {
+		if ( $required ) {
+			throw new Invalid( 'blog_ids', 'is required (e.g. blog_ids=1,2,3)' );
+		}
+		return null;
+	}
+	$ids = to_id_list( $raw, 'blog_ids' );
+	if ( count( $ids ) > 100 ) {
+		throw new Invalid( 'blog_ids', 'at most 100 ids per request (got ' . count( $ids ) . ')' );
+	}
+	return $ids;
+}
+
+function usage_route( \WP_REST_Request $request ): array {
+	return array( 'usage' => usage_for( blog_ids_param( $request, true ) ) );
+}
+
+// ---------------------------------------------------------------------------------------------------- quotas
+
+function list_quotas( \WP_REST_Request $request ): \WP_REST_Response {
+	global $wpdb;
+	list( $limit, $offset, $per ) = paging( $request );
+	$ids                          = blog_ids_param( $request, false );
+	$where                        = $wpdb->prepare( 'site_id = %d', get_current_network_id() );
+	if ( null !== $ids ) {
+		$where .= ' AND blog_id IN (' . ( $ids ? implode( ',', $ids ) : '0' ) . ')';
+	}
+	$total  = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->blogs} WHERE $where" );
+	$page   = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT blog_id FROM {$wpdb->blogs} WHERE $where ORDER BY blog_id ASC LIMIT %d OFFSET %d", $limit, $offset ) ) );
+	$quotas = quotas_for( $page );
+	$items  = array();
+	foreach ( $page as $id ) {
+		$items[] = array(
+			'blog_id' => $id,
+			'quota'   => null === $quotas[ $id ] ? null : limitations_out( $quotas[ $id ] ),
+		);
+	}
+	return paged_response( $items, $total, $per );
+}
+
+function site_missing( int $blog_id ): ?\WP_Error {
+	return existing_blog_ids( array( $blog_id ) ) ? null : error( 'wpbridge_site_not_found', "No site $blog_id in this network.", 404 );
+}
+
+function get_quota_route( \WP_REST_Request $request ): mixed {
+	$id = (int) $request['blog_id'];
+	return site_missing( $id ) ?? limitations_out( quota( $id ) ?? array() );
+}
+
+/** Route-level validation (runs before any batch item is executed, so `require-all-validate` writes nothing). */
+function validate_quota_body( \WP_REST_Request $request ): bool|\WP_Error {
+	if ( true !== permission( $request ) ) {
+		return true; // Let the permission check answer 401; never reveal validation results anonymously.
+	}
+	try {
+		validate_limitations( without_credentials( body( $request ) ) );
+	} catch ( Invalid $e ) {
+		return invalid_error( $e );
+	}
+	return true;
+}
+
+function put_quota_route( \WP_REST_Request $request ): mixed {
+	$id = (int) $request['blog_id'];
+	if ( $missing = site_missing( $id ) ) {
+		return $missing;
+	}
+	$limitations = validate_limitations( without_credentials( body( $request ) ) );
+	if ( $fault = injected_fault( $id ) ) {
+		return $fault;
+	}
+	put_quota( $id, $limitations );
+	return limitations_out( quota( $id ) );
+}
+
+function delete_quota_route( \WP_REST_Request $request ): mixed {
+	$id = (int) $request['blog_id'];
+	if ( $missing = site_missing( $id ) ) {
+		return $missing;
+	}
+	if ( $fault = injected_fault( $id ) ) {
+		return $fault;
+	}
+	delete_quota( $id );
+	return array( 'deleted' => true );
+}
+
+function put_faults( \WP_REST_Request $request ): array {
+	$body   = body( $request );
+	$faults = array(
+		'fail_quota_blog_ids' => to_id_list( $body['fail_quota_blog_ids'] ?? array(), 'fail_quota_blog_ids' ),
+		'status'              => to_int( $body['status'] ?? 500, 'status', 400, 599 ),
+	);
+	update_site_option( 'wpbridge_test_faults', $faults );
+	return $faults;
+}
+
+// ------------------------------------------------------------------------------------------ scheduled changes
+
+function membership_exists( int $id ): bool {
+	return 'um' === mode() ? um_membership_exists( $id ) : (bool) row( 'membership', $id );
+}
+
+function scheduled_change_out( array $r ): array {
+	return array(
+		'membership_id' => (int) $r['membership_id'],
+		'scheduled_for' => iso( $r['scheduled_for'] ),
+		'target'        => target_out( json_in( $r['target'] ) ),
+		'note'          => (string) $r['note'],
+		'created_at'    => iso( $r['created_at'] ),
+		'updated_at'    => iso( $r['updated_at'] ?? $r['created_at'] ),
+	);
+}
+
+function target_out( array $t ): object {
+	foreach ( array( 'recurring', 'auto_renew', 'disabled' ) as $k ) {
+		if ( array_key_exists( $k, $t ) ) {
+			$t[ $k ] = (bool) $t[ $k ];
+		}
+	}
+	if ( array_key_exists( 'addon_products', $t ) ) {
+		$t['addon_products'] = as_map( $t['addon_products'] );
+	}
+	if ( array_key_exists( 'limitations', $t ) ) {
+		$t['limitations'] = limitations_out( $t['limitations'] );
+	}
+	return (object) $t;
+}
+
+function list_scheduled_changes( \WP_REST_Request $request ): \WP_REST_Response {
+	global $wpdb;
+	list( $limit, $offset, $per ) = paging( $request );
+	$where                        = array( '1=1' );
+	$due                          = $request->get_param( 'due_before' );
+	if ( null !== $due ) {
+		$dt = is_string( $due ) ? parse_datetime( $due ) : null;
+		if ( ! $dt ) {
+			throw new Invalid( 'due_before', 'must be an ISO 8601 date-time (got ' . short( $due ) . ')' );
+		}
+		$where[] = $wpdb->prepare( 'scheduled_for <= %s', $dt->format( 'Y-m-d H:i:s' ) );
+	}
+	$mid = $request->get_param( 'membership_id' );
+	if ( null !== $mid ) {
+		$where[] = $wpdb->prepare( 'membership_id = %d', to_int( $mid, 'membership_id', 1 ) );
+	}
+	$t     = table( 'scheduled_changes' );
+	$w     = implode( ' AND ', $where );
+	$total = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $t WHERE $w" );
+	$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $t WHERE $w ORDER BY scheduled_for ASC, membership_id ASC LIMIT %d OFFSET %d", $limit, $offset ), ARRAY_A );
+	return paged_response( array_map( __NAMESPACE__ . '\\scheduled_change_out', $rows ), $total, $per );
+}
+
+function scheduled_row( int $membership_id ): ?array {
+	global $wpdb;
+	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'scheduled_changes' ) . ' WHERE membership_id = %d', $membership_id ), ARRAY_A );
+	return $row ?: null;
+}
+
+function get_scheduled_change( \WP_REST_Request $request ): mixed {
+	$row = scheduled_row( (int) $request['id'] );
+	return $row ? scheduled_change_out( $row ) : error( 'wpbridge_no_scheduled_change', 'This membership has no scheduled change.', 404 );
+}
+
+/**
+ * Store the one scheduled change of a membership (absolute: replaces any earlier one). The target holds membership
+ * fields, each checked like a membership write; in stub mode the target merged onto the membership must also pass
+ * the membership's whole-record checks (the plan exists and is a plan, add-ons exist...).
+ */
+function put_scheduled_change( \WP_REST_Request $request ): mixed {
+	global $wpdb;
+	$id = (int) $request['id'];
+	if ( ! membership_exists( $id ) ) {
+		return error( 'wpbridge_membership_not_found', "No membership $id.", 404 );
+	}
+	$body = without_credentials( body( $request ) );
+	foreach ( array_keys( $body ) as $k ) {
+		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note' ), true ) ) {
+			throw new Invalid( (string) $k, 'unknown key (allowed: scheduled_for, target, note)' );
+		}
+	}
+	$when = is_string( $body['scheduled_for'] ?? null ) ? parse_datetime( $body['scheduled_for'] ) : null;
+	if ( ! $when ) {
+		throw new Invalid( 'scheduled_for', 'is required: an ISO 8601 date-time' );
+	}
+	$target = $body['target'] ?? null;
+	if ( ! is_map( $target ) || ! $target ) {
+		throw new Invalid( 'target', 'is required: an object of membership fields' );
+	}
+	$spec  = entities()['membership'];
+	$clean = array();
+	foreach ( $target as $k => $v ) {
+		if ( ! isset( $spec['fields'][ $k ] ) ) {
+			throw new Invalid( "target.$k", 'is not a membership field that can be set' );
+		}
+		$clean[ $k ] = ( $spec['fields'][ $k ] )( $v, "target.$k" );
+	}
+	if ( 'stub' === mode() ) {
+		$current = row( 'membership', $id );
+		foreach ( $spec['json'] as $c ) {
+			$current[ $c ] = json_in( $current[ $c ] );
+		}
+		$merged = array_merge( $current, $clean );
+		try {
+			check_membership( $merged, $current );
+		} catch ( Invalid $e ) {
+			throw new Invalid( 'target.' . $e->field, $e->getMessage() );
+		}
+	}
+	$note = to_string( $body['note'] ?? '', 'note', 1000 );
+	$now  = now_gmt();
+	$old  = scheduled_row( $id );
+	$wpdb->replace(
+		table( 'scheduled_changes' ),
+		array(
+			'membership_id' => $id,
+			'scheduled_for' => $when->format( 'Y-m-d H:i:s' ),
+			'target'        => json_out( target_out( $clean ) ),
+			'note'          => $note,
+			'created_at'    => $old['created_at'] ?? $now,
+			'updated_at'    => $now,
+		)
+	);
+	return scheduled_change_out( scheduled_row( $id ) );
+}
+
+function delete_scheduled_change( \WP_REST_Request $request ): array {
+	global $wpdb;
+	$wpdb->delete( table( 'scheduled_changes' ), array( 'membership_id' => (int) $request['id'] ) );
+	return array( 'deleted' => true );
+}
+
+// ------------------------------------------------------------------------------------------------------ locks
+
+/**
+ * Acquire or refresh a named lock. One INSERT ... ON DUPLICATE KEY UPDATE decides atomically (InnoDB row lock):
+ * the row changes hands only when it is ours already or expired. The owner column is assigned first, so the
+ * expiry update sees whether we now hold it.
+ */
+function acquire_lock( \WP_REST_Request $request ): mixed {
+	global $wpdb;
+	$name  = (string) $request['name'];
+	$body  = body( $request );
+	$owner = to_string( $body['owner'] ?? null, 'owner', 191, false );
+	if ( '' === $owner ) {
+		throw new Invalid( 'owner', 'is required' );
+	}
+	$ttl     = to_int( $body['ttl'] ?? 600, 'ttl', 1, 86400 );
+	$now_ms  = (int) floor( microtime( true ) * 1000 );
+	$expires = $now_ms + $ttl * 1000;
+	$t       = table( 'locks' );
+	$wpdb->query(
+		$wpdb->prepare(
+			"INSERT INTO $t (name, owner, expires_ms, acquired_at) VALUES (%s, %s, %d, %s)
+			 ON DUPLICATE KEY UPDATE
+			   acquired_at = IF(owner = VALUES(owner) OR expires_ms <= %d, IF(owner = VALUES(owner), acquired_at, VALUES(acquired_at)), acquired_at),
+			   owner = IF(owner = VALUES(owner) OR expires_ms <= %d, VALUES(owner), owner),
+			   expires_ms = IF(owner = VALUES(owner), VALUES(expires_ms), expires_ms)",
+			$name,
+			$owner,
+			$expires,
+			now_gmt(),
+			$now_ms,
+			$now_ms
+		)
+	);
+	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $t WHERE name = %s", $name ), ARRAY_A );
+	$out = array(
+		'name'       => $name,
+		'owner'      => $row['owner'],
+		'expires_at' => gmdate( 'Y-m-d\TH:i:s', intdiv( (int) $row['expires_ms'], 1000 ) ) . sprintf( '.%03dZ', (int) $row['expires_ms'] % 1000 ),
+	);
+	if ( $row['owner'] !== $owner ) {
+		return error( 'wpbridge_locked', "The lock \"$name\" is held by another owner until {$out['expires_at']}.", 409, array( 'owner' => $row['owner'], 'expires_at' => $out['expires_at'] ) );
+	}
+	return $out;
+}
+
+function release_lock( \WP_REST_Request $request ): array {
+	global $wpdb;
+	$owner = $request->get_param( 'owner' );
+	if ( ! is_string( $owner ) || '' === $owner ) {
+		throw new Invalid( 'owner', 'is required (?owner=...)' );
+	}
+	$n = $wpdb->delete( table( 'locks' ), array( 'name' => (string) $request['name'], 'owner' => $owner ) );
+	return array(
+		'name'     => (string) $request['name'],
+		'released' => (bool) $n,
+	);
+}

@@ -1,0 +1,410 @@
+<?php
+/**
+ * Stub mode's `wu/v2` CRUD routes for the table-backed entities, with UM's semantics: singular slugs; list with
+ * page/per_page or number/offset, column filters, `{column}__in` / `__not_in`, `search`, orderby/order and the
+ * X-WP-Total headers; get (404 `wu_rest_{slug}_invalid_id`); create from a JSON body; update where every body key
+ * is set (unknown key: 400 `wu_rest_{slug}_invalid_set_method`); delete. Every write is checked as a whole merged
+ * record first and then written with one statement, so a rejected write changes nothing.
+ */
+
+namespace WPBridge;
+
+const WU_NAMESPACE = 'wu/v2';
+
+/** Query parameters that are not column filters (WordPress's global ones and paging). */
+const LIST_RESERVED = array( 'page', 'per_page', 'number', 'offset', 'orderby', 'order', 'search', 'context', '_fields', '_envelope', '_embed', '_method', '_jsonp', 'rest_route', 'api_key', 'api-key', 'api_secret', 'api-secret' );
+
+function register_wu_routes(): void {
+	register_rest_route(
+		WU_NAMESPACE,
+		'/auth',
+		array(
+			'methods'             => 'GET',
+			'permission_callback' => __NAMESPACE__ . '\\permission',
+			'callback'            => fn() => array(
+				'success' => true,
+				'label'   => get_network_option( null, 'site_name' ),
+				'message' => 'Welcome to our API',
+			),
+		)
+	);
+	foreach ( array_keys( entities() ) as $slug ) {
+		register_rest_route(
+			WU_NAMESPACE,
+			"/$slug",
+			array(
+				array(
+					'methods'             => 'GET',
+					'permission_callback' => __NAMESPACE__ . '\\permission',
+					'callback'            => guarded( fn( $r ) => list_items( $slug, $r ) ),
+				),
+				array(
+					'methods'             => 'POST',
+					'permission_callback' => __NAMESPACE__ . '\\permission',
+					'callback'            => guarded( fn( $r ) => create_item( $slug, $r ) ),
+				),
+			)
+		);
+		register_rest_route(
+			WU_NAMESPACE,
+			"/$slug/(?P<id>[\\d]+)",
+			array(
+				array(
+					'methods'             => 'GET',
+					'permission_callback' => __NAMESPACE__ . '\\permission',
+					'callback'            => guarded( fn( $r ) => get_item( $slug, $r ) ),
+				),
+				array(
+					'methods'             => 'POST, PUT, PATCH',
+					'permission_callback' => __NAMESPACE__ . '\\permission',
+					'callback'            => guarded( fn( $r ) => update_item( $slug, $r ) ),
+				),
+				array(
+					'methods'             => 'DELETE',
+					'permission_callback' => __NAMESPACE__ . '\\permission',
+					'callback'            => guarded( fn( $r ) => delete_item( $slug, $r ) ),
+				),
+			)
+		);
+	}
+}
+
+function not_found( string $slug ): \WP_Error {
+	return error( "wu_rest_{$slug}_invalid_id", 'Item not found.', 404 );
+}
+
+function row( string $slug, int $id ): ?array {
+	global $wpdb;
+	$t   = table( entities()[ $slug ]['table'] );
+	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $t WHERE id = %d", $id ), ARRAY_A );
+	return $row ?: null;
+}
+
+function out( string $slug, array $row ): array {
+	return ( entities()[ $slug ]['out'] )( $row );
+}
+
+function get_item( string $slug, \WP_REST_Request $request ): mixed {
+	$row = row( $slug, (int) $request['id'] );
+	return $row ? out( $slug, $row ) : not_found( $slug );
+}
+
+// ---------------------------------------------------------------------------------------------------- list
+
+/** The column types of a table, from the database itself (so filters follow the schema). */
+function columns( string $table ): array {
+	static $cache = array();
+	global $wpdb;
+	if ( ! isset( $cache[ $table ] ) ) {
+		$cache[ $table ] = array();
+		foreach ( $wpdb->get_results( "SHOW COLUMNS FROM $table", ARRAY_A ) as $c ) {
+			$cache[ $table ][ $c['Field'] ] = strtolower( $c['Type'] );
+		}
+	}
+	return $cache[ $table ];
+}
+
+/** One filter value, checked against its column's type (an int column only takes integers...). */
+function filter_value( string $type, mixed $v, string $field ): string|int {
+	if ( str_starts_with( $type, 'tinyint(1)' ) ) {
+		return to_bool( $v, $field ) ? 1 : 0;
+	}
+	if ( preg_match( '/^(big|small|tiny)?int/', $type ) ) {
+		return to_int( $v, $field, null );
+	}
+	if ( str_starts_with( $type, 'decimal' ) ) {
+		return to_money( $v, $field );
+	}
+	if ( ! is_scalar( $v ) ) {
+		throw new Invalid( $field, 'must be a single value' );
+	}
+	return (string) $v;
+}
+
+/**
+ * WHERE clause of a list request, built from its query parameters. Unknown parameters are a 400 (a misspelt filter
+ * would otherwise silently return everything); JSON columns cannot be filtered.
+ *
+ * @return array{0: string, 1: array} SQL with placeholders, and the values.
+ */
+function where_clause( array $cols, array $query, array $json_cols, array $search_cols, array $aliases = array() ): array {
+	$sql   = array( '1=1' );
+	$vals  = array();
+	$place = fn( $v ) => is_int( $v ) ? '%d' : '%s';
+	foreach ( $query as $param => $value ) {
+		$param = (string) $param;
+		if ( in_array( $param, LIST_RESERVED, true ) ) {
+			continue;
+		}
+		$op     = '=';
+		$column = $param;
+		if ( str_ends_with( $param, '__not_in' ) ) {
+			$op     = 'NOT IN';
+			$column = substr( $param, 0, -8 );
+		} elseif ( str_ends_with( $param, '__in' ) ) {
+			$op     = 'IN';
+			$column = substr( $param, 0, -4 );
+		}
+		$column = $aliases[ $column ] ?? $column;
+		if ( ! isset( $cols[ $column ] ) || in_array( $column, $json_cols, true ) ) {
+			$known = array_diff( array_keys( $cols ), $json_cols );
+			throw new Invalid( $param, 'unknown filter (filterable columns: ' . implode( ', ', $known ) . ')' );
+		}
+		if ( '=' === $op ) {
+			$v      = filter_value( $cols[ $column ], $value, $param );
+			$sql[]  = "`$column` = " . $place( $v );
+			$vals[] = $v;
+			continue;
+		}
+		$list = is_array( $value ) ? array_values( $value ) : explode( ',', (string) $value );
+		if ( ! $list ) {
+			$sql[] = 'IN' === $op ? '1=0' : '1=1';
+			continue;
+		}
+		$ph = array();
+		foreach ( $list as $i => $item ) {
+			$v      = filter_value( $cols[ $column ], is_string( $item ) ? trim( $item ) : $item, "$param.$i" );
+			$ph[]   = $place( $v );
+			$vals[] = $v;
+		}
+		$sql[] = "`$column` $op (" . implode( ',', $ph ) . ')';
+	}
+	if ( isset( $query['search'] ) && '' !== $query['search'] && $search_cols ) {
+		global $wpdb;
+		$like = '%' . $wpdb->esc_like( (string) $query['search'] ) . '%';
+		$or   = array();
+		foreach ( $search_cols as $c ) {
+			$or[]   = "`$c` LIKE %s";
+			$vals[] = $like;
+		}
+		$sql[] = '(' . implode( ' OR ', $or ) . ')';
+	}
+	return array( implode( ' AND ', $sql ), $vals );
+}
+
+/** ORDER BY of a list request: a column (default the id), ASC|DESC (default DESC, as BerlinDB). */
+function order_clause( array $cols, array $query, array $json_cols, string $id_col = 'id', array $aliases = array() ): string {
+	$orderby = (string) ( $query['orderby'] ?? $id_col );
+	$orderby = $aliases[ $orderby ] ?? $orderby;
+	if ( ! isset( $cols[ $orderby ] ) || in_array( $orderby, $json_cols, true ) ) {
+		throw new Invalid( 'orderby', 'unknown column ' . short( $orderby ) );
+	}
+	$order = strtoupper( (string) ( $query['order'] ?? 'DESC' ) );
+	if ( ! in_array( $order, array( 'ASC', 'DESC' ), true ) ) {
+		throw new Invalid( 'order', 'must be ASC or DESC' );
+	}
+	$tie = $orderby === $id_col ? '' : ", `$id_col` $order";
+	return "ORDER BY `$orderby` $order$tie";
+}
+
+function list_items( string $slug, \WP_REST_Request $request ): \WP_REST_Response {
+	global $wpdb;
+	$spec                          = entities()[ $slug ];
+	$t                             = table( $spec['table'] );
+	$query                         = $request->get_query_params();
+	list( $limit, $offset, $per )  = paging( $request );
+	list( $where, $vals )          = where_clause( columns( $t ), $query, $spec['json'], $spec['search'], $spec['aliases'] );
+	$order                         = order_clause( columns( $t ), $query, $spec['json'], 'id', $spec['aliases'] );
+	$prep                          = fn( string $sql ) => $vals ? $wpdb->prepare( $sql, $vals ) : $sql;
+	$total                         = (int) $wpdb->get_var( $prep( "SELECT COUNT(*) FROM $t WHERE $where" ) );
+	$rows                          = $wpdb->get_results( $prep( "SELECT * FROM $t WHERE $where $order" ) . $wpdb->prepare( ' LIMIT %d OFFSET %d', $limit, $offset ), ARRAY_A );
+	return paged_response( array_map( fn( $r ) => out( $slug, $r ), $rows ), $total, $per );
+}
+
+// ---------------------------------------------------------------------------------------------------- writes
+
+/**
+ * Turn a write body into column values, checking each key: `meta` entries map to their columns
+ * (`wu_limitations` -> limitations...), aliases (`group` -> product_group) apply, read-only keys of the record are
+ * ignored, any other unknown key is UM's 400 `wu_rest_{slug}_invalid_set_method`.
+ */
+function changes( string $slug, array $body ): array|\WP_Error {
+	$spec = entities()[ $slug ];
+	$body = without_credentials( $body );
+	if ( isset( $body['meta'] ) ) {
+		if ( ! is_map( $body['meta'] ) ) {
+			throw new Invalid( 'meta', 'must be an object' );
+		}
+		foreach ( $body['meta'] as $key => $value ) {
+			if ( ! isset( $spec['meta'][ $key ] ) ) {
+				throw new Invalid( "meta.$key", 'unsupported meta key (supported: ' . ( implode( ', ', array_keys( $spec['meta'] ) ) ?: 'none' ) . ')' );
+			}
+			$body[ $spec['meta'][ $key ] ] = $value;
+		}
+		unset( $body['meta'] );
+	}
+	$out = array();
+	foreach ( $body as $key => $value ) {
+		$key   = (string) $key;
+		$field = $spec['aliases'][ $key ] ?? $key;
+		if ( in_array( $field, $spec['readonly'], true ) ) {
+			continue;
+		}
+		if ( ! isset( $spec['fields'][ $field ] ) ) {
+			return error(
+				"wu_rest_{$slug}_invalid_set_method",
+				"The {$spec['class']} object does not have a set_{$key} method",
+				400,
+				array( 'field' => $key )
+			);
+		}
+		$out[ $field ] = ( $spec['fields'][ $field ] )( $value, $key );
+	}
+	return $out;
+}
+
+/** Column values ready for $wpdb (JSON columns encoded). */
+function db_values( string $slug, array $record ): array {
+	$spec = entities()[ $slug ];
+	foreach ( $spec['json'] as $c ) {
+		if ( array_key_exists( $c, $record ) ) {
+			$record[ $c ] = json_out( as_map_if_needed( $c, $record[ $c ] ) );
+		}
+	}
+	return $record;
+}
+
+function as_map_if_needed( string $column, mixed $v ): mixed {
+	return in_array( $column, array( 'addon_products', 'limitations', 'billing_address', 'extra_information' ), true ) ? as_map( $v ) : $v;
+}
+
+function create_item( string $slug, \WP_REST_Request $request ): mixed {
+	global $wpdb;
+	$spec = entities()[ $slug ];
+	$body = body( $request );
+	$user = null;
+	if ( 'customer' === $slug ) {
+		list( $body, $user ) = customer_user_args( $body );
+	}
+	$changes = changes( $slug, $body );
+	if ( is_wp_error( $changes ) ) {
+		return $changes;
+	}
+	$record = array_merge( $spec['defaults'], $changes );
+	foreach ( $spec['required'] as $req ) {
+		if ( ! isset( $record[ $req ] ) && ! ( 'user_id' === $req && $user ) ) {
+			throw new Invalid( $req, 'is required' );
+		}
+	}
+	$now = now_gmt();
+	if ( 'membership' === $slug ) {
+		$record += array(
+			'date_created'    => $now,
+			'date_expiration' => $now,
+		);
+	}
+	if ( 'customer' === $slug ) {
+		$record += array( 'date_registered' => $now );
+		if ( $user ) {
+			$record['user_id'] = 0; // Checked below once created.
+		}
+	} else {
+		( $spec['check'] )( $record, null );
+	}
+	if ( $user ) {
+		$record['user_id'] = create_wp_user( $user );
+	}
+	if ( 'customer' === $slug ) {
+		( $spec['check'] )( $record, null );
+	}
+	if ( isset( columns( table( $spec['table'] ) )['date_created'] ) ) {
+		$record += array( 'date_created' => $now );
+	}
+	$record['date_modified'] = $now;
+	if ( false === $wpdb->insert( table( $spec['table'] ), db_values( $slug, $record ) ) ) {
+		return error( "wu_rest_{$slug}", 'Something went wrong (Code 1).', 500 );
+	}
+	return out( $slug, row( $slug, (int) $wpdb->insert_id ) );
+}
+
+function update_item( string $slug, \WP_REST_Request $request ): mixed {
+	global $wpdb;
+	$spec = entities()[ $slug ];
+	$old  = row( $slug, (int) $request['id'] );
+	if ( ! $old ) {
+		return not_found( $slug );
+	}
+	$changes = changes( $slug, body( $request ) );
+	if ( is_wp_error( $changes ) ) {
+		return $changes;
+	}
+	$current = $old;
+	foreach ( $spec['json'] as $c ) {
+		$current[ $c ] = json_in( $old[ $c ] );
+	}
+	$record = array_merge( $current, $changes );
+	( $spec['check'] )( $record, $old );
+	$write                  = array_intersect_key( $record, $changes + array_flip( array( 'amount', 'recurring' ) ) );
+	$write['date_modified'] = now_gmt();
+	if ( false === $wpdb->update( table( $spec['table'] ), db_values( $slug, $write ), array( 'id' => (int) $old['id'] ) ) ) {
+		return error( "wu_rest_{$slug}", 'Something went wrong (Code 2).', 500 );
+	}
+	return out( $slug, row( $slug, (int) $old['id'] ) );
+}
+
+function delete_item( string $slug, \WP_REST_Request $request ): mixed {
+	global $wpdb;
+	$spec = entities()[ $slug ];
+	$id   = (int) $request['id'];
+	if ( ! row( $slug, $id ) ) {
+		return not_found( $slug );
+	}
+	$wpdb->delete( table( $spec['table'] ), array( 'id' => $id ) );
+	if ( 'membership' === $slug ) {
+		$wpdb->delete( table( 'scheduled_changes' ), array( 'membership_id' => $id ) );
+	}
+	return true; // UM returns the raw result of the delete.
+}
+
+// -------------------------------------------------------------------------------- customers and their WP user
+
+/**
+ * A customer can be created for a new WordPress user, as UM's wu_create_customer: `username` + `email` (+ optional
+ * `password`) instead of `user_id`. Returns the body without those keys, and the user to create (checked, not yet
+ * created) or null.
+ */
+function customer_user_args( array $body ): array {
+	$keys = array( 'username', 'email', 'password' );
+	$args = array_intersect_key( $body, array_flip( $keys ) );
+	$body = array_diff_key( $body, array_flip( $keys ) );
+	if ( ! $args ) {
+		return array( $body, null );
+	}
+	if ( isset( $body['user_id'] ) ) {
+		throw new Invalid( 'user_id', 'give either user_id or username/email, not both' );
+	}
+	$email = $args['email'] ?? null;
+	if ( ! is_string( $email ) || ! is_email( $email ) ) {
+		throw new Invalid( 'email', 'must be a valid email address' );
+	}
+	if ( email_exists( $email ) ) {
+		throw new Invalid( 'email', 'is already used by another WordPress user' );
+	}
+	$username = $args['username'] ?? strtolower( preg_replace( '/[^a-z0-9]/i', '', strstr( $email, '@', true ) ) );
+	if ( ! is_string( $username ) || ! preg_match( '/^[a-z0-9]{4,60}$/', $username ) ) {
+		throw new Invalid( 'username', 'must be 4 to 60 lowercase letters or digits (WordPress multisite rule)' );
+	}
+	if ( username_exists( $username ) ) {
+		throw new Invalid( 'username', "\"$username\" is already taken" );
+	}
+	$password = $args['password'] ?? wp_generate_password( 24 );
+	if ( ! is_string( $password ) || strlen( $password ) < 6 ) {
+		throw new Invalid( 'password', 'must be at least 6 characters' );
+	}
+	return array(
+		$body,
+		array(
+			'username' => $username,
+			'email'    => $email,
+			'password' => $password,
+		),
+	);
+}
+
+function create_wp_user( array $u ): int {
+	$id = wpmu_create_user( $u['username'], $u['password'], $u['email'] );
+	if ( ! $id ) {
+		throw new Invalid( 'username', 'WordPress could not create the user' );
+	}
+	return (int) $id;
+}

@@ -1,0 +1,559 @@
+<?php
+/**
+ * The table-backed `wu/v2` entities of stub mode (product, membership, customer, discount_code): which keys a
+ * write may set (UM's `set_{key}` methods), how each value is checked and stored, the cross-record checks that
+ * run on the whole merged record before anything is written, and the UM-shaped JSON of a row.
+ */
+
+namespace WPBridge;
+
+const UNITS               = array( 'day', 'week', 'month', 'year' );
+const MEMBERSHIP_STATUSES = array( 'pending', 'trialing', 'active', 'on-hold', 'expired', 'cancelled' );
+
+function entities(): array {
+	static $specs = null;
+	if ( null !== $specs ) {
+		return $specs;
+	}
+	$money  = fn( $v, $f ) => to_money( $v, $f );
+	$bool   = fn( $v, $f ) => to_bool( $v, $f ) ? 1 : 0;
+	$uint   = fn( $v, $f ) => to_int( $v, $f, 0, 65535 );
+	$id     = fn( $v, $f ) => to_int( $v, $f, 0 );
+	$date   = fn( $v, $f ) => to_date( $v, $f );
+	$unit   = fn( $v, $f ) => to_enum( $v, UNITS, $f );
+	$str    = fn( $v, $f ) => to_string( $v, $f );
+	$text   = fn( $v, $f ) => to_string( $v, $f, 65535 );
+	$cur    = function ( $v, $f ) {
+		if ( ! is_string( $v ) || ! preg_match( '/^[A-Z]{3}$/', $v ) ) {
+			throw new Invalid( $f, 'must be a 3-letter ISO 4217 code like "USD" (got ' . short( $v ) . ')' );
+		}
+		return $v;
+	};
+	$lim    = fn( $v, $f ) => validate_limitations( $v, $f );
+	$strmap = function ( $v, $f ) {
+		if ( null === $v || '' === $v ) {
+			return array();
+		}
+		if ( ! is_map( $v ) ) {
+			throw new Invalid( $f, 'must be an object' );
+		}
+		foreach ( $v as $k => $x ) {
+			if ( null !== $x && ! is_scalar( $x ) ) {
+				throw new Invalid( "$f.$k", 'must be a string' );
+			}
+		}
+		return $v;
+	};
+
+	$specs = array(
+		'product'       => array(
+			'class'    => 'Product',
+			'table'    => 'products',
+			'json'     => array( 'available_addons', 'price_variations', 'limitations' ),
+			'search'   => array( 'slug', 'name', 'description', 'product_group', 'type' ),
+			'aliases'  => array( 'group' => 'product_group' ),
+			'meta'     => array(
+				'wu_limitations'      => 'limitations',
+				'price_variations'    => 'price_variations',
+				'wu_available_addons' => 'available_addons',
+			),
+			'readonly' => array( 'id', 'model', 'date_created', 'date_modified' ),
+			'required' => array( 'slug' ),
+			'defaults' => array(
+				'name'                => '',
+				'type'                => 'plan',
+				'pricing_type'        => 'paid',
+				'amount'              => '0.0000',
+				'setup_fee'           => '0.0000',
+				'currency'            => 'USD',
+				'recurring'           => 1,
+				'duration'            => 1,
+				'duration_unit'       => 'day', // UM's wu_create_product default.
+				'billing_cycles'      => 0,
+				'trial_duration'      => 0,
+				'trial_duration_unit' => 'day',
+				'product_group'       => '',
+				'list_order'          => 0, // UM's wu_create_product default.
+				'active'              => 1,
+				'available_addons'    => array(),
+				'price_variations'    => array(),
+				'limitations'         => array(),
+			),
+			'fields'   => array(
+				'slug'                => function ( $v, $f ) {
+					if ( ! is_string( $v ) || ! preg_match( '/^[a-z0-9][a-z0-9_\-]{1,190}$/', $v ) ) {
+						throw new Invalid( $f, 'must be 2+ lowercase letters, digits, - or _ (got ' . short( $v ) . ')' );
+					}
+					return $v;
+				},
+				'name'                => $str,
+				'description'         => $text,
+				'type'                => fn( $v, $f ) => to_enum( $v, array( 'plan', 'package', 'service', 'demo' ), $f ),
+				'pricing_type'        => fn( $v, $f ) => to_enum( $v, array( 'paid', 'free', 'contact_us', 'pay_what_you_want' ), $f ),
+				'amount'              => $money,
+				'setup_fee'           => $money,
+				'currency'            => $cur,
+				'recurring'           => $bool,
+				'duration'            => $uint,
+				'duration_unit'       => $unit,
+				'billing_cycles'      => $uint,
+				'trial_duration'      => $uint,
+				'trial_duration_unit' => fn( $v, $f ) => ( null === $v || '' === $v ) ? 'day' : to_enum( $v, UNITS, $f ),
+				'product_group'       => $str,
+				'list_order'          => fn( $v, $f ) => to_int( $v, $f, -1000000, 1000000 ),
+				'active'              => $bool,
+				'available_addons'    => fn( $v, $f ) => to_id_list( $v, $f ),
+				'price_variations'    => __NAMESPACE__ . '\\to_price_variations',
+				'limitations'         => $lim,
+			),
+			'check'    => __NAMESPACE__ . '\\check_product',
+			'out'      => __NAMESPACE__ . '\\product_out',
+		),
+		'membership'    => array(
+			'class'    => 'Membership',
+			'table'    => 'memberships',
+			'json'     => array( 'addon_products', 'limitations' ),
+			'search'   => array( 'id', 'gateway_customer_id', 'gateway_subscription_id', 'gateway' ),
+			'aliases'  => array(),
+			'meta'     => array( 'wu_limitations' => 'limitations' ),
+			'readonly' => array( 'id', 'model', 'date_modified', 'compiled_product_list', 'gateway_info' ),
+			'required' => array( 'customer_id', 'plan_id' ),
+			'defaults' => array( // UM's wu_create_membership defaults.
+				'user_id'        => 0,
+				'addon_products' => array(),
+				'currency'       => 'USD',
+				'amount'         => '0.0000',
+				'initial_amount' => '0.0000',
+				'duration'       => 1,
+				'duration_unit'  => 'month',
+				'recurring'      => 0,
+				'auto_renew'     => 0,
+				'times_billed'   => 0,
+				'billing_cycles' => 0,
+				'status'         => 'pending',
+				'discount_code'  => '',
+				'limitations'    => array(),
+			),
+			'fields'   => array(
+				'customer_id'                 => fn( $v, $f ) => to_int( $v, $f, 1 ),
+				'user_id'                     => $id,
+				'plan_id'                     => fn( $v, $f ) => to_int( $v, $f, 1 ),
+				'addon_products'              => __NAMESPACE__ . '\\to_addon_products',
+				'currency'                    => $cur,
+				'amount'                      => $money,
+				'initial_amount'              => $money,
+				'duration'                    => $uint,
+				'duration_unit'               => $unit,
+				'recurring'                   => $bool,
+				'auto_renew'                  => $bool,
+				'times_billed'                => $uint,
+				'billing_cycles'              => $uint,
+				'status'                      => fn( $v, $f ) => to_enum( $v, MEMBERSHIP_STATUSES, $f ),
+				'discount_code'               => __NAMESPACE__ . '\\to_discount_code_ref',
+				'gateway'                     => fn( $v, $f ) => to_string( $v, $f, 50 ),
+				'gateway_customer_id'         => $str,
+				'gateway_subscription_id'     => $str,
+				'signup_method'               => fn( $v, $f ) => to_string( $v, $f, 50 ),
+				'upgraded_from'               => $id,
+				'disabled'                    => $bool,
+				'limitations'                 => $lim,
+				'date_created'                => $date,
+				'date_activated'              => $date,
+				'date_trial_end'              => $date,
+				'date_renewed'                => $date,
+				'date_cancellation'           => $date,
+				'date_expiration'             => $date,
+				'date_payment_plan_completed' => $date,
+			),
+			'check'    => __NAMESPACE__ . '\\check_membership',
+			'out'      => __NAMESPACE__ . '\\membership_out',
+		),
+		'customer'      => array(
+			'class'    => 'Customer',
+			'table'    => 'customers',
+			'json'     => array( 'billing_address', 'extra_information' ),
+			'search'   => array( 'id', 'user_id' ),
+			'aliases'  => array(),
+			'meta'     => array(),
+			'readonly' => array( 'id', 'model', 'date_modified', 'user_email', 'display_name', 'user_login' ),
+			'required' => array( 'user_id' ),
+			'defaults' => array(
+				'type'               => 'customer',
+				'email_verification' => 'none',
+				'has_trialed'        => 0,
+				'vip'                => 0,
+				'signup_form'        => '',
+				'billing_address'    => array(),
+				'extra_information'  => array(),
+			),
+			'fields'   => array(
+				'user_id'            => fn( $v, $f ) => to_int( $v, $f, 1 ),
+				'type'               => fn( $v, $f ) => to_enum( $v, array( 'customer' ), $f ),
+				'email_verification' => fn( $v, $f ) => to_enum( $v, array( 'verified', 'pending', 'none' ), $f ),
+				'has_trialed'        => $bool,
+				'vip'                => $bool,
+				'signup_form'        => $str,
+				'billing_address'    => $strmap,
+				'extra_information'  => $strmap,
+				'date_registered'    => $date,
+				'last_login'         => $date,
+			),
+			'check'    => __NAMESPACE__ . '\\check_customer',
+			'out'      => __NAMESPACE__ . '\\customer_out',
+		),
+		'discount_code' => array(
+			'class'    => 'Discount_Code',
+			'table'    => 'discount_codes',
+			'json'     => array( 'allowed_products', 'allowed_billing_periods' ),
+			'search'   => array( 'name', 'code', 'description' ),
+			'aliases'  => array(),
+			'meta'     => array(),
+			'readonly' => array( 'id', 'model', 'date_created', 'date_modified' ),
+			'required' => array( 'code' ),
+			'defaults' => array(
+				'name'                    => '',
+				'uses'                    => 0,
+				'max_uses'                => 0,
+				'apply_to_renewals'       => 0,
+				'type'                    => 'percentage',
+				'value'                   => '0.0000',
+				'setup_fee_type'          => 'percentage',
+				'setup_fee_value'         => '0.0000',
+				'active'                  => 1,
+				'limit_products'          => 0,
+				'allowed_products'        => array(),
+				'limit_billing_periods'   => 0,
+				'allowed_billing_periods' => array(),
+			),
+			'fields'   => array(
+				'name'                    => $str,
+				'code'                    => function ( $v, $f ) {
+					if ( ! is_string( $v ) || ! preg_match( '/^[A-Za-z0-9_\-]{1,191}$/', $v ) ) {
+						throw new Invalid( $f, 'must be letters, digits, - or _ (got ' . short( $v ) . ')' );
+					}
+					return $v;
+				},
+				'description'             => $text,
+				'uses'                    => fn( $v, $f ) => to_int( $v, $f, 0 ),
+				'max_uses'                => fn( $v, $f ) => to_int( $v, $f, 0 ),
+				'apply_to_renewals'       => $bool,
+				'type'                    => fn( $v, $f ) => to_enum( $v, array( 'percentage', 'absolute' ), $f ),
+				'value'                   => $money,
+				'setup_fee_type'          => fn( $v, $f ) => to_enum( $v, array( 'percentage', 'absolute' ), $f ),
+				'setup_fee_value'         => $money,
+				'active'                  => $bool,
+				'limit_products'          => $bool,
+				'allowed_products'        => fn( $v, $f ) => to_id_list( $v, $f ),
+				'limit_billing_periods'   => $bool,
+				'allowed_billing_periods' => function ( $v, $f ) {
+					if ( null === $v || '' === $v ) {
+						return array();
+					}
+					if ( ! is_array( $v ) || ! array_is_list( $v ) ) {
+						throw new Invalid( $f, 'must be a list like ["1-month", "1-year"]' );
+					}
+					foreach ( $v as $i => $p ) {
+						if ( ! is_string( $p ) || ! preg_match( '/^\d+-(day|week|month|year)$/', $p ) ) {
+							throw new Invalid( "$f.$i", 'must look like "1-month" (got ' . short( $p ) . ')' );
+						}
+					}
+					return $v;
+				},
+				'date_start'              => $date,
+				'date_expiration'         => $date,
+			),
+			'check'    => __NAMESPACE__ . '\\check_discount_code',
+			'out'      => __NAMESPACE__ . '\\discount_code_out',
+		),
+	);
+	return $specs;
+}
+
+// ------------------------------------------------------------------------------------------ value coercion
+
+function to_price_variations( mixed $v, string $f ): array {
+	if ( null === $v || '' === $v || false === $v ) {
+		return array();
+	}
+	if ( ! is_array( $v ) || ! array_is_list( $v ) ) {
+		throw new Invalid( $f, 'must be a list of {"duration", "duration_unit", "amount"}' );
+	}
+	$out  = array();
+	$seen = array();
+	foreach ( $v as $i => $var ) {
+		if ( ! is_map( $var ) ) {
+			throw new Invalid( "$f.$i", 'must be an object {"duration", "duration_unit", "amount"}' );
+		}
+		foreach ( array_keys( $var ) as $k ) {
+			if ( ! in_array( $k, array( 'duration', 'duration_unit', 'amount' ), true ) ) {
+				throw new Invalid( "$f.$i.$k", 'unknown key (allowed: duration, duration_unit, amount)' );
+			}
+		}
+		$row    = array(
+			'duration'      => to_int( $var['duration'] ?? null, "$f.$i.duration", 1, 65535 ),
+			'duration_unit' => to_enum( $var['duration_unit'] ?? null, UNITS, "$f.$i.duration_unit" ),
+			'amount'        => to_money( $var['amount'] ?? null, "$f.$i.amount" ),
+		);
+		$period = period_key( $row['duration'], $row['duration_unit'] );
+		if ( isset( $seen[ $period ] ) ) {
+			throw new Invalid( "$f.$i", 'repeats the period ' . $row['duration'] . ' ' . $row['duration_unit'] );
+		}
+		$seen[ $period ] = true;
+		$out[]           = $row;
+	}
+	return $out;
+}
+
+/** 12 months and 1 year are the same period (UM's get_price_variation). */
+function period_key( int $duration, string $unit ): string {
+	if ( 'month' === $unit && $duration > 0 && 0 === $duration % 12 ) {
+		return ( $duration / 12 ) . '-year';
+	}
+	return "$duration-$unit";
+}
+
+/** `{"31": 2}`; a quantity of 0 or less drops the add-on (UM's remove_product). */
+function to_addon_products( mixed $v, string $f ): array {
+	if ( null === $v || '' === $v || false === $v ) {
+		return array();
+	}
+	if ( ! is_map( $v ) ) {
+		throw new Invalid( $f, 'must be an object {"<product_id>": <quantity>}' );
+	}
+	$out = array();
+	foreach ( $v as $pid => $qty ) {
+		$product_id = to_int( $pid, "$f.$pid", 1 );
+		$quantity   = to_int( $qty, "$f.$pid", null, 1000000 );
+		if ( $quantity > 0 ) {
+			$out[ (string) $product_id ] = $quantity;
+		}
+	}
+	return $out;
+}
+
+/** A membership's discount code: the code string, a discount-code object with `code`, or false/null for none. */
+function to_discount_code_ref( mixed $v, string $f ): string {
+	if ( null === $v || false === $v || '' === $v ) {
+		return '';
+	}
+	if ( is_map( $v ) && isset( $v['code'] ) ) {
+		$v = $v['code'];
+	}
+	if ( ! is_string( $v ) ) {
+		throw new Invalid( $f, 'must be a discount code string, an object with "code", or false' );
+	}
+	return $v;
+}
+
+// --------------------------------------------------------------------------- cross-record checks (whole record)
+
+function product_row( int $id ): ?array {
+	global $wpdb;
+	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'products' ) . ' WHERE id = %d', $id ), ARRAY_A );
+	return $row ?: null;
+}
+
+function check_product( array &$r, ?array $old ): void {
+	global $wpdb;
+	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'products' ) . ' WHERE slug = %s AND id <> %d', $r['slug'], (int) ( $old['id'] ?? 0 ) ) );
+	if ( $other ) {
+		throw new Invalid( 'slug', "\"{$r['slug']}\" is already used by product $other" );
+	}
+	foreach ( $r['available_addons'] as $i => $pid ) {
+		if ( ! product_row( $pid ) || (int) ( $old['id'] ?? 0 ) === $pid ) {
+			throw new Invalid( "available_addons.$i", "product $pid does not exist or is this product" );
+		}
+	}
+	foreach ( $r['price_variations'] as $i => $var ) {
+		if ( period_key( $var['duration'], $var['duration_unit'] ) === period_key( (int) $r['duration'], $r['duration_unit'] ) ) {
+			throw new Invalid( "price_variations.$i", "repeats the product's own period" );
+		}
+	}
+	if ( in_array( $r['pricing_type'], array( 'free', 'contact_us' ), true ) ) {
+		$r['amount']    = '0.0000'; // UM's set_pricing_type.
+		$r['recurring'] = 0;
+	}
+}
+
+function check_membership( array &$r, ?array $old ): void {
+	global $wpdb;
+	$user_id = $wpdb->get_var( $wpdb->prepare( 'SELECT user_id FROM ' . table( 'customers' ) . ' WHERE id = %d', $r['customer_id'] ) );
+	if ( null === $user_id ) {
+		throw new Invalid( 'customer_id', "customer {$r['customer_id']} does not exist" );
+	}
+	if ( empty( $r['user_id'] ) ) {
+		$r['user_id'] = (int) $user_id; // UM keeps the customer's WordPress user on the membership.
+	}
+	$plan = product_row( (int) $r['plan_id'] );
+	if ( ! $plan ) {
+		throw new Invalid( 'plan_id', "product {$r['plan_id']} does not exist" );
+	}
+	if ( 'plan' !== $plan['type'] ) {
+		throw new Invalid( 'plan_id', "product {$r['plan_id']} is a {$plan['type']}, not a plan" );
+	}
+	foreach ( $r['addon_products'] as $pid => $qty ) {
+		$p = product_row( (int) $pid );
+		if ( ! $p ) {
+			throw new Invalid( "addon_products.$pid", "product $pid does not exist" );
+		}
+		if ( 'plan' === $p['type'] ) {
+			throw new Invalid( "addon_products.$pid", "product $pid is a plan; add-ons are packages or services" );
+		}
+	}
+	if ( '' !== $r['discount_code'] && ! discount_code_by_code( $r['discount_code'] ) ) {
+		throw new Invalid( 'discount_code', "no discount code \"{$r['discount_code']}\"" );
+	}
+}
+
+function check_customer( array &$r, ?array $old ): void {
+	if ( ! get_userdata( (int) $r['user_id'] ) ) {
+		throw new Invalid( 'user_id', "WordPress user {$r['user_id']} does not exist" );
+	}
+}
+
+function check_discount_code( array &$r, ?array $old ): void {
+	global $wpdb;
+	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'discount_codes' ) . ' WHERE code = %s AND id <> %d', $r['code'], (int) ( $old['id'] ?? 0 ) ) );
+	if ( $other ) {
+		throw new Invalid( 'code', "\"{$r['code']}\" is already used by discount code $other" );
+	}
+	foreach ( $r['allowed_products'] as $i => $pid ) {
+		if ( ! product_row( $pid ) ) {
+			throw new Invalid( "allowed_products.$i", "product $pid does not exist" );
+		}
+	}
+}
+
+function discount_code_by_code( string $code ): ?array {
+	global $wpdb;
+	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'discount_codes' ) . ' WHERE code = %s', $code ), ARRAY_A );
+	return $row ?: null;
+}
+
+// ------------------------------------------------------------------------------------------------ output
+
+function b( mixed $v ): bool {
+	return (bool) (int) $v;
+}
+
+function d( mixed $v ): ?string {
+	return ( null === $v || '' === $v || str_starts_with( (string) $v, '0000-00-00' ) ) ? null : (string) $v;
+}
+
+function product_out( array $r ): array {
+	$vars = array();
+	foreach ( json_in( $r['price_variations'] ) as $v ) {
+		$vars[] = array(
+			'duration'      => (int) $v['duration'],
+			'duration_unit' => $v['duration_unit'],
+			'amount'        => to_money( $v['amount'], 'amount' ),
+		);
+	}
+	return array(
+		'id'                  => (int) $r['id'],
+		'model'               => 'product',
+		'slug'                => $r['slug'],
+		'name'                => $r['name'],
+		'description'         => (string) $r['description'],
+		'type'                => $r['type'],
+		'pricing_type'        => $r['pricing_type'],
+		'amount'              => $r['amount'],
+		'setup_fee'           => $r['setup_fee'],
+		'currency'            => $r['currency'],
+		'recurring'           => b( $r['recurring'] ),
+		'duration'            => (int) $r['duration'],
+		'duration_unit'       => $r['duration_unit'],
+		'billing_cycles'      => (int) $r['billing_cycles'],
+		'trial_duration'      => (int) $r['trial_duration'],
+		'trial_duration_unit' => $r['trial_duration_unit'],
+		'product_group'       => $r['product_group'],
+		'list_order'          => (int) $r['list_order'],
+		'active'              => b( $r['active'] ),
+		'available_addons'    => array_map( 'intval', json_in( $r['available_addons'] ) ),
+		'price_variations'    => $vars,
+		'limitations'         => limitations_out( json_in( $r['limitations'] ) ),
+		'date_created'        => d( $r['date_created'] ),
+		'date_modified'       => d( $r['date_modified'] ),
+	);
+}
+
+function membership_out( array $r ): array {
+	$code = '' !== $r['discount_code'] ? discount_code_by_code( $r['discount_code'] ) : null;
+	$out  = array(
+		'id'             => (int) $r['id'],
+		'model'          => 'membership',
+		'customer_id'    => (int) $r['customer_id'],
+		'user_id'        => (int) $r['user_id'],
+		'plan_id'        => (int) $r['plan_id'],
+		'addon_products' => as_map( array_map( 'intval', json_in( $r['addon_products'] ) ) ),
+		'currency'       => $r['currency'],
+		'amount'         => $r['amount'],
+		'initial_amount' => $r['initial_amount'],
+		'duration'       => (int) $r['duration'],
+		'duration_unit'  => $r['duration_unit'],
+		'recurring'      => b( $r['recurring'] ),
+		'auto_renew'     => b( $r['auto_renew'] ),
+		'times_billed'   => (int) $r['times_billed'],
+		'billing_cycles' => (int) $r['billing_cycles'],
+		'status'         => $r['status'],
+		'discount_code'  => $code ? discount_code_out( $code ) : false,
+	);
+	foreach ( array( 'gateway', 'gateway_customer_id', 'gateway_subscription_id', 'signup_method' ) as $k ) {
+		$out[ $k ] = $r[ $k ];
+	}
+	$out['upgraded_from'] = (int) $r['upgraded_from'];
+	$out['disabled']      = b( $r['disabled'] );
+	foreach ( array( 'date_created', 'date_activated', 'date_trial_end', 'date_renewed', 'date_cancellation', 'date_expiration', 'date_payment_plan_completed', 'date_modified' ) as $k ) {
+		$out[ $k ] = d( $r[ $k ] );
+	}
+	$out['limitations'] = limitations_out( json_in( $r['limitations'] ) );
+	return $out;
+}
+
+function customer_out( array $r ): array {
+	$user = get_userdata( (int) $r['user_id'] );
+	return array(
+		'id'                 => (int) $r['id'],
+		'model'              => 'customer',
+		'user_id'            => (int) $r['user_id'],
+		'type'               => $r['type'],
+		'email_verification' => $r['email_verification'],
+		'has_trialed'        => b( $r['has_trialed'] ),
+		'vip'                => b( $r['vip'] ),
+		'signup_form'        => $r['signup_form'],
+		'billing_address'    => as_map( json_in( $r['billing_address'] ) ),
+		'extra_information'  => as_map( json_in( $r['extra_information'] ) ),
+		'date_registered'    => d( $r['date_registered'] ),
+		'last_login'         => d( $r['last_login'] ),
+		'date_modified'      => d( $r['date_modified'] ),
+		'user_login'         => $user ? $user->user_login : null,
+		'user_email'         => $user ? $user->user_email : null,
+		'display_name'       => $user ? $user->display_name : null,
+	);
+}
+
+function discount_code_out( array $r ): array {
+	return array(
+		'id'                      => (int) $r['id'],
+		'model'                   => 'discount_code',
+		'name'                    => $r['name'],
+		'code'                    => $r['code'],
+		'description'             => (string) $r['description'],
+		'uses'                    => (int) $r['uses'],
+		'max_uses'                => (int) $r['max_uses'],
+		'apply_to_renewals'       => b( $r['apply_to_renewals'] ),
+		'type'                    => $r['type'],
+		'value'                   => $r['value'],
+		'setup_fee_type'          => $r['setup_fee_type'],
+		'setup_fee_value'         => $r['setup_fee_value'],
+		'active'                  => b( $r['active'] ),
+		'limit_products'          => b( $r['limit_products'] ),
+		'allowed_products'        => array_map( 'intval', json_in( $r['allowed_products'] ) ),
+		'limit_billing_periods'   => b( $r['limit_billing_periods'] ),
+		'allowed_billing_periods' => json_in( $r['allowed_billing_periods'] ),
+		'date_start'              => d( $r['date_start'] ),
+		'date_expiration'         => d( $r['date_expiration'] ),
+		'date_created'            => d( $r['date_created'] ),
+		'date_modified'           => d( $r['date_modified'] ),
+	);
+}

@@ -1,0 +1,102 @@
+<?php
+/**
+ * UM mode: the companion routes read Ultimate Multisite's own tables ({$wpdb->base_prefix}wu_*) and meta, as
+ * described in the reference (products + wu_productmeta `price_variations`, `wu_limitations`, `wu_available_addons`;
+ * memberships; discount codes; wu_domain_mappings). UM cannot be installed on the development machines, so this
+ * reader is written from the documented schema and kept small; the README says what is verified.
+ */
+
+namespace WPBridge;
+
+function um_table( string $name ): string {
+	global $wpdb;
+	return $wpdb->base_prefix . 'wu_' . $name;
+}
+
+/** Meta values of many objects: [object_id][meta_key] => unserialized value. */
+function um_meta( string $meta_table, string $id_column, array $ids, array $keys ): array {
+	global $wpdb;
+	if ( ! $ids ) {
+		return array();
+	}
+	$in_ids  = implode( ',', array_map( 'intval', $ids ) );
+	$in_keys = implode( ',', array_map( fn( $k ) => $wpdb->prepare( '%s', $k ), $keys ) );
+	$out     = array();
+	foreach ( $wpdb->get_results( "SELECT $id_column AS oid, meta_key, meta_value FROM " . um_table( $meta_table ) . " WHERE $id_column IN ($in_ids) AND meta_key IN ($in_keys)", ARRAY_A ) as $r ) {
+		$out[ (int) $r['oid'] ][ $r['meta_key'] ] = um_value( maybe_unserialize( $r['meta_value'] ) );
+	}
+	return $out;
+}
+
+/** UM stores some limitations as a serialized Limitations object (to_array()) and modules as JSON strings. */
+function um_value( mixed $v ): mixed {
+	if ( is_object( $v ) ) {
+		$v = method_exists( $v, 'to_array' ) ? $v->to_array() : json_decode( (string) wp_json_encode( $v ), true );
+	}
+	if ( is_array( $v ) ) {
+		foreach ( $v as $k => $x ) {
+			if ( is_string( $x ) && str_starts_with( ltrim( $x ), '{' ) ) {
+				$v[ $k ] = json_decode( $x, true ) ?? $x;
+			}
+		}
+	}
+	return $v;
+}
+
+function um_catalog(): array {
+	global $wpdb;
+	$rows = $wpdb->get_results( 'SELECT * FROM ' . um_table( 'products' ) . ' ORDER BY list_order ASC, id ASC', ARRAY_A ) ?: array();
+	$meta = um_meta( 'productmeta', 'wu_product_id', array_column( $rows, 'id' ), array( 'price_variations', 'wu_limitations', 'wu_available_addons' ) );
+	$out  = array();
+	foreach ( $rows as $r ) {
+		$m       = $meta[ (int) $r['id'] ] ?? array();
+		$addons  = $m['wu_available_addons'] ?? array();
+		$addons  = is_string( $addons ) ? array_filter( array_map( 'intval', explode( ',', $addons ) ) ) : (array) $addons;
+		$vars    = is_array( $m['price_variations'] ?? null ) ? array_values( $m['price_variations'] ) : array();
+		$r      += array(
+			'trial_duration_unit' => 'day',
+			'product_group'       => '',
+		);
+		$r['product_group']    = (string) $r['product_group'];
+		$r['available_addons'] = json_out( array_values( array_map( 'intval', $addons ) ) );
+		$r['price_variations'] = json_out( array_map( fn( $v ) => array( 'duration' => (int) ( $v['duration'] ?? 1 ), 'duration_unit' => $v['duration_unit'] ?? 'month', 'amount' => (string) ( $v['amount'] ?? '0' ) ), $vars ) );
+		$r['limitations']      = json_out( is_array( $m['wu_limitations'] ?? null ) ? $m['wu_limitations'] : array() );
+		$out[]                 = product_out( $r );
+	}
+	$codes = $wpdb->get_results( 'SELECT * FROM ' . um_table( 'discount_codes' ) . ' ORDER BY id ASC', ARRAY_A ) ?: array();
+	$dc    = array();
+	foreach ( $codes as $c ) {
+		$c   += array(
+			'limit_products'          => 0,
+			'allowed_products'        => '[]',
+			'limit_billing_periods'   => 0,
+			'allowed_billing_periods' => '[]',
+			'description'             => '',
+		);
+		$dc[] = discount_code_out( $c );
+	}
+	return array(
+		'products'       => $out,
+		'discount_codes' => $dc,
+	);
+}
+
+function um_membership_exists( int $id ): bool {
+	global $wpdb;
+	return (bool) $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . um_table( 'memberships' ) . ' WHERE id = %d', $id ) );
+}
+
+/** Active custom domains per blog from UM's domain-mapping table (absent table: none). */
+function um_custom_domain_counts( array $blog_ids ): array {
+	global $wpdb;
+	$t = um_table( 'domain_mappings' );
+	if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $t ) ) !== $t ) {
+		return array();
+	}
+	$in  = implode( ',', array_map( 'intval', $blog_ids ) );
+	$out = array();
+	foreach ( $wpdb->get_results( "SELECT blog_id, COUNT(*) AS n FROM $t WHERE active = 1 AND blog_id IN ($in) GROUP BY blog_id", ARRAY_A ) as $r ) {
+		$out[ (int) $r['blog_id'] ] = (int) $r['n'];
+	}
+	return $out;
+}

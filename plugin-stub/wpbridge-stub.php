@@ -1,0 +1,73 @@
+<?php
+/**
+ * Plugin Name: wpbridge stub
+ * Description: The WordPress side of wpbridge. Serves Ultimate Multisite's `wu/v2` REST subset from its own tables
+ *              when Ultimate Multisite is not active (stub mode), the `wpbridge/v1` companion routes in both modes,
+ *              and enforces each site's quota with WordPress's own hooks. Contract: README.md next to this file.
+ * Version: 0.1.0
+ * Requires at least: 6.1
+ * Requires PHP: 8.2
+ * Network: true
+ * License: MIT
+ */
+
+namespace WPBridge;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+const VERSION    = '0.1.0';
+const DB_VERSION = 1; // Bump with a migration step in includes/db.php::install().
+
+const PLUGIN_FILE = __FILE__;
+
+require_once __DIR__ . '/includes/util.php';
+require_once __DIR__ . '/includes/db.php';
+require_once __DIR__ . '/includes/auth.php';
+require_once __DIR__ . '/includes/limitations.php';
+require_once __DIR__ . '/includes/entities.php';
+require_once __DIR__ . '/includes/crud.php';
+require_once __DIR__ . '/includes/sites.php';
+require_once __DIR__ . '/includes/usage.php';
+require_once __DIR__ . '/includes/quota.php';
+require_once __DIR__ . '/includes/companion.php';
+require_once __DIR__ . '/includes/enforce.php';
+require_once __DIR__ . '/includes/um.php';
+
+register_activation_hook( __FILE__, __NAMESPACE__ . '\\install' );
+
+/**
+ * The mode is decided once per request, after every plugin has loaded: Ultimate Multisite's main class or function
+ * present means UM mode. The constant WPBRIDGE_MODE ('stub'|'um') overrides the detection (for tests of UM mode).
+ */
+function mode(): string {
+	static $mode = null;
+	if ( null === $mode ) {
+		if ( defined( 'WPBRIDGE_MODE' ) && in_array( WPBRIDGE_MODE, array( 'stub', 'um' ), true ) ) {
+			$mode = WPBRIDGE_MODE;
+		} else {
+			$mode = ( class_exists( '\WP_Ultimo' ) || function_exists( '\WP_Ultimo' ) ) ? 'um' : 'stub';
+		}
+	}
+	return $mode;
+}
+
+add_action(
+	'plugins_loaded',
+	function () {
+		maybe_upgrade();
+		add_action( 'rest_api_init', __NAMESPACE__ . '\\register_routes' );
+		add_filter( 'rest_authentication_errors', __NAMESPACE__ . '\\bypass_core_auth_errors', 89 );
+		enforce_hooks();
+	},
+	20
+);
+
+function register_routes(): void {
+	if ( 'stub' === mode() ) {
+		register_wu_routes();
+		register_site_routes();
+	}
+	register_companion_routes();
+}
