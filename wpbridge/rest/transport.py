@@ -256,7 +256,10 @@ class Transport:
     def _secret_forms(settings: NetworkSettings) -> tuple[str, ...]:
         key, secret = settings.api_key, settings.api_secret.get_secret_value()
         token = base64.b64encode(f"{key}:{secret}".encode()).decode()
-        return tuple(s for s in (secret, token, quote(secret, safe="")) if len(s) >= 4)
+        forms = [s for s in (token, secret, quote(secret, safe="")) if len(s) >= 4]
+        if len(key) >= 8:  # the key is half of the credentials; a short one would mangle ordinary words
+            forms.append(key)
+        return tuple(forms)
 
     def _retrying(self, predicate: Callable[[BaseException], bool]) -> Retrying:
         policy = self.retry

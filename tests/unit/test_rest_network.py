@@ -1,0 +1,214 @@
+"""The Network facade: the routes it calls, the models it returns, read-back, locks, scheduled changes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+
+from wpbridge.config import NetworkSettings
+from wpbridge.errors import Conflict, DataError, NotFound
+from wpbridge.models import Limitations, Membership, ScheduledChange
+from wpbridge.network import Network, same_limits
+from wpbridge.rest.transport import RetryPolicy
+
+URL = "http://127.0.0.1:8999"
+ROOT = URL + "/wp-json"
+MEMBERSHIP = {"id": 5, "customer_id": 1, "plan_id": 2, "amount": "15.0000", "status": "active",
+              "addon_products": {"31": 2}, "date_expiration": "2026-12-01 10:00:00"}
+
+
+def make(**kw: Any) -> Network:
+    settings = NetworkSettings(name="t", url=URL, api_key="k", api_secret="s3cret-net", **kw)
+    return Network(settings, retry=RetryPolicy(deadline=1, backoff_initial=0.001, backoff_max=0.001))
+
+
+def qs(i: int = 0) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(responses.calls[i].request.url or "").query)
+
+
+@responses.activate
+def test_memberships_filters_and_models() -> None:
+    responses.get(ROOT + "/wu/v2/membership", json=[MEMBERSHIP], headers={"X-WP-Total": "1"})
+    got = list(make().memberships(status=["active", "trialing"], customer_id=1))
+    assert got == [Membership.model_validate(MEMBERSHIP)] and got[0].addon_products == {31: 2}
+    q = qs()
+    assert q["status__in[]"] == ["active", "trialing"] and q["customer_id"] == ["1"] and "status" not in q
+
+
+@responses.activate
+def test_a_record_that_does_not_fit_names_it() -> None:
+    responses.get(ROOT + "/wu/v2/membership", json=[{**MEMBERSHIP, "id": 77, "duration_unit": "fortnight"}])
+    with pytest.raises(DataError, match="Membership 77: field 'duration_unit'"):
+        list(make().memberships())
+
+
+@responses.activate
+def test_sites_deduplicate_by_blog_id_and_single_reads() -> None:
+    responses.get(ROOT + "/wu/v2/site", json=[{"blog_id": 2, "id": 2, "membership_id": 5}, {"blog_id": 3}])
+    responses.get(ROOT + "/wu/v2/site/3", json={"blog_id": 3, "title": "Three"})
+    responses.get(ROOT + "/wu/v2/membership/5", json=MEMBERSHIP)
+    responses.get(ROOT + "/wu/v2/customer/1", json={"id": 1, "user_id": 4})
+    net = make()
+    assert [s.blog_id for s in net.sites(membership_id=5)] == [2, 3]
+    assert net.site(3).title == "Three" and net.membership(5).id == 5 and net.customer(1).user_id == 4
+    assert qs(0)["membership_id"] == ["5"]
+
+
+@responses.activate
+def test_catalog_is_one_call() -> None:
+    responses.get(ROOT + "/wpbridge/v1/catalog", json={"products": [
+        {"id": 1, "slug": "free", "limitations": {"disk_space": {"enabled": True, "limit": 100}},
+         "price_variations": [{"duration": 1, "duration_unit": "year", "amount": "100"}]}], "discount_codes": []})
+    products = make().catalog()
+    assert len(responses.calls) == 1 and products[0].limitations.disk_space is not None
+    assert products[0].limitations.disk_space.limit == 100 and products[0].price_variations[0].duration_unit == "year"
+
+
+@responses.activate
+def test_usage_is_chunked_by_100() -> None:
+    def reply(req: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        ids = parse_qs(urlsplit(req.url or "").query)["blog_ids"][0].split(",")
+        rows = [{"blog_id": int(i), "post_types": {"post": 1}, "disk_used_mb": "1.25"} for i in ids if int(i) != 7]
+        return 200, {}, json.dumps({"usage": rows})
+
+    responses.add_callback(responses.GET, ROOT + "/wpbridge/v1/usage", callback=reply)
+    usage = make().usage(range(1, 251))
+    assert len(responses.calls) == 3 and len(usage) == 249 and 7 not in usage
+    assert str(usage[1].disk_used_mb) == "1.25"
+
+
+@responses.activate
+def test_site_quota_read_and_write() -> None:
+    responses.get(ROOT + "/wpbridge/v1/sites/2/quota", json=[])
+    stored = {"disk_space": {"enabled": True, "limit": 600}}
+    responses.put(ROOT + "/wpbridge/v1/sites/2/quota", json=stored)
+    net = make()
+    assert net.site_quota(2) == Limitations()
+    limits = Limitations.model_validate(stored)
+    assert net.put_site_quota(2, limits) == limits
+    assert json.loads(responses.calls[1].request.body or b"") == stored
+
+
+@responses.activate
+def test_site_quotas_paginated_and_by_ids() -> None:
+    responses.get(ROOT + "/wpbridge/v1/quotas", json=[{"blog_id": 1, "quota": None},
+                                                      {"blog_id": 2, "quota": {"visits": {"limit": 5}}}])
+    net = make()
+    rows = dict(net.site_quotas())
+    assert rows[1] is None and rows[2] is not None and rows[2].visits is not None and rows[2].visits.limit == 5
+    list(net.site_quotas([5, 6]))
+    assert qs(1)["blog_ids"] == ["5,6"] and "number" not in qs(1)
+
+
+@responses.activate
+def test_verify_quotas_compares_semantically() -> None:
+    expected = {
+        2: Limitations.model_validate({"disk_space": {"enabled": True, "limit": 0}}),
+        3: Limitations.model_validate({"visits": {"limit": 10}}),
+        4: Limitations.model_validate({"users": {"limit": {"editor": {"number": 3}}}}),
+        5: Limitations(),
+        6: Limitations.model_validate({"sites": {"limit": 1}}),
+    }
+    responses.get(ROOT + "/wpbridge/v1/quotas", json=[
+        {"blog_id": 2, "quota": {"disk_space": '{"enabled": true, "limit": ""}'}},  # "" is 0, a JSON string module
+        {"blog_id": 3, "quota": {"visits": {"enabled": True, "limit": 11}}},
+        {"blog_id": 4, "quota": {"users": {"enabled": True, "limit": {"editor": {"enabled": True, "number": "3"}}},
+                                 "themes": None}},
+        {"blog_id": 5, "quota": None},
+    ])
+    mismatches = make().verify_quotas(expected)
+    assert [(m.blog_id, m.modules) for m in mismatches] == [(3, ("visits",)), (6, ("sites",))]
+    assert str(mismatches[1]) == "site 6: no quota stored"
+
+
+def test_same_limits_treats_absent_and_none_alike() -> None:
+    a = Limitations.model_validate({"visits": {"limit": 3}})
+    assert same_limits(a, Limitations.model_validate({"visits": {"enabled": True, "limit": 3}, "themes": None})) == ()
+    assert same_limits(Limitations(), None) == ()
+
+
+@responses.activate
+def test_update_membership_puts_absolute_state() -> None:
+    from decimal import Decimal
+
+    responses.put(ROOT + "/wu/v2/membership/5", status=503)
+    responses.put(ROOT + "/wu/v2/membership/5", json={**MEMBERSHIP, "plan_id": 3})
+    m = make().update_membership(5, {"plan_id": 3, "amount": Decimal("20.00")})
+    assert m.plan_id == 3 and len(responses.calls) == 2
+    assert json.loads(responses.calls[1].request.body or b"") == {"plan_id": 3, "amount": "20.00"}
+
+
+@responses.activate
+def test_create_looks_a_product_up_by_slug_after_a_timeout() -> None:
+    responses.post(ROOT + "/wu/v2/product", body=requests.exceptions.ReadTimeout("timed out"))
+    responses.get(ROOT + "/wu/v2/product", json=[{"id": 8, "slug": "gold-x"}, {"id": 9, "slug": "gold"}])
+    assert make().create("product", {"slug": "gold", "name": "Gold"}) == {"id": 9, "slug": "gold"}
+    assert [c.request.method for c in responses.calls] == ["POST", "GET"] and qs(1)["slug"] == ["gold"]
+
+
+@responses.activate
+def test_scheduled_changes() -> None:
+    change = {"membership_id": 5, "scheduled_for": "2026-12-01T10:00:00Z", "target": {"plan_id": 2}, "note": "down"}
+    responses.get(ROOT + "/wpbridge/v1/memberships/5/scheduled-change", json=change)
+    responses.get(ROOT + "/wpbridge/v1/memberships/6/scheduled-change", status=404,
+                  json={"code": "wpbridge_no_scheduled_change", "message": "none", "data": {"status": 404}})
+    responses.get(ROOT + "/wpbridge/v1/memberships/7/scheduled-change", status=404,
+                  json={"code": "rest_no_route", "message": "No route", "data": {"status": 404}})
+    responses.get(ROOT + "/wpbridge/v1/scheduled-changes", json=[change], headers={"X-WP-Total": "1"})
+    responses.put(ROOT + "/wpbridge/v1/memberships/5/scheduled-change", json=change)
+    responses.delete(ROOT + "/wpbridge/v1/memberships/5/scheduled-change", json={"deleted": True})
+    net = make()
+    got = net.scheduled_change(5)
+    assert got is not None and got.scheduled_for == datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert net.scheduled_change(6) is None
+    with pytest.raises(NotFound):
+        net.scheduled_change(7)
+    due = list(net.scheduled_changes(due_before=datetime(2027, 1, 1, tzinfo=UTC)))
+    assert [c.membership_id for c in due] == [5]
+    assert parse_qs(urlsplit(responses.calls[3].request.url or "").query)["due_before"] == ["2027-01-01T00:00:00Z"]
+    stored = net.put_scheduled_change(ScheduledChange.model_validate(change))
+    assert stored.target == {"plan_id": 2}
+    assert json.loads(responses.calls[4].request.body or b"")["scheduled_for"] == "2026-12-01T10:00:00Z"
+    net.delete_scheduled_change(5)
+    assert responses.calls[5].request.method == "DELETE"
+
+
+@responses.activate
+def test_locks() -> None:
+    responses.post(ROOT + "/wpbridge/v1/locks/sync", json={"name": "sync", "owner": "a", "expires_at": "x"})
+    responses.post(ROOT + "/wpbridge/v1/locks/sync", status=409, json={
+        "code": "wpbridge_locked", "message": "Locked", "data": {"status": 409, "owner": "a",
+                                                                 "expires_at": "2026-11-26T07:00:00Z"}})
+    responses.delete(ROOT + "/wpbridge/v1/locks/sync", json={"released": True})
+    net = make()
+    assert net.acquire_lock("sync", "a", 600)["owner"] == "a"
+    assert json.loads(responses.calls[0].request.body or b"") == {"owner": "a", "ttl": 600}
+    with pytest.raises(Conflict) as err:
+        net.acquire_lock("sync", "b", 600)
+    assert "lock 'sync' is held by another run (a) until 2026-11-26T07:00:00Z" in str(err.value)
+    net.release_lock("sync", "a")
+    assert qs(2) == {"owner": ["a"]}
+
+
+@responses.activate
+def test_info_auth_and_context_manager() -> None:
+    responses.get(ROOT + "/wpbridge/v1/info", json={"plugin_version": "1", "mode": "stub",
+                                                    "server_time": "2026-11-26T06:38:31Z", "batch_limit": 10})
+    responses.get(ROOT + "/wu/v2/auth", json={"success": True, "label": "Net"})
+    with make() as net:
+        assert net.info().batch_limit == 10 and net.check_auth()["success"] is True
+        assert net.stats.requests == 2
+        assert "s3cret-net" not in repr(net)
+
+
+def test_attribute_access_makes_no_request() -> None:
+    with responses.RequestsMock() as mock:  # fails on any unexpected request
+        net = make()
+        _ = (net.stats, net.settings, repr(net))
+        assert len(mock.calls) == 0
