@@ -1,0 +1,56 @@
+"""Workflows: where data read through `network.py` (or an offline snapshot) meets the pure core.
+
+The CLI and scripts call these; they read, decide with `billing/` and `limits.py`, and write absolute state back.
+They take the clock (`now`) as a parameter so that a quote is reproducible; only the CLI reads the real clock.
+
+`NetworkReader` is what the read-only workflows need: a live `wpbridge.network.Network` and an offline
+`wpbridge.workflows.snapshot.Snapshot` both provide it. `NetworkWriter` adds the writes `change.apply` makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, SiteUsage
+
+
+class NetworkReader(Protocol):
+    """The reads the workflows make (a subset of `Network`'s surface)."""
+
+    def info(self) -> NetworkInfo: ...
+
+    def catalog(self) -> list[Product]: ...
+
+    def memberships(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]: ...
+
+    def membership(self, membership_id: int) -> Membership: ...
+
+    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]: ...
+
+    def site(self, blog_id: int) -> Site: ...
+
+    def customers(self) -> Iterator[Customer]: ...
+
+    def usage(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]: ...
+
+    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
+
+    def scheduled_change(self, membership_id: int) -> ScheduledChange | None: ...
+
+    def scheduled_changes(
+        self, *, due_before: datetime | None = None, membership_id: int | None = None
+    ) -> Iterator[ScheduledChange]: ...
+
+
+class NetworkWriter(NetworkReader, Protocol):
+    """The reads plus the absolute-state writes of `change.apply`."""
+
+    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership: ...
+
+    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> Any: ...
+
+    def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange: ...
+
+    def delete_scheduled_change(self, membership_id: int) -> Any: ...

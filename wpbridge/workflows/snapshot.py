@@ -1,0 +1,256 @@
+"""`wpbridge export`: a JSON snapshot of a network, and `Snapshot`, an offline read-only source built from one.
+
+Why: support and migrations want to look at (and quote against) a network without touching it, or without
+reaching it at all. A snapshot holds everything the read and quote workflows need: the catalog, customers,
+memberships, sites, each site's effective quota and usage, and the scheduled changes. `Snapshot` answers the
+same reads as `Network` (`NetworkReader`), so `--snapshot FILE` works on every read or quote command.
+
+The export streams: records are written one per line as they are read, so memory stays flat in the size of the
+network (only the blog ids are kept, to ask for usage in chunks). Records are stored in the models' JSON form
+(amounts as strings, dates ISO 8601 UTC) and parsed back through the same models, so a snapshot that does not
+fit fails loudly, naming the file, the model, the record and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from pydantic import BaseModel
+
+from ..errors import DataError, InputError, NotFound
+from ..models import (
+    Customer,
+    Limitations,
+    Membership,
+    NetworkInfo,
+    Product,
+    ScheduledChange,
+    Site,
+    SiteUsage,
+    parse,
+    parse_utc,
+)
+from . import NetworkReader
+
+FORMAT = "wpbridge-snapshot"
+VERSION = 1
+USAGE_CHUNK = 100
+"""Blog ids per usage request (the companion route's maximum)."""
+
+SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "scheduled_changes")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _dump(record: BaseModel | dict[str, Any]) -> str:
+    data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+    return json.dumps(data, separators=(",", ":"), sort_keys=False)
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, source_url: str | None = None) -> dict[
+    str, int
+]:
+    """Write the network's snapshot as JSON to `out`; return the number of records per section.
+
+    One record per line inside each section's array: a snapshot diffs well and greps well.
+    """
+    counts: dict[str, int] = {}
+    info = network.info()
+    header = {"format": FORMAT, "version": VERSION, "exported_at": now.isoformat(), "source_url": source_url}
+    out.write("{\n")
+    for key, value in header.items():
+        out.write(f"{json.dumps(key)}: {json.dumps(value)},\n")
+    out.write(f'"info": {_dump(info)}')
+
+    def section(name: str, records: Iterable[BaseModel | dict[str, Any]]) -> None:
+        out.write(f',\n"{name}": [')
+        n = 0
+        for record in records:
+            out.write(("\n" if n == 0 else ",\n") + _dump(record))
+            n += 1
+        out.write("\n]" if n else "]")
+        counts[name] = n
+
+    blog_ids: list[int] = []
+
+    def sites() -> Iterator[Site]:
+        for site in network.sites():
+            blog_ids.append(site.blog_id)
+            yield site
+
+    section("catalog", network.catalog())
+    section("customers", network.customers())
+    section("memberships", network.memberships())
+    section("sites", sites())
+    section(
+        "quotas",
+        (
+            {"blog_id": blog_id, "quota": None if quota is None else quota.model_dump(mode="json")}
+            for blog_id, quota in network.site_quotas()
+        ),
+    )
+    section("usage", (u for chunk in _chunks(blog_ids, USAGE_CHUNK) for u in network.usage(chunk).values()))
+    section("scheduled_changes", network.scheduled_changes())
+    out.write("\n}\n")
+    return counts
+
+
+def export_snapshot(network: NetworkReader, path: str | Path, *, now: datetime, source_url: str | None = None) -> (
+    dict[str, int]
+):
+    """`write_snapshot` to a file, written next to it first and renamed, so a failed export leaves no half file."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as fh:
+            counts = write_snapshot(network, fh, now=now, source_url=source_url)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return counts
+
+
+# --------------------------------------------------------------------------- offline reading
+
+
+class Snapshot:
+    """A read-only, offline `NetworkReader` over a snapshot file. Lookups of missing records raise NotFound."""
+
+    def __init__(self, data: dict[str, Any], *, name: str = "snapshot") -> None:
+        self.name = name
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise InputError(f"{name}: not a wpbridge snapshot (no \"format\": \"{FORMAT}\" key)")
+        if data.get("version") != VERSION:
+            raise InputError(f"{name}: snapshot version {data.get('version')!r} is not supported (expected {VERSION})")
+        for key in SECTIONS:
+            if not isinstance(data.get(key), list):
+                raise InputError(f"{name}: section '{key}' is missing or not a list")
+        try:
+            self.exported_at: datetime | None = parse_utc(data.get("exported_at"))
+        except ValueError as exc:
+            raise InputError(f"{name}: 'exported_at': {exc}") from None
+        self.source_url: str | None = data.get("source_url")
+        self._info = self._parse(NetworkInfo, data.get("info"), "info")
+        self._products = [self._parse(Product, p, "catalog") for p in data["catalog"]]
+        self._customers = {c.id: c for c in (self._parse(Customer, c, "customers") for c in data["customers"])}
+        self._memberships = {
+            m.id: m for m in (self._parse(Membership, m, "memberships") for m in data["memberships"])
+        }
+        self._sites = {s.blog_id: s for s in (self._parse(Site, s, "sites") for s in data["sites"])}
+        self._quotas: dict[int, Limitations | None] = {}
+        for row in data["quotas"]:
+            if not isinstance(row, dict) or not isinstance(row.get("blog_id"), int):
+                raise InputError(f"{name}: section 'quotas': each entry needs an integer 'blog_id' (got {row!r:.60})")
+            quota = row.get("quota")
+            self._quotas[row["blog_id"]] = None if quota is None else self._parse(Limitations, quota, "quotas")
+        self._usage = {u.blog_id: u for u in (self._parse(SiteUsage, u, "usage") for u in data["usage"])}
+        self._scheduled = {
+            c.membership_id: c
+            for c in (self._parse(ScheduledChange, c, "scheduled_changes") for c in data["scheduled_changes"])
+        }
+
+    @classmethod
+    def load(cls, path: str | Path) -> Snapshot:
+        """Read a snapshot file; a missing or malformed file is one clear InputError naming it."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"snapshot {p}: cannot read it ({exc.strerror or exc})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno}, column {exc.colno}"
+            raise InputError(f"snapshot {p}: not valid JSON ({where}: {exc.msg})") from None
+        return cls(data, name=f"snapshot {p}")
+
+    def _parse(self, model: type[M], payload: Any, section: str) -> M:
+        try:
+            return parse(model, payload)
+        except DataError as err:
+            raise DataError(f"{self.name}, section '{section}': {err.message}", field=err.field,
+                            record_id=err.record_id) from None
+
+    # -- NetworkReader
+
+    def info(self) -> NetworkInfo:
+        return self._info
+
+    def catalog(self) -> list[Product]:
+        return list(self._products)
+
+    def products(self) -> Iterator[Product]:
+        return iter(self._products)
+
+    def customers(self) -> Iterator[Customer]:
+        return iter(self._customers.values())
+
+    def customer(self, customer_id: int) -> Customer:
+        try:
+            return self._customers[customer_id]
+        except KeyError:
+            raise NotFound(f"customer {customer_id} is not in {self.name}", record_id=customer_id) from None
+
+    def memberships(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]:
+        return (
+            m
+            for m in self._memberships.values()
+            if (status is None or m.status == status) and (customer_id is None or m.customer_id == customer_id)
+        )
+
+    def membership(self, membership_id: int) -> Membership:
+        try:
+            return self._memberships[membership_id]
+        except KeyError:
+            raise NotFound(f"membership {membership_id} is not in {self.name}", record_id=membership_id) from None
+
+    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
+        return (
+            s
+            for s in self._sites.values()
+            if (membership_id is None or s.membership_id == membership_id)
+            and (customer_id is None or s.customer_id == customer_id)
+        )
+
+    def site(self, blog_id: int) -> Site:
+        try:
+            return self._sites[blog_id]
+        except KeyError:
+            raise NotFound(f"site {blog_id} is not in {self.name}", record_id=blog_id) from None
+
+    def usage(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
+        return {b: self._usage[b] for b in blog_ids if b in self._usage}
+
+    def site_quota(self, blog_id: int) -> Limitations | None:
+        if blog_id not in self._sites and blog_id not in self._quotas:
+            raise NotFound(f"site {blog_id} is not in {self.name}", record_id=blog_id)
+        return self._quotas.get(blog_id)
+
+    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
+        ids = sorted(self._quotas) if blog_ids is None else [b for b in blog_ids if b in self._quotas]
+        return ((b, self._quotas[b]) for b in ids)
+
+    def scheduled_change(self, membership_id: int) -> ScheduledChange | None:
+        return self._scheduled.get(membership_id)
+
+    def scheduled_changes(
+        self, *, due_before: datetime | None = None, membership_id: int | None = None
+    ) -> Iterator[ScheduledChange]:
+        return (
+            c
+            for c in self._scheduled.values()
+            if (due_before is None or c.scheduled_for <= due_before)
+            and (membership_id is None or c.membership_id == membership_id)
+        )
