@@ -1,9 +1,221 @@
-"""`wpbridge sync` commands (being built)."""
+"""`wpbridge sync`: the scheduled job (cron, systemd timer). Thin: options, config, progress, report, exit code.
+
+Quiet by design: one summary line on stdout ("... 0 changes ..." on a clean rerun), failed items on stderr (the
+first 20; all of them in `--report`), a progress bar only when stderr is a terminal.
+
+Exit codes: 0 clean; 1 some items failed (the others were applied), or the run could not start or finish
+(another sync holds the lock: "another sync is running on this network (owner ..., lock held until ...)"; a list
+could not be read); 2 configuration or usage mistakes (bad --now, unknown --only-membership id, bad [sync] key).
+
+Settings, highest first: the command line, `[sync.networks.NAME]`, `[sync]` in the config file:
+    [sync]
+    inactive_policy = "keep"     # or "suspend": sites of expired/cancelled memberships get the suspended quota
+    lock_ttl = 300               # seconds; a killed run's lock lapses after this
+"""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import tomllib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
 import click
+
+from ..config import ENV_CONFIG
+from ..errors import ConfigError
+from ..network import Network, same_limits
+from ..rest.transport import route
+from ..workflows.sync import DEFAULT_LOCK_TTL, INACTIVE_POLICIES, InactivePolicy, SyncOptions, run_sync
+from ..workflows.sync_report import ChangeEntry, ErrorEntry, NullSink, ReportSink, ReportSpool, ScheduledEntry
+from .common import emit, handle_errors, network_options, open_network
+
+STEP_DELAY_ENV = "WPBRIDGE_SYNC_STEP_DELAY"
+"""Seconds to pause after each write step (tests and demos use it to kill a run mid-way); unset in production."""
+SHOWN_LINES = 20
+
+
+def parse_now(text: str | None) -> datetime:
+    """`--now`: ISO 8601; a value without an offset is UTC. Default: the current UTC time."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 date-time: {text!r} (e.g. 2026-01-31T00:00:00Z)",
+                                 param_hint="--now") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def sync_settings(config_path: str | None, network: str) -> tuple[dict[str, Any], str]:
+    """The `[sync]` table of the config file, with `[sync.networks.NAME]` over it, and where it came from."""
+    path = config_path or os.environ.get(ENV_CONFIG) or str(Path.home() / ".config/wpbridge/config.toml")
+    try:
+        with open(Path(path).expanduser(), "rb") as fh:
+            doc = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}, ""  # a missing or broken file was already reported by the network's config loading
+    table = doc.get("sync", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"config {path}: 'sync' must be a table ([sync])")
+    merged = {k: v for k, v in table.items() if k != "networks"}
+    where = f"config {path}: [sync]"
+    per_network = table.get("networks", {})
+    if isinstance(per_network, dict) and isinstance(per_network.get(network), dict):
+        merged.update(per_network[network])
+        where = f"config {path}: [sync] / [sync.networks.{network}]"
+    for key, value in merged.items():
+        if key == "inactive_policy" and value not in INACTIVE_POLICIES:
+            raise ConfigError(f"{where}: key 'inactive_policy' must be one of {', '.join(INACTIVE_POLICIES)}"
+                              f" (got {value!r})")
+        if key == "lock_ttl" and (not isinstance(value, int) or isinstance(value, bool) or value < 5):
+            raise ConfigError(f"{where}: key 'lock_ttl' must be a whole number of seconds >= 5 (got {value!r})")
+        if key not in ("inactive_policy", "lock_ttl"):
+            raise ConfigError(f"{where}: unknown key '{key}' (known: inactive_policy, lock_ttl)")
+    return merged, where
+
+
+def _step_delay() -> float:
+    raw = os.environ.get(STEP_DELAY_ENV, "")
+    try:
+        return max(0.0, float(raw)) if raw else 0.0
+    except ValueError:
+        raise ConfigError(f"environment variable {STEP_DELAY_ENV}: not a number of seconds ({raw!r})") from None
+
+
+class ConsoleSink:
+    """Passes entries on to the report sink and tells the user about failures (and, in a dry run, the changes),
+    at most SHOWN_LINES lines each."""
+
+    def __init__(self, inner: ReportSink, *, dry_run: bool) -> None:
+        self.inner = inner
+        self.dry_run = dry_run
+        self.errors_seen = 0
+        self.changes_seen = 0
+
+    def change(self, entry: ChangeEntry) -> None:
+        self.inner.change(entry)
+        if self.dry_run:
+            self.changes_seen += 1
+            if self.changes_seen <= SHOWN_LINES:
+                from ..models import Limitations
+
+                before = Limitations.model_validate(entry.before) if entry.before is not None else None
+                modules = ", ".join(same_limits(before, Limitations.model_validate(entry.after)))
+                click.echo(f"would write site {entry.blog_id} (membership {entry.membership_id}, {entry.reason}):"
+                           f" {modules}")
+
+    def scheduled(self, entry: ScheduledEntry) -> None:
+        self.inner.scheduled(entry)
+        if self.dry_run:
+            click.echo(f"would apply the scheduled change of membership {entry.membership_id}"
+                       f" (due {entry.scheduled_for}): {', '.join(sorted(entry.after))}")
+
+    def error(self, entry: ErrorEntry) -> None:
+        self.inner.error(entry)
+        self.errors_seen += 1
+        if self.errors_seen <= SHOWN_LINES:
+            where = f"site {entry.blog_id}: " if entry.blog_id else ""
+            click.echo(f"sync error ({entry.stage}): {where}{entry.message}", err=True)
+
+
+def site_total(network: Network) -> int | None:
+    """How many sites the network has (one tiny request), for the progress bar's length."""
+    try:
+        return network.transport.get(route("wu/v2", "site"), {"per_page": 1, "page": 1, "number": 1}).total
+    except Exception:  # the bar is a nicety; the run itself will report a real problem
+        return None
+
+
+def _check_writable(path: str) -> None:
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"cannot write {path}: {folder} is not a writable directory", param_hint="--report")
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (systemd stop, timeout) ends the run through `finally` blocks, so the lock is released."""
+    raise SystemExit(128 + signum)
 
 
 def register(main: click.Group) -> None:
     """Add this family's commands to the top-level group."""
+
+    @main.command("sync")
+    @click.option("--dry-run", is_flag=True, help="Compute and report the changes; write nothing, take no lock.")
+    @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+                  help="Write a JSON report: counts, every change with before and after, every error.")
+    @click.option("--only-membership", "only", type=click.IntRange(min=1), multiple=True, metavar="ID",
+                  help="Limit the run to these memberships (repeatable).")
+    @click.option("--now", "now_text", default=None, metavar="ISO8601",
+                  help="The time the run acts at (default: now, UTC); scheduled changes due by then are applied.")
+    @click.option("--inactive-policy", type=click.Choice(INACTIVE_POLICIES), default=None,
+                  help="Sites of expired/cancelled memberships: keep their quota, or suspend them"
+                       " (default: [sync] inactive_policy, else keep).")
+    @click.option("--lock-ttl", type=click.IntRange(min=5), default=None, metavar="SECONDS",
+                  help=f"Expiry of the run's lock, refreshed while it runs (default {DEFAULT_LOCK_TTL}).")
+    @network_options
+    @handle_errors
+    def sync_command(dry_run: bool, report_path: str | None, only: tuple[int, ...], now_text: str | None,
+                     inactive_policy: str | None, lock_ttl: int | None, network_name: str | None,
+                     config_path: str | None, output: str) -> None:
+        """Apply due scheduled changes and reconcile every site's quota with its membership.
+
+        Safe to re-run and to kill; a second run right after a clean one writes nothing. Exit 0 clean, 1 some
+        items failed (or another sync is running), 2 configuration/usage.
+        """
+        now = parse_now(now_text)
+        if report_path is not None:
+            _check_writable(report_path)
+        step_delay = _step_delay()
+        network = open_network(network_name, config_path)
+        settings, _ = sync_settings(config_path, network.settings.name)
+        policy: InactivePolicy = inactive_policy or settings.get("inactive_policy", "keep")  # type: ignore[assignment]
+        options = SyncOptions(
+            now=now, dry_run=dry_run, only_memberships=tuple(sorted(set(only))), inactive_policy=policy,
+            lock_ttl=lock_ttl or int(settings.get("lock_ttl", DEFAULT_LOCK_TTL)), step_delay=step_delay,
+        )
+        spool = ReportSpool() if report_path else None
+        sink = ConsoleSink(spool or NullSink(), dry_run=dry_run)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            with network:
+                outcome = _run_with_progress(network, options, sink)
+            if spool is not None and report_path is not None:
+                spool.write(report_path, outcome.header, outcome.summary, outcome.finished_at)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if spool is not None:
+                spool.close()
+        summary = outcome.summary
+        hidden = sink.errors_seen - SHOWN_LINES
+        if hidden > 0:
+            click.echo(f"sync: ... and {hidden} more errors" + (" (see the report)" if report_path else ""),
+                       err=True)
+        if outcome.fatal:
+            click.echo(f"error: {outcome.fatal}", err=True)
+        _render(output, summary.to_json(), summary.line(dry_run=dry_run), outcome.fatal)
+        sys.exit(outcome.exit_code)
+
+
+def _run_with_progress(network: Network, options: SyncOptions, sink: ReportSink) -> Any:
+    if options.only_memberships or not sys.stderr.isatty():
+        return run_sync(network, options, sink=sink)
+    total = site_total(network)
+    if not total:
+        return run_sync(network, options, sink=sink)
+    with click.progressbar(length=total, label="sync", file=sys.stderr, show_pos=True) as bar:
+        return run_sync(network, options, sink=sink, progress=bar.update)
+
+
+def _render(output: str, summary: Mapping[str, Any], line: str, fatal: str | None) -> None:
+    if output == "table":
+        click.echo(line)
+    else:
+        emit(output, rows=[dict(summary)], data={"summary": dict(summary), "fatal": fatal})
+

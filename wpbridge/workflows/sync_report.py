@@ -1,0 +1,284 @@
+"""The record of one `wpbridge sync` run: counts, every change (before and after), every error.
+
+Why a module of its own: a sync of 10,000 sites must keep flat memory, so the entries of a run are not held in
+lists by the workflow. They go to a *sink*: `ReportCollector` keeps them (the Python API and tests, where runs are
+small), `ReportSpool` spools them to temporary files and assembles the JSON report at the end (the CLI's
+`--report FILE`; written to `FILE.tmp` then renamed, so a killed run never leaves a half-written report), and
+`NullSink` keeps nothing (no report asked for: only the counts survive).
+
+Report layout (`SCHEMA`, version 1), pinned keys in capitals in the docs, all listed in `validate_report`:
+
+    {"schema": "wpbridge.sync.report/1", "network": str, "dry_run": bool, "now": ISO8601, "started_at": ISO8601,
+     "finished_at": ISO8601, "inactive_policy": "keep"|"suspend", "only_memberships": [int],
+     "summary": {"sites_checked", "sites_skipped", "changes", "writes", "quota_writes", "memberships_updated",
+                 "scheduled_changes_due", "scheduled_changes_applied", "scheduled_changes_cleared",
+                 "verified", "errors", "requests": int, "elapsed_seconds": float, "exit_code": int},
+     "scheduled_changes": [{"membership_id", "scheduled_for", "before", "after", "status"}],
+     "changes": [{"blog_id", "membership_id", "reason", "before", "after", "status"}],
+     "errors": [{"stage", "blog_id", "membership_id", "message", "status", "code"}]}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol
+
+SCHEMA = "wpbridge.sync.report/1"
+
+ChangeStatus = Literal["written", "failed", "would-write"]
+ScheduledStatus = Literal["applied", "failed", "would-apply"]
+ErrorStage = Literal["scheduled_change", "membership", "quota_write", "verify", "lock", "read"]
+
+
+@dataclass
+class Summary:
+    """The counts of a run. `writes` (pinned) = quota writes + membership updates that the server accepted."""
+
+    sites_checked: int = 0
+    sites_skipped: int = 0
+    changes: int = 0
+    quota_writes: int = 0
+    memberships_updated: int = 0
+    scheduled_changes_due: int = 0
+    scheduled_changes_applied: int = 0
+    scheduled_changes_cleared: int = 0
+    verified: int = 0
+    errors: int = 0
+    requests: int = 0
+    elapsed_seconds: float = 0.0
+    exit_code: int = 0
+
+    @property
+    def writes(self) -> int:
+        return self.quota_writes + self.memberships_updated
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["writes"] = self.writes
+        return data
+
+    def line(self, *, dry_run: bool) -> str:
+        """The one summary line the CLI prints; "0 changes" is what a clean second run says."""
+        verb = "would change" if dry_run else "changed"
+        text = (
+            f"sync: {self.sites_checked} sites checked, {self.changes} changes"
+            f" ({verb} {self.changes if dry_run else self.quota_writes} quotas),"
+            f" {self.scheduled_changes_applied}/{self.scheduled_changes_due} due scheduled changes applied,"
+            f" {self.errors} errors, {self.requests} requests, {self.elapsed_seconds:.1f} s"
+        )
+        return text + (" [dry run]" if dry_run else "")
+
+
+@dataclass
+class ChangeEntry:
+    blog_id: int
+    membership_id: int | None
+    reason: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    status: ChangeStatus
+
+
+@dataclass
+class ScheduledEntry:
+    membership_id: int
+    scheduled_for: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    status: ScheduledStatus
+
+
+@dataclass
+class ErrorEntry:
+    stage: ErrorStage
+    message: str
+    blog_id: int | None = None
+    membership_id: int | None = None
+    status: int | None = None
+    code: str | None = None
+
+
+@dataclass
+class ReportHeader:
+    network: str
+    dry_run: bool
+    now: str
+    started_at: str
+    inactive_policy: str
+    only_memberships: list[int] = field(default_factory=list)
+
+
+class ReportSink(Protocol):
+    """Where the workflow sends each entry as it happens (so it never holds them itself)."""
+
+    def change(self, entry: ChangeEntry) -> None: ...
+
+    def scheduled(self, entry: ScheduledEntry) -> None: ...
+
+    def error(self, entry: ErrorEntry) -> None: ...
+
+
+class NullSink:
+    """Keeps nothing: for runs without a report file (the counts are in the Summary)."""
+
+    def change(self, entry: ChangeEntry) -> None:
+        pass
+
+    def scheduled(self, entry: ScheduledEntry) -> None:
+        pass
+
+    def error(self, entry: ErrorEntry) -> None:
+        pass
+
+
+class ReportCollector:
+    """Keeps every entry in memory: for the Python API and tests (small runs)."""
+
+    def __init__(self) -> None:
+        self.changes: list[ChangeEntry] = []
+        self.scheduled_changes: list[ScheduledEntry] = []
+        self.errors: list[ErrorEntry] = []
+
+    def change(self, entry: ChangeEntry) -> None:
+        self.changes.append(entry)
+
+    def scheduled(self, entry: ScheduledEntry) -> None:
+        self.scheduled_changes.append(entry)
+
+    def error(self, entry: ErrorEntry) -> None:
+        self.errors.append(entry)
+
+    def report(self, header: ReportHeader, summary: Summary, finished_at: str) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            **asdict(header),
+            "finished_at": finished_at,
+            "summary": summary.to_json(),
+            "scheduled_changes": [asdict(e) for e in self.scheduled_changes],
+            "changes": [asdict(e) for e in self.changes],
+            "errors": [asdict(e) for e in self.errors],
+        }
+
+
+class ReportSpool:
+    """Spools entries as JSON lines to temporary files; `write()` assembles the report file at the end.
+
+    Memory stays flat however many sites change; the final file is renamed into place only when complete.
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, IO[str]] = {
+            key: tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed by close())
+            for key in ("scheduled_changes", "changes", "errors")
+        }
+
+    def _put(self, key: str, entry: Any) -> None:
+        self._files[key].write(json.dumps(asdict(entry), separators=(",", ":")) + "\n")
+
+    def change(self, entry: ChangeEntry) -> None:
+        self._put("changes", entry)
+
+    def scheduled(self, entry: ScheduledEntry) -> None:
+        self._put("scheduled_changes", entry)
+
+    def error(self, entry: ErrorEntry) -> None:
+        self._put("errors", entry)
+
+    def _lines(self, key: str) -> Iterator[str]:
+        spool = self._files[key]
+        spool.flush()
+        spool.seek(0)
+        for line in spool:
+            if line.strip():
+                yield line.rstrip("\n")
+
+    def write(self, path: str | os.PathLike[str], header: ReportHeader, summary: Summary, finished_at: str) -> None:
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        head = {"schema": SCHEMA, **asdict(header), "finished_at": finished_at, "summary": summary.to_json()}
+        with tmp.open("w", encoding="utf-8") as out:
+            out.write(json.dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
+            for key in ("scheduled_changes", "changes", "errors"):
+                out.write(f',\n  "{key}": [')
+                for i, line in enumerate(self._lines(key)):
+                    out.write(("\n    " if i == 0 else ",\n    ") + line)
+                out.write("\n  ]")
+            out.write("\n}\n")
+        os.replace(tmp, target)
+
+    def close(self) -> None:
+        for spool in self._files.values():
+            spool.close()
+
+
+# --------------------------------------------------------------------------- schema check (tests, consumers)
+
+_SUMMARY_INT_KEYS = (
+    "sites_checked", "sites_skipped", "changes", "writes", "quota_writes", "memberships_updated",
+    "scheduled_changes_due", "scheduled_changes_applied", "scheduled_changes_cleared", "verified", "errors",
+    "requests", "exit_code",
+)
+_ENTRY_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
+    "scheduled_changes": {"membership_id": (int,), "scheduled_for": (str,), "before": (dict, type(None)),
+                          "after": (dict,), "status": (str,)},
+    "changes": {"blog_id": (int,), "membership_id": (int, type(None)), "reason": (str,),
+                "before": (dict, type(None)), "after": (dict,), "status": (str,)},
+    "errors": {"stage": (str,), "message": (str,), "blog_id": (int, type(None)),
+               "membership_id": (int, type(None)), "status": (int, type(None)), "code": (str, type(None))},
+}
+_STATUSES = {
+    "scheduled_changes": {"applied", "failed", "would-apply"},
+    "changes": {"written", "failed", "would-write"},
+    "errors": {"scheduled_change", "membership", "quota_write", "verify", "lock", "read"},
+}
+
+
+def validate_report(report: Any) -> list[str]:
+    """Every way `report` departs from schema version 1, as readable lines (empty = valid)."""
+    problems: list[str] = []
+    if not isinstance(report, dict):
+        return ["report: not a JSON object"]
+    if report.get("schema") != SCHEMA:
+        problems.append(f"schema: expected {SCHEMA!r}, got {report.get('schema')!r}")
+    top: tuple[tuple[str, tuple[type, ...]], ...] = (
+        ("network", (str,)), ("dry_run", (bool,)), ("now", (str,)), ("started_at", (str,)), ("finished_at", (str,)),
+        ("inactive_policy", (str,)), ("only_memberships", (list,)),
+    )
+    for key, kinds in top:
+        if not isinstance(report.get(key), kinds):
+            problems.append(f"{key}: missing or not {'/'.join(k.__name__ for k in kinds)}")
+    summary = report.get("summary")
+    if not isinstance(summary, dict):
+        problems.append("summary: missing or not an object")
+    else:
+        for key in _SUMMARY_INT_KEYS:
+            value = summary.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(f"summary.{key}: missing or not a count")
+        if not isinstance(summary.get("elapsed_seconds"), int | float):
+            problems.append("summary.elapsed_seconds: missing or not a number")
+    for list_key, fields in _ENTRY_KEYS.items():
+        entries = report.get(list_key)
+        if not isinstance(entries, list):
+            problems.append(f"{list_key}: missing or not a list")
+            continue
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                problems.append(f"{list_key}[{i}]: not an object")
+                continue
+            for name, kinds in fields.items():
+                if name not in entry or not isinstance(entry[name], kinds):
+                    problems.append(f"{list_key}[{i}].{name}: missing or wrong type")
+            tag = entry.get("stage" if list_key == "errors" else "status")
+            if tag not in _STATUSES[list_key]:
+                problems.append(f"{list_key}[{i}]: unknown {'stage' if list_key == 'errors' else 'status'} {tag!r}")
+    if isinstance(summary, dict) and isinstance(report.get("errors"), list) and summary.get("errors") != len(
+        report["errors"]
+    ):
+        problems.append("summary.errors: does not match the number of entries in errors")
+    return problems
