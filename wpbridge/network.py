@@ -265,11 +265,13 @@ class Network:
                                       json_body=limits.to_wire()).data
         return parse(SiteQuota, {"blog_id": blog_id, "quota": data or {}}).quota or Limitations()
 
-    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> BatchResult:
-        """Write many sites' quotas through `/batch/v1`, in chunks of the server's batch limit; per-item result."""
+    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
+        """Write many sites' quotas through `/batch/v1`, in chunks of the server's batch limit (`info()`, or a
+        smaller `batch_limit`); a result per site, in the order given."""
         items = [BatchItem(blog_id, "PUT", route(COMPANION, "sites", blog_id, "quota"), limits.to_wire())
                  for blog_id, limits in quotas.items()]
-        return run_batch(self.transport, items, limit=self._batch_limit())
+        limit = self._batch_limit()
+        return run_batch(self.transport, items, limit=min(limit, batch_limit) if batch_limit else limit)
 
     def _batch_limit(self) -> int:
         if self._info is None:
