@@ -1,0 +1,423 @@
+"""The sync workflow against an in-memory network (no HTTP): what it writes, what it reports, how it fails.
+
+The fake keeps the server's state and counts requests the way the REST layer would (one per page of 100, one
+per batch of `batch_limit`), so request budgets are checked here and measured for real in bench/sync.py."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from wpbridge.cli import main
+from wpbridge.cli import sync as cli_sync
+from wpbridge.config import NetworkSettings
+from wpbridge.errors import Conflict, InputError, ServerError, WPBridgeError
+from wpbridge.limits import effective_limitations
+from wpbridge.models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
+from wpbridge.network import Mismatch, same_limits
+from wpbridge.rest.batch import BatchItemResult, BatchResult
+from wpbridge.rest.transport import TransportStats
+from wpbridge.sandbox.example import example_catalog
+from wpbridge.workflows.sync import SUSPENDED_QUOTA, SyncOptions, run_sync, with_target
+from wpbridge.workflows.sync_report import ReportCollector, validate_report
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+CATALOG = example_catalog()
+
+
+class FakeNetwork:
+    """A network's state in dicts, with the request accounting of the real client."""
+
+    def __init__(self, n_sites: int = 0, *, batch_limit: int = 25, per_page: int = 100) -> None:
+        self.settings = NetworkSettings(name="fake", url="http://127.0.0.1", api_key="k", api_secret="s",
+                                        concurrency=2, per_page=per_page)
+        self._stats = TransportStats()
+        self.batch_limit = batch_limit
+        self.products: list[Product] = list(CATALOG)
+        self.members: dict[int, Membership] = {}
+        self.site_rows: dict[int, Site] = {1: Site(blog_id=1, type="main")}
+        self.quotas: dict[int, Limitations | None] = {1: None}
+        self.scheduled: dict[int, ScheduledChange] = {}
+        self.fail_quota: set[int] = set()
+        self.fail_batch = False
+        self.fail_delete = False
+        self.lock: tuple[str, str] | None = None
+        self.lock_refusals = 0
+        self.writes: list[int] = []
+        self.membership_writes: list[int] = []
+        for i in range(n_sites):
+            self.add(blog_id=i + 2, membership_id=i + 1, plan_id=(1, 2, 3)[i % 3])
+
+    # -------------------------------------------------------------- building state
+
+    def add(self, *, blog_id: int, membership_id: int, plan_id: int = 2, status: str = "active",
+            in_sync: bool = True, **extra: Any) -> None:
+        m = Membership.model_validate({"id": membership_id, "customer_id": membership_id, "plan_id": plan_id,
+                                       "status": status, "amount": "15", **extra})
+        self.members[membership_id] = m
+        s = Site(blog_id=blog_id, membership_id=membership_id, type="customer_owned")
+        self.site_rows[blog_id] = s
+        self.quotas[blog_id] = effective_limitations(m, self.products, site=s) if in_sync else None
+
+    def stale(self, blog_ids: Iterable[int]) -> None:
+        for bid in blog_ids:
+            self.quotas[bid] = Limitations.model_validate({"disk_space": {"limit": 7}})
+
+    def target(self, blog_id: int) -> Limitations:
+        s = self.site_rows[blog_id]
+        assert s.membership_id is not None
+        return effective_limitations(self.members[s.membership_id], self.products, site=s)
+
+    # -------------------------------------------------------------- the SyncNetwork protocol
+
+    @property
+    def stats(self) -> TransportStats:
+        return self._stats
+
+    def _req(self, n: int = 1) -> None:
+        self._stats.add(requests=n)
+
+    def _pages(self, items: list[Any]) -> Iterator[Any]:
+        per = self.settings.per_page
+        for start in range(0, max(1, len(items)), per):
+            self._req()
+            yield from items[start:start + per]
+
+    def info(self) -> NetworkInfo:
+        self._req()
+        return NetworkInfo(plugin_version="t", mode="stub", server_time=NOW, batch_limit=self.batch_limit)
+
+    def catalog(self) -> list[Product]:
+        self._req()
+        return list(self.products)
+
+    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None,
+              **filters: Any) -> Iterator[Site]:
+        rows = [s for _, s in sorted(self.site_rows.items())
+                if membership_id is None or s.membership_id == membership_id]
+        return self._pages(rows)
+
+    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
+        ids = sorted(self.quotas) if blog_ids is None else [b for b in blog_ids if b in self.quotas]
+        return self._pages([(b, self.quotas[b]) for b in ids])
+
+    def memberships(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
+                    **filters: Any) -> Iterator[Membership]:
+        ids = filters.get("id")
+        rows = [m for k, m in sorted(self.members.items()) if ids is None or k in ids]
+        return self._pages(rows)
+
+    def scheduled_changes(self, *, due_before: datetime | None = None,
+                          membership_id: int | None = None) -> Iterator[ScheduledChange]:
+        rows = [c for c in self.scheduled.values() if due_before is None or c.scheduled_for <= due_before]
+        return self._pages(rows)
+
+    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
+        self._req()
+        self.membership_writes.append(membership_id)
+        self.members[membership_id] = with_target(self.members[membership_id], state)
+        return self.members[membership_id]
+
+    def delete_scheduled_change(self, membership_id: int) -> None:
+        self._req()
+        if self.fail_delete:
+            raise ServerError("gateway timeout", status=504)
+        self.scheduled.pop(membership_id, None)
+
+    def _write(self, blog_id: int, limits: Limitations) -> WPBridgeError | None:
+        if blog_id in self.fail_quota:
+            return ServerError(f"injected failure for site {blog_id}", status=500, code="wpbridge_test_fault")
+        self.quotas[blog_id] = limits
+        self.writes.append(blog_id)
+        return None
+
+    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> BatchResult:
+        self._req(math.ceil(len(quotas) / self.batch_limit))
+        if self.fail_batch:
+            raise ServerError("bad gateway", status=502)
+        items = []
+        for bid, limits in quotas.items():
+            err = self._write(bid, limits)
+            items.append(BatchItemResult(bid, err is None, 500 if err else 200, err))
+        return BatchResult(items=items, batches=1)
+
+    def put_site_quota(self, blog_id: int, limits: Limitations) -> Limitations:
+        self._req()
+        err = self._write(blog_id, limits)
+        if err:
+            raise err
+        return limits
+
+    def verify_quotas(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
+        self._req(math.ceil(len(expected) / 100))
+        out = []
+        for bid, want in expected.items():
+            diff = same_limits(want, self.quotas.get(bid))
+            if diff:
+                out.append(Mismatch(bid, want, self.quotas.get(bid), diff))
+        return out
+
+    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]:
+        self._req()
+        if self.lock is not None and self.lock[1] != owner:
+            self.lock_refusals += 1
+            raise Conflict("held", status=409, code="wpbridge_locked",
+                           data={"owner": self.lock[1], "expires_at": "2026-03-01T12:05:00Z"})
+        self.lock = (name, owner)
+        return {"name": name, "owner": owner}
+
+    def release_lock(self, name: str, owner: str) -> None:
+        self._req()
+        if self.lock is not None and self.lock[1] == owner:
+            self.lock = None
+
+
+def sync(net: FakeNetwork, **options: Any) -> tuple[Any, ReportCollector]:
+    collector = ReportCollector()
+    outcome = run_sync(net, SyncOptions(now=NOW, **options), sink=collector)  # type: ignore[arg-type]
+    return outcome, collector
+
+
+# --------------------------------------------------------------------------- reconciling quotas
+
+
+def test_full_sync_writes_only_the_differences_then_nothing() -> None:
+    net = FakeNetwork(250)
+    stale = list(range(2, 252, 10))  # 25 sites (10%)
+    net.stale(stale)
+    outcome, report = sync(net)
+    s = outcome.summary
+    assert (s.sites_checked, s.changes, s.quota_writes, s.verified, s.errors) == (251, 25, 25, 25, 0)
+    assert s.sites_skipped == 1  # the main site: no membership
+    assert sorted(net.writes) == stale
+    assert all(not same_limits(net.quotas[b], net.target(b)) for b in stale)
+    assert {c.status for c in report.changes} == {"written"}
+    assert report.changes[0].before == {"disk_space": {"enabled": True, "limit": 7}}
+    assert outcome.exit_code == 0 and net.lock is None
+    # requests: 3 pages each of sites, quotas, memberships; 1 batch write; 1 read-back; info, catalog,
+    # scheduled changes; lock taken and released
+    assert s.requests == 3 * 3 + 1 + 1 + 3 + 2
+    again, _ = sync(net)
+    assert (again.summary.changes, again.summary.writes, again.summary.errors) == (0, 0, 0)
+    assert "0 changes" in again.summary.line(dry_run=False)
+
+
+def test_batches_are_flushed_at_the_batch_limit() -> None:
+    net = FakeNetwork(120, batch_limit=25)
+    net.stale(range(2, 122))
+    outcome, _ = sync(net)
+    assert outcome.summary.quota_writes == 120
+    assert outcome.summary.requests == 3 * 2 + math.ceil(120 / 25) + math.ceil(120 / 100) + 3 + 2
+
+
+def test_dry_run_writes_nothing_and_takes_no_lock() -> None:
+    net = FakeNetwork(30)
+    net.stale([5, 6])
+    net.lock = ("sync", "someone-else")
+    outcome, report = sync(net, dry_run=True)
+    assert outcome.exit_code == 0 and net.writes == [] and net.lock_refusals == 0
+    assert outcome.summary.changes == 2 and outcome.summary.writes == 0
+    assert [c.status for c in report.changes] == ["would-write", "would-write"]
+
+
+def test_inactive_policy_keep_and_suspend() -> None:
+    net = FakeNetwork(3)
+    net.add(blog_id=50, membership_id=50, status="expired")
+    net.add(blog_id=51, membership_id=51, status="cancelled")
+    net.stale([50])
+    kept, _ = sync(net, inactive_policy="keep")
+    assert kept.summary.writes == 0 and kept.summary.sites_skipped == 3
+    _, report = sync(net, inactive_policy="suspend")
+    assert sorted(net.writes) == [50, 51]
+    assert net.quotas[50] == SUSPENDED_QUOTA and net.quotas[51] == SUSPENDED_QUOTA
+    assert {c.reason for c in report.changes} == {"suspended"}
+    assert sync(net, inactive_policy="suspend")[0].summary.writes == 0
+
+
+def test_site_whose_membership_vanished_or_names_unknown_products() -> None:
+    net = FakeNetwork(2)
+    net.add(blog_id=60, membership_id=60, in_sync=False)
+    del net.members[60]
+    net.add(blog_id=61, membership_id=61, in_sync=False)
+    net.members[61] = net.members[61].model_copy(update={"plan_id": 99})
+    outcome, report = sync(net)
+    assert net.writes == []
+    assert outcome.exit_code == 1
+    assert [(e.stage, e.blog_id) for e in report.errors] == [("membership", 61)]
+    assert "plan_id 99" in report.errors[0].message
+
+
+# --------------------------------------------------------------------------- scheduled changes
+
+
+def _schedule(net: FakeNetwork, mid: int, plan_id: int, when: datetime) -> None:
+    net.scheduled[mid] = ScheduledChange(membership_id=mid, scheduled_for=when,
+                                         target={"plan_id": plan_id, "amount": "0.0000"})
+
+
+def test_due_downgrade_is_applied_once_and_its_quota_follows() -> None:
+    net = FakeNetwork(3)  # site 4 <- membership 3 on premium (plan 3)
+    _schedule(net, 3, 2, NOW - timedelta(hours=1))
+    _schedule(net, 2, 1, NOW + timedelta(days=1))  # not due yet
+    outcome, report = sync(net)
+    s = outcome.summary
+    assert (s.scheduled_changes_due, s.scheduled_changes_applied, s.scheduled_changes_cleared) == (1, 1, 1)
+    assert net.members[3].plan_id == 2 and net.members[2].plan_id == 2
+    assert list(net.scheduled) == [2]
+    assert net.writes == [4] and s.writes == 2
+    entry = report.scheduled_changes[0]
+    assert (entry.before, entry.after, entry.status) == ({"plan_id": 3, "amount": "15"},
+                                                         {"plan_id": 2, "amount": "0.0000"}, "applied")
+    again, _ = sync(net)
+    assert again.summary.writes == 0 and again.summary.scheduled_changes_due == 0
+
+
+def test_rerun_after_a_kill_between_apply_and_clear_does_not_write_the_membership_again() -> None:
+    net = FakeNetwork(3)
+    _schedule(net, 3, 2, NOW - timedelta(hours=1))
+    net.fail_delete = True  # stands for the process dying after the membership write
+    first, report = sync(net)
+    assert first.exit_code == 1 and net.membership_writes == [3] and 3 in net.scheduled
+    assert report.errors[0].stage == "scheduled_change" and "not cleared" in report.errors[0].message
+    net.fail_delete = False
+    second, _ = sync(net)
+    s = second.summary
+    assert net.membership_writes == [3], "the change must not be written twice"
+    assert (s.memberships_updated, s.scheduled_changes_applied, s.scheduled_changes_cleared) == (0, 1, 1)
+    assert not net.scheduled and second.exit_code == 0
+
+
+def test_dry_run_shows_the_quota_a_due_change_would_give() -> None:
+    net = FakeNetwork(3)
+    _schedule(net, 3, 2, NOW)
+    _, report = sync(net, dry_run=True)
+    assert net.membership_writes == [] and 3 in net.scheduled
+    assert [c.status for c in report.scheduled_changes] == ["would-apply"]
+    assert [(c.blog_id, c.status) for c in report.changes] == [(4, "would-write")]
+
+
+def test_failing_membership_update_keeps_the_change_for_the_next_run() -> None:
+    net = FakeNetwork(3)
+    _schedule(net, 3, 2, NOW)
+
+    def refuse(mid: int, state: Mapping[str, Any]) -> Membership:
+        raise WPBridgeError("plan_id: not a plan", status=400, code="wu_rest_membership_invalid")
+
+    net.update_membership = refuse  # type: ignore[method-assign]
+    outcome, report = sync(net)
+    assert outcome.exit_code == 1 and 3 in net.scheduled
+    assert [c.status for c in report.scheduled_changes] == ["failed"]
+
+
+# --------------------------------------------------------------------------- failures and locking
+
+
+def test_failing_sites_are_reported_and_the_others_written() -> None:
+    net = FakeNetwork(60)
+    net.stale(range(2, 62))
+    net.fail_quota = {7, 30}
+    outcome, report = sync(net)
+    assert outcome.exit_code == 1
+    assert outcome.summary.quota_writes == 58 and outcome.summary.errors == 2
+    assert sorted(e.blog_id for e in report.errors if e.blog_id) == [7, 30]
+    assert {e.status for e in report.errors} == {500}
+    assert sorted(c.blog_id for c in report.changes if c.status == "failed") == [7, 30]
+    net.fail_quota = set()
+    assert sync(net)[0].summary.quota_writes == 2
+
+
+def test_a_batch_failing_whole_is_retried_item_by_item() -> None:
+    net = FakeNetwork(10)
+    net.stale([3, 4, 5])
+    net.fail_batch = True
+    outcome, _ = sync(net)
+    assert outcome.exit_code == 0 and sorted(net.writes) == [3, 4, 5]
+
+
+def test_second_sync_is_refused_while_the_lock_is_held() -> None:
+    net = FakeNetwork(5)
+    net.stale([3])
+    net.lock = ("sync", "other-run")
+    outcome, report = sync(net)
+    assert outcome.exit_code == 1 and net.writes == []
+    assert outcome.fatal is not None and "another sync is running" in outcome.fatal and "other-run" in outcome.fatal
+    assert [e.stage for e in report.errors] == ["lock"]
+    assert net.lock == ("sync", "other-run")
+
+
+def test_only_membership_limits_the_run_and_refuses_unknown_ids() -> None:
+    net = FakeNetwork(20)
+    net.stale([3, 4, 5])
+    _schedule(net, 5, 1, NOW)
+    outcome, _ = sync(net, only_memberships=(2,))
+    assert net.writes == [3] and net.membership_writes == []
+    assert outcome.summary.sites_checked == 1
+    with pytest.raises(InputError, match="--only-membership 999"):
+        sync(net, only_memberships=(999,))
+
+
+def test_report_of_a_run_validates() -> None:
+    net = FakeNetwork(40)
+    net.stale([3, 9])
+    net.fail_quota = {9}
+    _schedule(net, 3, 1, NOW)
+    outcome, collector = sync(net)
+    report = collector.report(outcome.header, outcome.summary, outcome.finished_at)
+    assert validate_report(json.loads(json.dumps(report))) == []
+    assert report["summary"]["writes"] == outcome.summary.quota_writes + 1
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_runs_quietly_and_writes_the_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    net = FakeNetwork(30)
+    net.stale([4, 5])
+    net.fail_quota = {5}
+    monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
+    monkeypatch.setattr(FakeNetwork, "close", lambda self: None, raising=False)
+    monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
+    monkeypatch.setattr(FakeNetwork, "__exit__", lambda self, *a: None, raising=False)
+    path = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["sync", "--report", str(path), "--now", "2026-03-01T12:00:00Z",
+                                       "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 1, result.output
+    assert "sync error (quota_write): site 5:" in result.output
+    assert "2 changes" in result.output
+    report = json.loads(path.read_text())
+    assert validate_report(report) == [] and report["summary"]["writes"] == 1
+    assert report["now"] == "2026-03-01T12:00:00Z"
+    net.fail_quota = set()
+    result = CliRunner().invoke(main, ["sync", "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 0 and "1 changes" in result.output
+    result = CliRunner().invoke(main, ["sync", "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 0 and "0 changes" in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["sync", "--now", "yesterday"])
+    assert result.exit_code == 2 and "--now" in result.output
+    bad = tmp_path / "c.toml"
+    bad.write_text('[networks.a]\nurl = "http://127.0.0.1:9"\napi_key = "k"\napi_secret = "s"\n'
+                   '[sync]\ninactive_policy = "delete"\n')
+    bad.chmod(0o600)
+    result = CliRunner().invoke(main, ["sync", "--config", str(bad)])
+    assert result.exit_code == 2 and "inactive_policy" in result.output and "[sync]" in result.output
+
+
+def test_cli_sync_settings_per_network(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[sync]\ninactive_policy = "keep"\nlock_ttl = 60\n[sync.networks.prod]\n'
+                   'inactive_policy = "suspend"\n')
+    assert cli_sync.sync_settings(str(cfg), "prod")[0] == {"inactive_policy": "suspend", "lock_ttl": 60}
+    assert cli_sync.sync_settings(str(cfg), "dev")[0] == {"inactive_policy": "keep", "lock_ttl": 60}
+    assert cli_sync.parse_now("2026-01-02T03:04:05") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert cli_sync.parse_now("2026-01-02T04:04:05+01:00") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
