@@ -24,7 +24,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import ConfigError
@@ -55,22 +66,24 @@ def _timeout(value: Any) -> Any:
 class NetworkSettings(BaseModel):
     """Everything needed to talk to one network. `repr`/`str` never show the key or the secret."""
 
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+    # Strict per field (a TOML "10" for per_page is a mistake to report, not to coerce); the model itself is not
+    # strict so that code may pass the secret as a plain str.
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = "default"
-    url: str
-    api_key: str = Field(repr=False, min_length=1)
+    name: StrictStr = "default"
+    url: StrictStr
+    api_key: StrictStr = Field(repr=False, min_length=1)
     api_secret: SecretStr
-    timeout: tuple[float, float] = (DEFAULT_CONNECT_TIMEOUT, 30.0)
-    verify_tls: bool = True
-    ca_bundle: str | None = None
-    per_page: int = Field(default=100, ge=1, le=100)
-    concurrency: int = Field(default=4, ge=1, le=32)
-    user_agent: str | None = None
-    allow_insecure: bool = False
-    retry_deadline: float = Field(default=60.0, gt=0)
+    timeout: tuple[StrictFloat, StrictFloat] = (DEFAULT_CONNECT_TIMEOUT, 30.0)
+    verify_tls: StrictBool = True
+    ca_bundle: StrictStr | None = None
+    per_page: StrictInt = Field(default=100, ge=1, le=100)
+    concurrency: StrictInt = Field(default=4, ge=1, le=32)
+    user_agent: StrictStr | None = None
+    allow_insecure: StrictBool = False
+    retry_deadline: float = Field(default=60.0, gt=0, strict=True)
     """Seconds a request may spend in retries in all before it gives up."""
-    max_retries: int = Field(default=5, ge=0, le=50)
+    max_retries: StrictInt = Field(default=5, ge=0, le=50)
     source: str = Field(default="code", repr=False)
     """Where the settings came from (a file and table, or the environment), for messages."""
 
