@@ -136,6 +136,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         (root / sub).mkdir()
     plugin_src = wordpress.plugin_source()
     plugin_file = wordpress.plugin_main_file(plugin_src)
+    plugin_slug = plugin_file.removesuffix(".php")  # wpbridge-stub/wpbridge-stub.php, as plugin-stub's tools expect
     port = _start_web(root, want_port)
     domain, url = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
     _write_info(root, {**_read_info(root), "port": port, "url": url})
@@ -143,7 +144,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     say(f"php -S on {url}; copying WordPress and starting MariaDB")
     sock = mariadb.socket_path(root)
     with ThreadPoolExecutor(max_workers=1) as pool:  # file copying overlaps mariadb-install-db (~1 s each)
-        copying = pool.submit(wordpress.copy_files, root, plugin_src)
+        copying = pool.submit(wordpress.copy_files, root, plugin_src, plugin_slug)
         mariadb.start(root, sock)
         copying.result()
     t = step("files_and_mariadb", t)
@@ -158,7 +159,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     wordpress.write_multisite_config(root, domain)
     t = step("wp_install", t)
     net = wordpress.run_php(root, "wp-network.php", {
-        **base_env, "WP_SITES": str(sites), "WPBRIDGE_PLUGIN": f"{wordpress.PLUGIN_SLUG}/{plugin_file}",
+        **base_env, "WP_SITES": str(sites), "WPBRIDGE_PLUGIN": f"{plugin_slug}/{plugin_file}",
         "WPBRIDGE_API_KEY": api_key, "WPBRIDGE_API_SECRET": api_secret,
     })
     t = step("wp_network", t)

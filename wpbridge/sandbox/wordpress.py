@@ -26,7 +26,6 @@ from .errors import SandboxError
 from .mariadb import DB_NAME, DB_PASSWORD, DB_USER
 
 WORDPRESS_SOURCE = Path("/usr/share/wordpress")
-PLUGIN_SLUG = "wpbridge"
 WORKERS = 4  # PHP_CLI_SERVER_WORKERS: without workers a request that calls the site back stalls for 10 s
 PHP_CLI = ("php", "-d", "display_errors=stderr", "-d", "log_errors=0",
            "-d", "error_reporting=E_ALL & ~E_DEPRECATED & ~E_STRICT")
@@ -107,15 +106,15 @@ def start_web_server(root: Path, port: int) -> procs.ProcRecord | None:
     raise SandboxError(f"php -S did not listen on 127.0.0.1:{port} within 10s, see {log}")
 
 
-def copy_files(root: Path, plugin_src: Path) -> None:
-    """WordPress, the must-use plugin test-env.php and plugin-stub (as wp-content/plugins/wpbridge)."""
+def copy_files(root: Path, plugin_src: Path, plugin_slug: str) -> None:
+    """WordPress, the must-use plugin test-env.php and plugin-stub (as wp-content/plugins/<slug>)."""
     docroot = root / "wordpress"
     _link_tree(WORDPRESS_SOURCE, docroot, skip={"wp-config.php", ".htaccess"})
     content = docroot / "wp-content"
     for sub in ("mu-plugins", "uploads", "plugins"):
         (content / sub).mkdir(parents=True, exist_ok=True)
     shutil.copyfile(recipe_file("test-env.php"), content / "mu-plugins" / "test-env.php")
-    shutil.copytree(plugin_src, content / "plugins" / PLUGIN_SLUG, symlinks=False,
+    shutil.copytree(plugin_src, content / "plugins" / plugin_slug, symlinks=False,
                     ignore=shutil.ignore_patterns(".git", "__pycache__", "node_modules"))
 
 
