@@ -1,9 +1,255 @@
-"""`wpbridge change` commands (being built)."""
+"""`wpbridge change options|quote|apply MEMBERSHIP`: a customer's plan change, from the terminal.
+
+Thin over `wpbridge.workflows.change`. The clock is read here (the imperative shell): `--at` or the current UTC
+time. Exit codes: 0 a valid quote (also no_change or blocked) / a change carried out or already in place;
+2 bad input (nothing written); 3 apply of a blocked change (nothing written); 1 anything else that failed
+(a write refused, a read-back that differs, a declined confirmation).
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
 import click
+
+from ..billing import POLICIES
+from ..billing.result import Policy
+from ..workflows import change as flow
+from .common import (
+    EXIT_BLOCKED,
+    EXIT_FAILED,
+    EXIT_OK,
+    emit,
+    handle_errors,
+    network_options,
+    open_network,
+    open_source,
+    snapshot_option,
+)
+from .output import fmt_date, fmt_money, fmt_period, render_pairs, render_table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --------------------------------------------------------------------------- rendering (also used by the demo)
+
+
+def options_text(r: flow.OptionsResult) -> str:
+    m, o = r.membership, r.options
+    head = (f"Membership {m.id} (customer {m.customer_id}, {m.status}): "
+            f"{flow.product_name(r.catalog, m.plan_id)}, every {fmt_period(m.duration, m.duration_unit)}")
+    plans = [
+        {"plan": p.product.slug, "name": p.product.name, "relation": p.relation,
+         "price": f"{fmt_money(p.amount, o.currency)} / {fmt_period(p.duration, p.duration_unit)}",
+         "setup fee": p.setup_fee,
+         "other periods": ", ".join(f"{pr.amount} / {fmt_period(pr.duration, pr.duration_unit)}" for pr in p.prices
+                                    if (pr.duration, pr.duration_unit) != (p.duration, p.duration_unit))}
+        for p in o.plans
+    ]
+    addons = [
+        {"add-on": a.product.slug, "name": a.product.name, "type": a.product.type,
+         "price": fmt_money(a.amount, o.currency) + (f" / {fmt_period(a.duration, a.duration_unit)}"
+                                                     if a.recurring else " once"),
+         "setup fee": a.setup_fee, "owned": a.owned}
+        for a in o.addons
+    ]
+    return "\n".join([head, "", "Plans offered:", render_table(plans), "", "Add-ons offered:", render_table(addons)])
+
+
+def options_rows(r: flow.OptionsResult) -> list[dict[str, Any]]:
+    d = r.as_dict()
+    rows = [{"kind": "plan", "id": p["id"], "slug": p["slug"], "name": p["name"], "relation": p["relation"],
+             "amount": p["amount"], "period": fmt_period(p["duration"], p["duration_unit"]),
+             "setup_fee": p["setup_fee"], "owned": ""} for p in d["plans"]]
+    rows += [{"kind": "addon", "id": a["id"], "slug": a["slug"], "name": a["name"], "relation": "",
+              "amount": a["amount"], "period": fmt_period(a["duration"], a["duration_unit"]) if a["recurring"]
+              else "once", "setup_fee": a["setup_fee"], "owned": a["owned"]} for a in d["addons"]]
+    return rows
+
+
+def quote_text(r: flow.QuoteResult) -> str:
+    q, m, idx = r.quote, r.membership, r.catalog
+    cur = q.currency
+    lines = [
+        f"Membership {m.id} (customer {m.customer_id}, {m.status}): {flow.product_name(idx, m.plan_id)}, "
+        f"{fmt_money(m.amount, m.currency)} every {fmt_period(m.duration, m.duration_unit)}, "
+        f"expires {fmt_date(m.date_expiration)}",
+        f"Requested: {flow.product_name(idx, q.new_plan_id)}, every {fmt_period(q.duration, q.duration_unit)}"
+        + (f", add {', '.join(f'{n} x {flow.product_name(idx, p)}' for p, n in r.cart.addons.items())}"
+           if r.cart.addons else "")
+        + f"  (policy {q.policy}, at {fmt_date(r.now, seconds=True)})",
+    ]
+    lines += [f"note: {n}" for n in r.notes]
+    if q.kind == "no_change":
+        lines += ["", f"No change: {q.message}"]
+        return "\n".join(lines)
+    if q.kind == "blocked":
+        lines += ["", "Blocked:"] + [f"  {e.message}" for e in q.errors]
+        return "\n".join(lines)
+    lines += ["", f"Kind: {q.kind}", ""]
+    rows = [{"type": ln.type, "item": ln.title, "qty": ln.quantity, "unit price": ln.unit_price, "total": ln.total}
+            for ln in q.lines]
+    lines.append(render_table(rows))
+    pairs: list[tuple[str, Any]] = [
+        ("credit", fmt_money(q.credit, cur) + (f" (setup fees {q.setup_fee_credit})" if q.setup_fee_credit else "")),
+        ("due now", fmt_money(q.due_now, cur)),
+        ("unused credit", fmt_money(q.unused_credit, cur)),
+        ("recurring", f"{fmt_money(q.recurring_total, cur)} every {fmt_period(q.duration, q.duration_unit)}"),
+        ("next charge", f"{fmt_date(q.next_charge_at)} ({fmt_money(q.recurring_total, cur)})"
+         if q.next_charge_at else "-"),
+    ]
+    if q.scheduled_for is not None:
+        pairs.append(("takes effect", f"{fmt_date(q.scheduled_for)} (scheduled; nothing changes now)"))
+    lines += ["", render_pairs(pairs)]
+    return "\n".join(lines)
+
+
+def quote_rows(r: flow.QuoteResult) -> list[dict[str, Any]]:
+    q = r.quote
+    rows: list[dict[str, Any]] = [
+        {"kind": q.kind, "type": ln.type, "product_id": ln.product_id, "title": ln.title, "quantity": ln.quantity,
+         "unit_price": ln.unit_price, "total": ln.total} for ln in q.lines
+    ]
+    for name in ("credit", "due_now", "unused_credit", "recurring_total"):
+        rows.append({"kind": q.kind, "type": "summary", "product_id": "", "title": name, "quantity": "",
+                     "unit_price": "", "total": getattr(q, name)})
+    if q.message:
+        rows.append({"kind": q.kind, "type": "message", "product_id": "", "title": q.message, "quantity": "",
+                     "unit_price": "", "total": ""})
+    return rows
+
+
+def writes_text(writes: list[flow.Write]) -> str:
+    out = [f"Writes ({len(writes)}):"]
+    for w in writes:
+        out.append(f"  {w.method} {w.path}")
+        out += [f"      {c}" for c in w.changes]
+    return "\n".join(out)
+
+
+def apply_text(r: flow.ApplyResult) -> str:
+    lines = []
+    if r.status == "dry_run":
+        lines.append(writes_text(r.planned))
+    head = {"applied": "Applied", "scheduled": "Scheduled", "unchanged": "Nothing to do", "blocked": "Blocked",
+            "dry_run": "Dry run", "declined": "Declined", "failed": "FAILED"}[r.status]
+    lines.append(f"{head}: {r.message}")
+    if r.performed:
+        lines.append(f"{len(r.performed)} write(s) made.")
+    lines += [f"  verified: {c.what}: {c.detail}" if c.ok else f"  MISMATCH: {c.what}: {c.detail}"
+              for c in r.verification]
+    return "\n".join(lines)
+
+
+def apply_rows(r: flow.ApplyResult) -> list[dict[str, Any]]:
+    done = {id(w) for w in r.performed}
+    failed = {id(w): err for w, err in r.failed}
+    return [{"status": r.status, "write": w.kind, "record_id": w.record_id, "request": f"{w.method} {w.path}",
+             "changes": "; ".join(w.changes),
+             "result": "written" if id(w) in done else ("failed: " + failed[id(w)] if id(w) in failed
+                                                        else "not written")}
+            for w in r.planned] or [{"status": r.status, "write": "", "record_id": "", "request": "",
+                                     "changes": "", "result": r.message}]
+
+
+# --------------------------------------------------------------------------- options shared by quote and apply
+
+
+def request_options(func: F) -> F:
+    for decorator in reversed([
+        click.argument("membership_id", type=int, metavar="MEMBERSHIP"),
+        click.option("--plan", default=None, metavar="SLUG|ID", help="The plan to switch to (default: keep it)."),
+        click.option("--addon", "addons", multiple=True, metavar="SLUG|ID[:QTY]",
+                     help="An add-on and the TOTAL quantity to hold (default 1); repeatable."),
+        click.option("--period", default=None, metavar="N:UNIT",
+                     help="Billing period, e.g. 1:month or 1:year (default: keep it)."),
+        click.option("--at", "at", default=None, metavar="ISO8601",
+                     help="Price at this moment (default: now, UTC)."),
+        click.option("--policy", type=click.Choice(POLICIES), default="ultimate-multisite", show_default=True,
+                     help="Proration policy."),
+        click.option("--force", is_flag=True, help="Accept a plan or add-on outside the offered set."),
+    ]):
+        func = decorator(func)
+    return func
+
+
+def _now(at: str | None) -> datetime:
+    return flow.parse_at(at) if at is not None else datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- registration
 
 
 def register(main: click.Group) -> None:
     """Add this family's commands to the top-level group."""
+
+    @main.group("change")
+    def change() -> None:
+        """A membership's plan change: what it is offered, what a change costs, and carrying it out."""
+
+    @change.command("options")
+    @click.argument("membership_id", type=int, metavar="MEMBERSHIP")
+    @snapshot_option
+    @network_options
+    @handle_errors
+    def options(membership_id: int, snapshot: str | None, network_name: str | None, config_path: str | None,
+                output: str) -> None:
+        """The plans (current, upgrade or downgrade) and add-ons offered, as the customer's Change form shows."""
+        result = flow.options(open_source(network_name, config_path, snapshot), membership_id)
+        emit(output, rows=options_rows(result), data=result.as_dict(), text=options_text(result))
+
+    @change.command("quote")
+    @request_options
+    @snapshot_option
+    @network_options
+    @handle_errors
+    def quote(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: str | None,
+              policy: Policy, force: bool, snapshot: str | None, network_name: str | None,
+              config_path: str | None, output: str) -> None:
+        """Price a change: lines, credit, due now, unused credit, next charge; or why it is no change / blocked.
+
+        Exit 0 for any valid quote (including no_change and blocked), 2 for bad input.
+        """
+        result = flow.quote(open_source(network_name, config_path, snapshot), membership_id, now=_now(at),
+                            plan=plan, addons=list(addons), period=period, policy=policy, force=force)
+        emit(output, rows=quote_rows(result), data=result.as_dict(), text=quote_text(result))
+
+    @change.command("apply")
+    @request_options
+    @click.option("--dry-run", is_flag=True, help="Show the quote and the writes; write nothing.")
+    @click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask for confirmation.")
+    @network_options
+    @handle_errors
+    def apply(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: str | None,
+              policy: Policy, force: bool, dry_run: bool, yes: bool, network_name: str | None,
+              config_path: str | None, output: str) -> None:
+        """Carry out a change: upgrades and add-ons now (membership, then each site's quota), downgrades scheduled
+        for the period end. Re-running it is safe: what is already in place is not written again.
+
+        Exit 0 done (or already in place), 3 blocked, 2 bad input, 1 failed or declined.
+        """
+        net = open_network(network_name, config_path)
+        now = _now(at)
+        human = output == "table"
+        result_q = flow.quote(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
+                              policy=policy, force=force)
+        if human:
+            click.echo(quote_text(result_q) + "\n")
+
+        def confirm(_q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
+            click.echo(writes_text(writes), err=not human)
+            if yes:
+                return True
+            try:
+                return click.confirm("Write these changes?", default=False, err=True)
+            except click.Abort:
+                return False
+
+        result = flow.apply_quote(net, result_q, dry_run=dry_run, confirm=confirm)
+        emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result))
+        if result.status == "blocked":
+            sys.exit(EXIT_BLOCKED)
+        sys.exit(EXIT_OK if result.ok else EXIT_FAILED)

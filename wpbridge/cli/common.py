@@ -19,6 +19,7 @@ from .output import FORMATS, render_csv, render_json, render_table
 
 if TYPE_CHECKING:
     from ..network import Network
+    from ..workflows import NetworkReader
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,3 +77,20 @@ def emit(output: str, *, rows: Sequence[Mapping[str, Any]] | None = None, data: 
         click.echo(render_csv(list(rows or []), columns))
     else:
         click.echo(text if text is not None else render_table(list(rows or []), columns))
+
+
+def snapshot_option(func: F) -> F:
+    """Adds --snapshot FILE: work offline from a file written by `wpbridge export` (read and quote commands)."""
+    return click.option(
+        "--snapshot", "snapshot", type=click.Path(dir_okay=False), default=None,
+        help="Work offline from a snapshot written by `wpbridge export` (no network access).",
+    )(func)
+
+
+def open_source(network_name: str | None, config_path: str | None, snapshot: str | None) -> NetworkReader:
+    """The snapshot when one is given, else the configured network."""
+    if snapshot is not None:
+        from ..workflows.snapshot import Snapshot
+
+        return Snapshot.load(snapshot)
+    return open_network(network_name, config_path)

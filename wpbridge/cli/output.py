@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..money import round_money
+
 FORMATS = ("table", "json", "csv")
 
 
@@ -64,3 +66,32 @@ def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None 
     for r in rows:
         writer.writerow([_cell(r.get(c)) for c in cols])
     return buf.getvalue().rstrip("\n")
+
+
+def fmt_money(amount: Decimal | None, currency: str = "") -> str:
+    """An amount rounded to its currency's decimals (UM stores 4), with the currency code."""
+    if amount is None:
+        return "-"
+    if currency:
+        amount = round_money(amount, currency)
+    return f"{amount} {currency}".rstrip()
+
+
+def fmt_period(duration: int | None, unit: str | None) -> str:
+    if not duration or not unit:
+        return "-"
+    return f"{duration} {unit}" + ("s" if duration != 1 else "")
+
+
+def fmt_date(value: datetime | None, *, seconds: bool = False) -> str:
+    if value is None:
+        return "-"
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
+def render_pairs(pairs: Sequence[tuple[str, Any]], indent: str = "") -> str:
+    """Aligned `key  value` lines, for one record's details."""
+    if not pairs:
+        return ""
+    width = max(len(k) for k, _ in pairs)
+    return "\n".join(f"{indent}{k.ljust(width)}  {_cell(v)}".rstrip() for k, v in pairs)

@@ -1,9 +1,339 @@
-"""`wpbridge read` commands (being built)."""
+"""Read commands: `check`, `products list`, `sites list`, `memberships list|show`, `export`.
+
+Thin: each parses its options, reads through a `NetworkReader` (the live network, or a snapshot with `--snapshot`)
+or a workflow, and renders rows (table/csv) or records (json).
+"""
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import click
+
+from ..billing import CatalogIndex
+from ..errors import AuthError, ConnectionError, NotFound, WPBridgeError
+from ..models import Limitations, Membership, Product, SiteUsage
+from ..money import round_money
+from ..workflows import change as change_flow
+from ..workflows.snapshot import export_snapshot, write_snapshot
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    emit,
+    handle_errors,
+    network_options,
+    open_network,
+    open_source,
+    snapshot_option,
+)
+from .output import fmt_date, fmt_money, fmt_period, render_pairs, render_table
+
+SKEW_WARNING_SECONDS = 60.0
+"""Beyond this the local clock (which prices quotes by default) and the server's disagree enough to mention."""
+
+
+# --------------------------------------------------------------------------- quota and usage in one line
+
+
+def _entries(limit: dict[str, Any]) -> str:
+    parts = []
+    for name, entry in limit.items():
+        if not entry.enabled:
+            parts.append(f"{name} none")
+        elif entry.number is None:
+            continue
+        else:
+            parts.append(f"{name} {'unlimited' if entry.number == 0 else entry.number}")
+    return ", ".join(parts)
+
+
+def quota_summary(limits: Limitations | None) -> str:
+    """A quota in one readable line ('-' when the site has none): what WordPress enforces on the site."""
+    if limits is None:
+        return "-"
+    parts = []
+    for name, module, unit in (("disk", limits.disk_space, " MB"), ("visits", limits.visits, "/month"),
+                               ("sites", limits.sites, "")):
+        if module is None or not module.enabled or module.limit is None:
+            continue
+        parts.append(f"{name} {'unlimited' if module.limit == 0 else f'{module.limit}{unit}'}")
+    for name, qmodule in (("posts", limits.post_types), ("users", limits.users)):
+        if qmodule is not None and qmodule.enabled and qmodule.limit:
+            parts.append(f"{name}: {_entries(qmodule.limit)}")
+    dm = limits.domain_mapping
+    if dm is not None and dm.enabled and dm.limit is not None:
+        shown = "unlimited" if dm.limit is True else ("none" if dm.limit is False or dm.limit == 0 else dm.limit)
+        parts.append(f"custom domains {shown}")
+    return "; ".join(parts) or "no limits"
+
+
+def usage_summary(usage: SiteUsage | None) -> str:
+    if usage is None:
+        return "-"
+    parts = []
+    if usage.post_types:
+        parts.append("posts: " + ", ".join(f"{k} {v}" for k, v in sorted(usage.post_types.items())))
+    if usage.disk_used_mb is not None:
+        parts.append(f"disk {usage.disk_used_mb} MB")
+    if usage.users:
+        parts.append("users: " + ", ".join(f"{k} {v}" for k, v in sorted(usage.users.items())))
+    if usage.visits_this_month is not None:
+        parts.append(f"visits {usage.visits_this_month} this month")
+    if usage.custom_domains is not None:
+        parts.append(f"custom domains {usage.custom_domains}")
+    return "; ".join(parts) or "nothing measured"
+
+
+def addons_text(idx: CatalogIndex, addons: dict[int, int]) -> str:
+    return ", ".join(f"{qty} x {change_flow.product_name(idx, pid)}" for pid, qty in addons.items()) or "-"
+
+
+# --------------------------------------------------------------------------- check
+
+
+def run_check(network_name: str | None, config_path: str | None) -> dict[str, Any]:
+    """Reachable, authenticated, plugin mode and version, clock skew; `usable` only when all needed hold."""
+    net = open_network(network_name, config_path)
+    out: dict[str, Any] = {
+        "network": net.settings.name, "url": net.settings.url, "reachable": False, "authenticated": False,
+        "mode": None, "plugin_version": None, "wp_version": None, "batch_limit": None, "server_time": None,
+        "clock_skew_seconds": None, "usable": False, "problems": [], "warnings": [],
+    }
+    try:
+        net.check_auth()
+        out["reachable"] = out["authenticated"] = True
+    except AuthError as err:
+        out["reachable"] = True
+        out["problems"].append(f"authentication failed: {err}")
+    except ConnectionError as err:
+        out["problems"].append(f"not reachable: {err}")
+    except NotFound as err:
+        out["reachable"] = True
+        out["problems"].append(f"no Ultimate Multisite API (wu/v2) and no plugin-stub: {err}")
+    except WPBridgeError as err:
+        out["reachable"] = True
+        out["problems"].append(str(err))
+    if out["authenticated"]:
+        try:
+            before = time.monotonic()
+            wall = datetime.now(UTC)
+            info = net.info()
+            local_mid = wall + timedelta(seconds=(time.monotonic() - before) / 2)
+        except WPBridgeError as err:
+            out["problems"].append(f"companion routes (wpbridge/v1) unavailable; is plugin-stub active? {err}")
+        else:
+            skew = round((info.server_time - local_mid).total_seconds(), 1)
+            out.update(mode=info.mode, plugin_version=info.plugin_version, wp_version=info.wp_version,
+                       batch_limit=info.batch_limit, server_time=info.server_time, clock_skew_seconds=skew)
+            if abs(skew) > SKEW_WARNING_SECONDS:
+                out["warnings"].append(
+                    f"server clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} this machine: "
+                    "quotes use this machine's clock unless --at is given"
+                )
+    out["usable"] = not out["problems"]
+    net.close()
+    return out
+
+
+def _check_text(r: dict[str, Any]) -> str:
+    def yes(v: bool) -> str:
+        return "yes" if v else "NO"
+
+    plugin = "-"
+    if r["mode"]:
+        plugin = f"{r['plugin_version']} ({r['mode']} mode), WordPress {r['wp_version'] or '?'}"
+    skew = "-" if r["clock_skew_seconds"] is None else f"{r['clock_skew_seconds']:+.1f} s (server - local)"
+    pairs = [("network", r["network"]), ("url", r["url"]), ("reachable", yes(r["reachable"])),
+             ("authenticated", yes(r["authenticated"])), ("plugin", plugin),
+             ("batch limit", r["batch_limit"] or "-"), ("server time", fmt_date(r["server_time"], seconds=True)),
+             ("clock skew", skew), ("usable", yes(r["usable"]))]
+    lines = [render_pairs(pairs)]
+    lines += [f"problem: {p}" for p in r["problems"]] + [f"warning: {w}" for w in r["warnings"]]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def product_row(p: Product) -> dict[str, Any]:
+    return {
+        "id": p.id, "slug": p.slug, "name": p.name, "type": p.type, "group": p.product_group or "",
+        "order": p.list_order, "amount": round_money(p.amount, p.currency), "currency": p.currency,
+        "period": fmt_period(p.duration, p.duration_unit) if p.recurring else "once",
+        "setup_fee": round_money(p.setup_fee, p.currency), "active": p.active,
+        "variations": ", ".join(f"{round_money(v.amount, p.currency)}/{fmt_period(v.duration, v.duration_unit)}"
+                                for v in p.price_variations),
+    }
+
+
+def membership_row(m: Membership, idx: CatalogIndex) -> dict[str, Any]:
+    plan = idx.get(m.plan_id)
+    return {
+        "id": m.id, "customer": m.customer_id, "status": m.status, "plan": plan.slug if plan else m.plan_id,
+        "addons": addons_text(idx, m.addon_products), "amount": round_money(m.amount, m.currency),
+        "currency": m.currency,
+        "period": fmt_period(m.duration, m.duration_unit), "expires": fmt_date(m.date_expiration),
+    }
+
+
+def _detail_text(d: change_flow.MembershipDetail) -> str:
+    m, idx = d.membership, d.catalog
+    pairs = [
+        ("membership", f"{m.id} (customer {m.customer_id}), {m.status}"),
+        ("plan", change_flow.product_name(idx, m.plan_id)),
+        ("add-ons", addons_text(idx, m.addon_products)),
+        ("amount", f"{fmt_money(m.amount, m.currency)} every {fmt_period(m.duration, m.duration_unit)}"
+                   + ("" if m.recurring else " (not recurring)")),
+        ("initial amount", fmt_money(m.initial_amount, m.currency)),
+        ("created", fmt_date(m.date_created)), ("renewed", fmt_date(m.date_renewed)),
+        ("expires", fmt_date(m.date_expiration)), ("trial ends", fmt_date(m.date_trial_end)),
+        ("effective quota", quota_summary(d.effective)),
+    ]
+    if d.scheduled is not None:
+        target_plan = d.scheduled.target.get("plan_id")
+        pairs.append(("scheduled change", f"to {change_flow.product_name(idx, int(target_plan or 0))} at "
+                                          f"{fmt_date(d.scheduled.scheduled_for)}"))
+    else:
+        pairs.append(("scheduled change", "-"))
+    lines = [render_pairs(pairs), "", f"sites ({len(d.sites)}):"]
+    for s in d.sites:
+        lines.append(f"  {s.site.blog_id}  {s.site.domain}{s.site.path}  {s.site.title}")
+        lines.append(render_pairs([
+            ("quota", quota_summary(s.quota) + ("" if s.in_sync else "  (differs from the membership's)")),
+            ("usage", usage_summary(s.usage)),
+        ], indent="      "))
+    return "\n".join(lines)
+
+
+def _detail_rows(d: change_flow.MembershipDetail) -> list[dict[str, Any]]:
+    return [
+        {"blog_id": s.site.blog_id, "url": f"{s.site.domain}{s.site.path}", "title": s.site.title,
+         "membership": d.membership.id, "plan": change_flow.product_name(d.catalog, d.membership.plan_id),
+         "quota": quota_summary(s.quota), "quota_in_sync": s.in_sync, "usage": usage_summary(s.usage)}
+        for s in d.sites
+    ]
+
+
+def _filtered(items: Iterable[Product], group: str | None, type_: str | None) -> list[Product]:
+    out = []
+    for p in items:
+        if group is not None and (p.product_group or "") != group:
+            continue
+        if type_ is not None and p.type != type_:
+            continue
+        out.append(p)
+    return sorted(out, key=lambda p: (p.type != "plan", p.list_order, p.id))
+
+
+# --------------------------------------------------------------------------- registration
 
 
 def register(main: click.Group) -> None:
     """Add this family's commands to the top-level group."""
+
+    @main.command("check")
+    @network_options
+    @handle_errors
+    def check(network_name: str | None, config_path: str | None, output: str) -> None:
+        """Is the network usable? Reachable, authenticated, plugin mode and version, server clock skew.
+
+        Exit 0 only when wpbridge can work with it.
+        """
+        result = run_check(network_name, config_path)
+        rows = [{"check": k, "value": v} for k, v in result.items() if k not in ("problems", "warnings")]
+        rows += [{"check": "problem", "value": p} for p in result["problems"]]
+        emit(output, rows=rows, data=result, text=_check_text(result))
+        sys.exit(EXIT_OK if result["usable"] else EXIT_FAILED)
+
+    @main.group("products")
+    def products() -> None:
+        """The network's catalog: plans, packages and services."""
+
+    @products.command("list")
+    @click.option("--group", default=None, help="Only this plan group ('' for products with none).")
+    @click.option("--type", "type_", type=click.Choice(["plan", "package", "service"]), default=None,
+                  help="Only this product type.")
+    @snapshot_option
+    @network_options
+    @handle_errors
+    def products_list(group: str | None, type_: str | None, snapshot: str | None, network_name: str | None,
+                      config_path: str | None, output: str) -> None:
+        """List products with prices, periods, plan group and list order."""
+        source = open_source(network_name, config_path, snapshot)
+        items = _filtered(source.catalog(), group, type_)
+        emit(output, rows=[product_row(p) for p in items], data=[p.model_dump(mode="json") for p in items])
+
+    @main.group("sites")
+    def sites() -> None:
+        """The network's customer sites."""
+
+    @sites.command("list")
+    @click.option("--customer", "customer_id", type=int, default=None, help="Only this customer's sites.")
+    @click.option("--membership", "membership_id", type=int, default=None, help="Only this membership's sites.")
+    @snapshot_option
+    @network_options
+    @handle_errors
+    def sites_list(customer_id: int | None, membership_id: int | None, snapshot: str | None,
+                   network_name: str | None, config_path: str | None, output: str) -> None:
+        """List sites with their membership and customer."""
+        source = open_source(network_name, config_path, snapshot)
+        items = list(source.sites(customer_id=customer_id, membership_id=membership_id))
+        rows = [{"blog_id": s.blog_id, "url": f"{s.domain}{s.path}", "title": s.title,
+                 "membership": s.membership_id, "customer": s.customer_id, "type": s.type} for s in items]
+        emit(output, rows=rows, data=[s.model_dump(mode="json") for s in items],
+             columns=["blog_id", "url", "title", "membership", "customer", "type"])
+
+    @main.group("memberships")
+    def memberships() -> None:
+        """Customers' memberships: plan, add-ons, amount, period, status."""
+
+    @memberships.command("list")
+    @click.option("--status", type=click.Choice(["pending", "trialing", "active", "on-hold", "expired",
+                                                 "cancelled"]), default=None, help="Only this status.")
+    @click.option("--customer", "customer_id", type=int, default=None, help="Only this customer's memberships.")
+    @snapshot_option
+    @network_options
+    @handle_errors
+    def memberships_list(status: str | None, customer_id: int | None, snapshot: str | None,
+                         network_name: str | None, config_path: str | None, output: str) -> None:
+        """List memberships."""
+        source = open_source(network_name, config_path, snapshot)
+        idx = CatalogIndex(source.catalog())
+        items = list(source.memberships(status=status, customer_id=customer_id))
+        emit(output, rows=[membership_row(m, idx) for m in items], data=[m.model_dump(mode="json") for m in items],
+             columns=["id", "customer", "status", "plan", "addons", "amount", "currency", "period", "expires"])
+
+    @memberships.command("show")
+    @click.argument("membership_id", type=int, metavar="ID")
+    @snapshot_option
+    @network_options
+    @handle_errors
+    def memberships_show(membership_id: int, snapshot: str | None, network_name: str | None,
+                         config_path: str | None, output: str) -> None:
+        """One membership: plan, add-ons, amounts, dates, sites (quota, usage), effective quota, scheduled change."""
+        detail = change_flow.describe(open_source(network_name, config_path, snapshot), membership_id)
+        emit(output, rows=_detail_rows(detail), data=detail.as_dict(), text=_detail_text(detail))
+
+    @main.command("export")
+    @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+                  help="Write the snapshot to this file (default: standard output).")
+    @network_options
+    @handle_errors
+    def export(out: str | None, network_name: str | None, config_path: str | None, output: str) -> None:
+        """A JSON snapshot of the network: catalog, customers, memberships, sites, quotas, usage, scheduled changes.
+
+        Any read or quote command works offline from it with --snapshot FILE.
+        """
+        net = open_network(network_name, config_path)
+        now = datetime.now(UTC)
+        if out is None:
+            write_snapshot(net, sys.stdout, now=now, source_url=net.settings.url)
+            return
+        counts = export_snapshot(net, out, now=now, source_url=net.settings.url)
+        rows = [{"section": k, "records": v} for k, v in counts.items()]
+        emit(output, rows=rows, data={"file": out, "records": counts},
+             text=f"wrote {out}\n" + render_table(rows))

@@ -267,7 +267,8 @@ def with_state(membership: Membership, state: Mapping[str, Any]) -> Membership:
     """The membership with `state` (UM field names, wire values) applied, validated by the model."""
     if not state:
         return membership
-    return Membership.model_validate({**membership.model_dump(), **state})
+    # exclude_unset: the limitations merge tells "not set" from "set to nothing" by what the source set
+    return Membership.model_validate({**membership.model_dump(exclude_unset=True), **state})
 
 
 def state_differences(membership: Membership, state: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -471,21 +472,44 @@ def _quota_key(path: str) -> str:
     return key
 
 
-def quota_changes(held: Limitations | None, wanted: Limitations) -> tuple[str, ...]:
-    """Human lines for what changes in a site's quota ('disk_space: 100 -> 5000')."""
-    def norm(limits: Limitations | None) -> dict[str, Any]:
-        if limits is None:
-            return {}
-        data = Limitations.model_validate(limits.to_wire()).model_dump(mode="json")
-        return _flatten({k: v for k, v in data.items() if v is not None})
+def _quota_display(limits: Limitations | None) -> dict[str, str]:
+    """A quota as {'disk_space': '5000', 'post_types.post': '1000', 'users.editor': 'off', ...}."""
+    if limits is None:
+        return {}
+    data = Limitations.model_validate(limits.to_wire()).model_dump(mode="json")
+    flat = _flatten({k: v for k, v in data.items() if v is not None})
+    values: dict[str, Any] = {}
+    enabled: dict[str, Any] = {}
+    for path, value in flat.items():
+        if path.endswith(".enabled"):
+            enabled[_quota_key(path[: -len(".enabled")])] = value
+        else:
+            values[_quota_key(path)] = value
+    out: dict[str, str] = {}
+    for key in values.keys() | enabled.keys():
+        if enabled.get(key) is False:
+            out[key] = "off"
+        elif key in values:
+            out[key] = _show_limit(key, values[key])
+        else:
+            out[key] = "on"
+    return out
 
-    old, new = norm(held), norm(wanted)
-    lines = []
-    for path in sorted(old.keys() | new.keys()):
-        if old.get(path) != new.get(path):
-            lines.append(f"{_quota_key(path)}: {_show(old.get(path, '-'))} -> {_show(new.get(path, '-'))}")
-    return tuple(lines) if held is not None else ("no quota yet -> " + "; ".join(
-        f"{_quota_key(p)}={_show(v)}" for p, v in sorted(new.items()) if not p.endswith("enabled")),)
+
+def _show_limit(key: str, value: Any) -> str:
+    if key == "domain_mapping" and isinstance(value, bool):
+        return "unlimited" if value else "none"
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return "unlimited"
+    return _show(value)
+
+
+def quota_changes(held: Limitations | None, wanted: Limitations) -> tuple[str, ...]:
+    """Human lines for what changes in a site's quota ('disk_space: 100 -> 5000'); '-' is 'not set'."""
+    old, new = _quota_display(held), _quota_display(wanted)
+    lines = [f"{key}: {old.get(key, '-')} -> {new.get(key, '-')}" for key in sorted(old.keys() | new.keys())
+             if old.get(key) != new.get(key)]
+    return tuple(lines) or ("(same values, stored differently)",)
 
 
 def _show(value: Any) -> str:
@@ -610,7 +634,7 @@ def apply_quote(
     if not writes:
         return ApplyResult("unchanged", q, what)
     if dry_run:
-        return ApplyResult("dry_run", q, f"dry run: {what}; {len(writes)} write(s) not made", planned=writes)
+        return ApplyResult("dry_run", q, f"{what}; {len(writes)} write(s) not made", planned=writes)
     if confirm is not None and not confirm(q, writes):
         return ApplyResult("declined", q, "not confirmed: nothing written", planned=writes)
     result = ApplyResult("applied", q, what, planned=writes)

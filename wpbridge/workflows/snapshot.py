@@ -50,7 +50,9 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _dump(record: BaseModel | dict[str, Any]) -> str:
-    data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+    # exclude_unset: what the server did not send stays absent, so that the limitations merge (which tells
+    # "not set" from "set to nothing") gives the same effective quota offline as live
+    data = record.model_dump(mode="json", exclude_unset=True) if isinstance(record, BaseModel) else record
     return json.dumps(data, separators=(",", ":"), sort_keys=False)
 
 
@@ -97,7 +99,7 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     section(
         "quotas",
         (
-            {"blog_id": blog_id, "quota": None if quota is None else quota.model_dump(mode="json")}
+            {"blog_id": blog_id, "quota": None if quota is None else quota.model_dump(mode="json", exclude_unset=True)}
             for blog_id, quota in network.site_quotas()
         ),
     )
