@@ -33,20 +33,16 @@ function error( string $code, string $message, int $status, array $extra = array
 
 /** The request's JSON object body; in a batch sub-request WordPress passes the body as body params instead. */
 function body( \WP_REST_Request $request ): array {
+	$raw = ltrim( (string) $request->get_body() );
+	if ( str_starts_with( $raw, '[' ) ) {
+		throw new Invalid( '(body)', 'must be a JSON object, not a list' );
+	}
 	$json = $request->get_json_params();
 	if ( is_array( $json ) ) {
 		return $json;
 	}
-	$raw = trim( (string) $request->get_body() );
-	if ( '' !== $raw && ! in_array( $raw[0], array( '{', '[' ), true ) ) {
-		return $request->get_body_params();
-	}
-	if ( '' !== $raw ) {
-		$decoded = json_decode( $raw, true );
-		if ( ! is_array( $decoded ) ) {
-			throw new Invalid( '(body)', 'the body is not a JSON object' );
-		}
-		return $decoded;
+	if ( str_starts_with( $raw, '{' ) ) {
+		throw new Invalid( '(body)', 'is not valid JSON' );
 	}
 	return $request->get_body_params();
 }
