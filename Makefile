@@ -5,10 +5,26 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := wordpress php php8.2-fpm php-cli php-mysql nginx mariadb-server-core mariadb-client-core
+# What `python3 -m venv` needs on a bare Debian (python3 itself and ensurepip); only installed when PY lacks them.
+PYTHON_DEBIAN_PACKAGES := python3 python3-venv
 
-.PHONY: demo test lint venv debian-packages bench clean
+# Shell command: apt-get install $(1) when any of them is missing (root), else a clear message naming them.
+# policy-rc.d keeps the packages' postinst from starting system daemons (nginx on 0.0.0.0:80) meanwhile.
+define apt_ensure
+{ missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+  if [ -n "$$missing" ]; then \
+    if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing; run as root, or: sudo apt-get install -y --no-install-recommends$$missing" >&2; exit 1; fi; \
+    echo "installing Debian packages:$$missing"; log=$$(mktemp /tmp/wpbridge-apt.XXXXXX); added=""; \
+    if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; added=1; fi; \
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 $(1); } >$$log 2>&1; rc=$$?; \
+    if [ -n "$$added" ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+    if [ $$rc != 0 ]; then tail -n 20 $$log >&2; echo "apt-get failed (log: $$log)" >&2; exit $$rc; fi; \
+  fi; }
+endef
 
-$(BIN)/wpbridge: pyproject.toml
+.PHONY: demo test lint venv debian-packages python-packages bench clean
+
+$(BIN)/wpbridge: pyproject.toml | python-packages
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
@@ -16,15 +32,13 @@ $(BIN)/wpbridge: pyproject.toml
 
 venv: $(BIN)/wpbridge
 
+# A Python that can make a venv (a bare Debian has no python3, and no ensurepip without python3-venv).
+python-packages:
+	@$(PY) -c 'import ensurepip, venv' >/dev/null 2>&1 || $(call apt_ensure,$(PYTHON_DEBIAN_PACKAGES))
+
 # The real WordPress the integration tests run against (the sandbox also installs these itself when root).
 debian-packages:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; added=1; fi; \
-	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; rc=$$?; \
-	  [ -n "$$added" ] && rm -f /usr/sbin/policy-rc.d; exit $$rc; \
-	fi
+	@$(call apt_ensure,$(DEBIAN_PACKAGES))
 
 demo: venv debian-packages
 	$(BIN)/python -m wpbridge.demo
