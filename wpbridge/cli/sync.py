@@ -159,11 +159,13 @@ def register(main: click.Group) -> None:
                        " (default: [sync] inactive_policy, else keep).")
     @click.option("--lock-ttl", type=click.IntRange(min=5), default=None, metavar="SECONDS",
                   help=f"Expiry of the run's lock, refreshed while it runs (default {DEFAULT_LOCK_TTL}).")
+    @click.option("--batch-size", type=click.IntRange(min=1), default=None, metavar="N",
+                  help="Quota writes per batch request (default and maximum: the server's batch limit).")
     @network_options
     @handle_errors
     def sync_command(dry_run: bool, report_path: str | None, only: tuple[int, ...], now_text: str | None,
-                     inactive_policy: str | None, lock_ttl: int | None, network_name: str | None,
-                     config_path: str | None, output: str) -> None:
+                     inactive_policy: str | None, lock_ttl: int | None, batch_size: int | None,
+                     network_name: str | None, config_path: str | None, output: str) -> None:
         """Apply due scheduled changes and reconcile every site's quota with its membership.
 
         Safe to re-run and to kill; a second run right after a clean one writes nothing. Exit 0 clean, 1 some
@@ -179,6 +181,7 @@ def register(main: click.Group) -> None:
         options = SyncOptions(
             now=now, dry_run=dry_run, only_memberships=tuple(sorted(set(only))), inactive_policy=policy,
             lock_ttl=lock_ttl or int(settings.get("lock_ttl", DEFAULT_LOCK_TTL)), step_delay=step_delay,
+            batch_size=batch_size,
         )
         spool = ReportSpool() if report_path else None
         sink = ConsoleSink(spool or NullSink(), dry_run=dry_run)

@@ -250,6 +250,8 @@ class SyncOptions:
     lock_ttl: int = DEFAULT_LOCK_TTL
     step_delay: float = 0.0
     """Seconds to pause after each write step: a test and demo knob that makes a run slow enough to kill."""
+    batch_size: int | None = None
+    """Quota writes per batch request; default and maximum: the server's batch limit (`/info`)."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -257,6 +259,8 @@ class SyncOptions:
         if self.inactive_policy not in INACTIVE_POLICIES:
             raise ConfigError(f"sync: inactive_policy must be one of {', '.join(INACTIVE_POLICIES)}"
                               f" (got {self.inactive_policy!r})")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise InputError(f"sync: batch size must be at least 1 (got {self.batch_size})")
         if self.lock_ttl < 5:
             raise InputError(f"sync: lock ttl must be at least 5 seconds (got {self.lock_ttl})")
 
@@ -401,7 +405,7 @@ class _Run:
         return SyncOutcome(header, self.summary, iso(datetime.now(UTC)), fatal)
 
     def _work(self) -> None:
-        self.batch_limit = max(1, self.network.info().batch_limit)
+        self.batch_limit = max(1, min(self.network.info().batch_limit, self.options.batch_size or 10**6))
         self.catalog = self.network.catalog()
         self._apply_due_changes()
         self._reconcile()
