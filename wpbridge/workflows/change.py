@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from ..billing import Cart, CatalogIndex, ChangeOptions, Quote, change_options, offered_plans, quote_change
@@ -31,6 +32,7 @@ from ..billing.result import Policy
 from ..errors import InputError, NotFound, WPBridgeError
 from ..limits import effective_limitations
 from ..models import Limitations, Membership, Product, ScheduledChange, Site, SiteUsage
+from ..money import round_money
 from ..network import same_limits
 from . import NetworkReader, NetworkWriter
 
@@ -530,6 +532,9 @@ def _membership_changes(q: QuoteResult, state: Mapping[str, Any]) -> tuple[str, 
             def show(addons: Mapping[int, int]) -> str:
                 return ", ".join(f"{qty} x {product_name(idx, pid)}" for pid, qty in addons.items()) or "none"
             lines.append(f"add-ons: {show(held)} -> {show(wanted)}")
+        elif isinstance(held, Decimal) and isinstance(wanted, Decimal):
+            cur = q.membership.currency
+            lines.append(f"{key}: {round_money(held, cur)} -> {round_money(wanted, cur)}")
         elif isinstance(held, datetime) or isinstance(wanted, datetime):
             fmt = "%Y-%m-%d %H:%M:%S"
             lines.append(f"{key}: {held.strftime(fmt) if held else '-'} -> {wanted.strftime(fmt) if wanted else '-'}")

@@ -1,0 +1,136 @@
+"""`wpbridge change ...` without a network: quotes from a snapshot file, apply against an in-memory network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from test_workflow_support import NOW, FakeNetwork, example_data, write_snapshot_file
+
+from wpbridge.cli import main
+
+AT = ["--at", NOW.isoformat()]
+
+
+def cli(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False,
+                              env={"WPBRIDGE_CONFIG": None, "WPBRIDGE_URL": None})
+
+
+@pytest.fixture
+def snap(tmp_path: Path) -> str:
+    return str(write_snapshot_file(tmp_path, example_data(posts={13: 12})))
+
+
+@pytest.fixture
+def net(monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
+    fake = FakeNetwork(example_data(posts={13: 12}))
+    monkeypatch.setattr("wpbridge.cli.change.open_network", lambda *_a: fake)
+    return fake
+
+
+def test_options_formats(snap: str) -> None:
+    table = cli("change", "options", "1", "--snapshot", snap)
+    assert table.exit_code == 0
+    assert "Plans offered:" in table.stdout and "premium  Premium  upgrade" in table.stdout
+    data = json.loads(cli("change", "options", "1", "--snapshot", snap, "-o", "json").stdout)
+    assert [p["slug"] for p in data["plans"]] == ["free", "premium"]
+    rows = cli("change", "options", "1", "--snapshot", snap, "-o", "csv").stdout.splitlines()
+    assert rows[0] == "kind,id,slug,name,relation,amount,period,setup_fee,owned"
+    assert rows[2] == "plan,3,premium,Premium,upgrade,39.00,1 month,0.00,"
+
+
+def test_quote_table_json_csv(snap: str) -> None:
+    table = cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap)
+    assert table.exit_code == 0
+    for text in ("Kind: upgrade", "credit         7.39 USD", "due now        31.61 USD",
+                 "next charge    2026-06-16 12:00 UTC (39.00 USD)"):
+        assert text in table.stdout
+    data = json.loads(cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "json").stdout)
+    assert (data["kind"], data["credit"], data["due_now"], data["unused_credit"]) == ("upgrade", "7.39", "31.61",
+                                                                                       "0.00")
+    assert data["at"] == "2026-05-16T12:00:00+00:00" and data["next_charge_at"] == "2026-06-16T12:00:00+00:00"
+    rows = cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "csv").stdout.splitlines()
+    assert "upgrade,credit,,Credit,1,-7.39,-7.39" in rows and "upgrade,summary,,due_now,,,31.61" in rows
+
+
+def test_quote_no_change_and_blocked_exit_0(snap: str) -> None:
+    same = cli("change", "quote", "3", "--plan", "premium", *AT, "--snapshot", snap)
+    assert same.exit_code == 0 and "No change: This cart proposes no changes" in same.stdout
+    blocked = cli("change", "quote", "3", "--plan", "free", *AT, "--snapshot", snap, "-o", "json")
+    assert blocked.exit_code == 0
+    data = json.loads(blocked.stdout)
+    assert data["kind"] == "blocked" and "has 12 posts but the new plan is limited to 10" in data["message"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["2", "--plan", "gold"], "error: unknown plan 'gold'"),
+    (["1", "--plan", "basic"], "error: plan 'basic' is not offered to membership 1"),
+    (["2", "--addon", "unlimited-visits"], "error: Unlimited visits is not offered as an add-on of Basic"),
+    (["2", "--period", "monthly"], "error: period 'monthly': expected N:UNIT"),
+    (["2", "--at", "soon"], "error: at 'soon': not an ISO 8601 date-time"),
+    (["42", "--plan", "premium"], "error: membership 42 does not exist"),
+])
+def test_bad_input_exit_2(snap: str, args: list[str], message: str) -> None:
+    result = cli("change", "quote", *args, "--snapshot", snap)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+def test_usage_errors_exit_2(snap: str) -> None:
+    assert cli("change", "quote", "two", "--snapshot", snap).exit_code == 2
+    assert cli("change", "quote", "2", "--policy", "stripe", "--snapshot", snap).exit_code == 2
+
+
+def test_apply_has_no_snapshot_option() -> None:
+    result = cli("change", "apply", "2", "--plan", "premium", "--snapshot", "x.json")
+    assert result.exit_code == 2 and "No such option '--snapshot'" in result.stderr
+
+
+def test_apply_yes_then_again(net: FakeNetwork) -> None:
+    first = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
+    assert first.exit_code == 0
+    assert "Writes (2):" in first.stdout and "PUT /wu/v2/membership/2" in first.stdout
+    assert "Applied: upgrade of membership 2 to Premium" in first.stdout
+    assert net.writes == [("membership", 2), ("site_quota", 12)]
+    second = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "json")
+    assert second.exit_code == 0
+    data = json.loads(second.stdout)
+    assert data["status"] == "unchanged" and data["quote"]["kind"] == "no_change"
+    assert len(net.writes) == 2
+
+
+def test_apply_prompts_and_declines(net: FakeNetwork) -> None:
+    declined = cli("change", "apply", "2", "--plan", "premium", *AT, input="n\n")
+    assert declined.exit_code == 1 and "Write these changes? [y/N]" in declined.stderr
+    assert "Declined: not confirmed: nothing written" in declined.stdout and net.writes == []
+    eof = cli("change", "apply", "2", "--plan", "premium", *AT, input="")
+    assert eof.exit_code == 1 and net.writes == []
+    as_json = cli("change", "apply", "2", "--plan", "premium", *AT, "-o", "json", input="y\n")
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout)["status"] == "applied"  # writes list and prompt went to stderr
+    assert "Writes (2):" in as_json.stderr
+
+
+def test_apply_dry_run_blocked_and_failed(net: FakeNetwork) -> None:
+    dry = cli("change", "apply", "2", "--plan", "premium", "--dry-run", *AT, "-o", "csv")
+    assert dry.exit_code == 0 and net.writes == []
+    assert dry.stdout.splitlines()[0] == "status,write,record_id,request,changes,result"
+    assert dry.stdout.splitlines()[1].startswith("dry_run,membership,2,PUT /wu/v2/membership/2,plan: Basic")
+    blocked = cli("change", "apply", "3", "--plan", "free", "--yes", *AT)
+    assert blocked.exit_code == 3 and "Blocked:" in blocked.stdout and net.writes == []
+    net.fail_quota_ids = {12}
+    failed = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
+    assert failed.exit_code == 1 and "FAILED:" in failed.stdout and "injected failure" in failed.stdout
+    net.fail_quota_ids = set()
+    rerun = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "json")
+    assert rerun.exit_code == 0 and [w["kind"] for w in json.loads(rerun.stdout)["performed"]] == ["site_quota"]
+
+
+def test_apply_downgrade_scheduled(net: FakeNetwork) -> None:
+    result = cli("change", "apply", "2", "--plan", "free", "--yes", *AT)
+    assert result.exit_code == 0
+    assert "Scheduled: downgrade to Free scheduled for 2026-06-01 00:00 UTC (due now 0)" in result.stdout
+    assert net.writes == [("scheduled_change", 2)]

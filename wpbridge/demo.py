@@ -1,0 +1,169 @@
+"""The main job, end to end on a real local network (`make demo`, i.e. `python -m wpbridge.demo`).
+
+Starts a throw-away WordPress multisite with the example network (`wpbridge.sandbox`), then, through the same
+workflows the `wpbridge change` commands use:
+1. a Free member's options: Premium offered (same plan group), Basic not;
+2. a mid-cycle upgrade (Basic -> Premium, renewed 12 days ago): the quote with its credit, then applied;
+3. the new quota enforced by WordPress: a Free site refuses its 11th post, is upgraded, and accepts it;
+4. the same upgrade applied again: "already in that state", nothing written;
+5. a downgrade scheduled for the period end (nothing else changes now); and one blocked by the site's posts.
+The sandbox is stopped (and its directory removed) at the end, also on failure. Exit 0 when every step showed
+what it should.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+from .cli.change import apply_text, options_text, quote_text, writes_text
+from .cli.read import quota_summary
+from .config import load_settings
+from .errors import WPBridgeError
+from .network import Network
+from .sandbox import SandboxInfo, down, up
+from .workflows import change
+
+
+class DemoFailure(Exception):
+    """A step did not show what it should: the demo stops and says which."""
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _step(title: str) -> None:
+    _say()
+    _say(f"== {title} " + "=" * max(0, 100 - len(title)))
+
+
+def _expect(ok: bool, what: str) -> None:
+    if not ok:
+        raise DemoFailure(what)
+
+
+def _membership_of(sb: SandboxInfo, username: str) -> tuple[int, list[int]]:
+    for customer in sb.info["seeded"]["customers"]:
+        if customer["username"] == username:
+            return int(customer["membership_id"]), [int(b) for b in customer["blog_ids"]]
+    raise DemoFailure(f"the example seed has no customer {username!r}")
+
+
+def _show_writes(quote: change.QuoteResult, writes: list[change.Write]) -> bool:
+    _say(writes_text(writes))
+    return True  # the demo confirms; `wpbridge change apply` asks unless --yes
+
+
+class _Posts:
+    """WordPress's own REST API on one site, as the site's super admin (application password)."""
+
+    def __init__(self, sb: SandboxInfo, path: str) -> None:
+        self.url = f"{sb.url}{path.rstrip('/')}/wp-json/wp/v2/posts"
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.http.auth = (sb.user, sb.app_password)
+
+    def publish(self, title: str) -> requests.Response:
+        return self.http.post(self.url, json={"title": title, "content": "demo", "status": "publish"}, timeout=60)
+
+
+def now() -> datetime:
+    """The demo's clock (the imperative shell): read at each step, as the CLI does without --at."""
+    return datetime.now(UTC)
+
+
+def run(sb: SandboxInfo, net: Network) -> None:
+    alice, alice_sites = _membership_of(sb, "alice")
+    bruno, _ = _membership_of(sb, "bruno")
+    carla, _ = _membership_of(sb, "carla")
+
+    _step(f"1. What Alice (Free, membership {alice}) is offered")
+    opts = change.options(net, alice)
+    _say(options_text(opts))
+    slugs = {p.product.slug for p in opts.options.plans}
+    _expect("premium" in slugs and "basic" not in slugs, f"expected Premium offered and Basic not, got {slugs}")
+    _say("-> Premium is offered (same plan group 'High End'); Basic is not (no group).")
+
+    _step(f"2. Bruno (Basic, renewed 12 days ago, membership {bruno}) upgrades to Premium mid-cycle")
+    quote = change.quote(net, bruno, now=now(), plan="premium")
+    _say(quote_text(quote))
+    _expect(quote.kind == "upgrade" and quote.quote.credit > 0, "expected an upgrade with a credit")
+    result = change.apply_quote(net, quote, confirm=_show_writes)
+    _say(apply_text(result))
+    _expect(result.ok and result.status == "applied", f"the upgrade was not applied: {result.message}")
+
+    site = net.site(alice_sites[0])
+    _step(f"3. The new quota, enforced by WordPress on Alice's site {site.path}")
+    _say(f"quota now: {quota_summary(dict(net.site_quotas([site.blog_id])).get(site.blog_id))}")
+    posts = _Posts(sb, site.path)
+    count = net.usage([site.blog_id])[site.blog_id].post_types or {}
+    have = count.get("post", 0)
+    for i in range(have, 10):
+        _expect(posts.publish(f"Post {i + 1}").status_code == 201, f"post {i + 1} (under the Free limit) refused")
+    _say(f"published posts up to Free's limit: 10 (the site had {have})")
+    refused = posts.publish("Post 11")
+    _expect(refused.status_code == 403, f"the 11th post should be refused on Free, got {refused.status_code}")
+    _say(f"11th post -> {refused.status_code} {refused.json().get('code')}: {refused.json().get('message')}")
+    _say()
+    upgrade = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
+    _say(apply_text(upgrade))
+    _expect(upgrade.ok, f"Alice's upgrade failed: {upgrade.message}")
+    _say(f"quota now: {quota_summary(dict(net.site_quotas([site.blog_id])).get(site.blog_id))}")
+    accepted = posts.publish("Post 11")
+    _expect(accepted.status_code == 201, f"the 11th post should be accepted on Premium, got {accepted.status_code}")
+    _say(f"11th post -> {accepted.status_code} created (id {accepted.json().get('id')}): the new limit is live")
+
+    _step("4. The same upgrade again: nothing to do")
+    again = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
+    _say(quote_text(again.quote))
+    _say(apply_text(again))
+    _expect(again.status == "unchanged" and not again.performed, "the second apply should write nothing")
+
+    _step(f"5. Downgrades: Carla (Premium + add-ons, membership {carla}) to Free, scheduled for the period end")
+    down_quote = change.quote(net, carla, now=now(), plan="free")
+    _say(quote_text(down_quote))
+    scheduled = change.apply_quote(net, down_quote, confirm=_show_writes)
+    _say(apply_text(scheduled))
+    _expect(scheduled.status == "scheduled" and down_quote.quote.due_now == 0, "expected a scheduled downgrade")
+    still = net.membership(carla)
+    _expect(still.plan_id == down_quote.membership.plan_id, "the downgrade must not change the membership now")
+    _say(f"Carla's membership is unchanged until {still.date_expiration:%Y-%m-%d}: still on "
+         f"{change.product_name(down_quote.catalog, still.plan_id)}.")
+    _say()
+    _say("Alice, now on Premium with 11 posts, asks to go back to Free (10 posts):")
+    blocked = change.quote(net, alice, now=now(), plan="free")
+    _say(quote_text(blocked))
+    _expect(blocked.kind == "blocked", "expected the downgrade to be blocked by the site's posts")
+
+
+def main() -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="wpbridge-demo-"))
+    _say("Starting a throw-away WordPress multisite with the example network (about 20 s)...")
+    try:
+        sb = up(dir=workdir / "sandbox", seed="example", log=lambda msg: print(f"  [sandbox] {msg}", flush=True))
+    except WPBridgeError as err:
+        print(f"demo: the sandbox could not start: {err}", file=sys.stderr)
+        return 1
+    try:
+        settings = load_settings(env={"WPBRIDGE_URL": sb.url, "WPBRIDGE_API_KEY": sb.api_key,
+                                      "WPBRIDGE_API_SECRET": sb.api_secret})
+        with Network(settings) as net:
+            run(sb, net)
+    except (DemoFailure, WPBridgeError) as err:
+        print(f"demo: FAILED: {err}", file=sys.stderr)
+        return 1
+    finally:
+        down(sb.dir, purge=True)
+        workdir.rmdir()
+    _step("Done")
+    _say("The same steps from a terminal: wpbridge change options|quote|apply MEMBERSHIP ... (see README).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
