@@ -214,3 +214,17 @@ def test_a_failed_start_leaves_nothing_running(new_dir: Path, tmp_path: Path) ->
     assert list((new_dir / "run").glob("*.json")) == []
     info = json.loads((new_dir / "sandbox.json").read_text())
     assert info["state"] == "failed" and not port_open(int(info["port"]))
+
+
+def test_missing_packages_without_root_name_them_and_the_command(monkeypatch: pytest.MonkeyPatch,
+                                                                  new_dir: Path) -> None:
+    from wpbridge.sandbox import SandboxError, packages, up
+
+    monkeypatch.setattr(packages, "missing_packages", lambda: ["wordpress", "mariadb-server-core"])
+    monkeypatch.setattr(packages.os, "geteuid", lambda: 1000)
+    with pytest.raises(SandboxError) as caught:
+        up(new_dir, seed="none")
+    message = str(caught.value)
+    assert "missing Debian packages: wordpress mariadb-server-core (not running as root)" in message
+    assert "apt-get install -y --no-install-recommends wordpress php php8.2-fpm" in message
+    assert not new_dir.exists()
