@@ -334,7 +334,8 @@ function update_item( string $slug, \WP_REST_Request $request ): mixed {
 	}
 	$record = array_merge( $current, $changes );
 	( $spec['check'] )( $record, $old );
-	$write                  = array_intersect_key( $record, $changes + array_flip( array( 'amount', 'recurring' ) ) );
+	// The whole record is written (one statement): the checks may derive fields (UM's save() rules).
+	$write                  = array_intersect_key( $record, $spec['fields'] );
 	$write['date_modified'] = now_gmt();
 	if ( false === $wpdb->update( table( $spec['table'] ), db_values( $slug, $write ), array( 'id' => (int) $old['id'] ) ) ) {
 		return error( "wu_rest_{$slug}", 'Something went wrong (Code 2).', 500 );

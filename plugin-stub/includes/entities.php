@@ -369,6 +369,9 @@ function check_product( array &$r, ?array $old ): void {
 			throw new Invalid( "price_variations.$i", "repeats the product's own period" );
 		}
 	}
+	if ( 'pay_what_you_want' !== $r['pricing_type'] && 0.0 === (float) $r['amount'] && 0.0 === (float) $r['setup_fee'] && 'contact_us' !== $r['pricing_type'] ) {
+		$r['pricing_type'] = 'free'; // UM's Product::save(): a product that costs nothing is free.
+	}
 	if ( in_array( $r['pricing_type'], array( 'free', 'contact_us' ), true ) ) {
 		$r['amount']    = '0.0000'; // UM's set_pricing_type.
 		$r['recurring'] = 0;
@@ -402,6 +405,12 @@ function check_membership( array &$r, ?array $old ): void {
 	}
 	if ( '' !== $r['discount_code'] && ! discount_code_by_code( $r['discount_code'] ) ) {
 		throw new Invalid( 'discount_code', "no discount code \"{$r['discount_code']}\"" );
+	}
+	if ( 'cancelled' === $r['status'] && 'cancelled' !== ( $old['status'] ?? null ) ) {
+		// UM's Membership::save(): a membership becoming cancelled loses its gateway link and auto-renewal.
+		$r['gateway_customer_id']     = '';
+		$r['gateway_subscription_id'] = '';
+		$r['auto_renew']              = 0;
 	}
 }
 

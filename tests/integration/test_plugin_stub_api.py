@@ -209,6 +209,18 @@ def test_membership_round_trip(api: Api, world: dict[str, Any]) -> None:
     assert cleared["date_expiration"] is None
 
 
+def test_um_save_rules_cancelled_membership_and_free_product(api: Api, world: dict[str, Any]) -> None:
+    m = new_membership(api, world, auto_renew=True, gateway="stripe", gateway_subscription_id="sub_1",
+                       gateway_customer_id="cus_1")
+    assert m["auto_renew"] is True and m["gateway_subscription_id"] == "sub_1"
+    cancelled = api.ok("PUT", f"/wp-json/wu/v2/membership/{m['id']}", json={"status": "cancelled"})
+    assert cancelled["auto_renew"] is False
+    assert cancelled["gateway_subscription_id"] == "" and cancelled["gateway_customer_id"] == ""
+    free = api.ok("POST", "/wp-json/wu/v2/product",
+                  json={"slug": f"z-{tag()}", "amount": "0", "duration_unit": "month"})
+    assert free["pricing_type"] == "free" and free["recurring"] is False
+
+
 def membership_errors(world: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
     return [
         ({"status": "paused"}, "status"),
@@ -316,7 +328,9 @@ def test_filters(api: Api, many: dict[str, Any]) -> None:
     assert ids(**{"status__in[]": ["active", "cancelled"]}) == [i for i, s in by_status.items() if s != "on-hold"]
     assert ids(status__in="active,cancelled") == [i for i, s in by_status.items() if s != "on-hold"]
     assert ids(status__not_in="active") == [i for i, s in by_status.items() if s != "active"]
-    assert ids(auto_renew="true") == many["ids"][0::2]
+    # Cancelled ones lost auto_renew (UM's save rule), the others kept it.
+    renewing = [i for n, (i, s) in enumerate(by_status.items()) if n % 2 == 0 and s != "cancelled"]
+    assert ids(auto_renew="true") == renewing
     assert ids(status="expired") == []
     amounts = api.ok("GET", "/wp-json/wu/v2/membership",
                      params={"customer_id": cid, "per_page": 5, "orderby": "amount", "order": "DESC"})

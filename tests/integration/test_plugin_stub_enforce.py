@@ -200,3 +200,36 @@ def test_uploads_over_the_disk_quota_are_refused(sites: dict[str, Site]) -> None
                 "post_types": {"enabled": True, "limit": {"attachment": {"enabled": True, "number": 2}}}})
     assert site.post("/wp/v2/media", files={"file": ("second.png", image, "image/png")}).status_code == 201
     assert refused(upload("third"))["data"]["post_type"] == "attachment"
+
+
+# ------------------------------------------------------------------------------------------------------ admin
+
+@pytest.fixture(scope="module")
+def browser(sandbox: Any) -> requests.Session:
+    """The super admin logged in to wp-admin with its password (cookies), as a person would be."""
+    s = requests.Session()
+    s.get(f"{sandbox.url}/wp-login.php", timeout=TIMEOUT)  # sets the test cookie
+    resp = s.post(f"{sandbox.url}/wp-login.php", timeout=TIMEOUT, allow_redirects=False, data={
+        "log": sandbox.user, "pwd": sandbox.info["admin_password"], "testcookie": "1", "wp-submit": "Log In"})
+    assert resp.status_code == 302, "wp-admin login failed"
+    return s
+
+
+def test_admin_screens_follow_the_quota(sites: dict[str, Site], browser: requests.Session) -> None:
+    posts, users = sites["posts"], sites["users"]
+    have = posts.usage()["post_types"].get("post", 0)
+    posts.quota({"post_types": {"enabled": True, "limit": {"post": {"enabled": True, "number": have}}}})
+    closed = browser.get(f"{posts.home}/wp-admin/post-new.php", timeout=TIMEOUT)
+    assert closed.status_code == 403 and f"at most {have} published" in closed.text
+    assert browser.get(f"{posts.home}/wp-admin/post-new.php?post_type=page", timeout=TIMEOUT).status_code == 200
+    users.quota(None)
+    if not users.usage()["users"].get("editor"):
+        assert new_user(users, "editor").status_code == 201
+    users.quota({"users": {"enabled": True, "limit": {"editor": {"enabled": True, "number": 1},
+                                                      "author": {"enabled": False, "number": 0}}}})
+    form = browser.get(f"{users.home}/wp-admin/user-new.php", timeout=TIMEOUT)
+    assert form.status_code == 200
+    assert "value='editor'" not in form.text and "value='author'" not in form.text  # full, not allowed
+    assert "value='contributor'" in form.text
+    posts.quota(None)
+    assert browser.get(f"{posts.home}/wp-admin/post-new.php", timeout=TIMEOUT).status_code == 200
