@@ -152,3 +152,20 @@ def test_product_periods_lists_base_then_variations() -> None:
 def test_naive_datetime_is_refused() -> None:
     with pytest.raises(InputError, match="naive datetime"):
         check_aware(datetime(2025, 3, 10, 12, 0))
+
+
+def test_month_arithmetic_agrees_with_relativedelta_on_every_day_of_a_leap_cycle() -> None:
+    from dateutil.relativedelta import relativedelta
+
+    day = datetime(2023, 1, 1, 23, 59, 59, tzinfo=UTC)
+    while day.year < 2029:
+        for months in (1, 2, 3, 6, 11, 12, 13, 24, 25):
+            assert add_period(day, months, "month") == day + relativedelta(months=months), (day, months)
+        for years in (1, 2, 4):
+            assert add_period(day, years, "year") == day + relativedelta(years=years), (day, years)
+        day += timedelta(days=1)
+
+
+def test_add_period_refuses_an_unknown_unit() -> None:
+    with pytest.raises(InputError, match="unknown duration unit 'fortnight'"):
+        add_period(NOW, 1, "fortnight")

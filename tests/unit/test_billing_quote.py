@@ -348,3 +348,14 @@ def test_quote_is_frozen_and_serialises() -> None:
     data = q.model_dump(mode="json")
     assert data["due_now"] == "15.07" and data["lines"][1]["total"] == "-4.93"
     assert Quote.model_validate(data) == q
+
+
+def test_fast_built_results_carry_every_field() -> None:
+    from wpbridge.billing import QuoteLine
+
+    for cart in (Cart(plan_id=2), Cart()):
+        q = quote_change(member(), [plan(1, "10"), plan(2, "20")], cart, now=NOW)
+        assert set(q.__dict__) == set(Quote.model_fields) == q.model_fields_set
+        for line in q.lines:
+            assert set(line.__dict__) == set(QuoteLine.model_fields)
+        assert Quote.model_validate(q.model_dump()) == q

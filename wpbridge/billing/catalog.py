@@ -6,31 +6,53 @@ Every public function accepts a plain sequence of `Product` (and indexes it per 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import overload
 
 from ..errors import InputError
 from ..models import Product
 
+_DISPLAY_ORDER = attrgetter("list_order", "id")
+
 
 class CatalogIndex(Sequence[Product]):
-    """Products by id, and the plans (`type == "plan"`, as `wu_get_plans`) ordered by `list_order`, then id."""
+    """Products by id, and the plans (`type == "plan"`, as `wu_get_plans`) ordered by `list_order`, then id.
 
-    __slots__ = ("_by_id", "_products", "plans")
+    The offered sets derived from it are memoised per plan, so treat the products as immutable while it lives.
+    """
+
+    __slots__ = ("_by_id", "_memo", "_plans", "_products")
 
     def __init__(self, catalog: Iterable[Product]) -> None:
         self._products: tuple[Product, ...] = tuple(catalog)
-        self._by_id: dict[int, Product] = {}
         for i, product in enumerate(self._products):
             if not isinstance(product, Product):
                 raise InputError(f"catalog[{i}]: expected a Product, got {type(product).__name__}", field="catalog")
-            if product.id in self._by_id:
-                raise InputError(f"catalog: product id {product.id} appears twice", field="catalog",
-                                 record_id=product.id)
-            self._by_id[product.id] = product
-        self.plans: tuple[Product, ...] = tuple(
-            sorted((p for p in self._products if p.type == "plan"), key=lambda p: (p.list_order, p.id))
-        )
+        self._by_id: dict[int, Product] = {p.id: p for p in self._products}
+        if len(self._by_id) != len(self._products):
+            seen: set[int] = set()
+            for product in self._products:
+                if product.id in seen:
+                    raise InputError(f"catalog: product id {product.id} appears twice", field="catalog",
+                                     record_id=product.id)
+                seen.add(product.id)
+        self._plans: tuple[Product, ...] | None = None
+        self._memo: dict[tuple[str, int], tuple[Product, ...]] = {}
+
+    @property
+    def plans(self) -> tuple[Product, ...]:
+        if self._plans is None:
+            self._plans = tuple(sorted([p for p in self._products if p.type == "plan"], key=_DISPLAY_ORDER))
+        return self._plans
+
+    def memo(self, kind: str, plan: Product, compute: Callable[[], tuple[Product, ...]]) -> tuple[Product, ...]:
+        """`compute()` once per (kind, plan id) for the life of this index."""
+        key = (kind, plan.id)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = compute()
+        return found
 
     def get(self, product_id: int) -> Product | None:
         return self._by_id.get(product_id)

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ..models import Membership, Product
-from .periods import days_in_cycle, fraction_left, whole_days_until
+from .periods import DAYS_PER_UNIT, fraction_left, whole_days_until
 
 ZERO = Decimal(0)
 
@@ -39,19 +39,19 @@ def um_credit(membership: Membership, now: datetime, old_plan: Product, new_plan
     m = membership
     if m.status == "trialing":
         return Credit()
-    if m.is_lifetime or not m.is_recurring:
+    amount = m.amount
+    if not (m.recurring and amount > 0):  # UM: is_lifetime() or !is_recurring(), i.e. !is_recurring()
         prorated = m.initial_amount
     else:
-        cycle = days_in_cycle(m.duration_unit, m.duration)
+        cycle = DAYS_PER_UNIT[m.duration_unit] * m.duration
         today = now.date()
-        if (m.date_created is not None and m.date_created.date() == today) or (
-            m.date_renewed is not None and m.date_renewed.date() == today
-        ):
-            prorated = m.amount
+        created, renewed = m.date_created, m.date_renewed
+        if (created is not None and created.date() == today) or (renewed is not None and renewed.date() == today):
+            prorated = amount
         elif cycle:
-            prorated = min(whole_days_until(now, m.date_expiration) * m.amount / cycle, m.amount)
+            prorated = min(whole_days_until(now, m.date_expiration) * amount / cycle, amount)
         else:
-            prorated = m.amount
+            prorated = amount
     if prorated <= 0:
         return Credit()
     return Credit(prorated, _shared_fee(old_plan, new_plan))

@@ -85,22 +85,36 @@ class ChangeOptions(BaseModel):
 
 
 def offered_plans(current_plan: Product, catalog: Sequence[Product]) -> list[Product]:
-    idx = index_catalog(catalog)
+    return list(offered_plan_tuple(current_plan, index_catalog(catalog)))
+
+
+def offered_plan_tuple(current_plan: Product, idx: CatalogIndex) -> tuple[Product, ...]:
+    return idx.memo("plans", current_plan, lambda: _offered_plans(current_plan, idx))
+
+
+def _offered_plans(current_plan: Product, idx: CatalogIndex) -> tuple[Product, ...]:
     if current_plan.product_group:
-        plans = [p for p in idx.plans if p.product_group == current_plan.product_group]
+        plans: Sequence[Product] = [p for p in idx.plans if p.product_group == current_plan.product_group]
     else:
-        plans = list(idx.plans[:3])
-    return [p for p in plans if p.active]
+        plans = idx.plans[:3]
+    return tuple(p for p in plans if p.active)
 
 
 def offered_addons(plan: Product, catalog: Sequence[Product]) -> list[Product]:
-    idx = index_catalog(catalog)
+    return list(offered_addon_tuple(plan, index_catalog(catalog)))
+
+
+def offered_addon_tuple(plan: Product, idx: CatalogIndex) -> tuple[Product, ...]:
+    return idx.memo("addons", plan, lambda: _offered_addons(plan, idx))
+
+
+def _offered_addons(plan: Product, idx: CatalogIndex) -> tuple[Product, ...]:
     out: dict[int, Product] = {}
     for pid in plan.available_addons:
         product = idx.get(pid)
         if product is not None and product.active and not product.is_plan:
             out.setdefault(pid, product)
-    return list(out.values())
+    return tuple(out.values())
 
 
 def offered_periods(plans: Sequence[Product]) -> list[PeriodOption]:

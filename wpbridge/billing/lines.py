@@ -6,12 +6,13 @@ as its own line whose total is the difference, so the lines always add up to wha
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from ..models import DiscountCode, Product
-from ..money import round_money
+from ..money import currency_decimals
 from .discounts import fee_discount, product_discount
-from .result import LineType, QuoteLine
+from .result import LineType, QuoteLine, trusted
 
 ZERO = Decimal(0)
 
@@ -20,26 +21,37 @@ def _line(
     type_: LineType, product_id: int | None, title: str, quantity: int, unit_price: Decimal, total: Decimal,
     recurring: bool = False,
 ) -> QuoteLine:
-    return QuoteLine.model_construct(
-        type=type_, product_id=product_id, title=title, quantity=quantity, unit_price=unit_price, total=total,
-        recurring=recurring,
-    )
+    return trusted(QuoteLine, {
+        "type": type_, "product_id": product_id, "title": title, "quantity": quantity, "unit_price": unit_price,
+        "total": total, "recurring": recurring,
+    })
+
+
+@lru_cache(maxsize=256)
+def quantum(currency: str) -> Decimal:
+    """The rounding step of `currency` (0.01, or 1 for zero-decimal currencies): `wpbridge.money`'s rule, cached."""
+    return Decimal(1).scaleb(-currency_decimals(currency))
+
+
+def round_to(amount: Decimal, step: Decimal) -> Decimal:
+    """Half up to `step`: the same result as `wpbridge.money.round_money` (PHP `round`)."""
+    return amount.quantize(step, rounding=ROUND_HALF_UP)
 
 
 class LineBuilder:
     """Collects lines; `charges` is their running total, `recurring` the renewal total of the recurring items."""
 
-    __slots__ = ("charges", "code", "currency", "lines", "recurring")
+    __slots__ = ("charges", "code", "lines", "recurring", "step")
 
     def __init__(self, currency: str, code: DiscountCode | None) -> None:
-        self.currency = currency
+        self.step = quantum(currency)
         self.code = code
         self.lines: list[QuoteLine] = []
         self.charges = ZERO
         self.recurring = ZERO
 
     def _round(self, amount: Decimal) -> Decimal:
-        return round_money(amount, self.currency)
+        return amount.quantize(self.step, rounding=ROUND_HALF_UP)
 
     def product(
         self, product: Product, quantity: int, unit_price: Decimal, recurring_price: Decimal | None,
@@ -47,17 +59,25 @@ class LineBuilder:
     ) -> None:
         """A product line charged at `unit_price`; `recurring_price` is its full renewal price (None: one-time)."""
         title = title or product.name or product.slug
+        step, code = self.step, self.code
         subtotal = unit_price * quantity
-        gross = self._round(subtotal)
-        net = self._round(subtotal - product_discount(self.code, product.id, subtotal))
-        self.lines.append(_line("product", product.id, title, quantity, self._round(unit_price), gross,
-                                recurring_price is not None))
-        self._discount_line(product.id, title, net - gross)
+        gross = subtotal.quantize(step, rounding=ROUND_HALF_UP)
+        net = gross
+        if code is not None:
+            net = (subtotal - product_discount(code, product.id, subtotal)).quantize(step, rounding=ROUND_HALF_UP)
+        self.lines.append(_line("product", product.id, title, quantity,
+                                unit_price.quantize(step, rounding=ROUND_HALF_UP), gross, recurring_price is not None))
+        if net != gross:
+            self._discount_line(product.id, title, net - gross)
         self.charges += net
         if recurring_price is not None:
-            full = recurring_price * quantity
-            off = product_discount(self.code, product.id, full) if self.code and self.code.apply_to_renewals else ZERO
-            self.recurring += self._round(full - off)
+            renews_discounted = code is not None and code.apply_to_renewals
+            if recurring_price is unit_price:
+                self.recurring += net if renews_discounted else gross
+            else:
+                full = recurring_price * quantity
+                off = product_discount(code, product.id, full) if renews_discounted else ZERO
+                self.recurring += (full - off).quantize(step, rounding=ROUND_HALF_UP)
 
     def setup_fee(self, product: Product, quantity: int) -> None:
         """UM's "Signup Fee for %s" line, when the product has a setup fee."""

@@ -31,17 +31,16 @@ from typing import Any
 
 from ..errors import InputError
 from ..models import DiscountCode, Membership, Product, Site, SiteUsage
-from ..money import round_money
 from .cart import Cart
 from .catalog import CatalogIndex, index_catalog
 from .classify import classify_plan_change
 from .credit import Credit, exact_credit, exact_fraction, um_credit
 from .discounts import invalid_reason
-from .eligibility import offered_addons, offered_plans
-from .lines import LineBuilder
+from .eligibility import offered_addon_tuple, offered_plan_tuple
+from .lines import LineBuilder, quantum, round_to
 from .overlimits import overlimit_errors
 from .periods import UNITS, Period, add_period, check_aware, days_in_cycle, normalise_period, price_in_period
-from .result import Policy, Quote, QuoteError, QuoteKind
+from .result import Policy, Quote, QuoteError, QuoteKind, trusted
 
 POLICIES: tuple[Policy, ...] = ("ultimate-multisite", "exact")
 NO_CHANGE_MESSAGE = "This cart proposes no changes to the current membership."
@@ -81,12 +80,13 @@ def _check_membership(m: Membership) -> None:
                          record_id=m.id)
 
 
-def _money(amount: Decimal, currency: str) -> str:
-    return str(round_money(amount, currency))
-
-
 def _date(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value is not None else None
+    """UM's GMT 'YYYY-MM-DD HH:MM:SS'."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "seconds")[:19]
 
 
 class _Quoter:
@@ -98,6 +98,7 @@ class _Quoter:
         _check_membership(m)
         self.m, self.idx, self.cart, self.now, self.policy, self.force = m, idx, cart, now, policy, force
         self.currency = m.currency
+        self.step = quantum(m.currency)
         self.current = idx.require(m.plan_id, f"membership {m.id}: plan_id")
         self.new = self.current if cart.plan_id is None else idx.require(cart.plan_id, "cart.plan_id")
         if not self.new.is_plan:
@@ -142,7 +143,7 @@ class _Quoter:
     def _check_offered(self, plan_change: bool) -> None:
         problems: list[QuoteError] = []
         if plan_change and self.new.id != self.current.id:
-            plans = offered_plans(self.current, self.idx)
+            plans = offered_plan_tuple(self.current, self.idx)
             if all(p.id != self.new.id for p in plans):
                 names = ", ".join(p.name for p in plans) or "none"
                 problems.append(QuoteError(
@@ -150,9 +151,9 @@ class _Quoter:
                     message=f"{self.new.name} is not offered to this membership (plans offered: {names}).",
                 ))
         if self.added:
-            offered = {p.id for p in offered_addons(self.current, self.idx)}
+            offered = {p.id for p in offered_addon_tuple(self.current, self.idx)}
             if plan_change:
-                offered |= {p.id for p in offered_addons(self.new, self.idx)}
+                offered |= {p.id for p in offered_addon_tuple(self.new, self.idx)}
             for product, _ in self.added:
                 if product.id not in offered:
                     problems.append(QuoteError(
@@ -307,28 +308,20 @@ class _Quoter:
         return {
             "plan_id": plan.id,
             "addon_products": addons,
-            "amount": _money(amount, self.currency),
-            "initial_amount": _money(initial_amount, self.currency),
+            "amount": str(round_to(amount, self.step)),
+            "initial_amount": str(round_to(initial_amount, self.step)),
             "duration": duration,
             "duration_unit": unit,
             "recurring": amount > 0,
         }
 
-    def _base(self) -> dict[str, Any]:
-        duration, unit = self.period
-        return {
-            "policy": self.policy, "membership_id": self.m.id, "current_plan_id": self.current.id,
-            "new_plan_id": self.new.id, "duration": duration, "duration_unit": unit, "currency": self.currency,
-        }
-
     def _refused(self, kind: QuoteKind, errors: list[QuoteError]) -> Quote:
         m = self.m
-        zero = round_money(ZERO, self.currency)
-        return Quote.model_construct(
-            kind=kind, errors=list(errors), warnings=list(self.warnings), lines=[], credit=zero,
-            setup_fee_credit=zero, due_now=zero, unused_credit=zero,
-            recurring_total=round_money(m.amount, self.currency), next_charge_at=m.date_expiration,
-            scheduled_for=None, discount_code=None, target=None, **self._base(),
+        zero = round_to(ZERO, self.step)
+        return self._build(
+            kind=kind, errors=list(errors), lines=[], credit=zero, setup_fee_credit=zero, due_now=zero,
+            unused_credit=zero, recurring_total=round_to(m.amount, self.step), next_charge_at=m.date_expiration,
+            scheduled_for=None, discount_code=None, target=None,
         )
 
     def _quote(
@@ -337,13 +330,25 @@ class _Quoter:
         target: dict[str, Any], code: DiscountCode | None = None,
     ) -> Quote:
         code = code or self.cart.discount_code
-        cur = self.currency
-        credit = round_money(credit, cur)
-        return Quote.model_construct(
-            kind=kind, errors=[], warnings=list(self.warnings), lines=b.lines, credit=credit,
-            setup_fee_credit=min(round_money(raw.setup_fee, cur), credit), due_now=round_money(due, cur),
-            unused_credit=round_money(unused, cur), recurring_total=round_money(recurring_total, cur),
-            next_charge_at=next_charge,
-            scheduled_for=scheduled_for, discount_code=code.code if code is not None else None, target=target,
-            **self._base(),
+        step = self.step
+        credit = round_to(credit, step)
+        return self._build(
+            kind=kind, errors=[], lines=b.lines, credit=credit,
+            setup_fee_credit=min(round_to(raw.setup_fee, step), credit), due_now=round_to(due, step),
+            unused_credit=round_to(unused, step), recurring_total=round_to(recurring_total, step),
+            next_charge_at=next_charge, scheduled_for=scheduled_for,
+            discount_code=code.code if code is not None else None, target=target,
         )
+
+    def _build(self, **values: Any) -> Quote:
+        duration, unit = self.period
+        return trusted(Quote, {
+            "kind": values["kind"], "policy": self.policy, "membership_id": self.m.id,
+            "current_plan_id": self.current.id, "new_plan_id": self.new.id, "duration": duration,
+            "duration_unit": unit, "currency": self.currency, "errors": values["errors"],
+            "warnings": list(self.warnings), "lines": values["lines"], "credit": values["credit"],
+            "setup_fee_credit": values["setup_fee_credit"], "due_now": values["due_now"],
+            "unused_credit": values["unused_credit"], "recurring_total": values["recurring_total"],
+            "next_charge_at": values["next_charge_at"], "scheduled_for": values["scheduled_for"],
+            "discount_code": values["discount_code"], "target": values["target"],
+        })
