@@ -201,8 +201,11 @@ class _Quoter:
         b = LineBuilder(self.currency, code)
         for product, qty, price, is_new in items:
             recurring = product.is_recurring
-            charged = price * factor if (factor is not None and recurring) else price
-            b.product(product, qty, charged, price if recurring else None)
+            if factor is not None and recurring:
+                b.product(product, qty, price * factor, price,
+                          f"{product.name} (prorated: {factor:.1%} of the period left)")
+            else:
+                b.product(product, qty, price, price if recurring else None)
             if is_new:
                 b.setup_fee(product, qty)
         return b
