@@ -64,14 +64,13 @@ class Summary:
 
     def line(self, *, dry_run: bool) -> str:
         """The one summary line the CLI prints; "0 changes" is what a clean second run says."""
-        verb = "would change" if dry_run else "changed"
-        text = (
-            f"sync: {self.sites_checked} sites checked, {self.changes} changes"
-            f" ({verb} {self.changes if dry_run else self.quota_writes} quotas),"
-            f" {self.scheduled_changes_applied}/{self.scheduled_changes_due} due scheduled changes applied,"
-            f" {self.errors} errors, {self.requests} requests, {self.elapsed_seconds:.1f} s"
-        )
-        return text + (" [dry run]" if dry_run else "")
+        tail = f"{self.errors} errors ({self.requests} requests, {self.elapsed_seconds:.1f} s)"
+        if dry_run:
+            return (f"sync (dry run): {self.changes} changes; {self.sites_checked} sites checked,"
+                    f" {self.scheduled_changes_due} due scheduled changes, nothing written, {tail}")
+        return (f"sync: {self.changes} changes; {self.sites_checked} sites checked, {self.quota_writes} quotas"
+                f" written, {self.scheduled_changes_applied} of {self.scheduled_changes_due} due scheduled changes"
+                f" applied, {tail}")
 
 
 @dataclass
@@ -205,9 +204,10 @@ class ReportSpool:
             out.write(json.dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
             for key in ("scheduled_changes", "changes", "errors"):
                 out.write(f',\n  "{key}": [')
-                for i, line in enumerate(self._lines(key)):
-                    out.write(("\n    " if i == 0 else ",\n    ") + line)
-                out.write("\n  ]")
+                count = 0
+                for count, line in enumerate(self._lines(key), start=1):
+                    out.write(("\n    " if count == 1 else ",\n    ") + line)
+                out.write("\n  ]" if count else "]")
             out.write("\n}\n")
         os.replace(tmp, target)
 

@@ -1,0 +1,88 @@
+"""The baseline for bench/sync.py: the sync job a network owner would write by hand, one site at a time.
+
+Same work as `wpbridge sync` (apply due scheduled changes, give every site of an active membership its effective
+quota, write only the differences) with the plain pattern: page through the site list, then for each site read
+its membership and its quota with one request each, and PUT the quota when it differs. Sequential, one
+`requests.Session`, no batching, no concurrency. It computes quotas and compares them with the same functions as
+wpbridge (`effective_limitations`, `same_limits`), so the two differ only in how they use the network.
+
+    python bench/baseline_sync.py            # reads WPBRIDGE_URL, WPBRIDGE_API_KEY, WPBRIDGE_API_SECRET
+Prints one JSON line: {"sites", "changes", "writes", "requests", "seconds", "peak_rss_kb"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from wpbridge.limits import effective_limitations
+from wpbridge.models import Limitations, Membership, Product, Site
+from wpbridge.network import SiteQuota, same_limits
+
+
+class Client:
+    def __init__(self, url: str, key: str, secret: str) -> None:
+        self.root = url.rstrip("/") + "/wp-json"
+        self.http = requests.Session()
+        self.http.auth = (key, secret)
+        self.http.trust_env = False
+        self.requests = 0
+
+    def call(self, method: str, path: str, **kw: Any) -> Any:
+        self.requests += 1
+        resp = self.http.request(method, self.root + path, timeout=60, **kw)
+        resp.raise_for_status()
+        return resp.json()
+
+
+def main() -> int:
+    started = time.monotonic()
+    api = Client(os.environ["WPBRIDGE_URL"], os.environ["WPBRIDGE_API_KEY"], os.environ["WPBRIDGE_API_SECRET"])
+    now = datetime.now(UTC).isoformat()
+    catalog = [Product.model_validate(p) for p in api.call("GET", "/wpbridge/v1/catalog")["products"]]
+
+    due = api.call("GET", "/wpbridge/v1/scheduled-changes", params={"due_before": now, "per_page": 100})
+    for change in due:
+        api.call("PUT", f"/wu/v2/membership/{change['membership_id']}", json=change["target"])
+        api.call("DELETE", f"/wpbridge/v1/memberships/{change['membership_id']}/scheduled-change")
+
+    sites = changes = writes = 0
+    page = 1
+    while True:
+        rows = api.call("GET", "/wu/v2/site", params={"per_page": 100, "page": page, "orderby": "id",
+                                                      "order": "ASC"})
+        for row in rows:
+            site = Site.model_validate(row)
+            sites += 1
+            if site.membership_id is None:
+                continue
+            membership = Membership.model_validate(api.call("GET", f"/wu/v2/membership/{site.membership_id}"))
+            if membership.status in ("expired", "cancelled"):
+                continue
+            stored = api.call("GET", f"/wpbridge/v1/sites/{site.blog_id}/quota")
+            current: Limitations | None = SiteQuota.model_validate({"blog_id": site.blog_id, "quota": stored}).quota
+            target = effective_limitations(membership, catalog, site=site)
+            if same_limits(current, target):
+                changes += 1
+                api.call("PUT", f"/wpbridge/v1/sites/{site.blog_id}/quota", json=target.to_wire())
+                writes += 1
+        if len(rows) < 100:
+            break
+        page += 1
+    print(json.dumps({
+        "sites": sites, "changes": changes, "writes": writes, "requests": api.requests,
+        "seconds": round(time.monotonic() - started, 3),
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
