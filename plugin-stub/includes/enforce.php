@@ -227,8 +227,8 @@ function addable_roles( array $roles ): array {
 // ----------------------------------------------------------------------------------------------------- visits
 
 function visits_gate(): void {
-	if ( is_admin() || wp_doing_ajax() || ( defined( 'REST_REQUEST' ) && REST_REQUEST ) ) {
-		return;
+	if ( is_admin() || wp_doing_ajax() || ( defined( 'REST_REQUEST' ) && REST_REQUEST ) || is_robots() || is_favicon() || is_feed() ) {
+		return; // Only page views of the site count (UM counts them from the browser).
 	}
 	$blog  = get_current_blog_id();
 	$limit = number_limit( quota( $blog ), 'visits' );
