@@ -6,6 +6,7 @@ integration tests can rely on it, and the module can run again on a reused sandb
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,20 +18,32 @@ TIMEOUT = 30
 
 
 class Api:
-    """A thin requests wrapper: the sandbox URL plus one set of credentials (or none)."""
+    """A thin requests wrapper: the sandbox URL plus one set of credentials (or none). Records created through
+    `POST /wu/v2/{slug}` are remembered in `created` (which several instances may share) for `cleanup()`."""
 
-    def __init__(self, url: str, auth: tuple[str, str] | None) -> None:
+    def __init__(self, url: str, auth: tuple[str, str] | None, created: list[tuple[str, int]] | None = None) -> None:
         self.url = url
         self.http = requests.Session()
         self.http.auth = auth
+        self.created: list[tuple[str, int]] = [] if created is None else created
 
     def __call__(self, method: str, path: str, **kw: Any) -> requests.Response:
-        return self.http.request(method, self.url + path, timeout=TIMEOUT, allow_redirects=False, **kw)
+        resp = self.http.request(method, self.url + path, timeout=TIMEOUT, allow_redirects=False, **kw)
+        made = re.fullmatch(r"/wp-json/wu/v2/(\w+)", path)
+        if method == "POST" and made and resp.status_code == 200:
+            self.created.append((made.group(1), int(resp.json()["id"])))
+        return resp
 
     def ok(self, method: str, path: str, **kw: Any) -> Any:
         resp = self(method, path, **kw)
-        assert resp.status_code in (200, 201), f"{method} {path} -> {resp.status_code} {resp.text[:300]}"
+        assert resp.status_code in (200, 201, 207), f"{method} {path} -> {resp.status_code} {resp.text[:300]}"
         return resp.json()
+
+    def cleanup(self) -> None:
+        """Delete what this module created, sites first, so the shared sandbox is left as the seed made it."""
+        for slug, record_id in sorted(reversed(self.created), key=lambda c: c[0] != "site"):
+            resp = self("DELETE", f"/wp-json/wu/v2/{slug}/{record_id}")
+            assert resp.status_code in (200, 404), resp.text
 
 
 def tag() -> str:
@@ -38,8 +51,10 @@ def tag() -> str:
 
 
 @pytest.fixture(scope="module")
-def api(sandbox: Any) -> Api:
-    return Api(sandbox.url, (sandbox.api_key, sandbox.api_secret))
+def api(sandbox: Any) -> Iterator[Api]:
+    api = Api(sandbox.url, (sandbox.api_key, sandbox.api_secret))
+    yield api
+    api.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +65,8 @@ def admin(sandbox: Any) -> Api:
 
 @pytest.fixture(scope="module")
 def world(api: Api) -> dict[str, Any]:
-    """A plan, a package, a service, a discount code and a customer of this module's own."""
+    """A plan, a package, a service, a discount code, a customer, and a site where WordPress users are created
+(so that no user joins the main site)."""
     t = tag()
     plan = api.ok("POST", "/wp-json/wu/v2/product", json={
         "slug": f"plan-{t}", "name": "Plan", "type": "plan", "amount": "20", "duration": 1, "duration_unit": "month",
@@ -64,7 +80,9 @@ def world(api: Api) -> dict[str, Any]:
     })
     code = api.ok("POST", "/wp-json/wu/v2/discount_code", json={"code": f"SAVE{t}", "type": "percentage", "value": 10})
     customer = api.ok("POST", "/wp-json/wu/v2/customer", json={"username": f"c{t}", "email": f"c{t}@example.com"})
-    return {"plan": plan, "package": package, "service": service, "code": code, "customer": customer, "tag": t}
+    home = api.ok("POST", "/wp-json/wu/v2/site", json={"path": f"/h{t}/", "title": "Home", "type": "default"})
+    return {"plan": plan, "package": package, "service": service, "code": code, "customer": customer, "tag": t,
+            "users": f"{home['path'].rstrip('/')}/wp-json/wp/v2/users"}
 
 
 def new_membership(api: Api, world: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -119,11 +137,12 @@ def test_secrets_in_the_query_string_are_refused(sandbox: Any) -> None:
     assert sandbox.api_secret not in resp.text
 
 
-def test_a_logged_in_user_who_is_not_super_admin_is_forbidden(sandbox: Any, admin: Api) -> None:
+def test_a_logged_in_user_who_is_not_super_admin_is_forbidden(sandbox: Any, admin: Api,
+                                                               world: dict[str, Any]) -> None:
     t = tag()
-    user = admin.ok("POST", "/wp-json/wp/v2/users", json={
+    user = admin.ok("POST", world["users"], json={
         "username": f"ed{t}", "email": f"ed{t}@example.com", "password": uuid.uuid4().hex, "roles": ["editor"]})
-    created = admin.ok("POST", f"/wp-json/wp/v2/users/{user['id']}/application-passwords", json={"name": "t"})
+    created = admin.ok("POST", f"{world['users']}/{user['id']}/application-passwords", json={"name": "t"})
     editor = Api(sandbox.url, (f"ed{t}", created["password"]))
     assert editor.ok("GET", "/wp-json/wp/v2/users/me")["id"] == user["id"]  # the password itself works
     resp = editor("GET", "/wp-json/wpbridge/v1/info")
@@ -356,9 +375,9 @@ def test_bad_list_parameters_are_400(api: Api, params: dict[str, Any], field: st
 
 # ------------------------------------------------------------------------------------ customers, codes, delete
 
-def test_customer_for_an_existing_user_and_its_checks(api: Api, admin: Api) -> None:
+def test_customer_for_an_existing_user_and_its_checks(api: Api, admin: Api, world: dict[str, Any]) -> None:
     t = tag()
-    user = admin.ok("POST", "/wp-json/wp/v2/users",
+    user = admin.ok("POST", world["users"],
                     json={"username": f"w{t}", "email": f"w{t}@example.com", "password": uuid.uuid4().hex})
     c = api.ok("POST", "/wp-json/wu/v2/customer", json={"user_id": user["id"], "vip": True,
                                                          "billing_address": {"billing_country": "FR"}})

@@ -7,6 +7,7 @@ they hold (so the seeded example network is left as it was).
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,18 +23,32 @@ W = "/wp-json/wpbridge/v1"
 
 
 class Api:
-    def __init__(self, url: str, auth: tuple[str, str] | None) -> None:
+    """A thin requests wrapper: the sandbox URL plus one set of credentials (or none). Records created through
+    `POST /wu/v2/{slug}` are remembered in `created` (which several instances may share) for `cleanup()`."""
+
+    def __init__(self, url: str, auth: tuple[str, str] | None, created: list[tuple[str, int]] | None = None) -> None:
         self.url = url
         self.http = requests.Session()
         self.http.auth = auth
+        self.created: list[tuple[str, int]] = [] if created is None else created
 
     def __call__(self, method: str, path: str, **kw: Any) -> requests.Response:
-        return self.http.request(method, self.url + path, timeout=TIMEOUT, allow_redirects=False, **kw)
+        resp = self.http.request(method, self.url + path, timeout=TIMEOUT, allow_redirects=False, **kw)
+        made = re.fullmatch(r"/wp-json/wu/v2/(\w+)", path)
+        if method == "POST" and made and resp.status_code == 200:
+            self.created.append((made.group(1), int(resp.json()["id"])))
+        return resp
 
     def ok(self, method: str, path: str, **kw: Any) -> Any:
         resp = self(method, path, **kw)
         assert resp.status_code in (200, 201, 207), f"{method} {path} -> {resp.status_code} {resp.text[:300]}"
         return resp.json()
+
+    def cleanup(self) -> None:
+        """Delete what this module created, sites first, so the shared sandbox is left as the seed made it."""
+        for slug, record_id in sorted(reversed(self.created), key=lambda c: c[0] != "site"):
+            resp = self("DELETE", f"/wp-json/wu/v2/{slug}/{record_id}")
+            assert resp.status_code in (200, 404), resp.text
 
 
 def tag() -> str:
@@ -41,17 +56,19 @@ def tag() -> str:
 
 
 @pytest.fixture(scope="module")
-def api(sandbox: Any) -> Api:
-    return Api(sandbox.url, (sandbox.api_key, sandbox.api_secret))
+def api(sandbox: Any) -> Iterator[Api]:
+    api = Api(sandbox.url, (sandbox.api_key, sandbox.api_secret))
+    yield api
+    api.cleanup()
 
 
 @pytest.fixture(scope="module")
-def sites(sandbox: Any) -> list[int]:
+def sites(sandbox: Any, api: Api) -> list[int]:
     """8 fresh sites of this module (created 4 at a time; each is a real wpmu_create_blog, about 0.2-0.7 s)."""
     t = tag()
 
     def create(i: int) -> int:
-        return int(Api(sandbox.url, (sandbox.api_key, sandbox.api_secret)).ok(
+        return int(Api(sandbox.url, (sandbox.api_key, sandbox.api_secret), api.created).ok(
             "POST", "/wp-json/wu/v2/site", json={"path": f"/q{t}{i}/", "title": f"Q {i}"})["blog_id"])
 
     with ThreadPoolExecutor(4) as pool:

@@ -9,6 +9,7 @@ import os
 import struct
 import uuid
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -60,7 +61,8 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def sites(sandbox: Any) -> dict[str, Site]:
+def sites(sandbox: Any) -> Iterator[dict[str, Site]]:
+    """Five sites of this module, deleted at its end (the shared sandbox is left as the seed made it)."""
     t = uuid.uuid4().hex[:8]
     names = ["posts", "users", "visits", "uploads", "free"]
 
@@ -73,7 +75,11 @@ def sites(sandbox: Any) -> dict[str, Site]:
         return Site(sandbox, resp.json()["blog_id"], resp.json()["path"])
 
     with ThreadPoolExecutor(4) as pool:
-        return dict(zip(names, pool.map(create, names), strict=True))
+        made = dict(zip(names, pool.map(create, names), strict=True))
+    yield made
+    for site in made.values():
+        resp = site.api.delete(f"{sandbox.url}/wp-json/wu/v2/site/{site.blog_id}", timeout=TIMEOUT)
+        assert resp.status_code == 200, resp.text
 
 
 def refused(resp: requests.Response) -> dict[str, Any]:
