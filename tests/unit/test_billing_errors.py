@@ -116,3 +116,8 @@ def test_a_prebuilt_index_prices_like_the_list() -> None:
     catalog = example_catalog()
     assert quote_change(member(), CatalogIndex(catalog), Cart(plan_id=3), now=NOW) == quote_change(
         member(), catalog, Cart(plan_id=3), now=NOW)
+
+
+def test_now_must_be_a_datetime() -> None:
+    with pytest.raises(InputError, match="now: expected a timezone-aware datetime, got str"):
+        quote_change(member(), example_catalog(), Cart(plan_id=3), now="2025-03-10")  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ Every public function accepts a plain sequence of `Product` (and indexes it per 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from operator import attrgetter
 from typing import overload
 
@@ -26,19 +27,24 @@ class CatalogIndex(Sequence[Product]):
 
     def __init__(self, catalog: Iterable[Product]) -> None:
         self._products: tuple[Product, ...] = tuple(catalog)
+        self._by_id: dict[int, Product] = {}
+        with suppress(AttributeError):  # not a Product: explained below
+            self._by_id = {p.id: p for p in self._products}
+        if len(self._by_id) != len(self._products):
+            self._explain()
+        self._plans: tuple[Product, ...] | None = None
+        self._memo: dict[tuple[str, int], tuple[Product, ...]] = {}
+
+    def _explain(self) -> None:
+        """Raise InputError for what made the catalog unusable (not a Product, or a duplicate id)."""
+        seen: set[int] = set()
         for i, product in enumerate(self._products):
             if not isinstance(product, Product):
                 raise InputError(f"catalog[{i}]: expected a Product, got {type(product).__name__}", field="catalog")
-        self._by_id: dict[int, Product] = {p.id: p for p in self._products}
-        if len(self._by_id) != len(self._products):
-            seen: set[int] = set()
-            for product in self._products:
-                if product.id in seen:
-                    raise InputError(f"catalog: product id {product.id} appears twice", field="catalog",
-                                     record_id=product.id)
-                seen.add(product.id)
-        self._plans: tuple[Product, ...] | None = None
-        self._memo: dict[tuple[str, int], tuple[Product, ...]] = {}
+            if product.id in seen:
+                raise InputError(f"catalog: product id {product.id} appears twice", field="catalog",
+                                 record_id=product.id)
+            seen.add(product.id)
 
     @property
     def plans(self) -> tuple[Product, ...]:

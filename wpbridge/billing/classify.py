@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ..models import Membership, Product
-from .periods import Period, days_in_cycle, normalise_period
+from .periods import DAYS_PER_UNIT, Period, days_in_cycle, normalise_period
 
 Kind = Literal["upgrade", "downgrade", "blocked"]
 
@@ -97,8 +97,8 @@ def classify_plan_change(
     """
     if new_recurring_total == 0 and new_total > 0:
         return Classification("upgrade")
-    old_days = days_in_cycle(membership.duration_unit, membership.duration)
-    new_days = days_in_cycle(period[1], period[0])
+    old_days = DAYS_PER_UNIT[membership.duration_unit] * membership.duration  # units validated upstream
+    new_days = DAYS_PER_UNIT[period[1]] * period[0]
     old_amount, old_d, new_amount, new_d = membership.amount, old_days, new_recurring_total, new_days
     if old_days != new_days:
         pair = common_period(membership, old_plan, new_plan)

@@ -36,7 +36,7 @@ from .catalog import CatalogIndex, index_catalog
 from .classify import classify_plan_change
 from .credit import Credit, exact_credit, exact_fraction, um_credit
 from .discounts import invalid_reason
-from .eligibility import offered_addon_tuple, offered_plan_tuple
+from .eligibility import offered_plan_tuple
 from .lines import LineBuilder, quantum, round_to
 from .overlimits import overlimit_errors
 from .periods import UNITS, Period, add_period, check_aware, days_in_cycle, normalise_period, price_in_period
@@ -62,7 +62,8 @@ def quote_change(
     """Price `cart` against `membership` at `now` (aware). Refusals are quotes of kind "blocked" with errors;
     malformed input raises InputError. `usage` (blog_id -> SiteUsage) enables the over-quota check; `sites`
     (blog_id -> Site) only names the sites in its messages."""
-    now = check_aware(now).astimezone(UTC)
+    if getattr(now, "tzinfo", None) is not UTC:
+        now = check_aware(now).astimezone(UTC)
     if policy not in POLICIES:
         raise InputError(f"policy: unknown pricing policy {policy!r} (expected 'ultimate-multisite' or 'exact')",
                          field="policy")
@@ -95,10 +96,12 @@ class _Quoter:
     def __init__(
         self, m: Membership, idx: CatalogIndex, cart: Cart, now: datetime, policy: Policy, force: bool
     ) -> None:
-        _check_membership(m)
+        if m.amount < 0 or m.initial_amount < 0 or m.duration_unit not in UNITS:
+            _check_membership(m)  # raises, naming the field
         self.m, self.idx, self.cart, self.now, self.policy, self.force = m, idx, cart, now, policy, force
         self.currency = m.currency
         self.step = quantum(m.currency)
+        self.zero = ZERO.quantize(self.step)
         self.current = idx.require(m.plan_id, f"membership {m.id}: plan_id")
         self.new = self.current if cart.plan_id is None else idx.require(cart.plan_id, "cart.plan_id")
         if not self.new.is_plan:
@@ -126,8 +129,10 @@ class _Quoter:
                 code="membership_pending",
                 message=f"Membership {m.id} is pending (not paid yet); it can be changed once it is active.",
             )])
-        m_period = normalise_period(m.duration, m.duration_unit)
-        plan_change = self.new.id != self.current.id or normalise_period(*self.period) != m_period
+        plan_change = self.new.id != self.current.id or (
+            self.period != (m.duration, m.duration_unit)
+            and normalise_period(*self.period) != normalise_period(m.duration, m.duration_unit)
+        )
         if not plan_change and not self.added:
             return self._refused("no_change", [QuoteError(code="no_changes", message=NO_CHANGE_MESSAGE)])
         self._check_offered(plan_change)
@@ -142,25 +147,29 @@ class _Quoter:
 
     def _check_offered(self, plan_change: bool) -> None:
         problems: list[QuoteError] = []
-        if plan_change and self.new.id != self.current.id:
-            plans = offered_plan_tuple(self.current, self.idx)
-            if all(p.id != self.new.id for p in plans):
-                names = ", ".join(p.name for p in plans) or "none"
+        cur, new = self.current, self.new
+        if plan_change and new.id != cur.id and not self._plan_offered():
+            names = ", ".join(p.name for p in offered_plan_tuple(cur, self.idx)) or "none"
+            problems.append(QuoteError(
+                code="plan_not_offered",
+                message=f"{new.name} is not offered to this membership (plans offered: {names}).",
+            ))
+        for product, _ in self.added:
+            if not (product.active and (product.id in cur.available_addons
+                                        or (plan_change and product.id in new.available_addons))):
                 problems.append(QuoteError(
-                    code="plan_not_offered",
-                    message=f"{self.new.name} is not offered to this membership (plans offered: {names}).",
+                    code="addon_not_offered",
+                    message=f"{product.name} is not offered as an add-on of {cur.name}.",
                 ))
-        if self.added:
-            offered = {p.id for p in offered_addon_tuple(self.current, self.idx)}
-            if plan_change:
-                offered |= {p.id for p in offered_addon_tuple(self.new, self.idx)}
-            for product, _ in self.added:
-                if product.id not in offered:
-                    problems.append(QuoteError(
-                        code="addon_not_offered",
-                        message=f"{product.name} is not offered as an add-on of {self.current.name}.",
-                    ))
-        (self.warnings if self.force else self.errors).extend(problems)
+        if problems:
+            (self.warnings if self.force else self.errors).extend(problems)
+
+    def _plan_offered(self) -> bool:
+        """Is the new plan among the offered plans (without listing them when the current plan has a group)?"""
+        cur, new = self.current, self.new
+        if cur.product_group:
+            return new.type == "plan" and new.active and new.product_group == cur.product_group
+        return any(p.id == new.id for p in offered_plan_tuple(cur, self.idx))
 
     def _price(self, product: Product) -> Decimal:
         """The product's price in the cart's period; a missing variation is recorded as UM's error."""
@@ -242,9 +251,10 @@ class _Quoter:
         return fraction if fraction > 0 else None
 
     def _settle(self, b: LineBuilder, credit: Credit) -> tuple[Decimal, Decimal, Decimal]:
+        """(due now, unused credit, rounded credit), all exact to the currency's step."""
         credit_r = b.credit(credit.total)
         balance = b.charges - credit_r
-        return max(balance, ZERO), max(-balance, ZERO), credit_r
+        return max(balance, self.zero), max(-balance, self.zero), credit_r
 
     def _downgrade(self, b: LineBuilder) -> Quote:
         m, now = self.m, self.now
@@ -255,14 +265,16 @@ class _Quoter:
             next_charge = m.date_expiration
             if next_charge is None and b.recurring > 0:
                 next_charge = add_period(now, *self.period)
-            return self._quote("downgrade", b, ZERO, Credit(), ZERO, ZERO, b.recurring, next_charge,
+            zero = self.zero
+            return self._quote("downgrade", b, zero, Credit(), zero, zero, b.recurring, next_charge,
                                m.date_expiration, target)
-        due = max(b.charges, ZERO)
+        due = max(b.charges, self.zero)
         next_charge = add_period(now, *self.period) if b.recurring > 0 else None
         target = self._target(self.new, b.recurring, due)
         target["date_renewed"] = _date(now)
         target["date_expiration"] = _date(next_charge)
-        return self._quote("downgrade", b, ZERO, Credit(), due, ZERO, b.recurring, next_charge, None, target)
+        return self._quote("downgrade", b, self.zero, Credit(), due, self.zero, b.recurring, next_charge, None,
+                           target)
 
     # ------------------------------------------------------------------ add-on purchases
 
@@ -274,8 +286,8 @@ class _Quoter:
         code = self.cart.discount_code or self._membership_code()
         factor = self._exact_factor() if self.policy == "exact" else None
         b = self._lines(items, code, factor)
-        recurring_total = m.amount + b.recurring
-        due = max(b.charges, ZERO)
+        recurring_total = round_to(m.amount + b.recurring, self.step)
+        due = max(b.charges, self.zero)
         next_charge = m.date_expiration
         if next_charge is None and recurring_total > 0:
             next_charge = add_period(self.now, m.duration, m.duration_unit)
@@ -283,8 +295,8 @@ class _Quoter:
         target["recurring"] = m.recurring or recurring_total > 0
         if m.date_expiration is None and next_charge is not None:
             target["date_expiration"] = _date(next_charge)
-        return self._quote("addon", b, ZERO, Credit(), due, ZERO, recurring_total, next_charge, None, target,
-                           code=code)
+        return self._quote("addon", b, self.zero, Credit(), due, self.zero, recurring_total, next_charge, None,
+                           target, code=code)
 
     def _membership_code(self) -> DiscountCode | None:
         """The membership's own code, for add-on carts, when it applies to renewals and is still valid."""
@@ -319,8 +331,7 @@ class _Quoter:
         }
 
     def _refused(self, kind: QuoteKind, errors: list[QuoteError]) -> Quote:
-        m = self.m
-        zero = round_to(ZERO, self.step)
+        m, zero = self.m, self.zero
         return self._build(
             kind=kind, errors=list(errors), lines=[], credit=zero, setup_fee_credit=zero, due_now=zero,
             unused_credit=zero, recurring_total=round_to(m.amount, self.step), next_charge_at=m.date_expiration,
@@ -332,14 +343,12 @@ class _Quoter:
         recurring_total: Decimal, next_charge: datetime | None, scheduled_for: datetime | None,
         target: dict[str, Any], code: DiscountCode | None = None,
     ) -> Quote:
+        """A priced quote; the amounts given are already exact to the currency's step."""
         code = code or self.cart.discount_code
-        step = self.step
-        credit = round_to(credit, step)
         return self._build(
             kind=kind, errors=[], lines=b.lines, credit=credit,
-            setup_fee_credit=min(round_to(raw.setup_fee, step), credit), due_now=round_to(due, step),
-            unused_credit=round_to(unused, step), recurring_total=round_to(recurring_total, step),
-            next_charge_at=next_charge, scheduled_for=scheduled_for,
+            setup_fee_credit=min(round_to(raw.setup_fee, self.step), credit), due_now=due, unused_credit=unused,
+            recurring_total=recurring_total, next_charge_at=next_charge, scheduled_for=scheduled_for,
             discount_code=code.code if code is not None else None, target=target,
         )
 
