@@ -6,9 +6,8 @@ that ties are real ties (a tie on a different plan is an upgrade, as in UM).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ..models import Membership, Product
 from .periods import DAYS_PER_UNIT, Period, days_in_cycle, normalise_period
@@ -16,8 +15,7 @@ from .periods import DAYS_PER_UNIT, Period, days_in_cycle, normalise_period
 Kind = Literal["upgrade", "downgrade", "blocked"]
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+class Classification(NamedTuple):
     kind: Kind
     message: str = ""
 

@@ -12,9 +12,9 @@ second, times the amount; the shared setup fee is credited whatever the fraction
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from ..models import Membership, Product
 from .periods import DAYS_PER_UNIT, fraction_left, whole_days_until
@@ -22,8 +22,7 @@ from .periods import DAYS_PER_UNIT, fraction_left, whole_days_until
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class Credit:
+class Credit(NamedTuple):
     """Unrounded: `prorated` (for the period) and `setup_fee` (the shared setup fee credited back)."""
 
     prorated: Decimal = ZERO
@@ -34,11 +33,14 @@ class Credit:
         return self.prorated + self.setup_fee
 
 
+NO_CREDIT = Credit()
+
+
 def um_credit(membership: Membership, now: datetime, old_plan: Product, new_plan: Product) -> Credit:
     """UM's proration credit for an upgrade at `now` (aware UTC)."""
     m = membership
     if m.status == "trialing":
-        return Credit()
+        return NO_CREDIT
     amount = m.amount
     if not (m.recurring and amount > 0):  # UM: is_lifetime() or !is_recurring(), i.e. !is_recurring()
         prorated = m.initial_amount
@@ -53,7 +55,7 @@ def um_credit(membership: Membership, now: datetime, old_plan: Product, new_plan
         else:
             prorated = amount
     if prorated <= 0:
-        return Credit()
+        return NO_CREDIT
     return Credit(prorated, _shared_fee(old_plan, new_plan))
 
 
@@ -67,7 +69,7 @@ def exact_credit(membership: Membership, now: datetime, old_plan: Product, new_p
     """Policy "exact": amount × unused fraction by the second; one-time/lifetime memberships as under UM."""
     m = membership
     if m.status == "trialing":
-        return Credit()
+        return NO_CREDIT
     one_time = m.is_lifetime or not m.is_recurring
     prorated = m.initial_amount if one_time else m.amount * exact_fraction(m, now)
     return Credit(prorated, _shared_fee(old_plan, new_plan))

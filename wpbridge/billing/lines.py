@@ -38,9 +38,11 @@ _LINE_FIELDS = frozenset(QuoteLine.model_fields)
 
 
 @lru_cache(maxsize=256)
-def quantum(currency: str) -> Decimal:
-    """The rounding step of `currency` (0.01, or 1 for zero-decimal currencies): `wpbridge.money`'s rule, cached."""
-    return Decimal(1).scaleb(-currency_decimals(currency))
+def quantum(currency: str) -> tuple[Decimal, Decimal]:
+    """The rounding step of `currency` (0.01, or 1 for zero-decimal currencies: `wpbridge.money`'s rule) and zero
+    at that step (so that a total of nothing prints as 0.00), cached."""
+    step = Decimal(1).scaleb(-currency_decimals(currency))
+    return step, ZERO.quantize(step)
 
 
 def round_to(amount: Decimal, step: Decimal) -> Decimal:
@@ -54,10 +56,10 @@ class LineBuilder:
     __slots__ = ("charges", "code", "lines", "recurring", "step")
 
     def __init__(self, currency: str, code: DiscountCode | None) -> None:
-        self.step = step = quantum(currency)
+        self.step, zero = quantum(currency)
         self.code = code
         self.lines: list[QuoteLine] = []
-        self.charges = self.recurring = ZERO.quantize(step)  # sums of rounded lines stay exact to the step
+        self.charges = self.recurring = zero  # sums of rounded lines stay exact to the step
 
     def _round(self, amount: Decimal) -> Decimal:
         return amount.quantize(self.step, rounding=ROUND_HALF_UP)

@@ -34,7 +34,7 @@ from ..models import DiscountCode, Membership, Product, Site, SiteUsage
 from .cart import Cart
 from .catalog import CatalogIndex, index_catalog
 from .classify import classify_plan_change
-from .credit import Credit, exact_credit, exact_fraction, um_credit
+from .credit import NO_CREDIT, Credit, exact_credit, exact_fraction, um_credit
 from .discounts import invalid_reason
 from .eligibility import offered_plan_tuple
 from .lines import LineBuilder, quantum, round_to
@@ -46,6 +46,7 @@ POLICIES: tuple[Policy, ...] = ("ultimate-multisite", "exact")
 NO_CHANGE_MESSAGE = "This cart proposes no changes to the current membership."
 ZERO = Decimal(0)
 _SCHEDULED_STATUSES = ("active", "on-hold", "trialing")
+_NO_CHANGES = QuoteError(code="no_changes", message=NO_CHANGE_MESSAGE)
 
 
 def quote_change(
@@ -100,8 +101,7 @@ class _Quoter:
             _check_membership(m)  # raises, naming the field
         self.m, self.idx, self.cart, self.now, self.policy, self.force = m, idx, cart, now, policy, force
         self.currency = m.currency
-        self.step = quantum(m.currency)
-        self.zero = ZERO.quantize(self.step)
+        self.step, self.zero = quantum(m.currency)
         self.current = idx.require(m.plan_id, f"membership {m.id}: plan_id")
         self.new = self.current if cart.plan_id is None else idx.require(cart.plan_id, "cart.plan_id")
         if not self.new.is_plan:
@@ -134,7 +134,7 @@ class _Quoter:
             and normalise_period(*self.period) != normalise_period(m.duration, m.duration_unit)
         )
         if not plan_change and not self.added:
-            return self._refused("no_change", [QuoteError(code="no_changes", message=NO_CHANGE_MESSAGE)])
+            return self._refused("no_change", [_NO_CHANGES])
         self._check_offered(plan_change)
         code = self.cart.discount_code
         if code is not None:
@@ -266,14 +266,14 @@ class _Quoter:
             if next_charge is None and b.recurring > 0:
                 next_charge = add_period(now, *self.period)
             zero = self.zero
-            return self._quote("downgrade", b, zero, Credit(), zero, zero, b.recurring, next_charge,
+            return self._quote("downgrade", b, zero, NO_CREDIT, zero, zero, b.recurring, next_charge,
                                m.date_expiration, target)
         due = max(b.charges, self.zero)
         next_charge = add_period(now, *self.period) if b.recurring > 0 else None
         target = self._target(self.new, b.recurring, due)
         target["date_renewed"] = _date(now)
         target["date_expiration"] = _date(next_charge)
-        return self._quote("downgrade", b, self.zero, Credit(), due, self.zero, b.recurring, next_charge, None,
+        return self._quote("downgrade", b, self.zero, NO_CREDIT, due, self.zero, b.recurring, next_charge, None,
                            target)
 
     # ------------------------------------------------------------------ add-on purchases
@@ -295,7 +295,7 @@ class _Quoter:
         target["recurring"] = m.recurring or recurring_total > 0
         if m.date_expiration is None and next_charge is not None:
             target["date_expiration"] = _date(next_charge)
-        return self._quote("addon", b, self.zero, Credit(), due, self.zero, recurring_total, next_charge, None,
+        return self._quote("addon", b, self.zero, NO_CREDIT, due, self.zero, recurring_total, next_charge, None,
                            target, code=code)
 
     def _membership_code(self) -> DiscountCode | None:
