@@ -243,3 +243,15 @@ def test_describe() -> None:
     assert data["effective_quota"]["disk_space"]["limit"] == 6000
     assert [s["blog_id"] for s in data["sites"]] == [13, 14] and all(s["quota_in_sync"] for s in data["sites"])
     assert datetime.fromisoformat(data["membership"]["date_expiration"]).tzinfo == UTC
+
+
+def test_a_different_scheduled_change_is_replaced() -> None:
+    net = FakeNetwork()
+    flow.apply(net, 3, now=NOW, plan="free")
+    stored = net.scheduled_change(3)
+    assert stored is not None
+    net.put_scheduled_change(stored.model_copy(update={"target": {**stored.target, "amount": "1.00"}}))
+    result = flow.apply(net, 3, now=NOW, plan="free")
+    assert result.status == "scheduled" and "(replaces the change scheduled before)" in result.planned[0].changes[0]
+    again = net.scheduled_change(3)
+    assert again is not None and Decimal(again.target["amount"]) == Decimal(stored.target["amount"])

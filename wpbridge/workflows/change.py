@@ -559,9 +559,11 @@ def _quota_plan(network: NetworkReader, q: QuoteResult, new_state: Membership) -
 
 
 def _same_target(a: Mapping[str, Any], b: Mapping[str, Any], base: Membership) -> bool:
+    """Two target states are the same when they leave the membership the same (compared as models, so wire
+    spellings such as '39.00' and '39.0000' or a date's format do not count)."""
     keys = set(a) | set(b)
     left, right = with_state(base, a), with_state(base, b)
-    return all(getattr(left, k, None) == getattr(right, k, None) for k in keys) and set(a) == set(b)
+    return all(getattr(left, k, None) == getattr(right, k, None) for k in keys)
 
 
 def plan_writes(network: NetworkReader, q: QuoteResult) -> tuple[list[Write], dict[int, Limitations], str]:
