@@ -134,3 +134,13 @@ def test_apply_downgrade_scheduled(net: FakeNetwork) -> None:
     assert result.exit_code == 0
     assert "Scheduled: downgrade to Free scheduled for 2026-06-01 00:00 UTC (due now 0)" in result.stdout
     assert net.writes == [("scheduled_change", 2)]
+
+
+def test_quote_exact_policy_keeps_the_billing_date(snap: str) -> None:
+    data = json.loads(cli("change", "quote", "2", "--plan", "premium", "--policy", "exact", *AT, "--snapshot", snap,
+                          "-o", "json").stdout)
+    um = json.loads(cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "json").stdout)
+    assert data["policy"] == "exact" and data["kind"] == "upgrade"
+    assert data["next_charge_at"] == "2026-06-01T00:00:00+00:00"  # the current period's end, kept
+    assert um["next_charge_at"] == "2026-06-16T12:00:00+00:00"  # UM restarts the cycle
+    assert data["due_now"] != um["due_now"]
