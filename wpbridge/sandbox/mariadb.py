@@ -60,7 +60,9 @@ def start(root: Path, sock: Path) -> procs.ProcRecord:
     logs = root / "logs"
     with open(logs / "mariadb-install-db.log", "wb") as log:
         res = subprocess.run(
-            ["mariadb-install-db", "--no-defaults", *as_root, f"--datadir={root / 'db'}",
+            # --force: skip its check that the hostname or 'localhost' resolves, which fails on a bare machine
+            # without /etc/hosts (a fresh chroot); every grant here uses 'localhost' over the socket anyway.
+            ["mariadb-install-db", "--no-defaults", *as_root, f"--datadir={root / 'db'}", "--force",
              "--auth-root-authentication-method=normal", "--skip-test-db", *_OPTS, f"--tmpdir={root / 'tmp'}"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, timeout=120, check=False,
         )
