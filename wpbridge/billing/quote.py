@@ -102,13 +102,18 @@ class _Quoter:
         self.m, self.idx, self.cart, self.now, self.policy, self.force = m, idx, cart, now, policy, force
         self.currency = m.currency
         self.step, self.zero = quantum(m.currency)
-        self.current = idx.require(m.plan_id, f"membership {m.id}: plan_id")
-        self.new = self.current if cart.plan_id is None else idx.require(cart.plan_id, "cart.plan_id")
-        if not self.new.is_plan:
-            raise InputError(f"cart.plan_id: product {self.new.id} ({self.new.name}) is a {self.new.type}, not a plan",
-                             field="plan_id", record_id=self.new.id)
-        self.owned = [(idx.require(pid, f"membership {m.id}: addon_products"), qty)
-                      for pid, qty in m.addon_products.items()]
+        get = idx.get
+        current = get(m.plan_id) or idx.require(m.plan_id, f"membership {m.id}: plan_id")  # message built on error
+        self.current: Product = current
+        self.new: Product = current
+        if cart.plan_id is not None:
+            self.new = idx.require(cart.plan_id, "cart.plan_id")
+            if not self.new.is_plan:
+                raise InputError(f"cart.plan_id: product {self.new.id} ({self.new.name}) is a {self.new.type}, "
+                                 "not a plan", field="plan_id", record_id=self.new.id)
+        self.owned: list[tuple[Product, int]] = []
+        for pid, qty in m.addon_products.items():
+            self.owned.append((get(pid) or idx.require(pid, f"membership {m.id}: addon_products"), qty))
         self.added: list[tuple[Product, int]] = []
         for pid, qty in cart.addons.items():
             product = idx.require(pid, "cart.addons")
@@ -208,11 +213,11 @@ class _Quoter:
         """Lines for (product, quantity, period price, new?): recurring items prorated by `factor` when given;
         setup fees for new items only."""
         b = LineBuilder(self.currency, code)
+        left = f" (prorated: {float(factor):.1%} of the period left)" if factor is not None else ""  # display only
         for product, qty, price, is_new in items:
             recurring = product.is_recurring
             if factor is not None and recurring:
-                b.product(product, qty, price * factor, price,
-                          f"{product.name} (prorated: {factor:.1%} of the period left)")
+                b.product(product, qty, price * factor, price, product.name + left)
             else:
                 b.product(product, qty, price, price if recurring else None)
             if is_new:
