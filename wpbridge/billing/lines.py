@@ -28,13 +28,13 @@ def _line(
     line = QuoteLine.__new__(QuoteLine)
     _set(line, "__dict__", {"type": type_, "product_id": product_id, "title": title, "quantity": quantity,
                             "unit_price": unit_price, "total": total, "recurring": recurring})
-    _set(line, "__pydantic_fields_set__", set(_LINE_FIELDS))
+    _set(line, "__pydantic_fields_set__", _LINE_FIELDS)  # shared: QuoteLine is frozen (see result.trusted)
     _set(line, "__pydantic_extra__", None)
     _set(line, "__pydantic_private__", None)
     return line
 
 
-_LINE_FIELDS = frozenset(QuoteLine.model_fields)
+_LINE_FIELDS = set(QuoteLine.model_fields)
 
 
 @lru_cache(maxsize=256)

@@ -40,7 +40,7 @@ from .eligibility import offered_plan_tuple
 from .lines import LineBuilder, quantum, round_to
 from .overlimits import overlimit_errors
 from .periods import UNITS, Period, add_period, check_aware, days_in_cycle, normalise_period, price_in_period
-from .result import Policy, Quote, QuoteError, QuoteKind, trusted
+from .result import Policy, Quote, QuoteError, QuoteKind, QuoteLine, trusted
 
 POLICIES: tuple[Policy, ...] = ("ultimate-multisite", "exact")
 NO_CHANGE_MESSAGE = "This cart proposes no changes to the current membership."
@@ -93,6 +93,9 @@ def _date(value: datetime | None) -> str | None:
 
 class _Quoter:
     """One quote's working state (built per call; everything it reads is immutable input)."""
+
+    __slots__ = ("added", "cart", "currency", "current", "errors", "force", "idx", "m", "new", "now", "owned",
+                 "period", "policy", "step", "warnings", "zero")
 
     def __init__(
         self, m: Membership, idx: CatalogIndex, cart: Cart, now: datetime, policy: Policy, force: bool
@@ -357,15 +360,16 @@ class _Quoter:
             discount_code=code.code if code is not None else None, target=target,
         )
 
-    def _build(self, **values: Any) -> Quote:
+    def _build(self, kind: QuoteKind, errors: list[QuoteError], lines: list[QuoteLine], credit: Decimal,
+               setup_fee_credit: Decimal, due_now: Decimal, unused_credit: Decimal, recurring_total: Decimal,
+               next_charge_at: datetime | None, scheduled_for: datetime | None, discount_code: str | None,
+               target: dict[str, Any] | None) -> Quote:
         duration, unit = self.period
         return trusted(Quote, {
-            "kind": values["kind"], "policy": self.policy, "membership_id": self.m.id,
-            "current_plan_id": self.current.id, "new_plan_id": self.new.id, "duration": duration,
-            "duration_unit": unit, "currency": self.currency, "errors": values["errors"],
-            "warnings": list(self.warnings), "lines": values["lines"], "credit": values["credit"],
-            "setup_fee_credit": values["setup_fee_credit"], "due_now": values["due_now"],
-            "unused_credit": values["unused_credit"], "recurring_total": values["recurring_total"],
-            "next_charge_at": values["next_charge_at"], "scheduled_for": values["scheduled_for"],
-            "discount_code": values["discount_code"], "target": values["target"],
+            "kind": kind, "policy": self.policy, "membership_id": self.m.id, "current_plan_id": self.current.id,
+            "new_plan_id": self.new.id, "duration": duration, "duration_unit": unit, "currency": self.currency,
+            "errors": errors, "warnings": list(self.warnings), "lines": lines, "credit": credit,
+            "setup_fee_credit": setup_fee_credit, "due_now": due_now, "unused_credit": unused_credit,
+            "recurring_total": recurring_total, "next_charge_at": next_charge_at, "scheduled_for": scheduled_for,
+            "discount_code": discount_code, "target": target,
         })

@@ -91,13 +91,20 @@ class Quote(BaseModel):
 
 M = TypeVar("M", bound=BaseModel)
 _set = object.__setattr__
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
 
 
 def trusted(cls: type[M], values: dict[str, Any]) -> M:
-    """An instance from already-valid `values` naming every field (what `model_construct` does, without its loop)."""
+    """An instance from already-valid `values` naming every field (what `model_construct` does, without its loop).
+
+    The fields-set object is shared by all instances of `cls`: these models are frozen, and pydantic copies it
+    before changing it (`model_copy(update=...)`)."""
     obj = cls.__new__(cls)
     _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values))
+    fields = _ALL_FIELDS.get(cls)
+    if fields is None:
+        fields = _ALL_FIELDS[cls] = set(cls.model_fields)
+    _set(obj, "__pydantic_fields_set__", fields)
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
