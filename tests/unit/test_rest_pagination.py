@@ -49,7 +49,7 @@ def server(n: int, *, total: Callable[[int], int | None] = lambda n: n, delay: f
         if page_of:
             page = page_of(page)
         if delay:
-            time.sleep(random.uniform(0, delay))
+            time.sleep(delay / 2 + random.uniform(0, delay / 2))  # out-of-order completion, always overlapping
         rows = [{"id": i} for i in ids[(page - 1) * per_page : page * per_page]]
         headers = {} if total(n) is None else {"X-WP-Total": str(total(n))}
         return 200, headers, json.dumps(rows)
@@ -151,7 +151,7 @@ def test_concurrent_fetch_yields_in_order_each_page_once() -> None:
     in_flight = 0
     peak = 0
     lock = threading.Lock()
-    inner = server(1000, delay=0.01)
+    inner = server(1000, delay=0.02)
 
     def counting(req: PreparedRequest) -> Reply:
         nonlocal in_flight, peak

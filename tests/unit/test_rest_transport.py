@@ -61,7 +61,7 @@ def test_503_forever_gives_up_by_the_deadline_with_server_error() -> None:
     with pytest.raises(ServerError) as err:
         t.get("/wu/v2/site", {"page": 1})
     elapsed = time.monotonic() - started
-    assert 0.2 < elapsed < 1.5
+    assert 0.2 < elapsed < 3.0  # the deadline (0.3 s) plus one last try, with room for a loaded machine
     assert err.value.status == 503 and err.value.path == "/wp-json/wu/v2/site" and err.value.method == "GET"
     assert "not WordPress JSON" in str(err.value)
     assert len(responses.calls) > 2 and t.stats.retries == len(responses.calls) - 1
