@@ -125,10 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     products = catalog()
     work = workload(products, args.members)
     measure(products, work, 2_000)  # warm-up
-    runs = [measure(products, work, args.quotes) for _ in range(args.repeat)]
+    runs, indexed_runs = [], []
+    for _ in range(args.repeat):  # interleaved, so that a busy spell on the machine hurts both alike
+        runs.append(measure(products, work, args.quotes))
+        indexed_runs.append(measure(CatalogIndex(products), work, args.quotes))
     plain, plain_cpu, kinds = min(runs, key=lambda r: r[0])
-    indexed, indexed_cpu, _ = min((measure(CatalogIndex(products), work, args.quotes) for _ in range(args.repeat)),
-                                  key=lambda r: r[0])
+    indexed, indexed_cpu, _ = min(indexed_runs, key=lambda r: r[0])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"- {args.quotes:,} quotes over a catalog of {len(products)} products "

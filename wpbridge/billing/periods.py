@@ -57,7 +57,9 @@ def price_in_period(product: Product, duration: int, unit: str) -> Decimal | Non
     Non-recurring products (free, one-time, lifetime) have one price whatever the period, as UM's
     `get_as_variation` returns a free product unchanged and `add_product` only converts recurring ones.
     """
-    if not product.is_recurring:
+    if not (product.recurring and product.amount > 0):  # UM's is_recurring(): one price in any period
+        return product.amount
+    if product.duration == duration and product.duration_unit == unit:
         return product.amount
     want = normalise_period(duration, unit)
     if normalise_period(product.duration, product.duration_unit) == want:
