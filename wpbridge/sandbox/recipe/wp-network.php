@@ -31,6 +31,7 @@ $_SERVER['HTTP_HOST']       = $wpb_domain;
 $_SERVER['SERVER_NAME']     = preg_replace( '/:\d+$/', '', $wpb_domain );
 $_SERVER['SERVER_PORT']     = preg_match( '/:(\d+)$/', $wpb_domain, $wpb_m ) ? $wpb_m[1] : '80';
 $_SERVER['REQUEST_URI']     = '/';
+$_SERVER['REMOTE_ADDR']     = '127.0.0.1'; // read by wpmu_log_new_registrations()
 $_SERVER['REQUEST_METHOD']  = 'GET';
 $_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
 $_SERVER['PHP_SELF']        = '/index.php';
