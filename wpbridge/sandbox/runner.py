@@ -8,18 +8,14 @@ SIGTERM) or times out stops exactly those processes before the error is raised, 
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -28,8 +24,8 @@ import requests
 
 from . import mariadb, packages, procs, wordpress
 from .errors import SandboxError, SandboxUsageError
+from .state import claim_dir, read_info, write_info
 
-INFO_FILE = "sandbox.json"
 PINNED_KEYS = ("url", "api_key", "api_secret", "user", "app_password", "dir")
 SEEDS = ("example", "none")
 MAX_SITES = 100
@@ -70,7 +66,7 @@ class SandboxInfo:
     @classmethod
     def load(cls, dir: str | Path) -> SandboxInfo:
         """The sandbox described by DIR/sandbox.json (a SandboxUsageError when DIR holds no running sandbox)."""
-        info = _read_info(Path(dir).resolve())
+        info = read_info(Path(dir).resolve())
         if info.get("state") != "running":
             raise SandboxUsageError(f"the sandbox in {dir} is {info.get('state', 'unknown')}, not running")
         return cls.from_info(info)
@@ -90,7 +86,7 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
     apt_seconds = packages.ensure_packages(say)
     if want_port is not None and wordpress.port_in_use(want_port):
         raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
-    root = _claim_dir(dir)
+    root = claim_dir(dir)
     timings: dict[str, float] = {}
     try:
         with _sigterm_as_exception():
@@ -98,13 +94,13 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
     except BaseException as exc:
         say("start failed: stopping what was started")
         _stop_all(root)
-        _write_info(root, {**_read_info(root), "state": "failed", "error": _one_line(exc)})
+        write_info(root, {**read_info(root), "state": "failed", "error": _one_line(exc)})
         if isinstance(exc, SandboxError | SandboxUsageError | KeyboardInterrupt):
             raise
         raise SandboxError(f"sandbox start failed: {_one_line(exc)} (logs in {root / 'logs'})") from exc
     info.update(state="running", apt_seconds=round(apt_seconds, 2), timings=timings,
                 ready_seconds=round(time.monotonic() - started, 2))
-    _write_info(root, info)
+    write_info(root, info)
     say(f"ready in {info['ready_seconds']}s: {info['url']}")
     return SandboxInfo.from_info(info)
 
@@ -112,12 +108,12 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
 def down(dir: str | Path, *, purge: bool = False) -> dict[str, Any]:
     """Stop exactly the processes the sandbox in DIR started (by recorded pid); `purge` then deletes DIR."""
     root = Path(dir).resolve()
-    info = _read_info(root)
+    info = read_info(root)
     stopped = _stop_all(root)
     if purge:
         shutil.rmtree(root)
     else:
-        _write_info(root, {**info, "state": "stopped"})
+        write_info(root, {**info, "state": "stopped"})
     return {"dir": str(root), "stopped": stopped, "purged": purge}
 
 
@@ -139,7 +135,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     plugin_slug = plugin_file.removesuffix(".php")  # wpbridge-stub/wpbridge-stub.php, as plugin-stub's tools expect
     port = _start_web(root, want_port)
     domain, url = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
-    _write_info(root, {**_read_info(root), "port": port, "url": url})
+    write_info(root, {**read_info(root), "port": port, "url": url})
     t = step("web_server", t)
     say(f"php -S on {url}; copying WordPress and starting MariaDB")
     sock = mariadb.socket_path(root)
@@ -166,7 +162,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     _wait_ready(root, url, (ADMIN_USER, str(net["app_password"])), (api_key, api_secret))
     t = step("ready", t)
     info: dict[str, Any] = {
-        **_read_info(root),
+        **read_info(root),
         "url": url, "api_key": api_key, "api_secret": api_secret, "user": ADMIN_USER,
         "app_password": net["app_password"], "dir": str(root),
         "port": port, "admin_password": admin_password, "admin_email": ADMIN_EMAIL, "test_mode": test_mode,
@@ -222,7 +218,7 @@ def _wait_ready(root: Path, url: str, app_auth: tuple[str, str], api_auth: tuple
                                f" (see {root / 'logs'})")
 
 
-# --------------------------------------------------------------------------- dir, info file, stopping
+# --------------------------------------------------------------------------- arguments, stopping
 
 
 def _check_args(port: int | str, sites: int, seed: str) -> int | None:
@@ -239,55 +235,6 @@ def _check_args(port: int | str, sites: int, seed: str) -> int | None:
     if not 1024 <= number <= 65535:
         raise SandboxUsageError(f"--port {port!r}: expected 'auto' or a port from 1024 to 65535")
     return number
-
-
-def _claim_dir(dir: str | Path | None) -> Path:
-    """A new or empty dir, claimed by creating DIR/sandbox.json exclusively (two `up`s cannot share a dir)."""
-    if dir is None:
-        root = Path(tempfile.mkdtemp(prefix="wpbridge-sandbox-", dir="/tmp"))
-    else:
-        root = Path(dir).expanduser().resolve()
-        if root.exists() and not root.is_dir():
-            raise SandboxUsageError(f"--dir {root}: exists and is not a directory")
-        if (root / INFO_FILE).exists():
-            state = _read_info(root).get("state", "unknown")
-            raise SandboxUsageError(
-                f"--dir {root}: already holds a sandbox ({state}); use a new dir, or stop it with "
-                f"`wpbridge sandbox down --dir {root} --purge` first"
-            )
-        if root.exists() and any(root.iterdir()):
-            raise SandboxUsageError(f"--dir {root}: not empty; give a new or empty directory")
-        root.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(root / INFO_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise SandboxUsageError(f"--dir {root}: another sandbox is starting there") from None
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"state": "starting", "dir": str(root), "started_at": _now()}, fh)
-    return root
-
-
-def _read_info(root: Path) -> dict[str, Any]:
-    path = root / INFO_FILE
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SandboxUsageError(f"--dir {root}: not a sandbox dir (no {INFO_FILE})") from None
-    except (OSError, ValueError) as exc:
-        raise SandboxError(f"{path}: unreadable ({exc})") from None
-    if not isinstance(data, dict):
-        raise SandboxError(f"{path}: not a JSON object")
-    return data
-
-
-def _write_info(root: Path, info: dict[str, Any]) -> None:
-    """Atomic replace, mode 0600 from the first byte (the file holds the credentials)."""
-    tmp = root / f".{INFO_FILE}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(info, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, root / INFO_FILE)
 
 
 def _stop_all(root: Path) -> dict[str, list[int]]:
@@ -334,7 +281,3 @@ def _wp_code(resp: requests.Response) -> str:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
