@@ -14,6 +14,8 @@ Decisions beyond UM (documented because UM leaves them open or wpbridge works di
 - Downgrades of an active, on-hold or trialing membership are scheduled for `date_expiration` (due now 0, lines
   balanced by UM's "Scheduled Swap Credit"); of any other status they apply now at the full new price.
 - A pending membership cannot be changed (UM would treat the cart as a new signup).
+- Discount codes: on plan changes only a code passed in the cart applies (UM); an invalid one blocks the cart.
+  The over-quota check (with `usage`) uses the new plan's own limitations only, as UM does.
 - The offered set (plans of the group, add-ons of the current or the new plan) is enforced unless `force=True`,
   which turns those refusals into `warnings`. 12 months and 1 year are the same period.
 - Policy "exact" changes only the price of upgrades and add-on purchases of an active membership: with the same
