@@ -154,12 +154,20 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     })
     wordpress.write_multisite_config(root, domain)
     t = step("wp_install", t)
-    net = wordpress.run_php(root, "wp-network.php", {
-        **base_env, "WP_SITES": str(sites), "WPBRIDGE_PLUGIN": f"{plugin_slug}/{plugin_file}",
-        "WPBRIDGE_API_KEY": api_key, "WPBRIDGE_API_SECRET": api_secret,
-    })
-    t = step("wp_network", t)
-    _wait_ready(root, url, (ADMIN_USER, str(net["app_password"])), (api_key, api_secret))
+    give_up = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the first request (cold opcache) overlaps phase 2
+        served = pool.submit(_wait_served, root, url, give_up)
+        try:
+            net = wordpress.run_php(root, "wp-network.php", {
+                **base_env, "WP_SITES": str(sites), "WPBRIDGE_PLUGIN": f"{plugin_slug}/{plugin_file}",
+                "WPBRIDGE_API_KEY": api_key, "WPBRIDGE_API_SECRET": api_secret,
+            })
+        except BaseException:
+            give_up.set()
+            raise
+        t = step("wp_network", t)
+        served.result()
+    _check_credentials(root, url, (ADMIN_USER, str(net["app_password"])), (api_key, api_secret))
     t = step("ready", t)
     info: dict[str, Any] = {
         **read_info(root),
@@ -190,25 +198,27 @@ def _start_web(root: Path, want_port: int | None) -> int:
     raise SandboxError("could not find a free port on 127.0.0.1 after 5 tries")
 
 
-def _wait_ready(root: Path, url: str, app_auth: tuple[str, str], api_auth: tuple[str, str],
-                timeout: float = 60.0) -> None:
-    """The REST API answers, the Application Password works, and plugin-stub accepts the API credentials."""
-    http = requests.Session()
-    http.trust_env = False  # never through a proxy: the sandbox is on 127.0.0.1
+def _wait_served(root: Path, url: str, give_up: threading.Event, timeout: float = 60.0) -> None:
+    """`GET /wp-json/` answers 200 (the first request also fills opcache, which every worker shares)."""
+    http = _http()
     web = next(r for r in procs.records(root / "run") if r.name == "web")
     deadline, status = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not give_up.is_set():
         try:
             status = http.get(f"{url}/wp-json/", timeout=10).status_code
         except requests.RequestException:
             status = None
         if status == 200:
-            break
+            return
         if not procs.is_running(web):
             raise SandboxError(f"php -S exited, see {root / 'logs'}")
         time.sleep(0.05)
-    else:
-        raise SandboxError(f"{url}/wp-json/ did not answer 200 within {timeout:.0f}s (last: {status})")
+    raise SandboxError(f"{url}/wp-json/ did not answer 200 within {timeout:.0f}s (last: {status})")
+
+
+def _check_credentials(root: Path, url: str, app_auth: tuple[str, str], api_auth: tuple[str, str]) -> None:
+    """The Application Password works, and plugin-stub (network-active) accepts the API credentials."""
+    http = _http()
     checks = (("application password", "/wp-json/wp/v2/users/me", app_auth),
               ("plugin-stub API credentials", "/wp-json/wu/v2/auth", api_auth))
     for what, path, auth in checks:
@@ -216,6 +226,12 @@ def _wait_ready(root: Path, url: str, app_auth: tuple[str, str], api_auth: tuple
         if resp.status_code != 200:
             raise SandboxError(f"the {what} did not work: GET {path} -> {resp.status_code} {_wp_code(resp)}"
                                f" (see {root / 'logs'})")
+
+
+def _http() -> requests.Session:
+    http = requests.Session()
+    http.trust_env = False  # never through a proxy: the sandbox is on 127.0.0.1
+    return http
 
 
 # --------------------------------------------------------------------------- arguments, stopping
