@@ -139,7 +139,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     t = step("web_server", t)
     say(f"php -S on {url}; copying WordPress and starting MariaDB")
     sock = mariadb.socket_path(root)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # file copying overlaps mariadb-install-db (~1 s each)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # linking WordPress overlaps preparing the database
         copying = pool.submit(wordpress.copy_files, root, plugin_src, plugin_slug)
         mariadb.start(root, sock)
         copying.result()
