@@ -121,3 +121,26 @@ def test_a_prebuilt_index_prices_like_the_list() -> None:
 def test_now_must_be_a_datetime() -> None:
     with pytest.raises(InputError, match="now: expected a timezone-aware datetime, got str"):
         quote_change(member(), example_catalog(), Cart(plan_id=3), now="2025-03-10")  # type: ignore[arg-type]
+
+
+def test_a_catalog_list_is_reindexed_when_it_changes() -> None:
+    catalog = example_catalog()
+    premium = catalog[2]
+    assert quote_change(member(), catalog, Cart(plan_id=3), now=NOW).kind == "upgrade"
+    catalog[2] = premium.model_copy(update={"id": 33})  # replaced: plan 3 is gone
+    with pytest.raises(InputError, match=r"cart\.plan_id: product 3 is not in the catalog"):
+        quote_change(member(), catalog, Cart(plan_id=3), now=NOW)
+    catalog.append(premium)  # appended: plan 3 is back
+    assert quote_change(member(), catalog, Cart(plan_id=3), now=NOW).kind == "upgrade"
+    catalog.append(premium)  # appended twice: a duplicate id
+    with pytest.raises(InputError, match="product id 3 appears twice"):
+        quote_change(member(), catalog, Cart(plan_id=3), now=NOW)
+
+
+def test_offered_sets_follow_the_products_of_a_reused_list() -> None:
+    catalog = example_catalog()
+    assert quote_change(member(plan_id=1, amount="0", recurring=False), catalog, Cart(plan_id=3), now=NOW).kind \
+        == "upgrade"
+    catalog[2] = catalog[2].model_copy(update={"active": False})
+    assert quote_change(member(plan_id=1, amount="0", recurring=False), catalog, Cart(plan_id=3), now=NOW).kind \
+        == "blocked"

@@ -1,14 +1,17 @@
 """A read-only index over a catalog: products by id and plans in UM's display order.
 
-Every public function accepts a plain sequence of `Product` (and indexes it per call) or a prebuilt
-`CatalogIndex` (itself a sequence of products), which callers that price many carts build once.
+Every public function accepts a plain sequence of `Product` or a prebuilt `CatalogIndex` (itself a sequence of
+products), which callers that price many carts build once. A plain sequence is indexed on first use, and the index
+is reused while the same sequence object comes back holding the same product objects (checked by identity on every
+call), so pricing many carts against one catalog list does not re-index it each time. Products are values: do not
+change one in place while it is being priced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import overload
 
 from ..errors import InputError
@@ -23,9 +26,9 @@ class CatalogIndex(Sequence[Product]):
     The offered sets derived from it are memoised per plan, so treat the products as immutable while it lives.
     """
 
-    __slots__ = ("_by_id", "_memo", "_plans", "_products")
+    __slots__ = ("_by_id", "_memo", "_memoise", "_plans", "_products")
 
-    def __init__(self, catalog: Iterable[Product]) -> None:
+    def __init__(self, catalog: Iterable[Product], *, memoise: bool = True) -> None:
         self._products: tuple[Product, ...] = tuple(catalog)
         self._by_id: dict[int, Product] = {}
         with suppress(AttributeError):  # not a Product: explained below
@@ -34,6 +37,7 @@ class CatalogIndex(Sequence[Product]):
             self._explain()
         self._plans: tuple[Product, ...] | None = None
         self._memo: dict[tuple[str, int], tuple[Product, ...]] = {}
+        self._memoise = memoise
 
     def _explain(self) -> None:
         """Raise InputError for what made the catalog unusable (not a Product, or a duplicate id)."""
@@ -48,12 +52,17 @@ class CatalogIndex(Sequence[Product]):
 
     @property
     def plans(self) -> tuple[Product, ...]:
-        if self._plans is None:
-            self._plans = tuple(sorted([p for p in self._products if p.type == "plan"], key=_DISPLAY_ORDER))
-        return self._plans
+        plans = self._plans
+        if plans is None:
+            plans = tuple(sorted([p for p in self._products if p.type == "plan"], key=_DISPLAY_ORDER))
+            if self._memoise:
+                self._plans = plans
+        return plans
 
     def memo(self, kind: str, plan: Product, compute: Callable[[], tuple[Product, ...]]) -> tuple[Product, ...]:
         """`compute()` once per (kind, plan id) for the life of this index."""
+        if not self._memoise:
+            return compute()
         key = (kind, plan.id)
         found = self._memo.get(key)
         if found is None:
@@ -87,5 +96,19 @@ class CatalogIndex(Sequence[Product]):
         return iter(self._products)
 
 
+_last: tuple[Sequence[Product], tuple[Product, ...], CatalogIndex] | None = None
+
+
 def index_catalog(catalog: Sequence[Product]) -> CatalogIndex:
-    return catalog if isinstance(catalog, CatalogIndex) else CatalogIndex(catalog)
+    """`catalog` itself when it is an index; else its index, reused for the same list of the same products."""
+    global _last
+    if isinstance(catalog, CatalogIndex):
+        return catalog
+    if not isinstance(catalog, list | tuple):
+        return CatalogIndex(catalog)
+    last = _last
+    if last is not None and last[0] is catalog and len(catalog) == len(last[1]) and all(map(is_, catalog, last[1])):
+        return last[2]
+    idx = CatalogIndex(catalog, memoise=False)  # derived sets are recomputed: only ids are trusted to stay put
+    _last = (catalog, idx._products, idx)
+    return idx

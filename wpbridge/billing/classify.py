@@ -95,18 +95,20 @@ def classify_plan_change(
     """
     if new_recurring_total == 0 and new_total > 0:
         return Classification("upgrade")
-    old_days = DAYS_PER_UNIT[membership.duration_unit] * membership.duration  # units validated upstream
+    m = membership.__dict__  # hot path: see periods.FAST_FIELDS
+    amount: Decimal = m["amount"]
+    duration: int = m["duration"]
+    unit: str = m["duration_unit"]
+    old_days = DAYS_PER_UNIT[unit] * duration  # units validated upstream
     new_days = DAYS_PER_UNIT[period[1]] * period[0]
-    old_amount, old_d, new_amount, new_d = membership.amount, old_days, new_recurring_total, new_days
+    old_amount, old_d, new_amount, new_d = amount, old_days, new_recurring_total, new_days
     if old_days != new_days:
         pair = common_period(membership, old_plan, new_plan)
         if pair is not None:
             old_amount, old_d, new_amount, new_d = pair
     cmp = compare_per_day(old_amount, old_d, new_amount, new_d)
-    if not membership.is_free and cmp < 0 and old_days > new_days and membership.status == "active":
-        return Classification("blocked", agreement_message(membership.duration, membership.duration_unit))
-    same_plan = old_plan.id == new_plan.id
-    if (same_plan and membership.amount > new_recurring_total) or (not same_plan and cmp > 0):
-        return Classification("downgrade")
-    return Classification("upgrade")
-
+    if cmp < 0 and old_days > new_days and m["status"] == "active" and not membership.is_free:
+        return Classification("blocked", agreement_message(duration, unit))
+    if old_plan.id == new_plan.id:
+        return Classification("downgrade" if amount > new_recurring_total else "upgrade")
+    return Classification("downgrade" if cmp > 0 else "upgrade")

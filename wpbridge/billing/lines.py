@@ -47,39 +47,48 @@ def quantum(currency: str) -> tuple[Decimal, Decimal]:
 
 def round_to(amount: Decimal, step: Decimal) -> Decimal:
     """Half up to `step`: the same result as `wpbridge.money.round_money` (PHP `round`)."""
-    return amount.quantize(step, rounding=ROUND_HALF_UP)
+    return amount.quantize(step, ROUND_HALF_UP)
+
+
+_Row = tuple[LineType, int | None, str, int, Decimal, Decimal, bool]
 
 
 class LineBuilder:
-    """Collects lines; `charges` is their running total, `recurring` the renewal total of the recurring items."""
+    """Collects lines; `charges` is their running total, `recurring` the renewal total of the recurring items.
 
-    __slots__ = ("charges", "code", "lines", "recurring", "step")
+    Lines are kept as plain rows and become `QuoteLine`s only when `lines` is read, so a pass that only needs the
+    totals (classification, an exact quote's full-price pass) costs no model objects."""
+
+    __slots__ = ("charges", "code", "recurring", "rows", "step")
 
     def __init__(self, currency: str, code: DiscountCode | None) -> None:
         self.step, zero = quantum(currency)
         self.code = code
-        self.lines: list[QuoteLine] = []
+        self.rows: list[_Row] = []
         self.charges = self.recurring = zero  # sums of rounded lines stay exact to the step
 
-    def _round(self, amount: Decimal) -> Decimal:
-        return amount.quantize(self.step, rounding=ROUND_HALF_UP)
+    @property
+    def lines(self) -> list[QuoteLine]:
+        return [_line(*row) for row in self.rows]
 
     def product(
         self, product: Product, quantity: int, unit_price: Decimal, recurring_price: Decimal | None,
         title: str | None = None,
     ) -> None:
         """A product line charged at `unit_price`; `recurring_price` is its full renewal price (None: one-time)."""
-        title = title or product.name or product.slug
+        f = product.__dict__  # hot path: see periods.FAST_FIELDS
+        pid: int = f["id"]
+        title = title or f["name"] or f["slug"]
         step, code = self.step, self.code
-        subtotal = unit_price * quantity
-        gross = subtotal.quantize(step, rounding=ROUND_HALF_UP)
+        subtotal = unit_price if quantity == 1 else unit_price * quantity
+        gross = subtotal.quantize(step, ROUND_HALF_UP)
         net = gross
         if code is not None:
-            net = (subtotal - product_discount(code, product.id, subtotal)).quantize(step, rounding=ROUND_HALF_UP)
-        self.lines.append(_line("product", product.id, title, quantity,
-                                unit_price.quantize(step, rounding=ROUND_HALF_UP), gross, recurring_price is not None))
+            net = (subtotal - product_discount(code, pid, subtotal)).quantize(step, ROUND_HALF_UP)
+        self.rows.append(("product", pid, title, quantity, unit_price.quantize(step, ROUND_HALF_UP), gross,
+                          recurring_price is not None))
         if net != gross:
-            self._discount_line(product.id, title, net - gross)
+            self._discount_line(pid, title, net - gross)
         self.charges += net
         if recurring_price is not None:
             renews_discounted = code is not None and code.apply_to_renewals
@@ -87,28 +96,34 @@ class LineBuilder:
                 self.recurring += net if renews_discounted else gross
             else:
                 full = recurring_price * quantity
-                off = product_discount(code, product.id, full) if renews_discounted else ZERO
-                self.recurring += (full - off).quantize(step, rounding=ROUND_HALF_UP)
+                off = product_discount(code, pid, full) if renews_discounted else ZERO
+                self.recurring += (full - off).quantize(step, ROUND_HALF_UP)
 
     def setup_fee(self, product: Product, quantity: int) -> None:
         """UM's "Signup Fee for %s" line, when the product has a setup fee."""
-        if product.setup_fee <= 0:
+        f = product.__dict__  # hot path: see periods.FAST_FIELDS
+        fee: Decimal = f["setup_fee"]
+        if fee <= 0:
             return
-        title = f"Signup Fee for {product.name or product.slug}"
-        subtotal = product.setup_fee * quantity
-        gross = self._round(subtotal)
-        net = self._round(subtotal - fee_discount(self.code, product.id, subtotal))
-        self.lines.append(_line("fee", product.id, title, quantity, self._round(product.setup_fee), gross))
-        self._discount_line(product.id, title, net - gross)
+        step, pid = self.step, f["id"]
+        title = f"Signup Fee for {f['name'] or f['slug']}"
+        subtotal = fee * quantity
+        gross = subtotal.quantize(step, ROUND_HALF_UP)
+        net = gross
+        if self.code is not None:
+            net = (subtotal - fee_discount(self.code, pid, subtotal)).quantize(step, ROUND_HALF_UP)
+        self.rows.append(("fee", pid, title, quantity, fee.quantize(step, ROUND_HALF_UP), gross, False))
+        if net != gross:
+            self._discount_line(pid, title, net - gross)
         self.charges += net
 
     def _discount_line(self, product_id: int, title: str, total: Decimal) -> None:
-        if total and self.code is not None:
-            self.lines.append(_line("discount", product_id, f"Discount {self.code.code} on {title}", 1, total, total))
+        if self.code is not None:
+            self.rows.append(("discount", product_id, f"Discount {self.code.code} on {title}", 1, total, total, False))
 
     def credit(self, amount: Decimal, title: str = "Credit") -> Decimal:
         """A credit line of −round(amount) (not discountable); returns the rounded credit."""
-        credit = self._round(amount)
+        credit = amount.quantize(self.step, ROUND_HALF_UP)
         if credit > 0:
-            self.lines.append(_line("credit", None, title, 1, -credit, -credit))
+            self.rows.append(("credit", None, title, 1, -credit, -credit, False))
         return credit

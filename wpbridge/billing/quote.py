@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from ..errors import InputError
@@ -48,6 +49,8 @@ POLICIES: tuple[Policy, ...] = ("ultimate-multisite", "exact")
 NO_CHANGE_MESSAGE = "This cart proposes no changes to the current membership."
 ZERO = Decimal(0)
 _SCHEDULED_STATUSES = ("active", "on-hold", "trialing")
+_Item = tuple[Product, int, Decimal, bool, bool]
+"""(product, quantity, price in the cart's period, new to the membership?, recurring?)"""
 _NO_CHANGES = QuoteError(code="no_changes", message=NO_CHANGE_MESSAGE)
 
 
@@ -84,6 +87,7 @@ def _check_membership(m: Membership) -> None:
                          record_id=m.id)
 
 
+@lru_cache(maxsize=1024)  # pure, and batches write the same few dates
 def _date(value: datetime | None) -> str | None:
     """UM's GMT 'YYYY-MM-DD HH:MM:SS'."""
     if value is None:
@@ -96,37 +100,42 @@ def _date(value: datetime | None) -> str | None:
 class _Quoter:
     """One quote's working state (built per call; everything it reads is immutable input)."""
 
-    __slots__ = ("added", "cart", "currency", "current", "errors", "force", "idx", "m", "new", "now", "owned",
-                 "period", "policy", "step", "warnings", "zero")
+    __slots__ = ("added", "cart", "currency", "current", "errors", "force", "idx", "m", "m_period", "new", "now",
+                 "owned", "period", "policy", "status", "step", "warnings", "zero")
 
     def __init__(
         self, m: Membership, idx: CatalogIndex, cart: Cart, now: datetime, policy: Policy, force: bool
     ) -> None:
-        if m.amount < 0 or m.initial_amount < 0 or m.duration_unit not in UNITS:
+        f = m.__dict__  # hot path: see periods.FAST_FIELDS
+        c = cart.__dict__
+        if f["amount"] < 0 or f["initial_amount"] < 0 or f["duration_unit"] not in UNITS:
             _check_membership(m)  # raises, naming the field
         self.m, self.idx, self.cart, self.now, self.policy, self.force = m, idx, cart, now, policy, force
-        self.currency = m.currency
-        self.step, self.zero = quantum(m.currency)
+        self.currency: str = f["currency"]
+        self.step, self.zero = quantum(self.currency)
+        self.status: str = f["status"]
+        self.m_period: Period = (f["duration"], f["duration_unit"])
         get = idx.get
-        current = get(m.plan_id) or idx.require(m.plan_id, f"membership {m.id}: plan_id")  # message built on error
+        plan_id: int = f["plan_id"]
+        current = get(plan_id) or idx.require(plan_id, f"membership {m.id}: plan_id")  # message built on error
         self.current: Product = current
         self.new: Product = current
-        if cart.plan_id is not None:
-            self.new = idx.require(cart.plan_id, "cart.plan_id")
-            if not self.new.is_plan:
-                raise InputError(f"cart.plan_id: product {self.new.id} ({self.new.name}) is a {self.new.type}, "
-                                 "not a plan", field="plan_id", record_id=self.new.id)
+        if c["plan_id"] is not None:
+            new = self.new = idx.require(c["plan_id"], "cart.plan_id")
+            if not new.is_plan:
+                raise InputError(f"cart.plan_id: product {new.id} ({new.name}) is a {new.type}, not a plan",
+                                 field="plan_id", record_id=new.id)
         self.owned: list[tuple[Product, int]] = []
-        for pid, qty in m.addon_products.items():
+        for pid, qty in f["addon_products"].items():
             self.owned.append((get(pid) or idx.require(pid, f"membership {m.id}: addon_products"), qty))
         self.added: list[tuple[Product, int]] = []
-        for pid, qty in cart.addons.items():
+        for pid, qty in c["addons"].items():
             product = idx.require(pid, "cart.addons")
             if product.is_plan:
                 raise InputError(f"cart.addons: product {pid} ({product.name}) is a plan; choose it as plan_id",
                                  field="addons", record_id=pid)
             self.added.append((product, qty))
-        self.period: Period = (cart.duration or m.duration, cart.duration_unit or m.duration_unit)
+        self.period: Period = (c["duration"] or f["duration"], c["duration_unit"] or f["duration_unit"])
         self.errors: list[QuoteError] = []
         self.warnings: list[QuoteError] = []
 
@@ -134,14 +143,13 @@ class _Quoter:
 
     def run(self, usage: Mapping[int, SiteUsage] | None, sites: Mapping[int, Site] | None) -> Quote:
         m = self.m
-        if m.status == "pending":
+        if self.status == "pending":
             return self._refused("blocked", [QuoteError(
                 code="membership_pending",
                 message=f"Membership {m.id} is pending (not paid yet); it can be changed once it is active.",
             )])
         plan_change = self.new.id != self.current.id or (
-            self.period != (m.duration, m.duration_unit)
-            and normalise_period(*self.period) != normalise_period(m.duration, m.duration_unit)
+            self.period != self.m_period and normalise_period(*self.period) != normalise_period(*self.m_period)
         )
         if not plan_change and not self.added:
             return self._refused("no_change", [_NO_CHANGES])
@@ -197,30 +205,32 @@ class _Quoter:
     # ------------------------------------------------------------------ plan and period changes
 
     def _plan_quote(self, usage: Mapping[int, SiteUsage] | None, sites: Mapping[int, Site] | None) -> Quote:
-        items = [(self.new, 1, self._price(self.new), True)]
-        items += [(p, q, self._price(p), False) for p, q in self.owned if p.is_recurring]
-        items += [(p, q, self._price(p), True) for p, q in self.added]
+        price = self._price
+        new = self.new
+        items: list[_Item] = [(new, 1, price(new), True, new.recurring and new.amount > 0)]
+        for product, qty in self.owned:
+            if product.recurring and product.amount > 0:  # owned one-time add-ons are not charged again
+                items.append((product, qty, price(product), False, True))
+        for product, qty in self.added:
+            items.append((product, qty, price(product), True, product.recurring and product.amount > 0))
         if usage:
-            self.errors.extend(overlimit_errors(self.new, usage, sites))
+            self.errors.extend(overlimit_errors(new, usage, sites))
         if self.errors:
             return self._refused("blocked", self.errors)
         full = self._lines(items, self.cart.discount_code, None)
-        verdict = classify_plan_change(self.m, self.current, self.new, self.period, full.recurring, full.charges)
+        verdict = classify_plan_change(self.m, self.current, new, self.period, full.recurring, full.charges)
         if verdict.kind == "blocked":
             return self._refused("blocked", [QuoteError(code="active_agreement", message=verdict.message)])
         if verdict.kind == "downgrade":
             return self._downgrade(full)
         return self._upgrade(items, full)
 
-    def _lines(
-        self, items: list[tuple[Product, int, Decimal, bool]], code: DiscountCode | None, factor: Decimal | None
-    ) -> LineBuilder:
-        """Lines for (product, quantity, period price, new?): recurring items prorated by `factor` when given;
-        setup fees for new items only."""
+    def _lines(self, items: list[_Item], code: DiscountCode | None, factor: Decimal | None) -> LineBuilder:
+        """Lines for (product, quantity, period price, new?, recurring?): recurring items prorated by `factor` when
+        given; setup fees for new items only."""
         b = LineBuilder(self.currency, code)
         left = f" (prorated: {float(factor):.1%} of the period left)" if factor is not None else ""  # display only
-        for product, qty, price, is_new in items:
-            recurring = product.is_recurring
+        for product, qty, price, is_new, recurring in items:
             if factor is not None and recurring:
                 b.product(product, qty, price * factor, price, product.name + left)
             else:
@@ -229,7 +239,7 @@ class _Quoter:
                 b.setup_fee(product, qty)
         return b
 
-    def _upgrade(self, items: list[tuple[Product, int, Decimal, bool]], full: LineBuilder) -> Quote:
+    def _upgrade(self, items: list[_Item], full: LineBuilder) -> Quote:
         m, now = self.m, self.now
         factor = self._exact_factor() if self.policy == "exact" else None
         if factor is not None and days_in_cycle(self.period[1], self.period[0]) != days_in_cycle(
@@ -255,7 +265,7 @@ class _Quoter:
     def _exact_factor(self) -> Decimal | None:
         """The unused fraction when an exact proration applies (active, recurring, period not over), else None."""
         m = self.m
-        if m.status not in ("active", "on-hold") or not m.is_recurring or m.date_expiration is None:
+        if self.status not in ("active", "on-hold") or not m.is_recurring or m.date_expiration is None:
             return None
         fraction = exact_fraction(m, self.now)
         return fraction if fraction > 0 else None
@@ -268,7 +278,7 @@ class _Quoter:
 
     def _downgrade(self, b: LineBuilder) -> Quote:
         m, now = self.m, self.now
-        if m.status in _SCHEDULED_STATUSES:
+        if self.status in _SCHEDULED_STATUSES:
             swap_credit = b.credit(b.charges, "Scheduled Swap Credit")
             b.charges -= swap_credit
             target = self._target(self.new, b.recurring, m.initial_amount)
@@ -290,7 +300,7 @@ class _Quoter:
 
     def _addon_quote(self) -> Quote:
         m = self.m
-        items = [(p, q, self._price(p), True) for p, q in self.added]
+        items: list[_Item] = [(p, q, self._price(p), True, p.recurring and p.amount > 0) for p, q in self.added]
         if self.errors:
             return self._refused("blocked", self.errors)
         code = self.cart.discount_code or self._membership_code()
