@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 import pytest
@@ -169,3 +169,26 @@ def test_month_arithmetic_agrees_with_relativedelta_on_every_day_of_a_leap_cycle
 def test_add_period_refuses_an_unknown_unit() -> None:
     with pytest.raises(InputError, match="unknown duration unit 'fortnight'"):
         add_period(NOW, 1, "fortnight")
+
+
+class _CentralEurope(tzinfo):
+    """UTC+1, UTC+2 from 2025-03-30 02:00 (a DST zone without needing the system's tz database)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        summer = dt is not None and dt.replace(tzinfo=None) >= datetime(2025, 3, 30, 2, 0)
+        return timedelta(hours=2 if summer else 1)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return self.utcoffset(dt) - timedelta(hours=1)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "CEST" if self.dst(dt) else "CET"
+
+
+def test_add_period_keeps_the_wall_clock_of_other_time_zones() -> None:
+    zone = _CentralEurope()
+    utc_start = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+    assert add_period(utc_start, 1, "month") == datetime(2025, 4, 10, 12, 0, tzinfo=UTC)
+    # the same instant at 13:00 CET + 1 month is 13:00 CEST, an hour earlier in UTC (not served from the UTC cache)
+    local_start = utc_start.astimezone(zone)
+    assert add_period(local_start, 1, "month") == datetime(2025, 4, 10, 11, 0, tzinfo=UTC)

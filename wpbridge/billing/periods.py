@@ -7,7 +7,7 @@ rule, which keeps Jan 31 + 1 month on Feb 28/29 instead of spilling into March).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Final
@@ -89,11 +89,21 @@ def product_periods(product: Product) -> list[Period]:
     return seen
 
 
-@lru_cache(maxsize=1024)  # pure, and batches price many carts at one `now`
 def add_period(start: datetime, duration: int, unit: str) -> datetime:
     """`start` + duration units, by the calendar: dateutil's `relativedelta(months=n)` semantics (the day is kept,
     clamped to the target month's last day: Jan 31 + 1 month = Feb 28/29), computed directly because
     `relativedelta` costs more than a whole quote (tests check both agree on every day of a leap cycle)."""
+    if start.tzinfo is UTC:  # cached only for UTC: equal instants in other zones can differ on the wall clock
+        return _add_period_utc(start, duration, unit)
+    return _add_period(start, duration, unit)
+
+
+@lru_cache(maxsize=1024)  # pure, and batches price many carts at one `now`
+def _add_period_utc(start: datetime, duration: int, unit: str) -> datetime:
+    return _add_period(start, duration, unit)
+
+
+def _add_period(start: datetime, duration: int, unit: str) -> datetime:
     if unit == "month":
         return _add_months(start, duration)
     if unit == "year":
