@@ -16,6 +16,7 @@ from wpbridge.network import SiteQuota, same_limits
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.sync import (
     SUSPENDED_QUOTA,
+    QuotaMemo,
     SyncOptions,
     already_applied,
     chunks,
@@ -145,6 +146,21 @@ def test_wire_spellings_do_not_count_as_differences() -> None:
     stored = SiteQuota.model_validate({"blog_id": 3, "quota": wire}).quota  # as the network parses it
     change, reason = plan_site(site(), stored, m, CATALOG, "keep")
     assert change is None and reason == "in-sync"
+
+
+def test_quota_memo_gives_the_same_quotas_and_stays_bounded() -> None:
+    memo = QuotaMemo(size=3)
+    members = [member(mid=i, plan=1 + i % 3, addon_products={5: i % 2}) for i in range(1, 30)]
+    for m in members:
+        s = site(blog_id=m.id + 1, membership_id=m.id)
+        assert memo(m, CATALOG, s) == effective_limitations(m, CATALOG, site=s)
+        assert len(memo._memo) <= 3
+    overridden = site(membership_id=1, limitations={"disk_space": {"enabled": True, "limit": 42}})
+    quota_ = memo(members[0], CATALOG, overridden)
+    assert quota_.disk_space is not None and quota_.disk_space.limit == 42
+    own = member(mid=1, limitations={"visits": {"enabled": True, "limit": 9}})
+    quota_ = memo(own, CATALOG, site(membership_id=1))
+    assert quota_.visits is not None and quota_.visits.limit == 9
 
 
 # --------------------------------------------------------------------------- join_quotas

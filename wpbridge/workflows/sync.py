@@ -143,8 +143,15 @@ class QuotaChange:
     after: Limitations
 
 
+QuotaOf = Callable[[Membership, Sequence[Product], Site], Limitations]
+
+
+def _effective(membership: Membership, catalog: Sequence[Product], site: Site) -> Limitations:
+    return effective_limitations(membership, catalog, site=site)
+
+
 def target_quota(site: Site, membership: Membership | None, catalog: Sequence[Product],
-                 policy: InactivePolicy) -> tuple[Limitations | None, str]:
+                 policy: InactivePolicy, quota_of: QuotaOf = _effective) -> tuple[Limitations | None, str]:
     """The quota `site` should hold and why; None = leave the site alone (the reason says why).
 
     Raises InputError when the membership names a product missing from the catalog (the caller reports it)."""
@@ -156,19 +163,41 @@ def target_quota(site: Site, membership: Membership | None, catalog: Sequence[Pr
         if policy == "keep":
             return None, "inactive-kept"
         return SUSPENDED_QUOTA, "suspended"
-    return effective_limitations(membership, catalog, site=site), "membership"
+    return quota_of(membership, catalog, site), "membership"
 
 
 def plan_site(site: Site, current: Limitations | None, membership: Membership | None, catalog: Sequence[Product],
-              policy: InactivePolicy) -> tuple[QuotaChange | None, str]:
+              policy: InactivePolicy, quota_of: QuotaOf = _effective) -> tuple[QuotaChange | None, str]:
     """The write `site` needs (None: left alone, or already holding its target) and the reason: one of
     no-membership, membership-not-found, inactive-kept (left alone), in-sync, membership, suspended."""
-    target, reason = target_quota(site, membership, catalog, policy)
+    target, reason = target_quota(site, membership, catalog, policy, quota_of)
     if target is None or site.membership_id is None:
         return None, reason
-    if not same_limits(current, target):
+    if current == target or not same_limits(current, target):  # equal models: skip the normalising compare
         return None, "in-sync"
     return QuotaChange(site.blog_id, site.membership_id, reason, current, target), reason
+
+
+class QuotaMemo:
+    """`effective_limitations`, remembered for the memberships and sites that carry no override of their own:
+    their quota depends only on (plan, add-ons, site type), and a network has few such combinations, so a
+    10,000-site run merges a handful of times instead of 10,000. Bounded (cleared when full): memory stays flat."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._memo: dict[tuple[Any, ...], Limitations] = {}
+
+    def __call__(self, membership: Membership, catalog: Sequence[Product], site: Site) -> Limitations:
+        if membership.limitations.model_fields_set or site.limitations.model_fields_set:
+            return effective_limitations(membership, catalog, site=site)
+        key = (membership.plan_id, tuple(sorted(membership.addon_products.items())), site.type)
+        found = self._memo.get(key)
+        if found is None:
+            found = effective_limitations(membership, catalog, site=site)
+            if len(self._memo) >= self.size:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
 
 def join_quotas(sites: Iterable[Site], quotas: Iterable[tuple[int, Limitations | None]]
@@ -368,6 +397,7 @@ class _Run:
     pending: dict[int, QuotaChange] = field(default_factory=dict)
     to_verify: dict[int, Limitations] = field(default_factory=dict)
     lock: LockKeeper | _NoLock = field(default_factory=_NoLock)
+    quota_of: QuotaMemo = field(default_factory=QuotaMemo)
 
     @property
     def only(self) -> frozenset[int]:
@@ -535,7 +565,8 @@ class _Run:
             self.summary.sites_skipped += 1
             return
         try:
-            change, reason = plan_site(site, current, membership, self.catalog, self.options.inactive_policy)
+            change, reason = plan_site(site, current, membership, self.catalog, self.options.inactive_policy,
+                                       self.quota_of)
         except WPBridgeError as exc:
             self._error("membership", exc, blog_id=site.blog_id, membership_id=site.membership_id)
             return
