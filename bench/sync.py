@@ -5,8 +5,8 @@ WordPress site (bench/seed_bulk.php, server side), then measure, each run in its
   - `wpbridge sync` with 10% of the bulk sites' quotas out of date, then the no-op sync right after;
   - the same two runs of bench/baseline_sync.py (one site at a time);
   - the full sync once more in-process under tracemalloc (Python heap peak, separate from the timed run).
-Wall time, HTTP requests (the report's count; the baseline counts its own), writes, and the peak RSS of the
-process (`wait4` rusage). Results go to a JSON file and to the "## Sync" section of bench/RESULTS.md.
+Wall time, HTTP requests (the report's count; the baseline counts its own), writes, CPU time and the peak RSS
+of the process (its VmHWM). Results go to a JSON file and to the "## Sync" section of bench/RESULTS.md.
 
     .venv/bin/python bench/sync.py                       # fresh sandbox in /tmp, sizes 1000,10000
     .venv/bin/python bench/sync.py --dir /tmp/bench-sync --keep --sizes 1000,3000,10000
@@ -42,19 +42,40 @@ def log(msg: str) -> None:
 
 
 def measure(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run `cmd` as a child; wall time, exit status, peak RSS (KiB, from wait4) and its stdout."""
+    """Run `cmd` as a child; wall time, exit status, CPU time, peak RSS (KiB) and its stdout.
+
+    Peak RSS is the child's own `VmHWM` (high-water mark of its address space), sampled every 10 ms until it
+    exits. Not `ru_maxrss`: Linux carries the parent's RSS at fork() into the child's ru_maxrss across exec, so
+    every child of a 60 MB parent would report at least 60 MB."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         load = os.getloadavg()[0]
         start = time.monotonic()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        hwm = 0
+        while True:
+            hwm = max(hwm, _vm_hwm_kb(proc.pid))
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.01)
         wall = time.monotonic() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return {"wall_s": round(wall, 2), "rc": proc.returncode, "peak_rss_kb": usage.ru_maxrss,
+        return {"wall_s": round(wall, 2), "rc": proc.returncode, "peak_rss_kb": hwm,
                 "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "load1": round(load, 2),
                 "stdout": out.read(), "stderr": err.read()[-2000:]}
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 class Bench:
@@ -185,11 +206,11 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         " grown to N memberships, each with one customer and one real WordPress site (cloned from a template"
         " site by `bench/seed_bulk.php`: its own 10 tables, served at /bulk-N/), plus the 18 sites of the example"
         " network. Every run is its own process; \"stale\" = 10% of the bulk sites' quotas overwritten before the"
-        " run. Peak RSS from `wait4`; requests counted by the client. Baseline = `bench/baseline_sync.py`,"
+        " run. Peak RSS = the process's `VmHWM`; requests counted by the client. Baseline = `bench/baseline_sync.py`,"
         " one site at a time (list page, then GET membership, GET quota, PUT quota if it differs).",
         "",
-        "| N | run | wall s | HTTP requests | target requests | writes | peak RSS MB | load |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| N | run | wall s | client CPU s | HTTP requests | target requests | writes | peak RSS MB | load |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         sites = r["sync_full"]["sites"]
@@ -199,7 +220,7 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             if not run:
                 continue
             target = expected_requests(sites, run["writes"]) if key.startswith("sync") else "-"
-            lines.append(f"| {r['n']:,} | {label} | {run['wall_s']} | {run['requests']:,} | {target} |"
+            lines.append(f"| {r['n']:,} | {label} | {run['wall_s']} | {run['cpu_s']} | {run['requests']:,} | {target} |"
                          f" {run['writes']:,} | {run['peak_rss_kb'] / 1024:.1f} | {run['load1']} |")
     lines += ["", "| N | sites listed | seeding s (new sites) | DB MB | speed-up full | speed-up no-op |"
               " Python heap peak (tracemalloc) KB |", "|---:|---:|---:|---:|---:|---:|---:|"]
