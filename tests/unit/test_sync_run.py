@@ -402,6 +402,19 @@ def test_cli_runs_quietly_and_writes_the_report(monkeypatch: pytest.MonkeyPatch,
     assert result.output.count("\n") == 1
 
 
+def test_cli_refused_by_the_lock_says_so_once_and_no_summary(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    net = FakeNetwork(5)
+    net.lock = ("sync", "other-run")
+    monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
+    monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
+    monkeypatch.setattr(FakeNetwork, "__exit__", lambda self, *a: None, raising=False)
+    result = CliRunner().invoke(main, ["sync", "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("another sync is running") == 1 and "other-run" in result.stderr
+
+
 def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["sync", "--now", "yesterday"])
     assert result.exit_code == 2 and "--now" in result.output

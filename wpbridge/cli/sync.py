@@ -118,6 +118,8 @@ class ConsoleSink:
 
     def error(self, entry: ErrorEntry) -> None:
         self.inner.error(entry)
+        if entry.stage in ("lock", "read"):
+            return  # the run stopped: the command prints it once as "error: ..."
         self.errors_seen += 1
         if self.errors_seen <= SHOWN_LINES:
             where = f"site {entry.blog_id}: " if entry.blog_id else ""
@@ -217,8 +219,13 @@ def _run_with_progress(network: Network, options: SyncOptions, sink: ReportSink)
 
 
 def _render(output: str, summary: Mapping[str, Any], line: str, fatal: str | None) -> None:
+    """The summary line; for a run that stopped, marked incomplete, and left out when nothing was done at all
+    (refused by the lock): a "0 changes" line must only ever mean that the network is in sync."""
     if output == "table":
-        click.echo(line)
+        if fatal is None:
+            click.echo(line)
+        elif summary.get("sites_checked") or summary.get("writes") or summary.get("scheduled_changes_due"):
+            click.echo(line.replace("sync:", "sync (incomplete):", 1))
     else:
         emit(output, rows=[dict(summary)], data={"summary": dict(summary), "fatal": fatal})
 
