@@ -6,48 +6,13 @@ integration tests can rely on it, and the module can run again on a reused sandb
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-
-TIMEOUT = 30
-
-
-class Api:
-    """A thin requests wrapper: the sandbox URL plus one set of credentials (or none). Records created through
-    `POST /wu/v2/{slug}` are remembered in `created` (which several instances may share) for `cleanup()`."""
-
-    def __init__(self, url: str, auth: tuple[str, str] | None, created: list[tuple[str, int]] | None = None) -> None:
-        self.url = url
-        self.http = requests.Session()
-        self.http.auth = auth
-        self.created: list[tuple[str, int]] = [] if created is None else created
-
-    def __call__(self, method: str, path: str, **kw: Any) -> requests.Response:
-        resp = self.http.request(method, self.url + path, timeout=TIMEOUT, allow_redirects=False, **kw)
-        made = re.fullmatch(r"/wp-json/wu/v2/(\w+)", path)
-        if method == "POST" and made and resp.status_code == 200:
-            self.created.append((made.group(1), int(resp.json()["id"])))
-        return resp
-
-    def ok(self, method: str, path: str, **kw: Any) -> Any:
-        resp = self(method, path, **kw)
-        assert resp.status_code in (200, 201, 207), f"{method} {path} -> {resp.status_code} {resp.text[:300]}"
-        return resp.json()
-
-    def cleanup(self) -> None:
-        """Delete what this module created, sites first, so the shared sandbox is left as the seed made it."""
-        for slug, record_id in sorted(reversed(self.created), key=lambda c: c[0] != "site"):
-            resp = self("DELETE", f"/wp-json/wu/v2/{slug}/{record_id}")
-            assert resp.status_code in (200, 404), resp.text
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:10]
+from stub_api_support import TIMEOUT, Api, tag
 
 
 @pytest.fixture(scope="module")
