@@ -26,17 +26,8 @@ $user     = env_or_die( 'WP_ADMIN_USER' );
 $password = env_or_die( 'WP_ADMIN_PASSWORD' );
 $email    = env_or_die( 'WP_ADMIN_EMAIL' );
 
-// Fake just enough of a web request for wp-load.php / wp_guess_url().
-$_SERVER['HTTP_HOST']       = $domain;
-$_SERVER['SERVER_NAME']     = preg_replace( '/:\d+$/', '', $domain );
-$_SERVER['SERVER_PORT']     = preg_match( '/:(\d+)$/', $domain, $m ) ? $m[1] : '80';
-$_SERVER['REQUEST_URI']     = '/';
-$_SERVER['REMOTE_ADDR']     = '127.0.0.1'; // read by wpmu_log_new_registrations()
-$_SERVER['REQUEST_METHOD']  = 'GET';
-$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
-$_SERVER['PHP_SELF']        = '/index.php';
-$_SERVER['SCRIPT_NAME']     = '/index.php';
-$_SERVER['SCRIPT_FILENAME'] = $docroot . '/index.php';
+require __DIR__ . '/cli-request.php';
+wpbridge_fake_request( $domain, $docroot );
 
 define( 'WP_INSTALLING', true );
 require $docroot . '/wp-load.php';

@@ -27,16 +27,8 @@ $wpb_key     = (string) getenv( 'WPBRIDGE_API_KEY' );
 $wpb_secret  = (string) getenv( 'WPBRIDGE_API_SECRET' );
 $wpb_appname = getenv( 'WP_APP_NAME' ) ?: 'wpbridge-sandbox';
 
-$_SERVER['HTTP_HOST']       = $wpb_domain;
-$_SERVER['SERVER_NAME']     = preg_replace( '/:\d+$/', '', $wpb_domain );
-$_SERVER['SERVER_PORT']     = preg_match( '/:(\d+)$/', $wpb_domain, $wpb_m ) ? $wpb_m[1] : '80';
-$_SERVER['REQUEST_URI']     = '/';
-$_SERVER['REMOTE_ADDR']     = '127.0.0.1'; // read by wpmu_log_new_registrations()
-$_SERVER['REQUEST_METHOD']  = 'GET';
-$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
-$_SERVER['PHP_SELF']        = '/index.php';
-$_SERVER['SCRIPT_NAME']     = '/index.php';
-$_SERVER['SCRIPT_FILENAME'] = $wpb_docroot . '/index.php';
+require __DIR__ . '/cli-request.php';
+wpbridge_fake_request( $wpb_domain, $wpb_docroot );
 
 require $wpb_docroot . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
