@@ -483,6 +483,8 @@ class NetworkInfo(WireModel):
     batch_limit: int = Field(default=25, ge=1)
     wp_version: str | None = None
     multisite: bool = True
+    um_version: str | None = None
+    """The Ultimate Multisite release the network runs (UM mode: `WP_Ultimo::VERSION`); pricing follows it."""
 
 
 class ScheduledChange(WireModel):

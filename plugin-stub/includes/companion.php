@@ -81,6 +81,8 @@ function info(): array {
 		'batch_limit'    => (int) apply_filters( 'rest_get_max_batch_size', 25 ),
 		'wp_version'     => get_bloginfo( 'version' ),
 		'multisite'      => is_multisite(),
+		// The UM release whose Cart prices changes: UM's own in UM mode; in stub mode a network option.
+		'um_version'     => ( 'um' === mode() && class_exists( 'WP_Ultimo' ) ) ? \WP_Ultimo::VERSION : (string) get_site_option( 'wpbridge_um_version', '2.4.12' ),
 		'db_version'     => (int) get_site_option( 'wpbridge_db_version', 0 ),
 		'test_mode'      => defined( 'WPBRIDGE_TEST_MODE' ),
 	);

@@ -69,6 +69,7 @@ def test_info(api: Api) -> None:
     assert info["mode"] == "stub" and info["batch_limit"] == 25 and info["multisite"] is True
     assert info["plugin_version"] and info["wp_version"].startswith("6.")
     assert info["db_version"] >= 1 and info["test_mode"] is True
+    assert info["um_version"] == "2.4.12"  # stub mode: the network option, default the latest UM release
     server = datetime.fromisoformat(info["server_time"].replace("Z", "+00:00"))
     assert abs((server - datetime.now(UTC)).total_seconds()) < 60
 

@@ -64,10 +64,12 @@ def quote_change(
     policy: Policy = "ultimate-multisite",
     force: bool = False,
     sites: Mapping[int, Site] | None = None,
+    um_version: str | None = None,
 ) -> Quote:
     """Price `cart` against `membership` at `now` (aware). Refusals are quotes of kind "blocked" with errors;
     malformed input raises InputError. `usage` (blog_id -> SiteUsage) enables the over-quota check; `sites`
-    (blog_id -> Site) only names the sites in its messages."""
+    (blog_id -> Site) only names the sites in its messages. `um_version` is the UM release whose Cart the policy
+    "ultimate-multisite" reproduces, as UM reports it ("2.4.12", "2.4.13-beta.1"); None = the latest release."""
     if getattr(now, "tzinfo", None) is not UTC:
         now = check_aware(now).astimezone(UTC)
     if policy not in POLICIES:

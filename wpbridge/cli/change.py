@@ -171,6 +171,8 @@ def request_options(func: F) -> F:
         click.option("--policy", type=click.Choice(POLICIES), default="ultimate-multisite", show_default=True,
                      help="Proration policy."),
         click.option("--force", is_flag=True, help="Accept a plan or add-on outside the offered set."),
+        click.option("--um-version", "um_version", default=None, metavar="VERSION",
+                     help="Price as this Ultimate Multisite release's Cart, e.g. 2.4.12 (default: the network's)."),
     ]):
         func = decorator(func)
     return func
@@ -207,14 +209,15 @@ def register(main: click.Group) -> None:
     @network_options
     @handle_errors
     def quote(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: str | None,
-              policy: Policy, force: bool, snapshot: str | None, network_name: str | None,
+              policy: Policy, force: bool, um_version: str | None, snapshot: str | None, network_name: str | None,
               config_path: str | None, output: str) -> None:
         """Price a change: lines, credit, due now, unused credit, next charge; or why it is no change / blocked.
 
         Exit 0 for any valid quote (including no_change and blocked), 2 for bad input.
         """
         result = flow.quote(open_source(network_name, config_path, snapshot), membership_id, now=_now(at),
-                            plan=plan, addons=list(addons), period=period, policy=policy, force=force)
+                            plan=plan, addons=list(addons), period=period, policy=policy, force=force,
+                            um_version=um_version)
         emit(output, rows=quote_rows(result), data=result.as_dict(), text=quote_text(result))
 
     @change.command("apply")
@@ -224,7 +227,7 @@ def register(main: click.Group) -> None:
     @network_options
     @handle_errors
     def apply(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: str | None,
-              policy: Policy, force: bool, dry_run: bool, yes: bool, network_name: str | None,
+              policy: Policy, force: bool, um_version: str | None, dry_run: bool, yes: bool, network_name: str | None,
               config_path: str | None, output: str) -> None:
         """Carry out a change: upgrades and add-ons now (membership, then each site's quota), downgrades scheduled
         for the period end. Re-running it is safe: what is already in place is not written again.
@@ -235,7 +238,7 @@ def register(main: click.Group) -> None:
         now = _now(at)
         human = output == "table"
         result_q = flow.quote(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
-                              policy=policy, force=force)
+                              policy=policy, force=force, um_version=um_version)
         if human:
             click.echo(quote_text(result_q) + "\n")
 

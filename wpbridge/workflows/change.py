@@ -355,6 +355,7 @@ def quote(
     period: PeriodRequest = None,
     policy: Policy = "ultimate-multisite",
     force: bool = False,
+    um_version: str | None = None,
 ) -> QuoteResult:
     """Price a change of `membership_id` at `now`.
 
@@ -362,6 +363,7 @@ def quote(
     QTY being the total the membership should hold. `period`: 'N:UNIT' or (N, unit). `force` accepts a plan or
     add-on outside the offered set. A request that cannot be priced as given raises InputError; a valid request
     always returns a quote, also when its kind is "no_change" or "blocked" (the message says why).
+    `um_version`: the UM release whose Cart prices the change (default: the one the network reports).
     """
     if now.tzinfo is None:
         raise InputError("now: a timezone-aware date-time is required", field="now")
@@ -370,8 +372,10 @@ def quote(
     cart, notes = _build_cart(membership, idx, plan, addons, period)
     sites = sorted(network.sites(membership_id=membership.id), key=lambda s: s.blog_id)
     usage = network.usage([s.blog_id for s in sites]) if sites else {}
+    if um_version is None:
+        um_version = network.info().um_version
     q = quote_change(membership, idx, cart, now=now, usage=usage, policy=policy, force=force,
-                     sites={s.blog_id: s for s in sites})
+                     sites={s.blog_id: s for s in sites}, um_version=um_version)
     _refuse_bad_request(membership, idx, q)
     notes += [f"forced: {w.message}" for w in q.warnings]
     scheduled = network.scheduled_change(membership.id)
@@ -613,6 +617,7 @@ def apply(
     period: PeriodRequest = None,
     policy: Policy = "ultimate-multisite",
     force: bool = False,
+    um_version: str | None = None,
     dry_run: bool = False,
     confirm: Confirm | None = None,
     after_write: AfterWrite | None = None,
@@ -622,7 +627,8 @@ def apply(
     `confirm(quote, writes)` is asked before anything is written (not asked when there is nothing to write).
     `after_write(write)` is called after each write succeeds (progress reporting; tests inject crashes there).
     """
-    q = quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy, force=force)
+    q = quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy, force=force,
+              um_version=um_version)
     return apply_quote(network, q, dry_run=dry_run, confirm=confirm, after_write=after_write)
 
 
