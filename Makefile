@@ -4,7 +4,8 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := wordpress php php8.2-fpm php-cli php-mysql nginx mariadb-server-core mariadb-client-core
+DEBIAN_PACKAGES := wordpress php php8.2-fpm php-cli php-mysql nginx mariadb-server-core mariadb-client-core \
+	php8.2-bcmath php8.2-mbstring
 # What `python3 -m venv` needs on a bare Debian (python3 itself and ensurepip); only installed when PY lacks them.
 PYTHON_DEBIAN_PACKAGES := python3 python3-venv
 

@@ -1,9 +1,10 @@
 """`wpbridge sandbox up|down`: a throw-away WordPress multisite on 127.0.0.1 with plugin-stub, for trials and tests.
 
 `up` prints one JSON object on stdout (the pinned keys url, api_key, api_secret, user, app_password, dir, then
-port, seed, test_mode, ready_seconds); progress goes to stderr. The JSON holds the sandbox's credentials by design:
-they open a local throw-away network and are what the caller asked for. Exit codes: 0 ok, 1 the start failed
-(nothing is left running), 2 a usage mistake (used dir, busy port, bad value).
+port, seed, test_mode, flavor, um_version (UM flavor), docroot, ready_seconds); progress goes to stderr. The JSON
+holds the sandbox's credentials by design: they open a local throw-away network and are what the caller asked
+for. Exit codes: 0 ok, 1 the start failed (nothing is left running), 2 a usage mistake (used dir, busy port, bad
+value, no UM build for --flavor ultimate-multisite).
 """
 
 from __future__ import annotations
@@ -28,11 +29,18 @@ def sandbox() -> None:
               help="Sites before seeding, the main site included (/, /site2/, ...).")
 @click.option("--seed", type=click.Choice(["example", "none"]), default="example", show_default=True,
               help="'example': the example catalog, 12 customers, memberships, sites and quotas (README).")
+@click.option("--flavor", type=click.Choice(["stub", "ultimate-multisite"]), default="stub", show_default=True,
+              help="'stub': plugin-stub imitates Ultimate Multisite; 'ultimate-multisite': the real UM from "
+                   "--um-plugin, with plugin-stub in UM mode (companion routes only).")
+@click.option("--um-plugin", type=click.Path(), default=None, envvar="WPBRIDGE_UM_PLUGIN", show_envvar=True,
+              help="Ultimate Multisite as a directory, a .zip or a .tar.xz (as released), for --flavor "
+                   "ultimate-multisite.")
 @click.option("--test-mode/--no-test-mode", default=True, show_default=True,
               help="Define WPBRIDGE_TEST_MODE (plugin-stub's test-only switches).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
-def up(dir_: str | None, port: str, sites: int, seed: str, test_mode: bool, quiet: bool) -> None:
+def up(dir_: str | None, port: str, sites: int, seed: str, flavor: str, um_plugin: str | None, test_mode: bool,
+       quiet: bool) -> None:
     """Start a sandbox and print its URL and credentials as JSON."""
     from ..sandbox import runner
 
@@ -40,7 +48,10 @@ def up(dir_: str | None, port: str, sites: int, seed: str, test_mode: bool, quie
         if not quiet:
             click.echo(f"[sandbox] {message}", err=True)
 
-    info = runner.up(dir_, port=port, sites=sites, seed=seed, test_mode=test_mode, log=progress)
+    if flavor == "stub":
+        um_plugin = None  # $WPBRIDGE_UM_PLUGIN set for other commands must not turn a stub sandbox into an error
+    info = runner.up(dir_, port=port, sites=sites, seed=seed, flavor=flavor, um_plugin=um_plugin,
+                     test_mode=test_mode, log=progress)
     click.echo(json.dumps(info.public(), indent=2))
 
 

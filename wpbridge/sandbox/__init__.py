@@ -7,5 +7,6 @@ plugin-stub ships as `plugin-stub/`, so both work from an installed wheel.
 
 from .errors import SandboxError, SandboxUsageError
 from .runner import SandboxInfo, down, up
+from .um import FLAVORS, um_plugin_path
 
-__all__ = ["SandboxError", "SandboxInfo", "SandboxUsageError", "down", "up"]
+__all__ = ["FLAVORS", "SandboxError", "SandboxInfo", "SandboxUsageError", "down", "um_plugin_path", "up"]

@@ -99,6 +99,13 @@ def _install_db(datadir: Path, tmpdir: Path, as_root: list[str], log_path: Path)
         raise SandboxError(f"mariadb-install-db failed (exit {res.returncode}), see {log_path}")
 
 
+def cache_dir() -> Path:
+    """The sandbox cache (MariaDB template, unpacked plugin builds): $WPBRIDGE_SANDBOX_CACHE, else
+    $XDG_CACHE_HOME/wpbridge, else ~/.cache/wpbridge."""
+    return Path(os.environ.get("WPBRIDGE_SANDBOX_CACHE")
+                or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wpbridge")
+
+
 def _template(root: Path, as_root: list[str]) -> Path | None:
     """A pristine data dir made by mariadb-install-db once per MariaDB binary and option set, copied per sandbox.
 
@@ -116,8 +123,7 @@ def _template(root: Path, as_root: list[str]) -> Path | None:
     key = hashlib.sha256(
         json.dumps([binary, info.st_size, info.st_mtime_ns, os.geteuid(), _OPTS]).encode()
     ).hexdigest()[:16]
-    base = Path(os.environ.get("WPBRIDGE_SANDBOX_CACHE")
-                or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wpbridge")
+    base = cache_dir()
     template = base / f"mariadb-datadir-{key}"
     if (template / "mysql").is_dir():
         return template

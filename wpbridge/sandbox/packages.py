@@ -4,7 +4,9 @@ Why this exact list: `wordpress` depends on `apache2 | httpd` and `libapache2-mo
 alternative (apache2, which would start a system daemon) unless `nginx`, `php` and `php8.2-fpm` are named in the
 same command. `mariadb-server-core` has `mariadbd` and `mariadb-install-db` without a system service. nginx and
 php-fpm are never started by the sandbox (it serves with `php -S`); they are here only to satisfy those
-dependencies. The Makefile's `debian-packages` target installs the same list.
+dependencies. `php8.2-bcmath` and `php8.2-mbstring` are what the real Ultimate Multisite needs beyond WordPress
+(its hashids library needs bcmath or gmp); they are small, so both flavors install them and one list serves both.
+The Makefile's `debian-packages` target installs the same list.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .errors import SandboxError
 
 PACKAGES: tuple[str, ...] = (
     "wordpress", "php", "php8.2-fpm", "php-cli", "php-mysql", "nginx", "mariadb-server-core", "mariadb-client-core",
+    "php8.2-bcmath", "php8.2-mbstring",
 )
 # What the runner really executes or reads; checked after the package step (also on non-Debian machines).
 REQUIRED_PATHS: tuple[str, ...] = ("php", "mariadbd", "mariadb-install-db", "mariadb", "/usr/share/wordpress")

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from . import mariadb, packages, procs, wordpress
+from . import mariadb, packages, procs, um, wordpress
 from .errors import SandboxError, SandboxUsageError
 from .state import claim_dir, read_info, write_info
 
@@ -53,7 +53,7 @@ class SandboxInfo:
         """What `up` prints: the pinned keys, then a few facts useful at a glance."""
         out: dict[str, Any] = {k: getattr(self, k) for k in PINNED_KEYS}
         out["dir"] = str(self.dir)
-        for key in ("port", "seed", "test_mode", "ready_seconds"):
+        for key in ("port", "seed", "test_mode", "flavor", "um_version", "docroot", "ready_seconds"):
             if key in self.info:
                 out[key] = self.info[key]
         return out
@@ -73,16 +73,23 @@ class SandboxInfo:
 
 
 def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, seed: str = "example", *,
-       test_mode: bool = True, log: Log | None = None) -> SandboxInfo:
+       flavor: str = "stub", um_plugin: str | Path | None = None, test_mode: bool = True,
+       log: Log | None = None) -> SandboxInfo:
     """Start a sandbox in DIR (new or empty; default a fresh /tmp/wpbridge-sandbox-*), return its description.
 
     `sites` counts the main site (/, /site2/ ... /siteN/); `seed="example"` then creates the example network
-    (products, customers, memberships, their sites and quotas) through the REST API. `test_mode` defines
-    WPBRIDGE_TEST_MODE in wp-config.php (plugin-stub's test-only switches; a sandbox is a test network).
+    (products, customers, memberships, their sites and quotas). `test_mode` defines WPBRIDGE_TEST_MODE in
+    wp-config.php (plugin-stub's test-only switches; a sandbox is a test network).
+
+    `flavor="stub"`: plugin-stub serves `wu/v2` itself (stub mode) and the example is seeded through REST.
+    `flavor="ultimate-multisite"`: the real UM from `um_plugin` (a directory, .zip or .tar.xz; default
+    $WPBRIDGE_UM_PLUGIN) is network-active with plugin-stub in UM mode, and the example is seeded through UM's
+    own PHP functions (um_seed.py).
     """
     say: Log = log or (lambda _msg: None)
     started = time.monotonic()
     want_port = _check_args(port, sites, seed)
+    um_source = um.resolve_plugin(flavor, um_plugin)
     apt_seconds = packages.ensure_packages(say)
     if want_port is not None and wordpress.port_in_use(want_port):
         raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
@@ -90,7 +97,7 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
     timings: dict[str, float] = {}
     try:
         with _sigterm_as_exception():
-            info = _start(root, want_port, sites, seed, test_mode, say, timings)
+            info = _start(root, want_port, sites, seed, test_mode, say, timings, um_source)
     except BaseException as exc:
         say("start failed: stopping what was started")
         _stop_all(root)
@@ -121,7 +128,7 @@ def down(dir: str | Path, *, purge: bool = False) -> dict[str, Any]:
 
 
 def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: bool, say: Log,
-           timings: dict[str, float]) -> dict[str, Any]:
+           timings: dict[str, float], um_source: Path | None = None) -> dict[str, Any]:
     def step(name: str, t0: float) -> float:
         now = time.monotonic()
         timings[name] = round(now - t0, 3)
@@ -140,7 +147,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     say(f"php -S on {url}; copying WordPress and starting MariaDB")
     sock = mariadb.socket_path(root)
     with ThreadPoolExecutor(max_workers=1) as pool:  # linking WordPress overlaps preparing the database
-        copying = pool.submit(wordpress.copy_files, root, plugin_src, plugin_slug)
+        copying = pool.submit(_copy_files, root, plugin_src, plugin_slug, um_source)
         mariadb.start(root, sock)
         copying.result()
     t = step("files_and_mariadb", t)
@@ -167,6 +174,11 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
             raise
         t = step("wp_network", t)
         served.result()
+    um_facts: dict[str, Any] = {}
+    if um_source is not None:
+        say(f"activating Ultimate Multisite from {um_source}")
+        um_facts = _activate_um(root, base_env, api_key, api_secret)
+        t = step("um_activate", t)
     _check_credentials(root, url, (ADMIN_USER, str(net["app_password"])), (api_key, api_secret))
     t = step("ready", t)
     info: dict[str, Any] = {
@@ -176,14 +188,36 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         "port": port, "admin_password": admin_password, "admin_email": ADMIN_EMAIL, "test_mode": test_mode,
         "sites": net["sites"], "plugin": net["plugin"], "wp_version": net["wp_version"],
         "php_version": net["php_version"], "db_socket": str(sock), "seed": seed,
+        "flavor": "ultimate-multisite" if um_source is not None else "stub", "docroot": str(root / "wordpress"),
+        **um_facts,
     }
-    if seed == "example":
+    if seed == "example" and um_source is not None:
+        say("seeding the example network through Ultimate Multisite's own functions")
+        from .um_seed import seed_example_um
+
+        info["seeded"] = seed_example_um(root, base_env)
+        step("seed", t)
+    elif seed == "example":
         say("seeding the example network through the REST API")
         from .seeder import seed_example
 
         info["seeded"] = seed_example(url, (api_key, api_secret), (ADMIN_USER, str(net["app_password"])))
         step("seed", t)
     return info
+
+
+def _copy_files(root: Path, plugin_src: Path, plugin_slug: str, um_source: Path | None) -> None:
+    wordpress.copy_files(root, plugin_src, plugin_slug)
+    if um_source is not None:
+        um.install(um_source, root / "wordpress", mariadb.cache_dir())
+
+
+def _activate_um(root: Path, base_env: dict[str, str], api_key: str, api_secret: str) -> dict[str, Any]:
+    """UM's two install boots (recipe/um-activate.php); returns um_version and the plugin's basename."""
+    env = {**base_env, "UM_PLUGIN": um.PLUGIN_BASENAME, "UM_API_KEY": api_key, "UM_API_SECRET": api_secret}
+    wordpress.run_php(root, "um-activate.php", {**env, "UM_PHASE": "activate"})
+    installed = wordpress.run_php(root, "um-activate.php", {**env, "UM_PHASE": "install"})
+    return {"um_version": str(installed["um_version"]), "um_plugin": um.PLUGIN_BASENAME}
 
 
 def _start_web(root: Path, want_port: int | None) -> int:
