@@ -18,15 +18,25 @@ function basic_credentials_ok(): bool {
 	return credentials_match( (string) $_SERVER['PHP_AUTH_USER'], (string) $_SERVER['PHP_AUTH_PW'] );
 }
 
+/**
+ * The pairs that open the API: plugin-stub's own (network options), and in UM mode also Ultimate Multisite's
+ * (settings `api_key` / `api_secret`), so that a UM network needs one pair for `wu/v2` and `wpbridge/v1` alike.
+ */
 function credentials_match( string $key, string $secret ): bool {
-	$want_key    = (string) get_site_option( 'wpbridge_api_key', '' );
-	$want_secret = (string) get_site_option( 'wpbridge_api_secret', '' );
-	if ( '' === $want_key || '' === $want_secret ) {
-		return false; // Not configured: nothing matches (UM's 'prevent').
+	$pairs = array( array( (string) get_site_option( 'wpbridge_api_key', '' ), (string) get_site_option( 'wpbridge_api_secret', '' ) ) );
+	if ( 'um' === mode() && function_exists( 'wu_get_setting' ) ) {
+		$pairs[] = array( (string) wu_get_setting( 'api_key', '' ), (string) wu_get_setting( 'api_secret', '' ) );
 	}
-	$key_ok    = hash_equals( $want_key, $key );
-	$secret_ok = hash_equals( $want_secret, $secret );
-	return $key_ok && $secret_ok;
+	$ok = false;
+	foreach ( $pairs as list( $want_key, $want_secret ) ) {
+		if ( '' === $want_key || '' === $want_secret ) {
+			continue; // Not configured: nothing matches (UM's 'prevent').
+		}
+		$key_ok    = hash_equals( $want_key, $key );
+		$secret_ok = hash_equals( $want_secret, $secret );
+		$ok        = $ok || ( $key_ok && $secret_ok );
+	}
+	return $ok;
 }
 
 /** Credentials sent as parameters (query string or body), as UM also accepts; null when none were sent. */

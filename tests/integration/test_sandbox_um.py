@@ -109,3 +109,20 @@ def test_um_flavor_refuses_a_missing_or_wrong_build_before_starting(bad: dict[st
     with pytest.raises(SandboxUsageError, match=message.replace("$", r"\$").replace(".", r"\.")):
         up(tmp_path / "sb", flavor="ultimate-multisite", **bad)  # type: ignore[arg-type]
     assert not (tmp_path / "sb").exists()  # nothing claimed, nothing started
+
+
+def test_in_um_mode_ums_own_api_credentials_open_the_companion_routes(um_sandbox: SandboxInfo) -> None:
+    """A real UM network has one API key pair, UM's: plugin-stub in UM mode accepts it without its own."""
+    saved = sql(um_sandbox, "SELECT meta_key, meta_value FROM wp_sitemeta WHERE meta_key IN "
+                            "('wpbridge_api_key','wpbridge_api_secret')")
+    assert len(saved) == 2
+    sql(um_sandbox, "DELETE FROM wp_sitemeta WHERE meta_key IN ('wpbridge_api_key','wpbridge_api_secret')")
+    try:
+        assert get(um_sandbox, "/wpbridge/v1/info").status_code == 200  # UM's pair (the sandbox gave UM the same)
+        wrong = requests.get(f"{um_sandbox.url}/wp-json/wpbridge/v1/info", auth=(um_sandbox.api_key, "nope"),
+                             timeout=30)
+        assert wrong.status_code in (401, 403)
+    finally:
+        for key, value in saved:
+            sql(um_sandbox, f"INSERT INTO wp_sitemeta (site_id, meta_key, meta_value) VALUES (1, '{key}', '{value}')")
+    assert get(um_sandbox, "/wpbridge/v1/info").status_code == 200
