@@ -46,6 +46,7 @@ DEFAULT_CONFIG_PATH = "~/.config/wpbridge/config.toml"
 ENV_CONFIG, ENV_NETWORK = "WPBRIDGE_CONFIG", "WPBRIDGE_NETWORK"
 ENV_VALUES = {"url": "WPBRIDGE_URL", "api_key": "WPBRIDGE_API_KEY", "api_secret": "WPBRIDGE_API_SECRET"}
 SECRET_SOURCES = ("api_secret", "api_secret_env", "api_secret_command")
+CREDENTIAL_KEYS = ("api_key", "api_secret")
 SECRET_COMMAND_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
@@ -363,10 +364,29 @@ def _build(table: dict[str, Any], provenance: Mapping[str, str], name: str, wher
     try:
         return NetworkSettings(name=name, source=where, **table)
     except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        key = str(first["loc"][0]) if first["loc"] else "url"
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        if msg.startswith("url: "):
-            key, msg = "url", msg[len("url: "):]
-        got = "" if key in ("api_key", "api_secret") or first["type"] == "missing" else f" (got {first['input']!r})"
-        raise ConfigError(f"{provenance.get(key, where)}: key '{key}': {msg}{got}") from None
+        raise ConfigError(_scrub(_invalid(exc, provenance, where), table)) from None
+
+
+def _invalid(exc: PydanticValidationError, provenance: Mapping[str, str], where: str) -> str:
+    """One line for the first validation error. The value is quoted only when it is a plain scalar of a key that
+    holds no credential: a model-level error's input is the whole table (secret included), never shown."""
+    first = exc.errors()[0]
+    key = str(first["loc"][0]) if first["loc"] else "url"
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    if msg.startswith("url: "):
+        key, msg = "url", msg[len("url: "):]
+    value = first.get("input")
+    shown = (first["loc"] and first["type"] != "missing" and key not in CREDENTIAL_KEYS
+             and isinstance(value, str | int | float | bool))
+    got = f" (got {value!r})" if shown else ""
+    return f"{provenance.get(key, where)}: key '{key}': {msg}{got}"
+
+
+def _scrub(message: str, table: Mapping[str, Any]) -> str:
+    """Remove the credentials' values from a message, wherever they ended up (a secret pasted into another key)."""
+    for key in CREDENTIAL_KEYS:
+        value = table.get(key)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and len(text.strip()) >= 4:
+            message = message.replace(text, "***")
+    return message

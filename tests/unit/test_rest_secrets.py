@@ -86,3 +86,59 @@ def test_no_secret_in_errors_or_logs(name: str, setup: Callable[[], None], call:
     for text in texts:
         for secret in (SECRET, TOKEN, KEY):
             assert secret not in text, f"{name}: {secret!r} leaked into {text!r}"
+
+
+# --------------------------------------------------------------------------- config errors (issue 11, item 10)
+
+CONFIG_SCENARIOS: list[tuple[str, str, dict[str, str]]] = [
+    # (name, config file text or "", environment)
+    ("env plain http", "", {"WPBRIDGE_URL": "http://network.example.com", "WPBRIDGE_API_KEY": KEY,
+                            "WPBRIDGE_API_SECRET": SECRET}),
+    ("env bad url", "", {"WPBRIDGE_URL": "ftp://x", "WPBRIDGE_API_KEY": KEY, "WPBRIDGE_API_SECRET": SECRET}),
+    ("env empty key", "", {"WPBRIDGE_URL": "http://network.example.com", "WPBRIDGE_API_KEY": " ",
+                           "WPBRIDGE_API_SECRET": SECRET}),
+    ("file plain http", f'[networks.a]\nurl = "http://network.example.com"\napi_key = "{KEY}"\n'
+                        f'api_secret = "{SECRET}"\n', {}),
+    ("file bad per_page", f'[networks.a]\nurl = "https://n.example.com"\napi_key = "{KEY}"\n'
+                          f'api_secret = "{SECRET}"\nper_page = "{SECRET}"\n', {}),
+    ("file secret not a string", f'[networks.a]\nurl = "https://n.example.com"\napi_key = "{KEY}"\n'
+                                 f'api_secret = ["{SECRET}"]\n', {}),
+    ("file secret in unknown key", f'[networks.a]\nurl = "https://n.example.com"\napi_key = "{KEY}"\n'
+                                   f'api_secert = "{SECRET}"\n', {}),
+    ("api_secret_env plain http", f'[networks.a]\nurl = "http://network.example.com"\napi_key = "{KEY}"\n'
+                                  'api_secret_env = "MY_SECRET"\n', {"MY_SECRET": SECRET}),
+    ("api_secret_command plain http", f'[networks.a]\nurl = "http://network.example.com"\napi_key = "{KEY}"\n'
+                                      f'api_secret_command = ["echo", "{SECRET}"]\n', {}),
+    ("bad toml", f'[networks.a]\nurl = "https://n.example.com"\napi_secret = "{SECRET}\n', {}),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "env"), CONFIG_SCENARIOS, ids=[s[0] for s in CONFIG_SCENARIOS])
+def test_no_secret_in_config_errors(name: str, text: str, env: dict[str, str], tmp_path: Any,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    from wpbridge.config import load_settings
+    from wpbridge.errors import ConfigError
+
+    path = tmp_path / "config.toml"
+    if text:
+        path.write_text(text)
+        path.chmod(0o600)
+    with caplog.at_level(logging.DEBUG), pytest.raises(ConfigError) as info:
+        load_settings(config_path=str(path) if text else None, env={"HOME": str(tmp_path), **env})
+    err = info.value
+    for text_seen in (str(err), repr(err), caplog.text):
+        assert SECRET not in text_seen, f"{name}: the secret leaked into {text_seen!r}"
+        assert SECRET[:12] not in text_seen, f"{name}: part of the secret leaked into {text_seen!r}"
+
+
+def test_cli_config_error_does_not_print_the_secret(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from wpbridge.cli import main
+
+    env = {"HOME": str(tmp_path), "WPBRIDGE_URL": "http://network.example.com", "WPBRIDGE_API_KEY": KEY,
+           "WPBRIDGE_API_SECRET": SECRET, "WPBRIDGE_CONFIG": "", "WPBRIDGE_NETWORK": ""}
+    result = CliRunner().invoke(main, ["products", "list"], env=env)
+    assert result.exit_code == 2
+    assert "http:// sends the API secret in clear" in result.stderr
+    assert SECRET not in result.output and SECRET not in result.stderr
