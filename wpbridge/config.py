@@ -85,6 +85,10 @@ class NetworkSettings(BaseModel):
     retry_deadline: float = Field(default=60.0, gt=0, strict=True)
     """Seconds a request may spend in retries in all before it gives up."""
     max_retries: StrictInt = Field(default=5, ge=0, le=50)
+    request_deadline: float = Field(default=120.0, gt=0, strict=True)
+    """Seconds one HTTP request may take in all (connect, headers, body), however steadily the server trickles."""
+    max_reply_mb: StrictInt = Field(default=64, ge=1, le=4096)
+    """The largest reply accepted, in MiB (decoded); a bigger one is refused while it streams in."""
     source: str = Field(default="code", repr=False)
     """Where the settings came from (a file and table, or the environment), for messages."""
 

@@ -88,6 +88,13 @@ class OutcomeUnknown(ConnectionError):
     """
 
 
+class DeadlineExceeded(ConnectionError):
+    """A request took longer in all than its deadline (`request_deadline`), however steadily the server trickled.
+
+    Not retried: asking a server that slow again would only double the wait.
+    """
+
+
 class AuthError(WPBridgeError):
     """401/403: the credentials were refused or do not allow this."""
 
@@ -114,6 +121,10 @@ class RateLimited(WPBridgeError):
 
 class ServerError(WPBridgeError):
     """5xx after retries, or a reply that is not WordPress JSON at all."""
+
+
+class ReplyTooLarge(ServerError):
+    """A reply bigger than `max_reply_mb`: refused while it streams in, never buffered whole."""
 
 
 class DataError(WPBridgeError):

@@ -285,10 +285,23 @@ def test_301_on_a_write_is_refused_with_the_url_to_configure() -> None:
 
 
 @responses.activate
-def test_a_redirected_read_is_followed() -> None:
-    responses.get(ROOT + "/x", status=301, headers={"Location": URL + "/blog/wp-json/x"})
-    responses.get(URL + "/blog/wp-json/x", json={"ok": True})
-    assert make().get("/x").data == {"ok": True}
+@pytest.mark.parametrize("method", ["GET", "PUT", "POST", "DELETE"])
+def test_a_redirect_on_any_request_is_refused_naming_the_url(method: str) -> None:
+    responses.add(method, ROOT + "/x", status=302, headers={"Location": "https://evil.example.net/wp-json/x"})
+    responses.add(method, "https://evil.example.net/wp-json/x", json={"ok": True})
+    with pytest.raises(RedirectError) as err:
+        make().request(method, "/x", idempotent=True)
+    assert 'set url = "https://evil.example.net" in test config' in str(err.value)
+    assert len(responses.calls) == 1, "the other host must never be asked"
+
+
+@responses.activate
+def test_localhost_instead_of_127_0_0_1_is_a_redirect_error_not_an_empty_list() -> None:
+    responses.get(ROOT + "/wu/v2/membership", status=301,
+                  headers={"Location": "http://localhost:8999/wp-json/wu/v2/membership?page=1"})
+    with pytest.raises(RedirectError) as err:
+        make().get("/wu/v2/membership", {"page": 1})
+    assert err.value.suggested_url == "http://localhost:8999" and isinstance(err.value, ConfigError)
 
 
 # --------------------------------------------------------------------------- request shape, logging
@@ -328,3 +341,107 @@ def test_list_params_repeat_keys_and_encode_bools() -> None:
     responses.get(ROOT + "/x", json=[])
     make().get("/x", {"status__in[]": ["active", "trialing"], "vip": True, "skip": None})
     assert responses.calls[0].request.url == ROOT + "/x?status__in%5B%5D=active&status__in%5B%5D=trialing&vip=1"
+
+
+# --------------------------------------------------------------------------- deadline and size cap (real sockets)
+
+
+class SlowServer:
+    """A raw TCP server on 127.0.0.1 that answers every connection with `script(conn)`; counts bytes sent."""
+
+    def __init__(self, script: Any) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.sent = 0
+        self.script = script
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                conn.recv(65536)
+                self.script(self, conn)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def send(self, conn: Any, data: bytes) -> None:
+        conn.sendall(data)
+        self.sent += len(data)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def transport(self, **kw: Any) -> Transport:
+        settings = NetworkSettings(name="t", url=f"http://127.0.0.1:{self.port}", api_key="k", api_secret=SECRET,
+                                   source="test config", timeout=[2, 5])
+        return Transport(settings, retry=FAST, **kw)
+
+
+def _trickle_body(server: SlowServer, conn: Any) -> None:
+    server.send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+    for _ in range(100):
+        server.send(conn, b" ")
+        time.sleep(0.1)
+
+
+def _trickle_headers(server: SlowServer, conn: Any) -> None:
+    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+        server.send(conn, bytes([byte]))
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("script", [_trickle_body, _trickle_headers], ids=["body", "headers"])
+def test_a_server_trickling_bytes_is_cut_at_the_request_deadline(script: Any) -> None:
+    from wpbridge.errors import DeadlineExceeded
+
+    server = SlowServer(script)
+    try:
+        t = server.transport(request_deadline=0.8)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded) as err:
+            t.get("/wu/v2/membership")
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert elapsed < 3.0, f"took {elapsed:.1f} s although every byte came within the read timeout"
+    assert "no complete reply within 0.8 s (request_deadline in test config)" in str(err.value)
+    assert t.stats.requests == 1, "a deadline is not retried"
+
+
+def _endless_chunked(server: SlowServer, conn: Any) -> None:
+    server.send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"[" + b"1," * 32767 + b"1"
+    while server.sent < 50_000_000:
+        server.send(conn, f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+
+
+def test_a_huge_reply_is_refused_while_it_streams_in() -> None:
+    server = SlowServer(_endless_chunked)
+    try:
+        t = server.transport(max_reply_bytes=1_000_000)
+        with pytest.raises(ServerError) as err:
+            t.get("/wu/v2/site")
+    finally:
+        server.close()
+    assert "larger than 1000000 bytes" in str(err.value) and "max_reply_mb in test config" in str(err.value)
+    assert server.sent < 10_000_000, "the reply was read far past the cap"
+
+
+@responses.activate
+def test_a_declared_size_over_the_cap_is_refused_unread() -> None:
+    responses.get(ROOT + "/x", body=b"[" + b"0," * 100_000 + b"0]")
+    t = Transport(make().settings, retry=FAST, max_reply_bytes=1000)
+    with pytest.raises(ServerError, match="refused unread"):
+        t.get("/x")

@@ -9,7 +9,12 @@ What is retried, and why it is safe (DESIGN.md §7):
 - POST is a create and is never resent blindly: `create()` looks the record up by its natural key first when the
   outcome of the previous try is unknown. A POST that is idempotent by contract (a batch of absolute PUTs, taking a
   lock one already owns) says so with `idempotent=True`.
-Writes never follow redirects (requests would turn a redirected POST into a GET and silently drop the write).
+No request follows a redirect (issue 11): a redirected write would turn a POST into a GET and drop the write,
+and a redirected read would trust another host's data (and then write it to this network). A 3xx is a
+`RedirectError` naming the `url` to configure.
+
+Every request has a total deadline (`request_deadline`, see `deadline.py`) and a size cap (`max_reply_mb`): the
+body is streamed and refused once it passes the cap, never buffered whole.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 import urllib3
 from pydantic import BaseModel
-from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
 from .. import __version__
@@ -37,12 +41,15 @@ from ..config import NetworkSettings
 from ..errors import (
     ConfigError,
     ConnectionError,
+    DeadlineExceeded,
     OutcomeUnknown,
     RateLimited,
     RedirectError,
+    ReplyTooLarge,
     ServerError,
     WPBridgeError,
 )
+from .deadline import Watch, watched_adapter
 from .mapping import decode_json, error_for
 
 log = logging.getLogger("wpbridge.rest")
@@ -153,15 +160,19 @@ class Transport:
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_reply_bytes: int | None = None,
+        request_deadline: float | None = None,
     ) -> None:
         self.settings = settings
+        self.max_reply_bytes = max_reply_bytes or settings.max_reply_mb * 1024 * 1024
+        self.request_deadline = request_deadline or settings.request_deadline
         self.retry = retry or RetryPolicy.from_settings(settings)
         self.stats = TransportStats()
         self._sleep = sleep
         self._owns_session = session is None
         self.session = session or requests.Session()
         if self._owns_session:
-            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(2, settings.concurrency + 1), max_retries=0)
+            adapter = watched_adapter(max(2, settings.concurrency + 1))
             self.session.mount("https://", adapter)
             self.session.mount("http://", adapter)
         self.session.auth = (settings.api_key, settings.api_secret.get_secret_value())
@@ -169,7 +180,6 @@ class Transport:
         self.session.headers["User-Agent"] = f"{settings.user_agent} {agent}" if settings.user_agent else agent
         self.session.headers["Accept"] = "application/json"
         self._secrets = self._secret_forms(settings)
-        self._warned_redirect = False
         if settings.verify is False:
             log.warning("TLS verification is off for network %s (verify_tls = false)", settings.name)
 
@@ -287,6 +297,8 @@ class Transport:
 
     @staticmethod
     def _retriable(exc: BaseException) -> bool:
+        if isinstance(exc, DeadlineExceeded):
+            return False
         if isinstance(exc, ConnectionError):
             return not isinstance(exc.__cause__, requests.exceptions.SSLError)
         return isinstance(exc, RateLimited | ServerError) and exc.status in RETRY_STATUSES
@@ -313,40 +325,70 @@ class Transport:
         if json_body is not None:
             data = json.dumps(json_body, default=json_default).encode()
             headers["Content-Type"] = "application/json"
-        is_write = method not in ("GET", "HEAD", "OPTIONS")
         started = time.perf_counter()
-        try:
-            resp = self.session.request(
-                method, url, params=_query(params), data=data, headers=headers, timeout=self.settings.timeout,
-                verify=self.settings.verify, allow_redirects=not is_write,
-            )
-        except requests.exceptions.RequestException as exc:
-            ms = (time.perf_counter() - started) * 1000
-            self.stats.add(requests=1, sent=len(data or b""))
-            log.debug("%s %s ERR %.0fms", method, url_path, ms)
-            raise self._connection_error(method, url_path, exc) from exc
-        ms = (time.perf_counter() - started) * 1000
-        self.stats.add(requests=1, sent=len(data or b""), received=len(resp.content))
-        log.debug("%s %s %d %.0fms", method, url_path, resp.status_code, ms)
-        if resp.history and not self._warned_redirect:
-            self._warned_redirect = True
-            log.warning("network %s: %s was redirected to %s; set url to the network's real address",
-                        self.settings.name, url_path, self.scrub(_no_query(resp.url)))
+        self.stats.add(requests=1, sent=len(data or b""))
+        with Watch(self.request_deadline) as watch:
+            try:
+                resp = self.session.request(
+                    method, url, params=_query(params), data=data, headers=headers, timeout=self.settings.timeout,
+                    verify=self.settings.verify, allow_redirects=False, stream=True,
+                )
+                try:
+                    content = self._read_body(method, url_path, resp) if resp.status_code < 300 else (
+                        self._read_body(method, url_path, resp, limit=1024 * 1024))
+                finally:
+                    resp.close()
+            except requests.exceptions.RequestException as exc:
+                log.debug("%s %s ERR %.0fms", method, url_path, (time.perf_counter() - started) * 1000)
+                if watch.expired:
+                    raise DeadlineExceeded(
+                        f"no complete reply within {self.request_deadline:g} s (request_deadline in"
+                        f" {self.settings.source})", method=method, path=url_path,
+                    ) from exc
+                raise self._connection_error(method, url_path, exc) from exc
+        self.stats.add(received=len(content))
+        log.debug("%s %s %d %.0fms", method, url_path, resp.status_code, (time.perf_counter() - started) * 1000)
         if 300 <= resp.status_code < 400:
             raise self._redirect_error(method, url_path, resp)
         if resp.status_code >= 400:
-            raise error_for(method, url_path, resp.status_code, resp.content, resp.headers, scrub=self.scrub,
+            raise error_for(method, url_path, resp.status_code, content, resp.headers, scrub=self.scrub,
                             source=self.settings.source)
-        if resp.status_code == 204 or not resp.content.strip():
+        if resp.status_code == 204 or not content.strip():
             return Reply(method, url_path, resp.status_code, None, resp.headers)
         try:
-            payload = decode_json(resp.content)
+            payload = decode_json(content)
         except ValueError:
             raise ServerError(
                 f"the reply to {method} {url_path} is not JSON (a PHP notice, a cache or proxy page?)",
                 method=method, path=url_path, status=resp.status_code,
             ) from None
         return Reply(method, url_path, resp.status_code, payload, resp.headers)
+
+    def _read_body(self, method: str, url_path: str, resp: requests.Response, limit: int | None = None) -> bytes:
+        """The reply body, streamed: refused as soon as it passes `limit` (the size cap; an error reply gets 1 MiB,
+        of which only the WordPress error JSON is used)."""
+        cap = limit or self.max_reply_bytes
+        declared = resp.headers.get("Content-Length", "")
+        if limit is None and declared.isdigit() and int(declared) > cap:
+            raise self._too_large(method, url_path, resp.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > cap:
+                if limit is not None:  # an error page: its start says enough
+                    break
+                raise self._too_large(method, url_path, resp.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, method: str, url_path: str, status: int) -> ReplyTooLarge:
+        cap = self.max_reply_bytes
+        size = f"{cap // 2**20} MiB" if cap % 2**20 == 0 else f"{cap} bytes"
+        return ReplyTooLarge(
+            f"the reply is larger than {size} (max_reply_mb in {self.settings.source}); refused unread",
+            method=method, path=url_path, status=status,
+        )
 
     def _connection_error(self, method: str, url_path: str, exc: requests.exceptions.RequestException) -> WPBridgeError:
         host = urlsplit(self.settings.url).netloc
@@ -371,8 +413,8 @@ class Transport:
         suggested = suggest_url(target) if target else None
         advice = f'set url = "{suggested}" in {self.settings.source}' if suggested else "check url in the config"
         return RedirectError(
-            f"the server redirected a write to {self.scrub(target) or '(no Location)'}; writes are not "
-            f"redirected: {advice}",
+            f"the server redirected {method} {url_path} to {self.scrub(target) or '(no Location)'}; wpbridge follows"
+            f" no redirects (another address could serve other data, a write would be lost): {advice}",
             method=method, path=url_path, status=resp.status_code, location=target or None, suggested_url=suggested,
         )
 
