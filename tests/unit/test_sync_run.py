@@ -434,3 +434,32 @@ def test_cli_sync_settings_per_network(tmp_path: Path) -> None:
     assert cli_sync.sync_settings(str(cfg), "dev")[0] == {"inactive_policy": "keep", "lock_ttl": 60}
     assert cli_sync.parse_now("2026-01-02T03:04:05") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert cli_sync.parse_now("2026-01-02T04:04:05+01:00") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_a_stalled_run_stops_renewing_its_lock_and_takes_it_back_on_progress() -> None:
+    import time
+
+    from wpbridge.workflows.sync import LockKeeper, LockLost
+
+    net = FakeNetwork(0)
+    keeper = LockKeeper(net, ttl=5, owner="me", refresh_every=0.02, stall_after=0.2)
+    with keeper:
+        for _ in range(10):  # progressing: renewed every 20 ms
+            keeper.check()
+            time.sleep(0.03)
+        renewed = net.stats.requests
+        assert renewed >= 5
+        time.sleep(0.6)  # stalled (a slow server): renewals stop after 0.2 s
+        stalled = net.stats.requests
+        assert stalled - renewed <= 10
+        time.sleep(0.3)
+        assert net.stats.requests == stalled, "a stalled run must not keep renewing the lock"
+        keeper.check()  # progress again: the lock is taken back at once
+        assert net.lock == ("sync", "me") and net.stats.requests == stalled + 1
+        time.sleep(0.1)
+        assert net.stats.requests > stalled + 1, "renewing resumes with progress"
+        # stalled again, and meanwhile the lock lapsed and another run took it: stop before writing more
+        time.sleep(0.4)
+        net.lock = ("sync", "other")
+        with pytest.raises(LockLost, match="taken by other"):
+            keeper.check()

@@ -323,29 +323,50 @@ def iso(dt: datetime) -> str:
 
 
 class LockKeeper:
-    """Holds the server-side lock for the run and refreshes it from a background thread every ttl/3 seconds."""
+    """Holds the server-side lock for the run and refreshes it from a background thread every ttl/3 seconds,
+    as long as the run makes progress.
 
-    def __init__(self, network: SyncNetwork, ttl: int, owner: str | None = None) -> None:
+    A run stalled on a slow server (no `check()` for `stall_after` seconds, default the ttl) stops renewing, so
+    its lock lapses and other runs are not refused for ever (issue 11); when it gets going again, `check()` takes
+    the lock back before anything more is written, or stops the run if another one took it meanwhile.
+    """
+
+    def __init__(self, network: SyncNetwork, ttl: int, owner: str | None = None, *,
+                 refresh_every: float | None = None, stall_after: float | None = None) -> None:
         self.network = network
         self.ttl = ttl
         self.owner = owner or f"wpbridge-sync-{uuid.uuid4()}"
+        self.refresh_every = refresh_every if refresh_every is not None else max(1.0, ttl / 3)
+        self.stall_after = stall_after if stall_after is not None else float(ttl)
         self._stop = threading.Event()
         self._lost: str | None = None
+        self._stalled = False
+        self._progress = time.monotonic()
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> LockKeeper:
+        self._take()
+        self._progress = time.monotonic()
+        self._thread = threading.Thread(target=self._refresh, name="wpbridge-sync-lock", daemon=True)
+        self._thread.start()
+        return self
+
+    def _take(self) -> None:
         try:
             self.network.acquire_lock(LOCK_NAME, self.owner, self.ttl)
         except Conflict as exc:
             holder, until = exc.data.get("owner", "?"), exc.data.get("expires_at", "?")
             raise SyncLocked(f"another sync is running on this network (owner {holder}, lock held until {until});"
                              " not starting") from None
-        self._thread = threading.Thread(target=self._refresh, name="wpbridge-sync-lock", daemon=True)
-        self._thread.start()
-        return self
 
     def _refresh(self) -> None:
-        while not self._stop.wait(max(1.0, self.ttl / 3)):
+        while not self._stop.wait(self.refresh_every):
+            if time.monotonic() - self._progress > self.stall_after:
+                if not self._stalled:
+                    self._stalled = True
+                    log.warning("sync: no progress for %.0f s; no longer renewing the lock (it lapses in %d s)",
+                                self.stall_after, self.ttl)
+                continue
             try:
                 self.network.acquire_lock(LOCK_NAME, self.owner, self.ttl)
             except Conflict as exc:
@@ -355,8 +376,17 @@ class LockKeeper:
                 log.warning("could not refresh the sync lock: %s", exc)
 
     def check(self) -> None:
+        """A safe point of the run: it made progress. Raises LockLost when the lock is no longer this run's."""
+        self._progress = time.monotonic()
         if self._lost:
             raise LockLost(f"{self._lost}; stopping")
+        if self._stalled:
+            try:
+                self.network.acquire_lock(LOCK_NAME, self.owner, self.ttl)
+            except Conflict as exc:
+                self._lost = f"the sync lock lapsed while the run stalled and was taken by {exc.data.get('owner')}"
+                raise LockLost(f"{self._lost}; stopping") from None
+            self._stalled = False
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -583,6 +613,7 @@ class _Run:
         if not self.pending:
             return
         batch, self.pending = self.pending, {}
+        self.lock.check()
         if self.options.dry_run:
             for change in batch.values():
                 self.sink.change(_entry(change, "would-write"))
