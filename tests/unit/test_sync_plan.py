@@ -14,6 +14,7 @@ from wpbridge.limits import effective_limitations
 from wpbridge.models import Limitations, Membership, ScheduledChange, Site
 from wpbridge.network import SiteQuota, same_limits
 from wpbridge.sandbox.example import example_catalog
+from wpbridge.workflows.membership_state import with_state
 from wpbridge.workflows.sync import (
     SUSPENDED_QUOTA,
     QuotaMemo,
@@ -24,7 +25,6 @@ from wpbridge.workflows.sync import (
     join_quotas,
     plan_site,
     target_quota,
-    with_target,
 )
 from wpbridge.workflows.sync_report import (
     ChangeEntry,
@@ -202,7 +202,7 @@ def test_already_applied_detects_a_rerun_after_a_kill() -> None:
     m = member(plan=3, amount="39")
     target = {"plan_id": 2, "amount": "15.0000", "addon_products": {}}
     assert not already_applied(m, target)
-    after = with_target(m, target)
+    after = with_state(m, target)
     assert after.plan_id == 2 and str(after.amount) in ("15", "15.0000")
     assert already_applied(after, target)
     assert already_applied(member(addon_products={5: 1}), {"addon_products": {"5": 1}})

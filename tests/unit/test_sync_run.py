@@ -25,7 +25,7 @@ from wpbridge.network import Mismatch, same_limits
 from wpbridge.rest.batch import BatchItemResult, BatchResult
 from wpbridge.rest.transport import TransportStats
 from wpbridge.sandbox.example import example_catalog
-from wpbridge.workflows.sync import SUSPENDED_QUOTA, SyncOptions, run_sync, with_target
+from wpbridge.workflows.sync import SUSPENDED_QUOTA, SyncOptions, run_sync
 from wpbridge.workflows.sync_report import ReportCollector, validate_report
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -42,6 +42,7 @@ class FakeNetwork:
         self.batch_limit = batch_limit
         self.products: list[Product] = list(CATALOG)
         self.members: dict[int, Membership] = {}
+        self.stored: dict[int, dict[str, Any]] = {}
         self.site_rows: dict[int, Site] = {1: Site(blog_id=1, type="main")}
         self.quotas: dict[int, Limitations | None] = {1: None}
         self.scheduled: dict[int, ScheduledChange] = {}
@@ -59,8 +60,9 @@ class FakeNetwork:
 
     def add(self, *, blog_id: int, membership_id: int, plan_id: int = 2, status: str = "active",
             in_sync: bool = True, **extra: Any) -> None:
-        m = Membership.model_validate({"id": membership_id, "customer_id": membership_id, "plan_id": plan_id,
-                                       "status": status, "amount": "15", **extra})
+        self.stored[membership_id] = {"id": membership_id, "customer_id": membership_id, "plan_id": plan_id,
+                                      "status": status, "amount": "15", **extra}
+        m = Membership.model_validate(self.stored[membership_id])
         self.members[membership_id] = m
         s = Site(blog_id=blog_id, membership_id=membership_id, type="customer_owned")
         self.site_rows[blog_id] = s
@@ -122,7 +124,9 @@ class FakeNetwork:
     def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
         self._req()
         self.membership_writes.append(membership_id)
-        self.members[membership_id] = with_target(self.members[membership_id], state)
+        # as a server does it: the stored fields, overwritten by the ones sent (not the workflow's own helper)
+        self.stored[membership_id].update(state)
+        self.members[membership_id] = Membership.model_validate(self.stored[membership_id])
         return self.members[membership_id]
 
     def delete_scheduled_change(self, membership_id: int) -> None:
@@ -301,6 +305,16 @@ def test_dry_run_shows_the_quota_a_due_change_would_give() -> None:
     assert net.membership_writes == [] and 3 in net.scheduled
     assert [c.status for c in report.scheduled_changes] == ["would-apply"]
     assert [(c.blog_id, c.status) for c in report.changes] == [(4, "would-write")]
+    # the preview shows the plan's quota (issue 11, item 17: it showed {} = every limit removed), computed here
+    # independently of the workflow's "membership after the change" helper
+    downgraded = Membership.model_validate({"id": 3, "customer_id": 3, "plan_id": 2, "status": "active",
+                                            "amount": "0"})
+    want = effective_limitations(downgraded, CATALOG, site=net.site_rows[4]).to_wire()
+    assert want and want.get("disk_space"), "the plan of the example catalog has a disk quota"
+    assert report.changes[0].after == want
+    # and the real run writes that same quota
+    sync(net)
+    assert net.quotas[4] is not None and net.quotas[4].to_wire() == want
 
 
 def test_failing_membership_update_keeps_the_change_for_the_next_run() -> None:

@@ -35,6 +35,7 @@ from ..models import Limitations, Membership, Product, ScheduledChange, Site, Si
 from ..money import round_money
 from ..network import same_limits
 from . import NetworkReader, NetworkWriter
+from .membership_state import with_state
 
 UNITS = ("day", "week", "month", "year")
 INPUT_ERROR_CODES = frozenset({"plan_not_offered", "addon_not_offered", "missing-price-variations"})
@@ -263,14 +264,6 @@ class QuoteResult:
             "scheduled_for": q.scheduled_for,
             "target": q.target,
         }
-
-
-def with_state(membership: Membership, state: Mapping[str, Any]) -> Membership:
-    """The membership with `state` (UM field names, wire values) applied, validated by the model."""
-    if not state:
-        return membership
-    # exclude_unset: the limitations merge tells "not set" from "set to nothing" by what the source set
-    return Membership.model_validate({**membership.model_dump(exclude_unset=True), **state})
 
 
 def state_differences(membership: Membership, state: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

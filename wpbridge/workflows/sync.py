@@ -40,10 +40,11 @@ from typing import Any, Literal, Protocol, TypeVar
 from ..config import NetworkSettings
 from ..errors import ConfigError, Conflict, DataError, InputError, WPBridgeError
 from ..limits import effective_limitations
-from ..models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, parse
+from ..models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
 from ..network import Mismatch, same_limits
 from ..rest.batch import BatchResult
 from ..rest.transport import TransportStats
+from .membership_state import with_state
 from .sync_report import (
     ChangeEntry,
     ErrorEntry,
@@ -229,18 +230,13 @@ def _advance_check(blog_id: int, last: int) -> int:
     return blog_id
 
 
-def with_target(membership: Membership, target: Mapping[str, Any]) -> Membership:
-    """The membership as it will be once `target` (a scheduled change's absolute state) is written."""
-    return parse(Membership, {**membership.model_dump(mode="json"), **target, "id": membership.id})
-
-
 def already_applied(membership: Membership, target: Mapping[str, Any]) -> bool:
     """True when the membership already holds every field of `target` (a rerun after a kill between writing a
     scheduled change and clearing it): the change is then cleared without being written twice."""
     if not target or any(key not in Membership.model_fields for key in target):
         return False
     try:
-        merged = with_target(membership, target)
+        merged = with_state(membership, target)
     except DataError:
         return False
     for key in target:
@@ -590,7 +586,7 @@ class _Run:
         self.summary.sites_checked += 1
         membership = members.get(site.membership_id) if site.membership_id is not None else None
         if membership is not None and membership.id in self.overlay:
-            membership = with_target(membership, self.overlay[membership.id])
+            membership = with_state(membership, self.overlay[membership.id])
         if not known:  # listed by wu/v2/site but not a WordPress site of this network (a stale UM record)
             self.summary.sites_skipped += 1
             return
