@@ -477,3 +477,26 @@ def test_a_stalled_run_stops_renewing_its_lock_and_takes_it_back_on_progress() -
         net.lock = ("sync", "other")
         with pytest.raises(LockLost, match="taken by other"):
             keeper.check()
+
+
+@pytest.mark.parametrize("output", ["json", "csv", "table"])
+def test_cli_dry_run_stdout_carries_only_the_requested_format(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                             output: str) -> None:
+    net = FakeNetwork(5)
+    net.stale([3])
+    _schedule(net, 3, 2, NOW)
+    monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
+    monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
+    monkeypatch.setattr(FakeNetwork, "__exit__", lambda self, *a: None, raising=False)
+    result = CliRunner().invoke(main, ["sync", "--dry-run", "-o", output, "--now", "2026-03-01T12:00:00Z",
+                                       "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 0, result.output
+    assert "would write site 3" in result.stderr and "would apply the scheduled change of membership 3" in result.stderr
+    assert "would" not in result.stdout
+    if output == "json":
+        assert json.loads(result.stdout)["summary"]["changes"] == 2
+    elif output == "csv":
+        lines = result.stdout.splitlines()
+        assert len(lines) == 2 and lines[0].startswith("sites_checked,")
+    else:
+        assert result.stdout.startswith("sync (dry run): 2 changes;") and result.stdout.count("\n") == 1

@@ -130,18 +130,26 @@ def writes_text(writes: list[flow.Write]) -> str:
     return "\n".join(out)
 
 
-def apply_text(r: flow.ApplyResult) -> str:
+def apply_text(r: flow.ApplyResult, *, problems: bool = True) -> str:
+    """The result for a person; `problems=False` leaves out the FAILED and MISMATCH lines (see `apply_problems`)."""
     lines = []
     if r.status == "dry_run":
         lines.append(writes_text(r.planned))
     head = {"applied": "Applied", "scheduled": "Scheduled", "unchanged": "Nothing to do", "blocked": "Blocked",
             "dry_run": "Dry run", "declined": "Declined", "failed": "FAILED"}[r.status]
-    lines.append(f"{head}: {r.message}")
+    if problems or r.status != "failed":
+        lines.append(f"{head}: {r.message}")
     if r.performed:
         lines.append(f"{len(r.performed)} write(s) made.")
     lines += [f"  verified: {c.what}: {c.detail}" if c.ok else f"  MISMATCH: {c.what}: {c.detail}"
-              for c in r.verification]
+              for c in r.verification if problems or c.ok]
     return "\n".join(lines)
+
+
+def apply_problems(r: flow.ApplyResult) -> list[str]:
+    """The FAILED and MISMATCH lines of a result: the CLI prints them on stderr, whatever the output format."""
+    lines = [f"FAILED: {r.message}"] if r.status == "failed" else []
+    return lines + [f"  MISMATCH: {c.what}: {c.detail}" for c in r.verification if not c.ok]
 
 
 def apply_rows(r: flow.ApplyResult) -> list[dict[str, Any]]:
@@ -252,7 +260,9 @@ def register(main: click.Group) -> None:
                 return False
 
         result = flow.apply_quote(net, result_q, dry_run=dry_run, confirm=confirm)
-        emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result))
+        emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result, problems=False))
+        for line in apply_problems(result):
+            click.echo(line, err=True)
         if result.status == "blocked":
             sys.exit(EXIT_BLOCKED)
         sys.exit(EXIT_OK if result.ok else EXIT_FAILED)

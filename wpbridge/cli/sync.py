@@ -108,13 +108,13 @@ class ConsoleSink:
                 before = Limitations.model_validate(entry.before) if entry.before is not None else None
                 modules = ", ".join(same_limits(before, Limitations.model_validate(entry.after)))
                 click.echo(f"would write site {entry.blog_id} (membership {entry.membership_id}, {entry.reason}):"
-                           f" {modules}")
+                           f" {modules}", err=True)
 
     def scheduled(self, entry: ScheduledEntry) -> None:
         self.inner.scheduled(entry)
         if self.dry_run:
             click.echo(f"would apply the scheduled change of membership {entry.membership_id}"
-                       f" (due {entry.scheduled_for}): {', '.join(sorted(entry.after))}")
+                       f" (due {entry.scheduled_for}): {', '.join(sorted(entry.after))}", err=True)
 
     def error(self, entry: ErrorEntry) -> None:
         self.inner.error(entry)
