@@ -284,6 +284,32 @@ def test_kill_during_quota_writes_leaves_nothing_to_redo_twice(net: Network, env
     assert report["summary"]["writes"] == len(still_stale)
 
 
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_at_a_safe_point_with_the_lock_released_and_an_interrupted_report(
+        net: Network, env: dict[str, str], mine: Mine, tmp_path: Path, sig: signal.Signals, code: int) -> None:
+    make_stale(net, mine.blogs)
+    path = tmp_path / "r.json"
+    path.write_text('{"from": "an earlier run"}')
+    proc = start(env, *mine.only(), "--batch-size", "2", "--report", str(path), step_delay=2.0)
+    try:
+        wait_for(lambda: any(q != STALE for q in stored(net, mine.blogs).values()), what="the first quota batch")
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, err
+    assert f"{sig.name} received" in err and out.startswith("sync (interrupted): ")
+    report = report_of(path)
+    written = sorted(c["blog_id"] for c in report["changes"] if c["status"] == "written")
+    assert report["interrupted"] == sig.name and 0 < len(written) < N_SITES
+    still_stale = sorted(b for b, q in stored(net, mine.blogs).items() if q == STALE)
+    assert sorted(written + still_stale) == sorted(mine.blogs), "the report says exactly what was written"
+    done = run(env, *mine.only(), "--report", str(path))  # at once: the lock was released, not left to lapse
+    assert done.returncode == 0, done.stderr
+    assert sorted(c["blog_id"] for c in report_of(path)["changes"]) == still_stale
+
+
 def test_a_concurrent_second_sync_is_refused(net: Network, env: dict[str, str], mine: Mine) -> None:
     make_stale(net, mine.blogs[:1])
     holder = start(env, *mine.only(), step_delay=4.0)

@@ -500,3 +500,60 @@ def test_cli_dry_run_stdout_carries_only_the_requested_format(monkeypatch: pytes
         assert len(lines) == 2 and lines[0].startswith("sites_checked,")
     else:
         assert result.stdout.startswith("sync (dry run): 2 changes;") and result.stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize(("sig", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_cli_signal_stops_at_a_safe_point_releases_the_lock_and_reports(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path, sig: str, code: int) -> None:
+    import os
+    import signal
+
+    net = FakeNetwork(200)
+    net.stale(range(2, 202))
+    real_put = net.put_site_quotas
+
+    def put_then_signal(quotas: Mapping[int, Limitations]) -> BatchResult:
+        result = real_put(quotas)
+        if len(net.writes) == 25:  # the first batch: a signal arrives meanwhile
+            os.kill(os.getpid(), getattr(signal, sig))
+        return result
+
+    net.put_site_quotas = put_then_signal  # type: ignore[method-assign]
+    monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
+    monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
+    monkeypatch.setattr(FakeNetwork, "__exit__", lambda self, *a: None, raising=False)
+    path = tmp_path / "report.json"
+    path.write_text('{"from": "an earlier run"}')
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    result = CliRunner().invoke(main, ["sync", "--report", str(path), "--config", str(tmp_path / "none.toml")])
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+    assert result.exit_code == code, result.output
+    assert f"{sig} received; stopping at the next safe point" in result.stderr
+    assert "sync interrupted" in result.stderr and result.stdout.startswith("sync (interrupted): ")
+    assert net.writes == list(range(2, 27)), "stopped after the batch in flight, before the next one"
+    assert net.lock is None, "the lock is released"
+    report = json.loads(path.read_text())
+    assert validate_report(report) == [] and report["interrupted"] == sig and "interrupted" in report["fatal"]
+    assert report["summary"]["quota_writes"] == 25
+    assert [c["blog_id"] for c in report["changes"] if c["status"] == "written"] == list(range(2, 27))
+    assert not list(tmp_path.glob(".report.json.*")), "no temporary file left"
+
+
+def test_cli_a_report_from_an_earlier_run_never_passes_for_this_runs(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    net = FakeNetwork(3)
+    monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
+    monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
+    monkeypatch.setattr(FakeNetwork, "__exit__", lambda self, *a: None, raising=False)
+    path = tmp_path / "report.json"
+    path.write_text('{"schema": "wpbridge.sync.report/1", "from": "an earlier run"}')
+    result = CliRunner().invoke(main, ["sync", "--report", str(path), "--only-membership", "99",
+                                       "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 2 and "--only-membership 99" in result.stderr
+    assert not path.exists(), "the earlier run's report must not be left looking like this run's"
+    net.lock = ("sync", "other-run")
+    path.write_text('{"from": "an earlier run"}')
+    result = CliRunner().invoke(main, ["sync", "--report", str(path), "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 1
+    report = json.loads(path.read_text())
+    assert "another sync is running" in report["fatal"] and report["interrupted"] is None

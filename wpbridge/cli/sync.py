@@ -5,7 +5,8 @@ first 20; all of them in `--report`), a progress bar only when stderr is a termi
 
 Exit codes: 0 clean; 1 some items failed (the others were applied), or the run could not start or finish
 (another sync holds the lock: "another sync is running on this network (owner ..., lock held until ...)"; a list
-could not be read); 2 configuration or usage mistakes (bad --now, unknown --only-membership id, bad [sync] key).
+could not be read); 2 configuration or usage mistakes (bad --now, unknown --only-membership id, bad [sync] key);
+143 / 130 stopped by SIGTERM / Ctrl-C at a safe point (lock released, report marked interrupted).
 
 Settings, highest first: the command line, `[sync.networks.NAME]`, `[sync]` in the config file:
     [sync]
@@ -19,7 +20,7 @@ import os
 import signal
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -31,7 +32,14 @@ from ..config import ENV_CONFIG
 from ..errors import ConfigError
 from ..network import Network, same_limits
 from ..rest.transport import route
-from ..workflows.sync import DEFAULT_LOCK_TTL, INACTIVE_POLICIES, InactivePolicy, SyncOptions, run_sync
+from ..workflows.sync import (
+    DEFAULT_LOCK_TTL,
+    INACTIVE_POLICIES,
+    InactivePolicy,
+    SyncOptions,
+    SyncOutcome,
+    run_sync,
+)
 from ..workflows.sync_report import ChangeEntry, ErrorEntry, NullSink, ReportSink, ReportSpool, ScheduledEntry
 from .common import emit, handle_errors, network_options, open_network
 
@@ -140,9 +148,48 @@ def _check_writable(path: str) -> None:
         raise click.BadParameter(f"cannot write {path}: {folder} is not a writable directory", param_hint="--report")
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM (systemd stop, timeout) ends the run through `finally` blocks, so the lock is released."""
-    raise SystemExit(128 + signum)
+class StopSignals:
+    """SIGTERM (systemd stop, timeout) and SIGINT (Ctrl-C) during a run: the first asks the run to stop at its next
+    safe point (the lock is released, the report written and marked interrupted, exit 128 + the signal: 143 or
+    130); a second one stops at once (the lock is still released on the way out)."""
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self._previous: dict[signal.Signals, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is not None:
+            raise SystemExit(128 + signum)
+        self.received = signal.Signals(signum)
+        click.echo(f"sync: {self.received.name} received; stopping at the next safe point (send it again to stop"
+                   " at once)", err=True)
+
+    def stop_requested(self) -> bool:
+        return self.received is not None
+
+    @property
+    def exit_code(self) -> int | None:
+        return 128 + int(self.received) if self.received is not None else None
+
+
+def _remove_stale(path: str) -> None:
+    """A report left by an earlier run must never pass for this run's: it goes before the run starts."""
+    try:
+        Path(path).expanduser().unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise click.BadParameter(f"cannot remove the earlier report {path}: {exc.strerror}",
+                                 param_hint="--report") from None
 
 
 def register(main: click.Group) -> None:
@@ -171,11 +218,12 @@ def register(main: click.Group) -> None:
         """Apply due scheduled changes and reconcile every site's quota with its membership.
 
         Safe to re-run and to kill; a second run right after a clean one writes nothing. Exit 0 clean, 1 some
-        items failed (or another sync is running), 2 configuration/usage.
+        items failed (or another sync is running), 2 configuration/usage, 143/130 stopped by SIGTERM/Ctrl-C.
         """
         now = parse_now(now_text)
         if report_path is not None:
             _check_writable(report_path)
+            _remove_stale(report_path)
         step_delay = _step_delay()
         network = open_network(network_name, config_path)
         settings, _ = sync_settings(config_path, network.settings.name)
@@ -187,14 +235,14 @@ def register(main: click.Group) -> None:
         )
         spool = ReportSpool() if report_path else None
         sink = ConsoleSink(spool or NullSink(), dry_run=dry_run)
-        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
-            with network:
-                outcome = _run_with_progress(network, options, sink)
-            if spool is not None and report_path is not None:
-                spool.write(report_path, outcome.header, outcome.summary, outcome.finished_at)
+            with StopSignals() as signals, network:
+                outcome = _run_with_progress(network, options, sink, signals.stop_requested)
+                if spool is not None and report_path is not None:
+                    interrupted = signals.received.name if signals.received and outcome.interrupted else None
+                    spool.write(report_path, outcome.header, outcome.summary, outcome.finished_at,
+                                interrupted=interrupted, fatal=outcome.fatal)
         finally:
-            signal.signal(signal.SIGTERM, previous)
             if spool is not None:
                 spool.close()
         summary = outcome.summary
@@ -204,28 +252,32 @@ def register(main: click.Group) -> None:
                        err=True)
         if outcome.fatal:
             click.echo(f"error: {outcome.fatal}", err=True)
-        _render(output, summary.to_json(), summary.line(dry_run=dry_run), outcome.fatal)
+        _render(output, summary.to_json(), summary.line(dry_run=dry_run), outcome.fatal, outcome.interrupted)
+        if outcome.interrupted and signals.exit_code is not None:
+            sys.exit(signals.exit_code)
         sys.exit(outcome.exit_code)
 
 
-def _run_with_progress(network: Network, options: SyncOptions, sink: ReportSink) -> Any:
+def _run_with_progress(network: Network, options: SyncOptions, sink: ReportSink,
+                       should_stop: Callable[[], bool]) -> SyncOutcome:
     if options.only_memberships or not sys.stderr.isatty():
-        return run_sync(network, options, sink=sink)
+        return run_sync(network, options, sink=sink, should_stop=should_stop)
     total = site_total(network)
     if not total:
-        return run_sync(network, options, sink=sink)
+        return run_sync(network, options, sink=sink, should_stop=should_stop)
     with click.progressbar(length=total, label="sync", file=sys.stderr, show_pos=True) as bar:
-        return run_sync(network, options, sink=sink, progress=bar.update)
+        return run_sync(network, options, sink=sink, progress=bar.update, should_stop=should_stop)
 
 
-def _render(output: str, summary: Mapping[str, Any], line: str, fatal: str | None) -> None:
-    """The summary line; for a run that stopped, marked incomplete, and left out when nothing was done at all
-    (refused by the lock): a "0 changes" line must only ever mean that the network is in sync."""
+def _render(output: str, summary: Mapping[str, Any], line: str, fatal: str | None, interrupted: bool) -> None:
+    """The summary line; for a run that stopped, marked incomplete (or interrupted), and left out when nothing was
+    done at all (refused by the lock): a "0 changes" line must only ever mean that the network is in sync."""
     if output == "table":
         if fatal is None:
             click.echo(line)
         elif summary.get("sites_checked") or summary.get("writes") or summary.get("scheduled_changes_due"):
-            click.echo(line.replace("sync:", "sync (incomplete):", 1))
+            click.echo(line.replace("sync:", "sync (interrupted):" if interrupted else "sync (incomplete):", 1))
     else:
-        emit(output, rows=[dict(summary)], data={"summary": dict(summary), "fatal": fatal})
+        emit(output, rows=[dict(summary)], data={"summary": dict(summary), "fatal": fatal,
+                                                 "interrupted": interrupted})
 

@@ -297,6 +297,8 @@ class SyncOutcome:
     finished_at: str
     fatal: str | None = None
     """Why the run stopped before the end (lock held, lock lost, a list that could not be read), else None."""
+    interrupted: bool = False
+    """The run was asked to stop (`should_stop`: SIGTERM, Ctrl-C) and stopped at a safe point."""
 
     @property
     def exit_code(self) -> int:
@@ -309,6 +311,10 @@ class SyncLocked(WPBridgeError):
 
 class LockLost(WPBridgeError):
     """This run's lock expired and another run took it: stop before writing anything more."""
+
+
+class Interrupted(WPBridgeError):
+    """The run was asked to stop (a signal): raised at the next safe point, between writes."""
 
 
 def iso(dt: datetime) -> str:
@@ -405,9 +411,14 @@ class _NoLock:
 
 
 def run_sync(network: SyncNetwork, options: SyncOptions, *, sink: ReportSink | None = None,
-             progress: Callable[[int], None] | None = None) -> SyncOutcome:
-    """One sync run. Raises InputError for a bad `only_memberships`; every other failure is in the outcome."""
-    return _Run(network, options, sink or NullSink(), progress).execute()
+             progress: Callable[[int], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> SyncOutcome:
+    """One sync run. Raises InputError for a bad `only_memberships`; every other failure is in the outcome.
+
+    `should_stop()` is asked at every safe point (between writes, between chunks of sites); once it says True the
+    run stops there: what was written is reported, the changes not yet sent are not, the lock is released and the
+    outcome is marked `interrupted`."""
+    return _Run(network, options, sink or NullSink(), progress, should_stop).execute()
 
 
 @dataclass
@@ -416,6 +427,7 @@ class _Run:
     options: SyncOptions
     sink: ReportSink
     progress: Callable[[int], None] | None
+    should_stop: Callable[[], bool] | None = None
     summary: Summary = field(default_factory=Summary)
     catalog: list[Product] = field(default_factory=list)
     batch_limit: int = 25
@@ -438,6 +450,7 @@ class _Run:
             only_memberships=sorted(self.only),
         )
         fatal: str | None = None
+        interrupted = False
         try:
             if self.only:
                 self._check_only()
@@ -452,13 +465,22 @@ class _Run:
         except SyncLocked as exc:
             fatal = str(exc)
             self._error("lock", exc)
+        except Interrupted as exc:
+            fatal, interrupted = str(exc), True
         except WPBridgeError as exc:
             fatal = f"sync stopped: {exc}"
             self._error("lock" if isinstance(exc, LockLost) else "read", exc)
         self.summary.elapsed_seconds = round(time.monotonic() - clock, 3)
         self.summary.requests = self.network.stats.requests - requests_before
         self.summary.exit_code = 1 if self.summary.errors else 0
-        return SyncOutcome(header, self.summary, iso(datetime.now(UTC)), fatal)
+        return SyncOutcome(header, self.summary, iso(datetime.now(UTC)), fatal, interrupted)
+
+    def _safe_point(self) -> None:
+        """Between writes: stop here when asked to, or when the lock is no longer this run's."""
+        if self.should_stop is not None and self.should_stop():
+            raise Interrupted("sync interrupted: stopped at a safe point (what was written is reported; the rest"
+                              " was not sent); run it again to finish")
+        self.lock.check()
 
     def _work(self) -> None:
         self.batch_limit = max(1, min(self.network.info().batch_limit, self.options.batch_size or 10**6))
@@ -498,9 +520,10 @@ class _Run:
         due = [c for c in self.network.scheduled_changes(due_before=now) if is_due(c, now, only)]
         self.summary.scheduled_changes_due = len(due)
         for chunk in chunks(due, CHUNK):
-            self.lock.check()
+            self._safe_point()
             current = {m.id: m for m in self.network.memberships(id=[c.membership_id for c in chunk])}
             for change in chunk:
+                self._safe_point()
                 self._apply_one(change, current.get(change.membership_id))
 
     def _apply_one(self, change: ScheduledChange, membership: Membership | None) -> None:
@@ -540,7 +563,7 @@ class _Run:
     def _reconcile(self) -> None:
         source = self._filtered_chunks() if self.only else self._all_chunks()
         for chunk, members in source:
-            self.lock.check()
+            self._safe_point()
             for site, current, known in chunk:
                 self._consider(site, current, known, members)
             if self.progress:
@@ -609,7 +632,7 @@ class _Run:
         if not self.pending:
             return
         batch, self.pending = self.pending, {}
-        self.lock.check()
+        self._safe_point()
         if self.options.dry_run:
             for change in batch.values():
                 self.sink.change(_entry(change, "would-write"))

@@ -3,13 +3,15 @@
 Why a module of its own: a sync of 10,000 sites must keep flat memory, so the entries of a run are not held in
 lists by the workflow. They go to a *sink*: `ReportCollector` keeps them (the Python API and tests, where runs are
 small), `ReportSpool` spools them to temporary files and assembles the JSON report at the end (the CLI's
-`--report FILE`; written to `FILE.tmp` then renamed, so a killed run never leaves a half-written report), and
+`--report FILE`; written to a temporary file beside FILE then renamed, so a killed run never leaves a half-written
+report), and
 `NullSink` keeps nothing (no report asked for: only the counts survive).
 
 Report layout (`SCHEMA`, version 1), pinned keys in capitals in the docs, all listed in `validate_report`:
 
     {"schema": "wpbridge.sync.report/1", "network": str, "dry_run": bool, "now": ISO8601, "started_at": ISO8601,
      "finished_at": ISO8601, "inactive_policy": "keep"|"suspend", "only_memberships": [int],
+     "interrupted": null|"SIGINT"|"SIGTERM"|"yes", "fatal": null|str (why the run stopped before the end),
      "summary": {"sites_checked", "sites_skipped", "changes", "writes", "quota_writes", "memberships_updated",
                  "scheduled_changes_due", "scheduled_changes_applied", "scheduled_changes_cleared",
                  "verified", "errors", "requests": int, "elapsed_seconds": float, "exit_code": int},
@@ -152,12 +154,10 @@ class ReportCollector:
     def error(self, entry: ErrorEntry) -> None:
         self.errors.append(entry)
 
-    def report(self, header: ReportHeader, summary: Summary, finished_at: str) -> dict[str, Any]:
+    def report(self, header: ReportHeader, summary: Summary, finished_at: str, *, interrupted: str | None = None,
+               fatal: str | None = None) -> dict[str, Any]:
         return {
-            "schema": SCHEMA,
-            **asdict(header),
-            "finished_at": finished_at,
-            "summary": summary.to_json(),
+            **_head(header, summary, finished_at, interrupted, fatal),
             "scheduled_changes": [asdict(e) for e in self.scheduled_changes],
             "changes": [asdict(e) for e in self.changes],
             "errors": [asdict(e) for e in self.errors],
@@ -196,24 +196,37 @@ class ReportSpool:
             if line.strip():
                 yield line.rstrip("\n")
 
-    def write(self, path: str | os.PathLike[str], header: ReportHeader, summary: Summary, finished_at: str) -> None:
+    def write(self, path: str | os.PathLike[str], header: ReportHeader, summary: Summary, finished_at: str, *,
+              interrupted: str | None = None, fatal: str | None = None) -> None:
+        """Assemble the report in a temporary file next to `path` (unique, so two runs never share one) and rename
+        it into place only when complete."""
         target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
-        head = {"schema": SCHEMA, **asdict(header), "finished_at": finished_at, "summary": summary.to_json()}
-        with tmp.open("w", encoding="utf-8") as out:
-            out.write(json.dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
-            for key in ("scheduled_changes", "changes", "errors"):
-                out.write(f',\n  "{key}": [')
-                count = 0
-                for count, line in enumerate(self._lines(key), start=1):
-                    out.write(("\n    " if count == 1 else ",\n    ") + line)
-                out.write("\n  ]" if count else "]")
-            out.write("\n}\n")
-        os.replace(tmp, target)
+        head = _head(header, summary, finished_at, interrupted, fatal)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
+                for key in ("scheduled_changes", "changes", "errors"):
+                    out.write(f',\n  "{key}": [')
+                    count = 0
+                    for count, line in enumerate(self._lines(key), start=1):
+                        out.write(("\n    " if count == 1 else ",\n    ") + line)
+                    out.write("\n  ]" if count else "]")
+                out.write("\n}\n")
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
 
     def close(self) -> None:
         for spool in self._files.values():
             spool.close()
+
+
+def _head(header: ReportHeader, summary: Summary, finished_at: str, interrupted: str | None,
+          fatal: str | None) -> dict[str, Any]:
+    return {"schema": SCHEMA, **asdict(header), "finished_at": finished_at, "interrupted": interrupted,
+            "fatal": fatal, "summary": summary.to_json()}
 
 
 # --------------------------------------------------------------------------- schema check (tests, consumers)
@@ -247,7 +260,8 @@ def validate_report(report: Any) -> list[str]:
         problems.append(f"schema: expected {SCHEMA!r}, got {report.get('schema')!r}")
     top: tuple[tuple[str, tuple[type, ...]], ...] = (
         ("network", (str,)), ("dry_run", (bool,)), ("now", (str,)), ("started_at", (str,)), ("finished_at", (str,)),
-        ("inactive_policy", (str,)), ("only_memberships", (list,)),
+        ("inactive_policy", (str,)), ("only_memberships", (list,)), ("interrupted", (str, type(None))),
+        ("fatal", (str, type(None))),
     )
     for key, kinds in top:
         if not isinstance(report.get(key), kinds):
