@@ -445,3 +445,19 @@ def test_a_declared_size_over_the_cap_is_refused_unread() -> None:
     t = Transport(make().settings, retry=FAST, max_reply_bytes=1000)
     with pytest.raises(ServerError, match="refused unread"):
         t.get("/x")
+
+
+@responses.activate
+def test_cli_a_redirected_list_is_exit_2_naming_the_url_not_an_empty_table(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from wpbridge.cli import main
+
+    responses.get(ROOT + "/wpbridge/v1/catalog", status=301,
+                  headers={"Location": "http://localhost:8999/wp-json/wpbridge/v1/catalog"})
+    env = {"HOME": str(tmp_path), "WPBRIDGE_URL": URL, "WPBRIDGE_API_KEY": "k", "WPBRIDGE_API_SECRET": SECRET,
+           "WPBRIDGE_CONFIG": "", "WPBRIDGE_NETWORK": ""}
+    result = CliRunner().invoke(main, ["memberships", "list"], env=env)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert 'set url = "http://localhost:8999" in environment' in result.stderr
+    assert result.stderr.count("\n") == 1
