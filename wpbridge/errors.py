@@ -74,21 +74,20 @@ class InputError(WPBridgeError):
     """A user's request cannot be carried out as given (unknown membership, plan not offered, bad period...)."""
 
 
-class ConnectionError(WPBridgeError):
-    """The network could not be reached (DNS, refused, timeout, TLS)."""
+class NetworkConnectionError(WPBridgeError):
+    """The network could not be reached (DNS, refused, timeout, TLS).
+
+    Not named `ConnectionError`: that would shadow the builtin wherever it is imported."""
 
 
-NetworkConnectionError = ConnectionError
-
-
-class OutcomeUnknown(ConnectionError):
+class OutcomeUnknown(NetworkConnectionError):
     """A create (POST) was sent but no reply came back, and there is no way to check whether it landed.
 
     Raised instead of resending blindly, which could create the record twice.
     """
 
 
-class DeadlineExceeded(ConnectionError):
+class DeadlineExceeded(NetworkConnectionError):
     """A request took longer in all than its deadline (`request_deadline`), however steadily the server trickled.
 
     Not retried: asking a server that slow again would only double the wait.
@@ -103,8 +102,9 @@ class NotFound(WPBridgeError):
     """404: the record or route does not exist."""
 
 
-class ValidationError(WPBridgeError):
-    """400: the server refused the data; `field` names the offending field when the server says which."""
+class InvalidRequestError(WPBridgeError):
+    """400 (and UM's field errors sent as 500): the server refused the data; `field` names the offending field when
+    the server says which. (stripe-python's name; `ValidationError` would be confused with pydantic's.)"""
 
 
 class Conflict(WPBridgeError):

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from wpbridge.config import NetworkSettings
-from wpbridge.errors import AuthError, Conflict, NotFound, ValidationError
+from wpbridge.errors import AuthError, Conflict, InvalidRequestError, NotFound
 from wpbridge.models import Limitations, ScheduledChange
 from wpbridge.network import Network
 from wpbridge.rest.transport import RetryPolicy, route
@@ -114,11 +114,11 @@ def test_errors_carry_code_field_and_path(net: Network) -> None:
         net.membership(987654)
     assert nf.value.code == "wu_rest_membership_invalid_id" and nf.value.path == "/wp-json/wu/v2/membership/987654"
     member = next(iter(net.memberships()))
-    with pytest.raises(ValidationError) as bad:
+    with pytest.raises(InvalidRequestError) as bad:
         net.update_membership(member.id, {"status": "bogus"})
     assert bad.value.field == "status" and bad.value.status == 400
     assert net.membership(member.id) == member  # a refused write changed nothing
-    with pytest.raises(ValidationError) as bad_quota:
+    with pytest.raises(InvalidRequestError) as bad_quota:
         net.transport.request("PUT", route("wpbridge/v1/sites", 2, "quota"), json_body={"disk_space": "lots"})
     assert bad_quota.value.field is not None and "disk_space" in bad_quota.value.field
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from test_workflow_support import FakeNetwork, write_snapshot_file
 
 from wpbridge.cli import main
-from wpbridge.errors import AuthError, ConnectionError
+from wpbridge.errors import AuthError, NetworkConnectionError
 from wpbridge.models import NetworkInfo
 
 
@@ -86,7 +86,7 @@ class _CheckNet:
     (_CheckNet(), 0, "usable         yes"),
     (_CheckNet(skew=-600), 0, "warning: server clock is 600 s behind this machine"),
     (_CheckNet(auth=AuthError("credentials refused")), 1, "problem: authentication failed: credentials refused"),
-    (_CheckNet(auth=ConnectionError("connection refused")), 1, "problem: not reachable: connection refused"),
+    (_CheckNet(auth=NetworkConnectionError("connection refused")), 1, "problem: not reachable: connection refused"),
 ])
 def test_check(monkeypatch: pytest.MonkeyPatch, net: _CheckNet, code: int, text: str) -> None:
     monkeypatch.setattr("wpbridge.cli.read.open_network", lambda *_a: net)

@@ -11,7 +11,7 @@ import responses
 from requests import PreparedRequest
 
 from wpbridge.config import NetworkSettings
-from wpbridge.errors import AuthError, ServerError, ValidationError
+from wpbridge.errors import AuthError, InvalidRequestError, ServerError
 from wpbridge.models import Limitations
 from wpbridge.network import Network
 from wpbridge.rest.transport import RetryPolicy
@@ -102,7 +102,7 @@ def test_an_invalid_item_does_not_block_the_valid_ones() -> None:
     result = make().put_site_quotas({b: quota(10) for b in range(1, 7)})
     assert [r.blog_id for r in result.failed] == [4]
     err = result.failed[0].error
-    assert isinstance(err, ValidationError) and err.field == "disk_space"
+    assert isinstance(err, InvalidRequestError) and err.field == "disk_space"
     assert sizes() == [6, 5] and result.batches == 2
 
 
@@ -127,7 +127,7 @@ def test_no_batch_route_falls_back_to_single_puts() -> None:
                   json={"code": "bad", "message": "bad module", "data": {"status": 400, "field": "users"}})
     result = make().put_site_quotas({1: quota(1), 2: quota(2)})
     assert result.fallback and [r.ok for r in result] == [True, False]
-    assert isinstance(result.items[1].error, ValidationError) and result.items[1].error.field == "users"
+    assert isinstance(result.items[1].error, InvalidRequestError) and result.items[1].error.field == "users"
 
 
 @responses.activate

@@ -18,13 +18,13 @@ from wpbridge.errors import (
     AuthError,
     ConfigError,
     Conflict,
-    ConnectionError,
+    InvalidRequestError,
+    NetworkConnectionError,
     NotFound,
     OutcomeUnknown,
     RateLimited,
     RedirectError,
     ServerError,
-    ValidationError,
 )
 from wpbridge.rest.transport import RetryPolicy, Transport
 
@@ -124,7 +124,7 @@ def test_put_and_delete_are_retried_but_a_plain_post_is_not() -> None:
 def test_connection_errors_are_retried_then_raised() -> None:
     responses.get(ROOT + "/x", body=requests.exceptions.ConnectionError("refused"))
     t = make(RetryPolicy(deadline=30, max_retries=3, backoff_initial=0.001, backoff_max=0.001))
-    with pytest.raises(ConnectionError) as err:
+    with pytest.raises(NetworkConnectionError) as err:
         t.get("/x")
     assert len(responses.calls) == 4 and "cannot reach 127.0.0.1:8999" in str(err.value)
 
@@ -132,7 +132,7 @@ def test_connection_errors_are_retried_then_raised() -> None:
 @responses.activate
 def test_tls_failure_is_not_retried() -> None:
     responses.get(ROOT + "/x", body=requests.exceptions.SSLError("bad cert"))
-    with pytest.raises(ConnectionError, match=r"TLS verification of 127\.0\.0\.1:8999 failed"):
+    with pytest.raises(NetworkConnectionError, match=r"TLS verification of 127\.0\.0\.1:8999 failed"):
         make().get("/x")
     assert len(responses.calls) == 1
 
@@ -241,7 +241,7 @@ def test_404_is_not_found_with_code_and_path_without_query() -> None:
 @responses.activate
 def test_validation_errors_carry_the_field(status: int, body: dict[str, Any], field: str) -> None:
     responses.put(ROOT + "/wu/v2/membership/5", status=status, json=body)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(InvalidRequestError) as err:
         make().request("PUT", "/wu/v2/membership/5", json_body={"plan_id": None})
     assert err.value.field == field and f"field '{field}'" in str(err.value)
     assert err.value.status == status and len(responses.calls) == 1

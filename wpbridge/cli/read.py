@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ..billing import CatalogIndex
-from ..errors import AuthError, ConnectionError, NotFound, WPBridgeError
+from ..errors import AuthError, NetworkConnectionError, NotFound, WPBridgeError
 from ..models import Limitations, Membership, Product, SiteUsage
 from ..money import round_money
 from ..workflows import change as change_flow
@@ -109,7 +109,7 @@ def run_check(network_name: str | None, config_path: str | None) -> dict[str, An
     except AuthError as err:
         out["reachable"] = True
         out["problems"].append(f"authentication failed: {err}")
-    except ConnectionError as err:
+    except NetworkConnectionError as err:
         out["problems"].append(f"not reachable: {err}")
     except NotFound as err:
         out["reachable"] = True

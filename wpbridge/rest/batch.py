@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ConnectionError, DataError, NotFound, ServerError, ValidationError, WPBridgeError
+from ..errors import DataError, InvalidRequestError, NetworkConnectionError, NotFound, ServerError, WPBridgeError
 from .mapping import error_from
 from .transport import Transport
 
@@ -108,7 +108,7 @@ def _batch(transport: Transport, chunk: list[BatchItem], out: dict[int, BatchIte
         result.fallback = True
         _singles(transport, chunk, out, result)
         return
-    except ValidationError as exc:
+    except InvalidRequestError as exc:
         log.warning("the server refused the batch as a whole (%s); writing one by one", exc)
         result.fallback = True
         _singles(transport, chunk, out, result)
@@ -171,7 +171,7 @@ def _singles(transport: Transport, chunk: list[BatchItem], out: dict[int, BatchI
         result.singles += 1
         try:
             reply = transport.request(item.method, item.path, json_body=item.body)
-        except ConnectionError:
+        except NetworkConnectionError:
             raise
         except WPBridgeError as exc:
             out[item.key] = BatchItemResult(item.key, False, exc.status, exc)

@@ -17,10 +17,10 @@ from typing import Any
 from ..errors import (
     AuthError,
     Conflict,
+    InvalidRequestError,
     NotFound,
     RateLimited,
     ServerError,
-    ValidationError,
     WPBridgeError,
 )
 
@@ -130,10 +130,10 @@ def error_from(
     if 400 <= status < 500:
         field = field_of(code, raw_message, data)
         on = f"field '{field}': " if field else ""
-        return ValidationError(f"the server refused the data: {on}{said}{tail}", field=field, **ctx)
+        return InvalidRequestError(f"the server refused the data: {on}{said}{tail}", field=field, **ctx)
     if status == 500 and code and field_of(code, "", {}) == code:
         # Ultimate Multisite's model validation: code = the field, no status, so WordPress sends 500.
-        return ValidationError(f"the server refused the data: field '{code}': {said}", field=code, **ctx)
+        return InvalidRequestError(f"the server refused the data: field '{code}': {said}", field=code, **ctx)
     if not_json:
         said = f"HTTP {status}, and the reply is not WordPress JSON"
     return ServerError(f"server error: {said}{tail}", **ctx)

@@ -40,8 +40,8 @@ from .. import __version__
 from ..config import NetworkSettings
 from ..errors import (
     ConfigError,
-    ConnectionError,
     DeadlineExceeded,
+    NetworkConnectionError,
     OutcomeUnknown,
     RateLimited,
     RedirectError,
@@ -239,7 +239,7 @@ class Transport:
                 found = lookup()
                 if found is not None:
                     return found
-            if lookup is None and isinstance(exc, ConnectionError) and not self._not_processed(exc):
+            if lookup is None and isinstance(exc, NetworkConnectionError) and not self._not_processed(exc):
                 raise OutcomeUnknown(
                     "no reply to a create: it may or may not have been created; check before trying again",
                     method="POST", path=exc.path,
@@ -299,7 +299,7 @@ class Transport:
     def _retriable(exc: BaseException) -> bool:
         if isinstance(exc, DeadlineExceeded):
             return False
-        if isinstance(exc, ConnectionError):
+        if isinstance(exc, NetworkConnectionError):
             return not isinstance(exc.__cause__, requests.exceptions.SSLError)
         return isinstance(exc, RateLimited | ServerError) and exc.status in RETRY_STATUSES
 
@@ -405,7 +405,7 @@ class Transport:
                                method=method, path=url_path)
         else:
             what = f"cannot reach {host}: {type(exc).__name__}"
-        return ConnectionError(self.scrub(what), method=method, path=url_path)
+        return NetworkConnectionError(self.scrub(what), method=method, path=url_path)
 
     def _redirect_error(self, method: str, url_path: str, resp: requests.Response) -> RedirectError:
         location = resp.headers.get("Location", "")
