@@ -4,7 +4,7 @@ Same work as `wpbridge sync` (apply due scheduled changes, give every site of an
 quota, write only the differences) with the plain pattern: page through the site list, then for each site read
 its membership and its quota with one request each, and PUT the quota when it differs. Sequential, one
 `requests.Session`, no batching, no concurrency. It computes quotas and compares them with the same functions as
-wpbridge (`effective_limitations`, `same_limits`), so the two differ only in how they use the network.
+wpbridge (`effective_limitations`, `differing_modules`), so the two differ only in how they use the network.
 
     python bench/baseline_sync.py            # reads WPBRIDGE_URL, WPBRIDGE_API_KEY, WPBRIDGE_API_SECRET
 Prints one JSON line: {"sites", "changes", "writes", "requests", "seconds", "peak_rss_kb"}.
@@ -22,9 +22,9 @@ from typing import Any
 
 import requests
 
-from wpbridge.limits import effective_limitations
+from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations, Membership, Product, Site
-from wpbridge.network import SiteQuota, same_limits
+from wpbridge.network import SiteQuota
 
 
 class Client:
@@ -69,7 +69,7 @@ def main() -> int:
             stored = api.call("GET", f"/wpbridge/v1/sites/{site.blog_id}/quota")
             current: Limitations | None = SiteQuota.model_validate({"blog_id": site.blog_id, "quota": stored}).quota
             target = effective_limitations(membership, catalog, site=site)
-            if same_limits(current, target):
+            if differing_modules(current, target):
                 changes += 1
                 api.call("PUT", f"/wpbridge/v1/sites/{site.blog_id}/quota", json=target.to_wire())
                 writes += 1

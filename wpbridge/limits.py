@@ -162,3 +162,19 @@ def _domains(old: Any, value: Any) -> bool | int:
         return True
     total = int(old or 0) + int(value or 0)
     return total if total > 0 else False
+
+
+def differing_modules(a: Limitations | None, b: Limitations | None) -> tuple[str, ...]:
+    """The modules in which two quotas differ (empty: they hold the same limits). Compared as models (a module None
+    and an absent one are equal; defaults filled in), so wire spellings such as `""` vs `0` or a JSON-string module
+    do not count."""
+    left = _normal(a)
+    right = _normal(b)
+    return tuple(sorted(k for k in left.keys() | right.keys() if left.get(k) != right.get(k)))
+
+
+def _normal(limits: Limitations | None) -> dict[str, Any]:
+    if limits is None:
+        return {}
+    again = Limitations.model_validate(limits.to_wire())
+    return {k: v for k, v in again.model_dump(mode="json").items() if v is not None}

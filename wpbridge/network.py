@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from .config import NetworkSettings, load_settings
 from .errors import Conflict, NotFound
+from .limits import differing_modules
 from .models import (
     Customer,
     DiscountCode,
@@ -68,21 +69,6 @@ class Mismatch:
         if self.actual is None:
             return f"site {self.blog_id}: no quota stored"
         return f"site {self.blog_id}: quota differs in {', '.join(self.modules)}"
-
-
-def same_limits(a: Limitations | None, b: Limitations | None) -> tuple[str, ...]:
-    """The modules in which two quotas differ, compared as models (a module None and an absent one are equal;
-    defaults filled in), so wire spellings such as `""` vs `0` or a JSON-string module do not count."""
-    left = _normal(a)
-    right = _normal(b)
-    return tuple(sorted(k for k in left.keys() | right.keys() if left.get(k) != right.get(k)))
-
-
-def _normal(limits: Limitations | None) -> dict[str, Any]:
-    if limits is None:
-        return {}
-    again = Limitations.model_validate(limits.to_wire())
-    return {k: v for k, v in again.model_dump(mode="json").items() if v is not None}
 
 
 class Network:
@@ -312,7 +298,7 @@ class Network:
         out = []
         for blog_id, want in expected.items():
             have = actual.get(blog_id)
-            differ = same_limits(want, have)
+            differ = differing_modules(want, have)
             if differ:
                 out.append(Mismatch(blog_id, want, have, differ))
         return out

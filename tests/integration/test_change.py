@@ -13,9 +13,8 @@ import pytest
 from test_change_support import Member, Rest, network, new_member, run, run_json, server_state, today_at
 
 from wpbridge.billing import Cart, quote_change
-from wpbridge.limits import effective_limitations
+from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations
-from wpbridge.network import same_limits
 from wpbridge.sandbox import SandboxInfo
 from wpbridge.workflows import change as flow
 
@@ -216,7 +215,7 @@ def test_crash_after_membership_write_then_rerun_finishes(sandbox: SandboxInfo) 
     membership = net.membership(member.membership_id)
     catalog = net.catalog()
     stale = [b for b in member.blog_ids
-             if same_limits(effective_limitations(membership, catalog, net.site(b)),
+             if differing_modules(effective_limitations(membership, catalog, net.site(b)),
                             Limitations.model_validate(half["quotas"][b]))]
     assert stale == list(member.blog_ids)  # the quotas are still Free's
 
@@ -229,7 +228,7 @@ def test_crash_after_membership_write_then_rerun_finishes(sandbox: SandboxInfo) 
     done = server_state(sandbox, member)
     assert done["membership"] == half["membership"]
     for b in member.blog_ids:
-        assert not same_limits(effective_limitations(membership, catalog, net.site(b)),
+        assert not differing_modules(effective_limitations(membership, catalog, net.site(b)),
                                Limitations.model_validate(done["quotas"][b]))
     third = run_json(sandbox, "change", "apply", str(member.membership_id), "--plan", "premium", "--yes")
     assert third["status"] == "unchanged" and third["performed"] == []

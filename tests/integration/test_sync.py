@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from wpbridge.config import NetworkSettings
-from wpbridge.limits import effective_limitations
+from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations, ScheduledChange
-from wpbridge.network import Network, same_limits
+from wpbridge.network import Network
 from wpbridge.rest.transport import route
 from wpbridge.workflows.sync import SUSPENDED_QUOTA
 from wpbridge.workflows.sync_report import validate_report
@@ -180,7 +180,7 @@ def test_quotas_reconciled_then_a_second_run_writes_nothing(net: Network, env: d
             assert change["before"] == STALE.to_wire()
     want = expected(net, mine)
     have = stored(net, mine.blogs)
-    assert all(not same_limits(want[b], have[b]) for b in mine.blogs)
+    assert all(not differing_modules(want[b], have[b]) for b in mine.blogs)
     assert report["summary"]["writes"] == len(written) and report["summary"]["verified"] == len(written)
 
     second = run(env, "--report", str(tmp_path / "second.json"))
@@ -254,7 +254,7 @@ def test_kill_mid_run_then_rerun_completes_without_double_application(net: Netwo
         assert all(net.membership(m).plan_id == 2 for m in premiums)
         assert all(net.scheduled_change(m) is None for m in premiums)
         want, have = expected(net, mine), stored(net, mine.blogs)
-        assert all(not same_limits(want[b], have[b]) for b in mine.blogs)
+        assert all(not differing_modules(want[b], have[b]) for b in mine.blogs)
 
         last = run(env, *mine.only(), "--report", str(tmp_path / "last.json"))
         assert last.returncode == 0 and report_of(tmp_path / "last.json")["summary"]["writes"] == 0
@@ -358,14 +358,14 @@ def test_suspend_policy_and_dry_run(net: Network, env: dict[str, str], mine: Min
         assert kept.returncode == 0 and report_of(tmp_path / "keep.json")["summary"]["sites_skipped"] == 1
         dry = run(env, *mine.only([mid]), "--inactive-policy", "suspend", "--dry-run")
         assert dry.returncode == 0 and f"would write site {blog}" in dry.stdout
-        assert same_limits(net.site_quota(blog), SUSPENDED_QUOTA)  # nothing written by the dry run
+        assert differing_modules(net.site_quota(blog), SUSPENDED_QUOTA)  # nothing written by the dry run
         done = run(env, *mine.only([mid]), "--inactive-policy", "suspend")
         assert done.returncode == 0
-        assert not same_limits(net.site_quota(blog), SUSPENDED_QUOTA)
+        assert not differing_modules(net.site_quota(blog), SUSPENDED_QUOTA)
     finally:
         net.update_membership(mid, {"status": "active"})
         assert run(env, *mine.only([mid])).returncode == 0
-    assert not same_limits(net.site_quota(blog), expected(net, mine)[blog])
+    assert not differing_modules(net.site_quota(blog), expected(net, mine)[blog])
 
 
 def test_usage_errors_exit_2(env: dict[str, str]) -> None:

@@ -13,8 +13,9 @@ import responses
 
 from wpbridge.config import NetworkSettings
 from wpbridge.errors import Conflict, DataError, NotFound
+from wpbridge.limits import differing_modules
 from wpbridge.models import Limitations, Membership, ScheduledChange
-from wpbridge.network import Network, same_limits
+from wpbridge.network import Network
 from wpbridge.rest.transport import RetryPolicy
 
 URL = "http://127.0.0.1:8999"
@@ -127,10 +128,11 @@ def test_verify_quotas_compares_semantically() -> None:
     assert str(mismatches[1]) == "site 6: no quota stored"
 
 
-def test_same_limits_treats_absent_and_none_alike() -> None:
+def test_differing_modules_treats_absent_and_none_alike() -> None:
     a = Limitations.model_validate({"visits": {"limit": 3}})
-    assert same_limits(a, Limitations.model_validate({"visits": {"enabled": True, "limit": 3}, "themes": None})) == ()
-    assert same_limits(Limitations(), None) == ()
+    b = Limitations.model_validate({"visits": {"enabled": True, "limit": 3}, "themes": None})
+    assert differing_modules(a, b) == ()
+    assert differing_modules(Limitations(), None) == ()
 
 
 @responses.activate

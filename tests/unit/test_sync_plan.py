@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from wpbridge.errors import DataError, InputError
-from wpbridge.limits import effective_limitations
+from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations, Membership, ScheduledChange, Site
-from wpbridge.network import SiteQuota, same_limits
+from wpbridge.network import SiteQuota
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.membership_state import with_state
 from wpbridge.workflows.sync import (
@@ -64,7 +64,7 @@ def test_active_membership_targets_its_effective_quota() -> None:
     assert reason == "membership"
     assert target is not None and target.disk_space is not None
     assert target.disk_space.limit == 3000
-    assert not same_limits(target, effective_limitations(m, CATALOG, site=site()))
+    assert not differing_modules(target, effective_limitations(m, CATALOG, site=site()))
 
 
 def test_site_already_holding_its_quota_needs_no_write() -> None:

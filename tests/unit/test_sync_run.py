@@ -19,9 +19,9 @@ from wpbridge.cli import main
 from wpbridge.cli import sync as cli_sync
 from wpbridge.config import NetworkSettings
 from wpbridge.errors import Conflict, InputError, ServerError, WPBridgeError
-from wpbridge.limits import effective_limitations
+from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
-from wpbridge.network import Mismatch, same_limits
+from wpbridge.network import Mismatch
 from wpbridge.rest.batch import BatchItemResult, BatchResult
 from wpbridge.rest.transport import TransportStats
 from wpbridge.sandbox.example import example_catalog
@@ -163,7 +163,7 @@ class FakeNetwork:
         self._req(math.ceil(len(expected) / 100))
         out = []
         for bid, want in expected.items():
-            diff = same_limits(want, self.quotas.get(bid))
+            diff = differing_modules(want, self.quotas.get(bid))
             if diff:
                 out.append(Mismatch(bid, want, self.quotas.get(bid), diff))
         return out
@@ -201,7 +201,7 @@ def test_full_sync_writes_only_the_differences_then_nothing() -> None:
     assert (s.sites_checked, s.changes, s.quota_writes, s.verified, s.errors) == (251, 25, 25, 25, 0)
     assert s.sites_skipped == 1  # the main site: no membership
     assert sorted(net.writes) == stale
-    assert all(not same_limits(net.quotas[b], net.target(b)) for b in stale)
+    assert all(not differing_modules(net.quotas[b], net.target(b)) for b in stale)
     assert {c.status for c in report.changes} == {"written"}
     assert report.changes[0].before == {"disk_space": {"enabled": True, "limit": 7}}
     assert outcome.exit_code == 0 and net.lock is None

@@ -9,9 +9,8 @@ import pytest
 from test_workflow_support import IDS, NOW, FakeNetwork, example_data
 
 from wpbridge.errors import InputError
-from wpbridge.limits import effective_limitations
+from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations
-from wpbridge.network import same_limits
 from wpbridge.workflows import change as flow
 
 # --------------------------------------------------------------------------- parsing
@@ -136,7 +135,7 @@ def test_options() -> None:
 def _in_line(net: FakeNetwork, mid: int) -> bool:
     m = net.membership(mid)
     catalog = net.catalog()
-    return all(not same_limits(effective_limitations(m, catalog, s), net.quotas_of([s.blog_id])[s.blog_id])
+    return all(not differing_modules(effective_limitations(m, catalog, s), net.quotas_of([s.blog_id])[s.blog_id])
                for s in net.sites(membership_id=mid))
 
 

@@ -30,7 +30,8 @@ import click
 
 from ..config import ENV_CONFIG
 from ..errors import ConfigError
-from ..network import Network, same_limits
+from ..limits import differing_modules
+from ..network import Network
 from ..rest.transport import route
 from ..workflows.sync import (
     DEFAULT_LOCK_TTL,
@@ -114,7 +115,7 @@ class ConsoleSink:
                 from ..models import Limitations
 
                 before = Limitations.model_validate(entry.before) if entry.before is not None else None
-                modules = ", ".join(same_limits(before, Limitations.model_validate(entry.after)))
+                modules = ", ".join(differing_modules(before, Limitations.model_validate(entry.after)))
                 click.echo(f"would write site {entry.blog_id} (membership {entry.membership_id}, {entry.reason}):"
                            f" {modules}", err=True)
 

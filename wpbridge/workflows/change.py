@@ -30,10 +30,9 @@ from typing import Any, Literal
 from ..billing import Cart, CatalogIndex, ChangeOptions, Quote, change_options, offered_plans, quote_change
 from ..billing.result import Policy
 from ..errors import InputError, NotFound, WPBridgeError
-from ..limits import effective_limitations
+from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, Product, ScheduledChange, Site, SiteUsage
 from ..money import round_money
-from ..network import same_limits
 from . import NetworkReader, NetworkWriter
 from .membership_state import with_state
 
@@ -549,7 +548,7 @@ def _quota_plan(network: NetworkReader, q: QuoteResult, new_state: Membership) -
     writes = []
     for blog_id, want in expected.items():
         have = held.get(blog_id)
-        if same_limits(want, have):
+        if differing_modules(want, have):
             writes.append(Write("site_quota", blog_id, "PUT", f"/wpbridge/v1/sites/{blog_id}/quota",
                                 quota_changes(have, want), want.to_wire()))
     return writes, expected
@@ -706,7 +705,7 @@ def _verify(network: NetworkWriter, q: QuoteResult, result: ApplyResult,
     if expected and any(w.kind == "site_quota" for w in result.planned):
         held = dict(network.site_quotas(list(expected)))
         for blog_id, want in expected.items():
-            differ = same_limits(want, held.get(blog_id))
+            differ = differing_modules(want, held.get(blog_id))
             checks.append(Check(f"site {blog_id} quota", not differ,
                                 f"differs in {', '.join(differ)}" if differ else "matches the membership"))
     return checks
@@ -724,7 +723,7 @@ class SiteDetail:
 
     @property
     def in_sync(self) -> bool:
-        return not same_limits(self.expected, self.quota)
+        return not differing_modules(self.expected, self.quota)
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,9 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from ..config import NetworkSettings
 from ..errors import ConfigError, Conflict, DataError, InputError, WPBridgeError
-from ..limits import effective_limitations
+from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
-from ..network import Mismatch, same_limits
+from ..network import Mismatch
 from ..rest.batch import BatchResult
 from ..rest.transport import TransportStats
 from .membership_state import with_state
@@ -174,7 +174,7 @@ def plan_site(site: Site, current: Limitations | None, membership: Membership | 
     target, reason = target_quota(site, membership, catalog, policy, quota_of)
     if target is None or site.membership_id is None:
         return None, reason
-    if current == target or not same_limits(current, target):  # equal models: skip the normalising compare
+    if current == target or not differing_modules(current, target):  # equal models: skip the normalising compare
         return None, "in-sync"
     return QuotaChange(site.blog_id, site.membership_id, reason, current, target), reason
 
@@ -241,7 +241,7 @@ def already_applied(membership: Membership, target: Mapping[str, Any]) -> bool:
         return False
     for key in target:
         if key == "limitations":
-            if same_limits(merged.limitations, membership.limitations):
+            if differing_modules(merged.limitations, membership.limitations):
                 return False
         elif getattr(merged, key) != getattr(membership, key):
             return False
