@@ -347,12 +347,32 @@ def test_failing_sites_are_reported_and_the_others_written() -> None:
     assert sync(net)[0].summary.quota_writes == 2
 
 
-def test_a_batch_failing_whole_is_retried_item_by_item() -> None:
+def test_a_batch_failing_whole_is_reported_not_retried_by_a_second_layer() -> None:
     net = FakeNetwork(10)
     net.stale([3, 4, 5])
-    net.fail_batch = True
+    net.fail_batch = True  # after the REST layer's own retries
+    outcome, report = sync(net)
+    assert outcome.exit_code == 1 and net.writes == []
+    assert sorted(c.blog_id for c in report.changes if c.status == "failed") == [3, 4, 5]
+    assert {e.status for e in report.errors} == {502}
+    net.fail_batch = False
+    again, _ = sync(net)
+    assert again.exit_code == 0 and sorted(net.writes) == [3, 4, 5]
+
+
+def test_a_500_in_a_batch_item_is_not_resent() -> None:
+    net = FakeNetwork(10)
+    net.stale([3, 4])
+    net.fail_quota = {4}
+    requests_before = net.stats.requests
     outcome, _ = sync(net)
-    assert outcome.exit_code == 0 and sorted(net.writes) == [3, 4, 5]
+    assert outcome.exit_code == 1 and net.writes == [3]
+    single_writes = net.stats.requests - requests_before
+    net2 = FakeNetwork(10)
+    net2.stale([3, 4])
+    requests_before = net2.stats.requests
+    sync(net2)
+    assert single_writes == net2.stats.requests - requests_before, "no extra request for the failed item"
 
 
 def test_second_sync_is_refused_while_the_lock_is_held() -> None:

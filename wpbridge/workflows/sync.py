@@ -15,8 +15,9 @@ Run from cron or a timer, so it must be fast, safe to re-run, safe to kill and q
   id (`id__in`), `concurrency` chunks ahead. So the run holds a few pages, never the network: about ceil(N/100)
   requests per collection, plus one batch write per 25 changed sites and one read-back per 100 written. Report
   entries go to a sink (spooled to disk for `--report`), never to a list here.
-- **Failures stay local.** Transient errors are retried by the REST layer; a batch that fails whole, or an item
-  that fails with a 5xx, is retried once on its own; what still fails is reported and the run goes on (exit 1).
+- **Failures stay local.** Transient errors are retried by the REST layer, by its rules (one layer of retries:
+  a 500 is not retried); a batch that still fails, or an item of it that fails, is reported and the run goes on
+  (exit 1); the next run writes what this one could not (every write is absolute state).
 
 Policy for sites of `expired` or `cancelled` memberships (`inactive_policy`): `keep` leaves their quota as it is;
 `suspend` writes `SUSPENDED_QUOTA`. Sites without a membership, or whose membership no longer exists, are left
@@ -120,8 +121,6 @@ class SyncNetwork(Protocol):
     def delete_scheduled_change(self, membership_id: int) -> None: ...
 
     def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> BatchResult: ...
-
-    def put_site_quota(self, blog_id: int, limits: Limitations) -> Limitations: ...
 
     def verify_quotas(self, expected: Mapping[int, Limitations]) -> list[Mismatch]: ...
 
@@ -641,17 +640,10 @@ class _Run:
         try:
             result = self.network.put_site_quotas({bid: c.after for bid, c in batch.items()})
             outcomes = {item.key: (None if item.ok else item.error) for item in result}
-        except WPBridgeError as exc:  # the batch failed whole (after the REST layer's retries)
-            log.warning("a batch of %d quota writes failed (%s); writing them one by one", len(batch), exc)
+        except WPBridgeError as exc:  # the batch failed whole, after the REST layer's retries: not retried again
             outcomes = {bid: exc for bid in batch}
         for bid, change in batch.items():
             err = outcomes.get(bid, DataError(f"site {bid}: the batch reply left this write out"))
-            if err is not None and (err.status is None or err.status >= 500 or err.status == 429):
-                try:
-                    self.network.put_site_quota(bid, change.after)
-                    err = None
-                except WPBridgeError as exc:
-                    err = exc
             if err is None:
                 self.summary.quota_writes += 1
                 self.sink.change(_entry(change, "written"))
