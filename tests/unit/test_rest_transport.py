@@ -53,18 +53,36 @@ def test_503_then_200_is_retried_and_counted() -> None:
     assert (t.stats.requests, t.stats.retries) == (2, 1) and t.stats.bytes > 0
 
 
+class FakeClock:
+    """Stands in for the clock tenacity reads (its `time` module) and for `Transport(sleep=)`: no wall time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 @responses.activate
-def test_503_forever_gives_up_by_the_deadline_with_server_error() -> None:
+def test_503_forever_gives_up_by_the_deadline_with_server_error(monkeypatch: pytest.MonkeyPatch) -> None:
     responses.get(ROOT + "/wu/v2/site", status=503, body="<html>maintenance</html>")
-    t = make(RetryPolicy(deadline=0.3, max_retries=10_000, backoff_initial=0.01, backoff_max=0.05))
-    started = time.monotonic()
+    clock = FakeClock()
+    monkeypatch.setattr("tenacity.time", clock)
+    settings = make().settings
+    t = Transport(settings, retry=RetryPolicy(deadline=3.0, max_retries=10_000, backoff_initial=0.1, backoff_max=0.5),
+                  sleep=clock.sleep)
     with pytest.raises(ServerError) as err:
         t.get("/wu/v2/site", {"page": 1})
-    elapsed = time.monotonic() - started
-    assert 0.2 < elapsed < 3.0  # the deadline (0.3 s) plus one last try, with room for a loaded machine
+    assert sum(clock.sleeps) <= 3.0, "no pause may end past the deadline"
+    assert sum(clock.sleeps) > 3.0 - 0.5, "it kept trying until the next pause would pass the deadline"
     assert err.value.status == 503 and err.value.path == "/wp-json/wu/v2/site" and err.value.method == "GET"
     assert "not WordPress JSON" in str(err.value)
-    assert len(responses.calls) > 2 and t.stats.retries == len(responses.calls) - 1
+    assert len(responses.calls) == len(clock.sleeps) + 1 and t.stats.retries == len(clock.sleeps)
 
 
 @responses.activate

@@ -34,7 +34,14 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 import urllib3
 from pydantic import BaseModel
-from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
 
 from .. import __version__
 from ..config import NetworkSettings
@@ -274,11 +281,6 @@ class Transport:
     def _retrying(self, predicate: Callable[[BaseException], bool]) -> Retrying:
         policy = self.retry
 
-        def stop(state: RetryCallState) -> bool:
-            if state.attempt_number > policy.max_retries:
-                return True
-            return (state.seconds_since_start or 0.0) + state.upcoming_sleep > policy.deadline
-
         exp = wait_random_exponential(multiplier=policy.backoff_initial, max=policy.backoff_max)
 
         def wait(state: RetryCallState) -> float:
@@ -292,6 +294,9 @@ class Transport:
             exc = state.outcome.exception() if state.outcome else None
             log.debug("retry %d in %.2fs after: %s", state.attempt_number, state.upcoming_sleep, exc)
 
+        # stop_before_delay sees the wait about to start (tenacity >= 8.3 computes it before asking `stop`), so no
+        # pause starts that would end past the deadline; the last error is raised instead.
+        stop = stop_after_attempt(policy.max_retries + 1) | stop_before_delay(policy.deadline)
         return Retrying(retry=retry_if_exception(predicate), stop=stop, wait=wait, sleep=self._sleep,
                         before_sleep=before_sleep, reraise=True)
 
