@@ -20,11 +20,17 @@ function enforce_hooks(): void {
 	add_filter( 'get_space_allowed', __NAMESPACE__ . '\\space_allowed' );
 	add_filter( 'wp_handle_upload_prefilter', __NAMESPACE__ . '\\upload_prefilter' );
 	add_filter( 'wp_handle_sideload_prefilter', __NAMESPACE__ . '\\upload_prefilter' );
+	add_action( 'add_attachment', __NAMESPACE__ . '\\recheck_attachment' );
 	add_filter( 'rest_request_before_callbacks', __NAMESPACE__ . '\\rest_guard', 10, 3 );
 	add_action( 'rest_api_init', __NAMESPACE__ . '\\hook_rest_post_types', 99 );
 	add_filter( 'wp_insert_post_data', __NAMESPACE__ . '\\hold_over_quota_post', 99, 2 );
+	add_action( 'transition_post_status', __NAMESPACE__ . '\\recheck_transition', 1, 3 );
+	add_action( 'wp_after_insert_post', __NAMESPACE__ . '\\release_post_locks' );
+	add_action( 'shutdown', __NAMESPACE__ . '\\release_post_locks' );
 	add_action( 'load-post-new.php', __NAMESPACE__ . '\\close_post_new_screen' );
 	add_filter( 'can_add_user_to_blog', __NAMESPACE__ . '\\can_add_user', 10, 4 );
+	add_action( 'add_user_role', __NAMESPACE__ . '\\recheck_added_role', 10, 2 );
+	add_action( 'set_user_role', __NAMESPACE__ . '\\recheck_set_role', 10, 3 );
 	add_filter( 'editable_roles', __NAMESPACE__ . '\\addable_roles' );
 	add_action( 'template_redirect', __NAMESPACE__ . '\\visits_gate', 0 );
 }
@@ -35,9 +41,53 @@ function refused( string $message, array $data = array() ): \WP_Error {
 
 // ------------------------------------------------------------------------------------------------------ posts
 
-/** Why a post of `$type` may not take `$status` now (null = allowed). `$post_id` 0 = a new post. */
-function post_refusal( string $type, string $status, int $post_id = 0 ): ?\WP_Error {
-	$counted = 'attachment' === $type ? array( 'inherit', 'private' ) : array( 'publish', 'private', 'future' );
+/**
+ * The statuses that hold a place in a post type's quota. Scheduled (`future`) posts hold one too: WP-Cron publishes
+ * them later through wp_publish_post(), which no creation check sees.
+ */
+function place_statuses( string $type ): array {
+	return 'attachment' === $type ? array( 'inherit', 'private' ) : array( 'publish', 'private', 'future' );
+}
+
+/**
+ * Serialise "count, then insert" of one post type on the current site: a named MySQL lock (GET_LOCK), taken by the
+ * check and held until the post is written (wp_after_insert_post) or the request ends. Without it, 8 parallel
+ * publishes at 9/10 all counted 9. False when the lock could not be had within 10 s.
+ */
+function post_lock( string $type ): bool {
+	global $wpdb;
+	$held = &held_post_locks();
+	$name = 'wpbridge_posts_' . get_current_blog_id() . '_' . substr( $type, 0, 20 );
+	if ( isset( $held[ $name ] ) ) {
+		return true;
+	}
+	if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 10)', $name ) ) ) {
+		return false;
+	}
+	$held[ $name ] = true;
+	return true;
+}
+
+function &held_post_locks(): array {
+	static $held = array();
+	return $held;
+}
+
+function release_post_locks(): void {
+	global $wpdb;
+	$held = &held_post_locks();
+	foreach ( array_keys( $held ) as $name ) {
+		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $name ) );
+	}
+	$held = array();
+}
+
+/**
+ * Why a post of `$type` may not take `$status` now (null = allowed). `$post_id` 0 = a new post. With `$reserve`,
+ * an allowed post keeps the type's lock until it is written, so a parallel request counts it.
+ */
+function post_refusal( string $type, string $status, int $post_id = 0, bool $reserve = false ): ?\WP_Error {
+	$counted = place_statuses( $type );
 	if ( ! in_array( $status, $counted, true ) ) {
 		return null;
 	}
@@ -47,11 +97,14 @@ function post_refusal( string $type, string $status, int $post_id = 0 ): ?\WP_Er
 	}
 	if ( $post_id ) {
 		$old = get_post_status( $post_id );
-		if ( $old && in_array( $old, $counted, true ) && 'future' !== $old ) {
-			return null; // Already counted: an edit, not a new one.
+		if ( $old && in_array( $old, $counted, true ) ) {
+			return null; // It already holds its place: an edit, or a scheduled post being published.
 		}
 	}
-	$count = post_count( $type );
+	if ( $reserve && ! post_lock( $type ) ) {
+		return error( 'wpbridge_busy', __( 'The site is busy; try again.', 'wpbridge-stub' ), 503 );
+	}
+	$count = post_count_in( $type, $counted, $post_id );
 	if ( $count < $limit ) {
 		return null;
 	}
@@ -61,9 +114,11 @@ function post_refusal( string $type, string $status, int $post_id = 0 ): ?\WP_Er
 		'limit'     => $limit,
 	);
 	if ( 0 === $limit ) {
-		return refused( "This site's plan does not allow posts of type \"$type\".", $data );
+		/* translators: %s: a post type. */
+		return refused( sprintf( __( 'This site\'s plan does not allow posts of type "%s".', 'wpbridge-stub' ), $type ), $data );
 	}
-	return refused( "This site may have at most $limit published \"$type\" posts and has $count; delete one or upgrade the plan.", $data );
+	/* translators: 1: the limit, 2: a post type, 3: the current count. */
+	return refused( sprintf( __( 'This site may have at most %1$d published "%2$s" posts and has %3$d; delete one or upgrade the plan.', 'wpbridge-stub' ), $limit, $type, $count ), $data );
 }
 
 function hook_rest_post_types(): void {
@@ -81,22 +136,50 @@ function rest_pre_insert( mixed $prepared, \WP_REST_Request $request ): mixed {
 	$id     = (int) ( $prepared->ID ?? 0 );
 	$type   = $prepared->post_type ?? ( $id ? get_post_type( $id ) : 'post' );
 	$status = $prepared->post_status ?? ( $id ? get_post_status( $id ) : 'draft' );
-	return post_refusal( (string) $type, (string) $status, $id ) ?? $prepared;
+	return post_refusal( (string) $type, (string) $status, $id, true ) ?? $prepared;
 }
 
-/** Outside REST (admin, XML-RPC, code): a publish over the quota is kept as a draft instead. */
+/** Outside REST (admin, XML-RPC, code): a post over the quota is kept as a draft instead. */
 function hold_over_quota_post( array $data, array $postarr ): array {
 	if ( defined( 'REST_REQUEST' ) && REST_REQUEST ) {
 		return $data; // Refused with a proper error by rest_pre_insert.
 	}
-	if ( 'attachment' !== $data['post_type'] && post_refusal( $data['post_type'], $data['post_status'], (int) ( $postarr['ID'] ?? 0 ) ) ) {
+	if ( 'attachment' !== $data['post_type'] && post_refusal( $data['post_type'], $data['post_status'], (int) ( $postarr['ID'] ?? 0 ), true ) ) {
 		$data['post_status'] = 'draft';
 	}
 	return $data;
 }
 
+/**
+ * The last word, whatever made the post change status (REST, admin, WP-Cron's wp_publish_post, a plugin): a post
+ * that newly takes a place over the quota is put back to draft. A scheduled post being published competes only with
+ * the published ones (it held its place while scheduled).
+ */
+function recheck_transition( string $new, string $old, \WP_Post $post ): void {
+	global $wpdb;
+	$type = $post->post_type;
+	if ( 'attachment' === $type || $new === $old ) {
+		return;
+	}
+	$counted = place_statuses( $type );
+	if ( ! in_array( $new, $counted, true ) || ( in_array( $old, $counted, true ) && 'future' !== $old ) ) {
+		return;
+	}
+	$limit = entry_limit( quota( get_current_blog_id() ), 'post_types', $type );
+	if ( null === $limit ) {
+		return;
+	}
+	post_lock( $type );
+	$others = 'future' === $old ? array( 'publish', 'private' ) : $counted;
+	if ( post_count_in( $type, $others, (int) $post->ID ) >= $limit ) {
+		$wpdb->update( $wpdb->posts, array( 'post_status' => 'draft' ), array( 'ID' => (int) $post->ID ) );
+		clean_post_cache( (int) $post->ID );
+		$post->post_status = 'draft';
+	}
+}
+
 function close_post_new_screen(): void {
-	$type  = isset( $_GET['post_type'] ) ? sanitize_key( $_GET['post_type'] ) : 'post';
+	$type  = isset( $_GET['post_type'] ) && is_string( $_GET['post_type'] ) ? sanitize_key( wp_unslash( $_GET['post_type'] ) ) : 'post';
 	$error = post_refusal( $type, 'attachment' === $type ? 'inherit' : 'publish' );
 	if ( $error ) {
 		wp_die( esc_html( $error->get_error_message() ), 403 );
@@ -118,7 +201,8 @@ function upload_refusal( int $bytes ): ?\WP_Error {
 		$used = disk_used_bytes( $blog );
 		if ( $used + $bytes > $limit * MB_IN_BYTES ) {
 			return refused(
-				sprintf( 'Not enough disk space: this site may use %d MB, uses %.2f MB, and the file needs %.2f MB.', $limit, $used / MB_IN_BYTES, $bytes / MB_IN_BYTES ),
+				/* translators: 1: the limit in MB, 2: MB used, 3: MB the file needs. */
+				sprintf( __( 'Not enough disk space: this site may use %1$d MB, uses %2$.2f MB, and the file needs %3$.2f MB.', 'wpbridge-stub' ), $limit, $used / MB_IN_BYTES, $bytes / MB_IN_BYTES ),
 				array(
 					'limit_mb' => $limit,
 					'used_mb'  => round( $used / MB_IN_BYTES, 2 ),
@@ -129,9 +213,15 @@ function upload_refusal( int $bytes ): ?\WP_Error {
 	return post_refusal( 'attachment', 'inherit' );
 }
 
+/**
+ * wp_handle_upload_prefilter / wp_handle_sideload_prefilter: every upload WordPress stores goes through one of
+ * them. The size is the file's own (the REST raw-body upload passes no `size`).
+ */
 function upload_prefilter( array $file ): array {
 	if ( empty( $file['error'] ) ) {
-		$error = upload_refusal( (int) ( $file['size'] ?? 0 ) );
+		$tmp   = (string) ( $file['tmp_name'] ?? '' );
+		$bytes = '' !== $tmp && is_file( $tmp ) ? (int) filesize( $tmp ) : (int) ( $file['size'] ?? 0 );
+		$error = upload_refusal( $bytes );
 		if ( $error ) {
 			$file['error'] = $error->get_error_message();
 		}
@@ -139,30 +229,52 @@ function upload_prefilter( array $file ): array {
 	return $file;
 }
 
+/**
+ * add_attachment, the last word for any path that creates an attachment (media edits, sideloads by plugins): an
+ * attachment over the count is deleted again, with its file.
+ */
+function recheck_attachment( int $post_id ): void {
+	$limit = entry_limit( quota( get_current_blog_id() ), 'post_types', 'attachment' );
+	if ( null !== $limit && post_count_in( 'attachment', place_statuses( 'attachment' ), $post_id ) >= $limit ) {
+		wp_delete_attachment( $post_id, true );
+	}
+}
+
 // ------------------------------------------------------------------------------------- REST guard: media, users
 
 /**
- * Before a core REST callback runs (and before it writes a file or creates a user): uploads to /wp/v2/media and
- * role assignments through /wp/v2/users. Only for logged-in requests: anonymous ones get core's 401 unchanged.
+ * Before a core REST callback runs (and before it writes a file or creates a user), decided by the handler that
+ * WordPress matched (never by the route's spelling: WordPress matches routes case-insensitively): attachment
+ * uploads and media edits, and role assignments through the users controller. Ids are read the way the core
+ * controller reads them (`$request['id']`), so the check is about the record core will change. Only for logged-in
+ * requests: anonymous ones get core's 401 unchanged.
  */
 function rest_guard( mixed $response, array $handler, \WP_REST_Request $request ): mixed {
 	if ( is_wp_error( $response ) || ! is_user_logged_in() ) {
 		return $response;
 	}
-	$route  = $request->get_route();
-	$method = $request->get_method();
-	if ( 'POST' === $method && '/wp/v2/media' === $route ) {
+	$cb = $handler['callback'] ?? null;
+	if ( ! is_array( $cb ) || ! is_object( $cb[0] ?? null ) || ! is_string( $cb[1] ?? null ) ) {
+		return $response;
+	}
+	list( $controller, $method ) = $cb;
+	if ( $controller instanceof \WP_REST_Attachments_Controller && 'create_item' === $method ) {
 		$files = $request->get_file_params();
 		$bytes = isset( $files['file']['size'] ) ? (int) $files['file']['size'] : strlen( (string) $request->get_body() );
 		return upload_refusal( $bytes ) ?? $response;
 	}
-	if ( in_array( $method, array( 'POST', 'PUT', 'PATCH' ), true ) && preg_match( '#^/wp/v2/users(?:/(\d+|me))?$#', $route, $m ) ) {
-		$user_id = isset( $m[1] ) ? ( 'me' === $m[1] ? get_current_user_id() : (int) $m[1] ) : 0;
+	if ( $controller instanceof \WP_REST_Attachments_Controller && 'edit_media_item' === $method ) {
+		$file = get_attached_file( (int) $request['id'] );
+		return upload_refusal( $file && is_file( $file ) ? (int) filesize( $file ) : 0 ) ?? $response;
+	}
+	if ( $controller instanceof \WP_REST_Users_Controller && in_array( $method, array( 'create_item', 'update_item', 'update_current_item' ), true ) ) {
+		$user_id = 'create_item' === $method ? 0 : ( 'update_current_item' === $method ? get_current_user_id() : (int) $request['id'] );
 		if ( $user_id && ! isset( $request['roles'] ) ) {
 			return $response;
 		}
 		$roles = (array) ( $request['roles'] ?? array( get_option( 'default_role', 'subscriber' ) ) );
-		$held  = $user_id && is_user_member_of_blog( $user_id ) ? get_userdata( $user_id )->roles : array();
+		$user  = $user_id ? get_userdata( $user_id ) : false;
+		$held  = $user && is_user_member_of_blog( $user_id ) ? $user->roles : array();
 		foreach ( $roles as $role ) {
 			if ( is_string( $role ) && ! in_array( $role, $held, true ) ) {
 				$error = role_refusal( get_current_blog_id(), $role );
@@ -209,6 +321,48 @@ function can_add_user( mixed $can, int $user_id, string $role, int $blog_id ): m
 		return $can; // Already a member with that role.
 	}
 	return role_refusal( $blog_id, $role ) ?? $can;
+}
+
+function &reverting_role(): bool {
+	static $reverting = false;
+	return $reverting;
+}
+
+/**
+ * add_user_role (WP_User::add_role, as REST and add_user_to_blog use it), the last word for roles: a role added
+ * over its quota on the current site is removed again.
+ */
+function recheck_added_role( int $user_id, string $role ): void {
+	if ( reverting_role() ) {
+		return;
+	}
+	$blog  = get_current_blog_id();
+	$limit = entry_limit( quota( $blog ), 'users', $role );
+	if ( null !== $limit && role_count( $blog, $role ) > $limit ) {
+		$flag = &reverting_role();
+		$flag = true;
+		( new \WP_User( $user_id, '', $blog ) )->remove_role( $role );
+		$flag = false;
+	}
+}
+
+/** set_user_role (WP_User::set_role: user-edit screen, promotions, plugins): over the quota, the old roles return. */
+function recheck_set_role( int $user_id, string $role, array $old_roles ): void {
+	if ( reverting_role() || '' === $role || in_array( $role, $old_roles, true ) ) {
+		return;
+	}
+	$blog  = get_current_blog_id();
+	$limit = entry_limit( quota( $blog ), 'users', $role );
+	if ( null !== $limit && role_count( $blog, $role ) > $limit ) {
+		$flag = &reverting_role();
+		$flag = true;
+		$user = new \WP_User( $user_id, '', $blog );
+		$user->remove_role( $role );
+		foreach ( $old_roles as $old ) {
+			$user->add_role( $old );
+		}
+		$flag = false;
+	}
 }
 
 /** The admin "Add user" screen offers only roles that still have room. */

@@ -64,6 +64,13 @@ function post_count( string $post_type ): int {
 	return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_type = %s AND " . COUNTED_POSTS, $post_type ) );
 }
 
+/** Posts of one type on the current blog in `$statuses`, leaving out `$exclude_id` (the enforcement checks). */
+function post_count_in( string $post_type, array $statuses, int $exclude_id = 0 ): int {
+	global $wpdb;
+	$in = implode( ',', array_map( fn( $s ) => $wpdb->prepare( '%s', $s ), $statuses ) );
+	return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_type = %s AND post_status IN ($in) AND ID <> %d", $post_type, $exclude_id ) );
+}
+
 /** Users per role of many blogs from one usermeta query over their `{prefix}capabilities` keys. */
 function user_counts( array $blog_ids ): array {
 	global $wpdb;
