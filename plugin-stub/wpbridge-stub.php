@@ -18,7 +18,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 const VERSION    = '0.1.0';
-const DB_VERSION = 1; // Bump with a migration step in includes/db.php::install().
+const DB_VERSION = 2; // Bump with a migration step in includes/db.php::install().
 
 const PLUGIN_FILE = __FILE__;
 
@@ -32,6 +32,7 @@ require_once __DIR__ . '/includes/sites.php';
 require_once __DIR__ . '/includes/usage.php';
 require_once __DIR__ . '/includes/quota.php';
 require_once __DIR__ . '/includes/companion.php';
+require_once __DIR__ . '/includes/guard.php';
 require_once __DIR__ . '/includes/enforce.php';
 require_once __DIR__ . '/includes/um.php';
 
@@ -59,6 +60,7 @@ add_action(
 		maybe_upgrade();
 		add_action( 'rest_api_init', __NAMESPACE__ . '\\register_routes' );
 		add_filter( 'rest_authentication_errors', __NAMESPACE__ . '\\bypass_core_auth_errors', 89 );
+		guard_hooks();
 		enforce_hooks();
 	},
 	20

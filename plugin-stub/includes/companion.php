@@ -146,7 +146,7 @@ function site_missing( int $blog_id ): ?\WP_Error {
 }
 
 function get_quota_route( \WP_REST_Request $request ): mixed {
-	$id = (int) $request['blog_id'];
+	$id = url_id( $request, 'blog_id' );
 	return site_missing( $id ) ?? limitations_out( quota( $id ) ?? array() );
 }
 
@@ -164,7 +164,7 @@ function validate_quota_body( \WP_REST_Request $request ): bool|\WP_Error {
 }
 
 function put_quota_route( \WP_REST_Request $request ): mixed {
-	$id = (int) $request['blog_id'];
+	$id = url_id( $request, 'blog_id' );
 	if ( $missing = site_missing( $id ) ) {
 		return $missing;
 	}
@@ -177,7 +177,7 @@ function put_quota_route( \WP_REST_Request $request ): mixed {
 }
 
 function delete_quota_route( \WP_REST_Request $request ): mixed {
-	$id = (int) $request['blog_id'];
+	$id = url_id( $request, 'blog_id' );
 	if ( $missing = site_missing( $id ) ) {
 		return $missing;
 	}
@@ -260,7 +260,7 @@ function scheduled_row( int $membership_id ): ?array {
 }
 
 function get_scheduled_change( \WP_REST_Request $request ): mixed {
-	$row = scheduled_row( (int) $request['id'] );
+	$row = scheduled_row( url_id( $request ) );
 	return $row ? scheduled_change_out( $row ) : error( 'wpbridge_no_scheduled_change', 'This membership has no scheduled change.', 404 );
 }
 
@@ -271,7 +271,7 @@ function get_scheduled_change( \WP_REST_Request $request ): mixed {
  */
 function put_scheduled_change( \WP_REST_Request $request ): mixed {
 	global $wpdb;
-	$id = (int) $request['id'];
+	$id = url_id( $request );
 	if ( ! membership_exists( $id ) ) {
 		return error( 'wpbridge_membership_not_found', "No membership $id.", 404 );
 	}
@@ -285,6 +285,7 @@ function put_scheduled_change( \WP_REST_Request $request ): mixed {
 	if ( ! $when ) {
 		throw new Invalid( 'scheduled_for', 'is required: an ISO 8601 date-time' );
 	}
+	$scheduled_for = db_datetime( $when, 'scheduled_for' );
 	$target = $body['target'] ?? null;
 	if ( ! is_map( $target ) || ! $target ) {
 		throw new Invalid( 'target', 'is required: an object of membership fields' );
@@ -316,7 +317,7 @@ function put_scheduled_change( \WP_REST_Request $request ): mixed {
 		table( 'scheduled_changes' ),
 		array(
 			'membership_id' => $id,
-			'scheduled_for' => $when->format( 'Y-m-d H:i:s' ),
+			'scheduled_for' => $scheduled_for,
 			'target'        => json_out( target_out( $clean ) ),
 			'note'          => $note,
 			'created_at'    => $old['created_at'] ?? $now,
@@ -328,7 +329,7 @@ function put_scheduled_change( \WP_REST_Request $request ): mixed {
 
 function delete_scheduled_change( \WP_REST_Request $request ): array {
 	global $wpdb;
-	$wpdb->delete( table( 'scheduled_changes' ), array( 'membership_id' => (int) $request['id'] ) );
+	$wpdb->delete( table( 'scheduled_changes' ), array( 'membership_id' => url_id( $request ) ) );
 	return array( 'deleted' => true );
 }
 
@@ -341,11 +342,14 @@ function delete_scheduled_change( \WP_REST_Request $request ): array {
  */
 function acquire_lock( \WP_REST_Request $request ): mixed {
 	global $wpdb;
-	$name  = (string) $request['name'];
+	$name  = url_param( $request, 'name' );
 	$body  = body( $request );
 	$owner = to_string( $body['owner'] ?? null, 'owner', 191, false );
 	if ( '' === $owner ) {
 		throw new Invalid( 'owner', 'is required' );
+	}
+	if ( ! valid_owner( $owner ) ) {
+		throw new Invalid( 'owner', 'must be printable, without leading or trailing spaces' );
 	}
 	$ttl     = to_int( $body['ttl'] ?? 600, 'ttl', 1, 86400 );
 	$now_ms  = (int) floor( microtime( true ) * 1000 );
@@ -378,15 +382,24 @@ function acquire_lock( \WP_REST_Request $request ): mixed {
 	return $out;
 }
 
+/**
+ * A lock owner: printable, no leading or trailing whitespace. The columns compare exactly (binary collation), but a
+ * binary collation still ignores trailing spaces in MySQL/MariaDB ("PAD SPACE"), so such owners are refused.
+ */
+function valid_owner( string $owner ): bool {
+	return '' !== $owner && trim( $owner ) === $owner && ! preg_match( '/[\x00-\x1f\x7f]/', $owner );
+}
+
 function release_lock( \WP_REST_Request $request ): array {
 	global $wpdb;
-	$owner = $request->get_param( 'owner' );
+	$owner = $request->get_query_params()['owner'] ?? null;
 	if ( ! is_string( $owner ) || '' === $owner ) {
 		throw new Invalid( 'owner', 'is required (?owner=...)' );
 	}
-	$n = $wpdb->delete( table( 'locks' ), array( 'name' => (string) $request['name'], 'owner' => $owner ) );
+	// Columns are binary (exact); an owner that could never have been stored releases nothing.
+	$n = valid_owner( $owner ) ? $wpdb->delete( table( 'locks' ), array( 'name' => url_param( $request, 'name' ), 'owner' => $owner ) ) : 0;
 	return array(
-		'name'     => (string) $request['name'],
+		'name'     => url_param( $request, 'name' ),
 		'released' => (bool) $n,
 	);
 }

@@ -85,7 +85,7 @@ function out( string $slug, array $row ): array {
 }
 
 function get_item( string $slug, \WP_REST_Request $request ): mixed {
-	$row = row( $slug, (int) $request['id'] );
+	$row = row( $slug, url_id( $request ) );
 	return $row ? out( $slug, $row ) : not_found( $slug );
 }
 
@@ -156,7 +156,7 @@ function where_clause( array $cols, array $query, array $json_cols, array $searc
 			$vals[] = $v;
 			continue;
 		}
-		$list = is_array( $value ) ? array_values( $value ) : explode( ',', (string) $value );
+		$list = is_array( $value ) ? array_values( $value ) : explode( ',', scalar_param( $value, $param ) );
 		if ( ! $list ) {
 			$sql[] = 'IN' === $op ? '1=0' : '1=1';
 			continue;
@@ -171,7 +171,7 @@ function where_clause( array $cols, array $query, array $json_cols, array $searc
 	}
 	if ( isset( $query['search'] ) && '' !== $query['search'] && $search_cols ) {
 		global $wpdb;
-		$like = '%' . $wpdb->esc_like( (string) $query['search'] ) . '%';
+		$like = '%' . $wpdb->esc_like( scalar_param( $query['search'], 'search' ) ) . '%';
 		$or   = array();
 		foreach ( $search_cols as $c ) {
 			$or[]   = "`$c` LIKE %s";
@@ -184,12 +184,12 @@ function where_clause( array $cols, array $query, array $json_cols, array $searc
 
 /** ORDER BY of a list request: a column (default the id), ASC|DESC (default DESC, as BerlinDB). */
 function order_clause( array $cols, array $query, array $json_cols, string $id_col = 'id', array $aliases = array() ): string {
-	$orderby = (string) ( $query['orderby'] ?? $id_col );
+	$orderby = scalar_param( $query['orderby'] ?? $id_col, 'orderby' );
 	$orderby = $aliases[ $orderby ] ?? $orderby;
 	if ( ! isset( $cols[ $orderby ] ) || in_array( $orderby, $json_cols, true ) ) {
 		throw new Invalid( 'orderby', 'unknown column ' . short( $orderby ) );
 	}
-	$order = strtoupper( (string) ( $query['order'] ?? 'DESC' ) );
+	$order = strtoupper( scalar_param( $query['order'] ?? 'DESC', 'order' ) );
 	if ( ! in_array( $order, array( 'ASC', 'DESC' ), true ) ) {
 		throw new Invalid( 'order', 'must be ASC or DESC' );
 	}
@@ -253,6 +253,24 @@ function changes( string $slug, array $body ): array|\WP_Error {
 	return $out;
 }
 
+/**
+ * Every JSON column's encoded value must fit its column (TEXT: 65,535 bytes): $wpdb would refuse the row with a
+ * 500, or MySQL cut the JSON. Runs before anything is written (a customer's WordPress user included).
+ */
+function check_json_sizes( string $slug, array $record ): void {
+	$spec = entities()[ $slug ];
+	$cols = columns( table( $spec['table'] ) );
+	foreach ( $spec['json'] as $c ) {
+		$cap = array(
+			'text'       => TEXT_BYTES,
+			'mediumtext' => 16777215,
+		)[ $cols[ $c ] ?? '' ] ?? null;
+		if ( null !== $cap && array_key_exists( $c, $record ) && strlen( json_out( as_map_if_needed( $c, $record[ $c ] ) ) ) > $cap ) {
+			throw new Invalid( $c, "is too large: at most $cap bytes as JSON" );
+		}
+	}
+}
+
 /** Column values ready for $wpdb (JSON columns encoded). */
 function db_values( string $slug, array $record ): array {
 	$spec = entities()[ $slug ];
@@ -293,6 +311,7 @@ function create_item( string $slug, \WP_REST_Request $request ): mixed {
 			'date_expiration' => $now,
 		);
 	}
+	check_json_sizes( $slug, $record );
 	if ( 'customer' === $slug ) {
 		$record += array( 'date_registered' => $now );
 		if ( $user ) {
@@ -320,7 +339,7 @@ function create_item( string $slug, \WP_REST_Request $request ): mixed {
 function update_item( string $slug, \WP_REST_Request $request ): mixed {
 	global $wpdb;
 	$spec = entities()[ $slug ];
-	$old  = row( $slug, (int) $request['id'] );
+	$old  = row( $slug, url_id( $request ) );
 	if ( ! $old ) {
 		return not_found( $slug );
 	}
@@ -333,6 +352,7 @@ function update_item( string $slug, \WP_REST_Request $request ): mixed {
 		$current[ $c ] = json_in( $old[ $c ] );
 	}
 	$record = array_merge( $current, $changes );
+	check_json_sizes( $slug, $record );
 	( $spec['check'] )( $record, $old );
 	// The whole record is written (one statement): the checks may derive fields (UM's save() rules).
 	$write                  = array_intersect_key( $record, $spec['fields'] );
@@ -346,7 +366,7 @@ function update_item( string $slug, \WP_REST_Request $request ): mixed {
 function delete_item( string $slug, \WP_REST_Request $request ): mixed {
 	global $wpdb;
 	$spec = entities()[ $slug ];
-	$id   = (int) $request['id'];
+	$id   = url_id( $request );
 	if ( ! row( $slug, $id ) ) {
 		return not_found( $slug );
 	}

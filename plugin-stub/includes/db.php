@@ -147,8 +147,8 @@ function schema(): array {
   KEY scheduled_for (scheduled_for)
 ) $c;",
 		"CREATE TABLE {$t('locks')} (
-  name varchar(191) NOT NULL,
-  owner varchar(191) NOT NULL,
+  name varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  owner varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   expires_ms bigint(20) NOT NULL,
   acquired_at datetime NOT NULL,
   PRIMARY KEY  (name)
@@ -161,8 +161,15 @@ function schema(): array {
  * the first request after the plugin's files were updated. Later migrations go here, keyed on the stored version.
  */
 function install(): void {
+	global $wpdb;
 	require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+	$from = (int) get_site_option( 'wpbridge_db_version', 0 );
 	dbDelta( schema() );
+	if ( $from > 0 && $from < 2 ) {
+		// Version 2: lock names and owners compare exactly ('owner1' must not release 'Owner1'). dbDelta does not
+		// change a column's collation, so the upgrade does it.
+		$wpdb->query( 'ALTER TABLE ' . table( 'locks' ) . ' MODIFY name varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, MODIFY owner varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL' );
+	}
 	update_site_option( 'wpbridge_db_version', DB_VERSION );
 }
 

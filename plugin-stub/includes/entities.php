@@ -9,6 +9,7 @@ namespace WPBridge;
 
 const UNITS               = array( 'day', 'week', 'month', 'year' );
 const MEMBERSHIP_STATUSES = array( 'pending', 'trialing', 'active', 'on-hold', 'expired', 'cancelled' );
+const UINT_MAX            = 4294967295; // An `int unsigned` column; MySQL would store anything above as this.
 
 function entities(): array {
 	static $specs = null;
@@ -234,8 +235,8 @@ function entities(): array {
 					return $v;
 				},
 				'description'             => $text,
-				'uses'                    => fn( $v, $f ) => to_int( $v, $f, 0 ),
-				'max_uses'                => fn( $v, $f ) => to_int( $v, $f, 0 ),
+				'uses'                    => fn( $v, $f ) => to_int( $v, $f, 0, UINT_MAX ),
+				'max_uses'                => fn( $v, $f ) => to_int( $v, $f, 0, UINT_MAX ),
 				'apply_to_renewals'       => $bool,
 				'type'                    => fn( $v, $f ) => to_enum( $v, array( 'percentage', 'absolute' ), $f ),
 				'value'                   => $money,

@@ -33,7 +33,7 @@ function register_site_routes(): void {
 			array(
 				'methods'             => 'GET',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
-				'callback'            => guarded( fn( $r ) => site_by_id( (int) $r['id'] ) ?? not_found( 'site' ) ),
+				'callback'            => guarded( fn( $r ) => site_by_id( url_id( $r ) ) ?? not_found( 'site' ) ),
 			),
 			array(
 				'methods'             => 'POST, PUT, PATCH',
@@ -283,7 +283,7 @@ function site_owner( int $customer_id ): int {
 }
 
 function update_site( \WP_REST_Request $request ): mixed {
-	$id   = (int) $request['id'];
+	$id   = url_id( $request );
 	$site = site_by_id( $id );
 	if ( ! $site ) {
 		return not_found( 'site' );
@@ -306,7 +306,7 @@ function update_site( \WP_REST_Request $request ): mixed {
 
 function delete_site( \WP_REST_Request $request ): mixed {
 	global $wpdb;
-	$id = (int) $request['id'];
+	$id = url_id( $request );
 	if ( ! site_by_id( $id ) ) {
 		return not_found( 'site' );
 	}

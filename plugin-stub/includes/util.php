@@ -31,20 +31,46 @@ function error( string $code, string $message, int $status, array $extra = array
 	return new \WP_Error( $code, $message, array_merge( array( 'status' => $status ), $extra ) );
 }
 
-/** The request's JSON object body; in a batch sub-request WordPress passes the body as body params instead. */
+/**
+ * The request's body, which must be a JSON object: `"hello"`, `null`, `42`, a list or an empty body are a 400
+ * naming `(body)` (they once read as `{}`, which erased a quota). A form-encoded body is read as its fields. In a
+ * batch, WordPress passes each item's body as body params and drops an empty one; guard.php refuses a write item
+ * that has no `body` before the batch runs, so an item arriving here without one was sent as `{}`.
+ */
 function body( \WP_REST_Request $request ): array {
-	$raw = ltrim( (string) $request->get_body() );
-	if ( str_starts_with( $raw, '[' ) ) {
-		throw new Invalid( '(body)', 'must be a JSON object, not a list' );
+	$raw = trim( (string) $request->get_body() );
+	if ( '' === $raw ) {
+		if ( in_batch() || $request->get_body_params() ) {
+			return $request->get_body_params();
+		}
+		throw new Invalid( '(body)', 'is required: a JSON object' );
 	}
-	$json = $request->get_json_params();
-	if ( is_array( $json ) ) {
-		return $json;
+	$type = $request->get_content_type();
+	$type = is_array( $type ) ? (string) $type['value'] : '';
+	if ( in_array( $type, array( 'application/x-www-form-urlencoded', 'multipart/form-data' ), true ) ) {
+		return $request->get_body_params();
 	}
-	if ( str_starts_with( $raw, '{' ) ) {
+	if ( ! str_starts_with( $raw, '{' ) ) {
+		throw new Invalid( '(body)', 'must be a JSON object (got ' . short( $raw ) . ')' );
+	}
+	$json = json_decode( $raw, true );
+	if ( ! is_array( $json ) ) {
 		throw new Invalid( '(body)', 'is not valid JSON' );
 	}
-	return $request->get_body_params();
+	return $json;
+}
+
+/**
+ * A path parameter of the matched route (`id`, `blog_id`, `name`). Never `$request[...]`: WordPress's get_param()
+ * lets the JSON body and the query string override the URL, so `PUT /membership/2 {"id":3}` would write 3.
+ */
+function url_param( \WP_REST_Request $request, string $key ): string {
+	$params = $request->get_url_params();
+	return isset( $params[ $key ] ) && is_scalar( $params[ $key ] ) ? (string) $params[ $key ] : '';
+}
+
+function url_id( \WP_REST_Request $request, string $key = 'id' ): int {
+	return (int) url_param( $request, $key );
 }
 
 /** A JSON object decoded to a PHP array (an empty array counts: PHP cannot tell `{}` from `[]`). */
@@ -130,6 +156,18 @@ function to_date( mixed $v, string $field ): ?string {
 	if ( null === $dt ) {
 		throw new Invalid( $field, "must be 'Y-m-d H:i:s' (GMT) or ISO 8601 (got " . short( $v ) . ')' );
 	}
+	return db_datetime( $dt, $field );
+}
+
+/**
+ * A date-time as a DATETIME column stores it, after checking the column's range (years 1000..9999 in UTC): with
+ * strict mode off (WordPress's default), MySQL would store an out-of-range value as zeros or null silently.
+ */
+function db_datetime( \DateTimeImmutable $dt, string $field ): string {
+	$year = (int) $dt->format( 'Y' );
+	if ( $year < 1000 || $year > 9999 ) {
+		throw new Invalid( $field, 'must be between 1000-01-01 and 9999-12-31 23:59:59 UTC (got ' . $dt->format( 'Y-m-d\TH:i:s\Z' ) . ')' );
+	}
 	return $dt->format( 'Y-m-d H:i:s' );
 }
 
@@ -179,8 +217,14 @@ function to_string( mixed $v, string $field, int $max = 191, bool $nullable = tr
 	if ( mb_strlen( $s ) > $max ) {
 		throw new Invalid( $field, "must be at most $max characters" );
 	}
+	if ( $max >= TEXT_BYTES && strlen( $s ) > TEXT_BYTES ) {
+		throw new Invalid( $field, 'must be at most ' . TEXT_BYTES . ' bytes (a TEXT column)' );
+	}
 	return $s;
 }
+
+/** What a MySQL TEXT column holds, in bytes; MySQL would cut a longer value silently. */
+const TEXT_BYTES = 65535;
 
 /** A list of positive ids: a JSON list, or UM's comma-separated string. */
 function to_id_list( mixed $v, string $field ): array {
@@ -198,6 +242,14 @@ function to_id_list( mixed $v, string $field ): array {
 		$out[] = to_int( $id, "$field.$i", 1 );
 	}
 	return array_values( array_unique( $out ) );
+}
+
+/** A query parameter that must be one value: `?search[]=a` is a 400, not a PHP warning. */
+function scalar_param( mixed $v, string $field ): string {
+	if ( ! is_scalar( $v ) ) {
+		throw new Invalid( $field, 'must be a single value, not a list' );
+	}
+	return (string) $v;
 }
 
 /** A short printable form of a rejected value for error messages (never a whole body). */

@@ -1,0 +1,105 @@
+<?php
+/**
+ * Request-level guards of the plugin's own routes (`wpbridge/v1`, `wu/v2`), before any of their code runs:
+ *  - a body over the cap (1 MiB; filter `wpbridge_max_body_bytes`) is a 413 `wpbridge_too_large`, decided from
+ *    Content-Length and the body's length before WordPress decodes the JSON (a 9 MB body once ran PHP out of
+ *    memory after it was stored);
+ *  - in a batch, a PUT/POST/PATCH item to these routes without a `body` is a 400 for the whole batch: WordPress
+ *    hands an item its body as body params and drops an empty one, so the item itself cannot tell "no body"
+ *    (refused) from `{}`.
+ *
+ * @package WPBridge
+ */
+
+namespace WPBridge;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+const MAX_BODY_BYTES = 1048576;
+
+function guard_hooks(): void {
+	add_filter( 'rest_pre_dispatch', __NAMESPACE__ . '\\refuse_big_body', 5, 3 );
+	add_filter( 'rest_request_before_callbacks', __NAMESPACE__ . '\\check_batch', 5, 3 );
+	add_filter( 'rest_request_after_callbacks', __NAMESPACE__ . '\\leave_batch', 5, 3 );
+}
+
+/** True for a route of this plugin. WordPress matches routes case-insensitively, so this does too. */
+function is_own_route( string $route ): bool {
+	$route = strtolower( '/' . ltrim( $route, '/' ) );
+	foreach ( array( '/' . NS, '/' . WU_NAMESPACE ) as $ns ) {
+		if ( $route === $ns || str_starts_with( $route, $ns . '/' ) ) {
+			return true;
+		}
+	}
+	return false;
+}
+
+function max_body_bytes(): int {
+	return max( 1024, (int) apply_filters( 'wpbridge_max_body_bytes', MAX_BODY_BYTES ) );
+}
+
+/** rest_pre_dispatch: a 413 for a body over the cap, before the route's handler (or WordPress) decodes it. */
+function refuse_big_body( mixed $result, \WP_REST_Server $server, \WP_REST_Request $request ): mixed {
+	if ( null !== $result || ! is_own_route( $request->get_route() ) ) {
+		return $result;
+	}
+	$cap    = max_body_bytes();
+	$length = (int) $request->get_header( 'content_length' );
+	$size   = max( $length, strlen( (string) $request->get_body() ) );
+	if ( '' === (string) $request->get_body() && $request->get_body_params() ) {
+		$size = max( $size, strlen( (string) wp_json_encode( $request->get_body_params() ) ) ); // A batch item.
+	}
+	if ( $size > $cap ) {
+		return error(
+			'wpbridge_too_large',
+			/* translators: 1: body size in bytes, 2: the cap in bytes. */
+			sprintf( __( 'The request body has %1$d bytes; at most %2$d are accepted.', 'wpbridge-stub' ), $size, $cap ),
+			413,
+			array( 'max_bytes' => $cap )
+		);
+	}
+	return $result;
+}
+
+function &batch_depth(): int {
+	static $depth = 0;
+	return $depth;
+}
+
+/** True while WordPress runs the items of a `/batch/v1` request. */
+function in_batch(): bool {
+	return batch_depth() > 0;
+}
+
+function is_batch_handler( array $handler ): bool {
+	$cb = $handler['callback'] ?? null;
+	return is_array( $cb ) && ( $cb[0] ?? null ) instanceof \WP_REST_Server && 'serve_batch_request_v1' === ( $cb[1] ?? null );
+}
+
+/** rest_request_before_callbacks of the batch route: every write item to our routes must carry a body. */
+function check_batch( mixed $response, array $handler, \WP_REST_Request $request ): mixed {
+	if ( ! is_batch_handler( $handler ) || is_wp_error( $response ) ) {
+		return $response;
+	}
+	$requests = $request['requests'];
+	foreach ( is_array( $requests ) ? $requests : array() as $i => $item ) {
+		$method = strtoupper( (string) ( $item['method'] ?? 'POST' ) );
+		$path   = (string) wp_parse_url( (string) ( $item['path'] ?? '' ), PHP_URL_PATH );
+		if ( in_array( $method, array( 'POST', 'PUT', 'PATCH' ), true ) && is_own_route( $path ) && ! isset( $item['body'] ) ) {
+			return invalid_error( new Invalid( '(body)', "is required: request $i ($method $path) has no body" ) );
+		}
+	}
+	$depth = &batch_depth();
+	++$depth;
+	return $response;
+}
+
+function leave_batch( mixed $response, array $handler, \WP_REST_Request $request ): mixed {
+	if ( is_batch_handler( $handler ) && in_batch() ) {
+		$depth = &batch_depth();
+		--$depth;
+	}
+	return $response;
+}
