@@ -18,6 +18,7 @@ import requests
 from pydantic import BaseModel
 
 from .config import NetworkSettings, load_settings
+from .encoding import iso_utc
 from .errors import Conflict, NotFound
 from .limits import differing_modules
 from .models import (
@@ -36,7 +37,7 @@ from .models import (
 )
 from .rest.batch import BatchItem, BatchResult, run_batch
 from .rest.pagination import iter_items
-from .rest.transport import RetryPolicy, Transport, TransportStats, json_default, route
+from .rest.transport import RetryPolicy, Transport, TransportStats, route
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -212,7 +213,7 @@ class Network:
 
     def scheduled_changes(self, *, due_before: datetime | None = None,
                           membership_id: int | None = None) -> Iterator[ScheduledChange]:
-        params = {"due_before": json_default(due_before) if due_before else None, "membership_id": membership_id}
+        params = {"due_before": iso_utc(due_before) if due_before else None, "membership_id": membership_id}
         for item in iter_items(
             self.transport, route(COMPANION, "scheduled-changes"), params, per_page=self.settings.per_page,
             concurrency=1, legacy=False, order_by_id=False, id_key="membership_id", sorted_by_key=False,

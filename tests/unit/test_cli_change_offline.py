@@ -51,7 +51,7 @@ def test_quote_table_json_csv(snap: str) -> None:
     data = json.loads(cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "json").stdout)
     assert (data["kind"], data["credit"], data["due_now"], data["unused_credit"]) == ("upgrade", "7.39", "31.61",
                                                                                        "0.00")
-    assert data["at"] == "2026-05-16T12:00:00+00:00" and data["next_charge_at"] == "2026-06-16T12:00:00+00:00"
+    assert data["at"] == "2026-05-16T12:00:00Z" and data["next_charge_at"] == "2026-06-16T12:00:00Z"
     rows = cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "csv").stdout.splitlines()
     assert "upgrade,credit,,Credit,1,-7.39,-7.39" in rows and "upgrade,summary,,due_now,,,31.61" in rows
 
@@ -145,6 +145,6 @@ def test_quote_exact_policy_keeps_the_billing_date(snap: str) -> None:
                           "-o", "json").stdout)
     um = json.loads(cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "json").stdout)
     assert data["policy"] == "exact" and data["kind"] == "upgrade"
-    assert data["next_charge_at"] == "2026-06-01T00:00:00+00:00"  # the current period's end, kept
-    assert um["next_charge_at"] == "2026-06-16T12:00:00+00:00"  # UM restarts the cycle
+    assert data["next_charge_at"] == "2026-06-01T00:00:00Z"  # the current period's end, kept
+    assert um["next_charge_at"] == "2026-06-16T12:00:00Z"  # UM restarts the cycle
     assert data["due_now"] != um["due_now"]

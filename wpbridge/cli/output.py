@@ -10,30 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
-
+from ..encoding import dumps, to_jsonable
 from ..money import round_money
 
 FORMATS = ("table", "json", "csv")
 
 
-def to_jsonable(value: Any) -> Any:
-    """Models, Decimals (as strings, never floats) and datetimes (ISO 8601 UTC) made JSON-ready."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    return value
-
-
 def render_json(value: Any) -> str:
-    return json.dumps(to_jsonable(value), indent=2, sort_keys=False)
+    return dumps(value, indent=2)
 
 
 def _cell(value: Any) -> str:

@@ -20,20 +20,17 @@ body is streamed and refused once it passes the cap, never buffered whole.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 import urllib3
-from pydantic import BaseModel
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -45,6 +42,7 @@ from tenacity import (
 
 from .. import __version__
 from ..config import NetworkSettings
+from ..encoding import dumps
 from ..errors import (
     ConfigError,
     DeadlineExceeded,
@@ -135,20 +133,6 @@ class Reply:
     def total(self) -> int | None:
         """`X-WP-Total`, when the server sends it (UM 2.4.13+, plugin-stub)."""
         return self.header_int("X-WP-Total")
-
-
-def json_default(value: Any) -> Any:
-    """Money stays exact on the wire (a string), dates are ISO 8601 UTC, models are their JSON form."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"cannot send a {type(value).__name__} as JSON")
 
 
 def route(*parts: object) -> str:
@@ -328,7 +312,7 @@ class Transport:
         data = None
         headers = {}
         if json_body is not None:
-            data = json.dumps(json_body, default=json_default).encode()
+            data = dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
         started = time.perf_counter()
         self.stats.add(requests=1, sent=len(data or b""))

@@ -21,6 +21,7 @@ from typing import IO, Any, TypeVar
 
 from pydantic import BaseModel
 
+from ..encoding import dumps, iso_utc
 from ..errors import DataError, InputError, NotFound
 from ..models import (
     Customer,
@@ -53,7 +54,7 @@ def _dump(record: BaseModel | dict[str, Any]) -> str:
     # exclude_unset: what the server did not send stays absent, so that the limitations merge (which tells
     # "not set" from "set to nothing") gives the same effective quota offline as live
     data = record.model_dump(mode="json", exclude_unset=True) if isinstance(record, BaseModel) else record
-    return json.dumps(data, separators=(",", ":"), sort_keys=False)
+    return dumps(data, separators=(",", ":"))
 
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
@@ -70,7 +71,7 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     """
     counts: dict[str, int] = {}
     info = network.info()
-    header = {"format": FORMAT, "version": VERSION, "exported_at": now.isoformat(), "source_url": source_url}
+    header = {"format": FORMAT, "version": VERSION, "exported_at": iso_utc(now), "source_url": source_url}
     out.write("{\n")
     for key, value in header.items():
         out.write(f"{json.dumps(key)}: {json.dumps(value)},\n")

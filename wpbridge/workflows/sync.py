@@ -39,6 +39,7 @@ from types import TracebackType
 from typing import Any, Literal, Protocol, TypeVar
 
 from ..config import NetworkSettings
+from ..encoding import iso_utc as iso
 from ..errors import ConfigError, Conflict, DataError, InputError, WPBridgeError
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
@@ -314,10 +315,6 @@ class LockLost(WPBridgeError):
 
 class Interrupted(WPBridgeError):
     """The run was asked to stop (a signal): raised at the next safe point, between writes."""
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------- the lock
