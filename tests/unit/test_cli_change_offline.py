@@ -70,7 +70,7 @@ def test_quote_no_change_and_blocked_exit_0(snap: str) -> None:
     (["1", "--plan", "basic"], "error: plan 'basic' is not offered to membership 1"),
     (["2", "--addon", "unlimited-visits"], "error: Unlimited visits is not offered as an add-on of Basic"),
     (["2", "--period", "monthly"], "error: period 'monthly': expected N:UNIT"),
-    (["2", "--at", "soon"], "error: at 'soon': not an ISO 8601 date-time"),
+    (["2", "--at", "soon"], "error: Invalid value for '--at': 'soon' is not an ISO 8601 date-time"),
     (["42", "--plan", "premium"], "error: membership 42 does not exist"),
 ])
 def test_bad_input_exit_2(snap: str, args: list[str], message: str) -> None:

@@ -114,3 +114,23 @@ def test_export_to_stdout_and_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert written.exit_code == 0 and f"wrote {target}" in written.stdout
     assert [ln.split() for ln in written.stdout.splitlines() if ln.startswith("memberships")] == [["memberships", "4"]]
     assert json.loads(target.read_text())["memberships"][0]["id"] == 1
+
+
+def test_global_options_go_before_the_command_and_after_it_wins(snap: str, tmp_path: Path) -> None:
+    before = cli("-o", "json", "products", "list", "--type", "plan", "--snapshot", snap)
+    assert before.exit_code == 0 and [p["slug"] for p in json.loads(before.stdout)] == ["free", "basic", "premium"]
+    both = cli("--output", "json", "memberships", "list", "--snapshot", snap, "-o", "csv")
+    assert both.exit_code == 0 and both.stdout.startswith("id,customer,status,plan,")
+    missing = tmp_path / "nope.toml"
+    config = cli("--config", str(missing), "--network", "prod", "sites", "list")
+    assert config.exit_code == 2 and config.stderr == f"error: config {missing} (from --config) does not exist\n"
+
+
+def test_usage_mistakes_are_one_line_naming_the_option() -> None:
+    bad = cli("products", "list", "-o", "xml")
+    assert bad.exit_code == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("error: Invalid value for '--output' / '-o': 'xml' is not one of")
+    unknown = cli("memberships", "show")
+    assert unknown.exit_code == 2 and unknown.stderr == (
+        "error: Missing argument 'ID'. (see: wpbridge memberships show --help)\n")
+    assert "--now" not in cli("sync", "--help").stdout and "--at ISO8601" in cli("sync", "--help").stdout

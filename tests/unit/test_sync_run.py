@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from wpbridge.cli import main
 from wpbridge.cli import sync as cli_sync
+from wpbridge.cli.common import parse_moment
 from wpbridge.config import NetworkSettings
 from wpbridge.errors import Conflict, InputError, ServerError, WPBridgeError
 from wpbridge.limits import differing_modules, effective_limitations
@@ -420,7 +421,7 @@ def test_cli_runs_quietly_and_writes_the_report(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
     monkeypatch.setattr(FakeNetwork, "__exit__", lambda self, *a: None, raising=False)
     path = tmp_path / "report.json"
-    result = CliRunner().invoke(main, ["sync", "--report", str(path), "--now", "2026-03-01T12:00:00Z",
+    result = CliRunner().invoke(main, ["sync", "--report", str(path), "--at", "2026-03-01T12:00:00Z",
                                        "--config", str(tmp_path / "none.toml")])
     assert result.exit_code == 1, result.output
     assert "sync error (quota_write): site 5:" in result.output
@@ -451,7 +452,11 @@ def test_cli_refused_by_the_lock_says_so_once_and_no_summary(monkeypatch: pytest
 
 def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["sync", "--now", "yesterday"])
-    assert result.exit_code == 2 and "--now" in result.output
+    assert result.exit_code == 2 and result.stderr == (
+        "error: Invalid value for '--at': 'yesterday' is not an ISO 8601 date-time (e.g. 2026-05-01T12:00:00Z)"
+        " (see: wpbridge sync --help)\n")
+    result = CliRunner().invoke(main, ["sync", "--at", "yesterday"])
+    assert result.exit_code == 2 and "Invalid value for '--at'" in result.stderr and result.stdout == ""
     bad = tmp_path / "c.toml"
     bad.write_text('[networks.a]\nurl = "http://127.0.0.1:9"\napi_key = "k"\napi_secret = "s"\n'
                    '[sync]\ninactive_policy = "delete"\n')
@@ -466,8 +471,8 @@ def test_cli_sync_settings_per_network(tmp_path: Path) -> None:
                    'inactive_policy = "suspend"\n')
     assert cli_sync.sync_settings(str(cfg), "prod")[0] == {"inactive_policy": "suspend", "lock_ttl": 60}
     assert cli_sync.sync_settings(str(cfg), "dev")[0] == {"inactive_policy": "keep", "lock_ttl": 60}
-    assert cli_sync.parse_now("2026-01-02T03:04:05") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert cli_sync.parse_now("2026-01-02T04:04:05+01:00") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert parse_moment("2026-01-02T03:04:05", "--at") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert parse_moment("2026-01-02T04:04:05+01:00", "--at") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def test_a_stalled_run_stops_renewing_its_lock_and_takes_it_back_on_progress() -> None:

@@ -10,12 +10,17 @@ import click
 
 from .. import __version__
 from . import change, read, sandbox, sync
+from .common import OneLineErrors, global_options
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="wpbridge")
+@global_options
 def main() -> None:
-    """Read, price and write plan changes and site quotas of a WordPress multisite network."""
+    """Read, price and write plan changes and site quotas of a WordPress multisite network.
+
+    --network, --config and --output go before the command (`wpbridge -o json products list`) or after it.
+    """
 
 
 for _family in (sandbox, read, change, sync):

@@ -22,6 +22,7 @@ from .common import (
     EXIT_BLOCKED,
     EXIT_FAILED,
     EXIT_OK,
+    at_option,
     emit,
     handle_errors,
     network_options,
@@ -174,8 +175,7 @@ def request_options(func: F) -> F:
                      help="An add-on and the TOTAL quantity to hold (default 1); repeatable."),
         click.option("--period", default=None, metavar="N:UNIT",
                      help="Billing period, e.g. 1:month or 1:year (default: keep it)."),
-        click.option("--at", "at", default=None, metavar="ISO8601",
-                     help="Price at this moment (default: now, UTC)."),
+        at_option("Price at this moment (default: now, UTC; without an offset: UTC)."),
         click.option("--policy", type=click.Choice(POLICIES), default="ultimate-multisite", show_default=True,
                      help="Proration policy."),
         click.option("--force", is_flag=True, help="Accept a plan or add-on outside the offered set."),
@@ -186,8 +186,8 @@ def request_options(func: F) -> F:
     return func
 
 
-def _now(at: str | None) -> datetime:
-    return flow.parse_at(at) if at is not None else datetime.now(UTC)
+def _now(at: datetime | None) -> datetime:
+    return at if at is not None else datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------- registration
@@ -216,7 +216,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
-    def quote(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: str | None,
+    def quote(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
               policy: Policy, force: bool, um_version: str | None, snapshot: str | None, network_name: str | None,
               config_path: str | None, output: str) -> None:
         """Price a change: lines, credit, due now, unused credit, next charge; or why it is no change / blocked.
@@ -234,7 +234,7 @@ def register(main: click.Group) -> None:
     @click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask for confirmation.")
     @network_options
     @handle_errors
-    def apply(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: str | None,
+    def apply(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
               policy: Policy, force: bool, um_version: str | None, dry_run: bool, yes: bool, network_name: str | None,
               config_path: str | None, output: str) -> None:
         """Carry out a change: upgrades and add-ons now (membership, then each site's quota), downgrades scheduled

@@ -10,11 +10,14 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..errors import AuthError, ConfigError, InputError, WPBridgeError
+from ..models import parse_utc
 from .output import FORMATS, render_csv, render_json, render_table
 
 if TYPE_CHECKING:
@@ -26,18 +29,115 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
 
-def network_options(func: F) -> F:
-    """Adds --network, --config and --output to a command."""
-    func = click.option(
-        "--output", "-o", "output", type=click.Choice(FORMATS), default="table", show_default=True,
-        help="Output format.",
-    )(func)
-    func = click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-        help="Config file (default: $WPBRIDGE_CONFIG, then ~/.config/wpbridge/config.toml).",
-    )(func)
-    func = click.option("--network", "network_name", default=None, help="Network name in the config file.")(func)
+@dataclass
+class GlobalOptions:
+    """--network, --config and --output given before the command (`wpbridge -o json products list`), as
+    python-gitlab takes them; the same options after the command win."""
+
+    network: str | None = None
+    config: str | None = None
+    output: str | None = None
+
+
+def global_options(func: F) -> F:
+    """Adds --network, --config and --output to the top-level group; they are kept in `ctx.obj`."""
+
+    def keep(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        options = ctx.ensure_object(GlobalOptions)
+        setattr(options, str(param.name), value)
+        return value
+
+    func = click.option("--output", "-o", "output", type=click.Choice(FORMATS), default=None, expose_value=False,
+                        callback=keep, help="Output format (default: table).")(func)
+    func = click.option("--config", "config", type=click.Path(dir_okay=False), default=None, expose_value=False,
+                        callback=keep, help=CONFIG_HELP)(func)
+    func = click.option("--network", "network", default=None, expose_value=False, callback=keep,
+                        help="Network name in the config file.")(func)
     return func
+
+
+CONFIG_HELP = "Config file (default: $WPBRIDGE_CONFIG, then ~/.config/wpbridge/config.toml)."
+
+
+def network_options(func: F) -> F:
+    """Adds --network, --config and --output to a command (also accepted before the command, on the group); the
+    command receives `network_name`, `config_path` and `output` with the group's values filled in."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context(silent=True)
+        given = ctx.find_object(GlobalOptions) if ctx is not None else None
+        if given is not None:
+            kwargs["network_name"] = kwargs.get("network_name") or given.network
+            kwargs["config_path"] = kwargs.get("config_path") or given.config
+            kwargs["output"] = kwargs.get("output") or given.output
+        kwargs["output"] = kwargs.get("output") or "table"
+        return func(*args, **kwargs)
+
+    out: Any = wrapper
+    out = click.option("--output", "-o", "output", type=click.Choice(FORMATS), default=None,
+                       help="Output format (default: table).")(out)
+    out = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                       help=CONFIG_HELP)(out)
+    out = click.option("--network", "network_name", default=None, help="Network name in the config file.")(out)
+    return out  # type: ignore[no-any-return]
+
+
+class OneLineErrors(click.Group):
+    """The top-level group: a usage mistake (unknown option, bad value, missing argument) is one line on stderr
+    naming the option, `error: ...`, exit 2, in the same style as every other error (no usage block)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(EXIT_FAILED)
+        except click.ClickException as err:
+            hint = ""
+            if isinstance(err, click.UsageError) and err.ctx is not None:
+                hint = f" (see: {' '.join(['wpbridge', *err.ctx.command_path.split()[1:]])} --help)"
+            click.echo(f"error: {err.format_message()}{hint}", err=True)
+            sys.exit(err.exit_code)
+
+
+def at_option(help: str) -> Callable[[F], F]:
+    """`--at ISO8601` (the moment a command acts at; parsed, so the command receives a datetime or None), with
+    `--now` as a hidden alias (sync's former name for it)."""
+
+    def stash(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            ctx.meta["wpbridge.at"] = value
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+        text = value if value is not None else ctx.meta.get("wpbridge.at")
+        try:
+            return parse_moment(text, "--at") if text is not None else None
+        except click.BadParameter as err:
+            raise click.BadParameter(err.message, ctx=ctx, param=param) from None
+
+    def decorate(func: F) -> F:
+        func = click.option("--at", "at", default=None, metavar="ISO8601", callback=parse, help=help)(func)
+        return click.option("--now", default=None, hidden=True, is_eager=True, expose_value=False,
+                            callback=stash)(func)
+
+    return decorate
+
+
+def parse_moment(text: str, option: str) -> datetime:
+    """A moment given on the command line (`--at`): ISO 8601, UTC when it has no offset. Parsed by
+    `models.parse_utc`, the one date parser; a bad value is a usage error naming the option."""
+    try:
+        moment = parse_utc(text.strip())
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 date-time (e.g. 2026-05-01T12:00:00Z)",
+                                 param_hint=option)
+    return moment
 
 
 def open_network(network_name: str | None, config_path: str | None) -> Network:

@@ -5,7 +5,7 @@ first 20; all of them in `--report`), a progress bar only when stderr is a termi
 
 Exit codes: 0 clean; 1 some items failed (the others were applied), or the run could not start or finish
 (another sync holds the lock: "another sync is running on this network (owner ..., lock held until ...)"; a list
-could not be read); 2 configuration or usage mistakes (bad --now, unknown --only-membership id, bad [sync] key);
+could not be read); 2 configuration or usage mistakes (bad --at, unknown --only-membership id, bad [sync] key);
 143 / 130 stopped by SIGTERM / Ctrl-C at a safe point (lock released, report marked interrupted).
 
 Settings, highest first: the command line, `[sync.networks.NAME]`, `[sync]` in the config file:
@@ -42,23 +42,11 @@ from ..workflows.sync import (
     run_sync,
 )
 from ..workflows.sync_report import ChangeEntry, ErrorEntry, NullSink, ReportSink, ReportSpool, ScheduledEntry
-from .common import emit, handle_errors, network_options, open_network
+from .common import at_option, emit, handle_errors, network_options, open_network
 
 STEP_DELAY_ENV = "WPBRIDGE_SYNC_STEP_DELAY"
 """Seconds to pause after each write step (tests and demos use it to kill a run mid-way); unset in production."""
 SHOWN_LINES = 20
-
-
-def parse_now(text: str | None) -> datetime:
-    """`--now`: ISO 8601; a value without an offset is UTC. Default: the current UTC time."""
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"not an ISO 8601 date-time: {text!r} (e.g. 2026-01-31T00:00:00Z)",
-                                 param_hint="--now") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def sync_settings(config_path: str | None, network: str) -> tuple[dict[str, Any], str]:
@@ -202,8 +190,7 @@ def register(main: click.Group) -> None:
                   help="Write a JSON report: counts, every change with before and after, every error.")
     @click.option("--only-membership", "only", type=click.IntRange(min=1), multiple=True, metavar="ID",
                   help="Limit the run to these memberships (repeatable).")
-    @click.option("--now", "now_text", default=None, metavar="ISO8601",
-                  help="The time the run acts at (default: now, UTC); scheduled changes due by then are applied.")
+    @at_option("The moment the run acts at (default: now, UTC); scheduled changes due by then are applied.")
     @click.option("--inactive-policy", type=click.Choice(INACTIVE_POLICIES), default=None,
                   help="Sites of expired/cancelled memberships: keep their quota, or suspend them"
                        " (default: [sync] inactive_policy, else keep).")
@@ -213,7 +200,7 @@ def register(main: click.Group) -> None:
                   help="Quota writes per batch request (default and maximum: the server's batch limit).")
     @network_options
     @handle_errors
-    def sync_command(dry_run: bool, report_path: str | None, only: tuple[int, ...], now_text: str | None,
+    def sync_command(dry_run: bool, report_path: str | None, only: tuple[int, ...], at: datetime | None,
                      inactive_policy: str | None, lock_ttl: int | None, batch_size: int | None,
                      network_name: str | None, config_path: str | None, output: str) -> None:
         """Apply due scheduled changes and reconcile every site's quota with its membership.
@@ -221,7 +208,7 @@ def register(main: click.Group) -> None:
         Safe to re-run and to kill; a second run right after a clean one writes nothing. Exit 0 clean, 1 some
         items failed (or another sync is running), 2 configuration/usage, 143/130 stopped by SIGTERM/Ctrl-C.
         """
-        now = parse_now(now_text)
+        now = at or datetime.now(UTC)
         if report_path is not None:
             _check_writable(report_path)
             _remove_stale(report_path)

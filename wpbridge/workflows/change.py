@@ -31,7 +31,7 @@ from ..billing import Cart, CatalogIndex, ChangeOptions, Quote, change_options, 
 from ..billing.result import Policy
 from ..errors import InputError, NotFound, WPBridgeError
 from ..limits import differing_modules, effective_limitations
-from ..models import Limitations, Membership, Product, ScheduledChange, Site, SiteUsage
+from ..models import Limitations, Membership, Product, ScheduledChange, Site, SiteUsage, parse_utc
 from ..money import round_money
 from . import NetworkReader, NetworkWriter
 from .membership_state import with_state
@@ -71,10 +71,12 @@ def parse_addon(text: str) -> tuple[str, int]:
 def parse_at(text: str) -> datetime:
     """An ISO 8601 moment; a value without an offset is taken as UTC (as every date in wpbridge)."""
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment = parse_utc(text.strip())  # the one date parser
     except ValueError:
-        raise InputError(f"at {text!r}: not an ISO 8601 date-time (e.g. 2026-05-01T12:00:00Z)", field="at") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = None
+    if moment is None:
+        raise InputError(f"at {text!r}: not an ISO 8601 date-time (e.g. 2026-05-01T12:00:00Z)", field="at")
+    return moment
 
 
 def find_product(catalog: Sequence[Product], ref: str | int) -> Product | None:
