@@ -35,6 +35,7 @@ require_once __DIR__ . '/includes/companion.php';
 require_once __DIR__ . '/includes/guard.php';
 require_once __DIR__ . '/includes/enforce.php';
 require_once __DIR__ . '/includes/um.php';
+require_once __DIR__ . '/includes/import.php';
 
 register_activation_hook( __FILE__, __NAMESPACE__ . '\\install' );
 

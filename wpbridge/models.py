@@ -364,6 +364,8 @@ class Membership(WireModel):
     date_trial_end: UtcDateTime = None
     discount_code: Annotated[DiscountCode | str | None, BeforeValidator(_discount_in)] = None
     gateway: OptionalStr = None
+    gateway_customer_id: OptionalStr = None
+    gateway_subscription_id: OptionalStr = None
     limitations: LimitationsField = Field(default_factory=Limitations)
 
     @field_validator("amount", "initial_amount")
@@ -421,6 +423,7 @@ class Customer(WireModel):
     date_registered: UtcDateTime = None
     billing_address: Annotated[dict[str, Any], BeforeValidator(_empty_map)] = Field(default_factory=dict)
     user_email: OptionalStr = None
+    user_login: OptionalStr = None
     display_name: OptionalStr = None
 
 

@@ -8,7 +8,7 @@ what makes their retries safe; creates go through `create()`, which never sends 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -303,6 +303,38 @@ class Network:
             if differ:
                 out.append(Mismatch(blog_id, want, have, differ))
         return out
+
+    # ------------------------------------------------------------------ import (`wpbridge/v1/import/*`)
+
+    def _import_list(self, name: str, id_key: str) -> Iterator[dict[str, Any]]:
+        for row in iter_items(self.transport, route(COMPANION, "import", name), {}, per_page=self.settings.per_page,
+                              concurrency=self.settings.concurrency, legacy=False, order_by_id=False,
+                              id_key=id_key, sorted_by_key=False):
+            if isinstance(row, dict):
+                yield row
+
+    def import_network(self) -> dict[str, Any]:
+        """Where the network keeps its sites: `domain`, `path`, `subdomain_install`, and the plugin's `mode`."""
+        data = self.transport.get(route(COMPANION, "import", "network")).data
+        return data if isinstance(data, dict) else {}
+
+    def import_customers(self) -> Iterator[dict[str, Any]]:
+        """Every customer with its WordPress user's email and username (`GET /wpbridge/v1/import/customers`)."""
+        return self._import_list("customers", "id")
+
+    def import_sites(self) -> Iterator[dict[str, Any]]:
+        """Every site with domain, path, title and its membership/customer/type links, in both modes."""
+        return self._import_list("sites", "blog_id")
+
+    def import_keys(self) -> Iterator[dict[str, Any]]:
+        """The source keys earlier imports stored next to the memberships they created."""
+        return self._import_list("keys", "source_key")
+
+    def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
+        """Import writes (ensures by natural key, absolute updates) through `/batch/v1` in chunks of the server's
+        batch limit; resending is safe because every item is an ensure or an absolute PUT."""
+        server = self._batch_limit()
+        return run_batch(self.transport, items, limit=min(server, limit) if limit else server)
 
 
 def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:

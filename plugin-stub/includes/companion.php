@@ -38,6 +38,7 @@ function register_companion_routes(): void {
 			),
 		)
 	);
+	register_import_routes();
 	route( '/scheduled-changes', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\list_scheduled_changes' ) ) );
 	route(
 		'/memberships/(?P<id>[\d]+)/scheduled-change',

@@ -1,0 +1,167 @@
+"""`wpbridge import`, the plan: natural keys, create / unchanged / conflict / update, dependency order, quotas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from wpbridge.limits import effective_limitations
+from wpbridge.models import Limitations, Membership, ScheduledChange, Site
+from wpbridge.sandbox.example import example_catalog
+from wpbridge.workflows.importer_input import check_references, read_csv
+from wpbridge.workflows.importer_plan import TargetState, build_plan, quota_step, same
+
+CATALOG = example_catalog()
+CSV = ("email,username,plan,amount,status,date_expiration,addons,site_path\n"
+       "ann@example.com,ann1,premium,49,active,2026-12-01,extra-storage:2,/ann/\n"
+       "bob@example.com,,basic,,trialing,,,/bob/\n")
+
+
+def source():  # type: ignore[no-untyped-def]
+    src = read_csv(CSV)
+    check_references(src, CATALOG)
+    assert src.issues == []
+    return src
+
+
+def target(**kw: object) -> TargetState:
+    base: dict[str, object] = dict(mode="stub", domain="net.example", path="/", subdomain=False, catalog=CATALOG,
+                                   customers=[], memberships={}, keys={}, sites={}, scheduled={})
+    base.update(kw)
+    return TargetState(**base)  # type: ignore[arg-type]
+
+
+def ann_membership(**changes: object) -> Membership:
+    data: dict[str, object] = dict(id=70, customer_id=7, plan_id=3, addon_products={5: 2}, amount="49.0000",
+                                   initial_amount="49", currency="USD", duration=1, duration_unit="month",
+                                   recurring=True, status="active", date_expiration="2026-12-01 00:00:00")
+    data.update(changes)
+    return Membership.model_validate(data)
+
+
+def existing(**membership_changes: object) -> TargetState:
+    return target(
+        customers=[{"id": 7, "email": "ANN@example.com", "username": "ann1"}],
+        memberships={70: ann_membership(**membership_changes)},
+        keys={"csv:ann@example.com#1": 70},
+        sites={("net.example", "/ann/"): {"blog_id": 9, "domain": "net.example", "path": "/ann/", "title": "Ann",
+                                           "membership_id": 70, "customer_id": 7, "type": "customer_owned"}},
+    )
+
+
+def actions(plan) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    return [(s.kind, s.key, s.action) for s in plan.steps]
+
+
+def test_fresh_target_creates_everything() -> None:
+    plan = build_plan(source(), target())
+    assert actions(plan) == [
+        ("customer", "ann@example.com", "create"), ("customer", "bob@example.com", "create"),
+        ("membership", "csv:ann@example.com#1", "create"), ("membership", "csv:bob@example.com#1", "create"),
+        ("site", "net.example/ann/", "create"), ("site", "net.example/bob/", "create"),
+    ]
+    assert plan.writes_planned == 6 and plan.conflicts == []
+
+
+def test_what_is_there_already_is_unchanged_matched_by_email_case_insensitively() -> None:
+    plan = build_plan(source(), existing())
+    assert actions(plan)[:5] == [
+        ("customer", "ann@example.com", "unchanged"), ("customer", "bob@example.com", "create"),
+        ("membership", "csv:ann@example.com#1", "unchanged"), ("membership", "csv:bob@example.com#1", "create"),
+        ("site", "net.example/ann/", "unchanged"),
+    ]
+
+
+def test_different_values_are_a_conflict_unless_update() -> None:
+    plan = build_plan(source(), existing(amount="39", addon_products={}))
+    step = plan.of("membership")[0]
+    assert step.action == "conflict"
+    assert step.differences == {"amount": (Decimal("39"), Decimal("49")), "addons": ("none", "extra-storage:2")}
+    assert "amount: 39 -> 49" in step.describe()
+    assert build_plan(source(), existing(amount="39"), update=True).of("membership")[0].action == "update"
+
+
+def test_a_customer_found_by_username_with_another_email_is_never_updated() -> None:
+    t = target(customers=[{"id": 7, "email": "other@example.com", "username": "ann1"}])
+    step = build_plan(source(), t, update=True).of("customer")[0]
+    assert step.action == "conflict" and step.differences["email"] == ("other@example.com", "ann@example.com")
+
+
+def test_a_site_that_exists_unlinked_is_a_conflict_and_linked_by_update() -> None:
+    t = existing()
+    t.sites[("net.example", "/bob/")] = {"blog_id": 10, "domain": "net.example", "path": "/bob/", "title": "Bob",
+                                         "membership_id": None, "customer_id": None, "type": "default"}
+    step = build_plan(source(), t).of("site")[1]
+    assert step.action == "conflict" and set(step.differences) == {"membership", "type"}
+    assert build_plan(source(), t, update=True).of("site")[1].action == "update"
+
+
+def test_products_add_ons_before_the_plans_that_offer_them() -> None:
+    import json
+
+    from wpbridge.workflows.importer_input import read_json
+
+    data = {"format": "wpbridge-snapshot", "version": 1, "source_url": "http://a",
+            "catalog": [p.model_dump(mode="json") for p in CATALOG], "customers": [], "memberships": [],
+            "sites": [], "scheduled_changes": []}
+    src = read_json(json.dumps(data))
+    plan = build_plan(src, target(catalog=[]))
+    order = [s.key for s in plan.of("product")]
+    assert order.index("extra-storage") < order.index("premium") and order.index("site-setup") < order.index("free")
+    # into a network that has them, the same catalog is unchanged
+    assert {s.action for s in build_plan(src, target()).of("product")} == {"unchanged"}
+
+
+def test_scheduled_change_compared_in_target_ids() -> None:
+    import json
+
+    from wpbridge.workflows.importer_input import read_json
+
+    data = {"format": "wpbridge-snapshot", "version": 1, "source_url": "http://a",
+            "catalog": [p.model_dump(mode="json") for p in CATALOG],
+            "customers": [{"id": 1, "user_email": "ann@example.com"}],
+            "memberships": [{"id": 4, "customer_id": 1, "plan_id": 3, "status": "active"}],
+            "sites": [], "scheduled_changes": [{"membership_id": 4, "scheduled_for": "2026-12-01T00:00:00Z",
+                                                "target": {"plan_id": 2, "amount": "15"}}]}
+    src = read_json(json.dumps(data))
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    t = target(customers=[{"id": 7, "email": "ann@example.com"}],
+               memberships={70: ann_membership(plan_id=3, addon_products={}, amount="0", initial_amount="0",
+                                               recurring=True, date_expiration=None)},
+               keys={"http://a/membership/4": 70},
+               scheduled={70: ScheduledChange(membership_id=70, scheduled_for=when,
+                                              target={"plan_id": 2, "amount": "15.0000"})})
+    plan = build_plan(src, t)
+    assert plan.of("scheduled_change")[0].action == "unchanged"
+    t.scheduled[70] = ScheduledChange(membership_id=70, scheduled_for=when, target={"plan_id": 1, "amount": "15"})
+    assert build_plan(src, t).of("scheduled_change")[0].differences == {"target.plan_id": (1, 2)}
+
+
+def test_quota_steps() -> None:
+    m = ann_membership()
+    site = Site(blog_id=9, membership_id=70, customer_id=7, type="customer_owned")
+    want = effective_limitations(m, CATALOG, site)
+    step = quota_step(site, m, CATALOG, None)
+    assert step is not None and step.action == "create" and step.src[1] == want
+    assert quota_step(site, m, CATALOG, want) is None
+    stale = Limitations.model_validate({"disk_space": {"enabled": True, "limit": 1}})
+    assert quota_step(site, m, CATALOG, stale).action == "update"  # type: ignore[union-attr]
+    cancelled = ann_membership(status="cancelled")
+    assert quota_step(site, cancelled, CATALOG, stale) is None  # a suspension written by sync stays
+    assert quota_step(site, cancelled, CATALOG, None) is not None  # but a new site gets its quota
+
+
+def test_existing_sites_get_their_quota_planned_in_stub_mode() -> None:
+    plan = build_plan(source(), existing(), quota_reader=lambda ids: [(b, None) for b in ids])
+    assert [(s.key, s.action) for s in plan.of("quota")] == [("site 9", "create")]
+    um = existing()
+    um.mode = "um"  # UM computes and enforces its own limits
+    assert build_plan(source(), um, quota_reader=lambda ids: [(b, None) for b in ids]).of("quota") == []
+
+
+def test_same() -> None:
+    assert same(Decimal("15.0000"), Decimal(15)) and same("15.0000", "15") and not same("15", "15.01")
+    assert same(None, "") and same({}, None) and not same(None, "x")
+    assert same(datetime(2026, 1, 1, tzinfo=UTC), "2026-01-01 00:00:00")
+    assert same(True, "1") and not same(False, True)
+    assert same({"a": "1.0"}, {"a": 1}) and not same({"a": 1}, {"a": 2})

@@ -1,0 +1,160 @@
+"""`wpbridge import FILE`: thin: options, the plan shown, the question asked, progress, report, exit code.
+
+stdout carries only what was asked for (the plan and the summary line, or JSON/CSV with --output); questions,
+bad rows, failures and the progress bar (on a terminal only) go to stderr.
+
+Exit codes: 0 everything imported (or in place already); 1 partial: conflicts left alone, records that failed
+or were skipped (--skip-invalid); 2 input: bad rows or records (nothing written), bad options, not confirmed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InputError
+from ..workflows.importer import (
+    EXIT_INPUT,
+    ImportOptions,
+    ImportResult,
+    Prepared,
+    execute,
+    prepare,
+    step_delay_from_env,
+    write_report,
+)
+from ..workflows.importer_plan import KINDS
+from .common import emit, handle_errors, network_options, open_network
+
+SHOWN_LINES = 20
+
+
+def _check_writable(path: str) -> None:
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"cannot write {path}: {folder} is not a writable directory", param_hint="--report")
+
+
+def plan_line(prepared: Prepared) -> str:
+    plan = prepared.plan
+    if plan is None:
+        return "plan: none"
+    counts = plan.counts()
+    parts = []
+    for kind in KINDS:
+        if kind in counts:
+            c = counts[kind]
+            text = ", ".join(f"{c[a]} {a}" for a in ("create", "update", "unchanged", "conflict") if c.get(a))
+            parts.append(f"{kind.replace('_', ' ')}s: {text}")
+    return "plan: " + ("; ".join(parts) if parts else "nothing to import")
+
+
+def result_line(result: ImportResult, *, dry_run: bool) -> str:
+    s = result.summary
+    planned = s["planned"]
+    head = "import (dry run)" if dry_run else "import"
+    body = (f"{planned['create']} to create, {planned['update']} to update, {planned['unchanged']} unchanged,"
+            f" {s['conflicts']} conflicts" if dry_run else
+            f"{s['writes']} writes ({planned['create']} planned creates, {planned['update']} updates,"
+            f" {s['found']} found from an earlier run), {planned['unchanged']} unchanged, {s['conflicts']} conflicts,"
+            f" {s['failed']} failed, {s['skipped']} skipped")
+    return f"{head}: {body}; {s['invalid']} invalid records ({s['requests']} requests, {s['elapsed_seconds']:.1f} s)"
+
+
+def register(main: click.Group) -> None:
+    @main.command("import")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default=None,
+                  help="Input format (default: from the file's extension, else sniffed).")
+    @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+    @click.option("--yes", "-y", is_flag=True, help="Import without asking (needed when stdin is not a terminal).")
+    @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+                  help="Write a JSON report: counts, the plan, every write, conflict and error.")
+    @click.option("--update", is_flag=True, help="Overwrite records that exist with different values (default:"
+                                                 " report them as conflicts and leave them alone).")
+    @click.option("--skip-invalid", is_flag=True, help="Import the valid records and report the bad ones (default:"
+                                                       " refuse the whole file when any record is bad).")
+    @network_options
+    @handle_errors
+    def import_command(file: str, fmt: str | None, dry_run: bool, yes: bool, report_path: str | None, update: bool,
+                       skip_invalid: bool, network_name: str | None, config_path: str | None, output: str) -> None:
+        """Import a catalog, customers, memberships and sites from FILE: a `wpbridge export` (JSON) or a CSV with
+        one row per membership (see README). Idempotent: a second run writes nothing.
+
+        Exit 0 done, 1 partial (conflicts, failures, skipped rows), 2 bad input (nothing written).
+        """
+        if report_path is not None:
+            _check_writable(report_path)
+        options = ImportOptions(format=fmt, dry_run=dry_run, update=update, skip_invalid=skip_invalid,  # type: ignore[arg-type]
+                                step_delay=step_delay_from_env())
+        net = open_network(network_name, config_path)
+        with net:
+            prepared = prepare(net, file, options)
+            mode = prepared.plan.target.mode if prepared.plan is not None else None
+            for issue in prepared.issues[:SHOWN_LINES]:
+                click.echo(f"import: {issue}", err=True)
+            if len(prepared.issues) > SHOWN_LINES:
+                click.echo(f"import: ... and {len(prepared.issues) - SHOWN_LINES} more problems"
+                           + (" (see the report)" if report_path else ""), err=True)
+            if prepared.refused:
+                result = execute(net, prepared)
+                _finish(result, report_path, net.settings.url, mode, output, dry_run)
+                bad = result.summary["invalid"]
+                click.echo(f"error: {bad} bad record{'s' if bad != 1 else ''} in {file}; nothing was written (fix"
+                           " them, or pass --skip-invalid to import the others)", err=True)
+                sys.exit(EXIT_INPUT)
+            plan = prepared.plan
+            assert plan is not None
+            if output == "table":
+                click.echo(plan_line(prepared))
+                shown = [s for s in plan.steps if s.action != "unchanged"]
+                if dry_run:
+                    for step in shown:
+                        click.echo("  " + step.describe())
+                else:
+                    for step in plan.conflicts[:SHOWN_LINES]:
+                        click.echo("  " + step.describe())
+            if not dry_run and plan.writes_planned and not yes:
+                if not sys.stdin.isatty():
+                    raise InputError(f"import: {plan.writes_planned} writes planned but not confirmed: stdin is not"
+                                     " a terminal; pass --yes to import without asking (or --dry-run to only look)")
+                if not click.confirm(f"Write {plan.writes_planned} records to {net.settings.url}?", err=True):
+                    click.echo("import: not confirmed; nothing written", err=True)
+                    sys.exit(EXIT_INPUT)
+            result = _run(net, prepared, dry_run)
+            _finish(result, report_path, net.settings.url, mode, output, dry_run)
+            if result.applied is not None:
+                failures = [w for w in result.applied.writes if w.status in ("failed", "skipped")]
+                for w in failures[:SHOWN_LINES]:
+                    click.echo(f"import: {w.status}: {w.kind} {w.key}" + (f" ({w.where})" if w.where else "")
+                               + f": {w.error}", err=True)
+                if len(failures) > SHOWN_LINES:
+                    click.echo(f"import: ... and {len(failures) - SHOWN_LINES} more", err=True)
+        sys.exit(result.exit_code)
+
+
+def _run(net: Any, prepared: Prepared, dry_run: bool) -> ImportResult:
+    plan = prepared.plan
+    if dry_run or plan is None or not sys.stderr.isatty():
+        return execute(net, prepared)
+    total = plan.writes_planned + sum(1 for s in plan.of("site", "create"))  # new sites get a quota too
+    with click.progressbar(length=max(total, 1), label="import", file=sys.stderr, show_pos=True) as bar:
+        return execute(net, prepared, progress=bar.update)
+
+
+def _finish(result: ImportResult, report_path: str | None, url: str, mode: str | None, output: str,
+            dry_run: bool) -> None:
+    report = result.report(network_url=url, mode=mode)
+    if report_path is not None:
+        write_report(report_path, report)
+    if output == "table":
+        if result.prepared.plan is not None:
+            click.echo(result_line(result, dry_run=dry_run))
+    elif output == "json":
+        emit("json", data=report)
+    else:
+        emit("csv", rows=report["writes"], columns=["kind", "key", "action", "status", "id", "where", "error"])

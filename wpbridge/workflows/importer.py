@@ -1,0 +1,189 @@
+"""`wpbridge import`: move a catalog and its customers into a network, idempotently.
+
+Three steps, each in its own module:
+1. `importer_input`: read the file (an export's JSON, or a CSV with one row per membership) and check every
+   record; every problem names its line or JSON path and field.
+2. `importer_plan`: read the target once and decide, record by record, create / update / unchanged / conflict.
+3. `importer_apply`: write in dependency order, in batches, through create-or-find routes (safe to resend and to
+   run again after a kill).
+
+From Python:
+
+    from wpbridge.network import Network
+    from wpbridge.workflows.importer import ImportOptions, prepare, execute
+
+    with Network.from_config("production") as net:
+        prepared = prepare(net, "customers.csv", ImportOptions(update=False))
+        if prepared.refused:                    # bad rows, nothing written: prepared.issues
+            ...
+        result = execute(net, prepared)         # or ImportOptions(dry_run=True): prepared.plan only
+        print(result.summary["writes"], result.exit_code)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..encoding import dumps, iso_utc
+from ..errors import ConfigError
+from ..network import Network
+from .importer_apply import Applier, ApplyOutcome, Progress
+from .importer_input import Format, Issue, Source, check_references, read_source
+from .importer_plan import KINDS, Plan, build_plan, read_target
+
+SCHEMA = "wpbridge.import.report/1"
+STEP_DELAY_ENV = "WPBRIDGE_IMPORT_STEP_DELAY"
+"""Seconds to pause after each write batch (tests kill a run mid-way with it); unset in production."""
+
+EXIT_OK, EXIT_PARTIAL, EXIT_INPUT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    format: Format | None = None
+    dry_run: bool = False
+    update: bool = False
+    skip_invalid: bool = False
+    step_delay: float = 0.0
+
+
+@dataclass
+class Prepared:
+    """The file read and checked, the target read, and the plan (None when the input was refused)."""
+
+    path: str
+    options: ImportOptions
+    source: Source
+    plan: Plan | None
+    issues: list[Issue]
+    requests: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def refused(self) -> bool:
+        """Bad records and no --skip-invalid: nothing may be written."""
+        return bool(self.issues) and not self.options.skip_invalid
+
+
+@dataclass
+class ImportResult:
+    prepared: Prepared
+    applied: ApplyOutcome | None
+    summary: dict[str, Any]
+    exit_code: int
+
+    def report(self, *, network_url: str | None = None, mode: str | None = None) -> dict[str, Any]:
+        p = self.prepared
+        plan = p.plan
+        writes: list[dict[str, Any]]
+        if self.applied is not None:
+            writes = [w.to_json() for w in self.applied.writes]
+        elif plan is not None:
+            writes = [{**s.to_json(), "status": "would"} for s in plan.steps if s.action in ("create", "update")]
+        else:
+            writes = []
+        errors = [{"where": i.where, "field": i.field, "message": i.message, "stage": "input"} for i in p.issues]
+        if self.applied is not None:
+            errors += [{**e, "stage": "write"} for e in self.applied.errors]
+        return {
+            "schema": SCHEMA,
+            "file": p.path,
+            "format": p.source.format,
+            "network": network_url,
+            "mode": mode,
+            "dry_run": p.options.dry_run,
+            "update": p.options.update,
+            "skip_invalid": p.options.skip_invalid,
+            "finished_at": iso_utc(datetime.now(UTC)),
+            "summary": self.summary,
+            "plan": [s.to_json() for s in plan.steps] if plan is not None else [],
+            "writes": writes,
+            "conflicts": [s.to_json() for s in plan.conflicts] if plan is not None else [],
+            "errors": errors,
+        }
+
+
+def step_delay_from_env() -> float:
+    raw = os.environ.get(STEP_DELAY_ENV, "")
+    try:
+        return max(0.0, float(raw)) if raw else 0.0
+    except ValueError:
+        raise ConfigError(f"environment variable {STEP_DELAY_ENV}: not a number of seconds ({raw!r})") from None
+
+
+def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
+    """Read and check the file, read the target, and plan. Writes nothing."""
+    started = time.monotonic()
+    source = read_source(path, options.format)
+    target = read_target(net)
+    check_references(source, target.catalog)
+    issues = list(source.issues)
+    prepared = Prepared(str(path), options, source, None, issues, started=started)
+    if issues and not options.skip_invalid:
+        prepared.requests = net.stats.requests
+        return prepared
+    source.drop_invalid()
+    quota_reader = net.site_quotas if target.mode == "stub" else None
+    prepared.plan = build_plan(source, target, update=options.update, quota_reader=quota_reader)
+    prepared.requests = net.stats.requests
+    return prepared
+
+
+def execute(net: Network, prepared: Prepared, *, progress: Progress | None = None) -> ImportResult:
+    """Carry out the plan (nothing when refused or a dry run); the summary and exit code."""
+    applied: ApplyOutcome | None = None
+    if prepared.plan is not None and not prepared.refused and not prepared.options.dry_run:
+        applied = Applier(net, prepared.plan, progress=progress, step_delay=prepared.options.step_delay).run()
+    summary = summarize(prepared, applied, requests=net.stats.requests)
+    return ImportResult(prepared, applied, summary, summary["exit_code"])
+
+
+def summarize(prepared: Prepared, applied: ApplyOutcome | None, *, requests: int) -> dict[str, Any]:
+    plan = prepared.plan
+    counts = plan.counts() if plan is not None else {}
+    by_kind = {k: counts.get(k, {}) for k in KINDS if k in counts}
+    total = {a: sum(c.get(a, 0) for c in counts.values()) for a in ("create", "update", "unchanged", "conflict")}
+    failed = skipped = found = written = 0
+    if applied is not None:
+        written = applied.written
+        failed = sum(1 for w in applied.writes if w.status == "failed")
+        skipped = sum(1 for w in applied.writes if w.status == "skipped")
+        found = sum(1 for w in applied.writes if w.status == "found")
+    invalid = len({i.where for i in prepared.issues})
+    if prepared.refused:
+        code = EXIT_INPUT
+    elif failed or skipped or total["conflict"] or invalid:
+        code = EXIT_PARTIAL
+    else:
+        code = EXIT_OK
+    return {
+        "records": prepared.source.records,
+        "invalid": invalid,
+        "planned": total,
+        "by_kind": by_kind,
+        "writes": written,
+        "found": found,
+        "failed": failed,
+        "skipped": skipped,
+        "conflicts": total["conflict"],
+        "errors": len(prepared.issues) + failed + skipped,
+        "requests": requests,
+        "elapsed_seconds": round(time.monotonic() - prepared.started, 3),
+        "exit_code": code,
+    }
+
+
+def write_report(path: str | Path, report: dict[str, Any]) -> None:
+    """The report file, written complete or not at all (a temporary file renamed into place)."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_text(dumps(report, indent=1) + "\n", encoding="utf-8")
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)

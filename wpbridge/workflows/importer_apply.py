@@ -1,0 +1,403 @@
+"""`wpbridge import`, step 3: carry out a plan, in dependency order, in batches.
+
+Order: products (add-ons before the plans that offer them), customers, memberships, sites (real WordPress sites,
+linked to their membership), scheduled changes, then (stub mode) the sites' quotas. Every create is an *ensure*
+on the server (`wpbridge/v1/import/*`, plugin-stub): the server first looks the record up by its natural key and
+returns it when it exists, so a batch that is resent, or a run that was killed after a create landed but before its
+reply arrived, finds the record instead of creating it twice. Updates (`--update`) send the record's absolute
+values. A failed item is reported and whatever depends on it is skipped; the other records go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ..encoding import iso_utc
+from ..errors import WPBridgeError
+from ..models import Limitations, Membership, Product, Site, parse
+from ..rest.batch import BatchItem, BatchResult
+from ..rest.transport import route
+from .importer_input import SrcCustomer, SrcMembership, SrcProduct, SrcScheduled, SrcSite
+from .importer_plan import Kind, Plan, Step, quota_step, scheduled_target
+
+log = logging.getLogger("wpbridge.import")
+
+NS = "wpbridge/v1"
+SITE_BATCH = 10
+"""Sites per batch request: each is a real WordPress site (~0.2-0.5 s), so a batch stays well inside the timeout."""
+
+Progress = Callable[[int], None]
+
+
+class ImportWriter(Protocol):
+    def catalog(self) -> list[Product]: ...
+
+    def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult: ...
+
+    def site_quotas(self, blog_ids: Any = None) -> Any: ...
+
+    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult: ...
+
+
+@dataclass
+class WriteRecord:
+    """One write of the run (or, in a dry run, one that would be made)."""
+
+    kind: Kind
+    key: str
+    action: str
+    """create or update."""
+    status: str
+    """done (written), found (an earlier run had written it), failed, skipped (something it needs failed)."""
+    id: int | None = None
+    where: str = ""
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "key": self.key, "action": self.action, "status": self.status,
+                               "id": self.id}
+        if self.where:
+            out["where"] = self.where
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class ApplyOutcome:
+    writes: list[WriteRecord] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return sum(1 for w in self.writes if w.status == "done")
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, Mapping):
+        return {str(k): _wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]
+    return value
+
+
+def limits_wire(limits: Limitations) -> dict[str, Any]:
+    """Limitations as the file gave them (what it did not set stays unset, so the target stores the same)."""
+    data: dict[str, Any] = limits.model_dump(mode="json", exclude_unset=True)
+    return data
+
+
+def product_body(p: SrcProduct, ids: Mapping[str, int]) -> dict[str, Any]:
+    prod = p.product
+    body: dict[str, Any] = {
+        "slug": prod.slug, "name": prod.name, "type": prod.type, "pricing_type": prod.pricing_type,
+        "amount": str(prod.amount), "setup_fee": str(prod.setup_fee), "currency": prod.currency,
+        "recurring": prod.recurring, "duration": prod.duration, "duration_unit": prod.duration_unit,
+        "billing_cycles": prod.billing_cycles, "trial_duration": prod.trial_duration,
+        "product_group": prod.product_group or "", "list_order": prod.list_order, "active": prod.active,
+        "price_variations": [{"duration": v.duration, "duration_unit": v.duration_unit, "amount": str(v.amount)}
+                             for v in prod.price_variations],
+        "limitations": limits_wire(prod.limitations),
+        "available_addons": [ids[s] for s in p.addon_slugs if s in ids],
+    }
+    if prod.trial_duration_unit:
+        body["trial_duration_unit"] = prod.trial_duration_unit
+    return body
+
+
+def membership_body(m: SrcMembership, customer_id: int, by_slug: Mapping[str, Product]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer_id": customer_id,
+        "plan_id": by_slug[m.plan].id,
+        "addon_products": {str(by_slug[s].id): q for s, q in sorted(m.addons.items())},
+    }
+    for key, value in m.fields.items():
+        body[key] = _wire(value)
+    if m.limitations is not None:
+        body["limitations"] = limits_wire(m.limitations)
+    return body
+
+
+def customer_body(c: SrcCustomer) -> dict[str, Any]:
+    body: dict[str, Any] = {"email": c.email}
+    if c.username:
+        body["username"] = c.username
+    if c.display_name:
+        body["display_name"] = c.display_name
+    body.update({k: _wire(v) for k, v in c.fields.items()})
+    return body
+
+
+class Applier:
+    def __init__(self, net: ImportWriter, plan: Plan, *, progress: Progress | None = None,
+                 step_delay: float = 0.0) -> None:
+        self.net = net
+        self.plan = plan
+        self.t = plan.target
+        self.progress = progress or (lambda n: None)
+        self.step_delay = step_delay
+        self.out = ApplyOutcome()
+        self.product_ids: dict[str, int] = {p.slug: p.id for p in self.t.catalog}
+        self.customer_ids: dict[str, int] = {}
+        self.memberships: dict[str, Membership] = {}
+        self.sites: list[tuple[Site, str]] = []
+        """(site, membership key) of every site of the file that exists after the run."""
+        self.failed: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def record(self, step: Step, status: str, *, target_id: int | None = None, error: str | None = None,
+               http: WPBridgeError | None = None) -> None:
+        action = "create" if step.action == "create" else "update"
+        self.out.writes.append(WriteRecord(step.kind, step.key, action, status, target_id or step.target_id,
+                                           step.where, error))
+        if status in ("failed", "skipped"):
+            self.failed.add((step.kind, step.key))
+            entry: dict[str, Any] = {"where": step.where or step.key, "kind": step.kind, "key": step.key,
+                                     "message": error or status}
+            if http is not None:
+                entry.update(status=http.status, code=http.code, field=http.field)
+            self.out.errors.append(entry)
+
+    def batch(self, steps: Sequence[Step], items: Sequence[BatchItem], on_ok: Callable[[Step, Any], None],
+              *, limit: int | None = None) -> None:
+        """Send `items` (one per step, same order) through /batch/v1; call `on_ok` with each reply's data."""
+        if not items:
+            return
+        size = limit or self.t.batch_limit
+        for start in range(0, len(items), size):
+            chunk_steps, chunk = steps[start:start + size], items[start:start + size]
+            try:
+                result = self.net.import_batch(chunk, limit=size)
+            except WPBridgeError as exc:
+                for step in chunk_steps:
+                    self.record(step, "failed", error=str(exc), http=exc)
+                continue
+            for step, item in zip(chunk_steps, result.items, strict=True):
+                if item.ok:
+                    try:
+                        on_ok(step, item.data)
+                    except (WPBridgeError, KeyError, TypeError, ValueError) as exc:
+                        self.record(step, "failed", error=f"unexpected reply: {exc}")
+                else:
+                    err = item.error
+                    self.record(step, "failed", error=str(err) if err else f"HTTP {item.status}",
+                                http=err if isinstance(err, WPBridgeError) else None)
+            self.progress(len(chunk))
+            if self.step_delay:
+                time.sleep(self.step_delay)
+
+    def skip(self, step: Step, why: str) -> None:
+        self.record(step, "skipped", error=why)
+        self.progress(1)
+
+    def created_or_found(self, step: Step, data: Any, target_id: int) -> None:
+        created = bool(data.get("created", True)) if isinstance(data, dict) else True
+        self.record(step, "done" if created else "found", target_id=target_id)
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> ApplyOutcome:
+        self.products()
+        self.customers()
+        self.memberships_phase()
+        self.sites_phase()
+        self.scheduled_phase()
+        if self.t.mode == "stub":
+            self.quotas_phase()
+        return self.out
+
+    def products(self) -> None:
+        steps = self.plan.of("product", "create", "update")
+        pending = list(steps)
+        while pending:
+            layer = [s for s in pending
+                     if all(a in self.product_ids or a == s.key for a in s.src.addon_slugs)]
+            if not layer:
+                layer = pending  # a cycle of add-ons: send them; the missing references are left out
+            items = []
+            for i, step in enumerate(layer):
+                body = product_body(step.src, self.product_ids)
+                if step.action == "create":
+                    items.append(BatchItem(i, "POST", route(NS, "import", "products"), body))
+                else:
+                    items.append(BatchItem(i, "PUT", route(NS, "import", "products", step.target_id), body))
+
+            def done(step: Step, data: Any) -> None:
+                pid = int(data["id"])
+                self.product_ids[step.key] = pid
+                self.created_or_found(step, data, pid)
+
+            self.batch(layer, items, done)
+            pending = [s for s in pending if s not in layer]
+        for step in self.plan.of("product", "unchanged", "conflict"):
+            if step.target_id is not None:
+                self.product_ids[step.key] = step.target_id
+        if steps:
+            self.t.catalog = self.net.catalog()
+
+    def customers(self) -> None:
+        for step in self.plan.of("customer", "unchanged", "conflict"):
+            if step.target_id is not None:
+                self.customer_ids[step.src.key] = step.target_id
+        steps = self.plan.of("customer", "create", "update")
+        items = []
+        for i, step in enumerate(steps):
+            c: SrcCustomer = step.src
+            if step.action == "create":
+                items.append(BatchItem(i, "POST", route(NS, "import", "customers"), customer_body(c)))
+            else:
+                items.append(BatchItem(i, "PUT", route(NS, "import", "customers", step.target_id),
+                                       {k: _wire(v) for k, v in c.fields.items()}))
+
+        def done(step: Step, data: Any) -> None:
+            cid = int(data["customer"]["id"])
+            self.customer_ids[step.src.key] = cid
+            self.created_or_found(step, data, cid)
+
+        self.batch(steps, items, done)
+
+    def memberships_phase(self) -> None:
+        by_slug = {p.slug: p for p in self.t.catalog}
+        for step in self.plan.of("membership", "unchanged", "conflict"):
+            if step.target_id is not None and step.target_id in self.t.memberships:
+                self.memberships[step.key] = self.t.memberships[step.target_id]
+        steps: list[Step] = []
+        items: list[BatchItem] = []
+        for step in self.plan.of("membership", "create", "update"):
+            m: SrcMembership = step.src
+            customer_id = self.customer_ids.get(m.customer)
+            if customer_id is None:
+                self.skip(step, f"its customer {m.customer} was not imported")
+                continue
+            missing = [s for s in [m.plan, *m.addons] if s not in by_slug]
+            if missing:
+                self.skip(step, f"product {', '.join(missing)} is not on the network")
+                continue
+            body = membership_body(m, customer_id, by_slug)
+            if step.action == "create":
+                items.append(BatchItem(len(items), "POST", route(NS, "import", "memberships"),
+                                       {"source_key": m.key, **body}))
+            else:
+                items.append(BatchItem(len(items), "PUT", route(NS, "import", "memberships", step.target_id), body))
+            steps.append(step)
+
+        def done(step: Step, data: Any) -> None:
+            record = data.get("membership", data)
+            membership = parse(Membership, record)
+            self.memberships[step.key] = membership
+            self.created_or_found(step, data, membership.id)
+
+        self.batch(steps, items, done)
+
+    def sites_phase(self) -> None:
+        steps: list[Step] = []
+        items: list[BatchItem] = []
+        for step in self.plan.of("site"):
+            s: SrcSite = step.src
+            membership = self.memberships.get(s.membership)
+            if step.action in ("unchanged", "conflict"):
+                if step.action == "unchanged" and membership is not None and step.target_id is not None:
+                    self.sites.append((self.site_model(step.target_id, s, membership), s.membership))
+                continue
+            if membership is None:
+                self.skip(step, f"its membership ({s.membership}) was not imported")
+                continue
+            domain, path = self.t.site_address(s)
+            body: dict[str, Any] = {"title": s.title, "membership_id": membership.id,
+                                    "customer_id": membership.customer_id, "type": s.type}
+            if step.action == "create":
+                body["path"] = path
+                if s.domain is not None:
+                    body["domain"] = domain
+                if s.limitations is not None:
+                    body["limitations"] = limits_wire(s.limitations)
+                items.append(BatchItem(len(items), "POST", route(NS, "import", "sites"), body))
+            else:
+                items.append(BatchItem(len(items), "PUT", route(NS, "import", "sites", step.target_id), body))
+            steps.append(step)
+
+        def done(step: Step, data: Any) -> None:
+            site = data["site"] if isinstance(data, dict) and "site" in data else data
+            blog_id = int(site["blog_id"])
+            src: SrcSite = step.src
+            membership = self.memberships[src.membership]
+            if site.get("membership_id") != membership.id:
+                self.record(step, "failed", target_id=blog_id, error=(
+                    f"the site exists already and belongs to membership {site.get('membership_id')}; not linked"))
+                return
+            self.created_or_found(step, data, blog_id)
+            self.sites.append((self.site_model(blog_id, src, membership), src.membership))
+
+        self.batch(steps, items, done, limit=min(SITE_BATCH, self.t.batch_limit))
+
+    def site_model(self, blog_id: int, s: SrcSite, membership: Membership) -> Site:
+        domain, path = self.t.site_address(s)
+        return Site(blog_id=blog_id, membership_id=membership.id, customer_id=membership.customer_id, domain=domain,
+                    path=path, type=s.type, title=s.title, limitations=s.limitations or Limitations())
+
+    def scheduled_phase(self) -> None:
+        by_slug = {p.slug: p for p in self.t.catalog}
+        steps: list[Step] = []
+        items: list[BatchItem] = []
+        for step in self.plan.of("scheduled_change", "create", "update"):
+            sc: SrcScheduled = step.src
+            membership = self.memberships.get(sc.membership)
+            target = scheduled_target(sc.target, by_slug)
+            if membership is None or target is None:
+                self.skip(step, "its membership or a product it names was not imported")
+                continue
+            body = {"scheduled_for": iso_utc(sc.scheduled_for), "target": _wire(target), "note": sc.note}
+            items.append(BatchItem(len(items), "PUT", route(NS, "memberships", membership.id, "scheduled-change"),
+                                   body))
+            steps.append(step)
+
+        def done(step: Step, data: Any) -> None:
+            self.record(step, "done", target_id=self.memberships[step.src.membership].id)
+
+        self.batch(steps, items, done)
+
+    def quotas_phase(self) -> None:
+        """Every site of the file gets its membership's effective quota (see `importer_plan.quota_step`)."""
+        if not self.sites:
+            return
+        current: dict[int, Limitations | None] = dict(self.net.site_quotas([s.blog_id for s, _ in self.sites]))
+        writes: dict[int, tuple[Step, Limitations]] = {}
+        for site, key in self.sites:
+            step = quota_step(site, self.memberships[key], self.t.catalog, current.get(site.blog_id))
+            if step is not None:
+                writes[site.blog_id] = (step, step.src[1])
+        if not writes:
+            return
+        quotas = {blog_id: limits for blog_id, (_, limits) in writes.items()}
+        ids = list(quotas)
+        for start in range(0, len(ids), self.t.batch_limit):
+            chunk = {b: quotas[b] for b in ids[start:start + self.t.batch_limit]}
+            try:
+                result = self.net.put_site_quotas(chunk)
+            except WPBridgeError as exc:
+                for b in chunk:
+                    self.record(writes[b][0], "failed", error=str(exc), http=exc)
+                continue
+            for item in result.items:
+                step = writes[item.key][0]
+                if item.ok:
+                    self.record(step, "done", target_id=item.key)
+                else:
+                    err = item.error
+                    self.record(step, "failed", error=str(err), http=err if isinstance(err, WPBridgeError) else None)
+            self.progress(len(chunk))
+            if self.step_delay:
+                time.sleep(self.step_delay)
+
+

@@ -1,0 +1,504 @@
+"""`wpbridge import`, step 2: read the target network and decide, record by record, what the import does.
+
+Every record of the source is matched on its natural key (product slug; customer email, then username; site
+domain + path; membership the source key the target keeps next to it) and gets one action:
+
+- `create`: not on the target;
+- `unchanged`: on the target with the same values (only the fields the file gives are compared);
+- `conflict`: on the target with different values: reported, left alone (unless `--update`);
+- `update`: a conflict that `--update` resolves by writing the file's values.
+
+The plan is made from one read of the target, before anything is written; `--dry-run` prints it. Quotas (stub
+mode) are planned for the sites that exist already; those of sites created by this run are computed after them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, Protocol
+
+from ..encoding import to_jsonable
+from ..limits import differing_modules, effective_limitations
+from ..models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, parse_utc
+from .importer_input import MEMBERSHIP_FIELDS, Source, SrcCustomer, SrcMembership, SrcProduct, SrcSite
+
+Action = Literal["create", "update", "unchanged", "conflict"]
+Kind = Literal["product", "customer", "membership", "site", "scheduled_change", "quota"]
+KINDS: tuple[Kind, ...] = ("product", "customer", "membership", "site", "scheduled_change", "quota")
+ACTIVE_STATUSES = frozenset({"pending", "trialing", "active", "on-hold"})
+PRODUCT_FIELDS = (
+    "name", "type", "pricing_type", "amount", "setup_fee", "currency", "recurring", "duration", "duration_unit",
+    "billing_cycles", "trial_duration", "trial_duration_unit", "product_group", "list_order", "active",
+)
+CUSTOMER_COMPARED = ("email_verification", "has_trialed", "vip", "billing_address", "date_registered")
+
+
+class ImportTarget(Protocol):
+    """What the planner reads (a live `Network` provides it)."""
+
+    def info(self) -> NetworkInfo: ...
+
+    def catalog(self) -> list[Product]: ...
+
+    def memberships(self) -> Iterator[Membership]: ...
+
+    def scheduled_changes(self) -> Iterator[ScheduledChange]: ...
+
+    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
+
+    def import_customers(self) -> Iterator[dict[str, Any]]: ...
+
+    def import_sites(self) -> Iterator[dict[str, Any]]: ...
+
+    def import_keys(self) -> Iterator[dict[str, Any]]: ...
+
+    def import_network(self) -> dict[str, Any]: ...
+
+
+@dataclass
+class TargetState:
+    """One read of the target network: what the plan compares with."""
+
+    mode: str
+    domain: str
+    path: str
+    subdomain: bool
+    catalog: list[Product]
+    customers: list[dict[str, Any]]
+    memberships: dict[int, Membership]
+    keys: dict[str, int]
+    sites: dict[tuple[str, str], dict[str, Any]]
+    scheduled: dict[int, ScheduledChange]
+    batch_limit: int = 25
+
+    @property
+    def by_slug(self) -> dict[str, Product]:
+        return {p.slug: p for p in self.catalog}
+
+    @property
+    def by_id(self) -> dict[int, Product]:
+        return {p.id: p for p in self.catalog}
+
+    def customer_by_email(self) -> dict[str, dict[str, Any]]:
+        return {str(c["email"]).lower(): c for c in self.customers if c.get("email")}
+
+    def customer_by_username(self) -> dict[str, dict[str, Any]]:
+        return {str(c["username"]): c for c in self.customers if c.get("username")}
+
+    def site_address(self, site: SrcSite) -> tuple[str, str]:
+        """(domain, path) of a source site on this network."""
+        if site.domain is None:
+            return self.domain, (site.path if not self.subdomain else self.path)
+        domain = site.domain + self.domain if site.domain.endswith(".") else site.domain
+        return domain, (self.path if self.subdomain else site.path)
+
+
+def read_target(net: ImportTarget) -> TargetState:
+    info = net.info()
+    where = net.import_network()
+    sites: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in net.import_sites():
+        sites[(str(row.get("domain", "")), str(row.get("path", "/")))] = row
+    return TargetState(
+        mode=info.mode,
+        domain=str(where.get("domain", "")),
+        path=str(where.get("path", "/")),
+        subdomain=bool(where.get("subdomain_install")),
+        catalog=net.catalog(),
+        customers=list(net.import_customers()),
+        memberships={m.id: m for m in net.memberships()},
+        keys={str(k["source_key"]): int(k["membership_id"]) for k in net.import_keys()},
+        sites=sites,
+        scheduled={c.membership_id: c for c in net.scheduled_changes()},
+        batch_limit=info.batch_limit,
+    )
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class Step:
+    """One record of the import and what happens to it."""
+
+    kind: Kind
+    key: str
+    """The natural key shown to the user (slug, email, source key, domain+path)."""
+    action: Action
+    where: str = ""
+    target_id: int | None = None
+    differences: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    """field -> (the target's value, the file's value), for conflicts and updates."""
+    src: Any = None
+    note: str = ""
+
+    def describe(self) -> str:
+        ident = f" #{self.target_id}" if self.target_id is not None else ""
+        head = f"{self.action} {self.kind.replace('_', ' ')} {self.key}{ident}"
+        if self.differences:
+            diffs = "; ".join(f"{k}: {_show(a)} -> {_show(b)}" for k, (a, b) in sorted(self.differences.items()))
+            head += f" ({diffs})"
+        if self.note:
+            head += f" [{self.note}]"
+        return head + (f" ({self.where})" if self.where and self.action != "unchanged" else "")
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "key": self.key, "action": self.action, "id": self.target_id}
+        if self.where:
+            out["where"] = self.where
+        if self.differences:
+            out["differences"] = {k: {"target": to_jsonable(a), "file": to_jsonable(b)}
+                                  for k, (a, b) in sorted(self.differences.items())}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass
+class Plan:
+    source: Source
+    target: TargetState
+    update: bool
+    steps: list[Step] = field(default_factory=list)
+
+    def of(self, kind: Kind, *actions: Action) -> list[Step]:
+        return [s for s in self.steps if s.kind == kind and (not actions or s.action in actions)]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for s in self.steps:
+            out.setdefault(s.kind, {}).setdefault(s.action, 0)
+            out[s.kind][s.action] += 1
+        return out
+
+    @property
+    def writes_planned(self) -> int:
+        return sum(1 for s in self.steps if s.action in ("create", "update"))
+
+    @property
+    def conflicts(self) -> list[Step]:
+        return [s for s in self.steps if s.action == "conflict"]
+
+
+QuotaReader = Callable[[list[int]], Iterable[tuple[int, Limitations | None]]]
+
+
+def build_plan(source: Source, target: TargetState, *, update: bool = False,
+               quota_reader: QuotaReader | None = None) -> Plan:
+    """The plan of an import; `quota_reader` (e.g. `Network.site_quotas`) reads the stored quotas of the sites
+    that exist already (stub mode)."""
+    plan = Plan(source, target, update)
+    _Planner(plan, quota_reader).run()
+    return plan
+
+
+class _Planner:
+    def __init__(self, plan: Plan, quota_reader: QuotaReader | None) -> None:
+        self.plan = plan
+        self.quota_reader = quota_reader
+        self.t = plan.target
+        self.src = plan.source
+        self.by_slug = self.t.by_slug
+        self.by_id = self.t.by_id
+        self.customer_ids: dict[str, int | None] = {}
+        """customer key -> target id (None: created by this run)."""
+        self.membership_ids: dict[str, int | None] = {}
+
+    def add(self, kind: Kind, key: str, differences: dict[str, tuple[Any, Any]], *, where: str, target_id: int | None,
+            src: Any, note: str = "") -> Step:
+        if target_id is None:
+            action: Action = "create"
+        elif not differences:
+            action = "unchanged"
+        else:
+            action = "update" if self.plan.update else "conflict"
+        step = Step(kind, key, action, where, target_id, differences, src, note)
+        self.plan.steps.append(step)
+        return step
+
+    def run(self) -> None:
+        for p in _product_order(self.src.products):
+            self.product(p)
+        for c in self.src.customers:
+            self.customer(c)
+        for m in self.src.memberships:
+            self.membership(m)
+        for s in self.src.sites:
+            self.site(s)
+        for sc in self.src.scheduled:
+            self.scheduled(sc)
+        if self.t.mode == "stub":
+            self.quotas()
+
+    # ------------------------------------------------------------------ products
+
+    def product(self, p: SrcProduct) -> None:
+        have = self.by_slug.get(p.slug)
+        diffs: dict[str, tuple[Any, Any]] = {}
+        if have is not None:
+            diffs = product_differences(have, p, self.by_id)
+        self.add("product", p.slug, diffs, where=p.where, target_id=have.id if have else None, src=p)
+
+    # ------------------------------------------------------------------ customers
+
+    def customer(self, c: SrcCustomer) -> None:
+        have = self.t.customer_by_email().get(c.key)
+        diffs: dict[str, tuple[Any, Any]] = {}
+        note = ""
+        if have is None and c.username:
+            have = self.t.customer_by_username().get(c.username)
+            if have is not None:
+                diffs["email"] = (have.get("email"), c.email)
+                note = "found by username; an email is not changed by an import"
+        if have is not None:
+            if c.username and have.get("username") and have["username"] != c.username:
+                diffs["username"] = (have["username"], c.username)
+                note = "a username cannot be changed"
+            for name in CUSTOMER_COMPARED:
+                if name in c.fields and have.get(name) is not None and not same(have[name], c.fields[name]):
+                    diffs[name] = (have[name], c.fields[name])
+        step = self.add("customer", c.email, diffs, where=c.where, target_id=int(have["id"]) if have else None, src=c,
+                        note=note)
+        if step.action == "update" and ("email" in diffs or "username" in diffs):
+            step.action = "conflict"  # never resolved by --update: the identity itself differs
+        self.customer_ids[c.key] = step.target_id
+
+    # ------------------------------------------------------------------ memberships
+
+    def membership(self, m: SrcMembership) -> None:
+        target_id = self.t.keys.get(m.key)
+        have = self.t.memberships.get(target_id) if target_id is not None else None
+        diffs: dict[str, tuple[Any, Any]] = {}
+        customer_id = self.customer_ids.get(m.customer)
+        if have is not None:
+            if customer_id is not None and have.customer_id != customer_id:
+                diffs["customer"] = (have.customer_id, customer_id)
+            diffs.update(membership_differences(have, m, self.by_id))
+        step = self.add("membership", m.key, diffs, where=m.where, target_id=have.id if have else None, src=m)
+        if "customer" in diffs:
+            step.action = "conflict"
+            step.note = "the target's membership with this source key belongs to another customer"
+        self.membership_ids[m.key] = step.target_id
+
+    # ------------------------------------------------------------------ sites
+
+    def site(self, s: SrcSite) -> None:
+        domain, path = self.t.site_address(s)
+        key = f"{domain}{path}"
+        have = self.t.sites.get((domain, path))
+        if have is not None and have.get("pending"):
+            have = None  # an earlier run's create of this site is finishing (or died before linking): ensure it
+        member_id = self.membership_ids.get(s.membership)
+        diffs: dict[str, tuple[Any, Any]] = {}
+        note = ""
+        if have is not None:
+            linked = have.get("membership_id")
+            if linked != member_id or linked is None:
+                diffs["membership"] = (linked, member_id if member_id is not None else f"new ({s.membership})")
+                note = "the site exists and is not linked to this membership"
+            if (have.get("title") or "") != s.title:
+                diffs["title"] = (have.get("title"), s.title)
+            if have.get("type") != s.type:
+                diffs["type"] = (have.get("type"), s.type)
+            if have.get("type") == "main":
+                note = "the main site is never linked to a membership"
+        step = self.add("site", key, diffs, where=s.where, target_id=int(have["blog_id"]) if have else None, src=s,
+                        note=note)
+        if have is not None and have.get("type") == "main" and step.action == "update":
+            step.action = "conflict"
+
+    # ------------------------------------------------------------------ scheduled changes
+
+    def scheduled(self, sc: Any) -> None:
+        member_id = self.membership_ids.get(sc.membership)
+        have = self.t.scheduled.get(member_id) if member_id is not None else None
+        diffs: dict[str, tuple[Any, Any]] = {}
+        if have is not None:
+            if not same(have.scheduled_for, sc.scheduled_for):
+                diffs["scheduled_for"] = (have.scheduled_for, sc.scheduled_for)
+            want = scheduled_target(sc.target, self.by_slug)
+            if want is not None:
+                for k in sorted(set(want) | set(have.target)):
+                    if not same(have.target.get(k), want.get(k)):
+                        diffs[f"target.{k}"] = (have.target.get(k), want.get(k))
+        self.add("scheduled_change", sc.membership, diffs, where=sc.where,
+                 target_id=member_id if have is not None else None, src=sc)
+
+    # ------------------------------------------------------------------ quotas (stub mode)
+
+    def quotas(self) -> None:
+        """Quotas of the file's sites that exist already and whose membership is unchanged or updated; sites
+        created by this run get theirs after they exist (`importer_apply`)."""
+        wanted: dict[int, tuple[Site, Membership]] = {}
+        steps = {(s.kind, s.key): s for s in self.plan.steps}
+        for s in self.src.sites:
+            domain, path = self.t.site_address(s)
+            site_step = steps.get(("site", f"{domain}{path}"))
+            member_id = self.membership_ids.get(s.membership)
+            if site_step is None or site_step.target_id is None or member_id is None:
+                continue
+            if site_step.action == "conflict":
+                continue
+            membership = self.t.memberships.get(member_id)
+            if membership is None:
+                continue
+            site = Site(blog_id=site_step.target_id, membership_id=member_id, customer_id=membership.customer_id,
+                        domain=domain, path=path, type=s.type, limitations=s.limitations or Limitations())
+            wanted[site.blog_id] = (site, membership)
+        if not wanted:
+            return
+        current = dict(self.quota_reader(list(wanted))) if self.quota_reader is not None else {}
+        for blog_id, (site, membership) in wanted.items():
+            step = quota_step(site, membership, self.t.catalog, current.get(blog_id))
+            if step is not None:
+                self.plan.steps.append(step)
+
+
+def quota_step(site: Site, membership: Membership, catalog: Sequence[Product],
+               current: Limitations | None) -> Step | None:
+    """The quota write a site needs (None: none). Active memberships: the effective quota when it differs;
+    expired or cancelled ones: only a site without any quota gets one (a suspension written by `sync` stays)."""
+    if membership.status not in ACTIVE_STATUSES and current is not None:
+        return None
+    want = effective_limitations(membership, catalog, site)
+    if current is not None and not differing_modules(current, want):
+        return None
+    action: Action = "create" if current is None else "update"
+    modules = ", ".join(differing_modules(current, want)) or "none"
+    step = Step("quota", f"site {site.blog_id}", action, "", site.blog_id, {}, (site, want), note=f"modules: {modules}")
+    return step
+
+
+def _product_order(products: Sequence[SrcProduct]) -> list[SrcProduct]:
+    """Add-ons before the plans that offer them: layers of products whose add-ons come earlier."""
+    remaining = list(products)
+    done: set[str] = set()
+    ordered: list[SrcProduct] = []
+    while remaining:
+        layer = [p for p in remaining if all(a in done or a == p.slug for a in p.addon_slugs)]
+        if not layer:  # a cycle: take the rest as they are (their add-ons are set when they all exist)
+            layer = remaining
+        ordered.extend(layer)
+        done.update(p.slug for p in layer)
+        remaining = [p for p in remaining if p.slug not in done]
+    return ordered
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def product_differences(have: Product, p: SrcProduct, by_id: Mapping[int, Product]) -> dict[str, tuple[Any, Any]]:
+    want = p.product
+    diffs: dict[str, tuple[Any, Any]] = {}
+    for name in PRODUCT_FIELDS:
+        a, b = getattr(have, name), getattr(want, name)
+        if name == "trial_duration_unit" and not want.trial_duration:
+            continue
+        if name == "pricing_type" and {a, b} == {"paid", "free"} and want.amount == 0 and want.setup_fee == 0:
+            continue  # a paid product at 0 is saved as free (UM's Product::save())
+        if not same(a, b):
+            diffs[name] = (a, b)
+    have_addons = sorted(by_id[i].slug if i in by_id else str(i) for i in have.available_addons)
+    if have_addons != sorted(p.addon_slugs):
+        diffs["available_addons"] = (have_addons, sorted(p.addon_slugs))
+    if _variations(have) != _variations(want):
+        diffs["price_variations"] = (_variations(have), _variations(want))
+    modules = differing_modules(have.limitations, want.limitations)
+    if modules:
+        diffs["limitations"] = (f"differs in {', '.join(modules)}", "the file's")
+    return diffs
+
+
+def _variations(p: Product) -> list[str]:
+    return sorted(f"{v.duration}:{v.duration_unit}={v.amount.normalize():f}" for v in p.price_variations)
+
+
+def membership_differences(have: Membership, m: SrcMembership, by_id: Mapping[int, Product]
+                           ) -> dict[str, tuple[Any, Any]]:
+    diffs: dict[str, tuple[Any, Any]] = {}
+    plan = by_id.get(have.plan_id)
+    plan_slug = plan.slug if plan else str(have.plan_id)
+    if plan_slug != m.plan:
+        diffs["plan"] = (plan_slug, m.plan)
+    addons = {(by_id[i].slug if i in by_id else str(i)): q for i, q in have.addon_products.items()}
+    if addons != m.addons:
+        diffs["addons"] = (_addons_text(addons), _addons_text(m.addons))
+    for name in MEMBERSHIP_FIELDS:
+        if name in m.fields and hasattr(have, name) and not same(getattr(have, name), m.fields[name]):
+            diffs[name] = (getattr(have, name), m.fields[name])
+    if m.limitations is not None:
+        modules = differing_modules(have.limitations, m.limitations)
+        if modules:
+            diffs["limitations"] = (f"differs in {', '.join(modules)}", "the file's")
+    return diffs
+
+
+def _addons_text(addons: Mapping[str, int]) -> str:
+    return ";".join(f"{k}:{v}" for k, v in sorted(addons.items())) or "none"
+
+
+def scheduled_target(target: Mapping[str, Any], by_slug: Mapping[str, Product]) -> dict[str, Any] | None:
+    """A scheduled change's target with the file's slugs turned into the target's product ids (None: a product
+    is missing)."""
+    out = {k: v for k, v in target.items() if k not in ("plan", "addons")}
+    if "plan" in target:
+        plan = by_slug.get(str(target["plan"]))
+        if plan is None:
+            return None
+        out["plan_id"] = plan.id
+    if "addons" in target:
+        addons: dict[str, int] = {}
+        for slug, qty in dict(target["addons"]).items():
+            product = by_slug.get(slug)
+            if product is None:
+                return None
+            addons[str(product.id)] = int(qty)
+        out["addon_products"] = addons
+    return out
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as UM means it: amounts as numbers, dates to the second in UTC, "" as none, maps as maps."""
+    if a is None or a == "":
+        return bool(b is None or b == "" or b == {} or b == [])
+    if b is None or b == "":
+        return bool(a == {} or a == [])
+    if isinstance(a, bool) or isinstance(b, bool):
+        return _as_bool(a) == _as_bool(b)
+    if isinstance(a, Decimal | int | float) or isinstance(b, Decimal | int | float):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except InvalidOperation:
+            return False
+    if isinstance(a, datetime) or isinstance(b, datetime):
+        try:
+            da, db = parse_utc(a), parse_utc(b)
+        except ValueError:
+            return False
+        return da is not None and db is not None and da.replace(microsecond=0) == db.replace(microsecond=0)
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        keys = set(a) | set(b)
+        return all(same(a.get(k), b.get(k)) for k in keys)
+    if isinstance(a, str) and isinstance(b, str):
+        if a == b:
+            return True
+        try:
+            return Decimal(a) == Decimal(b)
+        except InvalidOperation:
+            return False
+    return bool(a == b)
+
+
+def _as_bool(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes")
+    return bool(v)
+
+
+def _show(v: Any) -> str:
+    j = to_jsonable(v)
+    return j if isinstance(j, str) else json.dumps(j, separators=(",", ":"))
