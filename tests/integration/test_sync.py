@@ -357,7 +357,7 @@ def test_suspend_policy_and_dry_run(net: Network, env: dict[str, str], mine: Min
         kept = run(env, *mine.only([mid]), "--report", str(tmp_path / "keep.json"))
         assert kept.returncode == 0 and report_of(tmp_path / "keep.json")["summary"]["sites_skipped"] == 1
         dry = run(env, *mine.only([mid]), "--inactive-policy", "suspend", "--dry-run")
-        assert dry.returncode == 0 and f"would write site {blog}" in dry.stdout
+        assert dry.returncode == 0 and f"would write site {blog}" in dry.stderr and "would" not in dry.stdout
         assert differing_modules(net.site_quota(blog), SUSPENDED_QUOTA)  # nothing written by the dry run
         done = run(env, *mine.only([mid]), "--inactive-policy", "suspend")
         assert done.returncode == 0
