@@ -112,7 +112,8 @@ def test_addon_not_offered_is_refused_unless_forced() -> None:
     refused = quote_change(m, example_catalog(), Cart(addons={VISITS: 1}), now=NOW)
     assert [(e.code, e.message) for e in refused.errors] == [
         ("addon_not_offered", "Unlimited visits is not offered as an add-on of Basic.")]
-    forced = quote_change(m, example_catalog(), Cart(addons={VISITS: 1}), now=NOW, force=True)
+    forced = quote_change(m, example_catalog(), Cart(addons={VISITS: 1}), now=NOW, force=True,
+                          um_version="2.4.13-beta.1")
     assert (forced.kind, forced.due_now) == ("addon", Decimal("9.00"))
 
 

@@ -99,7 +99,7 @@ def test_worked_active_year_agreement_blocks_a_monthly_plan(amount: str, duratio
     catalog = [plan(1, amount, duration=duration, duration_unit="year"), plan(2, "25")]
     q = quote_change(m, catalog, Cart(plan_id=2, duration=1, duration_unit="month"), now=NOW)
     assert q.kind == "blocked"
-    assert [(e.code, e.message) for e in q.errors] == [("active_agreement", message)]
+    assert [(e.code, e.message) for e in q.errors] == [("no_changes", message)]  # UM's code for this refusal
     assert q.lines == [] and q.due_now == 0 and q.target is None
 
 
@@ -160,12 +160,13 @@ def test_setup_fee_credit_is_the_smaller_fee() -> None:
     assert (q.credit, q.setup_fee_credit, q.due_now) == (D("45.00"), D("35.00"), D("10.00"))
 
 
-def test_half_up_rounding_of_lines_and_credit() -> None:
-    # 20.005 rounds to 20.01 and 10.005 to 10.01 (banker's rounding would give 20.00 / 10.00)
+def test_half_up_rounding_of_totals_only() -> None:
+    # UM keeps lines unrounded and rounds the totals half up: 20.005 -> 20.01, credit 10.005 -> 10.01,
+    # due 20.005 - 10.01 = 9.995 -> 10.00 (banker's rounding would give 20.00 / 10.00 / 9.99)
     m = member(amount="10.005", **created_today())
     q = quote_change(m, [plan(1, "10.005"), plan(2, "20.005")], Cart(plan_id=2), now=NOW)
     assert (q.lines[0].total, q.credit, q.due_now, q.recurring_total) == (
-        D("20.01"), D("10.01"), D("10.00"), D("20.01"))
+        D("20.005"), D("10.01"), D("10.00"), D("20.01"))
 
 
 def test_zero_decimal_currency() -> None:
@@ -290,49 +291,56 @@ def test_no_change(cart: Cart) -> None:
     assert (q.due_now, q.recurring_total, q.target) == (D("0.00"), D("10.00"), None)
 
 
-def test_twelve_months_is_no_change_for_a_yearly_membership() -> None:
+def test_twelve_months_of_a_yearly_plan_without_variations_is_refused_as_um_does() -> None:
+    # UM's get_price_variation reads 12 months as 1 year only among the price variations; this plan has none
     m = member(amount="100", duration_unit="year")
     q = quote_change(m, [plan(1, "100", duration_unit="year")], Cart(duration=12, duration_unit="month"), now=NOW)
-    assert q.kind == "no_change"
+    assert (q.kind, q.errors[0].code) == ("blocked", "missing-price-variations")
 
 
-def test_pending_membership_cannot_be_changed() -> None:
+def test_pending_membership_is_priced_as_um_prices_it() -> None:
+    # 2.4.12 prices a pending membership's change like any other (credit from its dates)
     q = quote_change(member(status="pending"), [plan(1, "10"), plan(2, "20")], Cart(plan_id=2), now=NOW)
-    assert (q.kind, q.errors[0].code) == ("blocked", "membership_pending")
+    assert (q.kind, q.credit, q.due_now, q.deviations) == ("upgrade", D("4.93"), D("15.07"), [])
+    # UM main treats it as a new signup: full price, no credit; wpbridge says so in a deviation
+    q = quote_change(member(status="pending"), [plan(1, "10"), plan(2, "20")], Cart(plan_id=2), now=NOW,
+                     um_version="2.4.13-beta.1")
+    assert (q.kind, q.credit, q.due_now) == ("upgrade", D("0.00"), D("20.00"))
+    assert [(d.field, d.ultimate_multisite, d.wpbridge) for d in q.deviations] == [("kind", "new", "upgrade")]
 
 
-def test_owned_recurring_addons_are_kept_and_repriced_on_a_plan_change() -> None:
+def test_owned_addons_are_not_part_of_a_plan_change() -> None:
     storage = Product(id=5, slug="storage", name="Storage", type="package", amount="5")
     setup = Product(id=6, slug="setup", name="Setup", type="service", amount="49", recurring=False)
     catalog = [plan(1, "10", available_addons=[5, 6]), plan(2, "20", available_addons=[5, 6]), storage, setup]
     m = member(amount="20", addon_products={5: 2, 6: 1}, **created_today())
     q = quote_change(m, catalog, Cart(plan_id=2), now=NOW)
-    # new recurring: 20 + 2 × 5 = 30; credit: created today -> the whole 20; the one-time setup is not recharged
-    assert [(ln.product_id, ln.quantity, ln.total) for ln in q.lines] == [
-        (2, 1, D("20.00")), (5, 2, D("10.00")), (None, 1, D("-20.00"))]
-    assert totals(q) == ("upgrade", D("20.00"), D("10.00"), D("0.00"), D("30.00"))
-    assert q.target is not None and q.target["addon_products"] == {5: 2, 6: 1}
+    # UM's plan-change cart holds the new plan only, and its swap rebuilds the add-ons from the cart: dropped
+    assert [(ln.product_id, ln.quantity, ln.total) for ln in q.lines] == [(2, 1, D("20")), (None, 1, D("-20.00"))]
+    assert totals(q) == ("upgrade", D("20.00"), D("0.00"), D("0.00"), D("20.00"))
+    assert q.target is not None and q.target["addon_products"] == {}
+    # asked for again in the cart, they are kept (and charged with their setup fees)
+    q = quote_change(m, catalog, Cart(plan_id=2, addons={5: 2}), now=NOW)
+    assert q.target is not None and q.target["addon_products"] == {5: 2} and q.recurring_total == D("30.00")
 
 
-def test_owned_addons_count_in_the_per_day_comparison() -> None:
+def test_owned_addons_are_not_in_the_per_day_comparison() -> None:
     storage = Product(id=5, slug="storage", name="Storage", type="package", amount="30")
     catalog = [plan(1, "10", available_addons=[5]), plan(2, "25", available_addons=[5]), storage]
-    # 10 + 30 = 40 now; 25 + 30 = 55 after: an upgrade, although the membership pays more than plan 2 alone
+    # UM compares the membership's 40 with the cart's 25 (the held add-on is not in the cart): a downgrade
     q = quote_change(member(amount="40", addon_products={5: 1}), catalog, Cart(plan_id=2), now=NOW)
-    assert (q.kind, q.recurring_total) == ("upgrade", D("55.00"))
+    assert (q.kind, q.recurring_total) == ("downgrade", D("25.00"))
 
 
-def test_an_owned_addon_without_the_new_period_blocks_a_period_change() -> None:
+def test_an_addon_without_the_new_period_blocks_a_period_change() -> None:
     storage = Product(id=5, slug="storage", name="Storage", type="package", amount="5")
     premium = plan(1, "39", available_addons=[5],
                    price_variations=[{"duration": 1, "duration_unit": "year", "amount": "390"}])
     m = member(amount="44", addon_products={5: 1})
-    q = quote_change(m, [premium, storage], Cart(duration=1, duration_unit="year"), now=NOW)
+    q = quote_change(m, [premium, storage], Cart(duration=1, duration_unit="year", addons={5: 1}), now=NOW)
     assert q.kind == "blocked"
     assert [(e.code, e.message) for e in q.errors] == [(
-        "missing-price-variations",
-        "Storage does not have a valid price variation for that billing period (every 1 year(s)) and was not "
-        "added to the cart.",
+        "missing-price-variations", "The product you are trying to add does not exist for the selected duration.",
     )]
 
 
@@ -340,7 +348,7 @@ def test_a_plan_without_the_requested_period_is_blocked() -> None:
     q = quote_change(member(), [plan(1, "10"), plan(2, "20")], Cart(plan_id=2, duration=1, duration_unit="year"),
                      now=NOW)
     assert (q.kind, q.errors[0].code) == ("blocked", "missing-price-variations")
-    assert q.errors[0].message.startswith("Plan 2 does not have a valid price variation")
+    assert q.errors[0].message == "The product you are trying to add does not exist for the selected duration."
 
 
 def test_quote_is_frozen_and_serialises() -> None:

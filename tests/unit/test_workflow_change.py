@@ -89,7 +89,7 @@ def test_removing_an_addon_is_refused() -> None:
     ({"addons": ["nope:2"]}, "unknown add-on 'nope'"),
     ({"addons": ["extra-storage", "5:2"]}, "Extra storage is requested twice"),
     ({"period": "1-month"}, "period '1-month'"),
-    ({"plan": "premium", "period": "1:week"}, "does not have a valid price variation"),
+    ({"plan": "premium", "period": "1:week"}, "does not exist for the selected duration"),
 ])
 def test_bad_requests(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(InputError) as err:

@@ -63,7 +63,8 @@ def example_data(posts: Mapping[int, int] | None = None) -> dict[str, Any]:
              for s in sites]
     return {
         "format": FORMAT, "version": VERSION, "exported_at": NOW.isoformat(), "source_url": "http://127.0.0.1:1",
-        "info": {"plugin_version": "0.1.0", "mode": "stub", "server_time": NOW.isoformat(), "batch_limit": 25},
+        "info": {"plugin_version": "0.1.0", "mode": "stub", "server_time": NOW.isoformat(), "batch_limit": 25,
+                 "um_version": "2.4.13-beta.1"},  # UM main: add-on carts charge the add-ons only
         "catalog": [p.model_dump(mode="json", exclude_unset=True) for p in catalog],
         "customers": [{"id": m["id"], "user_id": 100 + m["id"]} for m in members],
         "memberships": members, "sites": sites, "quotas": quotas, "usage": usage, "scheduled_changes": [],

@@ -44,6 +44,7 @@ from .lines import LineBuilder, quantum, round_to
 from .overlimits import overlimit_errors
 from .periods import UNITS, Period, add_period, check_aware, days_in_cycle, normalise_period, price_in_period
 from .result import Policy, Quote, QuoteError, QuoteKind, QuoteLine, trusted
+from .umquote import um_quote
 
 POLICIES: tuple[Policy, ...] = ("ultimate-multisite", "exact")
 NO_CHANGE_MESSAGE = "This cart proposes no changes to the current membership."
@@ -77,7 +78,10 @@ def quote_change(
                          field="policy")
     if not isinstance(cart, Cart):
         raise InputError(f"cart: expected a Cart, got {type(cart).__name__}", field="cart")
-    return _Quoter(membership, index_catalog(catalog), cart, now, policy, force).run(usage, sites)
+    quoter = _Quoter(membership, index_catalog(catalog), cart, now, policy, force)
+    if policy == "ultimate-multisite":
+        return quoter.run_um(usage, sites, um_version)
+    return quoter.run(usage, sites)
 
 
 def _check_membership(m: Membership) -> None:
@@ -164,6 +168,20 @@ class _Quoter:
         if not plan_change:
             return self._addon_quote()
         return self._plan_quote(usage, sites)
+
+    def run_um(self, usage: Mapping[int, SiteUsage] | None, sites: Mapping[int, Site] | None,
+               version: str | None) -> Quote:
+        """Policy "ultimate-multisite": UM's Cart of `version` (umquote.py), after wpbridge's offered-set check."""
+        self._check_offered(self.new.id != self.current.id or bool(self.cart.duration))
+        overlimits = None
+        if usage:
+            idx = self.idx
+
+            def overlimits(plan_id: int) -> list[tuple[str, str]]:
+                return [(e.code, e.message) for e in overlimit_errors(idx.require(plan_id, "plan"), usage, sites)]
+
+        return um_quote(self.m, self.idx, self.cart, self.now, version, list(self.errors), self.warnings,  # type: ignore[no-any-return]
+                        overlimits)
 
     def _check_offered(self, plan_change: bool) -> None:
         problems: list[QuoteError] = []

@@ -29,8 +29,26 @@ class QuoteError(BaseModel):
     message: str
 
 
+DeviationField = Literal["kind", "error", "credit", "due_now", "recurring_total", "next_charge_at"]
+
+
+class Deviation(BaseModel):
+    """Where this quote differs from what UM's own Cart says, and why (UM's value is a defect costing money).
+
+    Values are strings in one form for both sides: amounts as decimal strings, dates as ISO 8601 UTC
+    ('2026-03-03T12:00:00Z'), kinds and error codes as they are; None for no value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: DeviationField
+    ultimate_multisite: str | None
+    wpbridge: str | None
+    reason: str
+
+
 class QuoteLine(BaseModel):
-    """One line: totals are negative for `discount` and `credit` lines; `total` is rounded to the currency."""
+    """One line: totals are negative for `discount` and `credit` lines. Under the policy "ultimate-multisite" lines
+    are UM's, unrounded (UM rounds only the cart's totals); under "exact" each total is rounded."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -53,6 +71,8 @@ class Quote(BaseModel):
       charges); `next_charge_at` the next renewal; `scheduled_for` is set for downgrades (applied then, not now).
     - `target` is the membership's absolute new state in UM field names (wire-ready JSON values: amounts as
       strings, dates as GMT 'YYYY-MM-DD HH:MM:SS'), None when nothing is to be written (no_change, blocked).
+    - `deviations`: every field where this quote differs from UM's own Cart (policy "ultimate-multisite"), with
+      both values and the reason; `um_version` the UM release whose Cart was reproduced.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -77,6 +97,8 @@ class Quote(BaseModel):
     scheduled_for: datetime | None = None
     discount_code: str | None = None
     target: dict[str, Any] | None = None
+    deviations: list[Deviation] = Field(default_factory=list)
+    um_version: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,611 @@
+"""Ultimate Multisite's checkout Cart for a membership change, step for step (`WP_Ultimo\\Checkout\\Cart`).
+
+A port of `Cart::__construct` with a `membership_id` (upgrade/downgrade/addon carts): `add_product`,
+`build_from_membership`, `search_for_same_period_plans`, `calculate_prorate_credits`, `is_valid` and the totals,
+for the releases wpbridge knows (RELEASES). It returns what the real Cart reports (cart type, errors in UM's order,
+line items, credit, total, recurring total, next charge date), defects included; `quote.py` turns that into a
+`Quote` and declares where wpbridge differs (`deviations.py`). The differential test (tests/cartdiff/) runs the
+real Cart on random scenarios and compares.
+
+Faithful to UM's arithmetic where it decides an outcome:
+- money is Decimal, unrounded on the lines; only the totals are rounded (half up, as PHP 8's `round`), to 2
+  decimals in 2.4.12 whatever the currency (its decimals helper hard-codes USD), to the currency's in main;
+- per-day price comparisons use binary floats, as PHP does, so that ties and near-ties fall the same way;
+- `wu_get_days_in_cycle` returns an int for days and weeks and a float for months and years, and UM compares the
+  two cycles with `!==` (an int never equals a float), so the type is kept (`days_in_cycle_php`).
+- dates move as PHP's `strtotime('+N unit')`: Jan 31 + 1 month = Mar 3 (see `php_add_period`).
+Not modelled (never set on wpbridge's networks' carts): taxes, trials, pay-what-you-want, payment recovery,
+independent billing cycles, custom amounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..errors import InputError
+from ..models import DiscountCode, Membership, Product
+from ..money import currency_decimals
+from .catalog import CatalogIndex
+
+LATEST_RELEASE = "2.4.12"
+RELEASES = ("2.4.12", "2.4.13-beta.1")
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+NO_CHANGES_MESSAGE = "This cart proposes no changes to the current membership."
+_DAYS = {"day": (1, False), "week": (7, False), "month": (30.4375, True), "year": (365.25, True)}
+_DAYS_DEC = {"day": Decimal(1), "week": Decimal(7), "month": Decimal("30.4375"), "year": Decimal("365.25")}
+
+
+def is_main(version: str | None) -> bool:
+    """Does `version` have UM main's add-on carts and zero-decimal rounding (2.4.13 and later)?"""
+    if version is None:
+        return False
+    parts: list[int] = []
+    for piece in version.split("-", 1)[0].split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    while len(parts) < 3:
+        parts.append(0)
+    return tuple(parts[:3]) >= (2, 4, 13)
+
+
+def days_in_cycle_php(unit: str, duration: int) -> tuple[float, bool]:
+    """`wu_get_days_in_cycle` as PHP sees it: (value, is_float). Unknown units give int 0."""
+    base, is_float = _DAYS.get(unit, (0, False))
+    return (duration * base, is_float)
+
+
+def php_add_period(start: datetime, duration: int, unit: str) -> datetime:
+    """PHP `strtotime("+N unit", start)`: months and years keep the day number and overflow into the next month
+    (Jan 31 + 1 month = Mar 3 in a common year; Feb 29 + 1 year = Mar 1)."""
+    if unit in ("month", "year"):
+        months = duration * (12 if unit == "year" else 1)
+        year, month0 = divmod(start.year * 12 + start.month - 1 + months, 12)
+        first = start.replace(year=year, month=month0 + 1, day=1)
+        return first + timedelta(days=start.day - 1)
+    if unit == "week":
+        return start + timedelta(weeks=duration)
+    return start + timedelta(days=duration)
+
+
+@dataclass(slots=True)
+class _Product:
+    """A product as the Cart holds it: `get_as_variation` rewrites amount and period in place."""
+
+    id: int
+    type: str
+    name: str
+    amount: Decimal
+    setup_fee: Decimal
+    duration: int
+    duration_unit: str
+    recurring_flag: bool
+    variations: tuple[tuple[int, str, Decimal], ...]
+
+    @classmethod
+    def of(cls, p: Product) -> _Product:
+        amount = ZERO if p.pricing_type in ("free", "contact_us") else p.amount
+        return cls(p.id, p.type, p.name or p.slug, amount, p.setup_fee, p.duration, p.duration_unit, p.recurring,
+                   tuple((v.duration, v.duration_unit, v.amount) for v in p.price_variations))
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.recurring_flag and self.amount > 0
+
+    @property
+    def is_free(self) -> bool:
+        return self.amount == 0 and self.amount + self.setup_fee == 0
+
+    @property
+    def is_plan(self) -> bool:
+        return self.type == "plan"
+
+    def price_variation(self, duration: int, unit: str) -> tuple[int, str, Decimal] | None:
+        """`Product::get_price_variation`: 12 months asked for means 1 year; variations matched as stored."""
+        if not self.variations:
+            return None
+        if duration == 12 and unit == "month":
+            duration, unit = 1, "year"
+        for v in self.variations:
+            if v[0] == duration and v[1] == unit:
+                return v
+        return None
+
+    def as_variation(self, duration: int | None, unit: str | None) -> _Product | None:
+        """`Product::get_as_variation`: a copy priced for (duration, unit), or None when it has no such price."""
+        duration = duration or 1
+        unit = unit or "month"
+        if self.is_free:
+            return self
+        found: tuple[Decimal, int, str] | None = None
+        if self.duration != duration or self.duration_unit != unit:
+            pv = self.price_variation(duration, unit)
+            if pv is not None:
+                found = (pv[2], pv[0], pv[1])
+        if duration == self.duration and self.duration_unit == unit:
+            found = (self.amount, self.duration, self.duration_unit)
+        if found is None:
+            return None
+        return _Product(self.id, self.type, self.name, found[0], self.setup_fee, found[1], found[2],
+                        self.recurring_flag, self.variations)
+
+
+@dataclass(slots=True)
+class UMLine:
+    """A `Line_Item`: totals are recomputed by `recalc` (no taxes: UM collects none unless configured)."""
+
+    type: str
+    product_id: int | None
+    title: str
+    quantity: int
+    unit_price: Decimal
+    recurring: bool = False
+    duration: int = 1
+    duration_unit: str = "month"
+    discountable: bool = False
+    discount_rate: Decimal = ZERO
+    discount_type: str = "percentage"
+    apply_discount_to_renewals: bool = True
+    subtotal: Decimal = ZERO
+    discount_total: Decimal = ZERO
+    total: Decimal = ZERO
+
+    def recalc(self) -> None:
+        sub = self.unit_price * self.quantity
+        rate = self.discount_rate
+        disc = sub * rate / HUNDRED if self.discount_type == "percentage" else rate
+        net = sub - disc
+        if sub > 0 and net < 0:
+            net, disc = ZERO, sub
+        self.subtotal, self.discount_total, self.total = sub, disc, net
+
+
+@dataclass(slots=True)
+class UMCartResult:
+    """What the real Cart reports. `next_charge` None = none (UM's "300 years": nothing recurring);
+    `next_charge_now` = UM dated it `strtotime(NULL)` (a downgrade of a membership with no expiration)."""
+
+    version: str
+    cart_type: str
+    errors: list[tuple[str, str]]
+    lines: list[UMLine]
+    duration: int | None
+    duration_unit: str | None
+    credit: Decimal
+    total: Decimal
+    recurring_total: Decimal
+    next_charge: datetime | None
+    next_charge_now: bool
+    decimals: int
+    plan_id: int
+    products: list[tuple[int, int]]
+    """(product id, quantity) of the products the Cart holds, plan included, in order."""
+    fee_credit: Decimal = ZERO
+    """The part of `credit` that is the shared setup fee."""
+    code: str | None = None
+    """The discount code the Cart holds (the cart's, or in UM main's add-on carts the membership's)."""
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+@dataclass(slots=True)
+class _CartState:
+    m: Membership
+    idx: CatalogIndex
+    now: datetime
+    main: bool
+    quantities: Mapping[int, int]
+    code: DiscountCode | None
+    cart_type: str = "upgrade"
+    duration: int | None = None
+    duration_unit: str | None = None
+    plan_id: int = 0
+    products: list[_Product] = field(default_factory=list)
+    lines: list[UMLine] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    signup_fee: bool = True
+    """`wu_apply_signup_fee` (UM's add-on path adds a filter `times_billed <= 0`)."""
+    decimals: int = 2
+    overlimits: Callable[[int], list[tuple[str, str]]] | None = None
+    fee_credit: Decimal = ZERO
+
+
+def run_cart(
+    m: Membership,
+    idx: CatalogIndex,
+    plan_id: int | None,
+    addons: Mapping[int, int],
+    duration: int | None,
+    duration_unit: str | None,
+    code: DiscountCode | None,
+    now: datetime,
+    version: str | None,
+    *,
+    own_decimals: bool = False,
+    overlimits: Callable[[int], list[tuple[str, str]]] | None = None,
+) -> UMCartResult:
+    """The Cart `new Cart(['cart_type' => 'upgrade', 'products' => [plan, addons...], 'membership_id' => m,
+    'duration' => .., 'duration_unit' => .., 'discount_code' => ..])` with `addons` quantities, at `now`.
+    `own_decimals` rounds to the currency's decimals whatever the release (what UM main does). `overlimits(new
+    plan id)` is UM's over-quota check of the membership's sites (errors as (code, message)), run where UM does."""
+    main = is_main(version)
+    ids = ([plan_id] if plan_id else []) + list(addons)
+    st = _CartState(m, idx, now, main, addons, code, duration=duration or None,
+                    duration_unit=(duration_unit or None) if duration else None)
+    st.decimals = currency_decimals(m.currency) if (main or own_decimals) else 2
+    st.overlimits = overlimits
+    if code is not None:
+        reason = _code_invalid(code, now)
+        if reason:
+            st.errors.append(("discount_code", reason))
+            st.code = None
+    if main and m.status == "pending":
+        st.cart_type = "new"
+        for pid in ids:
+            _add_product(st, pid)
+    else:
+        _build_from_membership(st, ids)
+    _is_valid(st)
+    return _result(st, version or LATEST_RELEASE)
+
+
+def _code_invalid(code: DiscountCode, now: datetime) -> str | None:
+    """`Discount_Code::is_valid()` without a product (UM's checks and order; wpbridge's clearer wording)."""
+    name = code.code
+    if not code.active:
+        return f"The discount code {name} is not active."
+    if code.max_uses > 0 and code.uses >= code.max_uses:
+        return f"The discount code {name} was already used the maximum number of times allowed."
+    if code.date_start is not None and now < code.date_start:
+        return f"The discount code {name} is not valid yet (it starts on {code.date_start:%Y-%m-%d})."
+    if code.date_expiration is not None and now > code.date_expiration:
+        return f"The discount code {name} expired on {code.date_expiration:%Y-%m-%d}."
+    return None
+
+
+def _product(st: _CartState, pid: int) -> _Product | None:
+    p = st.idx.get(pid)
+    return _Product.of(p) if p is not None else None
+
+
+def _apply_discount(st: _CartState, line: UMLine) -> None:
+    code = st.code
+    if not line.discountable or code is None:
+        return
+    if (code.limit_products and line.product_id not in code.allowed_products) or _code_invalid(code, st.now):
+        return
+    if line.type == "fee":
+        if code.setup_fee_value <= 0:
+            return
+        line.discount_rate, line.discount_type = code.setup_fee_value, code.setup_fee_type
+        line.apply_discount_to_renewals = False
+    else:
+        line.discount_rate, line.discount_type = code.value, code.type
+        line.apply_discount_to_renewals = code.apply_to_renewals
+    line.recalc()
+
+
+def _add_line(st: _CartState, line: UMLine) -> None:
+    line.recalc()
+    _apply_discount(st, line)
+    st.lines.append(line)
+
+
+def _add_product(st: _CartState, pid: int) -> bool:
+    product = _product(st, pid)
+    if product is None:
+        st.errors.append(("missing-product", "The product you are trying to add does not exist."))
+        return False
+    if any(p.id == product.id for p in st.products):
+        return True
+    if product.is_recurring and st.duration and (
+        product.duration != st.duration or product.duration_unit != st.duration_unit
+    ):
+        variation = product.as_variation(st.duration, st.duration_unit)
+        if variation is None:
+            st.errors.append(("missing-price-variations",
+                              "The product you are trying to add does not exist for the selected duration."))
+            return False
+        product = variation
+    if product.is_plan:
+        if st.plan_id and st.plan_id != product.id:
+            st.errors.append(("plan-already-added", "There's already a plan in this membership."))
+            return False
+        if st.plan_id == product.id:
+            return True
+        st.plan_id = product.id
+    if not st.duration or not product.is_recurring:
+        st.duration, st.duration_unit = product.duration, product.duration_unit
+    amount, duration, unit = product.amount, product.duration, product.duration_unit
+    if not product.is_free and (st.duration != product.duration or product.duration_unit != st.duration_unit):
+        pv = product.price_variation(st.duration or 0, st.duration_unit or "")
+        if pv is None:
+            st.errors.append((
+                "missing-price-variations",
+                f"{product.name} does not have a valid price variation for that billing period (every "
+                f"{st.duration} {st.duration_unit}(s)) and was not added to the cart.",
+            ))
+            return False
+        duration, unit, amount = pv
+    quantity = st.quantities.get(product.id, 1)
+    st.products.append(product)
+    _add_line(st, UMLine("product", product.id, product.name, quantity, amount, product.is_recurring, duration,
+                         unit, discountable=True))
+    if not product.setup_fee:
+        return True
+    if not st.signup_fee:
+        return True
+    title = ("Signup Fee for %s" if product.setup_fee > 0 else "Signup Credit for %s") % product.name
+    _add_line(st, UMLine("fee", product.id, title, quantity, product.setup_fee, False, product.duration,
+                         product.duration_unit, discountable=True))
+    return True
+
+
+def _membership_plan(st: _CartState) -> _Product | None:
+    """`Membership::get_plan()`: the plan in the membership's period when it has a price there."""
+    m = st.m
+    plan = _product(st, m.plan_id)
+    if plan is not None and (plan.duration != m.duration or plan.duration_unit != m.duration_unit):
+        variation = plan.as_variation(m.duration, m.duration_unit)
+        plan = variation or plan
+    return plan
+
+
+def _membership_recurring(m: Membership) -> bool:
+    return m.recurring and m.amount > 0
+
+
+def _membership_free(m: Membership) -> bool:
+    return not _membership_recurring(m) and m.initial_amount == 0
+
+
+def _addon_period(st: _CartState) -> None:
+    plan = _membership_plan(st)
+    if plan is not None and not _membership_free(st.m):
+        st.duration, st.duration_unit = plan.duration, plan.duration_unit
+
+
+def _apply_membership_code(st: _CartState) -> None:
+    """UM main: the membership's own code joins an add-on cart when it applies to renewals."""
+    code = st.m.discount_code
+    if isinstance(code, str):
+        raise InputError(f"membership {st.m.id}: discount_code {code!r} is not resolved; pass the DiscountCode record",
+                         field="discount_code", record_id=st.m.id)
+    if isinstance(code, DiscountCode) and code.apply_to_renewals:
+        st.code = code
+        for line in st.lines:
+            _apply_discount(st, line)
+
+
+def _no_changes(st: _CartState, message: str = NO_CHANGES_MESSAGE) -> None:
+    st.products, st.lines = [], []
+    st.errors.append(("no_changes", message))
+
+
+def _build_from_membership(st: _CartState, ids: list[int]) -> None:
+    m = st.m
+    if not ids:
+        st.errors.append(("no_changes", NO_CHANGES_MESSAGE))
+        return
+    for pid in ids:
+        _add_product(st, pid)
+    if not st.plan_id:
+        if not st.products:
+            st.errors.append(("no_changes", NO_CHANGES_MESSAGE))
+            return
+        st.cart_type = "addon"
+        _addon_period(st)
+        if st.main:
+            _apply_membership_code(st)
+            return
+        st.signup_fee = m.times_billed <= 0
+        _add_product(st, m.plan_id)
+        _prorate(st)
+        return
+    is_plan_change = m.plan_id != st.plan_id or m.duration_unit != st.duration_unit or m.duration != st.duration
+    if len(st.products) > 1 and not is_plan_change:
+        st.cart_type = "addon"
+        _addon_period(st)
+        if st.main:
+            _apply_membership_code(st)
+            st.products = [p for p in st.products if not (p.is_plan and p.id == m.plan_id)]
+            st.lines = [ln for ln in st.lines if not (ln.product_id == m.plan_id and ln.type in ("product", "fee"))]
+            st.plan_id = 0
+            return
+        st.signup_fee = m.times_billed <= 0
+        _prorate(st)
+        return
+    if not is_plan_change:
+        _no_changes(st)
+        return
+    if st.overlimits is not None:
+        over = st.overlimits(st.plan_id)
+        if over:
+            st.errors.extend(over)
+            return
+    if not _has_recurring(st) and _total(st) != 0:
+        _prorate(st)
+        return
+    old_days, old_float = days_in_cycle_php(m.duration_unit, m.duration)
+    new_days, new_float = days_in_cycle_php(st.duration_unit or "", st.duration or 0)
+    amount = float(m.amount)
+    recurring_total = float(_recurring_total(st))
+    old_ppd = amount / old_days if old_days > 0 else amount
+    new_ppd = recurring_total / new_days if new_days > 0 else recurring_total
+    same_product = m.plan_id == st.plan_id
+    if (old_days, old_float) != (new_days, new_float):  # PHP `!==`: an int and a float always differ
+        old_plan = _membership_plan(st)
+        new_plan = _product(st, st.plan_id)
+        pair = _same_period_plans(st, old_plan, new_plan) if old_plan and new_plan else None
+        if pair is not None:
+            a, b = pair
+            a_days = days_in_cycle_php(a.duration_unit, a.duration)[0]
+            b_days = days_in_cycle_php(b.duration_unit, b.duration)[0]
+            old_ppd = float(a.amount) / a_days if a_days > 0 else float(a.amount)
+            new_ppd = float(b.amount) / b_days if b_days > 0 else float(b.amount)
+    if not _membership_free(m) and old_ppd < new_ppd and old_days > new_days and m.status == "active":
+        what = m.duration_unit if m.duration == 1 else f"{m.duration} {m.duration_unit}{'s' if m.duration > 1 else ''}"
+        _no_changes(st, f"You already have an active {what} agreement.")
+        return
+    if (same_product and m.amount > _recurring_total(st)) or (not same_product and old_ppd > new_ppd):
+        st.cart_type = "downgrade"
+        if m.status in ("active", "on-hold", "trialing"):
+            total = _total(st)
+            _add_line(st, UMLine("credit", None, "Scheduled Swap Credit", 1, -total))
+    if st.cart_type == "upgrade":
+        _prorate(st)
+
+
+def _same_period_plans(st: _CartState, a: _Product, b: _Product) -> tuple[_Product, _Product] | None:
+    """`Cart::search_for_same_period_plans`."""
+    if a.duration_unit == b.duration_unit and a.duration == b.duration:
+        return a, b
+    av = a.as_variation(b.duration, b.duration_unit)
+    if av is not None:
+        return av, b
+    bv = b.as_variation(a.duration, a.duration_unit)
+    if bv is not None:
+        return a, bv
+    if st.duration_unit and st.duration and (b.duration_unit != st.duration_unit or b.duration != st.duration):
+        av = a.as_variation(st.duration, st.duration_unit)
+        if av is None:
+            return None
+        if b.duration_unit == av.duration_unit and b.duration == av.duration:
+            return av, b
+        bv = b.as_variation(st.duration, st.duration_unit)
+        if bv is not None:
+            return av, bv
+    return None
+
+
+def _remaining_days(m: Membership, now: datetime) -> int:
+    if not _membership_recurring(m):
+        return 10000
+    end = m.date_expiration
+    if end is None or now > end:
+        return 0
+    return (end - now).days
+
+
+def _prorate(st: _CartState) -> None:
+    """`Cart::calculate_prorate_credits`."""
+    m = st.m
+    if m.status == "trialing":
+        return
+    if not _membership_recurring(m):  # is_lifetime() implies !is_recurring()
+        credit = m.initial_amount
+    else:
+        days_unused = Decimal(_remaining_days(m, st.now))
+        cycle = _DAYS_DEC.get(m.duration_unit, ZERO) * m.duration
+        ppd = m.amount / cycle if cycle > 0 else m.amount
+        today = st.now.date()
+        if (m.date_created is not None and m.date_created.date() == today) or (
+            m.date_renewed is not None and m.date_renewed.date() == today
+        ):
+            days_unused = cycle
+        credit = days_unused * ppd
+        if credit > m.amount:
+            credit = m.amount
+    if not credit:
+        return
+    if any(ln.type == "fee" for ln in st.lines) or st.cart_type == "upgrade":
+        old_plan = _membership_plan(st)
+        new_plan = _product(st, st.plan_id) if st.plan_id else None
+        if old_plan is not None and new_plan is not None:
+            fee_credit = old_plan.setup_fee if old_plan.setup_fee < new_plan.setup_fee else new_plan.setup_fee
+            if fee_credit > 0:
+                credit += fee_credit
+                st.fee_credit = fee_credit
+    credit = _round(credit, _decimals(st))
+    if not credit:
+        return
+    _add_line(st, UMLine("credit", None, "Credit", 1, -credit))
+
+
+def _decimals(st: _CartState) -> int:
+    """`wu_currency_decimal_filter()`: 2.4.12 hard-codes USD (2); main uses the network's currency."""
+    return st.decimals
+
+
+def _round(amount: Decimal, decimals: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+
+
+def _total_raw(st: _CartState) -> Decimal:
+    total = sum((ln.total for ln in st.lines), ZERO)
+    return max(total, ZERO)
+
+
+def _total(st: _CartState) -> Decimal:
+    return _round(_total_raw(st), _decimals(st))
+
+
+def _recurring_raw(st: _CartState) -> Decimal:
+    total = ZERO
+    for ln in st.lines:
+        if not ln.recurring:
+            continue
+        if ln.discount_total > 0 and not ln.apply_discount_to_renewals:
+            total += ln.subtotal
+        else:
+            total += ln.total
+    return max(total, ZERO)
+
+
+def _recurring_total(st: _CartState) -> Decimal:
+    return _round(_recurring_raw(st), _decimals(st))
+
+
+def _has_recurring(st: _CartState) -> bool:
+    return _recurring_total(st) > 0
+
+
+def _is_valid(st: _CartState) -> None:
+    """`Cart::is_valid()`: the recurring lines must share one interval (adds UM's `wrong` error)."""
+    if st.errors:
+        return
+    interval: tuple[int, str] | None = None
+    for ln in st.lines:
+        if not ln.recurring:
+            continue
+        here = (ln.duration, ln.duration_unit)
+        if interval is None:
+            interval = here
+        if here != interval:
+            st.errors.append(("wrong", f"Interval {here[0]}-{here[1]}-0 and {interval[0]}-{interval[1]}-0 do not "
+                                       "match."))
+            return
+
+
+def _next_charge(st: _CartState) -> tuple[datetime | None, bool]:
+    m = st.m
+    if st.cart_type == "downgrade" and m.status in ("active", "on-hold", "trialing"):
+        if m.date_expiration is None:
+            return st.now, True
+        return m.date_expiration, False
+    smallest: datetime | None = None
+    for p in st.products:
+        if not p.is_recurring:
+            continue
+        at = php_add_period(st.now, p.duration, p.duration_unit)
+        if smallest is None or at < smallest:
+            smallest = at
+    return smallest, False
+
+
+def _result(st: _CartState, version: str) -> UMCartResult:
+    credit = sum((-ln.total for ln in st.lines if ln.type == "credit" and ln.title == "Credit"), ZERO)
+    next_charge, now_dated = _next_charge(st)
+    dec = _decimals(st)
+    return UMCartResult(
+        version=version, cart_type=st.cart_type, errors=list(st.errors), lines=list(st.lines),
+        duration=st.duration, duration_unit=st.duration_unit, credit=_round(credit, dec), total=_total(st),
+        recurring_total=_recurring_total(st), next_charge=next_charge, next_charge_now=now_dated, decimals=dec,
+        plan_id=st.plan_id, products=[(p.id, st.quantities.get(p.id, 1)) for p in st.products],
+        fee_credit=st.fee_credit, code=st.code.code if st.code is not None else None,
+    )

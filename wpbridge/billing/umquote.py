@@ -1,0 +1,264 @@
+"""Policy "ultimate-multisite": the real Cart's result (`umcart.run_cart`) as a `Quote`, plus its deviations.
+
+The quote says what UM's Cart of the release says (kind, first refusal code, credit, due now, recurring total,
+next charge), except where UM's own result is a defect that costs the customer or the owner money. Each such
+difference is a `Deviation` on the quote (README "Pricing" lists them all):
+
+- `credit`/`due_now`/`recurring_total`: UM 2.4.12 rounds every currency to 2 decimals (its decimals helper
+  hard-codes USD), so JPY 328.54 is asked for; wpbridge rounds to the currency's decimals (0 for JPY), as UM main.
+- `next_charge_at`: UM dates the next charge with PHP's `strtotime('+1 month')`, which spills from the 29th-31st
+  into the following month (Jan 31 + 1 month = Mar 3); wpbridge keeps the day, clamped to the month's end (Feb 28).
+- `next_charge_at`: a downgrade of a membership with no expiration (lifetime) is dated `strtotime(NULL)`, now;
+  wpbridge charges the new plan one period from now.
+- `kind`: UM main turns any cart of a `pending` membership into a new signup (cart type "new"); wpbridge prices
+  the same numbers and calls it an upgrade (the change applies now).
+- `recurring_total`/`next_charge_at` of add-on carts in UM main: the Cart reports only the add-ons (recurring
+  total and a next charge one add-on period from now) while its swap leaves the membership's amount and dates as
+  they were, so a recurring add-on is never billed; wpbridge's recurring total is the membership's amount plus the
+  add-ons, billed at the membership's next renewal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from ..models import DiscountCode, Membership
+from ..money import currency_decimals
+from .cart import Cart
+from .catalog import CatalogIndex
+from .periods import add_period
+from .result import Deviation, DeviationField, QuoteError, QuoteKind, QuoteLine, trusted
+from .umcart import LATEST_RELEASE, NO_CHANGES_MESSAGE, UMCartResult, is_main, run_cart
+
+ZERO = Decimal(0)
+
+REASONS: dict[str, str] = {
+    "decimals": "UM 2.4.12 rounds every currency to 2 decimals; {cur} has none, so wpbridge rounds to whole units "
+                "as UM 2.4.13 does.",
+    "spill": "UM adds months with PHP strtotime, which spills from the end of a month into the next one; wpbridge "
+             "keeps the day, clamped to the month's last day.",
+    "lifetime": "UM dates a downgrade of a membership that never expires 'now' (strtotime of no date); wpbridge "
+                "bills the new plan one period from now.",
+    "pending": "UM 2.4.13 prices any cart of a pending membership as a new signup; wpbridge prices it the same and "
+               "applies it as an upgrade.",
+    "addon_recurring": "UM 2.4.13's add-on cart reports only the add-ons' renewal while its swap keeps the "
+                       "membership's amount, so the add-on would never be billed; wpbridge adds it to the amount.",
+    "addon_next": "UM 2.4.13's add-on cart shows the add-ons' period from now while its swap keeps the membership's "
+                  "dates; wpbridge reports the membership's next renewal.",
+}
+
+
+def iso(at: datetime | None) -> str | None:
+    """ISO 8601 UTC with a Z, the deviations' date form."""
+    return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _gmt(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def refusal_kind(code: str, message: str) -> QuoteKind:
+    return "no_change" if code == "no_changes" and message == NO_CHANGES_MESSAGE else "blocked"
+
+
+def um_quote(
+    m: Membership,
+    idx: CatalogIndex,
+    cart: Cart,
+    now: datetime,
+    version: str | None,
+    pre_errors: list[QuoteError],
+    warnings: list[QuoteError],
+    overlimits: Callable[[int], list[tuple[str, str]]] | None,
+) -> Any:
+    """The Quote for `cart` under the policy "ultimate-multisite" of UM `version` (None: the latest release).
+    `pre_errors` are wpbridge's own refusals (offered set), reported before UM's."""
+    version = version or LATEST_RELEASE
+    code: DiscountCode | None = cart.discount_code
+    # wpbridge's Cart: no plan keeps the current one, so a period alone is the current plan in that period
+    # (a duration without a unit is in the membership's unit; a unit without a duration names no period)
+    plan_id = cart.plan_id or (m.plan_id if cart.duration else None)
+    unit = (cart.duration_unit or m.duration_unit) if cart.duration else None
+    args = (m, idx, plan_id, cart.addons, cart.duration, unit, code, now, version)
+    um = run_cart(*args, overlimits=overlimits)
+    ours = um
+    zero_decimal = currency_decimals(m.currency) == 0
+    if zero_decimal and not is_main(version):
+        ours = run_cart(*args, own_decimals=True, overlimits=overlimits)
+    return _Builder(m, idx, cart, now, version, um, ours, warnings).build(pre_errors)
+
+
+class _Builder:
+    __slots__ = ("cart", "deviations", "idx", "m", "now", "ours", "um", "version", "warnings", "zero")
+
+    def __init__(self, m: Membership, idx: CatalogIndex, cart: Cart, now: datetime, version: str,
+                 um: UMCartResult, ours: UMCartResult, warnings: list[QuoteError]) -> None:
+        self.m, self.idx, self.cart, self.now, self.version = m, idx, cart, now, version
+        self.um, self.ours, self.warnings = um, ours, warnings
+        self.deviations: list[Deviation] = []
+        self.zero = ZERO.quantize(Decimal(1).scaleb(-currency_decimals(m.currency)))
+
+    def deviate(self, field: DeviationField, um: Any, ours: Any, reason: str) -> None:
+        self.deviations.append(Deviation(field=field, ultimate_multisite=None if um is None else str(um),
+                                         wpbridge=None if ours is None else str(ours), reason=reason))
+
+    def build(self, pre_errors: list[QuoteError]) -> Any:
+        um, ours, m = self.um, self.ours, self.m
+        if pre_errors:
+            return self.refused("blocked", pre_errors)
+        if ours.errors:
+            errors = [QuoteError(code=c, message=msg) for c, msg in ours.errors]
+            return self.refused(refusal_kind(*ours.errors[0]), errors)
+        kind: QuoteKind
+        if ours.cart_type == "new":
+            if not ours.products:
+                self.deviate("kind", "new", "no_change", REASONS["pending"])
+                self.deviate("error", None, "no_changes", REASONS["pending"])
+                return self.refused("no_change", [QuoteError(code="no_changes", message=NO_CHANGES_MESSAGE)])
+            kind = "upgrade"
+            self.deviate("kind", "new", "upgrade", REASONS["pending"])
+        else:
+            kind = ours.cart_type  # type: ignore[assignment]
+        if ours is not um:
+            reason = REASONS["decimals"].format(cur=m.currency)
+            for name in ("credit", "total", "recurring_total"):
+                a, b = getattr(um, name), getattr(ours, name)
+                if a != b:
+                    self.deviate("due_now" if name == "total" else name, a, b, reason)  # type: ignore[arg-type]
+        credit, due, recurring = ours.credit, ours.total, ours.recurring_total
+        main_addon = kind == "addon" and is_main(self.version)
+        if main_addon:
+            recurring = (m.amount + ours.recurring_total).quantize(self.zero)
+            if recurring != um.recurring_total:
+                self.deviate("recurring_total", um.recurring_total, recurring, REASONS["addon_recurring"])
+        next_charge, scheduled_for = self.next_charge(kind, main_addon)
+        charges = sum((ln.total for ln in ours.lines if ln.type != "credit"), ZERO)
+        unused = max(credit - charges, ZERO).quantize(self.zero) if credit else self.zero
+        target = self.target(kind, main_addon, recurring, due, next_charge, scheduled_for)
+        return self.quote(kind, credit, min(ours.fee_credit, credit), due, unused, recurring, next_charge,
+                          scheduled_for, target)
+
+    def next_charge(self, kind: str, main_addon: bool) -> tuple[datetime | None, datetime | None]:
+        """(next charge, scheduled_for) by wpbridge's rules; a deviation wherever UM's date differs."""
+        um, m, now = self.um, self.m, self.now
+        scheduled = kind == "downgrade" and m.status in ("active", "on-hold", "trialing")
+        duration, unit = um.duration or m.duration, um.duration_unit or m.duration_unit
+        if main_addon:
+            ours = m.date_expiration
+            if ours is None and um.next_charge is not None:
+                ours = add_period(now, m.duration, m.duration_unit)
+            if ours != um.next_charge:
+                self.deviate("next_charge_at", iso(um.next_charge), iso(ours), REASONS["addon_next"])
+            return ours, None
+        if scheduled and um.next_charge_now:
+            ours = add_period(now, duration, unit) if um.recurring_total > 0 else None
+            self.deviate("next_charge_at", iso(now), iso(ours), REASONS["lifetime"])
+            return ours, None
+        if scheduled:
+            return um.next_charge, m.date_expiration
+        if um.next_charge is None:
+            return None, None
+        ours = self.clamped(um)
+        if ours != um.next_charge:
+            self.deviate("next_charge_at", iso(um.next_charge), iso(ours), REASONS["spill"])
+        return ours, None
+
+    def clamped(self, um: UMCartResult) -> datetime | None:
+        """UM's next charge (the smallest recurring product's period from now) with calendar months clamped."""
+        best: datetime | None = None
+        for pid, _ in um.products:
+            product = self.idx.get(pid)
+            if product is None:
+                continue
+            line = next((ln for ln in um.lines if ln.product_id == pid and ln.type == "product"), None)
+            if line is None or not line.recurring:
+                continue
+            at = add_period(self.now, line.duration, line.duration_unit)
+            if best is None or at < best:
+                best = at
+        return best
+
+    def target(self, kind: str, main_addon: bool, recurring: Decimal, due: Decimal, next_charge: datetime | None,
+               scheduled_for: datetime | None) -> dict[str, Any]:
+        """The membership's absolute new state, as UM's `swap()` of this cart leaves it (a plan change or a
+        2.4.12 add-on cart rebuilds the add-ons from the cart's lines; a UM main add-on cart merges them)."""
+        m, ours = self.m, self.ours
+        step = self.zero
+        if main_addon:
+            addons = dict(m.addon_products)
+            for pid, qty in self.cart.addons.items():
+                addons[pid] = addons.get(pid, 0) + qty
+            state: dict[str, Any] = {
+                "plan_id": m.plan_id, "addon_products": addons, "amount": str(recurring.quantize(step)),
+                "initial_amount": str(m.initial_amount.quantize(step)), "duration": m.duration,
+                "duration_unit": m.duration_unit, "recurring": m.recurring or recurring > 0,
+            }
+            if m.date_expiration is None and next_charge is not None:
+                state["date_expiration"] = _gmt(next_charge)
+            return state
+        plan_id = ours.plan_id or m.plan_id
+        addons = {pid: qty for pid, qty in ours.products if pid != plan_id}
+        state = {
+            "plan_id": plan_id, "addon_products": addons, "amount": str(recurring.quantize(step)),
+            "initial_amount": str((m.initial_amount if scheduled_for is not None else due).quantize(step)),
+            "duration": ours.duration or m.duration, "duration_unit": ours.duration_unit or m.duration_unit,
+            "recurring": recurring > 0,
+        }
+        if scheduled_for is None:
+            state["date_renewed"] = _gmt(self.now)
+            state["date_expiration"] = _gmt(next_charge)
+        return state
+
+    def shown(self, amount: Decimal) -> Decimal:
+        """A line amount at the currency's step when that is exact (20 -> 20.00), else unrounded (UM's)."""
+        at_step = amount.quantize(self.zero)
+        return at_step if at_step == amount else amount
+
+    def lines(self) -> list[QuoteLine]:
+        out: list[QuoteLine] = []
+        shown = self.shown
+        for ln in self.ours.lines:
+            out.append(trusted(QuoteLine, {
+                "type": ln.type, "product_id": ln.product_id, "title": ln.title, "quantity": ln.quantity,
+                "unit_price": shown(ln.unit_price), "total": shown(ln.subtotal if ln.discount_total else ln.total),
+                "recurring": ln.recurring,
+            }))
+            if ln.discount_total:
+                code = self.cart.discount_code
+                out.append(trusted(QuoteLine, {
+                    "type": "discount", "product_id": ln.product_id,
+                    "title": f"Discount {code.code if code else ''} on {ln.title}".replace("  ", " "),
+                    "quantity": 1, "unit_price": shown(-ln.discount_total), "total": shown(-ln.discount_total),
+                    "recurring": False,
+                }))
+        return out
+
+    def refused(self, kind: QuoteKind, errors: list[QuoteError]) -> Any:
+        m = self.m
+        return self.make(kind=kind, errors=errors, lines=[], credit=self.zero, setup_fee_credit=self.zero,
+                         due_now=self.zero, unused_credit=self.zero, recurring_total=m.amount.quantize(self.zero),
+                         next_charge_at=m.date_expiration, scheduled_for=None, target=None)
+
+    def quote(self, kind: QuoteKind, credit: Decimal, fee_credit: Decimal, due: Decimal, unused: Decimal,
+              recurring: Decimal, next_charge: datetime | None, scheduled_for: datetime | None,
+              target: dict[str, Any]) -> Any:
+        return self.make(kind=kind, errors=[], lines=self.lines(), credit=credit,
+                         setup_fee_credit=fee_credit.quantize(self.zero), due_now=due, unused_credit=unused,
+                         recurring_total=recurring, next_charge_at=next_charge, scheduled_for=scheduled_for,
+                         target=target)
+
+    def make(self, **values: Any) -> Any:
+        from .result import Quote
+
+        m, ours = self.m, self.ours
+        plan_id = ours.plan_id or (self.cart.plan_id or m.plan_id)
+        return trusted(Quote, {
+            "policy": "ultimate-multisite", "membership_id": m.id, "current_plan_id": m.plan_id,
+            "new_plan_id": plan_id, "duration": ours.duration or m.duration,
+            "duration_unit": ours.duration_unit or m.duration_unit, "currency": m.currency,
+            "warnings": list(self.warnings), "discount_code": ours.code,
+            "deviations": list(self.deviations), "um_version": self.version, **values,
+        })
