@@ -34,6 +34,7 @@ LATEST_RELEASE = "2.4.12"
 RELEASES = ("2.4.12", "2.4.13-beta.1")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 NO_CHANGES_MESSAGE = "This cart proposes no changes to the current membership."
 _DAYS = {"day": (1, False), "week": (7, False), "month": (30.4375, True), "year": (365.25, True)}
 _DAYS_DEC = {"day": Decimal(1), "week": Decimal(7), "month": Decimal("30.4375"), "year": Decimal("365.25")}
@@ -157,6 +158,7 @@ class UMLine:
         sub = self.unit_price * self.quantity
         rate = self.discount_rate
         disc = sub * rate / HUNDRED if self.discount_type == "percentage" else rate
+        disc = disc.quantize(CENT, ROUND_HALF_UP)  # wu_get_tax_amount(..., $format = false): round($x, 2), any currency
         net = sub - disc
         if sub > 0 and net < 0:
             net, disc = ZERO, sub

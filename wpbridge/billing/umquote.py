@@ -88,7 +88,11 @@ def um_quote(
     zero_decimal = currency_decimals(m.currency) == 0
     if zero_decimal and not is_main(version):
         ours = run_cart(*args, own_decimals=True, overlimits=overlimits)
-    return _Builder(m, idx, cart, now, version, um, ours, warnings).build(pre_errors)
+    b = _Builder(m, idx, cart, now, version, um, ours, warnings)
+    q = b.build(pre_errors)
+    if ours is not um and not pre_errors:
+        q = b.reconcile(q)
+    return q
 
 
 class _Builder:
@@ -122,12 +126,6 @@ class _Builder:
             self.deviate("kind", "new", "upgrade", REASONS["pending"])
         else:
             kind = ours.cart_type  # type: ignore[assignment]
-        if ours is not um:
-            reason = REASONS["decimals"].format(cur=m.currency)
-            for name in ("credit", "total", "recurring_total"):
-                a, b = getattr(um, name), getattr(ours, name)
-                if a != b:
-                    self.deviate("due_now" if name == "total" else name, a, b, reason)  # type: ignore[arg-type]
         credit, due, recurring = ours.credit, ours.total, ours.recurring_total
         main_addon = kind == "addon" and is_main(self.version)
         if main_addon:
@@ -140,6 +138,33 @@ class _Builder:
         target = self.target(kind, main_addon, recurring, due, next_charge, scheduled_for)
         return self.quote(kind, credit, min(ours.fee_credit, credit), due, unused, recurring, next_charge,
                           scheduled_for, target)
+
+    def reconcile(self, q: Any) -> Any:
+        """2.4.12 and a zero-decimal currency: the quote used the currency's decimals; declare every field where
+        UM's own result (rounded to cents) differs."""
+        um, now = self.um, self.now
+        declared = {d.field for d in self.deviations}
+        if um.errors:
+            code, message = um.errors[0]
+            values: dict[str, Any] = {"kind": refusal_kind(code, message), "error": code}
+        else:
+            values = {"kind": um.cart_type, "error": None, "credit": um.credit, "due_now": um.total,
+                      "recurring_total": um.recurring_total,
+                      "next_charge_at": iso(now if um.next_charge_now else um.next_charge)}
+        ours: dict[str, Any] = {"kind": q.kind, "error": q.errors[0].code if q.errors else None}
+        if q.kind not in ("no_change", "blocked"):
+            ours.update(credit=q.credit, due_now=q.due_now, recurring_total=q.recurring_total,
+                        next_charge_at=iso(q.next_charge_at))
+        reason = REASONS["decimals"].format(cur=self.m.currency)
+        added = False
+        for name, value in values.items():
+            if name in declared or name not in ours or ours[name] == value:
+                continue
+            self.deviate(name, value, ours[name], reason)  # type: ignore[arg-type]
+            added = True
+        if not added:
+            return q
+        return q.model_copy(update={"deviations": list(self.deviations)})
 
     def next_charge(self, kind: str, main_addon: bool) -> tuple[datetime | None, datetime | None]:
         """(next charge, scheduled_for) by wpbridge's rules; a deviation wherever UM's date differs."""
