@@ -29,7 +29,7 @@ from ..models import DiscountCode, Membership
 from ..money import currency_decimals
 from .cart import Cart
 from .catalog import CatalogIndex
-from .periods import add_period
+from .periods import add_period, price_in_period
 from .result import Deviation, DeviationField, QuoteError, QuoteKind, QuoteLine, trusted
 from .umcart import LATEST_RELEASE, NO_CHANGES_MESSAGE, UMCartResult, is_main, run_cart
 
@@ -46,6 +46,8 @@ REASONS: dict[str, str] = {
                "applies it as an upgrade.",
     "addon_recurring": "UM 2.4.13's add-on cart reports only the add-ons' renewal while its swap keeps the "
                        "membership's amount, so the add-on would never be billed; wpbridge adds it to the amount.",
+    "held": "UM 2.4.12's add-on cart leaves out the add-ons already held and its swap drops them; wpbridge keeps "
+            "them and their price.",
     "addon_next": "UM 2.4.13's add-on cart shows the add-ons' period from now while its swap keeps the membership's "
                   "dates; wpbridge reports the membership's next renewal.",
 }
@@ -128,6 +130,11 @@ class _Builder:
             kind = ours.cart_type  # type: ignore[assignment]
         credit, due, recurring = ours.credit, ours.total, ours.recurring_total
         main_addon = kind == "addon" and is_main(self.version)
+        if kind == "addon" and not main_addon:
+            held = self.held_recurring()
+            if held:
+                recurring = (recurring + held).quantize(self.zero)
+                self.deviate("recurring_total", um.recurring_total, recurring, REASONS["held"])
         if main_addon:
             recurring = (m.amount + ours.recurring_total).quantize(self.zero)
             if recurring != um.recurring_total:
@@ -138,6 +145,18 @@ class _Builder:
         target = self.target(kind, main_addon, recurring, due, next_charge, scheduled_for)
         return self.quote(kind, credit, min(ours.fee_credit, credit), due, unused, recurring, next_charge,
                           scheduled_for, target)
+
+    def held_recurring(self) -> Decimal:
+        """The renewal price of the add-ons held and not in the cart, in the cart's period (2.4.12 add-on carts)."""
+        total = ZERO
+        duration, unit = self.ours.duration or self.m.duration, self.ours.duration_unit or self.m.duration_unit
+        for pid, qty in self.m.addon_products.items():
+            product = self.idx.get(pid)
+            if product is None or pid in self.cart.addons or not product.is_recurring:
+                continue
+            price = price_in_period(product, duration, unit)
+            total += (price if price is not None else product.amount) * qty
+        return total
 
     def reconcile(self, q: Any) -> Any:
         """2.4.12 and a zero-decimal currency: the quote used the currency's decimals; declare every field where
@@ -226,6 +245,9 @@ class _Builder:
             return state
         plan_id = ours.plan_id or m.plan_id
         addons = {pid: qty for pid, qty in ours.products if pid != plan_id}
+        if kind == "addon":  # 2.4.12's swap would drop the add-ons held: wpbridge keeps them (see held_recurring)
+            addons = {**{p: q for p, q in m.addon_products.items() if p not in addons}, **addons}
+            addons = {p: q + m.addon_products.get(p, 0) if p in self.cart.addons else q for p, q in addons.items()}
         state = {
             "plan_id": plan_id, "addon_products": addons, "amount": str(recurring.quantize(step)),
             "initial_amount": str((m.initial_amount if scheduled_for is not None else due).quantize(step)),
