@@ -8,7 +8,9 @@
  * Requires at least: 6.1
  * Requires PHP: 8.2
  * Network: true
- * License: MIT
+ * License: GPL-2.0-or-later
+ * License URI: https://www.gnu.org/licenses/gpl-2.0.html
+ * Text Domain: wpbridge-stub
  */
 
 namespace WPBridge;

@@ -2,11 +2,16 @@
 /**
  * Authentication of every route in both namespaces: HTTP Basic with the network's API key and secret (network
  * options `wpbridge_api_key` / `wpbridge_api_secret`, compared in constant time, never logged or echoed), or a
- * logged-in super admin (in practice an application password). Secrets in the query string or body are refused
+ * logged-in user who may manage the network's options (`manage_network_options`: super admins; in practice an
+ * application password). Secrets in the query string or body are refused
  * unless the network option `wpbridge_allow_query_auth` is on: URLs end up in server logs and proxies.
  */
 
 namespace WPBridge;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
 
 const CREDENTIAL_KEYS = array( 'api_key', 'api-key', 'api_secret', 'api-secret' );
 
@@ -15,7 +20,8 @@ function basic_credentials_ok(): bool {
 	if ( ! isset( $_SERVER['PHP_AUTH_USER'], $_SERVER['PHP_AUTH_PW'] ) ) {
 		return false;
 	}
-	return credentials_match( (string) $_SERVER['PHP_AUTH_USER'], (string) $_SERVER['PHP_AUTH_PW'] );
+	// WordPress adds slashes to $_SERVER (wp_magic_quotes); a secret with a quote or backslash must still match.
+	return credentials_match( (string) wp_unslash( $_SERVER['PHP_AUTH_USER'] ), (string) wp_unslash( $_SERVER['PHP_AUTH_PW'] ) );
 }
 
 /**
@@ -74,7 +80,7 @@ function permission( \WP_REST_Request $request ): bool|\WP_Error {
 			return true;
 		}
 	}
-	if ( basic_credentials_ok() || is_super_admin() ) {
+	if ( basic_credentials_ok() || current_user_can( 'manage_network_options' ) ) {
 		return true;
 	}
 	return error( 'rest_forbidden', 'Sorry, you are not allowed to do that.', rest_authorization_required_code() );

@@ -9,6 +9,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const WU_NAMESPACE = 'wu/v2';
 
 /** Query parameters that are not column filters (WordPress's global ones and paging). */

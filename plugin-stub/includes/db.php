@@ -8,6 +8,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 function table( string $name ): string {
 	global $wpdb;
 	return $wpdb->base_prefix . 'wpbridge_' . $name;

@@ -16,6 +16,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 function enforce_hooks(): void {
 	add_filter( 'get_space_allowed', __NAMESPACE__ . '\\space_allowed' );
 	add_filter( 'wp_handle_upload_prefilter', __NAMESPACE__ . '\\upload_prefilter' );

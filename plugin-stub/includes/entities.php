@@ -7,6 +7,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const UNITS               = array( 'day', 'week', 'month', 'year' );
 const MEMBERSHIP_STATUSES = array( 'pending', 'trialing', 'active', 'on-hold', 'expired', 'cancelled' );
 const UINT_MAX            = 4294967295; // An `int unsigned` column; MySQL would store anything above as this.

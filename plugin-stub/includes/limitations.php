@@ -6,6 +6,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const NUMBER_MODULES = array( 'visits', 'disk_space', 'sites' );
 const MAP_MODULES    = array( 'users', 'post_types' );
 const MODULES        = array(

@@ -7,6 +7,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const SITE_TYPES = array( 'default', 'site_template', 'customer_owned', 'pending', 'external', 'main', 'demo' );
 
 function register_site_routes(): void {

@@ -8,6 +8,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 /** Visible blog ids of this network among `$ids`, in the order given. */
 function existing_blog_ids( array $ids ): array {
 	global $wpdb;

@@ -7,6 +7,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 /** A rejected input value. `field` is a dotted path into the request body, e.g. `addon_products.31`. */
 class Invalid extends \Exception {
 	public function __construct( public string $field, string $reason ) {
