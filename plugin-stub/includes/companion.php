@@ -6,6 +6,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const NS = 'wpbridge/v1';
 
 function route( string $path, array $handlers ): void {
@@ -173,8 +177,7 @@ function put_quota_route( \WP_REST_Request $request ): mixed {
 	if ( $fault = injected_fault( $id ) ) {
 		return $fault;
 	}
-	put_quota( $id, $limitations );
-	return limitations_out( quota( $id ) );
+	return put_quota( $id, $limitations ) ?? limitations_out( quota( $id ) );
 }
 
 function delete_quota_route( \WP_REST_Request $request ): mixed {

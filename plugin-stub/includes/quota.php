@@ -7,15 +7,21 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const QUOTA_META = 'wpbridge_quota';
 
-/** The stored quota of a blog, or null when none was written. Cached for the request. */
+/**
+ * The stored quota of a blog, or null when none was written. Read through the site-meta API, so a persistent
+ * object cache serves the enforcement hooks on every front-end request without a query.
+ */
 function quota( int $blog_id ): ?array {
 	$cache = &quota_cache();
 	if ( ! array_key_exists( $blog_id, $cache ) ) {
-		global $wpdb;
-		$raw                = $wpdb->get_var( $wpdb->prepare( "SELECT meta_value FROM {$wpdb->blogmeta} WHERE blog_id = %d AND meta_key = %s LIMIT 1", $blog_id, QUOTA_META ) );
-		$cache[ $blog_id ] = null === $raw ? null : json_in( $raw, array() );
+		$raw               = get_site_meta( $blog_id, QUOTA_META, true );
+		$cache[ $blog_id ] = is_string( $raw ) && '' !== $raw ? json_in( $raw, array() ) : null;
 	}
 	return $cache[ $blog_id ];
 }
@@ -26,42 +32,40 @@ function &quota_cache(): array {
 }
 
 /**
- * Replace the blog's quota with `$limitations` (already validated). blogmeta has no unique key, so the upsert runs
- * under a per-blog GET_LOCK; the value itself is written by one statement (never a partial write).
+ * Replace the blog's quota with `$limitations` (already validated). Site meta has no unique key, so two first
+ * writes at once could add two rows: the write runs under a per-blog GET_LOCK, whose result is checked (503
+ * `wpbridge_busy` when it cannot be had within 10 s; nothing is written then).
  */
-function put_quota( int $blog_id, array $limitations ): void {
+function put_quota( int $blog_id, array $limitations ): ?\WP_Error {
 	global $wpdb;
 	$json = json_out( limitations_out( $limitations ) );
 	$lock = 'wpbridge_quota_' . $blog_id;
-	$wpdb->query( $wpdb->prepare( 'SELECT GET_LOCK(%s, 10)', $lock ) );
-	$meta_id = $wpdb->get_var( $wpdb->prepare( "SELECT meta_id FROM {$wpdb->blogmeta} WHERE blog_id = %d AND meta_key = %s LIMIT 1", $blog_id, QUOTA_META ) );
-	if ( $meta_id ) {
-		$wpdb->update( $wpdb->blogmeta, array( 'meta_value' => $json ), array( 'meta_id' => (int) $meta_id ) );
-	} else {
-		$wpdb->insert( $wpdb->blogmeta, array( 'blog_id' => $blog_id, 'meta_key' => QUOTA_META, 'meta_value' => $json ) );
+	if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 10)', $lock ) ) ) {
+		/* translators: %d: a site id. */
+		return error( 'wpbridge_busy', sprintf( __( 'The quota of site %d is being written by another request; try again.', 'wpbridge-stub' ), $blog_id ), 503 );
 	}
+	update_site_meta( $blog_id, QUOTA_META, wp_slash( $json ) ); // The meta API unslashes; JSON keeps its backslashes.
 	$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) );
-	wp_cache_delete( $blog_id, 'blog_meta' );
 	quota_cache()[ $blog_id ] = json_in( $json, array() );
+	return null;
 }
 
 function delete_quota( int $blog_id ): void {
-	global $wpdb;
-	$wpdb->delete( $wpdb->blogmeta, array( 'blog_id' => $blog_id, 'meta_key' => QUOTA_META ) );
-	wp_cache_delete( $blog_id, 'blog_meta' );
+	delete_site_meta( $blog_id, QUOTA_META );
 	quota_cache()[ $blog_id ] = null;
 }
 
-/** Stored quotas of many blogs (null for none), one query. */
+/** Stored quotas of many blogs (null for none): one query primes the site-meta cache for all of them. */
 function quotas_for( array $blog_ids ): array {
-	global $wpdb;
-	$out = array_fill_keys( $blog_ids, null );
+	$blog_ids = array_map( 'intval', $blog_ids );
+	$out      = array_fill_keys( $blog_ids, null );
 	if ( ! $blog_ids ) {
 		return $out;
 	}
-	$in = implode( ',', array_map( 'intval', $blog_ids ) );
-	foreach ( $wpdb->get_results( $wpdb->prepare( "SELECT blog_id, meta_value FROM {$wpdb->blogmeta} WHERE meta_key = %s AND blog_id IN ($in)", QUOTA_META ), ARRAY_A ) as $r ) {
-		$out[ (int) $r['blog_id'] ] = json_in( $r['meta_value'], array() );
+	update_sitemeta_cache( $blog_ids );
+	foreach ( $blog_ids as $id ) {
+		$raw        = get_site_meta( $id, QUOTA_META, true );
+		$out[ $id ] = is_string( $raw ) && '' !== $raw ? json_in( $raw, array() ) : null;
 	}
 	return $out;
 }
