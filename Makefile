@@ -47,9 +47,16 @@ demo: venv debian-packages
 test: venv debian-packages
 	$(BIN)/python -m pytest -q
 
+# PHP: `php -l` on every PHP file, then PHP_CodeSniffer with the committed ruleset phpcs.xml.dist.
+PHP_LINT_PACKAGES := php-cli php-codesniffer
+PHP_FILES = $(shell find plugin-stub wpbridge bench -name '*.php' -not -path '*/node_modules/*' | sort)
+
 lint: venv
 	$(BIN)/ruff check wpbridge tests bench
 	$(BIN)/mypy --strict wpbridge
+	@$(call apt_ensure,$(PHP_LINT_PACKAGES))
+	@for f in $(PHP_FILES); do php -d display_errors=stderr -l "$$f" >/dev/null || exit 1; done; echo "php -l: $(words $(PHP_FILES)) files OK"
+	phpcs --standard=phpcs.xml.dist -q --no-colors
 
 bench: venv debian-packages
 	$(BIN)/python bench/pricing.py
