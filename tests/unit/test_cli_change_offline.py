@@ -148,3 +148,23 @@ def test_quote_exact_policy_keeps_the_billing_date(snap: str) -> None:
     assert data["next_charge_at"] == "2026-06-01T00:00:00Z"  # the current period's end, kept
     assert um["next_charge_at"] == "2026-06-16T12:00:00Z"  # UM restarts the cycle
     assert data["due_now"] != um["due_now"]
+
+
+def test_output_rules_free_plan_period_next_charge_offline_note_and_no_python_names(snap: str) -> None:
+    csv_rows = cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "csv")
+    assert "upgrade,next_charge,,2026-06-16T12:00:00Z,,,39.00" in csv_rows.stdout.splitlines()
+    assert csv_rows.stderr.startswith(f"offline: from the snapshot {snap}")
+    assert "exported 2026-" in csv_rows.stderr
+    options = cli("change", "options", "2", "--snapshot", snap)
+    assert "0.00 USD / once" in options.stdout, "a free plan does not renew: 'once', as products list says"
+    forced = cli("change", "quote", "1", "--plan", "basic", *AT, "--snapshot", snap)
+    assert forced.exit_code == 2 and "add --force to use it anyway" in forced.stderr
+    assert "force=True" not in forced.stderr
+
+
+def test_at_before_the_membership_existed_is_refused(snap: str, net: FakeNetwork) -> None:
+    early = cli("change", "quote", "2", "--plan", "premium", "--at", "2020-01-01T00:00:00Z", "--snapshot", snap)
+    assert early.exit_code == 2 and early.stdout == ""
+    assert early.stderr.startswith("error: --at 2020-01-01 00:00:00 UTC: membership 2 did not exist yet (created ")
+    applied = cli("change", "apply", "2", "--plan", "premium", "--yes", "--at", "2020-01-01T00:00:00Z")
+    assert applied.exit_code == 2 and net.writes == []

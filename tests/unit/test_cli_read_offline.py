@@ -134,3 +134,24 @@ def test_usage_mistakes_are_one_line_naming_the_option() -> None:
     assert unknown.exit_code == 2 and unknown.stderr == (
         "error: Missing argument 'ID'. (see: wpbridge memberships show --help)\n")
     assert "--now" not in cli("sync", "--help").stdout and "--at ISO8601" in cli("sync", "--help").stdout
+
+
+def test_amounts_booleans_and_free_plan_period_read_one_way(tmp_path: Path) -> None:
+    from test_workflow_support import example_data
+
+    data = example_data()
+    data["memberships"][0]["amount"] = "0.0000"  # as UM stores it
+    data["memberships"][1]["amount"] = "15.0000"
+    snap = str(write_snapshot_file(tmp_path, data))
+    listed = json.loads(cli("memberships", "list", "--snapshot", snap, "-o", "json").stdout)
+    assert [m["amount"] for m in listed[:2]] == ["0.00", "15.00"]
+    shown = json.loads(cli("memberships", "show", "1", "--snapshot", snap, "-o", "json").stdout)
+    assert shown["membership"]["amount"] == "0.00"
+    table = cli("products", "list", "--snapshot", snap).stdout
+    assert "True" not in table and "False" not in table and " yes " in table
+    csv_rows = cli("memberships", "show", "1", "--snapshot", snap, "-o", "csv").stdout
+    assert "True" not in csv_rows and ",yes," in csv_rows
+    free_product = next(ln for ln in table.splitlines() if " free " in ln)
+    free_member = cli("memberships", "list", "--snapshot", snap, "-o", "csv").stdout.splitlines()[1]
+    assert " once " in free_product and free_member.split(",")[7] == "once"
+    assert "0.00 USD once (not recurring)" in cli("memberships", "show", "1", "--snapshot", snap).stdout

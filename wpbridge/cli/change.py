@@ -17,6 +17,9 @@ import click
 
 from ..billing import POLICIES
 from ..billing.result import Policy
+from ..encoding import iso_utc
+from ..errors import InputError
+from ..money import round_money
 from ..workflows import change as flow
 from .common import (
     EXIT_BLOCKED,
@@ -30,7 +33,7 @@ from .common import (
     open_source,
     snapshot_option,
 )
-from .output import fmt_date, fmt_money, fmt_period, render_pairs, render_table
+from .output import fmt_billing, fmt_date, fmt_money, fmt_period, render_pairs, render_table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,12 +44,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 def options_text(r: flow.OptionsResult) -> str:
     m, o = r.membership, r.options
     head = (f"Membership {m.id} (customer {m.customer_id}, {m.status}): "
-            f"{flow.product_name(r.catalog, m.plan_id)}, every {fmt_period(m.duration, m.duration_unit)}")
+            f"{flow.product_name(r.catalog, m.plan_id)}, {_every(m.recurring, m.duration, m.duration_unit)}")
     plans = [
         {"plan": p.product.slug, "name": p.product.name, "relation": p.relation,
-         "price": f"{fmt_money(p.amount, o.currency)} / {fmt_period(p.duration, p.duration_unit)}",
+         "price": f"{fmt_money(p.amount, o.currency)} / "
+                  f"{fmt_billing(p.product.recurring, p.duration, p.duration_unit)}",
          "setup fee": p.setup_fee,
-         "other periods": ", ".join(f"{pr.amount} / {fmt_period(pr.duration, pr.duration_unit)}" for pr in p.prices
+         "other periods": ", ".join(f"{round_money(pr.amount, o.currency)} / "
+                                    f"{fmt_period(pr.duration, pr.duration_unit)}"
+                                    for pr in p.prices
                                     if (pr.duration, pr.duration_unit) != (p.duration, p.duration_unit))}
         for p in o.plans
     ]
@@ -62,8 +68,9 @@ def options_text(r: flow.OptionsResult) -> str:
 
 def options_rows(r: flow.OptionsResult) -> list[dict[str, Any]]:
     d = r.as_dict()
+    recurring = {p.product.id: p.product.recurring for p in r.options.plans}
     rows = [{"kind": "plan", "id": p["id"], "slug": p["slug"], "name": p["name"], "relation": p["relation"],
-             "amount": p["amount"], "period": fmt_period(p["duration"], p["duration_unit"]),
+             "amount": p["amount"], "period": fmt_billing(recurring[p["id"]], p["duration"], p["duration_unit"]),
              "setup_fee": p["setup_fee"], "owned": ""} for p in d["plans"]]
     rows += [{"kind": "addon", "id": a["id"], "slug": a["slug"], "name": a["name"], "relation": "",
               "amount": a["amount"], "period": fmt_period(a["duration"], a["duration_unit"]) if a["recurring"]
@@ -76,7 +83,7 @@ def quote_text(r: flow.QuoteResult) -> str:
     cur = q.currency
     lines = [
         f"Membership {m.id} (customer {m.customer_id}, {m.status}): {flow.product_name(idx, m.plan_id)}, "
-        f"{fmt_money(m.amount, m.currency)} every {fmt_period(m.duration, m.duration_unit)}, "
+        f"{fmt_money(m.amount, m.currency)} {_every(m.recurring, m.duration, m.duration_unit)}, "
         f"expires {fmt_date(m.date_expiration)}",
         f"Requested: {flow.product_name(idx, q.new_plan_id)}, every {fmt_period(q.duration, q.duration_unit)}"
         + (f", add {', '.join(f'{n} x {flow.product_name(idx, p)}' for p, n in r.cart.addons.items())}"
@@ -117,6 +124,9 @@ def quote_rows(r: flow.QuoteResult) -> list[dict[str, Any]]:
     for name in ("credit", "due_now", "unused_credit", "recurring_total"):
         rows.append({"kind": q.kind, "type": "summary", "product_id": "", "title": name, "quantity": "",
                      "unit_price": "", "total": getattr(q, name)})
+    if q.next_charge_at is not None:  # when the recurring total is charged next
+        rows.append({"kind": q.kind, "type": "next_charge", "product_id": "", "title": iso_utc(q.next_charge_at),
+                     "quantity": "", "unit_price": "", "total": q.recurring_total})
     if q.message:
         rows.append({"kind": q.kind, "type": "message", "product_id": "", "title": q.message, "quantity": "",
                      "unit_price": "", "total": ""})
@@ -186,8 +196,21 @@ def request_options(func: F) -> F:
     return func
 
 
+def _every(recurring: bool, duration: int | None, unit: str | None) -> str:
+    return f"every {fmt_period(duration, unit)}" if recurring else "once (not recurring)"
+
+
 def _now(at: datetime | None) -> datetime:
     return at if at is not None else datetime.now(UTC)
+
+
+def _refuse_before_creation(result: flow.QuoteResult) -> None:
+    """A change priced at a moment before the membership existed means nothing: refused (exit 2)."""
+    created = result.membership.date_created
+    if created is not None and result.now < created:
+        raise InputError(f"--at {fmt_date(result.now, seconds=True)}: membership {result.membership.id} did not exist"
+                         f" yet (created {fmt_date(created, seconds=True)})", field="at",
+                         record_id=result.membership.id)
 
 
 # --------------------------------------------------------------------------- registration
@@ -226,6 +249,7 @@ def register(main: click.Group) -> None:
         result = flow.quote(open_source(network_name, config_path, snapshot), membership_id, now=_now(at),
                             plan=plan, addons=list(addons), period=period, policy=policy, force=force,
                             um_version=um_version)
+        _refuse_before_creation(result)
         emit(output, rows=quote_rows(result), data=result.as_dict(), text=quote_text(result))
 
     @change.command("apply")
@@ -247,6 +271,7 @@ def register(main: click.Group) -> None:
         human = output == "table"
         result_q = flow.quote(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
                               policy=policy, force=force, um_version=um_version)
+        _refuse_before_creation(result_q)
         if human:
             click.echo(quote_text(result_q) + "\n")
 

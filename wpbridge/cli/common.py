@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..encoding import to_jsonable
 from ..errors import AuthError, ConfigError, InputError, WPBridgeError
 from ..models import parse_utc
-from .output import FORMATS, render_csv, render_json, render_table
+from .output import FORMATS, present_money, render_csv, render_json, render_table
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
+OFFLINE_NOTE = "wpbridge.offline"
 
 
 @dataclass
@@ -169,14 +171,19 @@ def emit(output: str, *, rows: Sequence[Mapping[str, Any]] | None = None, data: 
          columns: Sequence[str] | None = None, text: str | None = None) -> None:
     """Print a result: `data` (any JSON-able value, default `rows`) for json; `rows` for table/csv.
 
-    `text` replaces the table rendering when a command has a richer human layout.
+    `text` replaces the table rendering when a command has a richer human layout. A result read from a snapshot
+    is followed by a note on stderr saying so, and from when.
     """
     if output == "json":
-        click.echo(render_json(data if data is not None else list(rows or [])))
+        click.echo(render_json(present_money(to_jsonable(data if data is not None else list(rows or [])))))
     elif output == "csv":
-        click.echo(render_csv(list(rows or []), columns))
+        click.echo(render_csv([present_money(to_jsonable(r)) for r in rows or []], columns))
     else:
-        click.echo(text if text is not None else render_table(list(rows or []), columns))
+        click.echo(text if text is not None else render_table([present_money(to_jsonable(r)) for r in rows or []],
+                                                              columns))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(OFFLINE_NOTE):
+        click.echo(ctx.meta[OFFLINE_NOTE], err=True)
 
 
 def snapshot_option(func: F) -> F:
@@ -192,5 +199,11 @@ def open_source(network_name: str | None, config_path: str | None, snapshot: str
     if snapshot is not None:
         from ..workflows.snapshot import Snapshot
 
-        return Snapshot.load(snapshot)
+        offline = Snapshot.load(snapshot)
+        when = offline.exported_at.strftime("%Y-%m-%d %H:%M UTC") if offline.exported_at else "an unknown time"
+        source = f" of {offline.source_url}" if offline.source_url else ""
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:  # said after the result (emit), so that an error stays one line
+            ctx.meta[OFFLINE_NOTE] = f"offline: from the snapshot {snapshot}{source}, exported {when}"
+        return offline
     return open_network(network_name, config_path)

@@ -24,6 +24,8 @@ def _cell(value: Any) -> str:
     value = to_jsonable(value)
     if value is None:
         return ""
+    if isinstance(value, bool):  # never Python's True/False in a table or CSV
+        return "yes" if value else "no"
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
@@ -65,6 +67,40 @@ def fmt_period(duration: int | None, unit: str | None) -> str:
     if not duration or not unit:
         return "-"
     return f"{duration} {unit}" + ("s" if duration != 1 else "")
+
+
+def fmt_billing(recurring: bool, duration: int | None, unit: str | None) -> str:
+    """The billing period of a product or a membership, one way everywhere: "once" when it does not renew (a free
+    plan, a one-time service), else "1 month", "12 months"."""
+    return fmt_period(duration, unit) if recurring else "once"
+
+
+MONEY_KEYS = frozenset({
+    "amount", "initial_amount", "setup_fee", "unit_price", "total", "credit", "setup_fee_credit", "due_now",
+    "unused_credit", "recurring_total", "price", "subtotal", "discount", "tax",
+})
+"""Keys whose values are amounts in the CLI's output: shown with the currency's number of decimals."""
+
+
+def present_money(value: Any, currency: str | None = None) -> Any:
+    """`value` (JSON-able data of a result or a record) with every amount under a MONEY_KEYS key rounded to its
+    currency's decimals (the `currency` beside it, or inherited from an enclosing object), so that the output
+    never shows "0.0000" (as UM stores it) beside "0.00". Exports and the wire keep the exact stored values."""
+    if isinstance(value, Mapping):
+        here = value.get("currency") if isinstance(value.get("currency"), str) else currency
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in MONEY_KEYS and here and isinstance(item, str | Decimal) and not isinstance(item, bool):
+                try:
+                    out[key] = str(round_money(Decimal(str(item)), here))
+                    continue
+                except ArithmeticError:
+                    pass
+            out[key] = present_money(item, here)
+        return out
+    if isinstance(value, list | tuple):
+        return [present_money(v, currency) for v in value]
+    return value
 
 
 def fmt_date(value: datetime | None, *, seconds: bool = False) -> str:

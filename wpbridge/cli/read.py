@@ -30,7 +30,7 @@ from .common import (
     open_source,
     snapshot_option,
 )
-from .output import fmt_date, fmt_money, fmt_period, render_pairs, render_table
+from .output import fmt_billing, fmt_date, fmt_money, fmt_period, render_pairs, render_table
 
 SKEW_WARNING_SECONDS = 60.0
 """Beyond this the local clock (which prices quotes by default) and the server's disagree enough to mention."""
@@ -163,7 +163,7 @@ def product_row(p: Product) -> dict[str, Any]:
     return {
         "id": p.id, "slug": p.slug, "name": p.name, "type": p.type, "group": p.product_group or "",
         "order": p.list_order, "amount": round_money(p.amount, p.currency), "currency": p.currency,
-        "period": fmt_period(p.duration, p.duration_unit) if p.recurring else "once",
+        "period": fmt_billing(p.recurring, p.duration, p.duration_unit),
         "setup_fee": round_money(p.setup_fee, p.currency), "active": p.active,
         "variations": ", ".join(f"{round_money(v.amount, p.currency)}/{fmt_period(v.duration, v.duration_unit)}"
                                 for v in p.price_variations),
@@ -176,7 +176,7 @@ def membership_row(m: Membership, idx: CatalogIndex) -> dict[str, Any]:
         "id": m.id, "customer": m.customer_id, "status": m.status, "plan": plan.slug if plan else m.plan_id,
         "addons": addons_text(idx, m.addon_products), "amount": round_money(m.amount, m.currency),
         "currency": m.currency,
-        "period": fmt_period(m.duration, m.duration_unit), "expires": fmt_date(m.date_expiration),
+        "period": fmt_billing(m.recurring, m.duration, m.duration_unit), "expires": fmt_date(m.date_expiration),
     }
 
 
@@ -187,7 +187,7 @@ def _detail_text(d: change_flow.MembershipDetail) -> str:
         ("plan", change_flow.product_name(idx, m.plan_id)),
         ("add-ons", addons_text(idx, m.addon_products)),
         ("amount", f"{fmt_money(m.amount, m.currency)} every {fmt_period(m.duration, m.duration_unit)}"
-                   + ("" if m.recurring else " (not recurring)")),
+                   if m.recurring else f"{fmt_money(m.amount, m.currency)} once (not recurring)"),
         ("initial amount", fmt_money(m.initial_amount, m.currency)),
         ("created", fmt_date(m.date_created)), ("renewed", fmt_date(m.date_renewed)),
         ("expires", fmt_date(m.date_expiration)), ("trial ends", fmt_date(m.date_trial_end)),

@@ -39,7 +39,7 @@ from .membership_state import with_state
 UNITS = ("day", "week", "month", "year")
 INPUT_ERROR_CODES = frozenset({"plan_not_offered", "addon_not_offered", "missing-price-variations"})
 """Quote errors that are about what the user asked for (exit 2), not about the membership's state (exit 3)."""
-FORCE_HINT = "add --force (force=True) to use it anyway"
+FORCE_HINT = "add --force to use it anyway"
 
 AddonRequest = Mapping[str | int, int] | Iterable[str] | None
 PeriodRequest = str | tuple[int, str] | None
