@@ -112,6 +112,9 @@ def quote_text(r: flow.QuoteResult) -> str:
     if q.scheduled_for is not None:
         pairs.append(("takes effect", f"{fmt_date(q.scheduled_for)} (scheduled; nothing changes now)"))
     lines += ["", render_pairs(pairs)]
+    if q.deviations:
+        lines += ["", f"Differs from Ultimate Multisite {q.um_version}'s own Cart:"]
+        lines += [f"  {d.field}: UM {d.ultimate_multisite}, wpbridge {d.wpbridge} ({d.reason})" for d in q.deviations]
     return "\n".join(lines)
 
 

@@ -264,6 +264,8 @@ class QuoteResult:
             "next_charge_at": q.next_charge_at,
             "scheduled_for": q.scheduled_for,
             "target": q.target,
+            "um_version": q.um_version,
+            "deviations": [d.model_dump() for d in q.deviations],
         }
 
 
