@@ -20,6 +20,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const IMPORT_DB_VERSION = 1;
 
 function register_import_routes(): void {
@@ -118,7 +122,9 @@ function import_internal( string $method, string $path, ?array $body = null ): m
 /** Serialise concurrent ensures of the same natural key (two imports at once). */
 function import_lock( string $name ): void {
 	global $wpdb;
-	$wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 30)', 'wpbridge_import_' . md5( $name ) ) );
+	if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 30)', 'wpbridge_import_' . md5( $name ) ) ) ) {
+		throw new Busy( 'Another import is writing the same record; try again.' );
+	}
 }
 
 function import_unlock( string $name ): void {
@@ -251,7 +257,7 @@ function import_ensure_customer( \WP_REST_Request $request ): mixed {
 
 /** `PUT /import/customers/{id}` {email_verification?, has_trialed?, vip?, billing_address?, date_registered?}. */
 function import_update_customer( \WP_REST_Request $request ): mixed {
-	$id     = (int) $request['id'];
+	$id     = url_id( $request );
 	$body   = without_credentials( body( $request ) );
 	$fields = array( 'email_verification', 'has_trialed', 'vip', 'billing_address', 'date_registered' );
 	foreach ( array_keys( $body ) as $k ) {
@@ -430,7 +436,7 @@ function import_um_create_membership( array $body ): int|\WP_Error {
 
 /** `PUT /import/memberships/{id}`: the membership's new absolute values (status included, also in UM mode). */
 function import_update_membership( \WP_REST_Request $request ): mixed {
-	$id   = (int) $request['id'];
+	$id   = url_id( $request );
 	$body = without_credentials( body( $request ) );
 	if ( 'um' !== mode() ) {
 		return import_internal( 'PUT', "/wu/v2/membership/$id", $body );
@@ -681,7 +687,7 @@ function import_um_save_link( int $blog_id, array $link ): void {
 
 /** `PUT /import/sites/{blog_id}` {title?, membership_id, customer_id?, type?}: link a site, set its title. */
 function import_update_site( \WP_REST_Request $request ): mixed {
-	$id   = (int) $request['blog_id'];
+	$id   = url_id( $request, 'blog_id' );
 	$body = without_credentials( body( $request ) );
 	if ( ! import_site( $id ) ) {
 		return error( 'wpbridge_site_not_found', "site $id does not exist", 404 );
@@ -732,7 +738,7 @@ function import_ensure_product( \WP_REST_Request $request ): mixed {
 }
 
 function import_update_product( \WP_REST_Request $request ): mixed {
-	$id   = (int) $request['id'];
+	$id   = url_id( $request );
 	$body = without_credentials( body( $request ) );
 	if ( 'um' !== mode() ) {
 		if ( array_key_exists( 'product_group', $body ) ) {

@@ -31,6 +31,10 @@ function invalid_error( Invalid $e ): \WP_Error {
 	);
 }
 
+/** A named lock (GET_LOCK) could not be had in time: a 503 `wpbridge_busy`, nothing written. */
+class Busy extends \Exception {
+}
+
 function error( string $code, string $message, int $status, array $extra = array() ): \WP_Error {
 	return new \WP_Error( $code, $message, array_merge( array( 'status' => $status ), $extra ) );
 }
@@ -315,6 +319,8 @@ function guarded( callable $fn ): callable {
 			return $fn( $request );
 		} catch ( Invalid $e ) {
 			return invalid_error( $e );
+		} catch ( Busy $e ) {
+			return error( 'wpbridge_busy', $e->getMessage(), 503 );
 		}
 	};
 }

@@ -246,6 +246,12 @@ def test_ids_come_from_the_url_only(api: Api, catalog: dict[str, Any], new_site:
     assert api("DELETE", f"{W}/memberships/{a['id']}/scheduled-change", params={"id": b["id"]}).status_code == 200
     assert api("GET", f"{W}/memberships/{a['id']}/scheduled-change").status_code == 404
 
+    other = api.ok("POST", f"{U}/customer", json={"username": f"oth{t}", "email": f"oth{t}@example.com"})
+    mine = catalog["customer"]["id"]
+    api.ok("PUT", f"{W}/import/customers/{mine}", params={"id": other["id"]}, json={"vip": True})
+    assert api.ok("GET", f"{U}/customer/{mine}")["vip"] is True
+    assert api.ok("GET", f"{U}/customer/{other['id']}")["vip"] is False
+
     lock = f"sec-{t}"
     got = api.ok("POST", f"{W}/locks/{lock}", params={"name": f"{lock}-other"}, json={"owner": "o1", "ttl": 60})
     assert got["name"] == lock
