@@ -21,7 +21,7 @@ import subprocess
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -394,3 +394,50 @@ def _scrub(message: str, table: Mapping[str, Any]) -> str:
         if isinstance(text, str) and len(text.strip()) >= 4:
             message = message.replace(text, "***")
     return message
+
+
+# --------------------------------------------------------------------------- [sync]
+
+InactivePolicy = Literal["keep", "suspend"]
+DEFAULT_LOCK_TTL = 300
+
+
+class SyncSettings(BaseModel):
+    """The `[sync]` table (with `[sync.networks.NAME]` over it): settings of `wpbridge sync` runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    inactive_policy: InactivePolicy = "keep"
+    """Sites of expired or cancelled memberships: keep their quota, or write the suspended quota."""
+    lock_ttl: StrictInt = Field(default=DEFAULT_LOCK_TTL, ge=5)
+    """Seconds; the run's lock is refreshed while it makes progress, and a killed run's lock lapses after this."""
+
+
+def load_sync_settings(network: str, config_path: str | os.PathLike[str] | None = None,
+                       env: Mapping[str, str] | None = None) -> SyncSettings:
+    """The `[sync]` settings for `network`, from the same file `load_settings` reads (defaults without one)."""
+    env = os.environ if env is None else env
+    path, origin = _config_path(config_path, env)
+    # A missing file gives the defaults (the network's own settings, read first, say when one was required).
+    doc = _read(path, origin) if path.exists() else None
+    table = (doc or {}).get("sync", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"config {path}: 'sync' must be a table ([sync])")
+    merged = {k: v for k, v in table.items() if k != "networks"}
+    where = f"config {path}: [sync]"
+    per_network = table.get("networks", {})
+    if not isinstance(per_network, dict) or not all(isinstance(v, dict) for v in per_network.values()):
+        raise ConfigError(f"config {path}: [sync.networks] must hold [sync.networks.NAME] tables")
+    if network in per_network:
+        merged.update(per_network[network])
+        where = f"config {path}: [sync] / [sync.networks.{network}]"
+    try:
+        return SyncSettings.model_validate(merged)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "extra_forbidden":
+            known = ", ".join(SyncSettings.model_fields)
+            raise ConfigError(f"{where}: unknown key '{key}' (known: {known})") from None
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{where}: key '{key}': {msg} (got {first.get('input')!r})") from None

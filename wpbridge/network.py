@@ -159,6 +159,10 @@ class Network:
         return self._list("site", Site, {"membership_id": membership_id, "customer_id": customer_id, **filters},
                           id_key="blog_id")
 
+    def site_count(self) -> int | None:
+        """How many sites `wu/v2/site` lists (one tiny request); None when the server does not say."""
+        return self.transport.get(route(UM, "site"), {"per_page": 1, "page": 1, "number": 1}).total
+
     def site(self, blog_id: int) -> Site:
         return self._one("site", blog_id, Site)
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from wpbridge.cli import main
 from wpbridge.cli import sync as cli_sync
 from wpbridge.cli.common import parse_moment
-from wpbridge.config import NetworkSettings
-from wpbridge.errors import Conflict, InputError, ServerError, WPBridgeError
+from wpbridge.config import NetworkSettings, SyncSettings, load_sync_settings
+from wpbridge.errors import ConfigError, Conflict, InputError, ServerError, WPBridgeError
 from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
 from wpbridge.network import Mismatch
@@ -469,8 +469,20 @@ def test_cli_sync_settings_per_network(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[sync]\ninactive_policy = "keep"\nlock_ttl = 60\n[sync.networks.prod]\n'
                    'inactive_policy = "suspend"\n')
-    assert cli_sync.sync_settings(str(cfg), "prod")[0] == {"inactive_policy": "suspend", "lock_ttl": 60}
-    assert cli_sync.sync_settings(str(cfg), "dev")[0] == {"inactive_policy": "keep", "lock_ttl": 60}
+    env = {"HOME": str(tmp_path)}
+    assert load_sync_settings("prod", cfg, env) == SyncSettings(inactive_policy="suspend", lock_ttl=60)
+    assert load_sync_settings("dev", cfg, env) == SyncSettings(inactive_policy="keep", lock_ttl=60)
+    assert load_sync_settings("dev", None, env) == SyncSettings()  # no file: the defaults
+    assert SyncSettings.model_json_schema()["properties"]["inactive_policy"]["enum"] == ["keep", "suspend"]
+    for text, message in [('[sync]\nlock_ttl = "60"\n', "[sync]: key 'lock_ttl': Input should be a valid integer"),
+                          ('[sync]\nlock_ttl = 2\n', "key 'lock_ttl': Input should be greater than or equal to 5"),
+                          ('[sync]\ninactive = "keep"\n', "[sync]: unknown key 'inactive' (known: inactive_policy"),
+                          ('[sync.networks.prod]\ninactive_policy = "gone"\n',
+                           "[sync] / [sync.networks.prod]: key 'inactive_policy': Input should be 'keep' or")]:
+        cfg.write_text(text)
+        with pytest.raises(ConfigError) as err:
+            load_sync_settings("prod", cfg, env)
+        assert f"config {cfg}: " in str(err.value) and message in str(err.value), str(err.value)
     assert parse_moment("2026-01-02T03:04:05", "--at") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_moment("2026-01-02T04:04:05+01:00", "--at") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tomllib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,15 +27,12 @@ from typing import Any
 
 import click
 
-from ..config import ENV_CONFIG
-from ..errors import ConfigError
+from ..config import DEFAULT_LOCK_TTL, InactivePolicy, load_sync_settings
+from ..errors import ConfigError, WPBridgeError
 from ..limits import differing_modules
 from ..network import Network
-from ..rest.transport import route
 from ..workflows.sync import (
-    DEFAULT_LOCK_TTL,
     INACTIVE_POLICIES,
-    InactivePolicy,
     SyncOptions,
     SyncOutcome,
     run_sync,
@@ -47,34 +43,6 @@ from .common import at_option, emit, handle_errors, network_options, open_networ
 STEP_DELAY_ENV = "WPBRIDGE_SYNC_STEP_DELAY"
 """Seconds to pause after each write step (tests and demos use it to kill a run mid-way); unset in production."""
 SHOWN_LINES = 20
-
-
-def sync_settings(config_path: str | None, network: str) -> tuple[dict[str, Any], str]:
-    """The `[sync]` table of the config file, with `[sync.networks.NAME]` over it, and where it came from."""
-    path = config_path or os.environ.get(ENV_CONFIG) or str(Path.home() / ".config/wpbridge/config.toml")
-    try:
-        with open(Path(path).expanduser(), "rb") as fh:
-            doc = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}, ""  # a missing or broken file was already reported by the network's config loading
-    table = doc.get("sync", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"config {path}: 'sync' must be a table ([sync])")
-    merged = {k: v for k, v in table.items() if k != "networks"}
-    where = f"config {path}: [sync]"
-    per_network = table.get("networks", {})
-    if isinstance(per_network, dict) and isinstance(per_network.get(network), dict):
-        merged.update(per_network[network])
-        where = f"config {path}: [sync] / [sync.networks.{network}]"
-    for key, value in merged.items():
-        if key == "inactive_policy" and value not in INACTIVE_POLICIES:
-            raise ConfigError(f"{where}: key 'inactive_policy' must be one of {', '.join(INACTIVE_POLICIES)}"
-                              f" (got {value!r})")
-        if key == "lock_ttl" and (not isinstance(value, int) or isinstance(value, bool) or value < 5):
-            raise ConfigError(f"{where}: key 'lock_ttl' must be a whole number of seconds >= 5 (got {value!r})")
-        if key not in ("inactive_policy", "lock_ttl"):
-            raise ConfigError(f"{where}: unknown key '{key}' (known: inactive_policy, lock_ttl)")
-    return merged, where
 
 
 def _step_delay() -> float:
@@ -124,10 +92,10 @@ class ConsoleSink:
 
 
 def site_total(network: Network) -> int | None:
-    """How many sites the network has (one tiny request), for the progress bar's length."""
+    """How many sites the network has (one tiny request), for the progress bar's length; None when unknown."""
     try:
-        return network.transport.get(route("wu/v2", "site"), {"per_page": 1, "page": 1, "number": 1}).total
-    except Exception:  # the bar is a nicety; the run itself will report a real problem
+        return network.site_count()
+    except WPBridgeError:  # the bar is a nicety; the run itself will report a real problem
         return None
 
 
@@ -214,12 +182,11 @@ def register(main: click.Group) -> None:
             _remove_stale(report_path)
         step_delay = _step_delay()
         network = open_network(network_name, config_path)
-        settings, _ = sync_settings(config_path, network.settings.name)
-        policy: InactivePolicy = inactive_policy or settings.get("inactive_policy", "keep")  # type: ignore[assignment]
+        settings = load_sync_settings(network.settings.name, config_path)
+        policy: InactivePolicy = inactive_policy or settings.inactive_policy  # type: ignore[assignment]
         options = SyncOptions(
             now=now, dry_run=dry_run, only_memberships=tuple(sorted(set(only))), inactive_policy=policy,
-            lock_ttl=lock_ttl or int(settings.get("lock_ttl", DEFAULT_LOCK_TTL)), step_delay=step_delay,
-            batch_size=batch_size,
+            lock_ttl=lock_ttl or settings.lock_ttl, step_delay=step_delay, batch_size=batch_size,
         )
         spool = ReportSpool() if report_path else None
         sink = ConsoleSink(spool or NullSink(), dry_run=dry_run)

@@ -36,9 +36,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
-from ..config import NetworkSettings
+from ..config import DEFAULT_LOCK_TTL, InactivePolicy, NetworkSettings
 from ..encoding import iso_utc as iso
 from ..errors import ConfigError, Conflict, DataError, InputError, WPBridgeError
 from ..limits import differing_modules, effective_limitations
@@ -61,12 +61,10 @@ from .sync_report import (
 log = logging.getLogger("wpbridge.sync")
 
 LOCK_NAME = "sync"
-DEFAULT_LOCK_TTL = 300
 CHUNK = 100
 """Sites per membership lookup and per read-back: the companion routes' and `per_page`'s maximum."""
 INACTIVE_STATUSES = frozenset({"expired", "cancelled"})
-InactivePolicy = Literal["keep", "suspend"]
-INACTIVE_POLICIES: tuple[InactivePolicy, ...] = ("keep", "suspend")
+INACTIVE_POLICIES: tuple[InactivePolicy, ...] = get_args(InactivePolicy)
 SKIP_REASONS = frozenset({"no-membership", "membership-not-found", "inactive-kept"})
 
 SUSPENDED_QUOTA = Limitations.model_validate(
