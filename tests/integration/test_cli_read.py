@@ -64,7 +64,7 @@ def test_products_list_formats_and_filters(sandbox: SandboxInfo) -> None:
     slugs = {p["slug"] for p in products}
     assert {"free", "basic", "premium", "unlimited-visits", "extra-storage", "site-setup"} <= slugs
     premium = next(p for p in products if p["slug"] == "premium")
-    assert premium["amount"] == "39.0000" and premium["price_variations"][0]["amount"] == "390.0000"
+    assert premium["amount"] == "39.00" and premium["price_variations"][0]["amount"] == "390.00"  # USD: 2 decimals
     plans = run_json(sandbox, "products", "list", "--type", "plan")
     assert [p["slug"] for p in plans] == ["free", "basic", "premium"]
     group = run_json(sandbox, "products", "list", "--group", "High End")
