@@ -403,5 +403,5 @@ class _Quoter:
             "errors": errors, "warnings": list(self.warnings), "lines": lines, "credit": credit,
             "setup_fee_credit": setup_fee_credit, "due_now": due_now, "unused_credit": unused_credit,
             "recurring_total": recurring_total, "next_charge_at": next_charge_at, "scheduled_for": scheduled_for,
-            "discount_code": discount_code, "target": target,
+            "discount_code": discount_code, "target": target, "deviations": [], "um_version": None,
         })
