@@ -34,6 +34,7 @@ from wpbridge.workflows.sync_report import (
     ReportSpool,
     ScheduledEntry,
     Summary,
+    SyncReport,
     validate_report,
 )
 
@@ -281,10 +282,16 @@ def test_validate_report_names_what_is_wrong() -> None:
     del report["changes"][0]["after"]
     report["errors"][0]["stage"] = "bogus"
     problems = validate_report(report)
-    assert "summary.writes: missing or not a count" in problems
-    assert "changes[0].after: missing or wrong type" in problems
-    assert "errors[0]: unknown stage 'bogus'" in problems
+    assert "summary.writes: Input should be greater than or equal to 0" in problems
+    assert "changes[0].after: Field required" in problems
+    assert any(p.startswith("errors[0].stage: Input should be 'scheduled_change'") for p in problems), problems
     assert validate_report([]) == ["report: not a JSON object"]
+    report = collector.report(_header(), summary, "x")
+    report["summary"]["errors"] += 1
+    assert validate_report(report) == ["summary.errors: does not match the number of entries in errors"]
+    schema = SyncReport.model_json_schema(by_alias=True)
+    assert schema["properties"]["schema"]["const"] == "wpbridge.sync.report/1"
+    assert set(schema["required"]) >= {"summary", "changes", "errors", "scheduled_changes", "network"}
 
 
 def test_summary_line_says_zero_changes() -> None:

@@ -81,3 +81,19 @@ def test_bad_files(tmp_path: Path) -> None:
     data["memberships"][1]["amount"] = "-5"
     with pytest.raises(DataError, match=r"section 'memberships': Membership 2: field 'amount'"):
         Snapshot.load(write_snapshot_file(tmp_path, data))
+
+
+def test_snapshot_envelope_is_a_model_with_a_schema_and_names_the_bad_entry(tmp_path: Path) -> None:
+    from wpbridge.workflows.snapshot import Snapshot, SnapshotFile
+
+    schema = SnapshotFile.model_json_schema()
+    assert schema["properties"]["format"]["const"] == "wpbridge-snapshot"
+    assert {"catalog", "memberships", "quotas"} <= set(schema["required"])
+    data = example_data()
+    data["quotas"].append({"blog_id": "12x", "quota": None})
+    with pytest.raises(InputError, match=r"section 'quotas' entry \d+ 'blog_id': Input should be a valid integer"):
+        Snapshot(data, name="snapshot x")
+    data = example_data()
+    data["exported_at"] = "yesterday"
+    with pytest.raises(InputError, match="'exported_at': not a date: 'yesterday'"):
+        Snapshot(data, name="snapshot x")

@@ -17,9 +17,9 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 
 from ..encoding import dumps, iso_utc
 from ..errors import DataError, InputError, NotFound
@@ -128,23 +128,66 @@ def export_snapshot(network: NetworkReader, path: str | Path, *, now: datetime, 
 # --------------------------------------------------------------------------- offline reading
 
 
+class QuotaRow(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    blog_id: StrictInt
+    quota: dict[str, Any] | None = None
+
+
+class SnapshotFile(BaseModel):
+    """The envelope of a snapshot file; each record is then read by its own model (models.py), so a bad one is
+    named by section, id and field. `SnapshotFile.model_json_schema()` is the file's JSON Schema."""
+
+    model_config = ConfigDict(extra="allow")
+
+    format: Literal["wpbridge-snapshot"]
+    version: Literal[1]
+    exported_at: datetime | None = None
+    source_url: str | None = None
+    info: dict[str, Any] | None = None
+    catalog: list[Any]
+    customers: list[Any]
+    memberships: list[Any]
+    sites: list[Any]
+    quotas: list[QuotaRow]
+    usage: list[Any]
+    scheduled_changes: list[Any]
+
+    @field_validator("exported_at", mode="before")
+    @classmethod
+    def _utc(cls, value: Any) -> datetime | None:
+        return parse_utc(value)
+
+
+def _envelope(data: Any, name: str) -> SnapshotFile:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f"{name}: not a wpbridge snapshot (no \"format\": \"{FORMAT}\" key)")
+    if data.get("version") != VERSION:
+        raise InputError(f"{name}: snapshot version {data.get('version')!r} is not supported (expected {VERSION})")
+    try:
+        return SnapshotFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"]
+        where = f"section '{loc[0]}'" if loc and loc[0] in SECTIONS else f"'{'.'.join(map(str, loc))}'"
+        if len(loc) > 1:
+            where += f" entry {loc[1]}" + (f" '{'.'.join(map(str, loc[2:]))}'" if len(loc) > 2 else "")
+        if first["type"] == "missing":
+            raise InputError(f"{name}: {where} is missing") from None
+        if first["type"] == "list_type":
+            raise InputError(f"{name}: {where} is not a list") from None
+        raise InputError(f"{name}: {where}: {str(first['msg']).removeprefix('Value error, ')}") from None
+
+
 class Snapshot:
     """A read-only, offline `NetworkReader` over a snapshot file. Lookups of missing records raise NotFound."""
 
     def __init__(self, data: dict[str, Any], *, name: str = "snapshot") -> None:
         self.name = name
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise InputError(f"{name}: not a wpbridge snapshot (no \"format\": \"{FORMAT}\" key)")
-        if data.get("version") != VERSION:
-            raise InputError(f"{name}: snapshot version {data.get('version')!r} is not supported (expected {VERSION})")
-        for key in SECTIONS:
-            if not isinstance(data.get(key), list):
-                raise InputError(f"{name}: section '{key}' is missing or not a list")
-        try:
-            self.exported_at: datetime | None = parse_utc(data.get("exported_at"))
-        except ValueError as exc:
-            raise InputError(f"{name}: 'exported_at': {exc}") from None
-        self.source_url: str | None = data.get("source_url")
+        envelope = _envelope(data, name)
+        self.exported_at: datetime | None = envelope.exported_at
+        self.source_url: str | None = envelope.source_url
         self._info = self._parse(NetworkInfo, data.get("info"), "info")
         self._products = [self._parse(Product, p, "catalog") for p in data["catalog"]]
         self._customers = {c.id: c for c in (self._parse(Customer, c, "customers") for c in data["customers"])}
@@ -153,11 +196,9 @@ class Snapshot:
         }
         self._sites = {s.blog_id: s for s in (self._parse(Site, s, "sites") for s in data["sites"])}
         self._quotas: dict[int, Limitations | None] = {}
-        for row in data["quotas"]:
-            if not isinstance(row, dict) or not isinstance(row.get("blog_id"), int):
-                raise InputError(f"{name}: section 'quotas': each entry needs an integer 'blog_id' (got {row!r:.60})")
-            quota = row.get("quota")
-            self._quotas[row["blog_id"]] = None if quota is None else self._parse(Limitations, quota, "quotas")
+        for row in envelope.quotas:
+            quota = row.quota
+            self._quotas[row.blog_id] = None if quota is None else self._parse(Limitations, quota, "quotas")
         self._usage = {u.blog_id: u for u in (self._parse(SiteUsage, u, "usage") for u in data["usage"])}
         self._scheduled = {
             c.membership_id: c

@@ -7,7 +7,7 @@ small), `ReportSpool` spools them to temporary files and assembles the JSON repo
 report), and
 `NullSink` keeps nothing (no report asked for: only the counts survive).
 
-Report layout (`SCHEMA`, version 1), pinned keys in capitals in the docs, all listed in `validate_report`:
+Report layout (`SCHEMA`, version 1; the model `SyncReport` and its `model_json_schema()` say it exactly):
 
     {"schema": "wpbridge.sync.report/1", "network": str, "dry_run": bool, "now": ISO8601, "started_at": ISO8601,
      "finished_at": ISO8601, "inactive_policy": "keep"|"suspend", "only_memberships": [int],
@@ -28,7 +28,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol
+from typing import IO, Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SCHEMA = "wpbridge.sync.report/1"
 
@@ -229,70 +231,98 @@ def _head(header: ReportHeader, summary: Summary, finished_at: str, interrupted:
             "fatal": fatal, "summary": summary.to_json()}
 
 
-# --------------------------------------------------------------------------- schema check (tests, consumers)
+# --------------------------------------------------------------------------- schema (tests, consumers)
 
-_SUMMARY_INT_KEYS = (
-    "sites_checked", "sites_skipped", "changes", "writes", "quota_writes", "memberships_updated",
-    "scheduled_changes_due", "scheduled_changes_applied", "scheduled_changes_cleared", "verified", "errors",
-    "requests", "exit_code",
-)
-_ENTRY_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
-    "scheduled_changes": {"membership_id": (int,), "scheduled_for": (str,), "before": (dict, type(None)),
-                          "after": (dict,), "status": (str,)},
-    "changes": {"blog_id": (int,), "membership_id": (int, type(None)), "reason": (str,),
-                "before": (dict, type(None)), "after": (dict,), "status": (str,)},
-    "errors": {"stage": (str,), "message": (str,), "blog_id": (int, type(None)),
-               "membership_id": (int, type(None)), "status": (int, type(None)), "code": (str, type(None))},
-}
-_STATUSES = {
-    "scheduled_changes": {"applied", "failed", "would-apply"},
-    "changes": {"written", "failed", "would-write"},
-    "errors": {"scheduled_change", "membership", "quota_write", "verify", "lock", "read"},
-}
+Count = Annotated[int, Field(ge=0, strict=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class SummaryModel(_Strict):
+    sites_checked: Count
+    sites_skipped: Count
+    changes: Count
+    writes: Count
+    quota_writes: Count
+    memberships_updated: Count
+    scheduled_changes_due: Count
+    scheduled_changes_applied: Count
+    scheduled_changes_cleared: Count
+    verified: Count
+    errors: Count
+    requests: Count
+    elapsed_seconds: float
+    exit_code: Count
+
+
+class ChangeModel(_Strict):
+    blog_id: int
+    membership_id: int | None
+    reason: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    status: ChangeStatus
+
+
+class ScheduledModel(_Strict):
+    membership_id: int
+    scheduled_for: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    status: ScheduledStatus
+
+
+class ErrorModel(_Strict):
+    stage: ErrorStage
+    message: str
+    blog_id: int | None
+    membership_id: int | None
+    status: int | None
+    code: str | None
+
+
+class SyncReport(_Strict):
+    """The report file, as a model: `validate_report` checks a report against it, and
+    `SyncReport.model_json_schema(by_alias=True)` is its JSON Schema for consumers."""
+
+    schema_id: Literal["wpbridge.sync.report/1"] = Field(alias="schema")
+    network: str
+    dry_run: bool
+    now: str
+    started_at: str
+    finished_at: str
+    inactive_policy: str
+    only_memberships: list[int]
+    interrupted: str | None = None
+    fatal: str | None = None
+    summary: SummaryModel
+    scheduled_changes: list[ScheduledModel]
+    changes: list[ChangeModel]
+    errors: list[ErrorModel]
+
+    @model_validator(mode="after")
+    def _errors_counted(self) -> SyncReport:
+        if self.summary.errors != len(self.errors):
+            raise ValueError("summary.errors: does not match the number of entries in errors")
+        return self
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "report"
 
 
 def validate_report(report: Any) -> list[str]:
-    """Every way `report` departs from schema version 1, as readable lines (empty = valid)."""
-    problems: list[str] = []
+    """Every way `report` departs from schema version 1, as readable lines `where: what` (empty = valid)."""
     if not isinstance(report, dict):
         return ["report: not a JSON object"]
-    if report.get("schema") != SCHEMA:
-        problems.append(f"schema: expected {SCHEMA!r}, got {report.get('schema')!r}")
-    top: tuple[tuple[str, tuple[type, ...]], ...] = (
-        ("network", (str,)), ("dry_run", (bool,)), ("now", (str,)), ("started_at", (str,)), ("finished_at", (str,)),
-        ("inactive_policy", (str,)), ("only_memberships", (list,)), ("interrupted", (str, type(None))),
-        ("fatal", (str, type(None))),
-    )
-    for key, kinds in top:
-        if not isinstance(report.get(key), kinds):
-            problems.append(f"{key}: missing or not {'/'.join(k.__name__ for k in kinds)}")
-    summary = report.get("summary")
-    if not isinstance(summary, dict):
-        problems.append("summary: missing or not an object")
-    else:
-        for key in _SUMMARY_INT_KEYS:
-            value = summary.get(key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                problems.append(f"summary.{key}: missing or not a count")
-        if not isinstance(summary.get("elapsed_seconds"), int | float):
-            problems.append("summary.elapsed_seconds: missing or not a number")
-    for list_key, fields in _ENTRY_KEYS.items():
-        entries = report.get(list_key)
-        if not isinstance(entries, list):
-            problems.append(f"{list_key}: missing or not a list")
-            continue
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, dict):
-                problems.append(f"{list_key}[{i}]: not an object")
-                continue
-            for name, kinds in fields.items():
-                if name not in entry or not isinstance(entry[name], kinds):
-                    problems.append(f"{list_key}[{i}].{name}: missing or wrong type")
-            tag = entry.get("stage" if list_key == "errors" else "status")
-            if tag not in _STATUSES[list_key]:
-                problems.append(f"{list_key}[{i}]: unknown {'stage' if list_key == 'errors' else 'status'} {tag!r}")
-    if isinstance(summary, dict) and isinstance(report.get("errors"), list) and summary.get("errors") != len(
-        report["errors"]
-    ):
-        problems.append("summary.errors: does not match the number of entries in errors")
-    return problems
+    try:
+        SyncReport.model_validate(report)
+    except ValidationError as exc:
+        return [f"{_where(err['loc'])}: {str(err['msg']).removeprefix('Value error, ')}" if err["loc"]
+                else str(err["msg"]).removeprefix("Value error, ") for err in exc.errors()]
+    return []
