@@ -402,6 +402,8 @@ function import_um_membership_args( array $body ): array {
 			$v = to_bool( $v, $k );
 		} elseif ( in_array( $k, array( 'customer_id', 'plan_id', 'duration', 'times_billed', 'billing_cycles' ), true ) ) {
 			$v = to_int( $v, $k, 0 );
+		} elseif ( in_array( $k, array( 'gateway', 'gateway_customer_id', 'gateway_subscription_id', 'currency' ), true ) ) {
+			$v = to_string( $v, $k ); // null -> '' (UM's model loses a record given null here)
 		}
 		$args[ $k ] = $v;
 	}
@@ -427,6 +429,10 @@ function import_um_create_membership( array $body ): int|\WP_Error {
 	$membership = wu_create_membership( $args );
 	if ( is_wp_error( $membership ) ) {
 		return error( 'wpbridge_import_failed', 'Ultimate Multisite refused the membership: ' . $membership->get_error_message(), 400, array( 'field' => (string) $membership->get_error_code() ) );
+	}
+	if ( ! $membership->get_id() ) {
+		global $wpdb;
+		return error( 'wpbridge_import_failed', 'Ultimate Multisite did not save the membership' . ( $wpdb->last_error ? ": {$wpdb->last_error}" : '' ), 400 );
 	}
 	if ( $limitations ) {
 		$membership->update_meta( 'wu_limitations', validate_limitations( $limitations, 'limitations' ) );

@@ -34,6 +34,9 @@ PRODUCT_FIELDS = (
     "name", "type", "pricing_type", "amount", "setup_fee", "currency", "recurring", "duration", "duration_unit",
     "billing_cycles", "trial_duration", "trial_duration_unit", "product_group", "list_order", "active",
 )
+CANCELLED_RESETS = frozenset({"gateway", "gateway_customer_id", "gateway_subscription_id", "auto_renew"})
+"""What the network itself clears when a membership is saved cancelled (UM's Membership::save(); the stub keeps
+the same rule for the gateway ids and auto-renew): not compared, or a re-run would see a conflict it cannot fix."""
 CUSTOMER_COMPARED = ("email_verification", "has_trialed", "vip", "billing_address", "date_registered")
 
 
@@ -427,7 +430,10 @@ def membership_differences(have: Membership, m: SrcMembership, by_id: Mapping[in
     addons = {(by_id[i].slug if i in by_id else str(i)): q for i, q in have.addon_products.items()}
     if addons != m.addons:
         diffs["addons"] = (_addons_text(addons), _addons_text(m.addons))
+    reset = CANCELLED_RESETS if m.fields.get("status") == "cancelled" else ()
     for name in MEMBERSHIP_FIELDS:
+        if name in reset:
+            continue
         if name in m.fields and hasattr(have, name) and not same(getattr(have, name), m.fields[name]):
             diffs[name] = (getattr(have, name), m.fields[name])
     if m.limitations is not None:
