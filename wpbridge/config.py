@@ -180,32 +180,46 @@ def load_settings(
     path, origin = _config_path(config_path, env)
     doc = _read(path, origin)
     from_env = {key: env[var] for key, var in ENV_VALUES.items() if env.get(var)}
+    name, table, where = _profile(doc, path, network or env.get(ENV_NETWORK) or None, from_env)
+    provenance = _layer(table, where, from_env, overrides)
+    if "api_secret" not in table:
+        _resolve_secret(table, provenance, where, env)
+    _require(table, doc is not None, path, where)
+    return _build(table, provenance, name or "env", where)
 
-    name = network or env.get(ENV_NETWORK) or None
-    table: dict[str, Any] = {}
-    where = "environment"
-    if doc is not None:
-        networks = _networks(doc, path)
-        default = _default_name(doc, networks, path)
-        name = name or default
+
+def _profile(doc: Mapping[str, Any] | None, path: Path, name: str | None,
+             from_env: Mapping[str, str]) -> tuple[str | None, dict[str, Any], str]:
+    """Which network, its table from the file (a copy) and where that is, for messages."""
+    if doc is None:
         if name is not None:
-            if name not in networks:
-                known = ", ".join(sorted(networks)) or "none"
-                raise ConfigError(f"config {path}: unknown network '{name}' (no [networks.{name}]; known: {known})")
-            table = dict(networks[name])
-            where = f"config {path}: [networks.{name}]"
-            _check_keys(table, where)
-            _warn_if_readable(path, networks)
-        elif not from_env.keys() >= ENV_VALUES.keys():
-            raise ConfigError(
-                f"config {path}: several networks and no default: pass --network NAME or set default = \"NAME\""
-                if len(networks) > 1 else
-                f"config {path}: no [networks.NAME] table, and {', '.join(ENV_VALUES.values())} are not all set"
-            )
-    elif name is not None:
-        raise ConfigError(f"unknown network '{name}': no config file ({path} does not exist)")
+            raise ConfigError(f"unknown network '{name}': no config file ({path} does not exist)")
+        return None, {}, "environment"
+    networks = _networks(doc, path)
+    name = name or _default_name(doc, networks, path)
+    if name is None:
+        if from_env.keys() >= ENV_VALUES.keys():
+            return None, {}, "environment"
+        raise ConfigError(
+            f"config {path}: several networks and no default: pass --network NAME or set default = \"NAME\""
+            if len(networks) > 1 else
+            f"config {path}: no [networks.NAME] table, and {', '.join(ENV_VALUES.values())} are not all set"
+        )
+    if name not in networks:
+        known = ", ".join(sorted(networks)) or "none"
+        raise ConfigError(f"config {path}: unknown network '{name}' (no [networks.{name}]; known: {known})")
+    where = f"config {path}: [networks.{name}]"
+    table = dict(networks[name])
+    _check_keys(table, where)
+    _warn_if_readable(path, networks)
+    return name, table, where
 
-    provenance = {key: where for key in table}
+
+def _layer(table: dict[str, Any], where: str, from_env: Mapping[str, str],
+           overrides: Mapping[str, Any]) -> dict[str, str]:
+    """Put the environment's and the command line's values over the file's (in place); returns where each key
+    came from. A secret given there replaces every secret source of the file."""
+    provenance = dict.fromkeys(table, where)
     if "api_secret" in from_env or "api_secret" in overrides:
         for key in SECRET_SOURCES:
             table.pop(key, None)
@@ -215,19 +229,18 @@ def load_settings(
     for key, value in overrides.items():
         table[key] = value
         provenance[key] = "command line"
-    if "api_secret" not in table:
-        _resolve_secret(table, provenance, where, env)
+    return provenance
 
+
+def _require(table: Mapping[str, Any], had_file: bool, path: Path, where: str) -> None:
     missing = [key for key in ("url", "api_key", "api_secret") if key not in table]
-    if missing:
-        if doc is None:
-            unset = ", ".join(ENV_VALUES[k] for k in missing)
-            raise ConfigError(
-                f"no configuration: {path} does not exist and {unset} not set (see config.example.toml)"
-            )
-        key = "api_secret (or api_secret_env / api_secret_command)" if missing[0] == "api_secret" else missing[0]
-        raise ConfigError(f"{where}: missing key '{key}'")
-    return _build(table, provenance, name or "env", where)
+    if not missing:
+        return
+    if not had_file:
+        unset = ", ".join(ENV_VALUES[k] for k in missing)
+        raise ConfigError(f"no configuration: {path} does not exist and {unset} not set (see config.example.toml)")
+    key = "api_secret (or api_secret_env / api_secret_command)" if missing[0] == "api_secret" else missing[0]
+    raise ConfigError(f"{where}: missing key '{key}'")
 
 
 def _config_path(config_path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> tuple[Path, str | None]:
