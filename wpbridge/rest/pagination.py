@@ -19,6 +19,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -100,67 +101,109 @@ def iter_pages(
     `id_key` names the field used to drop duplicates (None: no de-duplication); `sorted_by_key` says the server
     returns records in ascending `id_key` order (default: when `order_by_id`), which allows O(1) de-duplication.
     """
-    base = dict(params or {})
-
-    def fetch(page: int) -> tuple[Reply, list[Any]]:
-        query = {**base, "page": page, "per_page": per_page}
-        if legacy:
-            query.update(number=per_page, offset=(page - 1) * per_page)
-        if order_by_id:
-            query.setdefault("orderby", "id")
-            query.setdefault("order", "ASC")
-        reply = transport.get(path, query)
-        try:
-            return reply, items_of(reply.data)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise DataError(f"the list reply does not fit: {exc}", method="GET", path=reply.path,
-                            status=reply.status) from None
-
+    fetch = _Fetch(transport, path, dict(params or {}), per_page, legacy, order_by_id, items_of)
     dedup = _Dedup(id_key, order_by_id if sorted_by_key is None else sorted_by_key)
     reply, items = fetch(1)
-    total = reply.total
     fresh = dedup.filter(items)
     if fresh:
         yield fresh
     if len(items) < per_page:
         return
-    yielded = len(fresh)
-    planned = math.ceil(total / per_page) if total is not None else None
-    last_page = 1
-    pages: Iterator[tuple[int, tuple[Reply, list[Any]]]]
-    if planned is not None and planned >= 2 and concurrency > 1:
-        pages = _concurrent(fetch, range(2, planned + 1), concurrency)
-    else:
-        pages = ((n, fetch(n)) for n in _count_from(2, planned))
-    finished_plan = planned is not None and planned < 2
-    for page, (reply, items) in pages:
-        if not items:
-            if total is not None and yielded < total:
-                log.warning("GET %s: page %d is empty although X-WP-Total said %d; stopping at %d records",
-                            reply.path, page, total, yielded)
-            return
-        fresh = dedup.filter(items)
-        if not fresh:
-            log.warning("GET %s: page %d repeats earlier records (is `page` ignored?); stopping", reply.path, page)
-            return
-        yielded += len(fresh)
-        last_page = page
-        yield fresh
-        if len(items) < per_page:
-            return
-        finished_plan = planned is not None and page >= planned
-    if not finished_plan or total is None or yielded <= total:
-        return
-    # The last announced page was full and the server already sent more than X-WP-Total: it under-counted.
-    log.warning("GET %s: X-WP-Total said %d but more records came; reading on", reply.path, total)
-    for page in _count_from(last_page + 1, None):
-        reply, items = fetch(page)
-        fresh = dedup.filter(items)
-        if not fresh:
-            return
-        yield fresh
-        if len(items) < per_page:
-            return
+    walk = _Walk(fetch, dedup, per_page, total=reply.total, yielded=len(fresh))
+    yield from walk.announced(concurrency)
+    if walk.under_counted():
+        log.warning("GET %s: X-WP-Total said %d but more records came; reading on", reply.path, walk.total)
+        yield from walk.beyond()
+
+
+@dataclass
+class _Fetch:
+    """One page of the list: the query (both paging dialects, id order), the request, the records."""
+
+    transport: Transport
+    path: str
+    base: dict[str, Any]
+    per_page: int
+    legacy: bool
+    order_by_id: bool
+    items_of: ItemsOf
+
+    def __call__(self, page: int) -> tuple[Reply, list[Any]]:
+        query = {**self.base, "page": page, "per_page": self.per_page}
+        if self.legacy:
+            query.update(number=self.per_page, offset=(page - 1) * self.per_page)
+        if self.order_by_id:
+            query.setdefault("orderby", "id")
+            query.setdefault("order", "ASC")
+        reply = self.transport.get(self.path, query)
+        try:
+            return reply, self.items_of(reply.data)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise DataError(f"the list reply does not fit: {exc}", method="GET", path=reply.path,
+                            status=reply.status) from None
+
+
+@dataclass
+class _Walk:
+    """Pages 2.. of a list whose first page was full: when to stop (module docstring), what was yielded."""
+
+    fetch: Callable[[int], tuple[Reply, list[Any]]]
+    dedup: _Dedup
+    per_page: int
+    total: int | None
+    yielded: int
+    last_page: int = 1
+    finished_plan: bool = False
+    stopped: bool = False
+    """The walk ended early (an empty, repeated or short page): nothing more to read."""
+
+    @property
+    def planned(self) -> int | None:
+        return math.ceil(self.total / self.per_page) if self.total is not None else None
+
+    def announced(self, concurrency: int) -> Iterator[list[Any]]:
+        """The pages X-WP-Total announces (concurrently when it is known), or pages until one is short."""
+        planned = self.planned
+        pages: Iterator[tuple[int, tuple[Reply, list[Any]]]]
+        if planned is not None and planned >= 2 and concurrency > 1:
+            pages = _concurrent(self.fetch, range(2, planned + 1), concurrency)
+        else:
+            pages = ((n, self.fetch(n)) for n in _count_from(2, planned))
+        self.finished_plan = planned is not None and planned < 2
+        for page, (reply, items) in pages:
+            if not items:
+                if self.total is not None and self.yielded < self.total:
+                    log.warning("GET %s: page %d is empty although X-WP-Total said %d; stopping at %d records",
+                                reply.path, page, self.total, self.yielded)
+                self.stopped = True
+                return
+            fresh = self.dedup.filter(items)
+            if not fresh:
+                log.warning("GET %s: page %d repeats earlier records (is `page` ignored?); stopping", reply.path,
+                            page)
+                self.stopped = True
+                return
+            self.yielded += len(fresh)
+            self.last_page = page
+            yield fresh
+            if len(items) < self.per_page:
+                self.stopped = True
+                return
+            self.finished_plan = planned is not None and page >= planned
+
+    def under_counted(self) -> bool:
+        """The last announced page was full and more records than X-WP-Total came already: read on."""
+        return not self.stopped and self.finished_plan and self.total is not None and self.yielded > self.total
+
+    def beyond(self) -> Iterator[list[Any]]:
+        for page in _count_from(self.last_page + 1, None):
+            _, items = self.fetch(page)
+            fresh = self.dedup.filter(items)
+            if not fresh:
+                return
+            yield fresh
+            if len(items) < self.per_page:
+                return
 
 
 def iter_items(transport: Transport, path: str, params: Mapping[str, Any] | None = None,
