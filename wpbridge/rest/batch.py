@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ..errors import DataError, InvalidRequestError, NetworkConnectionError, NotFound, ServerError, WPBridgeError
 from .mapping import error_from
-from .transport import Transport
+from .transport import Reply, Transport
 
 log = logging.getLogger("wpbridge.rest")
 
@@ -96,26 +96,11 @@ def run_batch(transport: Transport, items: Sequence[BatchItem], *, limit: int) -
 
 def _batch(transport: Transport, chunk: list[BatchItem], out: dict[int, BatchItemResult],
            result: BatchResult) -> None:
-    body = {
-        "validation": "require-all-validate",
-        "requests": [{"method": item.method, "path": item.path, "body": item.body} for item in chunk],
-    }
+    """One batch request for `chunk`: every item's outcome lands in `out` (valid items held back by another item's
+    refusal are sent again in a batch of their own)."""
     result.batches += 1
-    try:
-        reply = transport.request("POST", BATCH_ROUTE, json_body=body, idempotent=True)
-    except NotFound:
-        log.warning("network %s has no batch route (WordPress < 5.6?); writing one by one", transport.settings.name)
-        result.fallback = True
-        _singles(transport, chunk, out, result)
-        return
-    except InvalidRequestError as exc:
-        log.warning("the server refused the batch as a whole (%s); writing one by one", exc)
-        result.fallback = True
-        _singles(transport, chunk, out, result)
-        return
-    except ServerError as exc:
-        for item in chunk:
-            out[item.key] = BatchItemResult(item.key, False, exc.status, exc)
+    reply = _post(transport, chunk, out, result)
+    if reply is None:
         return
     data = reply.data if isinstance(reply.data, dict) else {}
     responses = data.get("responses")
@@ -126,28 +111,56 @@ def _batch(transport: Transport, chunk: list[BatchItem], out: dict[int, BatchIte
         )
     errors = [_item_error(transport, item, resp) for item, resp in zip(chunk, responses, strict=True)]
     if data.get("failed") == "validation":
-        if any(err is not None and err.code == NOT_ALLOWED for err in errors):
-            log.warning("network %s does not allow these routes in a batch; writing one by one",
-                        transport.settings.name)
-            result.fallback = True
-            _singles(transport, chunk, out, result)
-            return
-        held_back = [item for item, err in zip(chunk, errors, strict=True) if err is None]
-        if len(held_back) == len(chunk):
-            raise DataError("the batch failed validation but no item says why", method="POST", path=reply.path,
-                            status=reply.status)
-        for item, err in zip(chunk, errors, strict=True):
-            if err is not None:
-                out[item.key] = BatchItemResult(item.key, False, err.status, err)
-        if held_back:
-            _batch(transport, held_back, out, result)
+        _refused(transport, chunk, errors, reply, out, result)
         return
     for item, resp, err in zip(chunk, responses, errors, strict=True):
-        status = resp.get("status") if isinstance(resp, dict) else None
         if err is None:
-            out[item.key] = BatchItemResult(item.key, True, status, None, resp.get("body"))
+            resp = resp if isinstance(resp, dict) else {}
+            out[item.key] = BatchItemResult(item.key, True, resp.get("status"), None, resp.get("body"))
         else:
             out[item.key] = BatchItemResult(item.key, False, err.status, err)
+
+
+def _post(transport: Transport, chunk: list[BatchItem], out: dict[int, BatchItemResult],
+          result: BatchResult) -> Reply | None:
+    """The batch request; None when it was dealt with otherwise (no batch route or refused whole: the items went
+    one by one; a server error: every item failed with it)."""
+    body = {
+        "validation": "require-all-validate",
+        "requests": [{"method": item.method, "path": item.path, "body": item.body} for item in chunk],
+    }
+    try:
+        return transport.request("POST", BATCH_ROUTE, json_body=body, idempotent=True)
+    except NotFound:
+        log.warning("network %s has no batch route (WordPress < 5.6?); writing one by one", transport.settings.name)
+    except InvalidRequestError as exc:
+        log.warning("the server refused the batch as a whole (%s); writing one by one", exc)
+    except ServerError as exc:
+        for item in chunk:
+            out[item.key] = BatchItemResult(item.key, False, exc.status, exc)
+        return None
+    result.fallback = True
+    _singles(transport, chunk, out, result)
+    return None
+
+
+def _refused(transport: Transport, chunk: list[BatchItem], errors: list[WPBridgeError | None], reply: Reply,
+             out: dict[int, BatchItemResult], result: BatchResult) -> None:
+    """A chunk refused by `require-all-validate`: record the refused items, resend the valid ones held back."""
+    if any(err is not None and err.code == NOT_ALLOWED for err in errors):
+        log.warning("network %s does not allow these routes in a batch; writing one by one", transport.settings.name)
+        result.fallback = True
+        _singles(transport, chunk, out, result)
+        return
+    held_back = [item for item, err in zip(chunk, errors, strict=True) if err is None]
+    if len(held_back) == len(chunk):
+        raise DataError("the batch failed validation but no item says why", method="POST", path=reply.path,
+                        status=reply.status)
+    for item, err in zip(chunk, errors, strict=True):
+        if err is not None:
+            out[item.key] = BatchItemResult(item.key, False, err.status, err)
+    if held_back:
+        _batch(transport, held_back, out, result)
 
 
 def _item_error(transport: Transport, item: BatchItem, resp: Any) -> WPBridgeError | None:
