@@ -35,6 +35,7 @@ require_once __DIR__ . '/includes/usage.php';
 require_once __DIR__ . '/includes/quota.php';
 require_once __DIR__ . '/includes/companion.php';
 require_once __DIR__ . '/includes/guard.php';
+require_once __DIR__ . '/includes/schema.php';
 require_once __DIR__ . '/includes/enforce.php';
 require_once __DIR__ . '/includes/um.php';
 require_once __DIR__ . '/includes/import.php';
@@ -64,6 +65,7 @@ add_action(
 		add_action( 'rest_api_init', __NAMESPACE__ . '\\register_routes' );
 		add_filter( 'rest_authentication_errors', __NAMESPACE__ . '\\bypass_core_auth_errors', 89 );
 		guard_hooks();
+		schema_hooks();
 		enforce_hooks();
 	},
 	20

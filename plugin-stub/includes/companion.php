@@ -12,59 +12,158 @@ if ( ! defined( 'ABSPATH' ) ) {
 
 const NS = 'wpbridge/v1';
 
+/** Register a `wpbridge/v1` route: every handler gets the permission check and guarded(); `schema` is kept. */
 function route( string $path, array $handlers ): void {
-	foreach ( $handlers as &$h ) {
-		$h['permission_callback'] = __NAMESPACE__ . '\\permission';
-		$h['callback']            = guarded( $h['callback'] );
+	foreach ( $handlers as $key => &$h ) {
+		if ( is_int( $key ) ) {
+			$h['permission_callback'] = __NAMESPACE__ . '\\permission';
+			$h['callback']            = guarded( $h['callback'] );
+		}
 	}
 	register_rest_route( NS, $path, $handlers );
 }
 
 function register_companion_routes(): void {
-	route( '/info', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\info' ) ) );
-	route( '/catalog', array( array( 'methods' => 'GET', 'callback' => fn() => 'um' === mode() ? um_catalog() : stub_catalog() ) ) );
-	route( '/usage', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\usage_route' ) ) );
-	route( '/quotas', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\list_quotas' ) ) );
+	route(
+		'/info',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\info',
+			),
+			'schema' => __NAMESPACE__ . '\\info_schema',
+		)
+	);
+	route(
+		'/catalog',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => fn() => 'um' === mode() ? um_catalog() : stub_catalog(),
+			),
+			'schema' => __NAMESPACE__ . '\\catalog_schema',
+		)
+	);
+	route(
+		'/usage',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\usage_route',
+				'args'     => array( 'blog_ids' => blog_ids_arg( true ) ),
+			),
+			'schema' => __NAMESPACE__ . '\\usage_schema',
+		)
+	);
+	route(
+		'/quotas',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\list_quotas',
+				'args'     => paging_args() + array( 'blog_ids' => blog_ids_arg( false ) ),
+			),
+			'schema' => __NAMESPACE__ . '\\quotas_schema',
+		)
+	);
+	$site = array( 'blog_id' => id_arg( 'site (blog) id' ) );
 	route(
 		'/sites/(?P<blog_id>[\d]+)/quota',
 		array(
-			array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\get_quota_route' ),
 			array(
-				'methods'          => 'PUT',
-				'callback'         => __NAMESPACE__ . '\\put_quota_route',
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\get_quota_route',
+				'args'     => $site,
+			),
+			array(
+				'methods'           => 'PUT',
+				'callback'          => __NAMESPACE__ . '\\put_quota_route',
 				'validate_callback' => __NAMESPACE__ . '\\validate_quota_body',
-				'allow_batch'      => array( 'v1' => true ),
+				'allow_batch'       => array( 'v1' => true ),
+				'args'              => $site,
 			),
 			array(
 				'methods'     => 'DELETE',
 				'callback'    => __NAMESPACE__ . '\\delete_quota_route',
 				'allow_batch' => array( 'v1' => true ),
+				'args'        => $site,
 			),
+			'schema' => __NAMESPACE__ . '\\quota_schema',
 		)
 	);
 	register_import_routes();
-	route( '/scheduled-changes', array( array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\list_scheduled_changes' ) ) );
+	route(
+		'/scheduled-changes',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\list_scheduled_changes',
+				'args'     => paging_args() + array(
+					'due_before'    => arg(
+						array(
+							'description' => __( 'Only changes scheduled at or before this ISO 8601 date-time.', 'wpbridge-stub' ),
+							'type'        => 'string',
+							'format'      => 'date-time',
+						),
+						__NAMESPACE__ . '\\to_due_before'
+					),
+					'membership_id' => positive_int_arg( __( 'Only this membership\'s change.', 'wpbridge-stub' ) ),
+				),
+			),
+			'schema' => __NAMESPACE__ . '\\scheduled_change_schema',
+		)
+	);
+	$membership = array( 'id' => id_arg( 'membership id' ) );
 	route(
 		'/memberships/(?P<id>[\d]+)/scheduled-change',
 		array(
-			array( 'methods' => 'GET', 'callback' => __NAMESPACE__ . '\\get_scheduled_change' ),
+			array(
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\get_scheduled_change',
+				'args'     => $membership,
+			),
 			array(
 				'methods'     => 'PUT',
 				'callback'    => __NAMESPACE__ . '\\put_scheduled_change',
 				'allow_batch' => array( 'v1' => true ),
+				'args'        => $membership,
 			),
 			array(
 				'methods'     => 'DELETE',
 				'callback'    => __NAMESPACE__ . '\\delete_scheduled_change',
 				'allow_batch' => array( 'v1' => true ),
+				'args'        => $membership,
 			),
+			'schema' => __NAMESPACE__ . '\\scheduled_change_schema',
 		)
+	);
+	$lock = array(
+		'name' => array(
+			'description' => __( 'The lock\'s name, from the URL: [A-Za-z0-9_.:-]{1,191}, compared exactly.', 'wpbridge-stub' ),
+			'type'        => 'string',
+		),
 	);
 	route(
 		'/locks/(?P<name>[A-Za-z0-9_.:\-]{1,191})',
 		array(
-			array( 'methods' => 'POST', 'callback' => __NAMESPACE__ . '\\acquire_lock' ),
-			array( 'methods' => 'DELETE', 'callback' => __NAMESPACE__ . '\\release_lock' ),
+			array(
+				'methods'  => 'POST',
+				'callback' => __NAMESPACE__ . '\\acquire_lock',
+				'args'     => $lock + array(
+					'ttl' => positive_int_arg( __( 'Seconds until the lock expires, 1..86400 (default 600).', 'wpbridge-stub' ), 1, 86400 ),
+				),
+			),
+			array(
+				'methods'  => 'DELETE',
+				'callback' => __NAMESPACE__ . '\\release_lock',
+				'args'     => $lock + array(
+					'owner' => array(
+						'description' => __( 'Required: the owner that holds the lock (?owner=...).', 'wpbridge-stub' ),
+						'type'        => 'string',
+					),
+				),
+			),
+			'schema' => __NAMESPACE__ . '\\lock_schema',
 		)
 	);
 	if ( defined( 'WPBRIDGE_TEST_MODE' ) ) {
@@ -103,20 +202,16 @@ function stub_catalog(): array {
 	);
 }
 
-/** `blog_ids=1,2,3` or `blog_ids[]=1&blog_ids[]=2`: at most 100 positive ids. */
+/** The `blog_ids` parameter, already checked and made a list of ints by its declared argument (blog_ids_arg). */
 function blog_ids_param( \WP_REST_Request $request, bool $required ): ?array {
-	$raw = $request->get_param( 'blog_ids' );
-	if ( null === $raw || '' === $raw ) {
+	$ids = $request->get_param( 'blog_ids' );
+	if ( null === $ids || '' === $ids || array() === $ids ) {
 		if ( $required ) {
 			throw new Invalid( 'blog_ids', 'is required (e.g. blog_ids=1,2,3)' );
 		}
 		return null;
 	}
-	$ids = to_id_list( $raw, 'blog_ids' );
-	if ( count( $ids ) > 100 ) {
-		throw new Invalid( 'blog_ids', 'at most 100 ids per request (got ' . count( $ids ) . ')' );
-	}
-	return $ids;
+	return to_id_list( $ids, 'blog_ids' );
 }
 
 function usage_route( \WP_REST_Request $request ): array {
@@ -238,23 +333,28 @@ function list_scheduled_changes( \WP_REST_Request $request ): \WP_REST_Response 
 	global $wpdb;
 	list( $limit, $offset, $per ) = paging( $request );
 	$where                        = array( '1=1' );
-	$due                          = $request->get_param( 'due_before' );
+	$due                          = $request->get_param( 'due_before' ); // Checked by its declared argument.
 	if ( null !== $due ) {
-		$dt = is_string( $due ) ? parse_datetime( $due ) : null;
-		if ( ! $dt ) {
-			throw new Invalid( 'due_before', 'must be an ISO 8601 date-time (got ' . short( $due ) . ')' );
-		}
-		$where[] = $wpdb->prepare( 'scheduled_for <= %s', $dt->format( 'Y-m-d H:i:s' ) );
+		$where[] = $wpdb->prepare( 'scheduled_for <= %s', to_due_before( $due, 'due_before' ) );
 	}
 	$mid = $request->get_param( 'membership_id' );
 	if ( null !== $mid ) {
-		$where[] = $wpdb->prepare( 'membership_id = %d', to_int( $mid, 'membership_id', 1 ) );
+		$where[] = $wpdb->prepare( 'membership_id = %d', (int) $mid );
 	}
 	$t     = table( 'scheduled_changes' );
 	$w     = implode( ' AND ', $where );
 	$total = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $t WHERE $w" );
 	$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $t WHERE $w ORDER BY scheduled_for ASC, membership_id ASC LIMIT %d OFFSET %d", $limit, $offset ), ARRAY_A );
 	return paged_response( array_map( __NAMESPACE__ . '\\scheduled_change_out', $rows ), $total, $per );
+}
+
+/** `due_before`: an ISO 8601 date-time, as stored (`Y-m-d H:i:s` UTC). */
+function to_due_before( mixed $due, string $field ): string {
+	$dt = is_string( $due ) ? parse_datetime( $due ) : null;
+	if ( ! $dt ) {
+		throw new Invalid( $field, 'must be an ISO 8601 date-time (got ' . short( $due ) . ')' );
+	}
+	return $dt->format( 'Y-m-d H:i:s' );
 }
 
 function scheduled_row( int $membership_id ): ?array {

@@ -33,6 +33,7 @@ function register_wu_routes(): void {
 		)
 	);
 	foreach ( array_keys( entities() ) as $slug ) {
+		$id = array( 'id' => id_arg( "$slug id" ) );
 		register_rest_route(
 			WU_NAMESPACE,
 			"/$slug",
@@ -41,12 +42,14 @@ function register_wu_routes(): void {
 					'methods'             => 'GET',
 					'permission_callback' => __NAMESPACE__ . '\\permission',
 					'callback'            => guarded( fn( $r ) => list_items( $slug, $r ) ),
+					'args'                => list_args(),
 				),
 				array(
 					'methods'             => 'POST',
 					'permission_callback' => __NAMESPACE__ . '\\permission',
 					'callback'            => guarded( fn( $r ) => create_item( $slug, $r ) ),
 				),
+				'schema' => fn() => entity_schema( $slug ),
 			)
 		);
 		register_rest_route(
@@ -57,17 +60,21 @@ function register_wu_routes(): void {
 					'methods'             => 'GET',
 					'permission_callback' => __NAMESPACE__ . '\\permission',
 					'callback'            => guarded( fn( $r ) => get_item( $slug, $r ) ),
+					'args'                => $id,
 				),
 				array(
 					'methods'             => 'POST, PUT, PATCH',
 					'permission_callback' => __NAMESPACE__ . '\\permission',
 					'callback'            => guarded( fn( $r ) => update_item( $slug, $r ) ),
+					'args'                => $id,
 				),
 				array(
 					'methods'             => 'DELETE',
 					'permission_callback' => __NAMESPACE__ . '\\permission',
 					'callback'            => guarded( fn( $r ) => delete_item( $slug, $r ) ),
+					'args'                => $id,
 				),
+				'schema' => fn() => entity_schema( $slug ),
 			)
 		);
 	}

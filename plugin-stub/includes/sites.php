@@ -22,14 +22,17 @@ function register_site_routes(): void {
 				'methods'             => 'GET',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
 				'callback'            => guarded( __NAMESPACE__ . '\\list_sites' ),
+				'args'                => list_args(),
 			),
 			array(
 				'methods'             => 'POST',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
 				'callback'            => guarded( __NAMESPACE__ . '\\create_site' ),
 			),
+			'schema' => __NAMESPACE__ . '\\site_schema',
 		)
 	);
+	$id = array( 'id' => id_arg( 'site (blog) id' ) );
 	register_rest_route(
 		WU_NAMESPACE,
 		'/site/(?P<id>[\d]+)',
@@ -38,17 +41,21 @@ function register_site_routes(): void {
 				'methods'             => 'GET',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
 				'callback'            => guarded( fn( $r ) => site_by_id( url_id( $r ) ) ?? not_found( 'site' ) ),
+				'args'                => $id,
 			),
 			array(
 				'methods'             => 'POST, PUT, PATCH',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
 				'callback'            => guarded( __NAMESPACE__ . '\\update_site' ),
+				'args'                => $id,
 			),
 			array(
 				'methods'             => 'DELETE',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
 				'callback'            => guarded( __NAMESPACE__ . '\\delete_site' ),
+				'args'                => $id,
 			),
+			'schema' => __NAMESPACE__ . '\\site_schema',
 		)
 	);
 }

@@ -1,0 +1,404 @@
+<?php
+/**
+ * What the routes declare, as core's REST controllers do: `args` (type, bounds, enums, and validate/sanitize
+ * callbacks) and a `schema` per route, so `OPTIONS` describes every route and WordPress checks the parameters
+ * before a handler runs.
+ *
+ * Each declared argument is checked by the same coercion the handler used to apply itself (to_int, to_id_list...),
+ * so the rules and the 400 naming the field (`data.field`) are unchanged; the handler then reads a clean value.
+ * Two deliberate differences from core: the checks skip a request that has no permission (its permission callback
+ * answers 401/403, never a validation result), and WordPress's own `rest_invalid_param` /
+ * `rest_missing_callback_param` errors on these routes are reshaped into this plugin's error (`data.field`, a
+ * message `"<field>: <reason>"`). Write bodies are validated as whole records (entities.php, limitations.php); the
+ * `schema` documents them.
+ *
+ * @package WPBridge
+ */
+
+namespace WPBridge;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+function schema_hooks(): void {
+	add_filter( 'rest_request_after_callbacks', __NAMESPACE__ . '\\own_error_shape', 20, 3 );
+}
+
+/**
+ * One declared argument: `$schema` (JSON Schema keys shown by OPTIONS) checked and coerced by `$coerce($value,
+ * $field)`, which throws Invalid.
+ */
+function arg( array $schema, ?callable $coerce = null ): array {
+	if ( null === $coerce ) {
+		return $schema;
+	}
+	$schema['validate_callback'] = function ( mixed $value, \WP_REST_Request $request, string $key ) use ( $coerce ): bool|\WP_Error {
+		if ( true !== permission( $request ) ) {
+			return true; // The permission callback answers; validation results are not shown to strangers.
+		}
+		try {
+			$coerce( $value, $key );
+		} catch ( Invalid $e ) {
+			return invalid_error( $e );
+		}
+		return true;
+	};
+	$schema['sanitize_callback'] = function ( mixed $value, \WP_REST_Request $request, string $key ) use ( $coerce ): mixed {
+		try {
+			return $coerce( $value, $key );
+		} catch ( Invalid $e ) {
+			return $value; // Only reached without permission; the request is refused before any handler runs.
+		}
+	};
+	return $schema;
+}
+
+/** WordPress's parameter errors on this plugin's routes, in this plugin's shape (`data.field`). */
+function own_error_shape( mixed $response, array $handler, \WP_REST_Request $request ): mixed {
+	if ( ! is_wp_error( $response ) || ! is_own_route( $request->get_route() ) ) {
+		return $response;
+	}
+	$data = (array) $response->get_error_data();
+	if ( 'rest_invalid_param' === $response->get_error_code() && ! isset( $data['field'] ) && ! empty( $data['params'] ) ) {
+		$field  = (string) array_key_first( $data['params'] );
+		$detail = $data['details'][ $field ] ?? null;
+		if ( is_array( $detail ) && isset( $detail['data']['field'], $detail['message'] ) ) {
+			return new \WP_Error( 'rest_invalid_param', $detail['message'], $detail['data'] );
+		}
+		return invalid_error( new Invalid( $field, (string) $data['params'][ $field ] ) );
+	}
+	if ( 'rest_missing_callback_param' === $response->get_error_code() && ! empty( $data['params'] ) ) {
+		return invalid_error( new Invalid( (string) $data['params'][0], __( 'is required', 'wpbridge-stub' ) ) );
+	}
+	return $response;
+}
+
+// ------------------------------------------------------------------------------------------------ arguments
+
+function positive_int_arg( string $description, int $min = 1, ?int $max = null ): array {
+	$schema = array(
+		'description' => $description,
+		'type'        => 'integer',
+		'minimum'     => $min,
+	);
+	if ( null !== $max ) {
+		$schema['maximum'] = $max;
+	}
+	return arg( $schema, fn( $v, $f ) => to_int( $v, $f, $min, $max ) );
+}
+
+/** `page` and `per_page`; with `$legacy`, also UM's older `number` and `offset`. */
+function paging_args( bool $legacy = false ): array {
+	$args = array(
+		'page'     => positive_int_arg( __( 'Page of the list, from 1 (default 1).', 'wpbridge-stub' ) ),
+		'per_page' => positive_int_arg( __( 'Items per page, 1..100 (default 10).', 'wpbridge-stub' ), 1, 100 ),
+	);
+	if ( $legacy ) {
+		$args['number'] = positive_int_arg( __( 'Older UM paging: items per page, 1..100 (page/per_page win).', 'wpbridge-stub' ), 1, 100 );
+		$args['offset'] = positive_int_arg( __( 'Older UM paging: items to skip.', 'wpbridge-stub' ), 0 );
+	}
+	return $args;
+}
+
+/** The list parameters of a `wu/v2` collection (column filters are checked against the table by where_clause()). */
+function list_args(): array {
+	return paging_args( true ) + array(
+		'search'  => arg(
+			array(
+				'description' => __( 'Text searched (LIKE) in the entity\'s searchable columns.', 'wpbridge-stub' ),
+				'type'        => 'string',
+			),
+			fn( $v, $f ) => scalar_param( $v, $f )
+		),
+		'orderby' => arg(
+			array(
+				'description' => __( 'A filterable column to order by (default id); ties are broken by id.', 'wpbridge-stub' ),
+				'type'        => 'string',
+			),
+			fn( $v, $f ) => scalar_param( $v, $f )
+		),
+		'order'   => arg(
+			array(
+				'description' => __( 'ASC or DESC, any letter case (default DESC).', 'wpbridge-stub' ),
+				'type'        => 'string',
+			),
+			function ( $v, $f ) {
+				$order = strtoupper( scalar_param( $v, $f ) );
+				if ( ! in_array( $order, array( 'ASC', 'DESC' ), true ) ) {
+					throw new Invalid( $f, 'must be ASC or DESC' );
+				}
+				return $order;
+			}
+		),
+	);
+}
+
+function blog_ids_arg( bool $required ): array {
+	return arg(
+		array(
+			'description' => ( $required ? __( 'Required. ', 'wpbridge-stub' ) : '' ) . __( 'Site ids: 1..100 of them, as blog_ids=1,2,3 or blog_ids[]=1&blog_ids[]=2.', 'wpbridge-stub' ),
+			'type'        => array( 'array', 'string' ),
+			'items'       => array(
+				'type'    => 'integer',
+				'minimum' => 1,
+			),
+			'maxItems'    => 100,
+		),
+		function ( $v, $f ) {
+			$ids = to_id_list( $v, $f );
+			if ( count( $ids ) > 100 ) {
+				throw new Invalid( $f, 'at most 100 ids per request (got ' . count( $ids ) . ')' );
+			}
+			return $ids;
+		}
+	);
+}
+
+function id_arg( string $what ): array {
+	return array(
+		/* translators: %s: what the id names. */
+		'description' => sprintf( __( 'The %s, from the URL (a body or query parameter of the same name is never used).', 'wpbridge-stub' ), $what ),
+		'type'        => 'integer',
+		'minimum'     => 1,
+	);
+}
+
+// -------------------------------------------------------------------------------------------------- schemas
+
+function object_schema( string $title, array $properties ): array {
+	return array(
+		'$schema'    => 'http://json-schema.org/draft-04/schema#',
+		'title'      => $title,
+		'type'       => 'object',
+		'properties' => $properties,
+	);
+}
+
+/** JSON types of a column, from its SQL type. */
+function column_schema( string $sql_type, bool $json_column ): array {
+	if ( $json_column ) {
+		return array( 'type' => array( 'object', 'array' ) );
+	}
+	if ( str_starts_with( $sql_type, 'tinyint(1)' ) ) {
+		return array( 'type' => 'boolean' );
+	}
+	if ( preg_match( '/^(big|small|tiny)?int/', $sql_type ) ) {
+		return array( 'type' => 'integer' );
+	}
+	if ( str_starts_with( $sql_type, 'decimal' ) ) {
+		return array(
+			'type'        => 'string',
+			'description' => __( 'An amount with 4 decimals, e.g. "15.0000" (written as a number or a numeric string).', 'wpbridge-stub' ),
+		);
+	}
+	if ( str_starts_with( $sql_type, 'datetime' ) ) {
+		return array(
+			'type'   => array( 'string', 'null' ),
+			'format' => 'date-time',
+		);
+	}
+	return array( 'type' => 'string' );
+}
+
+/** The record of a `wu/v2` entity, from its table's columns and the entity's rules (entities.php). */
+function entity_schema( string $slug ): array {
+	$spec  = entities()[ $slug ];
+	$props = array(
+		'model' => array(
+			'type'     => 'string',
+			'enum'     => array( $slug ),
+			'readonly' => true,
+		),
+	);
+	foreach ( columns( table( $spec['table'] ) ) as $col => $type ) {
+		$props[ $col ] = column_schema( $type, in_array( $col, $spec['json'], true ) );
+		if ( in_array( $col, $spec['readonly'], true ) || ! isset( $spec['fields'][ $col ] ) ) {
+			$props[ $col ]['readonly'] = true;
+		}
+		if ( in_array( $col, $spec['required'], true ) ) {
+			$props[ $col ]['description'] = __( 'Required on create.', 'wpbridge-stub' );
+		}
+	}
+	return object_schema( "wu-$slug", $props );
+}
+
+function site_schema(): array {
+	$props = array();
+	foreach ( SITE_COLUMNS as $col => $type ) {
+		$props[ $col ] = column_schema( $type, false );
+	}
+	$props['id']          = array( 'type' => 'integer' );
+	$props['title']       = array( 'type' => 'string' );
+	$props['limitations'] = limitations_schema();
+	foreach ( array( 'blog_id', 'id', 'domain', 'path', 'registered', 'last_updated', 'public', 'archived', 'spam', 'deleted' ) as $ro ) {
+		$props[ $ro ]['readonly'] = true;
+	}
+	$props['type']['enum'] = SITE_TYPES;
+	return object_schema( 'wu-site', $props );
+}
+
+function limitations_schema(): array {
+	$props = array();
+	foreach ( MODULES as $module ) {
+		$props[ $module ] = array(
+			'type'       => array( 'object', 'string' ),
+			'properties' => array(
+				'enabled' => array( 'type' => 'boolean' ),
+				'limit'   => array( 'type' => array( 'integer', 'string', 'object', 'boolean', 'null' ) ),
+				'mode'    => array( 'type' => array( 'string', 'null' ) ),
+			),
+		);
+	}
+	return array(
+		'description'          => __( 'UM\'s wu_limitations: one optional object per module.', 'wpbridge-stub' ),
+		'type'                 => 'object',
+		'properties'           => $props,
+		'additionalProperties' => false,
+	);
+}
+
+function quota_schema(): array {
+	$schema                         = limitations_schema();
+	$schema['$schema']              = 'http://json-schema.org/draft-04/schema#';
+	$schema['title']                = 'wpbridge-quota';
+	return $schema;
+}
+
+function info_schema(): array {
+	return object_schema(
+		'wpbridge-info',
+		array(
+			'plugin_version' => array( 'type' => 'string' ),
+			'mode'           => array(
+				'type' => 'string',
+				'enum' => array( 'stub', 'um' ),
+			),
+			'server_time'    => array(
+				'type'   => 'string',
+				'format' => 'date-time',
+			),
+			'batch_limit'    => array( 'type' => 'integer' ),
+			'wp_version'     => array( 'type' => 'string' ),
+			'multisite'      => array( 'type' => 'boolean' ),
+			'um_version'     => array( 'type' => 'string' ),
+			'db_version'     => array( 'type' => 'integer' ),
+			'test_mode'      => array( 'type' => 'boolean' ),
+		)
+	);
+}
+
+function catalog_schema(): array {
+	return object_schema(
+		'wpbridge-catalog',
+		array(
+			'products'       => array(
+				'type'  => 'array',
+				'items' => entity_schema( 'product' ),
+			),
+			'discount_codes' => array(
+				'type'  => 'array',
+				'items' => entity_schema( 'discount_code' ),
+			),
+		)
+	);
+}
+
+function usage_schema(): array {
+	$counts = array(
+		'type'                 => 'object',
+		'additionalProperties' => array( 'type' => 'integer' ),
+	);
+	return object_schema(
+		'wpbridge-usage',
+		array(
+			'usage' => array(
+				'type'  => 'array',
+				'items' => array(
+					'type'       => 'object',
+					'properties' => array(
+						'blog_id'           => array( 'type' => 'integer' ),
+						'post_types'        => $counts,
+						'users'             => $counts,
+						'custom_domains'    => array( 'type' => 'integer' ),
+						'disk_used_mb'      => array( 'type' => 'string' ),
+						'visits_this_month' => array( 'type' => 'integer' ),
+					),
+				),
+			),
+		)
+	);
+}
+
+function quotas_schema(): array {
+	return object_schema(
+		'wpbridge-site-quota',
+		array(
+			'blog_id' => array( 'type' => 'integer' ),
+			'quota'   => array( 'type' => array( 'object', 'null' ) ),
+		)
+	);
+}
+
+function scheduled_change_schema(): array {
+	return object_schema(
+		'wpbridge-scheduled-change',
+		array(
+			'membership_id' => array(
+				'type'     => 'integer',
+				'readonly' => true,
+			),
+			'scheduled_for' => array(
+				'type'        => 'string',
+				'format'      => 'date-time',
+				'description' => __( 'Required. ISO 8601; no offset means UTC.', 'wpbridge-stub' ),
+			),
+			'target'        => array(
+				'type'        => 'object',
+				'description' => __( 'Required. Membership fields, each checked like a membership update.', 'wpbridge-stub' ),
+			),
+			'note'          => array(
+				'type'      => 'string',
+				'maxLength' => 1000,
+			),
+			'created_at'    => array(
+				'type'     => 'string',
+				'format'   => 'date-time',
+				'readonly' => true,
+			),
+			'updated_at'    => array(
+				'type'     => 'string',
+				'format'   => 'date-time',
+				'readonly' => true,
+			),
+		)
+	);
+}
+
+function lock_schema(): array {
+	return object_schema(
+		'wpbridge-lock',
+		array(
+			'name'       => array(
+				'type'     => 'string',
+				'pattern'  => '^[A-Za-z0-9_.:-]{1,191}$',
+				'readonly' => true,
+			),
+			'owner'      => array(
+				'type'      => 'string',
+				'maxLength' => 191,
+			),
+			'ttl'        => array(
+				'type'    => 'integer',
+				'minimum' => 1,
+				'maximum' => 86400,
+				'default' => 600,
+			),
+			'expires_at' => array(
+				'type'     => 'string',
+				'format'   => 'date-time',
+				'readonly' => true,
+			),
+		)
+	);
+}
