@@ -10,8 +10,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from test_change_support import Member, Rest, network, new_member, run, run_json, server_state, today_at
 
+from tests.integration.test_change_support import (
+    Member,
+    Rest,
+    network,
+    new_member,
+    run,
+    run_json,
+    server_state,
+    today_at,
+)
 from wpbridge.billing import Cart, quote_change
 from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations

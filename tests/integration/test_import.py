@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import UM_LATEST, um_build
 
+from tests.integration.conftest import UM_LATEST, um_build
 from wpbridge.config import NetworkSettings
 from wpbridge.encoding import to_jsonable
 from wpbridge.errors import WPBridgeError

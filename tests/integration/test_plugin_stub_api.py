@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 import requests
-from stub_api_support import TIMEOUT, Api, tag
+
+from tests.integration.stub_api_support import TIMEOUT, Api, tag
 
 
 @pytest.fixture(scope="module")

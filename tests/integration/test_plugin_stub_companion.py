@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from stub_api_support import TIMEOUT, Api, tag
+
+from tests.integration.stub_api_support import TIMEOUT, Api, tag
 
 W = "/wp-json/wpbridge/v1"
 

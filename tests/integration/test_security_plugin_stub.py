@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 import requests
-from stub_api_support import TIMEOUT, Api, tag
+
+from tests.integration.stub_api_support import TIMEOUT, Api, tag
 
 W = "/wp-json/wpbridge/v1"
 U = "/wp-json/wu/v2"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from test_workflow_support import IDS, NOW, FakeNetwork, example_data
 
+from tests.unit.test_workflow_support import IDS, NOW, FakeNetwork, example_data
 from wpbridge.errors import InputError
 from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations
