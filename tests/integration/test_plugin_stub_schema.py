@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import requests
-from stub_api_support import TIMEOUT
+
+from tests.integration.stub_api_support import TIMEOUT
 
 W = "/wp-json/wpbridge/v1"
 U = "/wp-json/wu/v2"
