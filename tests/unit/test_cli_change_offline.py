@@ -121,14 +121,14 @@ def test_apply_dry_run_blocked_and_failed(net: FakeNetwork) -> None:
     assert dry.stdout.splitlines()[1].startswith("dry_run,membership,2,PUT /wu/v2/membership/2,plan: Basic")
     blocked = cli("change", "apply", "3", "--plan", "free", "--yes", *AT)
     assert blocked.exit_code == 3 and "Blocked:" in blocked.stdout and net.writes == []
-    net.fail_quota_ids = {12}
+    net.fail_quota = {12}
     failed = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
     assert failed.exit_code == 1 and "FAILED:" in failed.stderr and "injected failure" in failed.stderr
     assert "FAILED" not in failed.stdout, "stdout carries only the requested format; failures go to stderr"
     failed_json = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "json")
     assert failed_json.exit_code == 1 and json.loads(failed_json.stdout)["status"] == "failed"
     assert "FAILED:" in failed_json.stderr
-    net.fail_quota_ids = set()
+    net.fail_quota = set()
     rerun = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "json")
     assert rerun.exit_code == 0 and [w["kind"] for w in json.loads(rerun.stdout)["performed"]] == ["site_quota"]
 

@@ -105,7 +105,7 @@ def test_check_without_any_config_is_exit_2() -> None:
 
 def test_export_to_stdout_and_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fake = FakeNetwork()
-    fake.settings = type("S", (), {"name": "test", "url": "http://127.0.0.1:1"})()  # type: ignore[attr-defined]
+    fake.settings = fake.settings.model_copy(update={"name": "test", "url": "http://127.0.0.1:1"})
     monkeypatch.setattr("wpbridge.cli.read.open_network", lambda *_a: fake)
     out = cli("export")
     assert out.exit_code == 0 and json.loads(out.stdout)["source_url"] == "http://127.0.0.1:1"

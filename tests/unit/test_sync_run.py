@@ -1,13 +1,12 @@
-"""The sync workflow against an in-memory network (no HTTP): what it writes, what it reports, how it fails.
-
-The fake keeps the server's state and counts requests the way the REST layer would (one per page of 100, one
-per batch of `batch_limit`), so request budgets are checked here and measured for real in bench/sync.py."""
+"""The sync workflow against the in-memory network of the unit tests (no HTTP): what it writes, what it reports,
+how it fails. The fake counts requests the way the REST layer would (one per page of 100, one per batch of
+`batch_limit`), so request budgets are checked here and measured for real in bench/sync.py."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,173 +14,21 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests.unit.test_workflow_support import FakeNetwork
 from wpbridge.cli import main
 from wpbridge.cli import sync as cli_sync
 from wpbridge.cli.common import parse_moment
-from wpbridge.config import NetworkSettings, SyncSettings, load_sync_settings
-from wpbridge.errors import ConfigError, Conflict, InputError, ServerError, WPBridgeError
+from wpbridge.config import SyncSettings, load_sync_settings
+from wpbridge.errors import ConfigError, InputError, WPBridgeError
 from wpbridge.limits import differing_modules, effective_limitations
-from wpbridge.models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
-from wpbridge.network import Mismatch
-from wpbridge.rest.batch import BatchItemResult, BatchResult
-from wpbridge.rest.transport import TransportStats
+from wpbridge.models import Limitations, Membership, ScheduledChange
+from wpbridge.rest.batch import BatchResult
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.sync import SUSPENDED_QUOTA, SyncOptions, run_sync
 from wpbridge.workflows.sync_report import ReportCollector, validate_report
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CATALOG = example_catalog()
-
-
-class FakeNetwork:
-    """A network's state in dicts, with the request accounting of the real client."""
-
-    def __init__(self, n_sites: int = 0, *, batch_limit: int = 25, per_page: int = 100) -> None:
-        self.settings = NetworkSettings(name="fake", url="http://127.0.0.1", api_key="k", api_secret="s",
-                                        concurrency=2, per_page=per_page)
-        self._stats = TransportStats()
-        self.batch_limit = batch_limit
-        self.products: list[Product] = list(CATALOG)
-        self.members: dict[int, Membership] = {}
-        self.stored: dict[int, dict[str, Any]] = {}
-        self.site_rows: dict[int, Site] = {1: Site(blog_id=1, type="main")}
-        self.quotas: dict[int, Limitations | None] = {1: None}
-        self.scheduled: dict[int, ScheduledChange] = {}
-        self.fail_quota: set[int] = set()
-        self.fail_batch = False
-        self.fail_delete = False
-        self.lock: tuple[str, str] | None = None
-        self.lock_refusals = 0
-        self.writes: list[int] = []
-        self.membership_writes: list[int] = []
-        for i in range(n_sites):
-            self.add(blog_id=i + 2, membership_id=i + 1, plan_id=(1, 2, 3)[i % 3])
-
-    # -------------------------------------------------------------- building state
-
-    def add(self, *, blog_id: int, membership_id: int, plan_id: int = 2, status: str = "active",
-            in_sync: bool = True, **extra: Any) -> None:
-        self.stored[membership_id] = {"id": membership_id, "customer_id": membership_id, "plan_id": plan_id,
-                                      "status": status, "amount": "15", **extra}
-        m = Membership.model_validate(self.stored[membership_id])
-        self.members[membership_id] = m
-        s = Site(blog_id=blog_id, membership_id=membership_id, type="customer_owned")
-        self.site_rows[blog_id] = s
-        self.quotas[blog_id] = effective_limitations(m, self.products, site=s) if in_sync else None
-
-    def stale(self, blog_ids: Iterable[int]) -> None:
-        for bid in blog_ids:
-            self.quotas[bid] = Limitations.model_validate({"disk_space": {"limit": 7}})
-
-    def target(self, blog_id: int) -> Limitations:
-        s = self.site_rows[blog_id]
-        assert s.membership_id is not None
-        return effective_limitations(self.members[s.membership_id], self.products, site=s)
-
-    # -------------------------------------------------------------- the SyncNetwork protocol
-
-    @property
-    def stats(self) -> TransportStats:
-        return self._stats
-
-    def _req(self, n: int = 1) -> None:
-        self._stats.add(requests=n)
-
-    def _pages(self, items: list[Any]) -> Iterator[Any]:
-        per = self.settings.per_page
-        for start in range(0, max(1, len(items)), per):
-            self._req()
-            yield from items[start:start + per]
-
-    def info(self) -> NetworkInfo:
-        self._req()
-        return NetworkInfo(plugin_version="t", mode="stub", server_time=NOW, batch_limit=self.batch_limit)
-
-    def catalog(self) -> list[Product]:
-        self._req()
-        return list(self.products)
-
-    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None,
-              **filters: Any) -> Iterator[Site]:
-        rows = [s for _, s in sorted(self.site_rows.items())
-                if membership_id is None or s.membership_id == membership_id]
-        return self._pages(rows)
-
-    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
-        ids = sorted(self.quotas) if blog_ids is None else [b for b in blog_ids if b in self.quotas]
-        return self._pages([(b, self.quotas[b]) for b in ids])
-
-    def memberships(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
-                    **filters: Any) -> Iterator[Membership]:
-        ids = filters.get("id")
-        rows = [m for k, m in sorted(self.members.items()) if ids is None or k in ids]
-        return self._pages(rows)
-
-    def scheduled_changes(self, *, due_before: datetime | None = None,
-                          membership_id: int | None = None) -> Iterator[ScheduledChange]:
-        rows = [c for c in self.scheduled.values() if due_before is None or c.scheduled_for <= due_before]
-        return self._pages(rows)
-
-    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
-        self._req()
-        self.membership_writes.append(membership_id)
-        # as a server does it: the stored fields, overwritten by the ones sent (not the workflow's own helper)
-        self.stored[membership_id].update(state)
-        self.members[membership_id] = Membership.model_validate(self.stored[membership_id])
-        return self.members[membership_id]
-
-    def delete_scheduled_change(self, membership_id: int) -> None:
-        self._req()
-        if self.fail_delete:
-            raise ServerError("gateway timeout", status=504)
-        self.scheduled.pop(membership_id, None)
-
-    def _write(self, blog_id: int, limits: Limitations) -> WPBridgeError | None:
-        if blog_id in self.fail_quota:
-            return ServerError(f"injected failure for site {blog_id}", status=500, code="wpbridge_test_fault")
-        self.quotas[blog_id] = limits
-        self.writes.append(blog_id)
-        return None
-
-    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> BatchResult:
-        self._req(math.ceil(len(quotas) / self.batch_limit))
-        if self.fail_batch:
-            raise ServerError("bad gateway", status=502)
-        items = []
-        for bid, limits in quotas.items():
-            err = self._write(bid, limits)
-            items.append(BatchItemResult(bid, err is None, 500 if err else 200, err))
-        return BatchResult(items=items, batches=1)
-
-    def put_site_quota(self, blog_id: int, limits: Limitations) -> Limitations:
-        self._req()
-        err = self._write(blog_id, limits)
-        if err:
-            raise err
-        return limits
-
-    def verify_quotas(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
-        self._req(math.ceil(len(expected) / 100))
-        out = []
-        for bid, want in expected.items():
-            diff = differing_modules(want, self.quotas.get(bid))
-            if diff:
-                out.append(Mismatch(bid, want, self.quotas.get(bid), diff))
-        return out
-
-    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]:
-        self._req()
-        if self.lock is not None and self.lock[1] != owner:
-            self.lock_refusals += 1
-            raise Conflict("held", status=409, code="wpbridge_locked",
-                           data={"owner": self.lock[1], "expires_at": "2026-03-01T12:05:00Z"})
-        self.lock = (name, owner)
-        return {"name": name, "owner": owner}
-
-    def release_lock(self, name: str, owner: str) -> None:
-        self._req()
-        if self.lock is not None and self.lock[1] == owner:
-            self.lock = None
 
 
 def sync(net: FakeNetwork, **options: Any) -> tuple[Any, ReportCollector]:
@@ -194,14 +41,14 @@ def sync(net: FakeNetwork, **options: Any) -> tuple[Any, ReportCollector]:
 
 
 def test_full_sync_writes_only_the_differences_then_nothing() -> None:
-    net = FakeNetwork(250)
+    net = FakeNetwork.with_sites(250)
     stale = list(range(2, 252, 10))  # 25 sites (10%)
     net.stale(stale)
     outcome, report = sync(net)
     s = outcome.summary
     assert (s.sites_checked, s.changes, s.quota_writes, s.verified, s.errors) == (251, 25, 25, 25, 0)
     assert s.sites_skipped == 1  # the main site: no membership
-    assert sorted(net.writes) == stale
+    assert sorted(net.written_sites) == stale
     assert all(not differing_modules(net.quotas[b], net.target(b)) for b in stale)
     assert {c.status for c in report.changes} == {"written"}
     assert report.changes[0].before == {"disk_space": {"enabled": True, "limit": 7}}
@@ -215,7 +62,7 @@ def test_full_sync_writes_only_the_differences_then_nothing() -> None:
 
 
 def test_batches_are_flushed_at_the_batch_limit() -> None:
-    net = FakeNetwork(120, batch_limit=25)
+    net = FakeNetwork.with_sites(120, batch_limit=25)
     net.stale(range(2, 122))
     outcome, _ = sync(net)
     assert outcome.summary.quota_writes == 120
@@ -223,37 +70,37 @@ def test_batches_are_flushed_at_the_batch_limit() -> None:
 
 
 def test_dry_run_writes_nothing_and_takes_no_lock() -> None:
-    net = FakeNetwork(30)
+    net = FakeNetwork.with_sites(30)
     net.stale([5, 6])
     net.lock = ("sync", "someone-else")
     outcome, report = sync(net, dry_run=True)
-    assert outcome.exit_code == 0 and net.writes == [] and net.lock_refusals == 0
+    assert outcome.exit_code == 0 and net.written_sites == [] and net.lock_refusals == 0
     assert outcome.summary.changes == 2 and outcome.summary.writes == 0
     assert [c.status for c in report.changes] == ["would-write", "would-write"]
 
 
 def test_inactive_policy_keep_and_suspend() -> None:
-    net = FakeNetwork(3)
+    net = FakeNetwork.with_sites(3)
     net.add(blog_id=50, membership_id=50, status="expired")
     net.add(blog_id=51, membership_id=51, status="cancelled")
     net.stale([50])
     kept, _ = sync(net, inactive_policy="keep")
     assert kept.summary.writes == 0 and kept.summary.sites_skipped == 3
     _, report = sync(net, inactive_policy="suspend")
-    assert sorted(net.writes) == [50, 51]
+    assert sorted(net.written_sites) == [50, 51]
     assert net.quotas[50] == SUSPENDED_QUOTA and net.quotas[51] == SUSPENDED_QUOTA
     assert {c.reason for c in report.changes} == {"suspended"}
     assert sync(net, inactive_policy="suspend")[0].summary.writes == 0
 
 
 def test_site_whose_membership_vanished_or_names_unknown_products() -> None:
-    net = FakeNetwork(2)
+    net = FakeNetwork.with_sites(2)
     net.add(blog_id=60, membership_id=60, in_sync=False)
     del net.members[60]
     net.add(blog_id=61, membership_id=61, in_sync=False)
     net.members[61] = net.members[61].model_copy(update={"plan_id": 99})
     outcome, report = sync(net)
-    assert net.writes == []
+    assert net.written_sites == []
     assert outcome.exit_code == 1
     assert [(e.stage, e.blog_id) for e in report.errors] == [("membership", 61)]
     assert "plan_id 99" in report.errors[0].message
@@ -268,7 +115,7 @@ def _schedule(net: FakeNetwork, mid: int, plan_id: int, when: datetime) -> None:
 
 
 def test_due_downgrade_is_applied_once_and_its_quota_follows() -> None:
-    net = FakeNetwork(3)  # site 4 <- membership 3 on premium (plan 3)
+    net = FakeNetwork.with_sites(3)  # site 4 <- membership 3 on premium (plan 3)
     _schedule(net, 3, 2, NOW - timedelta(hours=1))
     _schedule(net, 2, 1, NOW + timedelta(days=1))  # not due yet
     outcome, report = sync(net)
@@ -276,7 +123,7 @@ def test_due_downgrade_is_applied_once_and_its_quota_follows() -> None:
     assert (s.scheduled_changes_due, s.scheduled_changes_applied, s.scheduled_changes_cleared) == (1, 1, 1)
     assert net.members[3].plan_id == 2 and net.members[2].plan_id == 2
     assert list(net.scheduled) == [2]
-    assert net.writes == [4] and s.writes == 2
+    assert net.written_sites == [4] and s.writes == 2
     entry = report.scheduled_changes[0]
     assert (entry.before, entry.after, entry.status) == ({"plan_id": 3, "amount": "15"},
                                                          {"plan_id": 2, "amount": "0.0000"}, "applied")
@@ -285,7 +132,7 @@ def test_due_downgrade_is_applied_once_and_its_quota_follows() -> None:
 
 
 def test_rerun_after_a_kill_between_apply_and_clear_does_not_write_the_membership_again() -> None:
-    net = FakeNetwork(3)
+    net = FakeNetwork.with_sites(3)
     _schedule(net, 3, 2, NOW - timedelta(hours=1))
     net.fail_delete = True  # stands for the process dying after the membership write
     first, report = sync(net)
@@ -300,7 +147,7 @@ def test_rerun_after_a_kill_between_apply_and_clear_does_not_write_the_membershi
 
 
 def test_dry_run_shows_the_quota_a_due_change_would_give() -> None:
-    net = FakeNetwork(3)
+    net = FakeNetwork.with_sites(3)
     _schedule(net, 3, 2, NOW)
     _, report = sync(net, dry_run=True)
     assert net.membership_writes == [] and 3 in net.scheduled
@@ -319,7 +166,7 @@ def test_dry_run_shows_the_quota_a_due_change_would_give() -> None:
 
 
 def test_failing_membership_update_keeps_the_change_for_the_next_run() -> None:
-    net = FakeNetwork(3)
+    net = FakeNetwork.with_sites(3)
     _schedule(net, 3, 2, NOW)
 
     def refuse(mid: int, state: Mapping[str, Any]) -> Membership:
@@ -335,7 +182,7 @@ def test_failing_membership_update_keeps_the_change_for_the_next_run() -> None:
 
 
 def test_failing_sites_are_reported_and_the_others_written() -> None:
-    net = FakeNetwork(60)
+    net = FakeNetwork.with_sites(60)
     net.stale(range(2, 62))
     net.fail_quota = {7, 30}
     outcome, report = sync(net)
@@ -349,27 +196,27 @@ def test_failing_sites_are_reported_and_the_others_written() -> None:
 
 
 def test_a_batch_failing_whole_is_reported_not_retried_by_a_second_layer() -> None:
-    net = FakeNetwork(10)
+    net = FakeNetwork.with_sites(10)
     net.stale([3, 4, 5])
     net.fail_batch = True  # after the REST layer's own retries
     outcome, report = sync(net)
-    assert outcome.exit_code == 1 and net.writes == []
+    assert outcome.exit_code == 1 and net.written_sites == []
     assert sorted(c.blog_id for c in report.changes if c.status == "failed") == [3, 4, 5]
     assert {e.status for e in report.errors} == {502}
     net.fail_batch = False
     again, _ = sync(net)
-    assert again.exit_code == 0 and sorted(net.writes) == [3, 4, 5]
+    assert again.exit_code == 0 and sorted(net.written_sites) == [3, 4, 5]
 
 
 def test_a_500_in_a_batch_item_is_not_resent() -> None:
-    net = FakeNetwork(10)
+    net = FakeNetwork.with_sites(10)
     net.stale([3, 4])
     net.fail_quota = {4}
     requests_before = net.stats.requests
     outcome, _ = sync(net)
-    assert outcome.exit_code == 1 and net.writes == [3]
+    assert outcome.exit_code == 1 and net.written_sites == [3]
     single_writes = net.stats.requests - requests_before
-    net2 = FakeNetwork(10)
+    net2 = FakeNetwork.with_sites(10)
     net2.stale([3, 4])
     requests_before = net2.stats.requests
     sync(net2)
@@ -377,29 +224,29 @@ def test_a_500_in_a_batch_item_is_not_resent() -> None:
 
 
 def test_second_sync_is_refused_while_the_lock_is_held() -> None:
-    net = FakeNetwork(5)
+    net = FakeNetwork.with_sites(5)
     net.stale([3])
     net.lock = ("sync", "other-run")
     outcome, report = sync(net)
-    assert outcome.exit_code == 1 and net.writes == []
+    assert outcome.exit_code == 1 and net.written_sites == []
     assert outcome.fatal is not None and "another sync is running" in outcome.fatal and "other-run" in outcome.fatal
     assert [e.stage for e in report.errors] == ["lock"]
     assert net.lock == ("sync", "other-run")
 
 
 def test_only_membership_limits_the_run_and_refuses_unknown_ids() -> None:
-    net = FakeNetwork(20)
+    net = FakeNetwork.with_sites(20)
     net.stale([3, 4, 5])
     _schedule(net, 5, 1, NOW)
     outcome, _ = sync(net, only_memberships=(2,))
-    assert net.writes == [3] and net.membership_writes == []
+    assert net.written_sites == [3] and net.membership_writes == []
     assert outcome.summary.sites_checked == 1
     with pytest.raises(InputError, match="--only-membership 999"):
         sync(net, only_memberships=(999,))
 
 
 def test_report_of_a_run_validates() -> None:
-    net = FakeNetwork(40)
+    net = FakeNetwork.with_sites(40)
     net.stale([3, 9])
     net.fail_quota = {9}
     _schedule(net, 3, 1, NOW)
@@ -413,7 +260,7 @@ def test_report_of_a_run_validates() -> None:
 
 
 def test_cli_runs_quietly_and_writes_the_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    net = FakeNetwork(30)
+    net = FakeNetwork.with_sites(30)
     net.stale([4, 5])
     net.fail_quota = {5}
     monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
@@ -439,7 +286,7 @@ def test_cli_runs_quietly_and_writes_the_report(monkeypatch: pytest.MonkeyPatch,
 
 def test_cli_refused_by_the_lock_says_so_once_and_no_summary(monkeypatch: pytest.MonkeyPatch,
                                                               tmp_path: Path) -> None:
-    net = FakeNetwork(5)
+    net = FakeNetwork.with_sites(5)
     net.lock = ("sync", "other-run")
     monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
     monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
@@ -492,7 +339,7 @@ def test_a_stalled_run_stops_renewing_its_lock_and_takes_it_back_on_progress() -
 
     from wpbridge.workflows.sync import LockKeeper, LockLost
 
-    net = FakeNetwork(0)
+    net = FakeNetwork.with_sites(0)
     keeper = LockKeeper(net, ttl=5, owner="me", refresh_every=0.02, stall_after=0.2)
     with keeper:
         for _ in range(10):  # progressing: renewed every 20 ms
@@ -519,7 +366,7 @@ def test_a_stalled_run_stops_renewing_its_lock_and_takes_it_back_on_progress() -
 @pytest.mark.parametrize("output", ["json", "csv", "table"])
 def test_cli_dry_run_stdout_carries_only_the_requested_format(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                              output: str) -> None:
-    net = FakeNetwork(5)
+    net = FakeNetwork.with_sites(5)
     net.stale([3])
     _schedule(net, 3, 2, NOW)
     monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
@@ -545,13 +392,13 @@ def test_cli_signal_stops_at_a_safe_point_releases_the_lock_and_reports(monkeypa
     import os
     import signal
 
-    net = FakeNetwork(200)
+    net = FakeNetwork.with_sites(200)
     net.stale(range(2, 202))
     real_put = net.put_site_quotas
 
     def put_then_signal(quotas: Mapping[int, Limitations]) -> BatchResult:
         result = real_put(quotas)
-        if len(net.writes) == 25:  # the first batch: a signal arrives meanwhile
+        if len(net.written_sites) == 25:  # the first batch: a signal arrives meanwhile
             os.kill(os.getpid(), getattr(signal, sig))
         return result
 
@@ -567,7 +414,7 @@ def test_cli_signal_stops_at_a_safe_point_releases_the_lock_and_reports(monkeypa
     assert result.exit_code == code, result.output
     assert f"{sig} received; stopping at the next safe point" in result.stderr
     assert "sync interrupted" in result.stderr and result.stdout.startswith("sync (interrupted): ")
-    assert net.writes == list(range(2, 27)), "stopped after the batch in flight, before the next one"
+    assert net.written_sites == list(range(2, 27)), "stopped after the batch in flight, before the next one"
     assert net.lock is None, "the lock is released"
     report = json.loads(path.read_text())
     assert validate_report(report) == [] and report["interrupted"] == sig and "interrupted" in report["fatal"]
@@ -578,7 +425,7 @@ def test_cli_signal_stops_at_a_safe_point_releases_the_lock_and_reports(monkeypa
 
 def test_cli_a_report_from_an_earlier_run_never_passes_for_this_runs(monkeypatch: pytest.MonkeyPatch,
                                                                      tmp_path: Path) -> None:
-    net = FakeNetwork(3)
+    net = FakeNetwork.with_sites(3)
     monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
     monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
     monkeypatch.setattr(FakeNetwork, "__exit__", lambda self, *a: None, raising=False)

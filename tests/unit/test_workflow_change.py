@@ -172,13 +172,13 @@ def test_crash_between_writes_then_rerun_finishes() -> None:
 
 def test_failed_quota_write_then_rerun() -> None:
     net = FakeNetwork()
-    net.fail_quota_ids = {14}
+    net.fail_quota = {14}
     result = flow.apply(net, 3, now=NOW, addons=["extra-storage:2"])
     assert result.status == "failed" and not result.ok
     assert [(w.kind, w.record_id) for w in result.performed] == [("membership", 3), ("site_quota", 13)]
     assert [w.record_id for w, _ in result.failed] == [14] and "injected failure" in result.message
     assert [c.ok for c in result.verification] == [True, True, False]
-    net.fail_quota_ids = set()
+    net.fail_quota = set()
     rerun = flow.apply(net, 3, now=NOW, addons=["extra-storage:2"])
     assert rerun.ok and [(w.kind, w.record_id) for w in rerun.performed] == [("site_quota", 14)]
 

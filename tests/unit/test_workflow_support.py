@@ -1,23 +1,27 @@
-"""An in-memory network for the workflow and CLI unit tests (no tests here).
-
-`FakeNetwork` is a `Snapshot` (the offline reader) plus the writes `change.apply` makes, recorded in `writes`, with
-switches to make quota writes fail. The data is the example catalog with a few memberships and sites.
-"""
+"""The in-memory network of the unit tests (workflows, sync, CLI) and its example data (no tests here)."""
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from wpbridge.limits import effective_limitations
-from wpbridge.models import Limitations, Membership, ScheduledChange, Site, SiteUsage, parse
+from wpbridge.config import NetworkSettings
+from wpbridge.errors import Conflict, ServerError, WPBridgeError
+from wpbridge.limits import differing_modules, effective_limitations
+from wpbridge.models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, SiteUsage, parse
+from wpbridge.network import Mismatch
+from wpbridge.rest.batch import BatchItemResult, BatchResult
+from wpbridge.rest.transport import TransportStats
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.snapshot import FORMAT, VERSION, Snapshot
+
+T = TypeVar("T")
 
 NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
 IDS = {p.slug: p.id for p in example_catalog()}
@@ -77,63 +81,226 @@ def write_snapshot_file(tmp_path: Path, data: dict[str, Any] | None = None) -> P
     return path
 
 
-@dataclass
-class _Item:
-    key: int
-    status: int
-    error: Exception | None
+class FakeNetwork(Snapshot):
+    """THE in-memory network of the unit tests: a `Snapshot` (the offline reader) that also takes writes, keeps a
+    lock, counts requests as the real client would (one per page of `per_page`, one per batch of the batch limit)
+    and can be told to fail. Writes are applied as a server applies them (stored fields overwritten by those sent),
+    never through the workflows' own helpers, so it can catch them.
 
+    `FakeNetwork()` is the example network of `example_data`; `FakeNetwork.with_sites(n)` the sync tests' one:
+    the main site (no quota) and n customer sites, each with its own membership on plan 1, 2, 3 in turn, in sync.
+    """
 
-@dataclass
-class _Batch:
-    items: list[_Item] = field(default_factory=list)
+    def __init__(self, data: dict[str, Any] | None = None, *, batch_limit: int | None = None,
+                 per_page: int = 100) -> None:
+        data = copy.deepcopy(data) if data is not None else example_data()
+        if batch_limit is not None:
+            data["info"]["batch_limit"] = batch_limit
+        super().__init__(data, name="fake network")
+        self.settings = NetworkSettings(name="fake", url="http://127.0.0.1", api_key="k", api_secret="s",
+                                        concurrency=2, per_page=per_page)
+        self._stats = TransportStats()
+        self.stored: dict[int, dict[str, Any]] = {m["id"]: dict(m) for m in data["memberships"]}
+        self.writes: list[tuple[str, int]] = []
+        """Every write, in order: ("membership" | "site_quota" | "scheduled_change" | ..., record id)."""
+        self.fail_quota: set[int] = set()
+        self.fail_batch = False
+        self.fail_delete = False
+        self.lock: tuple[str, str] | None = None
+        self.lock_refusals = 0
+
+    @classmethod
+    def with_sites(cls, n_sites: int = 0, *, batch_limit: int = 25, per_page: int = 100) -> FakeNetwork:
+        data = example_data()
+        data.update(memberships=[], sites=[{"blog_id": 1, "type": "main"}], quotas=[{"blog_id": 1, "quota": None}],
+                    usage=[], customers=[])
+        net = cls(data, batch_limit=batch_limit, per_page=per_page)
+        for i in range(n_sites):
+            net.add(blog_id=i + 2, membership_id=i + 1, plan_id=(1, 2, 3)[i % 3])
+        return net
+
+    # -------------------------------------------------------------- state, by name
 
     @property
-    def failed(self) -> list[_Item]:
-        return [i for i in self.items if i.error is not None]
+    def members(self) -> dict[int, Membership]:
+        return self._memberships
 
+    @property
+    def site_rows(self) -> dict[int, Site]:
+        return self._sites
 
-class FakeNetwork(Snapshot):
-    """A Snapshot that also takes the writes of `change.apply` (and records them)."""
+    @property
+    def quotas(self) -> dict[int, Limitations | None]:
+        return self._quotas
 
-    def __init__(self, data: dict[str, Any] | None = None) -> None:
-        super().__init__(data or example_data(), name="fake network")
-        self.writes: list[tuple[str, Any]] = []
-        self.fail_quota_ids: set[int] = set()
+    @property
+    def scheduled(self) -> dict[int, ScheduledChange]:
+        return self._scheduled
 
-    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
-        self.writes.append(("membership", membership_id))
-        current = self._memberships[membership_id]
-        updated = Membership.model_validate({**current.model_dump(exclude_unset=True), **state})
-        self._memberships[membership_id] = updated
-        return updated
+    @property
+    def products(self) -> list[Product]:  # type: ignore[override]
+        return self._products
 
-    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> _Batch:
-        batch = _Batch()
-        for blog_id, limits in quotas.items():
-            if blog_id in self.fail_quota_ids:
-                batch.items.append(_Item(blog_id, 500, RuntimeError("injected failure")))
-                continue
-            self.writes.append(("site_quota", blog_id))
-            self._quotas[blog_id] = Limitations.model_validate(limits.to_wire())
-            batch.items.append(_Item(blog_id, 200, None))
-        return batch
+    @property
+    def batch_limit(self) -> int:
+        return self._info.batch_limit
 
-    def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange:
-        self.writes.append(("scheduled_change", change.membership_id))
-        stored = ScheduledChange.model_validate(json.loads(change.model_dump_json()))
-        self._scheduled[change.membership_id] = stored
-        return stored
+    @property
+    def written_sites(self) -> list[int]:
+        return [rid for kind, rid in self.writes if kind == "site_quota"]
 
-    def delete_scheduled_change(self, membership_id: int) -> None:
-        self.writes.append(("delete_scheduled_change", membership_id))
-        self._scheduled.pop(membership_id, None)
+    @property
+    def membership_writes(self) -> list[int]:
+        return [rid for kind, rid in self.writes if kind == "membership"]
+
+    def add(self, *, blog_id: int, membership_id: int, plan_id: int = 2, status: str = "active",
+            in_sync: bool = True, **extra: Any) -> None:
+        self.stored[membership_id] = {"id": membership_id, "customer_id": membership_id, "plan_id": plan_id,
+                                      "status": status, "amount": "15", **extra}
+        m = Membership.model_validate(self.stored[membership_id])
+        self._memberships[membership_id] = m
+        s = Site(blog_id=blog_id, membership_id=membership_id, type="customer_owned")
+        self._sites[blog_id] = s
+        self._quotas[blog_id] = effective_limitations(m, self._products, site=s) if in_sync else None
+
+    def stale(self, blog_ids: Iterable[int]) -> None:
+        for bid in blog_ids:
+            self._quotas[bid] = Limitations.model_validate({"disk_space": {"limit": 7}})
+
+    def target(self, blog_id: int) -> Limitations:
+        s = self._sites[blog_id]
+        assert s.membership_id is not None
+        return effective_limitations(self._memberships[s.membership_id], self._products, site=s)
 
     def set_usage(self, blog_id: int, posts: int) -> None:
         self._usage[blog_id] = SiteUsage(blog_id=blog_id, post_types={"post": posts})
 
     def quotas_of(self, blog_ids: Iterable[int]) -> dict[int, Limitations | None]:
         return {b: self._quotas.get(b) for b in blog_ids}
+
+    # -------------------------------------------------------------- reads, counted as requests
+
+    @property
+    def stats(self) -> TransportStats:
+        return self._stats
+
+    def _req(self, n: int = 1) -> None:
+        self._stats.add(requests=n)
+
+    def _pages(self, items: list[T]) -> Iterator[T]:
+        per = self.settings.per_page
+        for start in range(0, max(1, len(items)), per):
+            self._req()
+            yield from items[start:start + per]
+
+    def info(self) -> NetworkInfo:
+        self._req()
+        return super().info()
+
+    def catalog(self) -> list[Product]:
+        self._req()
+        return super().catalog()
+
+    def membership(self, membership_id: int) -> Membership:
+        self._req()
+        return super().membership(membership_id)
+
+    def memberships(self, *, status: str | None = None, customer_id: int | None = None,
+                    **filters: Any) -> Iterator[Membership]:
+        ids = filters.get("id")
+        rows = [m for k, m in sorted(self._memberships.items())
+                if (ids is None or k in ids) and (status is None or m.status == status)
+                and (customer_id is None or m.customer_id == customer_id)]
+        return self._pages(rows)
+
+    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
+        return self._pages(sorted(super().sites(membership_id=membership_id, customer_id=customer_id),
+                                  key=lambda s: s.blog_id))
+
+    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
+        return self._pages(list(super().site_quotas(blog_ids)))
+
+    def usage(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
+        self._req()
+        return super().usage(blog_ids)
+
+    def scheduled_change(self, membership_id: int) -> ScheduledChange | None:
+        self._req()
+        return super().scheduled_change(membership_id)
+
+    def scheduled_changes(self, *, due_before: datetime | None = None,
+                          membership_id: int | None = None) -> Iterator[ScheduledChange]:
+        return self._pages(list(super().scheduled_changes(due_before=due_before, membership_id=membership_id)))
+
+    # -------------------------------------------------------------- writes
+
+    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
+        self._req()
+        self.writes.append(("membership", membership_id))
+        self.stored[membership_id].update(state)  # as a server does it
+        self._memberships[membership_id] = Membership.model_validate(self.stored[membership_id])
+        return self._memberships[membership_id]
+
+    def _write(self, blog_id: int, limits: Limitations) -> WPBridgeError | None:
+        if blog_id in self.fail_quota:
+            return ServerError(f"injected failure for site {blog_id}", status=500, code="wpbridge_test_fault")
+        self._quotas[blog_id] = Limitations.model_validate(limits.to_wire())  # stored as JSON, read back
+        self.writes.append(("site_quota", blog_id))
+        return None
+
+    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> BatchResult:
+        self._req(math.ceil(len(quotas) / self.batch_limit))
+        if self.fail_batch:
+            raise ServerError("bad gateway", status=502)
+        items = []
+        for bid, limits in quotas.items():
+            err = self._write(bid, limits)
+            items.append(BatchItemResult(bid, err is None, 500 if err else 200, err))
+        return BatchResult(items=items, batches=1)
+
+    def put_site_quota(self, blog_id: int, limits: Limitations) -> Limitations:
+        self._req()
+        err = self._write(blog_id, limits)
+        if err:
+            raise err
+        return limits
+
+    def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange:
+        self._req()
+        self.writes.append(("scheduled_change", change.membership_id))
+        stored = ScheduledChange.model_validate(json.loads(change.model_dump_json()))
+        self._scheduled[change.membership_id] = stored
+        return stored
+
+    def delete_scheduled_change(self, membership_id: int) -> None:
+        self._req()
+        if self.fail_delete:
+            raise ServerError("gateway timeout", status=504)
+        self.writes.append(("delete_scheduled_change", membership_id))
+        self._scheduled.pop(membership_id, None)
+
+    def verify_quotas(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
+        self._req(math.ceil(len(expected) / 100))
+        out = []
+        for bid, want in expected.items():
+            diff = differing_modules(want, self._quotas.get(bid))
+            if diff:
+                out.append(Mismatch(bid, want, self._quotas.get(bid), diff))
+        return out
+
+    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]:
+        self._req()
+        if self.lock is not None and self.lock[1] != owner:
+            self.lock_refusals += 1
+            raise Conflict("held", status=409, code="wpbridge_locked",
+                           data={"owner": self.lock[1], "expires_at": "2026-03-01T12:05:00Z"})
+        self.lock = (name, owner)
+        return {"name": name, "owner": owner}
+
+    def release_lock(self, name: str, owner: str) -> None:
+        self._req()
+        if self.lock is not None and self.lock[1] == owner:
+            self.lock = None
 
 
 def money(text: str) -> Decimal:
