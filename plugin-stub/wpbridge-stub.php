@@ -59,6 +59,13 @@ function mode(): string {
 }
 
 add_action(
+	'init',
+	function () {
+		load_plugin_textdomain( 'wpbridge-stub', false, dirname( plugin_basename( PLUGIN_FILE ) ) . '/languages' );
+	}
+);
+
+add_action(
 	'plugins_loaded',
 	function () {
 		maybe_upgrade();

@@ -72,7 +72,7 @@ function permission( \WP_REST_Request $request ): bool|\WP_Error {
 		if ( ! get_site_option( 'wpbridge_allow_query_auth', false ) ) {
 			return error(
 				'wpbridge_query_auth_disabled',
-				'API credentials in the URL or body are refused; send them with HTTP Basic auth.',
+				__( 'API credentials in the URL or body are refused; send them with HTTP Basic auth.', 'wpbridge-stub' ),
 				401
 			);
 		}
@@ -83,7 +83,7 @@ function permission( \WP_REST_Request $request ): bool|\WP_Error {
 	if ( basic_credentials_ok() || current_user_can( 'manage_network_options' ) ) {
 		return true;
 	}
-	return error( 'rest_forbidden', 'Sorry, you are not allowed to do that.', rest_authorization_required_code() );
+	return error( 'rest_forbidden', __( 'Sorry, you are not allowed to do that.', 'wpbridge-stub' ), rest_authorization_required_code() );
 }
 
 /**

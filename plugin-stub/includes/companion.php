@@ -207,7 +207,7 @@ function blog_ids_param( \WP_REST_Request $request, bool $required ): ?array {
 	$ids = $request->get_param( 'blog_ids' );
 	if ( null === $ids || '' === $ids || array() === $ids ) {
 		if ( $required ) {
-			throw new Invalid( 'blog_ids', 'is required (e.g. blog_ids=1,2,3)' );
+			throw new Invalid( 'blog_ids', __( 'is required (e.g. blog_ids=1,2,3)', 'wpbridge-stub' ) );
 		}
 		return null;
 	}
@@ -242,7 +242,7 @@ function list_quotas( \WP_REST_Request $request ): \WP_REST_Response {
 }
 
 function site_missing( int $blog_id ): ?\WP_Error {
-	return existing_blog_ids( array( $blog_id ) ) ? null : error( 'wpbridge_site_not_found', "No site $blog_id in this network.", 404 );
+	return existing_blog_ids( array( $blog_id ) ) ? null : error( 'wpbridge_site_not_found', sprintf( __( 'No site %s in this network.', 'wpbridge-stub' ), $blog_id ), 404 );
 }
 
 function get_quota_route( \WP_REST_Request $request ): mixed {
@@ -352,7 +352,7 @@ function list_scheduled_changes( \WP_REST_Request $request ): \WP_REST_Response 
 function to_due_before( mixed $due, string $field ): string {
 	$dt = is_string( $due ) ? parse_datetime( $due ) : null;
 	if ( ! $dt ) {
-		throw new Invalid( $field, 'must be an ISO 8601 date-time (got ' . short( $due ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be an ISO 8601 date-time (got %s)', 'wpbridge-stub' ), short( $due ) ) );
 	}
 	return $dt->format( 'Y-m-d H:i:s' );
 }
@@ -365,7 +365,7 @@ function scheduled_row( int $membership_id ): ?array {
 
 function get_scheduled_change( \WP_REST_Request $request ): mixed {
 	$row = scheduled_row( url_id( $request ) );
-	return $row ? scheduled_change_out( $row ) : error( 'wpbridge_no_scheduled_change', 'This membership has no scheduled change.', 404 );
+	return $row ? scheduled_change_out( $row ) : error( 'wpbridge_no_scheduled_change', __( 'This membership has no scheduled change.', 'wpbridge-stub' ), 404 );
 }
 
 /**
@@ -377,28 +377,28 @@ function put_scheduled_change( \WP_REST_Request $request ): mixed {
 	global $wpdb;
 	$id = url_id( $request );
 	if ( ! membership_exists( $id ) ) {
-		return error( 'wpbridge_membership_not_found', "No membership $id.", 404 );
+		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %s.', 'wpbridge-stub' ), $id ), 404 );
 	}
 	$body = without_credentials( body( $request ) );
 	foreach ( array_keys( $body ) as $k ) {
 		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note' ), true ) ) {
-			throw new Invalid( (string) $k, 'unknown key (allowed: scheduled_for, target, note)' );
+			throw new Invalid( (string) $k, __( 'unknown key (allowed: scheduled_for, target, note)', 'wpbridge-stub' ) );
 		}
 	}
 	$when = is_string( $body['scheduled_for'] ?? null ) ? parse_datetime( $body['scheduled_for'] ) : null;
 	if ( ! $when ) {
-		throw new Invalid( 'scheduled_for', 'is required: an ISO 8601 date-time' );
+		throw new Invalid( 'scheduled_for', __( 'is required: an ISO 8601 date-time', 'wpbridge-stub' ) );
 	}
 	$scheduled_for = db_datetime( $when, 'scheduled_for' );
 	$target = $body['target'] ?? null;
 	if ( ! is_map( $target ) || ! $target ) {
-		throw new Invalid( 'target', 'is required: an object of membership fields' );
+		throw new Invalid( 'target', __( 'is required: an object of membership fields', 'wpbridge-stub' ) );
 	}
 	$spec  = entities()['membership'];
 	$clean = array();
 	foreach ( $target as $k => $v ) {
 		if ( ! isset( $spec['fields'][ $k ] ) ) {
-			throw new Invalid( "target.$k", 'is not a membership field that can be set' );
+			throw new Invalid( "target.$k", __( 'is not a membership field that can be set', 'wpbridge-stub' ) );
 		}
 		$clean[ $k ] = ( $spec['fields'][ $k ] )( $v, "target.$k" );
 	}
@@ -450,10 +450,10 @@ function acquire_lock( \WP_REST_Request $request ): mixed {
 	$body  = body( $request );
 	$owner = to_string( $body['owner'] ?? null, 'owner', 191, false );
 	if ( '' === $owner ) {
-		throw new Invalid( 'owner', 'is required' );
+		throw new Invalid( 'owner', __( 'is required', 'wpbridge-stub' ) );
 	}
 	if ( ! valid_owner( $owner ) ) {
-		throw new Invalid( 'owner', 'must be printable, without leading or trailing spaces' );
+		throw new Invalid( 'owner', __( 'must be printable, without leading or trailing spaces', 'wpbridge-stub' ) );
 	}
 	$ttl     = to_int( $body['ttl'] ?? 600, 'ttl', 1, 86400 );
 	$now_ms  = (int) floor( microtime( true ) * 1000 );
@@ -481,7 +481,7 @@ function acquire_lock( \WP_REST_Request $request ): mixed {
 		'expires_at' => gmdate( 'Y-m-d\TH:i:s', intdiv( (int) $row['expires_ms'], 1000 ) ) . sprintf( '.%03dZ', (int) $row['expires_ms'] % 1000 ),
 	);
 	if ( $row['owner'] !== $owner ) {
-		return error( 'wpbridge_locked', "The lock \"$name\" is held by another owner until {$out['expires_at']}.", 409, array( 'owner' => $row['owner'], 'expires_at' => $out['expires_at'] ) );
+		return error( 'wpbridge_locked', sprintf( __( 'The lock "%1$s" is held by another owner until %2$s.', 'wpbridge-stub' ), $name, $out['expires_at'] ), 409, array( 'owner' => $row['owner'], 'expires_at' => $out['expires_at'] ) );
 	}
 	return $out;
 }
@@ -498,7 +498,7 @@ function release_lock( \WP_REST_Request $request ): array {
 	global $wpdb;
 	$owner = $request->get_query_params()['owner'] ?? null;
 	if ( ! is_string( $owner ) || '' === $owner ) {
-		throw new Invalid( 'owner', 'is required (?owner=...)' );
+		throw new Invalid( 'owner', __( 'is required (?owner=...)', 'wpbridge-stub' ) );
 	}
 	// Columns are binary (exact); an owner that could never have been stored releases nothing.
 	$n = valid_owner( $owner ) ? $wpdb->delete( table( 'locks' ), array( 'name' => url_param( $request, 'name' ), 'owner' => $owner ) ) : 0;

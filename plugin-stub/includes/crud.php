@@ -81,7 +81,7 @@ function register_wu_routes(): void {
 }
 
 function not_found( string $slug ): \WP_Error {
-	return error( "wu_rest_{$slug}_invalid_id", 'Item not found.', 404 );
+	return error( "wu_rest_{$slug}_invalid_id", __( 'Item not found.', 'wpbridge-stub' ), 404 );
 }
 
 function row( string $slug, int $id ): ?array {
@@ -127,7 +127,7 @@ function filter_value( string $type, mixed $v, string $field ): string|int {
 		return to_money( $v, $field );
 	}
 	if ( ! is_scalar( $v ) ) {
-		throw new Invalid( $field, 'must be a single value' );
+		throw new Invalid( $field, __( 'must be a single value', 'wpbridge-stub' ) );
 	}
 	return (string) $v;
 }
@@ -159,7 +159,7 @@ function where_clause( array $cols, array $query, array $json_cols, array $searc
 		$column = $aliases[ $column ] ?? $column;
 		if ( ! isset( $cols[ $column ] ) || in_array( $column, $json_cols, true ) ) {
 			$known = array_diff( array_keys( $cols ), $json_cols );
-			throw new Invalid( $param, 'unknown filter (filterable columns: ' . implode( ', ', $known ) . ')' );
+			throw new Invalid( $param, sprintf( __( 'unknown filter (filterable columns: %s)', 'wpbridge-stub' ), implode( ', ', $known ) ) );
 		}
 		if ( '=' === $op ) {
 			$v      = filter_value( $cols[ $column ], $value, $param );
@@ -198,11 +198,11 @@ function order_clause( array $cols, array $query, array $json_cols, string $id_c
 	$orderby = scalar_param( $query['orderby'] ?? $id_col, 'orderby' );
 	$orderby = $aliases[ $orderby ] ?? $orderby;
 	if ( ! isset( $cols[ $orderby ] ) || in_array( $orderby, $json_cols, true ) ) {
-		throw new Invalid( 'orderby', 'unknown column ' . short( $orderby ) );
+		throw new Invalid( 'orderby', sprintf( __( 'unknown column %s', 'wpbridge-stub' ), short( $orderby ) ) );
 	}
 	$order = strtoupper( scalar_param( $query['order'] ?? 'DESC', 'order' ) );
 	if ( ! in_array( $order, array( 'ASC', 'DESC' ), true ) ) {
-		throw new Invalid( 'order', 'must be ASC or DESC' );
+		throw new Invalid( 'order', __( 'must be ASC or DESC', 'wpbridge-stub' ) );
 	}
 	$tie = $orderby === $id_col ? '' : ", `$id_col` $order";
 	return "ORDER BY `$orderby` $order$tie";
@@ -234,11 +234,11 @@ function changes( string $slug, array $body ): array|\WP_Error {
 	$body = without_credentials( $body );
 	if ( isset( $body['meta'] ) ) {
 		if ( ! is_map( $body['meta'] ) ) {
-			throw new Invalid( 'meta', 'must be an object' );
+			throw new Invalid( 'meta', __( 'must be an object', 'wpbridge-stub' ) );
 		}
 		foreach ( $body['meta'] as $key => $value ) {
 			if ( ! isset( $spec['meta'][ $key ] ) ) {
-				throw new Invalid( "meta.$key", 'unsupported meta key (supported: ' . ( implode( ', ', array_keys( $spec['meta'] ) ) ?: 'none' ) . ')' );
+				throw new Invalid( "meta.$key", sprintf( __( 'unsupported meta key (supported: %s)', 'wpbridge-stub' ), ( implode( ', ', array_keys( $spec['meta'] ) ) ?: 'none' ) ) );
 			}
 			$body[ $spec['meta'][ $key ] ] = $value;
 		}
@@ -254,7 +254,7 @@ function changes( string $slug, array $body ): array|\WP_Error {
 		if ( ! isset( $spec['fields'][ $field ] ) ) {
 			return error(
 				"wu_rest_{$slug}_invalid_set_method",
-				"The {$spec['class']} object does not have a set_{$key} method",
+				sprintf( __( 'The %1$s object does not have a set_%2$s method', 'wpbridge-stub' ), $spec['class'], $key ),
 				400,
 				array( 'field' => $key )
 			);
@@ -277,7 +277,7 @@ function check_json_sizes( string $slug, array $record ): void {
 			'mediumtext' => 16777215,
 		)[ $cols[ $c ] ?? '' ] ?? null;
 		if ( null !== $cap && array_key_exists( $c, $record ) && strlen( json_out( as_map_if_needed( $c, $record[ $c ] ) ) ) > $cap ) {
-			throw new Invalid( $c, "is too large: at most $cap bytes as JSON" );
+			throw new Invalid( $c, sprintf( __( 'is too large: at most %s bytes as JSON', 'wpbridge-stub' ), $cap ) );
 		}
 	}
 }
@@ -312,7 +312,7 @@ function create_item( string $slug, \WP_REST_Request $request ): mixed {
 	$record = array_merge( $spec['defaults'], $changes );
 	foreach ( $spec['required'] as $req ) {
 		if ( ! isset( $record[ $req ] ) && ! ( 'user_id' === $req && $user ) ) {
-			throw new Invalid( $req, 'is required' );
+			throw new Invalid( $req, __( 'is required', 'wpbridge-stub' ) );
 		}
 	}
 	$now = now_gmt();
@@ -342,7 +342,7 @@ function create_item( string $slug, \WP_REST_Request $request ): mixed {
 	}
 	$record['date_modified'] = $now;
 	if ( false === $wpdb->insert( table( $spec['table'] ), db_values( $slug, $record ) ) ) {
-		return error( "wu_rest_{$slug}", 'Something went wrong (Code 1).', 500 );
+		return error( "wu_rest_{$slug}", __( 'Something went wrong (Code 1).', 'wpbridge-stub' ), 500 );
 	}
 	return out( $slug, row( $slug, (int) $wpdb->insert_id ) );
 }
@@ -369,7 +369,7 @@ function update_item( string $slug, \WP_REST_Request $request ): mixed {
 	$write                  = array_intersect_key( $record, $spec['fields'] );
 	$write['date_modified'] = now_gmt();
 	if ( false === $wpdb->update( table( $spec['table'] ), db_values( $slug, $write ), array( 'id' => (int) $old['id'] ) ) ) {
-		return error( "wu_rest_{$slug}", 'Something went wrong (Code 2).', 500 );
+		return error( "wu_rest_{$slug}", __( 'Something went wrong (Code 2).', 'wpbridge-stub' ), 500 );
 	}
 	return out( $slug, row( $slug, (int) $old['id'] ) );
 }
@@ -403,25 +403,25 @@ function customer_user_args( array $body ): array {
 		return array( $body, null );
 	}
 	if ( isset( $body['user_id'] ) ) {
-		throw new Invalid( 'user_id', 'give either user_id or username/email, not both' );
+		throw new Invalid( 'user_id', __( 'give either user_id or username/email, not both', 'wpbridge-stub' ) );
 	}
 	$email = $args['email'] ?? null;
 	if ( ! is_string( $email ) || ! is_email( $email ) ) {
-		throw new Invalid( 'email', 'must be a valid email address' );
+		throw new Invalid( 'email', __( 'must be a valid email address', 'wpbridge-stub' ) );
 	}
 	if ( email_exists( $email ) ) {
-		throw new Invalid( 'email', 'is already used by another WordPress user' );
+		throw new Invalid( 'email', __( 'is already used by another WordPress user', 'wpbridge-stub' ) );
 	}
 	$username = $args['username'] ?? strtolower( preg_replace( '/[^a-z0-9]/i', '', strstr( $email, '@', true ) ) );
 	if ( ! is_string( $username ) || ! preg_match( '/^[a-z0-9]{4,60}$/', $username ) ) {
-		throw new Invalid( 'username', 'must be 4 to 60 lowercase letters or digits (WordPress multisite rule)' );
+		throw new Invalid( 'username', __( 'must be 4 to 60 lowercase letters or digits (WordPress multisite rule)', 'wpbridge-stub' ) );
 	}
 	if ( username_exists( $username ) ) {
-		throw new Invalid( 'username', "\"$username\" is already taken" );
+		throw new Invalid( 'username', sprintf( __( '"%s" is already taken', 'wpbridge-stub' ), $username ) );
 	}
 	$password = $args['password'] ?? wp_generate_password( 24 );
 	if ( ! is_string( $password ) || strlen( $password ) < 6 ) {
-		throw new Invalid( 'password', 'must be at least 6 characters' );
+		throw new Invalid( 'password', __( 'must be at least 6 characters', 'wpbridge-stub' ) );
 	}
 	return array(
 		$body,
@@ -436,7 +436,7 @@ function customer_user_args( array $body ): array {
 function create_wp_user( array $u ): int {
 	$id = wpmu_create_user( $u['username'], $u['password'], $u['email'] );
 	if ( ! $id ) {
-		throw new Invalid( 'username', 'WordPress could not create the user' );
+		throw new Invalid( 'username', __( 'WordPress could not create the user', 'wpbridge-stub' ) );
 	}
 	return (int) $id;
 }

@@ -310,9 +310,9 @@ function role_refusal( int $blog_id, string $role ): ?\WP_Error {
 		'blog_id' => $blog_id,
 	);
 	if ( 0 === $limit ) {
-		return refused( "This site's plan does not allow users with the role \"$role\".", $data );
+		return refused( sprintf( __( 'This site\'s plan does not allow users with the role "%s".', 'wpbridge-stub' ), $role ), $data );
 	}
-	return refused( "This site may have at most $limit users with the role \"$role\" and has $count.", $data );
+	return refused( sprintf( __( 'This site may have at most %1$s users with the role "%2$s" and has %3$s.', 'wpbridge-stub' ), $limit, $role, $count ), $data );
 }
 
 function can_add_user( mixed $can, int $user_id, string $role, int $blog_id ): mixed {
@@ -391,7 +391,7 @@ function visits_gate(): void {
 	$blog  = get_current_blog_id();
 	$limit = number_limit( quota( $blog ), 'visits' );
 	if ( null !== $limit && ( visits_this_month( array( $blog ) )[ $blog ] ?? 0 ) >= $limit ) {
-		wp_die( 'This site is not available at this time.', '', array( 'response' => 404 ) );
+		wp_die( esc_html__( 'This site is not available at this time.', 'wpbridge-stub' ), '', array( 'response' => 404 ) );
 	}
 	count_visit();
 }

@@ -30,7 +30,7 @@ function entities(): array {
 	$text   = fn( $v, $f ) => to_string( $v, $f, 65535 );
 	$cur    = function ( $v, $f ) {
 		if ( ! is_string( $v ) || ! preg_match( '/^[A-Z]{3}$/', $v ) ) {
-			throw new Invalid( $f, 'must be a 3-letter ISO 4217 code like "USD" (got ' . short( $v ) . ')' );
+			throw new Invalid( $f, sprintf( __( 'must be a 3-letter ISO 4217 code like "USD" (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 		}
 		return $v;
 	};
@@ -40,11 +40,11 @@ function entities(): array {
 			return array();
 		}
 		if ( ! is_map( $v ) ) {
-			throw new Invalid( $f, 'must be an object' );
+			throw new Invalid( $f, __( 'must be an object', 'wpbridge-stub' ) );
 		}
 		foreach ( $v as $k => $x ) {
 			if ( null !== $x && ! is_scalar( $x ) ) {
-				throw new Invalid( "$f.$k", 'must be a string' );
+				throw new Invalid( "$f.$k", __( 'must be a string', 'wpbridge-stub' ) );
 			}
 		}
 		return $v;
@@ -87,7 +87,7 @@ function entities(): array {
 			'fields'   => array(
 				'slug'                => function ( $v, $f ) {
 					if ( ! is_string( $v ) || ! preg_match( '/^[a-z0-9][a-z0-9_\-]{1,190}$/', $v ) ) {
-						throw new Invalid( $f, 'must be 2+ lowercase letters, digits, - or _ (got ' . short( $v ) . ')' );
+						throw new Invalid( $f, sprintf( __( 'must be 2+ lowercase letters, digits, - or _ (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 					}
 					return $v;
 				},
@@ -234,7 +234,7 @@ function entities(): array {
 				'name'                    => $str,
 				'code'                    => function ( $v, $f ) {
 					if ( ! is_string( $v ) || ! preg_match( '/^[A-Za-z0-9_\-]{1,191}$/', $v ) ) {
-						throw new Invalid( $f, 'must be letters, digits, - or _ (got ' . short( $v ) . ')' );
+						throw new Invalid( $f, sprintf( __( 'must be letters, digits, - or _ (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 					}
 					return $v;
 				},
@@ -255,11 +255,11 @@ function entities(): array {
 						return array();
 					}
 					if ( ! is_array( $v ) || ! array_is_list( $v ) ) {
-						throw new Invalid( $f, 'must be a list like ["1-month", "1-year"]' );
+						throw new Invalid( $f, __( 'must be a list like ["1-month", "1-year"]', 'wpbridge-stub' ) );
 					}
 					foreach ( $v as $i => $p ) {
 						if ( ! is_string( $p ) || ! preg_match( '/^\d+-(day|week|month|year)$/', $p ) ) {
-							throw new Invalid( "$f.$i", 'must look like "1-month" (got ' . short( $p ) . ')' );
+							throw new Invalid( "$f.$i", sprintf( __( 'must look like "1-month" (got %s)', 'wpbridge-stub' ), short( $p ) ) );
 						}
 					}
 					return $v;
@@ -281,17 +281,17 @@ function to_price_variations( mixed $v, string $f ): array {
 		return array();
 	}
 	if ( ! is_array( $v ) || ! array_is_list( $v ) ) {
-		throw new Invalid( $f, 'must be a list of {"duration", "duration_unit", "amount"}' );
+		throw new Invalid( $f, __( 'must be a list of {"duration", "duration_unit", "amount"}', 'wpbridge-stub' ) );
 	}
 	$out  = array();
 	$seen = array();
 	foreach ( $v as $i => $var ) {
 		if ( ! is_map( $var ) ) {
-			throw new Invalid( "$f.$i", 'must be an object {"duration", "duration_unit", "amount"}' );
+			throw new Invalid( "$f.$i", __( 'must be an object {"duration", "duration_unit", "amount"}', 'wpbridge-stub' ) );
 		}
 		foreach ( array_keys( $var ) as $k ) {
 			if ( ! in_array( $k, array( 'duration', 'duration_unit', 'amount' ), true ) ) {
-				throw new Invalid( "$f.$i.$k", 'unknown key (allowed: duration, duration_unit, amount)' );
+				throw new Invalid( "$f.$i.$k", __( 'unknown key (allowed: duration, duration_unit, amount)', 'wpbridge-stub' ) );
 			}
 		}
 		$row    = array(
@@ -301,7 +301,7 @@ function to_price_variations( mixed $v, string $f ): array {
 		);
 		$period = period_key( $row['duration'], $row['duration_unit'] );
 		if ( isset( $seen[ $period ] ) ) {
-			throw new Invalid( "$f.$i", 'repeats the period ' . $row['duration'] . ' ' . $row['duration_unit'] );
+			throw new Invalid( "$f.$i", sprintf( __( 'repeats the period %1$s %2$s', 'wpbridge-stub' ), $row['duration'], $row['duration_unit'] ) );
 		}
 		$seen[ $period ] = true;
 		$out[]           = $row;
@@ -323,7 +323,7 @@ function to_addon_products( mixed $v, string $f ): array {
 		return array();
 	}
 	if ( ! is_map( $v ) ) {
-		throw new Invalid( $f, 'must be an object {"<product_id>": <quantity>}' );
+		throw new Invalid( $f, __( 'must be an object {"<product_id>": <quantity>}', 'wpbridge-stub' ) );
 	}
 	$out = array();
 	foreach ( $v as $pid => $qty ) {
@@ -345,7 +345,7 @@ function to_discount_code_ref( mixed $v, string $f ): string {
 		$v = $v['code'];
 	}
 	if ( ! is_string( $v ) ) {
-		throw new Invalid( $f, 'must be a discount code string, an object with "code", or false' );
+		throw new Invalid( $f, __( 'must be a discount code string, an object with "code", or false', 'wpbridge-stub' ) );
 	}
 	return $v;
 }
@@ -362,16 +362,16 @@ function check_product( array &$r, ?array $old ): void {
 	global $wpdb;
 	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'products' ) . ' WHERE slug = %s AND id <> %d', $r['slug'], (int) ( $old['id'] ?? 0 ) ) );
 	if ( $other ) {
-		throw new Invalid( 'slug', "\"{$r['slug']}\" is already used by product $other" );
+		throw new Invalid( 'slug', sprintf( __( '"%1$s" is already used by product %2$s', 'wpbridge-stub' ), $r['slug'], $other ) );
 	}
 	foreach ( $r['available_addons'] as $i => $pid ) {
 		if ( ! product_row( $pid ) || (int) ( $old['id'] ?? 0 ) === $pid ) {
-			throw new Invalid( "available_addons.$i", "product $pid does not exist or is this product" );
+			throw new Invalid( "available_addons.$i", sprintf( __( 'product %s does not exist or is this product', 'wpbridge-stub' ), $pid ) );
 		}
 	}
 	foreach ( $r['price_variations'] as $i => $var ) {
 		if ( period_key( $var['duration'], $var['duration_unit'] ) === period_key( (int) $r['duration'], $r['duration_unit'] ) ) {
-			throw new Invalid( "price_variations.$i", "repeats the product's own period" );
+			throw new Invalid( "price_variations.$i", __( 'repeats the product\'s own period', 'wpbridge-stub' ) );
 		}
 	}
 	if ( 'pay_what_you_want' !== $r['pricing_type'] && 0.0 === (float) $r['amount'] && 0.0 === (float) $r['setup_fee'] && 'contact_us' !== $r['pricing_type'] ) {
@@ -387,29 +387,29 @@ function check_membership( array &$r, ?array $old ): void {
 	global $wpdb;
 	$user_id = $wpdb->get_var( $wpdb->prepare( 'SELECT user_id FROM ' . table( 'customers' ) . ' WHERE id = %d', $r['customer_id'] ) );
 	if ( null === $user_id ) {
-		throw new Invalid( 'customer_id', "customer {$r['customer_id']} does not exist" );
+		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $r['customer_id'] ) );
 	}
 	if ( empty( $r['user_id'] ) ) {
 		$r['user_id'] = (int) $user_id; // UM keeps the customer's WordPress user on the membership.
 	}
 	$plan = product_row( (int) $r['plan_id'] );
 	if ( ! $plan ) {
-		throw new Invalid( 'plan_id', "product {$r['plan_id']} does not exist" );
+		throw new Invalid( 'plan_id', sprintf( __( 'product %s does not exist', 'wpbridge-stub' ), $r['plan_id'] ) );
 	}
 	if ( 'plan' !== $plan['type'] ) {
-		throw new Invalid( 'plan_id', "product {$r['plan_id']} is a {$plan['type']}, not a plan" );
+		throw new Invalid( 'plan_id', sprintf( __( 'product %1$s is a %2$s, not a plan', 'wpbridge-stub' ), $r['plan_id'], $plan['type'] ) );
 	}
 	foreach ( $r['addon_products'] as $pid => $qty ) {
 		$p = product_row( (int) $pid );
 		if ( ! $p ) {
-			throw new Invalid( "addon_products.$pid", "product $pid does not exist" );
+			throw new Invalid( "addon_products.$pid", sprintf( __( 'product %s does not exist', 'wpbridge-stub' ), $pid ) );
 		}
 		if ( 'plan' === $p['type'] ) {
-			throw new Invalid( "addon_products.$pid", "product $pid is a plan; add-ons are packages or services" );
+			throw new Invalid( "addon_products.$pid", sprintf( __( 'product %s is a plan; add-ons are packages or services', 'wpbridge-stub' ), $pid ) );
 		}
 	}
 	if ( '' !== $r['discount_code'] && ! discount_code_by_code( $r['discount_code'] ) ) {
-		throw new Invalid( 'discount_code', "no discount code \"{$r['discount_code']}\"" );
+		throw new Invalid( 'discount_code', sprintf( __( 'no discount code "%s"', 'wpbridge-stub' ), $r['discount_code'] ) );
 	}
 	if ( 'cancelled' === $r['status'] && 'cancelled' !== ( $old['status'] ?? null ) ) {
 		// UM's Membership::save(): a membership becoming cancelled loses its gateway link and auto-renewal.
@@ -421,7 +421,7 @@ function check_membership( array &$r, ?array $old ): void {
 
 function check_customer( array &$r, ?array $old ): void {
 	if ( ! get_userdata( (int) $r['user_id'] ) ) {
-		throw new Invalid( 'user_id', "WordPress user {$r['user_id']} does not exist" );
+		throw new Invalid( 'user_id', sprintf( __( 'WordPress user %s does not exist', 'wpbridge-stub' ), $r['user_id'] ) );
 	}
 }
 
@@ -429,11 +429,11 @@ function check_discount_code( array &$r, ?array $old ): void {
 	global $wpdb;
 	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'discount_codes' ) . ' WHERE code = %s AND id <> %d', $r['code'], (int) ( $old['id'] ?? 0 ) ) );
 	if ( $other ) {
-		throw new Invalid( 'code', "\"{$r['code']}\" is already used by discount code $other" );
+		throw new Invalid( 'code', sprintf( __( '"%1$s" is already used by discount code %2$s', 'wpbridge-stub' ), $r['code'], $other ) );
 	}
 	foreach ( $r['allowed_products'] as $i => $pid ) {
 		if ( ! product_row( $pid ) ) {
-			throw new Invalid( "allowed_products.$i", "product $pid does not exist" );
+			throw new Invalid( "allowed_products.$i", sprintf( __( 'product %s does not exist', 'wpbridge-stub' ), $pid ) );
 		}
 	}
 }

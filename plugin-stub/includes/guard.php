@@ -88,7 +88,7 @@ function check_batch( mixed $response, array $handler, \WP_REST_Request $request
 		$method = strtoupper( (string) ( $item['method'] ?? 'POST' ) );
 		$path   = (string) wp_parse_url( (string) ( $item['path'] ?? '' ), PHP_URL_PATH );
 		if ( in_array( $method, array( 'POST', 'PUT', 'PATCH' ), true ) && is_own_route( $path ) && ! isset( $item['body'] ) ) {
-			return invalid_error( new Invalid( '(body)', "is required: request $i ($method $path) has no body" ) );
+			return invalid_error( new Invalid( '(body)', sprintf( __( 'is required: request %1$s (%2$s %3$s) has no body', 'wpbridge-stub' ), $i, $method, $path ) ) );
 		}
 	}
 	$depth = &batch_depth();

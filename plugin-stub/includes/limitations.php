@@ -39,20 +39,20 @@ function validate_limitations( mixed $value, string $prefix = '' ): array {
 		$value = json_decode( $value, true );
 	}
 	if ( ! is_map( $value ) ) {
-		throw new Invalid( '' === $prefix ? '(body)' : $prefix, 'must be an object of limitation modules' );
+		throw new Invalid( '' === $prefix ? '(body)' : $prefix, __( 'must be an object of limitation modules', 'wpbridge-stub' ) );
 	}
 	$out = array();
 	foreach ( $value as $name => $module ) {
 		$name = (string) $name;
 		$f    = $where( $name );
 		if ( ! in_array( $name, MODULES, true ) ) {
-			throw new Invalid( $f, 'unknown module (known: ' . implode( ', ', MODULES ) . ')' );
+			throw new Invalid( $f, sprintf( __( 'unknown module (known: %s)', 'wpbridge-stub' ), implode( ', ', MODULES ) ) );
 		}
 		if ( is_string( $module ) && str_starts_with( trim( $module ), '{' ) ) {
 			$module = json_decode( $module, true ); // UM stores some modules as JSON strings.
 		}
 		if ( ! is_map( $module ) ) {
-			throw new Invalid( $f, 'must be an object {"enabled": bool, "limit": ...}' );
+			throw new Invalid( $f, __( 'must be an object {"enabled": bool, "limit": ...}', 'wpbridge-stub' ) );
 		}
 		$out[ $name ] = validate_module( $name, $module, $f );
 	}
@@ -63,7 +63,7 @@ function validate_module( string $name, array $module, string $f ): array {
 	$allowed = array( 'enabled', 'limit', 'mode' );
 	foreach ( array_keys( $module ) as $k ) {
 		if ( ! in_array( (string) $k, $allowed, true ) ) {
-			throw new Invalid( "$f.$k", 'unknown key (allowed: enabled, limit, mode)' );
+			throw new Invalid( "$f.$k", __( 'unknown key (allowed: enabled, limit, mode)', 'wpbridge-stub' ) );
 		}
 	}
 	$out = array( 'enabled' => array_key_exists( 'enabled', $module ) ? to_bool( $module['enabled'], "$f.enabled" ) : ( 'hide_credits' !== $name ) );
@@ -103,20 +103,20 @@ function validate_quota_map( mixed $limit, string $f ): array {
 		return array();
 	}
 	if ( ! is_map( $limit ) ) {
-		throw new Invalid( $f, 'must be an object {"<name>": {"enabled": bool, "number": int}}' );
+		throw new Invalid( $f, __( 'must be an object {"<name>": {"enabled": bool, "number": int}}', 'wpbridge-stub' ) );
 	}
 	$out = array();
 	foreach ( $limit as $key => $entry ) {
 		$key = (string) $key;
 		if ( ! preg_match( '/^[a-z0-9_\-]{1,50}$/', $key ) ) {
-			throw new Invalid( "$f.$key", 'is not a valid role or post type name' );
+			throw new Invalid( "$f.$key", __( 'is not a valid role or post type name', 'wpbridge-stub' ) );
 		}
 		if ( ! is_map( $entry ) ) {
-			throw new Invalid( "$f.$key", 'must be an object {"enabled": bool, "number": int}' );
+			throw new Invalid( "$f.$key", __( 'must be an object {"enabled": bool, "number": int}', 'wpbridge-stub' ) );
 		}
 		foreach ( array_keys( $entry ) as $k ) {
 			if ( ! in_array( (string) $k, array( 'enabled', 'number' ), true ) ) {
-				throw new Invalid( "$f.$key.$k", 'unknown key (allowed: enabled, number)' );
+				throw new Invalid( "$f.$key.$k", __( 'unknown key (allowed: enabled, number)', 'wpbridge-stub' ) );
 			}
 		}
 		$number      = $entry['number'] ?? null;
@@ -133,13 +133,13 @@ function validate_rule_map( mixed $limit, string $f, ?array $visibilities, array
 		return array();
 	}
 	if ( ! is_map( $limit ) ) {
-		throw new Invalid( $f, 'must be an object of rules' );
+		throw new Invalid( $f, __( 'must be an object of rules', 'wpbridge-stub' ) );
 	}
 	$out = array();
 	foreach ( $limit as $key => $rule ) {
 		$key = (string) $key;
 		if ( ! is_map( $rule ) ) {
-			throw new Invalid( "$f.$key", 'must be an object' );
+			throw new Invalid( "$f.$key", __( 'must be an object', 'wpbridge-stub' ) );
 		}
 		$r = array();
 		foreach ( $rule as $k => $v ) {
@@ -148,7 +148,7 @@ function validate_rule_map( mixed $limit, string $f, ?array $visibilities, array
 			} elseif ( 'behavior' === $k ) {
 				$r[ $k ] = to_enum( $v, $behaviors, "$f.$key.behavior" );
 			} else {
-				throw new Invalid( "$f.$key.$k", 'unknown key' );
+				throw new Invalid( "$f.$key.$k", __( 'unknown key', 'wpbridge-stub' ) );
 			}
 		}
 		$out[ $key ] = $r;

@@ -79,7 +79,7 @@ function injected_fault( int $blog_id ): ?\WP_Error {
 	}
 	$faults = get_site_option( 'wpbridge_test_faults', array() );
 	if ( is_array( $faults ) && in_array( $blog_id, $faults['fail_quota_blog_ids'] ?? array(), true ) ) {
-		return error( 'wpbridge_test_fault', "Injected failure for the quota of site $blog_id (test mode).", (int) $faults['status'] );
+		return error( 'wpbridge_test_fault', sprintf( __( 'Injected failure for the quota of site %s (test mode).', 'wpbridge-stub' ), $blog_id ), (int) $faults['status'] );
 	}
 	return null;
 }

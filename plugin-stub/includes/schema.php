@@ -66,7 +66,7 @@ function own_error_shape( mixed $response, array $handler, \WP_REST_Request $req
 		if ( is_array( $detail ) && isset( $detail['data']['field'], $detail['message'] ) ) {
 			return new \WP_Error( 'rest_invalid_param', $detail['message'], $detail['data'] );
 		}
-		return invalid_error( new Invalid( $field, (string) $data['params'][ $field ] ) );
+		return invalid_error( new Invalid( $field, sprintf( __( '%s', 'wpbridge-stub' ), (string) $data['params'][ $field ] ) ) );
 	}
 	if ( 'rest_missing_callback_param' === $response->get_error_code() && ! empty( $data['params'] ) ) {
 		return invalid_error( new Invalid( (string) $data['params'][0], __( 'is required', 'wpbridge-stub' ) ) );
@@ -126,7 +126,7 @@ function list_args(): array {
 			function ( $v, $f ) {
 				$order = strtoupper( scalar_param( $v, $f ) );
 				if ( ! in_array( $order, array( 'ASC', 'DESC' ), true ) ) {
-					throw new Invalid( $f, 'must be ASC or DESC' );
+					throw new Invalid( $f, __( 'must be ASC or DESC', 'wpbridge-stub' ) );
 				}
 				return $order;
 			}
@@ -148,7 +148,7 @@ function blog_ids_arg( bool $required ): array {
 		function ( $v, $f ) {
 			$ids = to_id_list( $v, $f );
 			if ( count( $ids ) > 100 ) {
-				throw new Invalid( $f, 'at most 100 ids per request (got ' . count( $ids ) . ')' );
+				throw new Invalid( $f, sprintf( __( 'at most 100 ids per request (got %s)', 'wpbridge-stub' ), count( $ids ) ) );
 			}
 			return $ids;
 		}

@@ -159,7 +159,7 @@ function site_changes( array $body, array $current ): array {
 	$body = without_credentials( $body );
 	if ( isset( $body['meta'] ) ) {
 		if ( ! is_map( $body['meta'] ) || array_diff( array_keys( $body['meta'] ), array( 'wu_limitations' ) ) ) {
-			throw new Invalid( 'meta', 'only meta.wu_limitations is supported' );
+			throw new Invalid( 'meta', __( 'only meta.wu_limitations is supported', 'wpbridge-stub' ) );
 		}
 		$body['limitations'] = $body['meta']['wu_limitations'] ?? null;
 		unset( $body['meta'] );
@@ -191,7 +191,7 @@ function site_changes( array $body, array $current ): array {
 					break;
 				}
 				return array(
-					'error' => error( 'wu_rest_site_invalid_set_method', "The Site object does not have a set_{$key} method", 400, array( 'field' => $key ) ),
+					'error' => error( 'wu_rest_site_invalid_set_method', sprintf( __( 'The Site object does not have a set_%s method', 'wpbridge-stub' ), $key ), 400, array( 'field' => $key ) ),
 				);
 		}
 	}
@@ -199,16 +199,16 @@ function site_changes( array $body, array $current ): array {
 	if ( $merged['membership_id'] ) {
 		$m = row( 'membership', (int) $merged['membership_id'] );
 		if ( ! $m ) {
-			throw new Invalid( 'membership_id', "membership {$merged['membership_id']} does not exist" );
+			throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $merged['membership_id'] ) );
 		}
 		if ( ! $merged['customer_id'] ) {
 			$merged['customer_id'] = (int) $m['customer_id'];
 		} elseif ( (int) $merged['customer_id'] !== (int) $m['customer_id'] ) {
-			throw new Invalid( 'customer_id', "membership {$merged['membership_id']} belongs to customer {$m['customer_id']}" );
+			throw new Invalid( 'customer_id', sprintf( __( 'membership %1$s belongs to customer %2$s', 'wpbridge-stub' ), $merged['membership_id'], $m['customer_id'] ) );
 		}
 	}
 	if ( $merged['customer_id'] && ! row( 'customer', (int) $merged['customer_id'] ) ) {
-		throw new Invalid( 'customer_id', "customer {$merged['customer_id']} does not exist" );
+		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $merged['customer_id'] ) );
 	}
 	return array( 'record' => $merged );
 }
@@ -233,7 +233,7 @@ function create_site( \WP_REST_Request $request ): mixed {
 	$path = $body['path'] ?? null;
 	unset( $body['path'] );
 	if ( ! isset( $body['title'] ) ) {
-		throw new Invalid( 'title', 'is required' );
+		throw new Invalid( 'title', __( 'is required', 'wpbridge-stub' ) );
 	}
 	$slug    = site_slug( $path );
 	$network = get_network();
@@ -241,7 +241,7 @@ function create_site( \WP_REST_Request $request ): mixed {
 	$path    = is_subdomain_install() ? $network->path : $network->path . $slug . '/';
 	$taken   = domain_exists( $domain, $path, $network->id );
 	if ( $taken ) {
-		throw new Invalid( 'path', "\"$path\" is already site $taken" );
+		throw new Invalid( 'path', sprintf( __( '"%1$s" is already site %2$s', 'wpbridge-stub' ), $path, $taken ) );
 	}
 	$defaults = array(
 		'membership_id' => 0,
@@ -257,7 +257,7 @@ function create_site( \WP_REST_Request $request ): mixed {
 	$owner    = site_owner( (int) $r['customer_id'] );
 	$blog_id  = wpmu_create_blog( $domain, $path, $r['title'], $owner, array( 'public' => 1 ), $network->id );
 	if ( is_wp_error( $blog_id ) ) {
-		return error( 'wu_rest_site', 'WordPress could not create the site: ' . $blog_id->get_error_message(), 400, array( 'field' => 'path' ) );
+		return error( 'wu_rest_site', sprintf( __( 'WordPress could not create the site: %s', 'wpbridge-stub' ), $blog_id->get_error_message() ), 400, array( 'field' => 'path' ) );
 	}
 	save_link( (int) $blog_id, $r );
 	return site_by_id( (int) $blog_id );
@@ -266,14 +266,14 @@ function create_site( \WP_REST_Request $request ): mixed {
 /** `shop`, `/shop` or `/shop/` -> `shop`; lowercase letters, digits and hyphens, not a reserved name. */
 function site_slug( mixed $path ): string {
 	if ( ! is_string( $path ) ) {
-		throw new Invalid( 'path', 'is required (e.g. "/shop/")' );
+		throw new Invalid( 'path', __( 'is required (e.g. "/shop/")', 'wpbridge-stub' ) );
 	}
 	$slug = trim( $path, '/' );
 	if ( ! preg_match( '/^[a-z0-9][a-z0-9\-]{0,62}$/', $slug ) || ctype_digit( $slug ) ) {
-		throw new Invalid( 'path', 'must be one segment of lowercase letters, digits or hyphens, not only digits (got ' . short( $path ) . ')' );
+		throw new Invalid( 'path', sprintf( __( 'must be one segment of lowercase letters, digits or hyphens, not only digits (got %s)', 'wpbridge-stub' ), short( $path ) ) );
 	}
 	if ( in_array( $slug, get_subdirectory_reserved_names(), true ) ) {
-		throw new Invalid( 'path', "\"$slug\" is reserved by WordPress" );
+		throw new Invalid( 'path', sprintf( __( '"%s" is reserved by WordPress', 'wpbridge-stub' ), $slug ) );
 	}
 	return $slug;
 }
@@ -322,7 +322,7 @@ function delete_site( \WP_REST_Request $request ): mixed {
 		return not_found( 'site' );
 	}
 	if ( is_main_site( $id ) ) {
-		return error( 'wu_rest_site', 'The main site cannot be deleted.', 400, array( 'field' => 'id' ) );
+		return error( 'wu_rest_site', __( 'The main site cannot be deleted.', 'wpbridge-stub' ), 400, array( 'field' => 'id' ) );
 	}
 	require_once ABSPATH . 'wp-admin/includes/ms.php';
 	wpmu_delete_blog( $id, true );

@@ -51,7 +51,7 @@ function body( \WP_REST_Request $request ): array {
 		if ( in_batch() || $request->get_body_params() ) {
 			return $request->get_body_params();
 		}
-		throw new Invalid( '(body)', 'is required: a JSON object' );
+		throw new Invalid( '(body)', __( 'is required: a JSON object', 'wpbridge-stub' ) );
 	}
 	$type = $request->get_content_type();
 	$type = is_array( $type ) ? (string) $type['value'] : '';
@@ -59,11 +59,11 @@ function body( \WP_REST_Request $request ): array {
 		return $request->get_body_params();
 	}
 	if ( ! str_starts_with( $raw, '{' ) ) {
-		throw new Invalid( '(body)', 'must be a JSON object (got ' . short( $raw ) . ')' );
+		throw new Invalid( '(body)', sprintf( __( 'must be a JSON object (got %s)', 'wpbridge-stub' ), short( $raw ) ) );
 	}
 	$json = json_decode( $raw, true );
 	if ( ! is_array( $json ) ) {
-		throw new Invalid( '(body)', 'is not valid JSON' );
+		throw new Invalid( '(body)', __( 'is not valid JSON', 'wpbridge-stub' ) );
 	}
 	return $json;
 }
@@ -88,7 +88,7 @@ function is_map( mixed $v ): bool {
 
 function to_int( mixed $v, string $field, ?int $min = 0, ?int $max = null ): int {
 	if ( is_bool( $v ) || null === $v ) {
-		throw new Invalid( $field, 'must be an integer' );
+		throw new Invalid( $field, __( 'must be an integer', 'wpbridge-stub' ) );
 	}
 	if ( is_int( $v ) ) {
 		$i = $v;
@@ -97,13 +97,13 @@ function to_int( mixed $v, string $field, ?int $min = 0, ?int $max = null ): int
 	} elseif ( is_string( $v ) && preg_match( '/^\s*-?\d{1,18}\s*$/', $v ) ) {
 		$i = (int) trim( $v );
 	} else {
-		throw new Invalid( $field, 'must be an integer (got ' . short( $v ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be an integer (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	if ( null !== $min && $i < $min ) {
-		throw new Invalid( $field, "must be >= $min (got $i)" );
+		throw new Invalid( $field, sprintf( __( 'must be >= %1$s (got %2$s)', 'wpbridge-stub' ), $min, $i ) );
 	}
 	if ( null !== $max && $i > $max ) {
-		throw new Invalid( $field, "must be <= $max (got $i)" );
+		throw new Invalid( $field, sprintf( __( 'must be <= %1$s (got %2$s)', 'wpbridge-stub' ), $max, $i ) );
 	}
 	return $i;
 }
@@ -124,7 +124,7 @@ function to_bool( mixed $v, string $field ): bool {
 			return false;
 		}
 	}
-	throw new Invalid( $field, 'must be a boolean (got ' . short( $v ) . ')' );
+	throw new Invalid( $field, sprintf( __( 'must be a boolean (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 }
 
 /** A money amount as a decimal string with 4 places (DECIMAL(13,4)); never through float arithmetic. */
@@ -136,17 +136,17 @@ function to_money( mixed $v, string $field ): string {
 	} elseif ( is_string( $v ) ) {
 		$s = trim( $v );
 	} else {
-		throw new Invalid( $field, 'must be a decimal amount (got ' . short( $v ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be a decimal amount (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	if ( ! preg_match( '/^(-?)(\d{1,9})(?:\.(\d+))?$/', $s, $m ) ) {
-		throw new Invalid( $field, 'must be a decimal amount with at most 9 integer digits (got ' . short( $v ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be a decimal amount with at most 9 integer digits (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	if ( '-' === $m[1] && ( (int) $m[2] > 0 || (int) ( $m[3] ?? '0' ) > 0 ) ) {
-		throw new Invalid( $field, "must be >= 0 (got $s)" );
+		throw new Invalid( $field, sprintf( __( 'must be >= 0 (got %s)', 'wpbridge-stub' ), $s ) );
 	}
 	$frac = $m[3] ?? '';
 	if ( strlen( rtrim( $frac, '0' ) ) > 4 ) {
-		throw new Invalid( $field, "has more than 4 decimal places (got $s)" );
+		throw new Invalid( $field, sprintf( __( 'has more than 4 decimal places (got %s)', 'wpbridge-stub' ), $s ) );
 	}
 	return ltrim( $m[2], '0' ) === '' ? '0.' . str_pad( substr( $frac, 0, 4 ), 4, '0' )
 		: ltrim( $m[2], '0' ) . '.' . str_pad( substr( $frac, 0, 4 ), 4, '0' );
@@ -158,11 +158,11 @@ function to_date( mixed $v, string $field ): ?string {
 		return null;
 	}
 	if ( ! is_string( $v ) ) {
-		throw new Invalid( $field, 'must be a date string (got ' . short( $v ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be a date string (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	$dt = parse_datetime( $v );
 	if ( null === $dt ) {
-		throw new Invalid( $field, "must be 'Y-m-d H:i:s' (GMT) or ISO 8601 (got " . short( $v ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be \'Y-m-d H:i:s\' (GMT) or ISO 8601 (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	return db_datetime( $dt, $field );
 }
@@ -174,7 +174,7 @@ function to_date( mixed $v, string $field ): ?string {
 function db_datetime( \DateTimeImmutable $dt, string $field ): string {
 	$year = (int) $dt->format( 'Y' );
 	if ( $year < 1000 || $year > 9999 ) {
-		throw new Invalid( $field, 'must be between 1000-01-01 and 9999-12-31 23:59:59 UTC (got ' . $dt->format( 'Y-m-d\TH:i:s\Z' ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be between 1000-01-01 and 9999-12-31 23:59:59 UTC (got %s)', 'wpbridge-stub' ), $dt->format( 'Y-m-d\TH:i:s\Z' ) ) );
 	}
 	return $dt->format( 'Y-m-d H:i:s' );
 }
@@ -206,7 +206,7 @@ function iso( ?string $gmt ): ?string {
 
 function to_enum( mixed $v, array $allowed, string $field ): string {
 	if ( ! is_string( $v ) || ! in_array( $v, $allowed, true ) ) {
-		throw new Invalid( $field, 'must be one of ' . implode( '|', $allowed ) . ' (got ' . short( $v ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be one of %1$s (got %2$s)', 'wpbridge-stub' ), implode( '|', $allowed ), short( $v ) ) );
 	}
 	return $v;
 }
@@ -216,17 +216,17 @@ function to_string( mixed $v, string $field, int $max = 191, bool $nullable = tr
 		if ( $nullable ) {
 			return '';
 		}
-		throw new Invalid( $field, 'is required' );
+		throw new Invalid( $field, __( 'is required', 'wpbridge-stub' ) );
 	}
 	if ( ! is_string( $v ) && ! is_int( $v ) ) {
-		throw new Invalid( $field, 'must be a string (got ' . short( $v ) . ')' );
+		throw new Invalid( $field, sprintf( __( 'must be a string (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	$s = (string) $v;
 	if ( mb_strlen( $s ) > $max ) {
-		throw new Invalid( $field, "must be at most $max characters" );
+		throw new Invalid( $field, sprintf( __( 'must be at most %s characters', 'wpbridge-stub' ), $max ) );
 	}
 	if ( $max >= TEXT_BYTES && strlen( $s ) > TEXT_BYTES ) {
-		throw new Invalid( $field, 'must be at most ' . TEXT_BYTES . ' bytes (a TEXT column)' );
+		throw new Invalid( $field, sprintf( __( 'must be at most %s bytes (a TEXT column)', 'wpbridge-stub' ), TEXT_BYTES ) );
 	}
 	return $s;
 }
@@ -243,7 +243,7 @@ function to_id_list( mixed $v, string $field ): array {
 		$v = array_values( array_filter( array_map( 'trim', explode( ',', $v ) ), 'strlen' ) );
 	}
 	if ( ! is_array( $v ) ) {
-		throw new Invalid( $field, 'must be a list of ids' );
+		throw new Invalid( $field, __( 'must be a list of ids', 'wpbridge-stub' ) );
 	}
 	$out = array();
 	foreach ( array_values( $v ) as $i => $id ) {
@@ -255,7 +255,7 @@ function to_id_list( mixed $v, string $field ): array {
 /** A query parameter that must be one value: `?search[]=a` is a 400, not a PHP warning. */
 function scalar_param( mixed $v, string $field ): string {
 	if ( ! is_scalar( $v ) ) {
-		throw new Invalid( $field, 'must be a single value, not a list' );
+		throw new Invalid( $field, __( 'must be a single value, not a list', 'wpbridge-stub' ) );
 	}
 	return (string) $v;
 }
