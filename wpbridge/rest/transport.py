@@ -359,7 +359,7 @@ class Transport:
         cap = limit or self.max_reply_bytes
         declared = resp.headers.get("Content-Length", "")
         if limit is None and declared.isdigit() and int(declared) > cap:
-            raise self._too_large(method, url_path, resp.status_code)
+            raise self._too_large(method, url_path, resp.status_code, "refused unread")
         chunks: list[bytes] = []
         size = 0
         for chunk in resp.iter_content(64 * 1024):
@@ -367,15 +367,15 @@ class Transport:
             if size > cap:
                 if limit is not None:  # an error page: its start says enough
                     break
-                raise self._too_large(method, url_path, resp.status_code)
+                raise self._too_large(method, url_path, resp.status_code, "not read further")
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _too_large(self, method: str, url_path: str, status: int) -> ReplyTooLarge:
+    def _too_large(self, method: str, url_path: str, status: int, what: str) -> ReplyTooLarge:
         cap = self.max_reply_bytes
         size = f"{cap // 2**20} MiB" if cap % 2**20 == 0 else f"{cap} bytes"
         return ReplyTooLarge(
-            f"the reply is larger than {size} (max_reply_mb in {self.settings.source}); refused unread",
+            f"the reply is larger than {size} (max_reply_mb in {self.settings.source}); {what}",
             method=method, path=url_path, status=status,
         )
 
