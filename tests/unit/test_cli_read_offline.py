@@ -155,3 +155,9 @@ def test_amounts_booleans_and_free_plan_period_read_one_way(tmp_path: Path) -> N
     free_member = cli("memberships", "list", "--snapshot", snap, "-o", "csv").stdout.splitlines()[1]
     assert " once " in free_product and free_member.split(",")[7] == "once"
     assert "0.00 USD once (not recurring)" in cli("memberships", "show", "1", "--snapshot", snap).stdout
+
+
+def test_a_group_alone_shows_its_help_not_an_error_line() -> None:
+    alone = cli("change")
+    assert alone.exit_code == 2 and "Usage: " in alone.output and not alone.output.startswith("error: ")
+    assert "options" in alone.output and "quote" in alone.output

@@ -98,6 +98,9 @@ class OneLineErrors(click.Group):
         except click.Abort:
             click.echo("aborted", err=True)
             sys.exit(EXIT_FAILED)
+        except click.exceptions.NoArgsIsHelpError as err:  # `wpbridge` or a group alone: its help, as click does
+            err.show()
+            sys.exit(err.exit_code)
         except click.ClickException as err:
             hint = ""
             if isinstance(err, click.UsageError) and err.ctx is not None:
