@@ -113,7 +113,15 @@ def normalized(export: dict[str, Any]) -> dict[str, Any]:
              for s in export["sites"] if s.get("membership_id")}
     path_of = {s["blog_id"]: s["path"] for s in export["sites"] if s.get("membership_id")}
     quotas = {path_of[q["blog_id"]]: q["quota"] for q in export["quotas"] if q["blog_id"] in path_of}
-    scheduled = {member_key(c["membership_id"]): {"scheduled_for": c["scheduled_for"], "target": c["target"]}
+    def target(t: dict[str, Any]) -> dict[str, Any]:  # product ids in a scheduled target are the network's own
+        out = {k: v for k, v in t.items() if k not in ("plan_id", "addon_products")}
+        if "plan_id" in t:
+            out["plan"] = slug[int(t["plan_id"])]
+        if "addon_products" in t:
+            out["addons"] = {slug[int(p)]: q for p, q in (t["addon_products"] or {}).items()}
+        return out
+
+    scheduled = {member_key(c["membership_id"]): {"scheduled_for": c["scheduled_for"], "target": target(c["target"])}
                  for c in export["scheduled_changes"]}
     return {"catalog": catalog, "customers": customers, "memberships": memberships, "sites": sites,
             "quotas": quotas, "scheduled_changes": scheduled}
