@@ -623,6 +623,7 @@ class _Run:
             self._flush()
 
     def _flush(self) -> None:
+        """Send the pending quota changes (one batch), record each outcome, and read back every 100 written."""
         if not self.pending:
             return
         batch, self.pending = self.pending, {}
@@ -631,24 +632,30 @@ class _Run:
             for change in batch.values():
                 self.sink.change(_entry(change, "would-write"))
             return
-        outcomes: dict[int, WPBridgeError | None] = {}
-        try:
-            result = self.network.put_site_quotas({bid: c.after for bid, c in batch.items()})
-            outcomes = {item.key: (None if item.ok else item.error) for item in result}
-        except WPBridgeError as exc:  # the batch failed whole, after the REST layer's retries: not retried again
-            outcomes = {bid: exc for bid in batch}
+        outcomes = self._write_batch(batch)
         for bid, change in batch.items():
-            err = outcomes.get(bid, DataError(f"site {bid}: the batch reply left this write out"))
-            if err is None:
-                self.summary.quota_writes += 1
-                self.sink.change(_entry(change, "written"))
-                self.to_verify[bid] = change.after
-            else:
-                self._error("quota_write", err, blog_id=bid, membership_id=change.membership_id)
-                self.sink.change(_entry(change, "failed"))
+            self._record(change, outcomes.get(bid, DataError(f"site {bid}: the batch reply left this write out")))
         self._pause()
         if len(self.to_verify) >= CHUNK:
             self._verify()
+
+    def _write_batch(self, batch: Mapping[int, QuotaChange]) -> dict[int, WPBridgeError | None]:
+        """{blog_id: None (written) or the error}; a batch that failed whole (after the REST layer's retries, the
+        only ones) fails every item with its error."""
+        try:
+            result = self.network.put_site_quotas({bid: c.after for bid, c in batch.items()})
+        except WPBridgeError as exc:
+            return dict.fromkeys(batch, exc)
+        return {item.key: (None if item.ok else item.error) for item in result}
+
+    def _record(self, change: QuotaChange, err: WPBridgeError | None) -> None:
+        if err is None:
+            self.summary.quota_writes += 1
+            self.sink.change(_entry(change, "written"))
+            self.to_verify[change.blog_id] = change.after
+        else:
+            self._error("quota_write", err, blog_id=change.blog_id, membership_id=change.membership_id)
+            self.sink.change(_entry(change, "failed"))
 
     def _verify(self) -> None:
         """Read back what was written (one request per 100 sites) and report every site that differs."""
