@@ -66,10 +66,10 @@ def test_quote_no_change_and_blocked_exit_0(snap: str) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["2", "--plan", "gold"], "error: unknown plan 'gold'"),
+    (["2", "--plan", "gold"], "error: Invalid value for '--plan': unknown plan 'gold'"),
     (["1", "--plan", "basic"], "error: plan 'basic' is not offered to membership 1"),
     (["2", "--addon", "unlimited-visits"], "error: Unlimited visits is not offered as an add-on of Basic"),
-    (["2", "--period", "monthly"], "error: period 'monthly': expected N:UNIT"),
+    (["2", "--period", "monthly"], "error: Invalid value for '--period': period 'monthly': expected N:UNIT"),
     (["2", "--at", "soon"], "error: Invalid value for '--at': 'soon' is not an ISO 8601 date-time"),
     (["42", "--plan", "premium"], "error: membership 42 does not exist"),
 ])

@@ -155,6 +155,21 @@ def exit_code_for(err: WPBridgeError) -> int:
     return EXIT_USAGE if isinstance(err, ConfigError | InputError) else EXIT_FAILED
 
 
+OPTION_OF_FIELD = {"plan": "--plan", "addons": "--addon", "period": "--period", "at": "--at",
+                   "only_membership": "--only-membership"}
+"""The command-line option behind an InputError's `field`: a bad value is reported naming it, as click does."""
+
+
+def error_line(err: WPBridgeError) -> str:
+    """The one line a WPBridgeError becomes on stderr."""
+    if isinstance(err, AuthError):
+        return f"authentication failed: {err}"
+    option = OPTION_OF_FIELD.get(err.field or "") if isinstance(err, InputError) else None
+    if option is not None and option not in str(err):
+        return f"error: Invalid value for '{option}': {err}"
+    return f"error: {err}"
+
+
 def handle_errors(func: F) -> F:
     """Turns a WPBridgeError into one line on stderr and its exit code."""
 
@@ -163,8 +178,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except WPBridgeError as err:
-            prefix = "authentication failed: " if isinstance(err, AuthError) else "error: "
-            click.echo(f"{prefix}{err}", err=True)
+            click.echo(error_line(err), err=True)
             sys.exit(exit_code_for(err))
 
     return wrapper  # type: ignore[return-value]
