@@ -43,7 +43,7 @@ from .eligibility import offered_plan_tuple
 from .lines import LineBuilder, quantum, round_to
 from .overlimits import overlimit_errors
 from .periods import UNITS, Period, add_period, check_aware, days_in_cycle, normalise_period, price_in_period
-from .result import Policy, Quote, QuoteError, QuoteKind, QuoteLine, trusted
+from .result import Policy, Quote, QuoteError, QuoteKind, QuoteLine
 from .umquote import um_quote
 
 POLICIES: tuple[Policy, ...] = ("ultimate-multisite", "exact")
@@ -397,11 +397,11 @@ class _Quoter:
                next_charge_at: datetime | None, scheduled_for: datetime | None, discount_code: str | None,
                target: dict[str, Any] | None) -> Quote:
         duration, unit = self.period
-        return trusted(Quote, {
-            "kind": kind, "policy": self.policy, "membership_id": self.m.id, "current_plan_id": self.current.id,
-            "new_plan_id": self.new.id, "duration": duration, "duration_unit": unit, "currency": self.currency,
-            "errors": errors, "warnings": list(self.warnings), "lines": lines, "credit": credit,
-            "setup_fee_credit": setup_fee_credit, "due_now": due_now, "unused_credit": unused_credit,
-            "recurring_total": recurring_total, "next_charge_at": next_charge_at, "scheduled_for": scheduled_for,
-            "discount_code": discount_code, "target": target, "deviations": [], "um_version": None,
-        })
+        return Quote(
+            kind=kind, policy=self.policy, membership_id=self.m.id, current_plan_id=self.current.id,
+            new_plan_id=self.new.id, duration=duration, duration_unit=unit, currency=self.currency,
+            errors=errors, warnings=list(self.warnings), lines=lines, credit=credit,
+            setup_fee_credit=setup_fee_credit, due_now=due_now, unused_credit=unused_credit,
+            recurring_total=recurring_total, next_charge_at=next_charge_at, scheduled_for=scheduled_for,
+            discount_code=discount_code, target=target,
+        )

@@ -30,7 +30,7 @@ from ..money import currency_decimals
 from .cart import Cart
 from .catalog import CatalogIndex
 from .periods import add_period, price_in_period
-from .result import Deviation, DeviationField, QuoteError, QuoteKind, QuoteLine, trusted
+from .result import Deviation, DeviationField, Quote, QuoteError, QuoteKind, QuoteLine
 from .umcart import LATEST_RELEASE, NO_CHANGES_MESSAGE, UMCartResult, is_main, run_cart
 
 ZERO = Decimal(0)
@@ -268,19 +268,18 @@ class _Builder:
         out: list[QuoteLine] = []
         shown = self.shown
         for ln in self.ours.lines:
-            out.append(trusted(QuoteLine, {
-                "type": ln.type, "product_id": ln.product_id, "title": ln.title, "quantity": ln.quantity,
-                "unit_price": shown(ln.unit_price), "total": shown(ln.subtotal if ln.discount_total else ln.total),
-                "recurring": ln.recurring,
-            }))
+            out.append(QuoteLine(
+                type=ln.type, product_id=ln.product_id, title=ln.title, quantity=ln.quantity,  # type: ignore[arg-type]
+                unit_price=shown(ln.unit_price), total=shown(ln.subtotal if ln.discount_total else ln.total),
+                recurring=ln.recurring,
+            ))
             if ln.discount_total:
                 code = self.cart.discount_code
-                out.append(trusted(QuoteLine, {
-                    "type": "discount", "product_id": ln.product_id,
-                    "title": f"Discount {code.code if code else ''} on {ln.title}".replace("  ", " "),
-                    "quantity": 1, "unit_price": shown(-ln.discount_total), "total": shown(-ln.discount_total),
-                    "recurring": False,
-                }))
+                out.append(QuoteLine(
+                    type="discount", product_id=ln.product_id,
+                    title=f"Discount {code.code if code else ''} on {ln.title}".replace("  ", " "),
+                    quantity=1, unit_price=shown(-ln.discount_total), total=shown(-ln.discount_total),
+                ))
         return out
 
     def refused(self, kind: QuoteKind, errors: list[QuoteError]) -> Any:
@@ -297,15 +296,12 @@ class _Builder:
                          recurring_total=recurring, next_charge_at=next_charge, scheduled_for=scheduled_for,
                          target=target)
 
-    def make(self, **values: Any) -> Any:
-        from .result import Quote
-
+    def make(self, **values: Any) -> Quote:
         m, ours = self.m, self.ours
         plan_id = ours.plan_id or (self.cart.plan_id or m.plan_id)
-        return trusted(Quote, {
-            "policy": "ultimate-multisite", "membership_id": m.id, "current_plan_id": m.plan_id,
-            "new_plan_id": plan_id, "duration": ours.duration or m.duration,
-            "duration_unit": ours.duration_unit or m.duration_unit, "currency": m.currency,
-            "warnings": list(self.warnings), "discount_code": ours.code,
-            "deviations": list(self.deviations), "um_version": self.version, **values,
-        })
+        return Quote(
+            policy="ultimate-multisite", membership_id=m.id, current_plan_id=m.plan_id, new_plan_id=plan_id,
+            duration=ours.duration or m.duration, duration_unit=ours.duration_unit or m.duration_unit,
+            currency=m.currency, warnings=list(self.warnings), discount_code=ours.code,
+            deviations=list(self.deviations), um_version=self.version, **values,
+        )
