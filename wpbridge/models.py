@@ -251,6 +251,12 @@ class PriceVariation(WireModel):
         return v
 
 
+def is_recurring_price(recurring: bool, amount: Decimal) -> bool:
+    """UM's `is_recurring()` of a product or a membership (defined once for wpbridge): the `recurring` flag and a
+    positive amount. A free or one-time product or membership has one price whatever the period."""
+    return recurring and amount > 0
+
+
 class Product(WireModel):
     id: int
     slug: str
@@ -288,8 +294,8 @@ class Product(WireModel):
 
     @property
     def is_recurring(self) -> bool:
-        """UM's `Product::is_recurring()`: the flag and a positive amount."""
-        return self.recurring and self.amount > 0
+        """UM's `Product::is_recurring()` (`is_recurring_price`)."""
+        return is_recurring_price(self.recurring, self.amount)
 
     def variation(self, duration: int, unit: str) -> PriceVariation | None:
         """The price for (duration, unit): the base period or a price variation; 12 months == 1 year (UM)."""
@@ -383,8 +389,8 @@ class Membership(WireModel):
 
     @property
     def is_recurring(self) -> bool:
-        """UM's `Membership::is_recurring()`: the flag and a positive amount."""
-        return self.recurring and self.amount > 0
+        """UM's `Membership::is_recurring()` (`is_recurring_price`)."""
+        return is_recurring_price(self.recurring, self.amount)
 
     @property
     def is_lifetime(self) -> bool:

@@ -95,10 +95,7 @@ def classify_plan_change(
     """
     if new_recurring_total == 0 and new_total > 0:
         return Classification("upgrade")
-    m = membership.__dict__  # hot path: see periods.FAST_FIELDS
-    amount: Decimal = m["amount"]
-    duration: int = m["duration"]
-    unit: str = m["duration_unit"]
+    amount, duration, unit = membership.amount, membership.duration, membership.duration_unit
     old_days = DAYS_PER_UNIT[unit] * duration  # units validated upstream
     new_days = DAYS_PER_UNIT[period[1]] * period[0]
     old_amount, old_d, new_amount, new_d = amount, old_days, new_recurring_total, new_days
@@ -107,7 +104,7 @@ def classify_plan_change(
         if pair is not None:
             old_amount, old_d, new_amount, new_d = pair
     cmp = compare_per_day(old_amount, old_d, new_amount, new_d)
-    if cmp < 0 and old_days > new_days and m["status"] == "active" and not membership.is_free:
+    if cmp < 0 and old_days > new_days and membership.status == "active" and not membership.is_free:
         return Classification("blocked", agreement_message(duration, unit))
     if old_plan.id == new_plan.id:
         return Classification("downgrade" if amount > new_recurring_total else "upgrade")

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from ..models import Membership, Product
-from .periods import DAYS_PER_UNIT, fraction_left, whole_days_until
+from .periods import fraction_left
 
 ZERO = Decimal(0)
 
@@ -34,29 +34,6 @@ class Credit(NamedTuple):
 
 
 NO_CREDIT = Credit()
-
-
-def um_credit(membership: Membership, now: datetime, old_plan: Product, new_plan: Product) -> Credit:
-    """UM's proration credit for an upgrade at `now` (aware UTC)."""
-    m = membership.__dict__  # hot path: see periods.FAST_FIELDS
-    if m["status"] == "trialing":
-        return NO_CREDIT
-    amount: Decimal = m["amount"]
-    if not (m["recurring"] and amount > 0):  # UM: is_lifetime() or !is_recurring(), i.e. !is_recurring()
-        prorated: Decimal = m["initial_amount"]
-    else:
-        cycle = DAYS_PER_UNIT[m["duration_unit"]] * m["duration"]
-        today = now.date()
-        created, renewed = m["date_created"], m["date_renewed"]
-        if (created is not None and created.date() == today) or (renewed is not None and renewed.date() == today):
-            prorated = amount
-        elif cycle:
-            prorated = min(whole_days_until(now, m["date_expiration"]) * amount / cycle, amount)
-        else:
-            prorated = amount
-    if prorated <= 0:
-        return NO_CREDIT
-    return Credit(prorated, _shared_fee(old_plan, new_plan))
 
 
 def exact_fraction(membership: Membership, now: datetime) -> Decimal:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Final
 
 from ..errors import InputError
-from ..models import PriceVariation, Product
+from ..models import PriceVariation, Product, is_recurring_price
 
 DAYS_PER_UNIT: Final[dict[str, Decimal]] = {
     "day": Decimal(1),
@@ -65,7 +65,7 @@ def price_in_period(product: Product, duration: int, unit: str) -> Decimal | Non
     """
     f = product.__dict__  # hot path: see FAST_FIELDS
     amount: Decimal = f["amount"]
-    if not (f["recurring"] and amount > 0):  # UM's is_recurring(): one price in any period
+    if not is_recurring_price(f["recurring"], amount):  # one price in any period
         return amount
     if f["duration"] == duration and f["duration_unit"] == unit:
         return amount

@@ -1,27 +1,14 @@
-"""Classify a requested change and price it: `quote_change` (DESIGN §4; reference §4.2-§4.6).
+"""`quote_change`: price a requested change under a policy (DESIGN §4).
 
-Decisions beyond UM (documented because UM leaves them open or wpbridge works differently):
-- `Cart.addons` are add-ons to ADD; they merge with those owned (UM main's `swap()` for add-on carts).
-- A plan change keeps the add-ons owned: recurring ones are re-priced in the new period and charged with the new
-  plan (the credit covers their unused part, since the membership `amount` includes them); one-time ones are not
-  charged again. The per-day comparison therefore compares like with like (plan + add-ons on both sides).
-- Add-on carts (same plan and period, add-ons requested): only the new add-ons and their setup fees, no credit; the
-  cart's code, else the membership's own code when it applies to renewals. `recurring_total` (the new `amount`) =
-  the current `amount` + the new recurring add-ons (UM main leaves `amount` unchanged, which would never bill
-  them). The period is not restarted: `next_charge_at` stays `date_expiration`.
-- Upgrades restart the cycle (UM's cart and its Stripe gateway): `next_charge_at` = now + the new period, and
-  the target sets `date_renewed` = now and `date_expiration` = that date. `initial_amount` = what is due now.
-- Downgrades of an active, on-hold or trialing membership are scheduled for `date_expiration` (due now 0, lines
-  balanced by UM's "Scheduled Swap Credit"); of any other status they apply now at the full new price.
-- A pending membership cannot be changed (UM would treat the cart as a new signup).
-- Discount codes: on plan changes only a code passed in the cart applies (UM); an invalid one blocks the cart.
-  The over-quota check (with `usage`) uses the new plan's own limitations only, as UM does.
-- The offered set (plans of the group, add-ons of the current or the new plan) is enforced unless `force=True`,
-  which turns those refusals into `warnings`. 12 months and 1 year are the same period.
-- Policy "exact" changes only the price of upgrades and add-on purchases of an active membership: with the same
-  period length, new recurring items are charged for the unused fraction of the period (by the second) and the
-  billing date is kept; otherwise (period length changes, period over) the full new price minus the credit and
-  the period restarts. Classification, blocks and downgrades are UM's.
+- Policy "ultimate-multisite" (the default) is the real Cart of the network's UM release: `umcart.py` reproduces
+  it and `umquote.py` turns it into the Quote, with its deviations. wpbridge adds one refusal UM's server does not
+  make: a plan or add-on outside the customer's Change form (`plan_not_offered`, `addon_not_offered`), which
+  `force=True` turns into warnings.
+- Policy "exact" (beyond UM, Stripe-like) is the engine below: add-ons to ADD merge with those owned and owned
+  recurring add-ons are re-priced with a plan change; upgrades and add-on purchases of an active membership are
+  charged for the unused fraction of the period by the second when the period length is unchanged (billing date
+  kept), otherwise the full new price minus the exact credit and the period restarts; classification, blocks and
+  scheduled downgrades as UM's; a pending membership cannot be changed.
 """
 
 from __future__ import annotations
@@ -37,7 +24,7 @@ from ..models import DiscountCode, Membership, Product, Site, SiteUsage
 from .cart import Cart
 from .catalog import CatalogIndex, index_catalog
 from .classify import classify_plan_change
-from .credit import NO_CREDIT, Credit, exact_credit, exact_fraction, um_credit
+from .credit import NO_CREDIT, Credit, exact_credit, exact_fraction
 from .discounts import invalid_reason
 from .eligibility import offered_plan_tuple
 from .lines import LineBuilder, quantum, round_to
@@ -112,36 +99,34 @@ class _Quoter:
     def __init__(
         self, m: Membership, idx: CatalogIndex, cart: Cart, now: datetime, policy: Policy, force: bool
     ) -> None:
-        f = m.__dict__  # hot path: see periods.FAST_FIELDS
-        c = cart.__dict__
-        if f["amount"] < 0 or f["initial_amount"] < 0 or f["duration_unit"] not in UNITS:
+        if m.amount < 0 or m.initial_amount < 0 or m.duration_unit not in UNITS:
             _check_membership(m)  # raises, naming the field
         self.m, self.idx, self.cart, self.now, self.policy, self.force = m, idx, cart, now, policy, force
-        self.currency: str = f["currency"]
+        self.currency: str = m.currency
         self.step, self.zero = quantum(self.currency)
-        self.status: str = f["status"]
-        self.m_period: Period = (f["duration"], f["duration_unit"])
+        self.status: str = m.status
+        self.m_period: Period = (m.duration, m.duration_unit)
         get = idx.get
-        plan_id: int = f["plan_id"]
+        plan_id: int = m.plan_id
         current = get(plan_id) or idx.require(plan_id, f"membership {m.id}: plan_id")  # message built on error
         self.current: Product = current
         self.new: Product = current
-        if c["plan_id"] is not None:
-            new = self.new = idx.require(c["plan_id"], "cart.plan_id")
+        if cart.plan_id is not None:
+            new = self.new = idx.require(cart.plan_id, "cart.plan_id")
             if not new.is_plan:
                 raise InputError(f"cart.plan_id: product {new.id} ({new.name}) is a {new.type}, not a plan",
                                  field="plan_id", record_id=new.id)
         self.owned: list[tuple[Product, int]] = []
-        for pid, qty in f["addon_products"].items():
+        for pid, qty in m.addon_products.items():
             self.owned.append((get(pid) or idx.require(pid, f"membership {m.id}: addon_products"), qty))
         self.added: list[tuple[Product, int]] = []
-        for pid, qty in c["addons"].items():
+        for pid, qty in cart.addons.items():
             product = idx.require(pid, "cart.addons")
             if product.is_plan:
                 raise InputError(f"cart.addons: product {pid} ({product.name}) is a plan; choose it as plan_id",
                                  field="addons", record_id=pid)
             self.added.append((product, qty))
-        self.period: Period = (c["duration"] or f["duration"], c["duration_unit"] or f["duration_unit"])
+        self.period: Period = (cart.duration or m.duration, cart.duration_unit or m.duration_unit)
         self.errors: list[QuoteError] = []
         self.warnings: list[QuoteError] = []
 
@@ -227,12 +212,12 @@ class _Quoter:
     def _plan_quote(self, usage: Mapping[int, SiteUsage] | None, sites: Mapping[int, Site] | None) -> Quote:
         price = self._price
         new = self.new
-        items: list[_Item] = [(new, 1, price(new), True, new.recurring and new.amount > 0)]
+        items: list[_Item] = [(new, 1, price(new), True, new.is_recurring)]
         for product, qty in self.owned:
-            if product.recurring and product.amount > 0:  # owned one-time add-ons are not charged again
+            if product.is_recurring:  # owned one-time add-ons are not charged again
                 items.append((product, qty, price(product), False, True))
         for product, qty in self.added:
-            items.append((product, qty, price(product), True, product.recurring and product.amount > 0))
+            items.append((product, qty, price(product), True, product.is_recurring))
         if usage:
             self.errors.extend(overlimit_errors(new, usage, sites))
         if self.errors:
@@ -266,10 +251,7 @@ class _Quoter:
             m.duration_unit, m.duration
         ):
             factor = None  # the period length changes: full price, restart
-        if self.policy == "exact":
-            credit = exact_credit(m, now, self.current, self.new)
-        else:
-            credit = um_credit(m, now, self.current, self.new)
+        credit = exact_credit(m, now, self.current, self.new)
         b = full if factor is None else self._lines(items, self.cart.discount_code, factor)
         restart = factor is None
         next_charge = m.date_expiration
@@ -320,7 +302,7 @@ class _Quoter:
 
     def _addon_quote(self) -> Quote:
         m = self.m
-        items: list[_Item] = [(p, q, self._price(p), True, p.recurring and p.amount > 0) for p, q in self.added]
+        items: list[_Item] = [(p, q, self._price(p), True, p.is_recurring) for p, q in self.added]
         if self.errors:
             return self._refused("blocked", self.errors)
         code = self.cart.discount_code or self._membership_code()

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..errors import InputError
-from ..models import DiscountCode, Membership, Product
+from ..models import DiscountCode, Membership, Product, is_recurring_price
 from ..money import currency_decimals
 from .catalog import CatalogIndex
 
@@ -94,7 +94,7 @@ class _Product:
 
     @property
     def is_recurring(self) -> bool:
-        return self.recurring_flag and self.amount > 0
+        return is_recurring_price(self.recurring_flag, self.amount)
 
     @property
     def is_free(self) -> bool:
@@ -359,7 +359,7 @@ def _membership_plan(st: _CartState) -> _Product | None:
 
 
 def _membership_recurring(m: Membership) -> bool:
-    return m.recurring and m.amount > 0
+    return m.is_recurring
 
 
 def _membership_free(m: Membership) -> bool:
