@@ -26,7 +26,7 @@ class CatalogIndex(Sequence[Product]):
     The offered sets derived from it are memoised per plan, so treat the products as immutable while it lives.
     """
 
-    __slots__ = ("_by_id", "_memo", "_memoise", "_plans", "_products")
+    __slots__ = ("_by_id", "_memo", "_memoise", "_plans", "_products", "derived")
 
     def __init__(self, catalog: Iterable[Product], *, memoise: bool = True) -> None:
         self._products: tuple[Product, ...] = tuple(catalog)
@@ -38,6 +38,8 @@ class CatalogIndex(Sequence[Product]):
         self._plans: tuple[Product, ...] | None = None
         self._memo: dict[tuple[str, int], tuple[Product, ...]] = {}
         self._memoise = memoise
+        self.derived: dict[int, object] = {}
+        """Per-product values derived by the pricing engine (umcart's Cart products), keyed by product id."""
 
     def _explain(self) -> None:
         """Raise InputError for what made the catalog unusable (not a Product, or a duplicate id)."""

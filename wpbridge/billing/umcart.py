@@ -21,9 +21,10 @@ independent billing cycles, custom amounts.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from ..errors import InputError
 from ..models import DiscountCode, Membership, Product, is_recurring_price
@@ -40,6 +41,7 @@ _DAYS = {"day": (1, False), "week": (7, False), "month": (30.4375, True), "year"
 _DAYS_DEC = {"day": Decimal(1), "week": Decimal(7), "month": Decimal("30.4375"), "year": Decimal("365.25")}
 
 
+@lru_cache(maxsize=64)
 def is_main(version: str | None) -> bool:
     """Does `version` have UM main's add-on carts and zero-decimal rounding (2.4.13 and later)?"""
     if version is None:
@@ -59,6 +61,7 @@ def days_in_cycle_php(unit: str, duration: int) -> tuple[float, bool]:
     return (duration * base, is_float)
 
 
+@lru_cache(maxsize=4096)  # pure; a batch prices many carts at one now
 def php_add_period(start: datetime, duration: int, unit: str) -> datetime:
     """PHP `strtotime("+N unit", start)`: months and years keep the day number and overflow into the next month
     (Jan 31 + 1 month = Mar 3 in a common year; Feb 29 + 1 year = Mar 1)."""
@@ -195,26 +198,29 @@ class UMCartResult:
         return not self.errors
 
 
-@dataclass(slots=True)
 class _CartState:
-    m: Membership
-    idx: CatalogIndex
-    now: datetime
-    main: bool
-    quantities: Mapping[int, int]
-    code: DiscountCode | None
-    cart_type: str = "upgrade"
-    duration: int | None = None
-    duration_unit: str | None = None
-    plan_id: int = 0
-    products: list[_Product] = field(default_factory=list)
-    lines: list[UMLine] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    signup_fee: bool = True
-    """`wu_apply_signup_fee` (UM's add-on path adds a filter `times_billed <= 0`)."""
-    decimals: int = 2
-    overlimits: Callable[[int], list[tuple[str, str]]] | None = None
-    fee_credit: Decimal = ZERO
+    """The Cart's working state (a plain slotted class: one is built per quote)."""
+
+    __slots__ = ("cart_type", "code", "decimals", "duration", "duration_unit", "errors", "fee_credit", "idx",
+                 "lines", "m", "m_free", "m_recurring", "main", "now", "overlimits", "plan_id", "products",
+                 "quantities", "signup_fee")
+
+    def __init__(self, m: Membership, idx: CatalogIndex, now: datetime, main: bool, quantities: Mapping[int, int],
+                 code: DiscountCode | None, duration: int | None, duration_unit: str | None) -> None:
+        self.m, self.idx, self.now, self.main, self.quantities, self.code = m, idx, now, main, quantities, code
+        self.cart_type = "upgrade"
+        self.duration, self.duration_unit = duration, duration_unit
+        self.plan_id = 0
+        self.products: list[_Product] = []
+        self.lines: list[UMLine] = []
+        self.errors: list[tuple[str, str]] = []
+        self.signup_fee = True
+        """`wu_apply_signup_fee` (UM's add-on path adds a filter `times_billed <= 0`)."""
+        self.decimals = 2
+        self.overlimits: Callable[[int], list[tuple[str, str]]] | None = None
+        self.fee_credit = ZERO
+        self.m_recurring: bool = m.is_recurring
+        self.m_free: bool = not self.m_recurring and m.initial_amount == 0
 
 
 def run_cart(
@@ -237,8 +243,7 @@ def run_cart(
     plan id)` is UM's over-quota check of the membership's sites (errors as (code, message)), run where UM does."""
     main = is_main(version)
     ids = ([plan_id] if plan_id else []) + list(addons)
-    st = _CartState(m, idx, now, main, addons, code, duration=duration or None,
-                    duration_unit=(duration_unit or None) if duration else None)
+    st = _CartState(m, idx, now, main, addons, code, duration or None, (duration_unit or None) if duration else None)
     st.decimals = currency_decimals(m.currency) if (main or own_decimals) else 2
     st.overlimits = overlimits
     if code is not None:
@@ -271,8 +276,15 @@ def _code_invalid(code: DiscountCode, now: datetime) -> str | None:
 
 
 def _product(st: _CartState, pid: int) -> _Product | None:
-    p = st.idx.get(pid)
-    return _Product.of(p) if p is not None else None
+    """The catalog product as the Cart holds it (derived once per index: `_Product`s are never changed)."""
+    derived = st.idx.derived
+    found = derived.get(pid)
+    if found is None:
+        p = st.idx.get(pid)
+        if p is None:
+            return None
+        found = derived[pid] = _Product.of(p)
+    return found  # type: ignore[return-value]
 
 
 def _apply_discount(st: _CartState, line: UMLine) -> None:
@@ -358,17 +370,11 @@ def _membership_plan(st: _CartState) -> _Product | None:
     return plan
 
 
-def _membership_recurring(m: Membership) -> bool:
-    return m.is_recurring
-
-
-def _membership_free(m: Membership) -> bool:
-    return not _membership_recurring(m) and m.initial_amount == 0
 
 
 def _addon_period(st: _CartState) -> None:
     plan = _membership_plan(st)
-    if plan is not None and not _membership_free(st.m):
+    if plan is not None and not st.m_free:
         st.duration, st.duration_unit = plan.duration, plan.duration_unit
 
 
@@ -430,13 +436,14 @@ def _build_from_membership(st: _CartState, ids: list[int]) -> None:
         if over:
             st.errors.extend(over)
             return
-    if not _has_recurring(st) and _total(st) != 0:
+    recurring = _recurring_total(st)
+    if not recurring > 0 and _total(st) != 0:
         _prorate(st)
         return
     old_days, old_float = days_in_cycle_php(m.duration_unit, m.duration)
     new_days, new_float = days_in_cycle_php(st.duration_unit or "", st.duration or 0)
     amount = float(m.amount)
-    recurring_total = float(_recurring_total(st))
+    recurring_total = float(recurring)
     old_ppd = amount / old_days if old_days > 0 else amount
     new_ppd = recurring_total / new_days if new_days > 0 else recurring_total
     same_product = m.plan_id == st.plan_id
@@ -450,11 +457,11 @@ def _build_from_membership(st: _CartState, ids: list[int]) -> None:
             b_days = days_in_cycle_php(b.duration_unit, b.duration)[0]
             old_ppd = float(a.amount) / a_days if a_days > 0 else float(a.amount)
             new_ppd = float(b.amount) / b_days if b_days > 0 else float(b.amount)
-    if not _membership_free(m) and old_ppd < new_ppd and old_days > new_days and m.status == "active":
+    if not st.m_free and old_ppd < new_ppd and old_days > new_days and m.status == "active":
         what = m.duration_unit if m.duration == 1 else f"{m.duration} {m.duration_unit}{'s' if m.duration > 1 else ''}"
         _no_changes(st, f"You already have an active {what} agreement.")
         return
-    if (same_product and m.amount > _recurring_total(st)) or (not same_product and old_ppd > new_ppd):
+    if (same_product and m.amount > recurring) or (not same_product and old_ppd > new_ppd):
         st.cart_type = "downgrade"
         if m.status in ("active", "on-hold", "trialing"):
             total = _total(st)
@@ -485,8 +492,9 @@ def _same_period_plans(st: _CartState, a: _Product, b: _Product) -> tuple[_Produ
     return None
 
 
-def _remaining_days(m: Membership, now: datetime) -> int:
-    if not _membership_recurring(m):
+def _remaining_days(st: _CartState) -> int:
+    m, now = st.m, st.now
+    if not st.m_recurring:
         return 10000
     end = m.date_expiration
     if end is None or now > end:
@@ -499,10 +507,10 @@ def _prorate(st: _CartState) -> None:
     m = st.m
     if m.status == "trialing":
         return
-    if not _membership_recurring(m):  # is_lifetime() implies !is_recurring()
+    if not st.m_recurring:  # is_lifetime() implies !is_recurring()
         credit = m.initial_amount
     else:
-        days_unused = Decimal(_remaining_days(m, st.now))
+        days_unused = Decimal(_remaining_days(st))
         cycle = _DAYS_DEC.get(m.duration_unit, ZERO) * m.duration
         ppd = m.amount / cycle if cycle > 0 else m.amount
         today = st.now.date()
@@ -534,8 +542,11 @@ def _decimals(st: _CartState) -> int:
     return st.decimals
 
 
+_QUANTA = {0: Decimal(1), 2: CENT}
+
+
 def _round(amount: Decimal, decimals: int) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    return amount.quantize(_QUANTA.get(decimals) or Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
 
 
 def _total_raw(st: _CartState) -> Decimal:
@@ -561,10 +572,6 @@ def _recurring_raw(st: _CartState) -> Decimal:
 
 def _recurring_total(st: _CartState) -> Decimal:
     return _round(_recurring_raw(st), _decimals(st))
-
-
-def _has_recurring(st: _CartState) -> bool:
-    return _recurring_total(st) > 0
 
 
 def _is_valid(st: _CartState) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from ..models import DiscountCode, Membership
@@ -53,11 +54,13 @@ REASONS: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def iso(at: datetime | None) -> str | None:
     """ISO 8601 UTC with a Z, the deviations' date form."""
     return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=1024)
 def _gmt(at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
