@@ -30,6 +30,7 @@ from ..errors import InputError
 from ..models import DiscountCode, Membership, Product, is_recurring_price
 from ..money import currency_decimals
 from .catalog import CatalogIndex
+from .periods import add_period
 
 LATEST_RELEASE = "2.4.12"
 RELEASES = ("2.4.12", "2.4.13-beta.1")
@@ -75,37 +76,27 @@ def php_add_period(start: datetime, duration: int, unit: str) -> datetime:
     return start + timedelta(days=duration)
 
 
-@dataclass(slots=True)
 class _Product:
-    """A product as the Cart holds it: `get_as_variation` rewrites amount and period in place."""
+    """A product as the Cart holds it: `get_as_variation` gives a copy with another amount and period."""
 
-    id: int
-    type: str
-    name: str
-    amount: Decimal
-    setup_fee: Decimal
-    duration: int
-    duration_unit: str
-    recurring_flag: bool
-    variations: tuple[tuple[int, str, Decimal], ...]
+    __slots__ = ("amount", "duration", "duration_unit", "id", "is_free", "is_plan", "is_recurring", "name",
+                 "recurring_flag", "setup_fee", "type", "variations", "vcache")
+
+    def __init__(self, id: int, type: str, name: str, amount: Decimal, setup_fee: Decimal, duration: int,
+                 duration_unit: str, recurring_flag: bool, variations: tuple[tuple[int, str, Decimal], ...]) -> None:
+        self.id, self.type, self.name, self.amount, self.setup_fee = id, type, name, amount, setup_fee
+        self.duration, self.duration_unit, self.recurring_flag, self.variations = duration, duration_unit, \
+            recurring_flag, variations
+        self.is_recurring = is_recurring_price(recurring_flag, amount)
+        self.is_free = amount == 0 and amount + setup_fee == 0
+        self.is_plan = type == "plan"
+        self.vcache: dict[tuple[int | None, str | None], _Product | None] = {}
 
     @classmethod
     def of(cls, p: Product) -> _Product:
         amount = ZERO if p.pricing_type in ("free", "contact_us") else p.amount
         return cls(p.id, p.type, p.name or p.slug, amount, p.setup_fee, p.duration, p.duration_unit, p.recurring,
                    tuple((v.duration, v.duration_unit, v.amount) for v in p.price_variations))
-
-    @property
-    def is_recurring(self) -> bool:
-        return is_recurring_price(self.recurring_flag, self.amount)
-
-    @property
-    def is_free(self) -> bool:
-        return self.amount == 0 and self.amount + self.setup_fee == 0
-
-    @property
-    def is_plan(self) -> bool:
-        return self.type == "plan"
 
     def price_variation(self, duration: int, unit: str) -> tuple[int, str, Decimal] | None:
         """`Product::get_price_variation`: 12 months asked for means 1 year; variations matched as stored."""
@@ -119,7 +110,16 @@ class _Product:
         return None
 
     def as_variation(self, duration: int | None, unit: str | None) -> _Product | None:
-        """`Product::get_as_variation`: a copy priced for (duration, unit), or None when it has no such price."""
+        """`Product::get_as_variation`: a copy priced for (duration, unit), or None when it has no such price
+        (memoised: the copies are never changed either)."""
+        key = (duration, unit)
+        try:
+            return self.vcache[key]
+        except KeyError:
+            found = self.vcache[key] = self._as_variation(duration, unit)
+            return found
+
+    def _as_variation(self, duration: int | None, unit: str | None) -> _Product | None:
         duration = duration or 1
         unit = unit or "month"
         if self.is_free:
@@ -137,41 +137,40 @@ class _Product:
                         self.recurring_flag, self.variations)
 
 
-@dataclass(slots=True)
 class UMLine:
-    """A `Line_Item`: totals are recomputed by `recalc` (no taxes: UM collects none unless configured)."""
+    """A `Line_Item` (no taxes: UM collects none unless configured); `set_discount` recomputes its totals."""
 
-    type: str
-    product_id: int | None
-    title: str
-    quantity: int
-    unit_price: Decimal
-    recurring: bool = False
-    duration: int = 1
-    duration_unit: str = "month"
-    discountable: bool = False
-    discount_rate: Decimal = ZERO
-    discount_type: str = "percentage"
-    apply_discount_to_renewals: bool = True
-    subtotal: Decimal = ZERO
-    discount_total: Decimal = ZERO
-    total: Decimal = ZERO
+    __slots__ = ("apply_discount_to_renewals", "discount_total", "discountable", "duration", "duration_unit",
+                 "product_id", "quantity", "recurring", "subtotal", "title", "total", "type", "unit_price")
 
-    def recalc(self) -> None:
-        sub = self.unit_price * self.quantity
-        rate = self.discount_rate
-        disc = sub * rate / HUNDRED if self.discount_type == "percentage" else rate
-        disc = disc.quantize(CENT, ROUND_HALF_UP)  # wu_get_tax_amount(..., $format = false): round($x, 2), any currency
+    def __init__(self, type: str, product_id: int | None, title: str, quantity: int, unit_price: Decimal,
+                 recurring: bool = False, duration: int = 1, duration_unit: str = "month",
+                 discountable: bool = False) -> None:
+        self.type, self.product_id, self.title, self.quantity, self.unit_price = (type, product_id, title, quantity,
+                                                                                  unit_price)
+        self.recurring, self.duration, self.duration_unit, self.discountable = (recurring, duration, duration_unit,
+                                                                                discountable)
+        self.apply_discount_to_renewals = True
+        self.subtotal = self.total = unit_price if quantity == 1 else unit_price * quantity
+        self.discount_total = ZERO
+
+    def set_discount(self, rate: Decimal, kind: str, renewals: bool) -> None:
+        """`attributes(discount_*)` + `recalculate_totals()`: the discount is rounded to cents
+        (`wu_get_tax_amount(..., $format = false)` is `round($x, 2)`, whatever the currency)."""
+        self.apply_discount_to_renewals = renewals
+        sub = self.subtotal
+        disc = (sub * rate / HUNDRED if kind == "percentage" else rate).quantize(CENT, ROUND_HALF_UP)
         net = sub - disc
         if sub > 0 and net < 0:
             net, disc = ZERO, sub
-        self.subtotal, self.discount_total, self.total = sub, disc, net
+        self.discount_total, self.total = disc, net
 
 
 @dataclass(slots=True)
 class UMCartResult:
     """What the real Cart reports. `next_charge` None = none (UM's "300 years": nothing recurring);
-    `next_charge_now` = UM dated it `strtotime(NULL)` (a downgrade of a membership with no expiration)."""
+    `next_charge_now` = UM dated it `strtotime(NULL)` (a downgrade of a membership with no expiration);
+    `next_charge_calendar` is the same date with months added by the calendar (wpbridge's rule)."""
 
     version: str
     cart_type: str
@@ -192,6 +191,7 @@ class UMCartResult:
     """The part of `credit` that is the shared setup fee."""
     code: str | None = None
     """The discount code the Cart holds (the cart's, or in UM main's add-on carts the membership's)."""
+    next_charge_calendar: datetime | None = None
 
     @property
     def valid(self) -> bool:
@@ -201,9 +201,9 @@ class UMCartResult:
 class _CartState:
     """The Cart's working state (a plain slotted class: one is built per quote)."""
 
-    __slots__ = ("cart_type", "code", "decimals", "duration", "duration_unit", "errors", "fee_credit", "idx",
-                 "lines", "m", "m_free", "m_recurring", "main", "now", "overlimits", "plan_id", "products",
-                 "quantities", "signup_fee")
+    __slots__ = ("cart_type", "code", "credit", "decimals", "duration", "duration_unit", "errors", "fee_credit",
+                 "idx", "lines", "m", "m_free", "m_recurring", "main", "now", "overlimits", "plan_id", "products",
+                 "quantities", "quantum", "signup_fee", "zero")
 
     def __init__(self, m: Membership, idx: CatalogIndex, now: datetime, main: bool, quantities: Mapping[int, int],
                  code: DiscountCode | None, duration: int | None, duration_unit: str | None) -> None:
@@ -219,6 +219,9 @@ class _CartState:
         self.decimals = 2
         self.overlimits: Callable[[int], list[tuple[str, str]]] | None = None
         self.fee_credit = ZERO
+        self.credit = ZERO
+        self.quantum = CENT
+        self.zero = ZERO
         self.m_recurring: bool = m.is_recurring
         self.m_free: bool = not self.m_recurring and m.initial_amount == 0
 
@@ -245,6 +248,8 @@ def run_cart(
     ids = ([plan_id] if plan_id else []) + list(addons)
     st = _CartState(m, idx, now, main, addons, code, duration or None, (duration_unit or None) if duration else None)
     st.decimals = currency_decimals(m.currency) if (main or own_decimals) else 2
+    st.quantum, st.zero = quantum_of(st.decimals)
+    st.credit = st.zero
     st.overlimits = overlimits
     if code is not None:
         reason = _code_invalid(code, now)
@@ -294,19 +299,15 @@ def _apply_discount(st: _CartState, line: UMLine) -> None:
     if (code.limit_products and line.product_id not in code.allowed_products) or _code_invalid(code, st.now):
         return
     if line.type == "fee":
-        if code.setup_fee_value <= 0:
-            return
-        line.discount_rate, line.discount_type = code.setup_fee_value, code.setup_fee_type
-        line.apply_discount_to_renewals = False
+        if code.setup_fee_value > 0:
+            line.set_discount(code.setup_fee_value, code.setup_fee_type, False)
     else:
-        line.discount_rate, line.discount_type = code.value, code.type
-        line.apply_discount_to_renewals = code.apply_to_renewals
-    line.recalc()
+        line.set_discount(code.value, code.type, code.apply_to_renewals)
 
 
 def _add_line(st: _CartState, line: UMLine) -> None:
-    line.recalc()
-    _apply_discount(st, line)
+    if st.code is not None:
+        _apply_discount(st, line)
     st.lines.append(line)
 
 
@@ -531,47 +532,39 @@ def _prorate(st: _CartState) -> None:
             if fee_credit > 0:
                 credit += fee_credit
                 st.fee_credit = fee_credit
-    credit = _round(credit, _decimals(st))
+    credit = credit.quantize(st.quantum, ROUND_HALF_UP)
     if not credit:
         return
+    st.credit = credit
     _add_line(st, UMLine("credit", None, "Credit", 1, -credit))
 
 
-def _decimals(st: _CartState) -> int:
-    """`wu_currency_decimal_filter()`: 2.4.12 hard-codes USD (2); main uses the network's currency."""
-    return st.decimals
+@lru_cache(maxsize=8)
+def quantum_of(decimals: int) -> tuple[Decimal, Decimal]:
+    """(rounding step, zero at that step) for `decimals`."""
+    step = Decimal(1).scaleb(-decimals)
+    return step, ZERO.quantize(step)
 
 
-_QUANTA = {0: Decimal(1), 2: CENT}
-
-
-def _round(amount: Decimal, decimals: int) -> Decimal:
-    return amount.quantize(_QUANTA.get(decimals) or Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
-
-
-def _total_raw(st: _CartState) -> Decimal:
-    total = sum((ln.total for ln in st.lines), ZERO)
-    return max(total, ZERO)
+def _sums(st: _CartState) -> tuple[Decimal, Decimal]:
+    """(`get_total()`, `get_recurring_total()`): line totals summed, floored at 0, rounded once. A discount that
+    does not apply to renewals is left out of the recurring total (UM recomputes the line with no discount)."""
+    total = recurring = ZERO
+    for ln in st.lines:
+        total += ln.total
+        if ln.recurring:
+            recurring += ln.subtotal if (ln.discount_total > 0 and not ln.apply_discount_to_renewals) else ln.total
+    q = st.quantum
+    return (total.quantize(q, ROUND_HALF_UP) if total > 0 else st.zero,
+            recurring.quantize(q, ROUND_HALF_UP) if recurring > 0 else st.zero)
 
 
 def _total(st: _CartState) -> Decimal:
-    return _round(_total_raw(st), _decimals(st))
-
-
-def _recurring_raw(st: _CartState) -> Decimal:
-    total = ZERO
-    for ln in st.lines:
-        if not ln.recurring:
-            continue
-        if ln.discount_total > 0 and not ln.apply_discount_to_renewals:
-            total += ln.subtotal
-        else:
-            total += ln.total
-    return max(total, ZERO)
+    return _sums(st)[0]
 
 
 def _recurring_total(st: _CartState) -> Decimal:
-    return _round(_recurring_raw(st), _decimals(st))
+    return _sums(st)[1]
 
 
 def _is_valid(st: _CartState) -> None:
@@ -591,30 +584,33 @@ def _is_valid(st: _CartState) -> None:
             return
 
 
-def _next_charge(st: _CartState) -> tuple[datetime | None, bool]:
+def _next_charge(st: _CartState) -> tuple[datetime | None, datetime | None, bool]:
+    """(UM's next charge, the same by the calendar (months clamped, not spilled), dated `strtotime(NULL)`?)."""
     m = st.m
     if st.cart_type == "downgrade" and m.status in ("active", "on-hold", "trialing"):
         if m.date_expiration is None:
-            return st.now, True
-        return m.date_expiration, False
+            return st.now, st.now, True
+        return m.date_expiration, m.date_expiration, False
     smallest: datetime | None = None
+    calendar: datetime | None = None
+    now = st.now
     for p in st.products:
         if not p.is_recurring:
             continue
-        at = php_add_period(st.now, p.duration, p.duration_unit)
+        at = php_add_period(now, p.duration, p.duration_unit)
         if smallest is None or at < smallest:
             smallest = at
-    return smallest, False
+        cal = add_period(now, p.duration, p.duration_unit)
+        if calendar is None or cal < calendar:
+            calendar = cal
+    return smallest, calendar, False
 
 
 def _result(st: _CartState, version: str) -> UMCartResult:
-    credit = sum((-ln.total for ln in st.lines if ln.type == "credit" and ln.title == "Credit"), ZERO)
-    next_charge, now_dated = _next_charge(st)
-    dec = _decimals(st)
+    next_charge, calendar, now_dated = _next_charge(st)
+    total, recurring = _sums(st)
     return UMCartResult(
-        version=version, cart_type=st.cart_type, errors=list(st.errors), lines=list(st.lines),
-        duration=st.duration, duration_unit=st.duration_unit, credit=_round(credit, dec), total=_total(st),
-        recurring_total=_recurring_total(st), next_charge=next_charge, next_charge_now=now_dated, decimals=dec,
-        plan_id=st.plan_id, products=[(p.id, st.quantities.get(p.id, 1)) for p in st.products],
-        fee_credit=st.fee_credit, code=st.code.code if st.code is not None else None,
+        version, st.cart_type, st.errors, st.lines, st.duration, st.duration_unit, st.credit, total, recurring,
+        next_charge, now_dated, st.decimals, st.plan_id, [(p.id, st.quantities.get(p.id, 1)) for p in st.products],
+        st.fee_credit, st.code.code if st.code is not None else None, calendar,
     )

@@ -32,7 +32,7 @@ from .cart import Cart
 from .catalog import CatalogIndex
 from .periods import add_period, price_in_period
 from .result import Deviation, DeviationField, Quote, QuoteError, QuoteKind, QuoteLine
-from .umcart import LATEST_RELEASE, NO_CHANGES_MESSAGE, UMCartResult, is_main, run_cart
+from .umcart import LATEST_RELEASE, NO_CHANGES_MESSAGE, UMCartResult, is_main, quantum_of, run_cart
 
 ZERO = Decimal(0)
 
@@ -108,7 +108,7 @@ class _Builder:
         self.m, self.idx, self.cart, self.now, self.version = m, idx, cart, now, version
         self.um, self.ours, self.warnings = um, ours, warnings
         self.deviations: list[Deviation] = []
-        self.zero = ZERO.quantize(Decimal(1).scaleb(-currency_decimals(m.currency)))
+        self.zero = quantum_of(currency_decimals(m.currency))[1]
 
     def deviate(self, field: DeviationField, um: Any, ours: Any, reason: str) -> None:
         self.deviations.append(Deviation(field=field, ultimate_multisite=None if um is None else str(um),
@@ -208,25 +208,10 @@ class _Builder:
             return um.next_charge, m.date_expiration
         if um.next_charge is None:
             return None, None
-        ours = self.clamped(um)
+        ours = um.next_charge_calendar
         if ours != um.next_charge:
             self.deviate("next_charge_at", iso(um.next_charge), iso(ours), REASONS["spill"])
         return ours, None
-
-    def clamped(self, um: UMCartResult) -> datetime | None:
-        """UM's next charge (the smallest recurring product's period from now) with calendar months clamped."""
-        best: datetime | None = None
-        for pid, _ in um.products:
-            product = self.idx.get(pid)
-            if product is None:
-                continue
-            line = next((ln for ln in um.lines if ln.product_id == pid and ln.type == "product"), None)
-            if line is None or not line.recurring:
-                continue
-            at = add_period(self.now, line.duration, line.duration_unit)
-            if best is None or at < best:
-                best = at
-        return best
 
     def target(self, kind: str, main_addon: bool, recurring: Decimal, due: Decimal, next_charge: datetime | None,
                scheduled_for: datetime | None) -> dict[str, Any]:
