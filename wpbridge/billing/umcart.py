@@ -198,6 +198,26 @@ class UMCartResult:
         return not self.errors
 
 
+class Member:
+    """The membership's fields the Cart reads, read once from the model (pydantic routes every attribute read of
+    a model through CPython's slow `__getattr__` hook; the Cart reads some of them many times)."""
+
+    __slots__ = ("addon_products", "amount", "currency", "date_created", "date_expiration", "date_renewed",
+                 "discount_code", "duration", "duration_unit", "id", "initial_amount", "is_free", "is_recurring",
+                 "plan_id", "recurring", "status", "times_billed")
+
+    def __init__(self, m: Membership) -> None:
+        self.id, self.plan_id, self.addon_products, self.currency = m.id, m.plan_id, m.addon_products, m.currency
+        self.amount, self.initial_amount, self.recurring = m.amount, m.initial_amount, m.recurring
+        self.duration, self.duration_unit, self.times_billed, self.status = (m.duration, m.duration_unit,
+                                                                             m.times_billed, m.status)
+        self.date_created, self.date_renewed, self.date_expiration = m.date_created, m.date_renewed, \
+            m.date_expiration
+        self.discount_code = m.discount_code
+        self.is_recurring = is_recurring_price(self.recurring, self.amount)
+        self.is_free = not self.is_recurring and self.initial_amount == 0
+
+
 class _CartState:
     """The Cart's working state (a plain slotted class: one is built per quote)."""
 
@@ -205,7 +225,7 @@ class _CartState:
                  "idx", "lines", "m", "m_free", "m_recurring", "main", "now", "overlimits", "plan_id", "products",
                  "quantities", "quantum", "signup_fee", "zero")
 
-    def __init__(self, m: Membership, idx: CatalogIndex, now: datetime, main: bool, quantities: Mapping[int, int],
+    def __init__(self, m: Member, idx: CatalogIndex, now: datetime, main: bool, quantities: Mapping[int, int],
                  code: DiscountCode | None, duration: int | None, duration_unit: str | None) -> None:
         self.m, self.idx, self.now, self.main, self.quantities, self.code = m, idx, now, main, quantities, code
         self.cart_type = "upgrade"
@@ -223,11 +243,11 @@ class _CartState:
         self.quantum = CENT
         self.zero = ZERO
         self.m_recurring: bool = m.is_recurring
-        self.m_free: bool = not self.m_recurring and m.initial_amount == 0
+        self.m_free: bool = m.is_free
 
 
 def run_cart(
-    m: Membership,
+    m: Member | Membership,
     idx: CatalogIndex,
     plan_id: int | None,
     addons: Mapping[int, int],
@@ -244,6 +264,8 @@ def run_cart(
     'duration' => .., 'duration_unit' => .., 'discount_code' => ..])` with `addons` quantities, at `now`.
     `own_decimals` rounds to the currency's decimals whatever the release (what UM main does). `overlimits(new
     plan id)` is UM's over-quota check of the membership's sites (errors as (code, message)), run where UM does."""
+    if not isinstance(m, Member):
+        m = Member(m)
     main = is_main(version)
     ids = ([plan_id] if plan_id else []) + list(addons)
     st = _CartState(m, idx, now, main, addons, code, duration or None, (duration_unit or None) if duration else None)

@@ -32,7 +32,7 @@ from .cart import Cart
 from .catalog import CatalogIndex
 from .periods import add_period, price_in_period
 from .result import Deviation, DeviationField, Quote, QuoteError, QuoteKind, QuoteLine
-from .umcart import LATEST_RELEASE, NO_CHANGES_MESSAGE, UMCartResult, is_main, quantum_of, run_cart
+from .umcart import LATEST_RELEASE, NO_CHANGES_MESSAGE, Member, UMCartResult, is_main, quantum_of, run_cart
 
 ZERO = Decimal(0)
 
@@ -82,18 +82,19 @@ def um_quote(
     """The Quote for `cart` under the policy "ultimate-multisite" of UM `version` (None: the latest release).
     `pre_errors` are wpbridge's own refusals (offered set), reported before UM's."""
     version = version or LATEST_RELEASE
+    member = Member(m)
     code: DiscountCode | None = cart.discount_code
     # wpbridge's Cart: no plan keeps the current one, so a period alone is the current plan in that period
     # (a duration without a unit is in the membership's unit; a unit without a duration names no period)
     plan_id = cart.plan_id or (m.plan_id if cart.duration else None)
     unit = (cart.duration_unit or m.duration_unit) if cart.duration else None
-    args = (m, idx, plan_id, cart.addons, cart.duration, unit, code, now, version)
+    args = (member, idx, plan_id, cart.addons, cart.duration, unit, code, now, version)
     um = run_cart(*args, overlimits=overlimits)
     ours = um
     zero_decimal = currency_decimals(m.currency) == 0
     if zero_decimal and not is_main(version):
         ours = run_cart(*args, own_decimals=True, overlimits=overlimits)
-    b = _Builder(m, idx, cart, now, version, um, ours, warnings)
+    b = _Builder(member, idx, cart, now, version, um, ours, warnings)
     q = b.build(pre_errors)
     if ours is not um and not pre_errors:
         q = b.reconcile(q)
@@ -103,7 +104,7 @@ def um_quote(
 class _Builder:
     __slots__ = ("cart", "deviations", "idx", "m", "now", "ours", "um", "version", "warnings", "zero")
 
-    def __init__(self, m: Membership, idx: CatalogIndex, cart: Cart, now: datetime, version: str,
+    def __init__(self, m: Member, idx: CatalogIndex, cart: Cart, now: datetime, version: str,
                  um: UMCartResult, ours: UMCartResult, warnings: list[QuoteError]) -> None:
         self.m, self.idx, self.cart, self.now, self.version = m, idx, cart, now, version
         self.um, self.ours, self.warnings = um, ours, warnings
