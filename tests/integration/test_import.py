@@ -28,7 +28,7 @@ from wpbridge.config import NetworkSettings
 from wpbridge.encoding import to_jsonable
 from wpbridge.errors import WPBridgeError
 from wpbridge.limits import differing_modules, effective_limitations
-from wpbridge.models import Membership, Product, Site
+from wpbridge.models import Membership, Product, ScheduledChange, Site
 from wpbridge.network import Network
 from wpbridge.sandbox import SandboxInfo, down, up
 from wpbridge.workflows.snapshot import Snapshot, export_snapshot
@@ -64,6 +64,20 @@ def source_file(sandbox: SandboxInfo, tmp_path_factory: pytest.TempPathFactory) 
     path = tmp_path_factory.mktemp("import") / "source.json"
     with network_of(sandbox) as net:
         export_snapshot(net, path, now=datetime.now(UTC), source_url=sandbox.url)
+    data = json.loads(path.read_text())
+    if not data["scheduled_changes"]:  # the seed has none: one downgrade, so that section is carried too
+        ids = {p["slug"]: p["id"] for p in data["catalog"]}
+        member = next(m for m in data["memberships"] if m["plan_id"] == ids["premium"] and m["status"] == "active"
+                      and m["duration_unit"] == "month")
+        data["scheduled_changes"].append({
+            "membership_id": member["id"], "scheduled_for": member["date_expiration"], "note": "downgrade",
+            "target": {"plan_id": ids["basic"], "addon_products": {}, "amount": "15.0000", "duration": 1,
+                       "duration_unit": "month"}})
+    if not any(p["slug"] == "pro-support" for p in data["catalog"]):  # cents: UM's REST takes whole amounts only
+        data["catalog"].append({"id": 9999, "slug": "pro-support", "name": "Pro support", "type": "service",
+                                "pricing_type": "paid", "amount": "9.99", "setup_fee": "4.50", "currency": "USD",
+                                "recurring": True, "duration": 1, "duration_unit": "month", "list_order": 40})
+    path.write_text(json.dumps(data))
     return path
 
 
@@ -135,7 +149,7 @@ MEMBERSHIP_FIELDS = ("amount", "initial_amount", "duration", "duration_unit", "r
 
 
 def view(catalog: list[Product], customers: list[dict[str, Any]], memberships: list[Membership],
-         sites: list[dict[str, Any]]) -> dict[str, Any]:
+         sites: list[dict[str, Any]], scheduled: list[ScheduledChange]) -> dict[str, Any]:
     """A network by natural keys, in values both flavors give back (what UM's REST and the companion routes
     return), so the source (stub) and a target of either flavor compare."""
     slug = {p.id: p.slug for p in catalog}
@@ -163,6 +177,9 @@ def view(catalog: list[Product], customers: list[dict[str, Any]], memberships: l
                                     "addons": {slug[a]: q for a, q in m.addon_products.items()}}
                         for m in memberships},
         "sites": {s["path"]: (s["title"], s["type"], key[s["membership_id"]]) for s in sites if s.get("membership_id")},
+        "scheduled_changes": {key[c.membership_id]: (to_jsonable(c.scheduled_for), slug[int(c.target["plan_id"])],
+                                                     f"{Decimal(str(c.target['amount'])).normalize():f}")
+                              for c in scheduled},
     }
 
 
@@ -184,11 +201,12 @@ def source_view(path: Path) -> dict[str, Any]:
     customers = [{"id": c.id, "email": c.user_email, "username": c.user_login, "display_name": c.display_name,
                   "email_verification": c.email_verification, "vip": c.vip} for c in snap.customers()]
     sites = [s.model_dump() for s in snap.sites()]
-    return view(snap.catalog(), customers, list(snap.memberships()), sites)
+    return view(snap.catalog(), customers, list(snap.memberships()), sites, list(snap.scheduled_changes()))
 
 
 def target_view(net: Network) -> dict[str, Any]:
-    return view(net.catalog(), list(net.import_customers()), list(net.memberships()), list(net.import_sites()))
+    return view(net.catalog(), list(net.import_customers()), list(net.memberships()), list(net.import_sites()),
+                list(net.scheduled_changes()))
 
 
 def test_export_import_export_gives_the_same_network_and_a_second_run_writes_nothing(
@@ -372,3 +390,15 @@ def test_a_conflict_is_reported_and_left_alone_unless_update(source_file: Path, 
         updated = run(target_env, str(one), "--yes", "--update", "--report", str(tmp_path / "u.json"))
         assert updated.returncode == 0 and report(tmp_path / "u.json")["summary"]["writes"] == 1
         assert net.membership(mid).amount == Decimal("12.5")
+
+
+def test_an_export_into_the_network_it_came_from_duplicates_nothing(sandbox: SandboxInfo, source_file: Path,
+                                                                      tmp_path: Path) -> None:
+    """Its memberships are matched by id there (they carry no source key): only what the test added is new."""
+    dry = run(env_of(sandbox, tmp_path), str(source_file), "--dry-run", "--output", "json")
+    assert dry.returncode == 0, dry.stderr
+    plan = json.loads(dry.stdout)["plan"]
+    assert {(s["kind"], s["key"]) for s in plan if s["action"] != "unchanged"} <= {
+        ("product", "pro-support"), ("scheduled_change", next(s["key"] for s in plan
+                                                               if s["kind"] == "scheduled_change"))}
+    assert all(s["action"] == "unchanged" for s in plan if s["kind"] in ("customer", "membership", "site"))

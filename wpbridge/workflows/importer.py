@@ -62,7 +62,9 @@ class Prepared:
     plan: Plan | None
     issues: list[Issue]
     requests: int = 0
+    """Requests made to read the target and plan."""
     started: float = field(default_factory=time.monotonic)
+    plan_seconds: float = 0.0
 
     @property
     def refused(self) -> bool:
@@ -121,6 +123,10 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
     started = time.monotonic()
     source = read_source(path, options.format)
     target = read_target(net)
+    if source.source_url and _same_url(source.source_url, net.settings.url):
+        # an export imported into the network it came from: its memberships are these ones, by id
+        for membership_id in target.memberships:
+            target.keys.setdefault(f"{source.source_url.rstrip('/')}/membership/{membership_id}", membership_id)
     check_references(source, target.catalog)
     issues = list(source.issues)
     prepared = Prepared(str(path), options, source, None, issues, started=started)
@@ -131,14 +137,20 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
     quota_reader = net.site_quotas if target.mode == "stub" else None
     prepared.plan = build_plan(source, target, update=options.update, quota_reader=quota_reader)
     prepared.requests = net.stats.requests
+    prepared.plan_seconds = round(time.monotonic() - started, 3)
     return prepared
+
+
+def _same_url(a: str, b: str) -> bool:
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
 def execute(net: Network, prepared: Prepared, *, progress: Progress | None = None) -> ImportResult:
     """Carry out the plan (nothing when refused or a dry run); the summary and exit code."""
     applied: ApplyOutcome | None = None
     if prepared.plan is not None and not prepared.refused and not prepared.options.dry_run:
-        applied = Applier(net, prepared.plan, progress=progress, step_delay=prepared.options.step_delay).run()
+        applied = Applier(net, prepared.plan, progress=progress, step_delay=prepared.options.step_delay,
+                          requests=lambda: net.stats.requests).run()
     summary = summarize(prepared, applied, requests=net.stats.requests)
     return ImportResult(prepared, applied, summary, summary["exit_code"])
 
@@ -173,7 +185,10 @@ def summarize(prepared: Prepared, applied: ApplyOutcome | None, *, requests: int
         "conflicts": total["conflict"],
         "errors": len(prepared.issues) + failed + skipped,
         "requests": requests,
+        "read_requests": prepared.requests,
+        "plan_seconds": prepared.plan_seconds,
         "elapsed_seconds": round(time.monotonic() - prepared.started, 3),
+        "phases": applied.phases if applied is not None else {},
         "exit_code": code,
     }
 

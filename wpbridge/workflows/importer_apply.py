@@ -73,6 +73,8 @@ class WriteRecord:
 class ApplyOutcome:
     writes: list[WriteRecord] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    phases: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per phase (products, customers, memberships, sites, scheduled_changes, quotas): seconds and requests."""
 
     @property
     def written(self) -> int:
@@ -94,7 +96,7 @@ def _wire(value: Any) -> Any:
 def limits_wire(limits: Limitations) -> dict[str, Any]:
     """Limitations as the file gave them (what it did not set stays unset, so the target stores the same)."""
     data: dict[str, Any] = limits.model_dump(mode="json", exclude_unset=True)
-    return data
+    return {module: value for module, value in data.items() if value is not None}  # null module = absent
 
 
 def product_body(p: SrcProduct, ids: Mapping[str, int]) -> dict[str, Any]:
@@ -140,8 +142,9 @@ def customer_body(c: SrcCustomer) -> dict[str, Any]:
 
 class Applier:
     def __init__(self, net: ImportWriter, plan: Plan, *, progress: Progress | None = None,
-                 step_delay: float = 0.0) -> None:
+                 step_delay: float = 0.0, requests: Callable[[], int] | None = None) -> None:
         self.net = net
+        self.requests = requests or (lambda: 0)
         self.plan = plan
         self.t = plan.target
         self.progress = progress or (lambda n: None)
@@ -208,13 +211,17 @@ class Applier:
     # ------------------------------------------------------------------ run
 
     def run(self) -> ApplyOutcome:
-        self.products()
-        self.customers()
-        self.memberships_phase()
-        self.sites_phase()
-        self.scheduled_phase()
+        phases: list[tuple[str, Callable[[], None]]] = [
+            ("products", self.products), ("customers", self.customers), ("memberships", self.memberships_phase),
+            ("sites", self.sites_phase), ("scheduled_changes", self.scheduled_phase),
+        ]
         if self.t.mode == "stub":
-            self.quotas_phase()
+            phases.append(("quotas", self.quotas_phase))
+        for name, phase in phases:
+            started, requests = time.monotonic(), self.requests()
+            phase()
+            self.out.phases[name] = {"seconds": round(time.monotonic() - started, 3),
+                                     "requests": self.requests() - requests}
         return self.out
 
     def products(self) -> None:

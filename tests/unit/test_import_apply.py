@@ -1,0 +1,88 @@
+"""`wpbridge import`, carrying out a plan against a fake server: order, batches, what counts as a write, and what
+happens to the records that depend on one that failed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from wpbridge.errors import InvalidRequestError
+from wpbridge.models import Limitations, Product
+from wpbridge.rest.batch import BatchItem, BatchItemResult, BatchResult
+from wpbridge.sandbox.example import example_catalog
+from wpbridge.workflows.importer_apply import Applier
+from wpbridge.workflows.importer_input import check_references, read_csv
+from wpbridge.workflows.importer_plan import TargetState, build_plan
+
+CATALOG = example_catalog()
+CSV = ("email,plan,addons,site_path\n"
+       "ann@example.com,premium,extra-storage:2,/ann/\n"
+       "bad@example.com,basic,,/bad/\n"
+       "old@example.com,basic,,/old/\n")
+
+
+class FakeServer:
+    """Answers the import routes like plugin-stub: ensures by natural key; `bad@` is refused."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[BatchItem]] = []
+        self.quota_writes: dict[int, Limitations] = {}
+        self.next_id = 100
+
+    def catalog(self) -> list[Product]:
+        return CATALOG
+
+    def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
+        self.batches.append(list(items))
+        out = []
+        for item in items:
+            self.next_id += 1
+            body = item.body or {}
+            if item.path.endswith("/customers"):
+                if body["email"].startswith("bad"):
+                    err = InvalidRequestError("email: refused", status=400, code="rest_invalid_param", field="email")
+                    out.append(BatchItemResult(item.key, False, 400, err))
+                    continue
+                created = not body["email"].startswith("old")  # an earlier, killed run had made this one
+                data: dict[str, Any] = {"created": created, "customer": {"id": self.next_id}}
+            elif item.path.endswith("/memberships"):
+                data = {"created": True, "membership": {"id": self.next_id, "customer_id": body["customer_id"],
+                                                        "plan_id": body["plan_id"], "status": "active",
+                                                        "addon_products": body["addon_products"]}}
+            else:
+                data = {"created": True, "site": {"blog_id": self.next_id, "membership_id": body["membership_id"]}}
+            out.append(BatchItemResult(item.key, True, 200, None, data))
+        return BatchResult(items=out, batches=1)
+
+    def site_quotas(self, blog_ids: Any = None) -> Any:
+        return [(b, None) for b in blog_ids]
+
+    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
+        self.quota_writes.update(quotas)
+        return BatchResult(items=[BatchItemResult(b, True, 200) for b in quotas], batches=1)
+
+
+def test_order_found_failures_and_dependents() -> None:
+    src = read_csv(CSV)
+    check_references(src, CATALOG)
+    target = TargetState(mode="stub", domain="net.example", path="/", subdomain=False, catalog=CATALOG, customers=[],
+                         memberships={}, keys={}, sites={}, scheduled={})
+    plan = build_plan(src, target)
+    server = FakeServer()
+    out = Applier(server, plan).run()  # type: ignore[arg-type]
+
+    kinds = [{i.path.rsplit("/", 1)[1] for i in batch} for batch in server.batches]
+    assert kinds == [{"customers"}, {"memberships"}, {"sites"}]
+    status = {(w.kind, w.key): w.status for w in out.writes}
+    assert status[("customer", "ann@example.com")] == "done"
+    assert status[("customer", "old@example.com")] == "found"  # not a write: it was there already
+    assert status[("customer", "bad@example.com")] == "failed"
+    assert status[("membership", "csv:bad@example.com#1")] == "skipped"
+    assert status[("site", "net.example/bad/")] == "skipped"
+    assert status[("site", "net.example/ann/")] == "done"
+    assert len(server.batches[1]) == 2 and len(server.quota_writes) == 2
+    assert out.written == 1 + 2 + 2 + 2  # customers, memberships, sites, quotas
+    failed = [e for e in out.errors if e["kind"] == "customer"]
+    assert failed == [{"where": "line 3", "kind": "customer", "key": "bad@example.com",
+                       "message": "email: refused", "status": 400, "code": "rest_invalid_param", "field": "email"}]
+    assert set(out.phases) == {"products", "customers", "memberships", "sites", "scheduled_changes", "quotas"}
