@@ -66,7 +66,7 @@ def run(env: dict[str, str], *args: str) -> tuple[float, subprocess.CompletedPro
     return time.monotonic() - started, done
 
 
-def measure(n: int, flavor: str, workdir: Path) -> dict[str, Any]:
+def measure(n: int, flavor: str, workdir: Path, concurrency: int) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if flavor == "um":
         kwargs = {"flavor": "ultimate-multisite", "um_plugin": um_plugin_path("2.4.12")}
@@ -79,7 +79,8 @@ def measure(n: int, flavor: str, workdir: Path) -> dict[str, Any]:
         csv = bulk_csv(workdir / f"bulk-{n}.csv", n)
         load = os.getloadavg()[0]
         log(f"N={n} ({flavor}): first import (load {load:.1f})")
-        wall, done = run(env, str(csv), "--yes", "--report", str(workdir / f"first-{n}.json"))
+        wall, done = run(env, str(csv), "--yes", "--site-concurrency", str(concurrency), "--report",
+                         str(workdir / f"first-{n}.json"))
         assert done.returncode == 0, done.stderr[-2000:]
         first = json.loads((workdir / f"first-{n}.json").read_text())["summary"]
         log(f"N={n}: {wall:.1f} s, {first['requests']} requests; second import")
@@ -87,7 +88,7 @@ def measure(n: int, flavor: str, workdir: Path) -> dict[str, Any]:
         assert done.returncode == 0, done.stderr[-2000:]
         second = json.loads((workdir / f"second-{n}.json").read_text())["summary"]
         return {
-            "n": n, "flavor": flavor, "load": round(load, 1),
+            "n": n, "flavor": flavor, "load": round(load, 1), "site_concurrency": concurrency,
             "first": {"wall": round(wall, 1), "requests": first["requests"], "read_requests": first["read_requests"],
                       "writes": first["writes"], "phases": first["phases"], "plan_seconds": first["plan_seconds"],
                       "requests_per_membership": round(first["requests"] / n, 3)},
@@ -106,9 +107,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
         f"own process; requests as counted by the run's report. Measured {datetime.now(UTC):%Y-%m-%d} on the "
         "2-core development machine, shared with other agents' test runs (load average at the start in the table).",
         "",
-        "| N | flavor | load | first run | requests | per membership | writes | customers | memberships | sites "
-        "| quotas | second run | its requests | its writes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| N | flavor | sites in flight | load | first run | requests | per membership | writes | customers "
+        "| memberships | sites | quotas | second run | its requests | its writes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         f, s, ph = r["first"], r["second"], r["first"]["phases"]
@@ -118,7 +119,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
             return f"{p['seconds']:.1f} s / {int(p['requests'])} req" if p else "-"
 
         lines.append(
-            f"| {r['n']:,} | {r['flavor']} | {r['load']} | {f['wall']:.1f} s | {f['requests']:,} "
+            f"| {r['n']:,} | {r['flavor']} | {r.get('site_concurrency', 1)} batches | {r['load']} "
+            f"| {f['wall']:.1f} s | {f['requests']:,} "
             f"| {f['requests_per_membership']} | {f['writes']:,} | {phase('customers')} | {phase('memberships')} "
             f"| {phase('sites')} | {phase('quotas')} | {s['wall']:.1f} s | {s['requests']:,} | {s['writes']} |")
     lines += [
@@ -149,11 +151,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--flavor", choices=["stub", "um"], default="stub")
+    parser.add_argument("--site-concurrency", type=int, default=2)
     parser.add_argument("--out", default=None, help="JSON results file (default: a temporary directory)")
     parser.add_argument("--no-results", action="store_true", help="do not touch bench/RESULTS.md")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="wpbridge-bench-import-"))
-    results = [measure(int(n), args.flavor, workdir) for n in args.sizes.split(",")]
+    results = [measure(int(n), args.flavor, workdir, args.site_concurrency) for n in args.sizes.split(",")]
     out = Path(args.out) if args.out else workdir / "results.json"
     out.write_text(json.dumps(results, indent=1))
     log(f"results: {out}")

@@ -78,10 +78,13 @@ def register(main: click.Group) -> None:
                                                  " report them as conflicts and leave them alone).")
     @click.option("--skip-invalid", is_flag=True, help="Import the valid records and report the bad ones (default:"
                                                        " refuse the whole file when any record is bad).")
+    @click.option("--site-concurrency", type=click.IntRange(1, 8), default=2, show_default=True, metavar="N",
+                  help="Batches of new WordPress sites created at once (the slow part of an import).")
     @network_options
     @handle_errors
     def import_command(file: str, fmt: str | None, dry_run: bool, yes: bool, report_path: str | None, update: bool,
-                       skip_invalid: bool, network_name: str | None, config_path: str | None, output: str) -> None:
+                       skip_invalid: bool, site_concurrency: int, network_name: str | None, config_path: str | None,
+                       output: str) -> None:
         """Import a catalog, customers, memberships and sites from FILE: a `wpbridge export` (JSON) or a CSV with
         one row per membership (see README). Idempotent: a second run writes nothing.
 
@@ -90,7 +93,7 @@ def register(main: click.Group) -> None:
         if report_path is not None:
             _check_writable(report_path)
         options = ImportOptions(format=fmt, dry_run=dry_run, update=update, skip_invalid=skip_invalid,  # type: ignore[arg-type]
-                                step_delay=step_delay_from_env())
+                                step_delay=step_delay_from_env(), site_concurrency=site_concurrency)
         net = open_network(network_name, config_path)
         with net:
             prepared = prepare(net, file, options)

@@ -50,6 +50,8 @@ class ImportOptions:
     update: bool = False
     skip_invalid: bool = False
     step_delay: float = 0.0
+    site_concurrency: int = 2
+    """Batches of site creates in flight at once (sites are independent; the server locks each address)."""
 
 
 @dataclass
@@ -150,7 +152,8 @@ def execute(net: Network, prepared: Prepared, *, progress: Progress | None = Non
     applied: ApplyOutcome | None = None
     if prepared.plan is not None and not prepared.refused and not prepared.options.dry_run:
         applied = Applier(net, prepared.plan, progress=progress, step_delay=prepared.options.step_delay,
-                          requests=lambda: net.stats.requests).run()
+                          requests=lambda: net.stats.requests,
+                          site_concurrency=prepared.options.site_concurrency).run()
     summary = summarize(prepared, applied, requests=net.stats.requests)
     return ImportResult(prepared, applied, summary, summary["exit_code"])
 

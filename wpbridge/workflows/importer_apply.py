@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -142,8 +143,10 @@ def customer_body(c: SrcCustomer) -> dict[str, Any]:
 
 class Applier:
     def __init__(self, net: ImportWriter, plan: Plan, *, progress: Progress | None = None,
-                 step_delay: float = 0.0, requests: Callable[[], int] | None = None) -> None:
+                 step_delay: float = 0.0, requests: Callable[[], int] | None = None,
+                 site_concurrency: int = 1) -> None:
         self.net = net
+        self.site_concurrency = max(1, site_concurrency)
         self.requests = requests or (lambda: 0)
         self.plan = plan
         self.t = plan.target
@@ -173,18 +176,35 @@ class Applier:
             self.out.errors.append(entry)
 
     def batch(self, steps: Sequence[Step], items: Sequence[BatchItem], on_ok: Callable[[Step, Any], None],
-              *, limit: int | None = None) -> None:
-        """Send `items` (one per step, same order) through /batch/v1; call `on_ok` with each reply's data."""
+              *, limit: int | None = None, concurrency: int = 1) -> None:
+        """Send `items` (one per step, same order) through /batch/v1; call `on_ok` with each reply's data.
+
+        With `concurrency` > 1, that many batch requests are in flight at once (for records that do not depend on
+        each other: sites); replies are still handled here, in order, one chunk at a time."""
         if not items:
             return
         size = limit or self.t.batch_limit
-        for start in range(0, len(items), size):
-            chunk_steps, chunk = steps[start:start + size], items[start:start + size]
+        chunks = [(steps[i:i + size], items[i:i + size]) for i in range(0, len(items), size)]
+
+        def send(chunk: Sequence[BatchItem]) -> BatchResult | WPBridgeError:
             try:
-                result = self.net.import_batch(chunk, limit=size)
+                return self.net.import_batch(chunk, limit=size)
             except WPBridgeError as exc:
+                return exc
+
+        if concurrency <= 1 or len(chunks) == 1:
+            replies: Iterator[BatchResult | WPBridgeError] = (send(chunk) for _, chunk in chunks)
+            self._handle(chunks, replies, on_ok)
+            return
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="wpbridge-import") as pool:
+            self._handle(chunks, pool.map(send, [chunk for _, chunk in chunks]), on_ok)
+
+    def _handle(self, chunks: Sequence[tuple[Sequence[Step], Sequence[BatchItem]]],
+                replies: Iterable[BatchResult | WPBridgeError], on_ok: Callable[[Step, Any], None]) -> None:
+        for (chunk_steps, chunk), result in zip(chunks, replies, strict=True):
+            if isinstance(result, WPBridgeError):
                 for step in chunk_steps:
-                    self.record(step, "failed", error=str(exc), http=exc)
+                    self.record(step, "failed", error=str(result), http=result)
                 continue
             for step, item in zip(chunk_steps, result.items, strict=True):
                 if item.ok:
@@ -346,7 +366,7 @@ class Applier:
             self.created_or_found(step, data, blog_id)
             self.sites.append((self.site_model(blog_id, src, membership), src.membership))
 
-        self.batch(steps, items, done, limit=min(SITE_BATCH, self.t.batch_limit))
+        self.batch(steps, items, done, limit=min(SITE_BATCH, self.t.batch_limit), concurrency=self.site_concurrency)
 
     def site_model(self, blog_id: int, s: SrcSite, membership: Membership) -> Site:
         domain, path = self.t.site_address(s)
