@@ -74,8 +74,9 @@ def source_file(sandbox: SandboxInfo, tmp_path_factory: pytest.TempPathFactory) 
             "target": {"plan_id": ids["basic"], "addon_products": {}, "amount": "15.0000", "duration": 1,
                        "duration_unit": "month"}})
     if not any(p["slug"] == "pro-support" for p in data["catalog"]):  # cents: UM's REST takes whole amounts only
-        data["catalog"].append({"id": 9999, "slug": "pro-support", "name": "Pro support", "type": "service",
-                                "pricing_type": "paid", "amount": "9.99", "setup_fee": "4.50", "currency": "USD",
+        service = next(p for p in data["catalog"] if p["type"] == "service")  # the shape the stub exports
+        data["catalog"].append({**service, "id": 9999, "slug": "pro-support", "name": "Pro support",
+                                "pricing_type": "paid", "amount": "9.9900", "setup_fee": "4.5000",
                                 "recurring": True, "duration": 1, "duration_unit": "month", "list_order": 40})
     path.write_text(json.dumps(data))
     return path
