@@ -128,6 +128,7 @@ def normalized(export: dict[str, Any]) -> dict[str, Any]:
              for s in export["sites"] if s.get("membership_id")}
     path_of = {s["blog_id"]: s["path"] for s in export["sites"] if s.get("membership_id")}
     quotas = {path_of[q["blog_id"]]: q["quota"] for q in export["quotas"] if q["blog_id"] in path_of}
+
     def target(t: dict[str, Any]) -> dict[str, Any]:  # product ids in a scheduled target are the network's own
         out = {k: v for k, v in t.items() if k not in ("plan_id", "addon_products")}
         if "plan_id" in t:
