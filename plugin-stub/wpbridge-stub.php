@@ -39,6 +39,8 @@ require_once __DIR__ . '/includes/schema.php';
 require_once __DIR__ . '/includes/enforce.php';
 require_once __DIR__ . '/includes/um.php';
 require_once __DIR__ . '/includes/import.php';
+require_once __DIR__ . '/includes/um-sites.php';
+require_once __DIR__ . '/includes/um-swap.php';
 
 register_activation_hook( __FILE__, __NAMESPACE__ . '\\install' );
 

@@ -114,6 +114,9 @@ function register_companion_routes(): void {
 		)
 	);
 	$membership = array( 'id' => id_arg( 'membership id' ) );
+	if ( 'um' === mode() ) {
+		register_um_routes( $membership );
+	}
 	route(
 		'/memberships/(?P<id>[\d]+)/scheduled-change',
 		array(
@@ -230,7 +233,7 @@ function list_quotas( \WP_REST_Request $request ): \WP_REST_Response {
 	}
 	$total  = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->blogs} WHERE $where" );
 	$page   = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT blog_id FROM {$wpdb->blogs} WHERE $where ORDER BY blog_id ASC LIMIT %d OFFSET %d", $limit, $offset ) ) );
-	$quotas = quotas_for( $page );
+	$quotas = 'um' === mode() ? um_computed_limits( $page ) : quotas_for( $page ); // UM mode: what UM computes.
 	$items  = array();
 	foreach ( $page as $id ) {
 		$items[] = array(
@@ -247,6 +250,9 @@ function site_missing( int $blog_id ): ?\WP_Error {
 
 function get_quota_route( \WP_REST_Request $request ): mixed {
 	$id = url_id( $request, 'blog_id' );
+	if ( 'um' === mode() ) {
+		return site_missing( $id ) ?? limitations_out( um_computed_limits( array( $id ) )[ $id ] ?? array() );
+	}
 	return site_missing( $id ) ?? limitations_out( quota( $id ) ?? array() );
 }
 
@@ -265,6 +271,9 @@ function validate_quota_body( \WP_REST_Request $request ): bool|\WP_Error {
 
 function put_quota_route( \WP_REST_Request $request ): mixed {
 	$id = url_id( $request, 'blog_id' );
+	if ( 'um' === mode() ) {
+		return site_missing( $id ) ?? um_quota_write_refused( $id );
+	}
 	if ( $missing = site_missing( $id ) ) {
 		return $missing;
 	}
@@ -277,6 +286,9 @@ function put_quota_route( \WP_REST_Request $request ): mixed {
 
 function delete_quota_route( \WP_REST_Request $request ): mixed {
 	$id = url_id( $request, 'blog_id' );
+	if ( 'um' === mode() ) {
+		return site_missing( $id ) ?? um_quota_write_refused( $id );
+	}
 	if ( $missing = site_missing( $id ) ) {
 		return $missing;
 	}
@@ -331,6 +343,9 @@ function target_out( array $t ): object {
 
 function list_scheduled_changes( \WP_REST_Request $request ): \WP_REST_Response {
 	global $wpdb;
+	if ( 'um' === mode() ) {
+		return um_list_swaps( $request );
+	}
 	list( $limit, $offset, $per ) = paging( $request );
 	$where                        = array( '1=1' );
 	$due                          = $request->get_param( 'due_before' ); // Checked by its declared argument.
@@ -364,6 +379,9 @@ function scheduled_row( int $membership_id ): ?array {
 }
 
 function get_scheduled_change( \WP_REST_Request $request ): mixed {
+	if ( 'um' === mode() ) {
+		return um_get_swap( $request );
+	}
 	$row = scheduled_row( url_id( $request ) );
 	return $row ? scheduled_change_out( $row ) : error( 'wpbridge_no_scheduled_change', __( 'This membership has no scheduled change.', 'wpbridge-stub' ), 404 );
 }
@@ -376,6 +394,9 @@ function get_scheduled_change( \WP_REST_Request $request ): mixed {
 function put_scheduled_change( \WP_REST_Request $request ): mixed {
 	global $wpdb;
 	$id = url_id( $request );
+	if ( 'um' === mode() ) {
+		return um_put_swap( $request );
+	}
 	if ( ! membership_exists( $id ) ) {
 		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %s.', 'wpbridge-stub' ), $id ), 404 );
 	}
@@ -433,6 +454,9 @@ function put_scheduled_change( \WP_REST_Request $request ): mixed {
 
 function delete_scheduled_change( \WP_REST_Request $request ): array {
 	global $wpdb;
+	if ( 'um' === mode() ) {
+		return um_delete_swap( $request );
+	}
 	$wpdb->delete( table( 'scheduled_changes' ), array( 'membership_id' => url_id( $request ) ) );
 	return array( 'deleted' => true );
 }

@@ -1,0 +1,197 @@
+<?php
+/**
+ * UM mode: the sites of the network as Ultimate Multisite links them, and UM's own computed limits of sites.
+ *
+ * UM keeps a site's membership, customer and type in blogmeta (`wu_membership_id`, `wu_customer_id`, `wu_type`) and
+ * its `GET /wu/v2/site` returns them as null (its Site model loads them lazily), so `GET /wpbridge/v1/sites` reads
+ * them for a whole page of blogs with a fixed number of queries (blogs, blogmeta, one UNION for the titles).
+ * `GET /wpbridge/v1/quotas` and `GET /wpbridge/v1/sites/{id}/quota` answer, in UM mode, what UM itself computes
+ * and enforces for each site: `wu_get_site($id)->get_limitations()` (plan + add-ons additively, then the
+ * membership's and the site's own overrides). plugin-stub stores no quota in UM mode.
+ */
+
+namespace WPBridge;
+
+const UM_LINK_KEYS = array( 'wu_membership_id', 'wu_customer_id', 'wu_type', 'wu_limitations' );
+
+/**
+ * The link rows of these blogs: [blog_id => ['membership_id','customer_id','type','limitations']], one query.
+ * A blog without a key gets null there: an unknown link, never "every membership".
+ */
+function um_links( array $blog_ids ): array {
+	global $wpdb;
+	$out = array();
+	foreach ( $blog_ids as $id ) {
+		$out[ (int) $id ] = array(
+			'membership_id' => null,
+			'customer_id'   => null,
+			'type'          => null,
+			'limitations'   => null,
+		);
+	}
+	if ( ! $out ) {
+		return $out;
+	}
+	$in   = implode( ',', array_map( 'intval', array_keys( $out ) ) );
+	$keys = "'" . implode( "','", UM_LINK_KEYS ) . "'";
+	$rows = $wpdb->get_results( "SELECT blog_id, meta_key, meta_value FROM {$wpdb->blogmeta} WHERE blog_id IN ($in) AND meta_key IN ($keys) ORDER BY meta_id ASC", ARRAY_A ) ?: array();
+	foreach ( $rows as $r ) {
+		$id = (int) $r['blog_id'];
+		switch ( $r['meta_key'] ) {
+			case 'wu_membership_id':
+				$out[ $id ]['membership_id'] = ( (int) $r['meta_value'] ) ?: null;
+				break;
+			case 'wu_customer_id':
+				$out[ $id ]['customer_id'] = ( (int) $r['meta_value'] ) ?: null;
+				break;
+			case 'wu_type':
+				$out[ $id ]['type'] = '' === (string) $r['meta_value'] ? null : (string) $r['meta_value'];
+				break;
+			case 'wu_limitations':
+				$v                         = um_value( maybe_unserialize( $r['meta_value'] ) );
+				$out[ $id ]['limitations'] = is_array( $v ) ? $v : null;
+				break;
+		}
+	}
+	return $out;
+}
+
+/** blogname of many blogs in one query (each blog has its own options table). */
+function um_titles( array $blog_ids ): array {
+	global $wpdb;
+	$parts = array();
+	foreach ( $blog_ids as $id ) {
+		$id      = (int) $id;
+		$parts[] = "SELECT $id AS blog_id, option_value FROM " . $wpdb->get_blog_prefix( $id ) . "options WHERE option_name = 'blogname'";
+	}
+	$out = array();
+	if ( $parts ) {
+		$wpdb->suppress_errors( true ); // A blog whose tables are gone just has no title.
+		foreach ( $wpdb->get_results( implode( ' UNION ALL ', $parts ), ARRAY_A ) ?: array() as $r ) {
+			$out[ (int) $r['blog_id'] ] = (string) $r['option_value'];
+		}
+		$wpdb->suppress_errors( false );
+	}
+	return $out;
+}
+
+/**
+ * `GET /wpbridge/v1/sites` (UM mode): every blog of the network in blog_id order, paged, with UM's links.
+ * Filters (applied in SQL on UM's blogmeta): `blog_ids`, `membership_id`, `customer_id`. An unknown query
+ * parameter is refused, so a misspelt filter never returns the whole network.
+ */
+function um_sites_route( \WP_REST_Request $request ): \WP_REST_Response {
+	global $wpdb;
+	$allowed = array( 'page', 'per_page', 'blog_ids', 'membership_id', 'customer_id', 'orderby', 'order', 'number', 'offset' );
+	foreach ( array_keys( $request->get_query_params() ) as $k ) {
+		if ( ! in_array( $k, $allowed, true ) ) {
+			throw new Invalid( (string) $k, 'unknown parameter (allowed: page, per_page, blog_ids, membership_id, customer_id)' );
+		}
+	}
+	list( $limit, $offset, $per ) = paging( $request );
+	$where                        = array( $wpdb->prepare( 'b.site_id = %d', get_current_network_id() ) );
+	$ids                          = blog_ids_param( $request, false );
+	if ( null !== $ids ) {
+		$where[] = 'b.blog_id IN (' . ( $ids ? implode( ',', $ids ) : '0' ) . ')';
+	}
+	foreach ( array( 'membership_id' => 'wu_membership_id', 'customer_id' => 'wu_customer_id' ) as $param => $key ) {
+		$v = $request->get_param( $param );
+		if ( null !== $v ) {
+			$where[] = $wpdb->prepare( "b.blog_id IN (SELECT blog_id FROM {$wpdb->blogmeta} WHERE meta_key = %s AND meta_value = %s)", $key, (string) to_int( $v, $param, 1 ) );
+		}
+	}
+	$w     = implode( ' AND ', $where );
+	$total = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->blogs} b WHERE $w" );
+	$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT b.blog_id, b.domain, b.path FROM {$wpdb->blogs} b WHERE $w ORDER BY b.blog_id ASC LIMIT %d OFFSET %d", $limit, $offset ), ARRAY_A ) ?: array();
+	$ids   = array_map( fn( $r ) => (int) $r['blog_id'], $rows );
+	$links = um_links( $ids );
+	$names = um_titles( $ids );
+	$main  = (int) get_main_site_id();
+	$items = array();
+	foreach ( $rows as $r ) {
+		$id      = (int) $r['blog_id'];
+		$items[] = array(
+			'blog_id'       => $id,
+			'domain'        => $r['domain'],
+			'path'          => $r['path'],
+			'title'         => $names[ $id ] ?? '',
+			'membership_id' => $links[ $id ]['membership_id'],
+			'customer_id'   => $links[ $id ]['customer_id'],
+			'type'          => $id === $main ? 'main' : $links[ $id ]['type'],
+			'is_main'       => $id === $main,
+			'limitations'   => null === $links[ $id ]['limitations'] ? new \stdClass() : limitations_out( $links[ $id ]['limitations'] ),
+		);
+	}
+	return paged_response( $items, $total, $per );
+}
+
+/**
+ * UM's own computed limitations of these blogs: [blog_id => array|null]. null for a blog that is not a
+ * customer-owned site of a membership (UM gives such sites no limits) or that UM cannot load.
+ */
+function um_computed_limits( array $blog_ids ): array {
+	$links = um_links( $blog_ids );
+	$out   = array();
+	foreach ( $blog_ids as $id ) {
+		$id          = (int) $id;
+		$out[ $id ] = null;
+		$link        = $links[ $id ] ?? null;
+		if ( ! $link || 'customer_owned' !== $link['type'] || ! $link['membership_id'] || is_main_site( $id ) ) {
+			continue;
+		}
+		$site = function_exists( 'wu_get_site' ) ? wu_get_site( $id ) : null;
+		if ( ! $site ) {
+			continue;
+		}
+		$limits      = $site->get_limitations();
+		$out[ $id ] = um_value( is_object( $limits ) && method_exists( $limits, 'to_array' ) ? $limits->to_array() : (array) $limits );
+	}
+	return $out;
+}
+
+/** The refusal of a quota write in UM mode: UM computes and enforces limits; write the membership instead. */
+function um_quota_write_refused( int $blog_id ): \WP_Error {
+	return error(
+		'wpbridge_um_mode',
+		"Ultimate Multisite computes and enforces the limits of site $blog_id: plugin-stub stores no quota in UM mode. Change the membership (plan, add-ons) or the site's own UM limitations instead.",
+		409,
+		array( 'blog_id' => $blog_id )
+	);
+}
+
+/** The routes that exist only in UM mode (README: UM mode). */
+function register_um_routes( array $membership ): void {
+	route(
+		'/sites',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\um_sites_route',
+				'args'     => paging_args( true ) + array(
+					'membership_id' => positive_int_arg( __( 'Only the sites UM links to this membership.', 'wpbridge-stub' ) ),
+					'customer_id'   => positive_int_arg( __( 'Only the sites UM links to this customer.', 'wpbridge-stub' ) ),
+				),
+			),
+		)
+	);
+	route(
+		'/memberships/(?P<id>[\d]+)/scheduled-change/apply',
+		array(
+			array(
+				'methods'  => 'POST',
+				'callback' => __NAMESPACE__ . '\\um_apply_swap',
+				'args'     => $membership,
+			),
+		)
+	);
+	route(
+		'/sites/(?P<blog_id>[\d]+)/suspension',
+		array(
+			array(
+				'methods'  => 'PUT',
+				'callback' => __NAMESPACE__ . '\\um_put_suspension',
+				'args'     => array( 'blog_id' => id_arg( 'site (blog) id' ) ),
+			),
+		)
+	);
+}

@@ -1,0 +1,261 @@
+<?php
+/**
+ * UM mode: a membership's scheduled change IS Ultimate Multisite's own scheduled swap (membership meta
+ * `wu_swap_order` = a serialized Cart, `wu_swap_scheduled_date`, and the Action Scheduler job
+ * `wu_async_membership_swap`). The `scheduled-change` routes read it, write it through
+ * `Membership::schedule_swap($cart, $date)` with a Cart built as UM's checkout builds it (the membership's customer
+ * as the current user, cart_type downgrade), delete it through `delete_scheduled_swap()`, and apply an overdue one
+ * through UM's own `Membership_Manager::async_membership_swap()` (networks whose WP-cron does not run).
+ */
+
+namespace WPBridge;
+
+const UM_SWAP_DATE_KEY  = 'wu_swap_scheduled_date';
+const UM_SWAP_ORDER_KEY = 'wu_swap_order';
+
+function um_membership( int $id ): ?object {
+	$m = function_exists( 'wu_get_membership' ) ? wu_get_membership( $id ) : false;
+	return $m ?: null;
+}
+
+/** A date UM stored (GMT 'Y-m-d H:i:s', or anything strtotime reads) as 'Y-m-d H:i:s' UTC; null when unreadable. */
+function um_gmt( mixed $v ): ?string {
+	if ( $v instanceof \DateTimeInterface ) {
+		return gmdate( 'Y-m-d H:i:s', $v->getTimestamp() );
+	}
+	if ( ! is_string( $v ) || '' === trim( $v ) ) {
+		return null;
+	}
+	$dt = parse_datetime( $v );
+	if ( ! $dt ) {
+		$ts = strtotime( $v . ' UTC' );
+		return false === $ts ? null : gmdate( 'Y-m-d H:i:s', $ts );
+	}
+	return $dt->format( 'Y-m-d H:i:s' );
+}
+
+/** What a swap Cart leaves the membership with (`Membership::swap()`'s fields). */
+function um_cart_target( object $cart ): array {
+	$plan   = 0;
+	$addons = array();
+	foreach ( $cart->get_line_items() as $li ) {
+		$product = $li->get_product();
+		if ( empty( $product ) ) {
+			continue;
+		}
+		if ( 'plan' === $product->get_type() ) {
+			$plan = (int) $product->get_id();
+			continue;
+		}
+		$addons[ (int) $product->get_id() ] = ( $addons[ (int) $product->get_id() ] ?? 0 ) + (int) $li->get_quantity();
+	}
+	return array(
+		'plan_id'        => $plan,
+		'addon_products' => (object) $addons,
+		'amount'         => number_format( (float) $cart->get_recurring_total(), 4, '.', '' ),
+		'initial_amount' => number_format( (float) $cart->get_total(), 4, '.', '' ),
+		'duration'       => (int) $cart->get_duration(),
+		'duration_unit'  => (string) $cart->get_duration_unit(),
+		'recurring'      => (bool) $cart->has_recurring(),
+	);
+}
+
+/** The scheduled swap of a membership in the `scheduled-change` shape, or null when it has none. */
+function um_swap_out( object $membership ): ?array {
+	$swap = $membership->get_scheduled_swap();
+	if ( ! $swap || ! is_object( $swap->order ) || ! method_exists( $swap->order, 'get_line_items' ) ) {
+		return null;
+	}
+	$when = um_gmt( $swap->scheduled_date );
+	return array(
+		'membership_id' => (int) $membership->get_id(),
+		'scheduled_for' => iso( $when ),
+		'target'        => (object) um_cart_target( $swap->order ),
+		'note'          => 'Ultimate Multisite scheduled swap (' . $swap->order->get_cart_type() . ')',
+		'created_at'    => null,
+		'updated_at'    => null,
+		'source'        => 'ultimate-multisite',
+	);
+}
+
+function um_get_swap( \WP_REST_Request $request ): mixed {
+	$m = um_membership( url_id( $request ) );
+	if ( ! $m ) {
+		return error( 'wpbridge_membership_not_found', 'No membership ' . url_id( $request ) . '.', 404 );
+	}
+	return um_swap_out( $m ) ?? error( 'wpbridge_no_scheduled_change', 'This membership has no scheduled change.', 404 );
+}
+
+/**
+ * `PUT /memberships/{id}/scheduled-change` in UM mode: `{"scheduled_for", "target": {"plan_id", "addon_products"?,
+ * "duration"?, "duration_unit"?, ...}, "note"?}`. UM's Cart decides the rest (amounts, recurring): the reply is
+ * the swap UM stored, read back. The Cart must classify the change as a downgrade (409 otherwise: UM applies
+ * upgrades at once, never as a swap). Other target keys are accepted and ignored (UM's swap sets only its own).
+ */
+function um_put_swap( \WP_REST_Request $request ): mixed {
+	$id = url_id( $request );
+	$m  = um_membership( $id );
+	if ( ! $m ) {
+		return error( 'wpbridge_membership_not_found', "No membership $id.", 404 );
+	}
+	$body = without_credentials( body( $request ) );
+	foreach ( array_keys( $body ) as $k ) {
+		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note' ), true ) ) {
+			throw new Invalid( (string) $k, 'unknown key (allowed: scheduled_for, target, note)' );
+		}
+	}
+	$when = is_string( $body['scheduled_for'] ?? null ) ? parse_datetime( $body['scheduled_for'] ) : null;
+	if ( ! $when ) {
+		throw new Invalid( 'scheduled_for', 'is required: an ISO 8601 date-time' );
+	}
+	$target = $body['target'] ?? null;
+	if ( ! is_map( $target ) || ! $target ) {
+		throw new Invalid( 'target', 'is required: an object of membership fields' );
+	}
+	$plan_id = to_int( $target['plan_id'] ?? null, 'target.plan_id', 1 );
+	$plan    = wu_get_product( $plan_id );
+	if ( ! $plan || 'plan' !== $plan->get_type() ) {
+		throw new Invalid( 'target.plan_id', "product $plan_id is not a plan" );
+	}
+	$addons = array();
+	foreach ( (array) ( $target['addon_products'] ?? array() ) as $pid => $qty ) {
+		$pid = to_int( $pid, 'target.addon_products', 1 );
+		$qty = to_int( $qty, "target.addon_products.$pid", 0, 1000 );
+		if ( ! wu_get_product( $pid ) ) {
+			throw new Invalid( "target.addon_products.$pid", "no product $pid" );
+		}
+		if ( $qty > 0 ) {
+			$addons[ $pid ] = $qty;
+		}
+	}
+	$duration = isset( $target['duration'] ) ? to_int( $target['duration'], 'target.duration', 1 ) : false;
+	$unit     = isset( $target['duration_unit'] ) ? to_enum( $target['duration_unit'], array( 'day', 'week', 'month', 'year' ), 'target.duration_unit' ) : false;
+
+	$customer = $m->get_customer();
+	if ( ! $customer ) {
+		return error( 'wpbridge_um_cart', "Membership $id has no customer: UM's Cart cannot be built for it.", 409 );
+	}
+	$qty_filter = function ( $data, $product ) use ( $addons ) {
+		$q = $addons[ (int) $product->get_id() ] ?? null;
+		if ( $q ) {
+			$data['quantity'] = $q;
+		}
+		return $data;
+	};
+	$previous_user = get_current_user_id();
+	wp_set_current_user( (int) $customer->get_user_id() ); // UM's Cart refuses a membership the current customer does not own.
+	add_filter( 'wu_add_product_line_item', $qty_filter, 10, 2 );
+	add_filter( 'wu_add_product_setup_fee_line_item', $qty_filter, 10, 2 );
+	try {
+		$cart = new \WP_Ultimo\Checkout\Cart(
+			array(
+				'cart_type'     => 'downgrade',
+				'products'      => array_merge( array( $plan_id ), array_keys( $addons ) ),
+				'membership_id' => $id,
+				'duration'      => $duration,
+				'duration_unit' => $unit,
+			)
+		);
+	} finally {
+		remove_filter( 'wu_add_product_line_item', $qty_filter, 10 );
+		remove_filter( 'wu_add_product_setup_fee_line_item', $qty_filter, 10 );
+		wp_set_current_user( $previous_user );
+	}
+	$errors = $cart->get_errors();
+	if ( $errors && $errors->has_errors() ) {
+		return error( 'wpbridge_um_cart', "UM's Cart refused the change: " . $errors->get_error_code() . ': ' . $errors->get_error_message(), 409, array( 'um_code' => $errors->get_error_code() ) );
+	}
+	if ( 'downgrade' !== $cart->get_cart_type() ) {
+		return error( 'wpbridge_um_not_a_downgrade', "UM classifies this change as '" . $cart->get_cart_type() . "', not a downgrade: only a downgrade is scheduled (UM applies the others at once).", 409, array( 'cart_type' => $cart->get_cart_type() ) );
+	}
+	$result = $m->schedule_swap( $cart, $when->format( 'Y-m-d H:i:s' ) );
+	if ( is_wp_error( $result ) ) {
+		return error( 'wpbridge_um_swap', 'UM refused to schedule the swap: ' . $result->get_error_message(), 409 );
+	}
+	$fresh = um_membership( $id );
+	return ( $fresh ? um_swap_out( $fresh ) : null ) ?? error( 'wpbridge_um_swap', 'UM did not store the swap.', 500 );
+}
+
+function um_delete_swap( \WP_REST_Request $request ): array {
+	$m = um_membership( url_id( $request ) );
+	if ( $m && $m->get_scheduled_swap() ) {
+		$m->delete_scheduled_swap();
+		if ( function_exists( 'wu_unschedule_action' ) ) {
+			wu_unschedule_action( 'wu_async_membership_swap', array( 'membership_id' => $m->get_id() ), 'membership' );
+		}
+	}
+	return array( 'deleted' => true );
+}
+
+/**
+ * `POST /memberships/{id}/scheduled-change/apply` (UM mode): apply a swap that is due now, through UM's own
+ * `Membership_Manager::async_membership_swap()` (swap + save in a transaction, then the swap is deleted), and
+ * remove its pending Action Scheduler job. 409 `wpbridge_not_due` when the swap is not due yet; 404 when there is
+ * none. Returns `{"membership_id","applied":true,"scheduled_for"}`.
+ */
+function um_apply_swap( \WP_REST_Request $request ): mixed {
+	$id = url_id( $request );
+	$m  = um_membership( $id );
+	if ( ! $m ) {
+		return error( 'wpbridge_membership_not_found', "No membership $id.", 404 );
+	}
+	$swap = um_swap_out( $m );
+	if ( ! $swap ) {
+		return error( 'wpbridge_no_scheduled_change', 'This membership has no scheduled change.', 404 );
+	}
+	if ( strtotime( $swap['scheduled_for'] ) > time() ) {
+		return error( 'wpbridge_not_due', "The swap of membership $id is due at {$swap['scheduled_for']}, not yet.", 409, array( 'scheduled_for' => $swap['scheduled_for'] ) );
+	}
+	\WP_Ultimo\Managers\Membership_Manager::get_instance()->async_membership_swap( $id );
+	$after = um_membership( $id );
+	if ( $after && $after->get_scheduled_swap() ) {
+		return error( 'wpbridge_um_swap', "UM did not apply the swap of membership $id (see UM's membership log).", 500 );
+	}
+	if ( function_exists( 'wu_unschedule_action' ) ) {
+		wu_unschedule_action( 'wu_async_membership_swap', array( 'membership_id' => $id ), 'membership' );
+	}
+	return array(
+		'membership_id' => $id,
+		'applied'       => true,
+		'scheduled_for' => $swap['scheduled_for'],
+	);
+}
+
+/** `GET /scheduled-changes` in UM mode: the memberships with a scheduled swap, by date (one query for the dates). */
+function um_list_swaps( \WP_REST_Request $request ): \WP_REST_Response {
+	global $wpdb;
+	list( $limit, $offset, $per ) = paging( $request );
+	$due                          = $request->get_param( 'due_before' );
+	$due_ts                       = null;
+	if ( null !== $due ) {
+		$dt = is_string( $due ) ? parse_datetime( $due ) : null;
+		if ( ! $dt ) {
+			throw new Invalid( 'due_before', 'must be an ISO 8601 date-time (got ' . short( $due ) . ')' );
+		}
+		$due_ts = $dt->getTimestamp();
+	}
+	$mid  = $request->get_param( 'membership_id' );
+	$mid  = null === $mid ? null : to_int( $mid, 'membership_id', 1 );
+	$rows = $wpdb->get_results( $wpdb->prepare( 'SELECT wu_membership_id AS id, meta_value FROM ' . um_table( 'membershipmeta' ) . ' WHERE meta_key = %s', UM_SWAP_DATE_KEY ), ARRAY_A ) ?: array();
+	$list = array();
+	foreach ( $rows as $r ) {
+		$when = um_gmt( maybe_unserialize( $r['meta_value'] ) );
+		if ( null === $when || ( null !== $mid && (int) $r['id'] !== $mid ) ) {
+			continue;
+		}
+		if ( null !== $due_ts && strtotime( $when . ' UTC' ) > $due_ts ) {
+			continue;
+		}
+		$list[] = array( (int) $r['id'], $when );
+	}
+	usort( $list, fn( $a, $b ) => array( $a[1], $a[0] ) <=> array( $b[1], $b[0] ) );
+	$items = array();
+	foreach ( array_slice( $list, $offset, $limit ) as $row ) {
+		$m   = um_membership( $row[0] );
+		$out = $m ? um_swap_out( $m ) : null;
+		if ( $out ) {
+			$items[] = $out;
+		}
+	}
+	return paged_response( $items, count( $list ), $per );
+}
