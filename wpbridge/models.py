@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import DataError
@@ -23,7 +23,8 @@ from .money import to_decimal
 
 
 def _money(value: Any) -> Decimal:
-    return to_decimal(value)
+    """An amount; null (a nullable column) is 0, as PHP's float cast reads it."""
+    return Decimal(0) if value is None else to_decimal(value)
 
 
 Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(lambda d: str(d), return_type=str)]
@@ -108,10 +109,71 @@ OptionalStr = Annotated[str | None, BeforeValidator(_none_if_falsy_str)]
 IdList = Annotated[list[int], BeforeValidator(_id_list)]
 
 
+def php_bool(value: Any) -> Any:
+    """PHP's `(bool)` of what UM stores: null, '', '0', 0 are false; other strings and numbers are true."""
+    if value is None or value == "" or value == "0":
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value != 0
+    return value
+
+
+PhpBool = Annotated[bool, BeforeValidator(php_bool)]
+"""A flag as UM (PHP) reads it: `(bool)` of whatever was stored, null and '' included."""
+
+
+def _tolerant_nulls(cls: type[BaseModel], data: Any) -> Any:
+    """UM's nullable columns and '' for "not set": a null or '' in a field that cannot hold it takes the field's
+    default (what UM's own getters give for an unset value), when the field has one; required fields still fail."""
+    if not isinstance(data, Mapping):
+        return data
+    blanks = _blank_fields(cls)
+    if not blanks:
+        return data
+    out = dict(data)
+    for name in blanks:
+        if name in out and (out[name] is None or out[name] == ""):
+            del out[name]
+    return out
+
+
+_BLANKS: dict[type[BaseModel], frozenset[str]] = {}
+
+
+def _blank_fields(cls: type[BaseModel]) -> frozenset[str]:
+    """The fields of `cls` with a default whose type holds neither None nor '' (computed once per class)."""
+    found = _BLANKS.get(cls)
+    if found is None:
+        import types
+        import typing
+
+        names = set()
+        for name, info in cls.model_fields.items():
+            if info.is_required():
+                continue
+            ann = info.annotation
+            args = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+            if type(None) in args or str in args or any(m for m in info.metadata if isinstance(m, BeforeValidator)):
+                continue
+            names.add(name)
+        found = _BLANKS[cls] = frozenset(names)
+    return found
+
+
 class WireModel(BaseModel):
-    """Base of every wire model: unknown keys from the server are ignored, values are validated on assignment."""
+    """Base of every wire model: unknown keys from the server are ignored, values are validated on assignment.
+
+    Tolerant of UM's blanks: a null or '' in a field with a default and no blank of its own (a nullable column
+    such as a customer's `has_trialed`) reads as the default."""
 
     model_config = ConfigDict(extra="ignore", validate_assignment=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks_are_defaults(cls, data: Any) -> Any:
+        return _tolerant_nulls(cls, data)
 
 
 # --------------------------------------------------------------------------- limitations (UM's wu_limitations)
@@ -120,21 +182,21 @@ class WireModel(BaseModel):
 class NumberModule(WireModel):
     """`visits`, `disk_space` (MB), `sites`: `limit` 0 = unlimited, None = not set."""
 
-    enabled: bool = True
+    enabled: PhpBool = True
     limit: LimitNumber = None
 
 
 class QuotaEntry(WireModel):
     """One role of `users` or one post type of `post_types`: `number` 0 = unlimited; disabled = not allowed."""
 
-    enabled: bool = True
+    enabled: PhpBool = True
     number: LimitNumber = None
 
 
 class QuotaMapModule(WireModel):
     """`users` ({role: entry}) and `post_types` ({post_type: entry})."""
 
-    enabled: bool = True
+    enabled: PhpBool = True
     limit: Annotated[dict[str, QuotaEntry], BeforeValidator(_empty_map)] = Field(default_factory=dict)
 
 
@@ -151,12 +213,12 @@ class PluginRule(WireModel):
 
 
 class ThemesModule(WireModel):
-    enabled: bool = True
+    enabled: PhpBool = True
     limit: Annotated[dict[str, ThemeRule], BeforeValidator(_empty_map)] = Field(default_factory=dict)
 
 
 class PluginsModule(WireModel):
-    enabled: bool = True
+    enabled: PhpBool = True
     limit: Annotated[dict[str, PluginRule], BeforeValidator(_empty_map)] = Field(default_factory=dict)
 
 
@@ -165,31 +227,47 @@ class TemplateRule(WireModel):
 
 
 class SiteTemplatesModule(WireModel):
-    enabled: bool = True
+    enabled: PhpBool = True
     mode: str = "default"
     limit: Annotated[dict[str, TemplateRule] | None, BeforeValidator(lambda v: v if v is None else _empty_map(v))] = (
         None
     )
 
 
+def _domain_limit(value: Any) -> Any:
+    """UM's `Limit_Domain_Mapping::check`: a bool is itself, a numeric value (numeric strings too) a count, and
+    anything else (`""`, a stray string) "not properly set", which UM treats as allowed: unlimited (True)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(float(text)) if text else True
+        except ValueError:
+            return True
+    return value
+
+
 class DomainMappingModule(WireModel):
     """`limit`: True = unlimited, False or 0 = no custom domains, N = at most N active custom domains."""
 
-    enabled: bool = True
+    enabled: PhpBool = True
     mode: str | None = None
-    limit: bool | int | None = None
+    limit: Annotated[bool | int | None, BeforeValidator(_domain_limit)] = None
 
 
 class CustomerUserRoleModule(WireModel):
     """`limit`: the role given to the customer on their sites ('default' = the network setting)."""
 
-    enabled: bool = True
+    enabled: PhpBool = True
     limit: str | None = None
 
 
 class HideCreditsModule(WireModel):
-    enabled: bool = False
-    limit: bool | None = None
+    enabled: PhpBool = False
+    limit: Annotated[bool | None, BeforeValidator(lambda v: v if v is None else php_bool(v))] = None
 
 
 def _limitations_in(value: Any) -> Any:
@@ -266,7 +344,7 @@ class Product(WireModel):
     amount: Money = Decimal(0)
     setup_fee: Money = Decimal(0)
     currency: str = "USD"
-    recurring: bool = True
+    recurring: PhpBool = True
     duration: int = Field(default=1, ge=0)
     duration_unit: DurationUnit = "month"
     billing_cycles: int = Field(default=0, ge=0)
@@ -275,7 +353,7 @@ class Product(WireModel):
     product_group: OptionalStr = None
     list_order: int = 10
     available_addons: IdList = Field(default_factory=list)
-    active: bool = True
+    active: PhpBool = True
     price_variations: Annotated[list[PriceVariation], BeforeValidator(lambda v: v or [])] = Field(
         default_factory=list
     )
@@ -322,11 +400,11 @@ class DiscountCode(WireModel):
     value: Money = Decimal(0)
     setup_fee_type: Literal["percentage", "absolute"] = "percentage"
     setup_fee_value: Money = Decimal(0)
-    apply_to_renewals: bool = False
-    active: bool = True
+    apply_to_renewals: PhpBool = False
+    active: PhpBool = True
     uses: int = 0
     max_uses: int = 0
-    limit_products: bool = False
+    limit_products: PhpBool = False
     allowed_products: IdList = Field(default_factory=list)
     date_start: UtcDateTime = None
     date_expiration: UtcDateTime = None
@@ -359,8 +437,8 @@ class Membership(WireModel):
     initial_amount: Money = Decimal(0)
     duration: int = Field(default=1, ge=0)
     duration_unit: DurationUnit = "month"
-    recurring: bool = True
-    auto_renew: bool = False
+    recurring: PhpBool = True
+    auto_renew: PhpBool = False
     times_billed: int = 0
     billing_cycles: int = 0
     status: MembershipStatus = "pending"
@@ -424,8 +502,8 @@ class Customer(WireModel):
     user_id: int | None = None
     type: str = "customer"
     email_verification: OptionalStr = None
-    has_trialed: bool = False
-    vip: bool = False
+    has_trialed: PhpBool = False
+    vip: PhpBool = False
     date_registered: UtcDateTime = None
     billing_address: Annotated[dict[str, Any], BeforeValidator(_empty_map)] = Field(default_factory=dict)
     user_email: OptionalStr = None
