@@ -490,6 +490,14 @@ class Site(WireModel):
     type: OptionalStr = None
     title: str = ""
     limitations: LimitationsField = Field(default_factory=Limitations)
+    is_main: PhpBool = False
+    """The network's main site (plugin-stub's UM-mode site list says so; stub mode types it "main")."""
+
+    def belongs_to(self, membership_id: int) -> bool:
+        """The safety invariant (DESIGN §3.3): True only when this site was positively read as a customer-owned
+        site of `membership_id`. An unknown link (null, missing) is "not this one"; the main site never is."""
+        return (self.membership_id is not None and self.membership_id == membership_id
+                and self.type == "customer_owned" and not self.is_main)
 
     @field_validator("membership_id", "customer_id")
     @classmethod

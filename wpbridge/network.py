@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from .config import NetworkSettings, load_settings
 from .encoding import iso_utc
-from .errors import Conflict, NotFound
+from .errors import Conflict, DataError, NotFound, WPBridgeError
 from .limits import differing_modules
 from .models import (
     Customer,
@@ -85,6 +85,8 @@ class Network:
         self.settings = settings
         self.transport = Transport(settings, session=session, retry=retry)
         self._info: NetworkInfo | None = None
+        self.unreadable: list[DataError] = []
+        """Records of a listing that could not be read (each names its id and field); the listing went on."""
 
     @classmethod
     def from_config(cls, network: str | None = None, config_path: str | None = None) -> Network:
@@ -116,6 +118,13 @@ class Network:
         self._info = parse(NetworkInfo, self.transport.get(route(COMPANION, "info")).data)
         return self._info
 
+    def mode(self) -> str:
+        """plugin-stub's mode, "stub" or "um" (from `info()`, read once)."""
+        if self._info is None:
+            self.info()
+        assert self._info is not None
+        return self._info.mode
+
     def check_auth(self) -> dict[str, Any]:
         """`GET /wu/v2/auth`: raises AuthError when the credentials are refused."""
         data = self.transport.get(route(UM, "auth")).data
@@ -128,7 +137,18 @@ class Network:
             self.transport, route(UM, slug), _filters(filters), per_page=self.settings.per_page,
             concurrency=self.settings.concurrency, id_key=id_key,
         ):
-            yield parse(model, item)
+            record = self._tolerant(model, item)
+            if record is not None:
+                yield record
+
+    def _tolerant(self, model: type[M], item: Any) -> M | None:
+        """One record of a listing; one that cannot be read is remembered in `unreadable` and skipped (the
+        listing goes on; callers report it and exit 1; nothing is ever written to it)."""
+        try:
+            return parse(model, item)
+        except DataError as err:
+            self.unreadable.append(err)
+            return None
 
     def _one(self, slug: str, record_id: int, model: type[M]) -> M:
         return parse(model, self.transport.get(route(UM, slug, record_id)).data)
@@ -142,7 +162,7 @@ class Network:
         products = data.get("products") if isinstance(data, dict) else None
         if not isinstance(products, list):
             products = []
-        return [parse(Product, item) for item in products]
+        return [p for p in (self._tolerant(Product, item) for item in products) if p is not None]
 
     def discount_codes(self, **filters: Any) -> Iterator[DiscountCode]:
         return self._list("discount_code", DiscountCode, filters)
@@ -156,8 +176,43 @@ class Network:
 
     def sites(self, *, membership_id: int | None = None, customer_id: int | None = None,
               **filters: Any) -> Iterator[Site]:
-        return self._list("site", Site, {"membership_id": membership_id, "customer_id": customer_id, **filters},
-                          id_key="blog_id")
+        """The network's sites in blog_id order. In UM mode from plugin-stub's `GET /wpbridge/v1/sites` (UM's own
+        `wu/v2/site` returns every link as null and ignores the link filters); in both modes each record is
+        checked against the filters here, so a filter the server ignored never widens the list."""
+        if self.mode() == "um":
+            if filters:
+                raise DataError(f"sites(): filters {sorted(filters)} are not available in UM mode")
+            params = {"membership_id": membership_id, "customer_id": customer_id}
+            rows = iter_items(
+                self.transport, route(COMPANION, "sites"), {k: v for k, v in params.items() if v is not None},
+                per_page=self.settings.per_page, concurrency=self.settings.concurrency, legacy=False,
+                order_by_id=False, id_key="blog_id", sorted_by_key=True,
+            )
+            found: Iterator[Site] = (s for s in (self._tolerant(Site, r) for r in rows) if s is not None)
+        else:
+            found = self._list("site", Site, {"membership_id": membership_id, "customer_id": customer_id,
+                                              **filters}, id_key="blog_id")
+        for site in found:
+            if membership_id is not None and site.membership_id != membership_id:
+                continue
+            if customer_id is not None and site.customer_id != customer_id:
+                continue
+            yield site
+
+    def site_links_problem(self) -> str | None:
+        """Why the sites' membership links cannot be read on this network (None: they can). Reads one page."""
+        try:
+            first = list(_take(self.sites(), 100))
+        except WPBridgeError as err:
+            return f"site links cannot be read: {err}"
+        if first and all(s.type is None for s in first if not s.is_main):
+            where = "GET /wpbridge/v1/sites" if self.mode() == "um" else "GET /wu/v2/site"
+            non_main = [s for s in first if not s.is_main]
+            if non_main:
+                return (f"site links cannot be read: {where} gives no type and no membership for any of "
+                        f"{len(non_main)} sites (Ultimate Multisite's own REST does this; plugin-stub in UM mode "
+                        "serves the links)")
+        return None
 
     def site_count(self) -> int | None:
         """How many sites `wu/v2/site` lists (one tiny request); None when the server does not say."""
@@ -272,6 +327,14 @@ class Network:
                 return DEFAULT_BATCH_LIMIT
         return self._info.batch_limit if self._info else DEFAULT_BATCH_LIMIT
 
+    def apply_scheduled_change(self, membership_id: int) -> dict[str, Any]:
+        """UM mode: apply the membership's due scheduled swap through UM's own swap code (plugin-stub's
+        `POST .../scheduled-change/apply`). Conflict `wpbridge_not_due` when it is not due yet."""
+        data = self.transport.request(
+            "POST", route(COMPANION, "memberships", membership_id, "scheduled-change", "apply"), json_body={}
+        ).data
+        return data if isinstance(data, dict) else {"result": data}
+
     def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange:
         body = {"scheduled_for": change.scheduled_for, "target": change.target, "note": change.note}
         data = self.transport.request(
@@ -352,6 +415,13 @@ def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def _take(items: Iterable[M], n: int) -> Iterator[M]:
+    for i, item in enumerate(items):
+        if i >= n:
+            return
+        yield item
 
 
 def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:

@@ -65,9 +65,12 @@ def test_memberships_show(snap: str) -> None:
 
 
 class _CheckNet:
-    def __init__(self, *, auth: Exception | None = None, skew: float = 0.0) -> None:
+    def __init__(self, *, auth: Exception | None = None, skew: float = 0.0, links: str | None = None) -> None:
         self.settings = type("S", (), {"name": "test", "url": "http://127.0.0.1:1"})()
-        self.auth, self.skew = auth, skew
+        self.auth, self.skew, self.links = auth, skew, links
+
+    def site_links_problem(self) -> str | None:
+        return self.links
 
     def check_auth(self) -> dict[str, Any]:
         if self.auth is not None:
@@ -87,6 +90,9 @@ class _CheckNet:
     (_CheckNet(skew=-600), 0, "warning: server clock is 600 s behind this machine"),
     (_CheckNet(auth=AuthError("credentials refused")), 1, "problem: authentication failed: credentials refused"),
     (_CheckNet(auth=NetworkConnectionError("connection refused")), 1, "problem: not reachable: connection refused"),
+    (_CheckNet(links="site links cannot be read: no type"), 1,
+     "problem: site links cannot be read: no type; wpbridge writes to no site whose link it cannot read"),
+    (_CheckNet(links="site links cannot be read: no type"), 1, "usable         NO"),
 ])
 def test_check(monkeypatch: pytest.MonkeyPatch, net: _CheckNet, code: int, text: str) -> None:
     monkeypatch.setattr("wpbridge.cli.read.open_network", lambda *_a: net)

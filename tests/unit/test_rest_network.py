@@ -24,6 +24,9 @@ MEMBERSHIP = {"id": 5, "customer_id": 1, "plan_id": 2, "amount": "15.0000", "sta
               "addon_products": {"31": 2}, "date_expiration": "2026-12-01 10:00:00"}
 
 
+INFO_STUB = {"plugin_version": "0.1.0", "mode": "stub", "server_time": "2026-11-30T10:00:00Z", "batch_limit": 25}
+
+
 def make(**kw: Any) -> Network:
     settings = NetworkSettings(name="t", url=URL, api_key="k", api_secret="s3cret-net", **kw)
     return Network(settings, retry=RetryPolicy(deadline=1, backoff_initial=0.001, backoff_max=0.001))
@@ -43,22 +46,32 @@ def test_memberships_filters_and_models() -> None:
 
 
 @responses.activate
-def test_a_record_that_does_not_fit_names_it() -> None:
-    responses.get(ROOT + "/wu/v2/membership", json=[{**MEMBERSHIP, "id": 77, "duration_unit": "fortnight"}])
+def test_a_record_that_does_not_fit_is_named_and_the_listing_goes_on() -> None:
+    responses.get(ROOT + "/wu/v2/membership", json=[{**MEMBERSHIP, "id": 77, "duration_unit": "fortnight"},
+                                                    MEMBERSHIP])
+    net = make()
+    assert [m.id for m in net.memberships()] == [5]
+    assert len(net.unreadable) == 1
+    err = net.unreadable[0]
+    assert isinstance(err, DataError) and err.record_id == 77 and err.field == "duration_unit"
+    assert "Membership 77: field 'duration_unit'" in str(err)
+    responses.get(ROOT + "/wu/v2/membership/77", json={**MEMBERSHIP, "id": 77, "duration_unit": "fortnight"})
     with pytest.raises(DataError, match="Membership 77: field 'duration_unit'"):
-        list(make().memberships())
+        net.membership(77)  # a single read still fails: nothing is decided from a record that cannot be read
 
 
 @responses.activate
 def test_sites_deduplicate_by_blog_id_and_single_reads() -> None:
-    responses.get(ROOT + "/wu/v2/site", json=[{"blog_id": 2, "id": 2, "membership_id": 5}, {"blog_id": 3}])
+    responses.get(ROOT + "/wpbridge/v1/info", json=INFO_STUB)
+    responses.get(ROOT + "/wu/v2/site", json=[{"blog_id": 2, "id": 2, "membership_id": 5}, {"blog_id": 2},
+                                              {"blog_id": 3, "membership_id": 5}])
     responses.get(ROOT + "/wu/v2/site/3", json={"blog_id": 3, "title": "Three"})
     responses.get(ROOT + "/wu/v2/membership/5", json=MEMBERSHIP)
     responses.get(ROOT + "/wu/v2/customer/1", json={"id": 1, "user_id": 4})
     net = make()
     assert [s.blog_id for s in net.sites(membership_id=5)] == [2, 3]
     assert net.site(3).title == "Three" and net.membership(5).id == 5 and net.customer(1).user_id == 4
-    assert qs(0)["membership_id"] == ["5"]
+    assert qs(1)["membership_id"] == ["5"]
 
 
 @responses.activate

@@ -7,18 +7,17 @@ or a workflow, and renders rows (table/csv) or records (json).
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from ..billing import CatalogIndex
-from ..errors import AuthError, NetworkConnectionError, NotFound, WPBridgeError
 from ..models import Limitations, Membership, Product, SiteUsage
 from ..money import round_money
 from ..workflows import change as change_flow
+from ..workflows.check import check_network
 from ..workflows.snapshot import export_snapshot, write_snapshot
 from .common import (
     EXIT_FAILED,
@@ -31,10 +30,6 @@ from .common import (
     snapshot_option,
 )
 from .output import fmt_billing, fmt_date, fmt_money, fmt_period, render_pairs, render_table
-
-SKEW_WARNING_SECONDS = 60.0
-"""Beyond this the local clock (which prices quotes by default) and the server's disagree enough to mention."""
-
 
 # --------------------------------------------------------------------------- quota and usage in one line
 
@@ -96,47 +91,20 @@ def addons_text(idx: CatalogIndex, addons: dict[int, int]) -> str:
 
 
 def run_check(network_name: str | None, config_path: str | None) -> dict[str, Any]:
-    """Reachable, authenticated, plugin mode and version, clock skew; `usable` only when all needed hold."""
+    """`wpbridge check` (the workflow is `workflows.check.check_network`)."""
     net = open_network(network_name, config_path)
-    out: dict[str, Any] = {
-        "network": net.settings.name, "url": net.settings.url, "reachable": False, "authenticated": False,
-        "mode": None, "plugin_version": None, "wp_version": None, "batch_limit": None, "server_time": None,
-        "clock_skew_seconds": None, "usable": False, "problems": [], "warnings": [],
-    }
     try:
-        net.check_auth()
-        out["reachable"] = out["authenticated"] = True
-    except AuthError as err:
-        out["reachable"] = True
-        out["problems"].append(f"authentication failed: {err}")
-    except NetworkConnectionError as err:
-        out["problems"].append(f"not reachable: {err}")
-    except NotFound as err:
-        out["reachable"] = True
-        out["problems"].append(f"no Ultimate Multisite API (wu/v2) and no plugin-stub: {err}")
-    except WPBridgeError as err:
-        out["reachable"] = True
-        out["problems"].append(str(err))
-    if out["authenticated"]:
-        try:
-            before = time.monotonic()
-            wall = datetime.now(UTC)
-            info = net.info()
-            local_mid = wall + timedelta(seconds=(time.monotonic() - before) / 2)
-        except WPBridgeError as err:
-            out["problems"].append(f"companion routes (wpbridge/v1) unavailable; is plugin-stub active? {err}")
-        else:
-            skew = round((info.server_time - local_mid).total_seconds(), 1)
-            out.update(mode=info.mode, plugin_version=info.plugin_version, wp_version=info.wp_version,
-                       batch_limit=info.batch_limit, server_time=info.server_time, clock_skew_seconds=skew)
-            if abs(skew) > SKEW_WARNING_SECONDS:
-                out["warnings"].append(
-                    f"server clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} this machine: "
-                    "quotes use this machine's clock unless --at is given"
-                )
-    out["usable"] = not out["problems"]
-    net.close()
-    return out
+        return check_network(net)
+    finally:
+        net.close()
+
+
+def report_unreadable(source: object) -> int:
+    """Name on stderr every record a listing had to skip (id and field); EXIT_FAILED when there was one."""
+    skipped = list(getattr(source, "unreadable", []) or [])
+    for err in skipped:
+        click.echo(f"error: skipped a record that cannot be read: {err}", err=True)
+    return EXIT_FAILED if skipped else EXIT_OK
 
 
 def _check_text(r: dict[str, Any]) -> str:
@@ -150,7 +118,9 @@ def _check_text(r: dict[str, Any]) -> str:
     pairs = [("network", r["network"]), ("url", r["url"]), ("reachable", yes(r["reachable"])),
              ("authenticated", yes(r["authenticated"])), ("plugin", plugin),
              ("batch limit", r["batch_limit"] or "-"), ("server time", fmt_date(r["server_time"], seconds=True)),
-             ("clock skew", skew), ("usable", yes(r["usable"]))]
+             ("clock skew", skew),
+             ("site links", "-" if r.get("site_links") is None else yes(r["site_links"])),
+             ("usable", yes(r["usable"]))]
     lines = [render_pairs(pairs)]
     lines += [f"problem: {p}" for p in r["problems"]] + [f"warning: {w}" for w in r["warnings"]]
     return "\n".join(lines)
@@ -266,6 +236,7 @@ def register(main: click.Group) -> None:
         source = open_source(network_name, config_path, snapshot)
         items = _filtered(source.catalog(), group, type_)
         emit(output, rows=[product_row(p) for p in items], data=[p.model_dump(mode="json") for p in items])
+        sys.exit(report_unreadable(source))
 
     @main.group("sites")
     def sites() -> None:
@@ -286,6 +257,7 @@ def register(main: click.Group) -> None:
                  "membership": s.membership_id, "customer": s.customer_id, "type": s.type} for s in items]
         emit(output, rows=rows, data=[s.model_dump(mode="json") for s in items],
              columns=["blog_id", "url", "title", "membership", "customer", "type"])
+        sys.exit(report_unreadable(source))
 
     @main.group("memberships")
     def memberships() -> None:
@@ -306,6 +278,7 @@ def register(main: click.Group) -> None:
         items = list(source.memberships(status=status, customer_id=customer_id))
         emit(output, rows=[membership_row(m, idx) for m in items], data=[m.model_dump(mode="json") for m in items],
              columns=["id", "customer", "status", "plan", "addons", "amount", "currency", "period", "expires"])
+        sys.exit(report_unreadable(source))
 
     @memberships.command("show")
     @click.argument("membership_id", type=int, metavar="ID")
@@ -332,8 +305,10 @@ def register(main: click.Group) -> None:
         now = datetime.now(UTC)
         if out is None:
             write_snapshot(net, sys.stdout, now=now, source_url=net.settings.url)
-            return
+            sys.exit(report_unreadable(net))
         counts = export_snapshot(net, out, now=now, source_url=net.settings.url)
         rows = [{"section": k, "records": v} for k, v in counts.items()]
-        emit(output, rows=rows, data={"file": out, "records": counts},
+        skipped = [str(e) for e in getattr(net, "unreadable", [])]
+        emit(output, rows=rows, data={"file": out, "records": counts, "unreadable": skipped},
              text=f"wrote {out}\n" + render_table(rows))
+        sys.exit(report_unreadable(net))

@@ -144,6 +144,13 @@ def load_membership(network: NetworkReader, membership_id: int) -> Membership:
         raise InputError(f"membership {membership_id} does not exist", record_id=membership_id) from None
 
 
+def owned_sites(network: NetworkReader, membership_id: int) -> list[Site]:
+    """The membership's own sites, by blog_id: only those positively read as its customer-owned sites (the safety
+    invariant, DESIGN §3.3). The server's filter is never trusted: each record is checked here."""
+    return sorted((s for s in network.sites(membership_id=membership_id) if s.belongs_to(membership_id)),
+                  key=lambda s: s.blog_id)
+
+
 def _product_ref(idx: CatalogIndex, product_id: int) -> dict[str, Any]:
     product = idx.get(product_id)
     if product is None:
@@ -366,7 +373,7 @@ def quote(
     membership = load_membership(network, membership_id)
     idx = CatalogIndex(network.catalog())
     cart, notes = _build_cart(membership, idx, plan, addons, period)
-    sites = sorted(network.sites(membership_id=membership.id), key=lambda s: s.blog_id)
+    sites = owned_sites(network, membership.id)
     usage = network.usage([s.blog_id for s in sites]) if sites else {}
     if um_version is None:
         um_version = network.info().um_version
@@ -764,7 +771,7 @@ def describe(network: NetworkReader, membership_id: int) -> MembershipDetail:
     """Everything `memberships show` prints, read in a handful of requests."""
     m = load_membership(network, membership_id)
     idx = CatalogIndex(network.catalog())
-    sites = sorted(network.sites(membership_id=m.id), key=lambda s: s.blog_id)
+    sites = owned_sites(network, m.id)
     ids = [s.blog_id for s in sites]
     quotas = dict(network.site_quotas(ids)) if ids else {}
     usage = network.usage(ids) if ids else {}

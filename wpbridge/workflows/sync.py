@@ -65,7 +65,7 @@ CHUNK = 100
 """Sites per membership lookup and per read-back: the companion routes' and `per_page`'s maximum."""
 INACTIVE_STATUSES = frozenset({"expired", "cancelled"})
 INACTIVE_POLICIES: tuple[InactivePolicy, ...] = get_args(InactivePolicy)
-SKIP_REASONS = frozenset({"no-membership", "membership-not-found", "inactive-kept"})
+SKIP_REASONS = frozenset({"no-membership", "not-customer-owned", "membership-not-found", "inactive-kept"})
 
 SUSPENDED_QUOTA = Limitations.model_validate(
     {
@@ -156,6 +156,8 @@ def target_quota(site: Site, membership: Membership | None, catalog: Sequence[Pr
     Raises InputError when the membership names a product missing from the catalog (the caller reports it)."""
     if site.membership_id is None:
         return None, "no-membership"
+    if not site.belongs_to(site.membership_id):  # the safety invariant: main site, other types, unknown type
+        return None, "not-customer-owned"
     if membership is None:
         return None, "membership-not-found"
     if membership.status in INACTIVE_STATUSES:
@@ -464,6 +466,8 @@ class _Run:
         except WPBridgeError as exc:
             fatal = f"sync stopped: {exc}"
             self._error("lock" if isinstance(exc, LockLost) else "read", exc)
+        for unreadable in getattr(self.network, "unreadable", None) or []:  # skipped by a listing: never written
+            self._error("read", unreadable, blog_id=None, membership_id=None)
         self.summary.elapsed_seconds = round(time.monotonic() - clock, 3)
         self.summary.requests = self.network.stats.requests - requests_before
         self.summary.exit_code = 1 if self.summary.errors else 0

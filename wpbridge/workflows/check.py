@@ -1,0 +1,60 @@
+"""`check`: is a network usable by wpbridge? Reachable, authenticated, plugin mode and version, clock skew, and
+whether its sites' membership links can be read (without them no site may be written: DESIGN §3.3)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import AuthError, NetworkConnectionError, NotFound, WPBridgeError
+from ..network import Network
+
+SKEW_WARNING_SECONDS = 60.0
+"""Beyond this the local clock (which prices quotes by default) and the server's disagree enough to mention."""
+
+
+def check_network(net: Network) -> dict[str, Any]:
+    """Reachable, authenticated, plugin mode and version, clock skew, site links; `usable` only when all hold."""
+    out: dict[str, Any] = {
+        "network": net.settings.name, "url": net.settings.url, "reachable": False, "authenticated": False,
+        "mode": None, "plugin_version": None, "wp_version": None, "batch_limit": None, "server_time": None,
+        "clock_skew_seconds": None, "site_links": None, "usable": False, "problems": [], "warnings": [],
+    }
+    try:
+        net.check_auth()
+        out["reachable"] = out["authenticated"] = True
+    except AuthError as err:
+        out["reachable"] = True
+        out["problems"].append(f"authentication failed: {err}")
+    except NetworkConnectionError as err:
+        out["problems"].append(f"not reachable: {err}")
+    except NotFound as err:
+        out["reachable"] = True
+        out["problems"].append(f"no Ultimate Multisite API (wu/v2) and no plugin-stub: {err}")
+    except WPBridgeError as err:
+        out["reachable"] = True
+        out["problems"].append(str(err))
+    if out["authenticated"]:
+        try:
+            before = time.monotonic()
+            wall = datetime.now(UTC)
+            info = net.info()
+            local_mid = wall + timedelta(seconds=(time.monotonic() - before) / 2)
+        except WPBridgeError as err:
+            out["problems"].append(f"companion routes (wpbridge/v1) unavailable; is plugin-stub active? {err}")
+        else:
+            skew = round((info.server_time - local_mid).total_seconds(), 1)
+            out.update(mode=info.mode, plugin_version=info.plugin_version, wp_version=info.wp_version,
+                       batch_limit=info.batch_limit, server_time=info.server_time, clock_skew_seconds=skew)
+            if abs(skew) > SKEW_WARNING_SECONDS:
+                out["warnings"].append(
+                    f"server clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} this machine: "
+                    "quotes use this machine's clock unless --at is given"
+                )
+            problem = net.site_links_problem()
+            out["site_links"] = problem is None
+            if problem is not None:
+                out["problems"].append(f"{problem}; wpbridge writes to no site whose link it cannot read")
+    out["usable"] = not out["problems"]
+    return out
