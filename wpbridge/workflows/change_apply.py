@@ -1,0 +1,281 @@
+"""Plan changes, step 3: plan the absolute writes of a quote, make them, and read them back (`apply`).
+
+The quote (`change_quote`) decides what the membership becomes; this module turns it into absolute writes through
+a `NetworkWriter`, makes them and reads them back.
+
+Why apply is safe to re-run (scripts, crashes):
+- Add-on quantities in a request are the TOTAL the membership should hold (`extra-storage:2` = hold 2), not a
+  number to buy: the cart buys only the difference, so a second identical request buys nothing. A plain "buy 2
+  more" could not be told apart from a retry.
+- An upgrade or add-on purchase writes the membership's absolute new state (`Quote.target`), then reconciles each
+  site's quota with the membership's effective limitations, writing only the sites that differ. After the
+  membership write the same request quotes as `no_change` (the membership already is in that state), and a
+  `no_change` apply still reconciles the quotas: so a run that died between the two writes is finished by the
+  next one, and a run after a complete one writes nothing.
+- A downgrade only stores the scheduled change (absolute PUT, one per membership); the same one already stored
+  is not written again.
+- Everything written is read back and compared (`ApplyResult.verification`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from ..billing.result import Policy
+from ..errors import WPBridgeError
+from ..limits import differing_modules, effective_limitations
+from ..models import Limitations, Membership, ScheduledChange
+from . import NetworkReader, NetworkWriter
+from .change_quote import QuoteResult, quote
+from .change_request import AddonRequest, PeriodRequest
+from .change_view import membership_changes, product_name, quota_changes, show_value, state_differences
+from .membership_state import with_state
+
+WriteKind = Literal["membership", "site_quota", "scheduled_change"]
+
+
+ApplyStatus = Literal["applied", "scheduled", "unchanged", "blocked", "dry_run", "declined", "failed"]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One absolute write: the request that carries it, what it changes (human lines) and the body sent."""
+
+    kind: WriteKind
+    record_id: int
+    method: str
+    path: str
+    changes: tuple[str, ...]
+    body: Any
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path}: " + ("; ".join(self.changes) or "(same state)")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "record_id": self.record_id, "method": self.method, "path": self.path,
+                "changes": list(self.changes), "body": self.body}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One read-back comparison after writing."""
+
+    what: str
+    ok: bool
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class ApplyResult:
+    """What `apply` decided and did: the planned writes, those performed, those that failed, the read-back."""
+
+    status: ApplyStatus
+    quote: QuoteResult
+    message: str
+    planned: list[Write] = field(default_factory=list)
+    performed: list[Write] = field(default_factory=list)
+    failed: list[tuple[Write, str]] = field(default_factory=list)
+    verification: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """The request is carried out (or already was) and everything written reads back as intended."""
+        return self.status in ("applied", "scheduled", "unchanged", "dry_run") and not self.failed and all(
+            c.ok for c in self.verification
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "ok": self.ok,
+            "message": self.message,
+            "quote": self.quote.as_dict(),
+            "planned": [w.as_dict() for w in self.planned],
+            "performed": [w.as_dict() for w in self.performed],
+            "failed": [{**w.as_dict(), "error": err} for w, err in self.failed],
+            "verification": [c.as_dict() for c in self.verification],
+        }
+
+
+Confirm = Callable[[QuoteResult, list[Write]], bool]
+
+
+AfterWrite = Callable[[Write], None]
+
+
+def _quota_plan(network: NetworkReader, q: QuoteResult, new_state: Membership) -> tuple[list[Write],
+                                                                                     dict[int, Limitations]]:
+    """The quota writes that bring each site of the membership to its effective limitations (only differences),
+    and every site's expected quota (for the read-back)."""
+    expected = {s.blog_id: effective_limitations(new_state, q.catalog, site=s) for s in q.sites}
+    held = dict(network.site_quotas(list(expected))) if expected else {}
+    writes = []
+    for blog_id, want in expected.items():
+        have = held.get(blog_id)
+        if differing_modules(want, have):
+            writes.append(Write("site_quota", blog_id, "PUT", f"/wpbridge/v1/sites/{blog_id}/quota",
+                                quota_changes(have, want), want.to_wire()))
+    return writes, expected
+
+
+def _same_target(a: Mapping[str, Any], b: Mapping[str, Any], base: Membership) -> bool:
+    """Two target states are the same when they leave the membership the same (compared as models, so wire
+    spellings such as '39.00' and '39.0000' or a date's format do not count)."""
+    keys = set(a) | set(b)
+    left, right = with_state(base, a), with_state(base, b)
+    return all(getattr(left, k, None) == getattr(right, k, None) for k in keys)
+
+
+def plan_writes(network: NetworkReader, q: QuoteResult) -> tuple[list[Write], dict[int, Limitations], str]:
+    """The writes `apply` would make for this quote (reads only), the expected quotas, and what they achieve."""
+    kind, target, m = q.quote.kind, q.quote.target, q.membership
+    if kind == "blocked":
+        return [], {}, q.message
+    if kind == "downgrade" and q.quote.scheduled_for is not None and target is not None:
+        change = ScheduledChange(membership_id=m.id, scheduled_for=q.quote.scheduled_for, target=target,
+                                 note=f"downgrade to {product_name(q.catalog, q.quote.new_plan_id)} (wpbridge)")
+        if q.scheduled is not None and q.scheduled.scheduled_for == change.scheduled_for and _same_target(
+            q.scheduled.target, target, m
+        ):
+            return [], {}, (f"already scheduled: {product_name(q.catalog, q.quote.new_plan_id)} from "
+                            f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC; nothing written")
+        replaces = " (replaces the change scheduled before)" if q.scheduled is not None else ""
+        body = change.model_dump(mode="json", include={"scheduled_for", "target", "note"})
+        write = Write("scheduled_change", m.id, "PUT", f"/wpbridge/v1/memberships/{m.id}/scheduled-change",
+                      (f"at {change.scheduled_for:%Y-%m-%d %H:%M:%S} UTC{replaces}",
+                       *membership_changes(q, target)), body)
+        return [write], {}, (f"downgrade to {product_name(q.catalog, q.quote.new_plan_id)} scheduled for "
+                             f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC (due now 0)")
+    writes: list[Write] = []
+    new_state = m
+    if kind != "no_change" and target is not None:
+        writes.append(Write("membership", m.id, "PUT", f"/wu/v2/membership/{m.id}", membership_changes(q, target),
+                            dict(target)))
+        new_state = with_state(m, target)
+    quota_writes, expected = _quota_plan(network, q, new_state)
+    writes += quota_writes
+    if kind == "no_change":
+        what = f"membership {m.id} is already in that state"
+        what += (f"; {len(quota_writes)} site quota(s) to bring in line" if quota_writes
+                 else "; its sites' quotas match; nothing written")
+    else:
+        what = f"{kind} of membership {m.id} to {product_name(q.catalog, q.quote.new_plan_id)}"
+    return writes, expected, what
+
+
+def apply(
+    network: NetworkWriter,
+    membership_id: int,
+    *,
+    now: datetime,
+    plan: str | int | None = None,
+    addons: AddonRequest = None,
+    period: PeriodRequest = None,
+    policy: Policy = "ultimate-multisite",
+    force: bool = False,
+    um_version: str | None = None,
+    dry_run: bool = False,
+    confirm: Confirm | None = None,
+    after_write: AfterWrite | None = None,
+) -> ApplyResult:
+    """Quote the change, then carry it out (see the module docstring) unless `dry_run` or `confirm` says no.
+
+    `confirm(quote, writes)` is asked before anything is written (not asked when there is nothing to write).
+    `after_write(write)` is called after each write succeeds (progress reporting; tests inject crashes there).
+    """
+    q = quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy, force=force,
+              um_version=um_version)
+    return apply_quote(network, q, dry_run=dry_run, confirm=confirm, after_write=after_write)
+
+
+def apply_quote(
+    network: NetworkWriter,
+    q: QuoteResult,
+    *,
+    dry_run: bool = False,
+    confirm: Confirm | None = None,
+    after_write: AfterWrite | None = None,
+) -> ApplyResult:
+    """Carry out a quote made by `quote()` (against the same network, just before)."""
+    if q.kind == "blocked":
+        return ApplyResult("blocked", q, q.message or "the change is blocked")
+    writes, expected, what = plan_writes(network, q)
+    if not writes:
+        return ApplyResult("unchanged", q, what)
+    if dry_run:
+        return ApplyResult("dry_run", q, f"{what}; {len(writes)} write(s) not made", planned=writes)
+    if confirm is not None and not confirm(q, writes):
+        return ApplyResult("declined", q, "not confirmed: nothing written", planned=writes)
+    result = ApplyResult("applied", q, what, planned=writes)
+    for write in writes:
+        if write.kind == "membership":
+            network.update_membership(write.record_id, write.body)
+            result.performed.append(write)
+            if after_write is not None:
+                after_write(write)
+        elif write.kind == "scheduled_change":
+            network.put_scheduled_change(ScheduledChange.model_validate({"membership_id": write.record_id,
+                                                                         **write.body}))
+            result.performed.append(write)
+            result.status = "scheduled"
+            if after_write is not None:
+                after_write(write)
+    _write_quotas(network, [w for w in writes if w.kind == "site_quota"], expected, result, after_write)
+    result.verification = _verify(network, q, result, expected)
+    if result.failed or not all(c.ok for c in result.verification):
+        result.status = "failed"
+        result.message = f"{what}: " + "; ".join(
+            [f"{w.describe()} failed: {err}" for w, err in result.failed]
+            + [f"{c.what}: {c.detail}" for c in result.verification if not c.ok]
+        )
+    return result
+
+
+def _write_quotas(network: NetworkWriter, writes: list[Write], expected: Mapping[int, Limitations],
+                  result: ApplyResult, after_write: AfterWrite | None) -> None:
+    if not writes:
+        return
+    outcome = network.put_site_quotas({w.record_id: expected[w.record_id] for w in writes})
+    failed = {item.key: item for item in getattr(outcome, "failed", [])}
+    for write in writes:
+        item = failed.get(write.record_id)
+        if item is None:
+            result.performed.append(write)
+            if after_write is not None:
+                after_write(write)
+        else:
+            result.failed.append((write, str(item.error) if item.error else f"status {item.status}"))
+
+
+def _verify(network: NetworkWriter, q: QuoteResult, result: ApplyResult,
+            expected: Mapping[int, Limitations]) -> list[Check]:
+    checks: list[Check] = []
+    m = q.membership
+    kinds = {w.kind for w in result.performed}
+    if "membership" in kinds and q.quote.target is not None:
+        try:
+            diff = state_differences(network.membership(m.id), q.quote.target)
+        except WPBridgeError as err:
+            checks.append(Check(f"membership {m.id}", False, f"could not read it back: {err}"))
+        else:
+            detail = "; ".join(f"{k}: server has {show_value(h)}, expected {show_value(w)}"
+                               for k, (h, w) in diff.items())
+            checks.append(Check(f"membership {m.id}", not diff, detail or "reads back as written"))
+    if "scheduled_change" in kinds and q.quote.target is not None:
+        stored = network.scheduled_change(m.id)
+        ok = stored is not None and stored.scheduled_for == q.quote.scheduled_for and _same_target(
+            stored.target, q.quote.target, m)
+        checks.append(Check(f"scheduled change of membership {m.id}", ok,
+                            "reads back as written" if ok else f"server has {stored!r}"))
+    if expected and any(w.kind == "site_quota" for w in result.planned):
+        held = dict(network.site_quotas(list(expected)))
+        for blog_id, want in expected.items():
+            differ = differing_modules(want, held.get(blog_id))
+            checks.append(Check(f"site {blog_id} quota", not differ,
+                                f"differs in {', '.join(differ)}" if differ else "matches the membership"))
+    return checks

@@ -1,0 +1,182 @@
+"""Plan changes, step 2: read the membership, its catalog and its own sites, and price the request
+(`options`, `quote`). The pure core decides (`billing.change_options`, `billing.quote_change`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..billing import Cart, CatalogIndex, ChangeOptions, Quote, change_options, quote_change
+from ..billing.result import Policy
+from ..errors import InputError, NotFound
+from ..models import Membership, ScheduledChange, Site, SiteUsage
+from . import NetworkReader
+from .change_request import AddonRequest, PeriodRequest, build_cart, refuse_bad_request
+from .change_view import product_name, product_ref
+from .membership_state import with_state
+
+
+def load_membership(network: NetworkReader, membership_id: int) -> Membership:
+    """The membership, or InputError (exit 2) when it does not exist."""
+    try:
+        return network.membership(membership_id)
+    except NotFound:
+        raise InputError(f"membership {membership_id} does not exist", record_id=membership_id) from None
+
+
+def owned_sites(network: NetworkReader, membership_id: int) -> list[Site]:
+    """The membership's own sites, by blog_id: only those positively read as its customer-owned sites (the safety
+    invariant, DESIGN §3.3). The server's filter is never trusted: each record is checked here."""
+    return sorted((s for s in network.sites(membership_id=membership_id) if s.belongs_to(membership_id)),
+                  key=lambda s: s.blog_id)
+
+
+@dataclass(frozen=True)
+class OptionsResult:
+    """What the customer's Change form offers (the pricing engine's `ChangeOptions`), with the membership."""
+
+    membership: Membership
+    catalog: CatalogIndex
+    options: ChangeOptions
+
+    def as_dict(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "membership_id": self.membership.id,
+            "current_plan": product_ref(self.catalog, o.current_plan_id),
+            "currency": o.currency,
+            "plans": [
+                {
+                    "id": p.product.id, "slug": p.product.slug, "name": p.product.name, "relation": p.relation,
+                    "current": p.is_current, "amount": p.amount, "duration": p.duration,
+                    "duration_unit": p.duration_unit, "setup_fee": p.setup_fee,
+                    "prices": [pr.model_dump(mode="json") for pr in p.prices],
+                }
+                for p in o.plans
+            ],
+            "addons": [
+                {
+                    "id": a.product.id, "slug": a.product.slug, "name": a.product.name, "type": a.product.type,
+                    "amount": a.amount, "recurring": a.recurring, "duration": a.duration,
+                    "duration_unit": a.duration_unit, "setup_fee": a.setup_fee, "owned": a.owned,
+                }
+                for a in o.addons
+            ],
+            "periods": [p.model_dump(mode="json") for p in o.periods],
+        }
+
+
+def options(network: NetworkReader, membership_id: int) -> OptionsResult:
+    """The plans (current one marked, upgrade or downgrade), add-ons and periods the membership is offered."""
+    membership = load_membership(network, membership_id)
+    idx = CatalogIndex(network.catalog())
+    return OptionsResult(membership, idx, change_options(membership, idx))
+
+
+@dataclass(frozen=True)
+class QuoteResult:
+    """A priced request and everything it was priced from (the CLI renders it; `apply` carries it out)."""
+
+    membership: Membership
+    catalog: CatalogIndex
+    sites: list[Site]
+    usage: dict[int, SiteUsage]
+    cart: Cart
+    quote: Quote
+    now: datetime
+    notes: list[str] = field(default_factory=list)
+    scheduled: ScheduledChange | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.quote.kind
+
+    @property
+    def message(self) -> str:
+        """The no-change or blocked message ('' for a quote that can be applied)."""
+        return self.quote.message
+
+    def new_state(self) -> Membership:
+        """The membership as it will be once the quote's target is written (itself when there is nothing)."""
+        return with_state(self.membership, self.quote.target or {})
+
+    def as_dict(self) -> dict[str, Any]:
+        q, m, idx = self.quote, self.membership, self.catalog
+        return {
+            "membership_id": m.id,
+            "customer_id": m.customer_id,
+            "kind": q.kind,
+            "policy": q.policy,
+            "at": self.now,
+            "message": q.message,
+            "errors": [e.model_dump() for e in q.errors],
+            "warnings": [w.model_dump() for w in q.warnings],
+            "notes": list(self.notes),
+            "current": {
+                "plan": product_ref(idx, m.plan_id),
+                "addons": [{**product_ref(idx, pid), "quantity": qty} for pid, qty in m.addon_products.items()],
+                "amount": m.amount, "duration": m.duration, "duration_unit": m.duration_unit, "status": m.status,
+                "date_expiration": m.date_expiration,
+            },
+            "new": {
+                "plan": product_ref(idx, q.new_plan_id),
+                "addons_added": [{**product_ref(idx, pid), "quantity": qty} for pid, qty in self.cart.addons.items()],
+                "duration": q.duration, "duration_unit": q.duration_unit,
+            },
+            "currency": q.currency,
+            "lines": [line.model_dump(mode="json") for line in q.lines],
+            "credit": q.credit,
+            "setup_fee_credit": q.setup_fee_credit,
+            "due_now": q.due_now,
+            "unused_credit": q.unused_credit,
+            "recurring_total": q.recurring_total,
+            "next_charge_at": q.next_charge_at,
+            "scheduled_for": q.scheduled_for,
+            "target": q.target,
+            "um_version": q.um_version,
+            "deviations": [d.model_dump() for d in q.deviations],
+        }
+
+
+
+def quote(
+    network: NetworkReader,
+    membership_id: int,
+    *,
+    now: datetime,
+    plan: str | int | None = None,
+    addons: AddonRequest = None,
+    period: PeriodRequest = None,
+    policy: Policy = "ultimate-multisite",
+    force: bool = False,
+    um_version: str | None = None,
+) -> QuoteResult:
+    """Price a change of `membership_id` at `now`.
+
+    `plan`: a slug or id (None keeps the current plan). `addons`: specs 'SLUG|ID[:QTY]' or {slug or id: QTY},
+    QTY being the total the membership should hold. `period`: 'N:UNIT' or (N, unit). `force` accepts a plan or
+    add-on outside the offered set. A request that cannot be priced as given raises InputError; a valid request
+    always returns a quote, also when its kind is "no_change" or "blocked" (the message says why).
+    `um_version`: the UM release whose Cart prices the change (default: the one the network reports).
+    """
+    if now.tzinfo is None:
+        raise InputError("now: a timezone-aware date-time is required", field="now")
+    membership = load_membership(network, membership_id)
+    idx = CatalogIndex(network.catalog())
+    cart, notes = build_cart(membership, idx, plan, addons, period)
+    sites = owned_sites(network, membership.id)
+    usage = network.usage([s.blog_id for s in sites]) if sites else {}
+    if um_version is None:
+        um_version = network.info().um_version
+    q = quote_change(membership, idx, cart, now=now, usage=usage, policy=policy, force=force,
+                     sites={s.blog_id: s for s in sites}, um_version=um_version)
+    refuse_bad_request(membership, idx, q)
+    notes += [f"forced: {w.message}" for w in q.warnings]
+    scheduled = network.scheduled_change(membership.id)
+    if scheduled is not None and q.kind in ("upgrade", "addon"):
+        notes.append(
+            f"a change to {product_name(idx, int(scheduled.target.get('plan_id', 0) or 0))} is scheduled for "
+            f"{scheduled.scheduled_for:%Y-%m-%d %H:%M} UTC; it stays scheduled"
+        )
+    return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled)
