@@ -14,17 +14,32 @@ Why apply is safe to re-run (scripts, crashes):
   next one, and a run after a complete one writes nothing.
 - A downgrade only stores the scheduled change (absolute PUT, one per membership); the same one already stored
   is not written again.
-- Everything written is read back and compared (`ApplyResult.verification`)."""
+- Everything written is read back and compared (`ApplyResult.verification`).
+
+UM mode (plugin-stub reports `mode: "um"`; Ultimate Multisite is the system of record and the enforcer):
+- An upgrade or add-on purchase writes only the membership's absolute new state (`PUT /wu/v2/membership/{id}`,
+  as UM's checkout leaves it; never `status`). UM computes every site's limits from it; no quota is written.
+- A downgrade is UM's own scheduled swap (plugin-stub builds UM's Cart and calls `Membership::schedule_swap`).
+- The read-back compares UM's own computed limits of each of the membership's sites with
+  `effective_limitations` of the new state, and the stored swap with the quote (the fields UM's swap sets).
+
+One change at a time per membership (both modes): the quote, the writes and the read-back run under the server's
+lock `membership-{id}`; a second `apply` on the same membership waits for it, then quotes what the first one left
+(so two concurrent add-on purchases both land). The read-back catches a write lost to anyone else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from ..billing.result import Policy
-from ..errors import WPBridgeError
+from ..errors import Conflict, WPBridgeError
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, ScheduledChange
 from . import NetworkReader, NetworkWriter
@@ -108,11 +123,53 @@ Confirm = Callable[[QuoteResult, list[Write]], bool]
 AfterWrite = Callable[[Write], None]
 
 
+UM_SWAP_KEYS = ("plan_id", "addon_products", "duration", "duration_unit", "amount")
+"""The fields UM's `Membership::swap()` sets from a Cart the same way wpbridge's quote does (UM's swap also sets
+`initial_amount` to the swap cart's total, 0, and `recurring`), compared when reading a swap back."""
+LOCK_TTL = 300
+LOCK_WAIT_SECONDS = 60.0
+
+
+def network_mode(network: NetworkReader) -> str:
+    """"um" when plugin-stub runs beside Ultimate Multisite, else "stub" (a snapshot: the mode it was taken in)."""
+    mode = getattr(network, "mode", None)
+    if callable(mode):
+        return str(mode())
+    return network.info().mode
+
+
+@contextmanager
+def membership_lock(network: NetworkWriter, membership_id: int, *, wait: float = LOCK_WAIT_SECONDS,
+                    ttl: int = LOCK_TTL) -> Iterator[str]:
+    """Hold the server's lock `membership-{id}` (waiting up to `wait` seconds for another run to finish)."""
+    name, owner = f"membership-{membership_id}", f"wpbridge-change-{uuid.uuid4()}"
+    deadline = time.monotonic() + wait
+    delay = 0.1
+    while True:
+        try:
+            network.acquire_lock(name, owner, ttl)
+            break
+        except Conflict as exc:
+            if time.monotonic() >= deadline:
+                raise Conflict(f"membership {membership_id} is being changed by another run ({exc.message}); "
+                               "try again when it has finished", status=409, code="wpbridge_locked",
+                               record_id=membership_id) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    try:
+        yield owner
+    finally:
+        with suppress(WPBridgeError):  # it lapses by itself after `ttl`
+            network.release_lock(name, owner)
+
+
 def _quota_plan(network: NetworkReader, q: QuoteResult, new_state: Membership) -> tuple[list[Write],
                                                                                      dict[int, Limitations]]:
     """The quota writes that bring each site of the membership to its effective limitations (only differences),
-    and every site's expected quota (for the read-back)."""
+    and every site's expected quota (for the read-back). In UM mode no quota is written (UM computes them)."""
     expected = {s.blog_id: effective_limitations(new_state, q.catalog, site=s) for s in q.sites}
+    if network_mode(network) == "um":
+        return [], expected
     held = dict(network.site_quotas(list(expected))) if expected else {}
     writes = []
     for blog_id, want in expected.items():
@@ -123,10 +180,13 @@ def _quota_plan(network: NetworkReader, q: QuoteResult, new_state: Membership) -
     return writes, expected
 
 
-def _same_target(a: Mapping[str, Any], b: Mapping[str, Any], base: Membership) -> bool:
+def _same_target(a: Mapping[str, Any], b: Mapping[str, Any], base: Membership,
+                 only: tuple[str, ...] | None = None) -> bool:
     """Two target states are the same when they leave the membership the same (compared as models, so wire
-    spellings such as '39.00' and '39.0000' or a date's format do not count)."""
-    keys = set(a) | set(b)
+    spellings such as '39.00' and '39.0000' or a date's format do not count); `only`: compare just these keys."""
+    keys = set(only) if only is not None else set(a) | set(b)
+    a = {k: v for k, v in a.items() if k in keys}
+    b = {k: v for k, v in b.items() if k in keys}
     left, right = with_state(base, a), with_state(base, b)
     return all(getattr(left, k, None) == getattr(right, k, None) for k in keys)
 
@@ -139,8 +199,9 @@ def plan_writes(network: NetworkReader, q: QuoteResult) -> tuple[list[Write], di
     if kind == "downgrade" and q.quote.scheduled_for is not None and target is not None:
         change = ScheduledChange(membership_id=m.id, scheduled_for=q.quote.scheduled_for, target=target,
                                  note=f"downgrade to {product_name(q.catalog, q.quote.new_plan_id)} (wpbridge)")
+        keys = UM_SWAP_KEYS if network_mode(network) == "um" else None
         if q.scheduled is not None and q.scheduled.scheduled_for == change.scheduled_for and _same_target(
-            q.scheduled.target, target, m
+            q.scheduled.target, target, m, keys
         ):
             return [], {}, (f"already scheduled: {product_name(q.catalog, q.quote.new_plan_id)} from "
                             f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC; nothing written")
@@ -161,8 +222,11 @@ def plan_writes(network: NetworkReader, q: QuoteResult) -> tuple[list[Write], di
     writes += quota_writes
     if kind == "no_change":
         what = f"membership {m.id} is already in that state"
-        what += (f"; {len(quota_writes)} site quota(s) to bring in line" if quota_writes
-                 else "; its sites' quotas match; nothing written")
+        if network_mode(network) == "um":
+            what += "; Ultimate Multisite computes its sites' limits; nothing written"
+        else:
+            what += (f"; {len(quota_writes)} site quota(s) to bring in line" if quota_writes
+                     else "; its sites' quotas match; nothing written")
     else:
         what = f"{kind} of membership {m.id} to {product_name(q.catalog, q.quote.new_plan_id)}"
     return writes, expected, what
@@ -188,9 +252,15 @@ def apply(
     `confirm(quote, writes)` is asked before anything is written (not asked when there is nothing to write).
     `after_write(write)` is called after each write succeeds (progress reporting; tests inject crashes there).
     """
-    q = quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy, force=force,
-              um_version=um_version)
-    return apply_quote(network, q, dry_run=dry_run, confirm=confirm, after_write=after_write)
+    def run() -> ApplyResult:
+        q = quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy,
+                  force=force, um_version=um_version)
+        return apply_quote(network, q, dry_run=dry_run, confirm=confirm, after_write=after_write)
+
+    if dry_run:
+        return run()
+    with membership_lock(network, membership_id):
+        return run()
 
 
 def apply_quote(
@@ -266,16 +336,29 @@ def _verify(network: NetworkWriter, q: QuoteResult, result: ApplyResult,
             detail = "; ".join(f"{k}: server has {show_value(h)}, expected {show_value(w)}"
                                for k, (h, w) in diff.items())
             checks.append(Check(f"membership {m.id}", not diff, detail or "reads back as written"))
+    um = network_mode(network) == "um"
     if "scheduled_change" in kinds and q.quote.target is not None:
         stored = network.scheduled_change(m.id)
         ok = stored is not None and stored.scheduled_for == q.quote.scheduled_for and _same_target(
-            stored.target, q.quote.target, m)
-        checks.append(Check(f"scheduled change of membership {m.id}", ok,
-                            "reads back as written" if ok else f"server has {stored!r}"))
-    if expected and any(w.kind == "site_quota" for w in result.planned):
+            stored.target, q.quote.target, m, UM_SWAP_KEYS if um else None)
+        what = f"{'UM scheduled swap' if um else 'scheduled change'} of membership {m.id}"
+        checks.append(Check(what, ok, "reads back as written" if ok else f"server has {stored!r}"))
+    if expected and (any(w.kind == "site_quota" for w in result.planned) or (um and "membership" in kinds)):
         held = dict(network.site_quotas(list(expected)))
         for blog_id, want in expected.items():
-            differ = differing_modules(want, held.get(blog_id))
-            checks.append(Check(f"site {blog_id} quota", not differ,
-                                f"differs in {', '.join(differ)}" if differ else "matches the membership"))
+            have = held.get(blog_id)
+            differ = differing_modules(want, have)
+            if um:
+                checks.append(Check(f"site {blog_id} limits (UM)", not differ,
+                                    _um_difference(want, have) if differ else "UM's computed limits match"))
+            else:
+                checks.append(Check(f"site {blog_id} quota", not differ,
+                                    f"differs in {', '.join(differ)}" if differ else "matches the membership"))
     return checks
+
+
+def _um_difference(expected: Limitations, um: Limitations | None) -> str:
+    """What UM computes vs what wpbridge expects, per differing value ('disk_space: UM 600, wpbridge 700')."""
+    lines = quota_changes(um, expected)  # 'key: um -> wpbridge'
+    return "UM's computed limits differ: " + "; ".join(
+        line.replace(": ", ": UM ", 1).replace(" -> ", ", wpbridge ") for line in lines)
