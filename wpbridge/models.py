@@ -492,6 +492,8 @@ class Site(WireModel):
     limitations: LimitationsField = Field(default_factory=Limitations)
     is_main: PhpBool = False
     """The network's main site (plugin-stub's UM-mode site list says so; stub mode types it "main")."""
+    suspended: PhpBool = False
+    """UM mode: wpbridge suspended this site (inactive-membership policy "suspend") through its own UM override."""
 
     def belongs_to(self, membership_id: int) -> bool:
         """The safety invariant (DESIGN §3.3): True only when this site was positively read as a customer-owned

@@ -335,6 +335,14 @@ class Network:
         ).data
         return data if isinstance(data, dict) else {"result": data}
 
+    def put_site_suspension(self, blog_id: int, suspended: bool, limits: Limitations | None = None) -> None:
+        """UM mode: suspend a site (its own UM override becomes `limits`; the one it had is kept aside) or lift
+        the suspension (the kept override comes back). Absolute, so safe to resend."""
+        body: dict[str, Any] = {"suspended": suspended}
+        if suspended:
+            body["limitations"] = (limits or Limitations()).to_wire()
+        self.transport.request("PUT", route(COMPANION, "sites", blog_id, "suspension"), json_body=body)
+
     def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange:
         body = {"scheduled_for": change.scheduled_for, "target": change.target, "note": change.note}
         data = self.transport.request(

@@ -12,7 +12,7 @@
 
 namespace WPBridge;
 
-const UM_LINK_KEYS = array( 'wu_membership_id', 'wu_customer_id', 'wu_type', 'wu_limitations' );
+const UM_LINK_KEYS = array( 'wu_membership_id', 'wu_customer_id', 'wu_type', 'wu_limitations', 'wpbridge_suspended' );
 
 /**
  * The link rows of these blogs: [blog_id => ['membership_id','customer_id','type','limitations']], one query.
@@ -27,6 +27,7 @@ function um_links( array $blog_ids ): array {
 			'customer_id'   => null,
 			'type'          => null,
 			'limitations'   => null,
+			'suspended'     => false,
 		);
 	}
 	if ( ! $out ) {
@@ -46,6 +47,9 @@ function um_links( array $blog_ids ): array {
 				break;
 			case 'wu_type':
 				$out[ $id ]['type'] = '' === (string) $r['meta_value'] ? null : (string) $r['meta_value'];
+				break;
+			case 'wpbridge_suspended':
+				$out[ $id ]['suspended'] = (bool) $r['meta_value'];
 				break;
 			case 'wu_limitations':
 				$v                         = um_value( maybe_unserialize( $r['meta_value'] ) );
@@ -119,6 +123,7 @@ function um_sites_route( \WP_REST_Request $request ): \WP_REST_Response {
 			'customer_id'   => $links[ $id ]['customer_id'],
 			'type'          => $id === $main ? 'main' : $links[ $id ]['type'],
 			'is_main'       => $id === $main,
+			'suspended'     => $links[ $id ]['suspended'],
 			'limitations'   => null === $links[ $id ]['limitations'] ? new \stdClass() : limitations_out( $links[ $id ]['limitations'] ),
 		);
 	}
@@ -156,6 +161,64 @@ function um_quota_write_refused( int $blog_id ): \WP_Error {
 		"Ultimate Multisite computes and enforces the limits of site $blog_id: plugin-stub stores no quota in UM mode. Change the membership (plan, add-ons) or the site's own UM limitations instead.",
 		409,
 		array( 'blog_id' => $blog_id )
+	);
+}
+
+const UM_SUSPENDED_KEY = 'wpbridge_suspended';
+const UM_SAVED_OVERRIDE_KEY = 'wpbridge_override_before_suspension';
+
+/**
+ * `PUT /wpbridge/v1/sites/{blog_id}/suspension` (UM mode): the inactive-membership policy "suspend" in UM's own
+ * terms. `{"suspended": true, "limitations": {...}}` saves the site's own UM override (blogmeta `wu_limitations`)
+ * aside and replaces it with `limitations` (UM then computes and enforces them: a site's own override wins);
+ * `{"suspended": false}` puts the saved override back (or none). Absolute and idempotent: suspending a suspended
+ * site only rewrites its limitations, lifting a site that is not suspended changes nothing. Only a customer-owned
+ * site with a membership (409 otherwise). Returns `{"blog_id","suspended","limitations"}`.
+ */
+function um_put_suspension( \WP_REST_Request $request ): mixed {
+	$id = url_id( $request, 'blog_id' );
+	if ( $missing = site_missing( $id ) ) {
+		return $missing;
+	}
+	$body = without_credentials( body( $request ) );
+	foreach ( array_keys( $body ) as $k ) {
+		if ( ! in_array( $k, array( 'suspended', 'limitations' ), true ) ) {
+			throw new Invalid( (string) $k, 'unknown key (allowed: suspended, limitations)' );
+		}
+	}
+	$suspend = to_bool( $body['suspended'] ?? null, 'suspended' );
+	$link    = um_links( array( $id ) )[ $id ];
+	if ( 'customer_owned' !== $link['type'] || ! $link['membership_id'] || is_main_site( $id ) ) {
+		return error( 'wpbridge_not_customer_owned', "Site $id is not a customer-owned site of a membership: it is never suspended.", 409 );
+	}
+	$was = (bool) get_site_meta( $id, UM_SUSPENDED_KEY, true );
+	if ( $suspend ) {
+		$limits = $body['limitations'] ?? null;
+		if ( ! is_map( $limits ) || ! $limits ) {
+			throw new Invalid( 'limitations', 'is required to suspend: the wu_limitations the site gets while suspended' );
+		}
+		$limits = validate_limitations( $limits );
+		if ( ! $was ) {
+			$before = get_site_meta( $id, 'wu_limitations', true );
+			update_site_meta( $id, UM_SAVED_OVERRIDE_KEY, $before ? $before : '' );
+		}
+		update_site_meta( $id, 'wu_limitations', json_decode( json_out( limitations_out( $limits ) ), true ) );
+		update_site_meta( $id, UM_SUSPENDED_KEY, 1 );
+	} elseif ( $was ) {
+		$before = get_site_meta( $id, UM_SAVED_OVERRIDE_KEY, true );
+		if ( $before ) {
+			update_site_meta( $id, 'wu_limitations', $before );
+		} else {
+			delete_site_meta( $id, 'wu_limitations' );
+		}
+		delete_site_meta( $id, UM_SAVED_OVERRIDE_KEY );
+		delete_site_meta( $id, UM_SUSPENDED_KEY );
+	}
+	$after = um_links( array( $id ) )[ $id ];
+	return array(
+		'blog_id'     => $id,
+		'suspended'   => $suspend,
+		'limitations' => null === $after['limitations'] ? new \stdClass() : limitations_out( $after['limitations'] ),
 	);
 }
 

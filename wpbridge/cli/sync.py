@@ -65,6 +65,12 @@ class ConsoleSink:
 
     def change(self, entry: ChangeEntry) -> None:
         self.inner.change(entry)
+        if entry.status == "differs":  # UM mode: reported on every run, never written
+            self.changes_seen += 1
+            if self.changes_seen <= SHOWN_LINES:
+                click.echo(f"site {entry.blog_id} (membership {entry.membership_id}): {um_difference(entry)}",
+                           err=True)
+            return
         if self.dry_run:
             self.changes_seen += 1
             if self.changes_seen <= SHOWN_LINES:
@@ -89,6 +95,15 @@ class ConsoleSink:
         if self.errors_seen <= SHOWN_LINES:
             where = f"site {entry.blog_id}: " if entry.blog_id else ""
             click.echo(f"sync error ({entry.stage}): {where}{entry.message}", err=True)
+
+
+def um_difference(entry: ChangeEntry) -> str:
+    """The two values of a `differs` entry (before = UM's computed limits, after = wpbridge's)."""
+    from ..models import Limitations
+    from ..workflows.change_view import um_difference as describe
+
+    um = Limitations.model_validate(entry.before) if entry.before is not None else None
+    return describe(um, Limitations.model_validate(entry.after))
 
 
 def site_total(network: Network) -> int | None:

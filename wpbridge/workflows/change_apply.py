@@ -45,7 +45,14 @@ from ..models import Limitations, Membership, ScheduledChange
 from . import NetworkReader, NetworkWriter
 from .change_quote import QuoteResult, quote
 from .change_request import AddonRequest, PeriodRequest
-from .change_view import membership_changes, product_name, quota_changes, show_value, state_differences
+from .change_view import (
+    membership_changes,
+    product_name,
+    quota_changes,
+    show_value,
+    state_differences,
+    um_difference,
+)
 from .membership_state import with_state
 
 WriteKind = Literal["membership", "site_quota", "scheduled_change"]
@@ -350,15 +357,9 @@ def _verify(network: NetworkWriter, q: QuoteResult, result: ApplyResult,
             differ = differing_modules(want, have)
             if um:
                 checks.append(Check(f"site {blog_id} limits (UM)", not differ,
-                                    _um_difference(want, have) if differ else "UM's computed limits match"))
+                                    um_difference(have, want) if differ else "UM's computed limits match"))
             else:
                 checks.append(Check(f"site {blog_id} quota", not differ,
                                     f"differs in {', '.join(differ)}" if differ else "matches the membership"))
     return checks
 
-
-def _um_difference(expected: Limitations, um: Limitations | None) -> str:
-    """What UM computes vs what wpbridge expects, per differing value ('disk_space: UM 600, wpbridge 700')."""
-    lines = quota_changes(um, expected)  # 'key: um -> wpbridge'
-    return "UM's computed limits differ: " + "; ".join(
-        line.replace(": ", ": UM ", 1).replace(" -> ", ", wpbridge ") for line in lines)

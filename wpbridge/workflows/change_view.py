@@ -124,3 +124,11 @@ def state_differences(membership: Membership, state: Mapping[str, Any]) -> dict[
         for key in state
         if getattr(membership, key, None) != getattr(wanted, key, None)
     }
+
+
+def um_difference(um: Limitations | None, expected: Limitations) -> str:
+    """What Ultimate Multisite computes vs what wpbridge expects, per differing value:
+    "UM's limits differ from wpbridge's: disk_space: UM 3000, wpbridge 7000; ..." ('-' is not set)."""
+    lines = quota_changes(um, expected)
+    return "UM's limits differ from wpbridge's: " + "; ".join(
+        line.replace(": ", ": UM ", 1).replace(" -> ", ", wpbridge ") for line in lines)

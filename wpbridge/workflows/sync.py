@@ -413,7 +413,12 @@ def run_sync(network: SyncNetwork, options: SyncOptions, *, sink: ReportSink | N
 
     `should_stop()` is asked at every safe point (between writes, between chunks of sites); once it says True the
     run stops there: what was written is reported, the changes not yet sent are not, the lock is released and the
-    outcome is marked `interrupted`."""
+    outcome is marked `interrupted`. On a network in UM mode the run is `sync_um`'s (UM computes and enforces
+    limits; nothing is reconciled)."""
+    if network.info().mode == "um":
+        from .sync_um import UMRun
+
+        return UMRun(network, options, sink or NullSink(), progress, should_stop).execute()
     return _Run(network, options, sink or NullSink(), progress, should_stop).execute()
 
 

@@ -34,7 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 SCHEMA = "wpbridge.sync.report/1"
 
-ChangeStatus = Literal["written", "failed", "would-write"]
+ChangeStatus = Literal["written", "failed", "would-write", "differs"]
+"""`differs` (UM mode): a site whose limits computed by Ultimate Multisite (`before`) differ from wpbridge's
+computation (`after`); reported, never written (UM is the system of record)."""
 ScheduledStatus = Literal["applied", "failed", "would-apply"]
 ErrorStage = Literal["scheduled_change", "membership", "quota_write", "verify", "lock", "read"]
 
@@ -52,6 +54,8 @@ class Summary:
     scheduled_changes_applied: int = 0
     scheduled_changes_cleared: int = 0
     verified: int = 0
+    differences: int = 0
+    """UM mode: sites whose UM-computed limits differ from wpbridge's computation (reported, not written)."""
     errors: int = 0
     requests: int = 0
     elapsed_seconds: float = 0.0
@@ -69,6 +73,8 @@ class Summary:
     def line(self, *, dry_run: bool) -> str:
         """The one summary line the CLI prints; "0 changes" is what a clean second run says."""
         tail = f"{self.errors} errors ({self.requests} requests, {self.elapsed_seconds:.1f} s)"
+        if self.differences:
+            tail = f"{self.differences} sites whose UM limits differ from wpbridge's, " + tail
         if dry_run:
             return (f"sync (dry run): {self.changes} changes; {self.sites_checked} sites checked,"
                     f" {self.scheduled_changes_due} due scheduled changes, nothing written, {tail}")
@@ -251,6 +257,7 @@ class SummaryModel(_Strict):
     scheduled_changes_applied: Count
     scheduled_changes_cleared: Count
     verified: Count
+    differences: Count = 0
     errors: Count
     requests: Count
     elapsed_seconds: float
