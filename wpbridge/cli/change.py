@@ -272,13 +272,16 @@ def register(main: click.Group) -> None:
         net = open_network(network_name, config_path)
         now = _now(at)
         human = output == "table"
-        result_q = flow.quote(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
-                              policy=policy, force=force, um_version=um_version)
-        _refuse_before_creation(result_q)
-        if human:
-            click.echo(quote_text(result_q) + "\n")
+        shown: list[flow.QuoteResult] = []
 
-        def confirm(_q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
+        def show(q: flow.QuoteResult) -> None:
+            _refuse_before_creation(q)  # before anything is written (confirm calls this first)
+            if human and not shown:
+                click.echo(quote_text(q) + "\n")
+            shown.append(q)
+
+        def confirm(q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
+            show(q)
             click.echo(writes_text(writes), err=not human)
             if yes:
                 return True
@@ -287,7 +290,10 @@ def register(main: click.Group) -> None:
             except click.Abort:
                 return False
 
-        result = flow.apply_quote(net, result_q, dry_run=dry_run, confirm=confirm)
+        # flow.apply quotes under the membership's lock, so a concurrent apply's write is seen (never lost)
+        result = flow.apply(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
+                            policy=policy, force=force, um_version=um_version, dry_run=dry_run, confirm=confirm)
+        show(result.quote)
         emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result, problems=False))
         for line in apply_problems(result):
             click.echo(line, err=True)

@@ -278,7 +278,9 @@ def apply_quote(
     confirm: Confirm | None = None,
     after_write: AfterWrite | None = None,
 ) -> ApplyResult:
-    """Carry out a quote made by `quote()` (against the same network, just before)."""
+    """Carry out a quote made by `quote()` (against the same network, just before). Takes no lock: between that
+    quote and these writes another run may change the membership (its write would be lost, though the read-back
+    reports it); `apply()` quotes and writes under the membership's lock."""
     if q.kind == "blocked":
         return ApplyResult("blocked", q, q.message or "the change is blocked")
     writes, expected, what = plan_writes(network, q)
