@@ -30,7 +30,8 @@ from wpbridge.sandbox import SandboxInfo, down, um_plugin_path, up
 HERE = Path(__file__).resolve().parent
 
 
-SEED_TESTS = HERE / "test_sandbox_seed.py"
+SEED_TESTS = (HERE / "test_sandbox_seed.py", HERE / "test_sandbox_um.py")
+"""Checks of the networks exactly as seeded (both flavors): run before any test writes to them."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -38,7 +39,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.integration)
-    items.sort(key=lambda item: Path(str(item.path)).resolve() != SEED_TESTS)  # stable: other orders are kept
+    items.sort(key=lambda item: Path(str(item.path)).resolve() not in SEED_TESTS)  # stable: other orders kept
 
 
 UM_LATEST = "2.4.12"
