@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_change_support import run
+from test_change_support import network, run
 from um_support import new_um_member, sql, um_php
 
 from wpbridge.sandbox import SandboxInfo
@@ -83,3 +83,30 @@ def test_one_unreadable_membership_is_named_and_the_listing_goes_on(um_sandbox: 
     assert data["summary"]["sites_checked"] >= 18 and data["summary"]["writes"] == 0
     exported = run(um_sandbox, "export", "--out", str(tmp_path / "snap.json"))
     assert exported.exit_code == 1 and f"Membership {bad}" in exported.stderr
+
+
+def test_catalog_reads_a_discount_codes_restrictions_from_ums_meta(um_sandbox: SandboxInfo) -> None:
+    """UM keeps `limit_products` / `allowed_products` in the code's meta, not in columns: a code limited to one
+    plan must not read as valid for every product."""
+    basic = um_sandbox.info["seeded"]["products"]["basic"]
+    made = um_php(um_sandbox, """
+global $wpdb;
+$wpdb->insert( $wpdb->base_prefix . 'wu_discount_codes', array( 'name' => 'Basic only', 'code' => 'BASICONLY',
+    'description' => '', 'uses' => 0, 'max_uses' => 0, 'apply_to_renewals' => 0, 'type' => 'percentage', 'value' => 10,
+    'setup_fee_type' => 'percentage', 'setup_fee_value' => 0, 'active' => 1,
+    'date_created' => gmdate( 'Y-m-d H:i:s' ) ) );
+$code = wu_get_discount_code( $wpdb->insert_id );
+$code->set_limit_products( true );
+$code->set_allowed_products( array( $data ) );
+$code->save();
+return $code->get_id();""", basic)
+    try:
+        rest = run(um_sandbox, "products", "list", "--output", "json")
+        assert rest.exit_code == 0
+        with network(um_sandbox) as net:
+            data = net.transport.get("wpbridge/v1/catalog").data
+        code = next(c for c in data["discount_codes"] if c["code"] == "BASICONLY")
+        assert code["limit_products"] is True and code["allowed_products"] == [basic]
+    finally:
+        um_php(um_sandbox, "global $wpdb; return $wpdb->delete( $wpdb->base_prefix . 'wu_discount_codes', "
+                           "array( 'id' => $data ) );", made)
