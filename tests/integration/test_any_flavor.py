@@ -9,9 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from test_change_support import new_member, run, run_json
-from um_support import new_um_member
-
+from tests.integration.test_change_support import new_member, run, run_json
+from tests.integration.um_support import new_um_member
 from wpbridge.sandbox import SandboxInfo
 
 

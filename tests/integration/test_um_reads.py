@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_change_support import network, run
-from um_support import new_um_member, sql, um_php
 
+from tests.integration.test_change_support import network, run
+from tests.integration.um_support import new_um_member, sql, um_php
 from wpbridge.sandbox import SandboxInfo
 
 

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_change_support import Rest, run
-from um_support import new_um_member, um_membership
 
+from tests.integration.test_change_support import Rest, run
+from tests.integration.um_support import new_um_member, um_membership
 from wpbridge.sandbox import SandboxInfo
 
 HIDE_LINKS = """<?php

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_change_support import Rest, run
-from um_support import new_um_member, um_membership, um_php, um_site_limits
 
+from tests.integration.test_change_support import Rest, run
+from tests.integration.um_support import new_um_member, um_membership, um_php, um_site_limits
 from wpbridge.sandbox import SandboxInfo
 
 

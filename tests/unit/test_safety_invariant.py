@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_workflow_support import NOW, FakeNetwork, example_data
-
+from tests.unit.test_workflow_support import NOW, FakeNetwork, example_data
 from wpbridge.models import Site, parse
 from wpbridge.workflows import change as flow
 from wpbridge.workflows.sync import plan_site
