@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ..billing.result import Policy
+from ..encoding import dumps, iso_utc
 from ..errors import Conflict, WPBridgeError
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, ScheduledChange
@@ -351,7 +352,9 @@ def _verify(network: NetworkWriter, q: QuoteResult, result: ApplyResult,
         ok = stored is not None and stored.scheduled_for == q.quote.scheduled_for and _same_target(
             stored.target, q.quote.target, m, UM_SWAP_KEYS if um else None)
         what = f"{'UM scheduled swap' if um else 'scheduled change'} of membership {m.id}"
-        checks.append(Check(what, ok, "reads back as written" if ok else f"server has {stored!r}"))
+        found = ("none" if stored is None
+                else f"{dumps(stored.target, sort_keys=True)} at {iso_utc(stored.scheduled_for)}")
+        checks.append(Check(what, ok, "reads back as written" if ok else f"server has {found}"))
     if expected and (any(w.kind == "site_quota" for w in result.planned) or (um and "membership" in kinds)):
         held = dict(network.site_quotas(list(expected)))
         for blog_id, want in expected.items():
