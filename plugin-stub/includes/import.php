@@ -184,11 +184,11 @@ function import_ensure_customer( \WP_REST_Request $request ): mixed {
 	$body  = without_credentials( body( $request ) );
 	$email = $body['email'] ?? null;
 	if ( ! is_string( $email ) || ! is_email( $email ) ) {
-		throw new Invalid( 'email', 'must be a valid email address' );
+		throw new Invalid( 'email', __( 'must be a valid email address', 'wpbridge-stub' ) );
 	}
 	$username = $body['username'] ?? null;
 	if ( null !== $username && ( ! is_string( $username ) || ! preg_match( '/^[a-z0-9]{4,60}$/', $username ) ) ) {
-		throw new Invalid( 'username', 'must be 4 to 60 lowercase letters or digits (WordPress multisite rule)' );
+		throw new Invalid( 'username', __( 'must be 4 to 60 lowercase letters or digits (WordPress multisite rule)', 'wpbridge-stub' ) );
 	}
 	$fields = array_intersect_key( $body, array_flip( array( 'email_verification', 'has_trialed', 'vip', 'billing_address', 'date_registered' ) ) );
 	import_lock( 'customer:' . strtolower( $email ) );
@@ -197,7 +197,7 @@ function import_ensure_customer( \WP_REST_Request $request ): mixed {
 		if ( ! $user && $username ) {
 			$by_login = get_user_by( 'login', $username );
 			if ( $by_login ) {
-				return error( 'wpbridge_import_conflict', "username \"$username\" belongs to another email ({$by_login->user_email})", 409, array( 'field' => 'username' ) );
+				return error( 'wpbridge_import_conflict', sprintf( __( 'username "%1$s" belongs to another email (%2$s)', 'wpbridge-stub' ), $username, $by_login->user_email ), 409, array( 'field' => 'username' ) );
 			}
 		}
 		if ( $user ) {
@@ -224,7 +224,7 @@ function import_ensure_customer( \WP_REST_Request $request ): mixed {
 			}
 			$customer = wu_create_customer( $args );
 			if ( is_wp_error( $customer ) ) {
-				return error( 'wpbridge_import_failed', 'Ultimate Multisite refused the customer: ' . $customer->get_error_message(), 400, array( 'field' => 'email' ) );
+				return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the customer: %s', 'wpbridge-stub' ), $customer->get_error_message() ), 400, array( 'field' => 'email' ) );
 			}
 			if ( ! empty( $fields['has_trialed'] ) ) {
 				$customer->update_meta( 'wu_has_trialed', true );
@@ -262,7 +262,7 @@ function import_update_customer( \WP_REST_Request $request ): mixed {
 	$fields = array( 'email_verification', 'has_trialed', 'vip', 'billing_address', 'date_registered' );
 	foreach ( array_keys( $body ) as $k ) {
 		if ( ! in_array( $k, $fields, true ) ) {
-			throw new Invalid( (string) $k, 'not a customer field an import can set (' . implode( ', ', $fields ) . ')' );
+			throw new Invalid( (string) $k, sprintf( __( 'not a customer field an import can set (%s)', 'wpbridge-stub' ), implode( ', ', $fields ) ) );
 		}
 	}
 	if ( 'um' !== mode() ) {
@@ -271,7 +271,7 @@ function import_update_customer( \WP_REST_Request $request ): mixed {
 	}
 	$customer = wu_get_customer( $id );
 	if ( ! $customer ) {
-		return error( 'wu_rest_customer_invalid_id', 'Item not found.', 404 );
+		return error( 'wu_rest_customer_invalid_id', __( 'Item not found.', 'wpbridge-stub' ), 404 );
 	}
 	foreach ( $body as $k => $v ) {
 		if ( 'date_registered' === $k ) {
@@ -286,7 +286,7 @@ function import_update_customer( \WP_REST_Request $request ): mixed {
 	}
 	$saved = $customer->save();
 	if ( is_wp_error( $saved ) ) {
-		return error( 'wpbridge_import_failed', 'Ultimate Multisite refused the customer: ' . $saved->get_error_message(), 400 );
+		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the customer: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 400 );
 	}
 	return array( 'created' => false, 'customer' => import_customer_by( 'id', $id ) );
 }
@@ -347,7 +347,7 @@ function import_ensure_membership( \WP_REST_Request $request ): mixed {
 	$body = without_credentials( body( $request ) );
 	$key  = to_string( $body['source_key'] ?? null, 'source_key', 191, false );
 	if ( '' === $key ) {
-		throw new Invalid( 'source_key', 'is required' );
+		throw new Invalid( 'source_key', __( 'is required', 'wpbridge-stub' ) );
 	}
 	unset( $body['source_key'] );
 	import_lock( 'membership:' . $key );
@@ -388,7 +388,7 @@ function import_um_membership_args( array $body ): array {
 	$args = array();
 	foreach ( $body as $k => $v ) {
 		if ( ! in_array( $k, $allowed, true ) ) {
-			throw new Invalid( (string) $k, 'not a membership field an import can set' );
+			throw new Invalid( (string) $k, __( 'not a membership field an import can set', 'wpbridge-stub' ) );
 		}
 		if ( str_starts_with( $k, 'date_' ) ) {
 			$v = to_date( $v, $k );
@@ -414,11 +414,11 @@ function import_um_create_membership( array $body ): int|\WP_Error {
 	$args = import_um_membership_args( $body );
 	$customer = wu_get_customer( (int) ( $args['customer_id'] ?? 0 ) );
 	if ( ! $customer ) {
-		throw new Invalid( 'customer_id', 'customer ' . ( $args['customer_id'] ?? 0 ) . ' does not exist' );
+		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $args['customer_id'] ?? 0 ) );
 	}
 	$plan = wu_get_product( (int) ( $args['plan_id'] ?? 0 ) );
 	if ( ! $plan || 'plan' !== $plan->get_type() ) {
-		throw new Invalid( 'plan_id', 'plan ' . ( $args['plan_id'] ?? 0 ) . ' does not exist or is not a plan' );
+		throw new Invalid( 'plan_id', sprintf( __( 'plan %s does not exist or is not a plan', 'wpbridge-stub' ), $args['plan_id'] ?? 0 ) );
 	}
 	$limitations = $args['limitations'] ?? null;
 	unset( $args['limitations'] );
@@ -428,11 +428,11 @@ function import_um_create_membership( array $body ): int|\WP_Error {
 	}
 	$membership = wu_create_membership( $args );
 	if ( is_wp_error( $membership ) ) {
-		return error( 'wpbridge_import_failed', 'Ultimate Multisite refused the membership: ' . $membership->get_error_message(), 400, array( 'field' => (string) $membership->get_error_code() ) );
+		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the membership: %s', 'wpbridge-stub' ), $membership->get_error_message() ), 400, array( 'field' => (string) $membership->get_error_code() ) );
 	}
 	if ( ! $membership->get_id() ) {
 		global $wpdb;
-		return error( 'wpbridge_import_failed', 'Ultimate Multisite did not save the membership' . ( $wpdb->last_error ? ": {$wpdb->last_error}" : '' ), 400 );
+		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite did not save the membership (%s)', 'wpbridge-stub' ), $wpdb->last_error ?: __( 'no database error', 'wpbridge-stub' ) ), 400 );
 	}
 	if ( $limitations ) {
 		$membership->update_meta( 'wu_limitations', validate_limitations( $limitations, 'limitations' ) );
@@ -449,7 +449,7 @@ function import_update_membership( \WP_REST_Request $request ): mixed {
 	}
 	$membership = wu_get_membership( $id );
 	if ( ! $membership ) {
-		return error( 'wu_rest_membership_invalid_id', 'Item not found.', 404 );
+		return error( 'wu_rest_membership_invalid_id', __( 'Item not found.', 'wpbridge-stub' ), 404 );
 	}
 	$args = import_um_membership_args( $body );
 	if ( array_key_exists( 'limitations', $args ) ) {
@@ -466,7 +466,7 @@ function import_update_membership( \WP_REST_Request $request ): mixed {
 	}
 	$saved = $membership->save();
 	if ( is_wp_error( $saved ) ) {
-		return error( 'wpbridge_import_failed', 'Ultimate Multisite refused the membership: ' . $saved->get_error_message(), 400 );
+		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the membership: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 400 );
 	}
 	return import_read_membership( $id );
 }
@@ -574,14 +574,14 @@ function import_site_address( array $body ): array {
 	$domain  = ( null === $domain || '' === $domain ) ? $network->domain : to_string( $domain, 'domain' );
 	$path    = $body['path'] ?? '/';
 	if ( ! is_string( $path ) ) {
-		throw new Invalid( 'path', 'must be a string such as "/shop/"' );
+		throw new Invalid( 'path', __( 'must be a string such as "/shop/"', 'wpbridge-stub' ) );
 	}
 	$trimmed = trim( $path, '/' );
 	if ( is_subdomain_install() ) {
 		$path = $network->path;
 	} else {
 		if ( $domain !== $network->domain ) {
-			throw new Invalid( 'domain', "this network keeps its sites on {$network->domain} (a subdirectory network); got \"$domain\"" );
+			throw new Invalid( 'domain', sprintf( __( 'this network keeps its sites on %1$s (a subdirectory network); got "%2$s"', 'wpbridge-stub' ), $network->domain, $domain ) );
 		}
 		site_slug( $trimmed );
 		$path = $network->path . $trimmed . '/';
@@ -634,7 +634,8 @@ function import_link_site( int $blog_id, array $body ): void {
 function import_create_site( string $domain, string $path, array $body ): mixed {
 	if ( 'um' !== mode() ) {
 		$create         = array_intersect_key( $body, array_flip( array( 'title', 'membership_id', 'customer_id', 'type', 'limitations' ) ) );
-		$create['path'] = $path;
+		// The stub's own create takes the site's slug as a path (a subdomain network: the domain's first label).
+		$create['path'] = is_subdomain_install() ? '/' . strstr( $domain, '.', true ) . '/' : $path;
 		$data           = import_internal( 'POST', '/wu/v2/site', $create );
 		if ( is_wp_error( $data ) ) {
 			return $data;
@@ -651,7 +652,7 @@ function import_create_site( string $domain, string $path, array $body ): mixed 
 	$owner   = $owner ?: site_owner( 0 );
 	$blog_id = wpmu_create_blog( $domain, $path, $title, $owner, array( 'public' => 1 ), get_current_network_id() );
 	if ( is_wp_error( $blog_id ) ) {
-		return error( 'wpbridge_import_failed', 'WordPress could not create the site: ' . $blog_id->get_error_message(), 400, array( 'field' => 'path' ) );
+		return error( 'wpbridge_import_failed', sprintf( __( 'WordPress could not create the site: %s', 'wpbridge-stub' ), $blog_id->get_error_message() ), 400, array( 'field' => 'path' ) );
 	}
 	import_um_save_link( (int) $blog_id, $link );
 	if ( ! empty( $body['limitations'] ) ) {
@@ -667,10 +668,10 @@ function import_um_link_args( array $body ): array {
 	if ( $membership_id ) {
 		$membership = wu_get_membership( $membership_id );
 		if ( ! $membership ) {
-			throw new Invalid( 'membership_id', "membership $membership_id does not exist" );
+			throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $membership_id ) );
 		}
 		if ( $customer_id && $customer_id !== (int) $membership->get_customer_id() ) {
-			throw new Invalid( 'customer_id', "membership $membership_id belongs to customer {$membership->get_customer_id()}" );
+			throw new Invalid( 'customer_id', sprintf( __( 'membership %1$s belongs to customer %2$s', 'wpbridge-stub' ), $membership_id, $membership->get_customer_id() ) );
 		}
 		$customer_id = (int) $membership->get_customer_id();
 	}
@@ -696,7 +697,7 @@ function import_update_site( \WP_REST_Request $request ): mixed {
 	$id   = url_id( $request, 'blog_id' );
 	$body = without_credentials( body( $request ) );
 	if ( ! import_site( $id ) ) {
-		return error( 'wpbridge_site_not_found', "site $id does not exist", 404 );
+		return error( 'wpbridge_site_not_found', sprintf( __( 'site %s does not exist', 'wpbridge-stub' ), $id ), 404 );
 	}
 	if ( 'um' !== mode() ) {
 		$data = import_internal( 'PUT', "/wu/v2/site/$id", array_intersect_key( $body, array_flip( array( 'title', 'membership_id', 'customer_id', 'type' ) ) ) );
@@ -762,7 +763,7 @@ function import_update_product( \WP_REST_Request $request ): mixed {
 function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 	$product = $id ? wu_get_product( $id ) : null;
 	if ( $id && ! $product ) {
-		return error( 'wu_rest_product_invalid_id', 'Item not found.', 404 );
+		return error( 'wu_rest_product_invalid_id', __( 'Item not found.', 'wpbridge-stub' ), 404 );
 	}
 	$meta = array();
 	if ( array_key_exists( 'limitations', $body ) ) {
@@ -808,13 +809,13 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 				$args[ $k ] = null === $v ? '' : to_string( $v, $k );
 				break;
 			default:
-				throw new Invalid( (string) $k, 'not a product field an import can set' );
+				throw new Invalid( (string) $k, __( 'not a product field an import can set', 'wpbridge-stub' ) );
 		}
 	}
 	if ( ! $product ) {
 		$product = wu_create_product( $args );
 		if ( is_wp_error( $product ) ) {
-			return error( 'wpbridge_import_failed', 'Ultimate Multisite refused the product: ' . $product->get_error_message(), 400 );
+			return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the product: %s', 'wpbridge-stub' ), $product->get_error_message() ), 400 );
 		}
 	} else {
 		foreach ( $args as $k => $v ) {
@@ -825,7 +826,7 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 		}
 		$saved = $product->save();
 		if ( is_wp_error( $saved ) ) {
-			return error( 'wpbridge_import_failed', 'Ultimate Multisite refused the product: ' . $saved->get_error_message(), 400 );
+			return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the product: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 400 );
 		}
 	}
 	foreach ( $meta as $k => $v ) {

@@ -165,3 +165,16 @@ def test_same() -> None:
     assert same(datetime(2026, 1, 1, tzinfo=UTC), "2026-01-01 00:00:00")
     assert same(True, "1") and not same(False, True)
     assert same({"a": "1.0"}, {"a": 1}) and not same({"a": 1}, {"a": 2})
+
+
+def test_site_addresses_on_subdirectory_and_subdomain_networks() -> None:
+    src = read_csv("email,plan,site_path,site_domain\na@x.io,basic,/alice/,\nb@x.io,basic,,shop.example.org\n")
+    check_references(src, CATALOG)
+    alice, shop = src.sites
+    sub = target()  # subdirectory network net.example
+    assert sub.site_address(alice) == ("net.example", "/alice/")
+    assert sub.address_problem(alice) is None
+    assert "give site_path instead" in str(sub.address_problem(shop))
+    dom = target(subdomain=True)
+    assert dom.site_address(alice) == ("alice.net.example", "/")
+    assert dom.site_address(shop) == ("shop.example.org", "/") and dom.address_problem(shop) is None

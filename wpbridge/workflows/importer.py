@@ -130,6 +130,14 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
         for membership_id in target.memberships:
             target.keys.setdefault(f"{source.source_url.rstrip('/')}/membership/{membership_id}", membership_id)
     check_references(source, target.catalog)
+    for site in source.sites:
+        problem = target.address_problem(site)
+        if problem is not None:
+            source.issues.append(Issue(site.where, "site_domain", problem))
+            site.valid = False
+            for m in source.memberships:  # a CSV row is one record: its membership goes with its site
+                if source.format == "csv" and m.key == site.membership:
+                    m.valid = False
     issues = list(source.issues)
     prepared = Prepared(str(path), options, source, None, issues, started=started)
     if issues and not options.skip_invalid:

@@ -95,9 +95,19 @@ class TargetState:
     def site_address(self, site: SrcSite) -> tuple[str, str]:
         """(domain, path) of a source site on this network."""
         if site.domain is None:
+            if self.subdomain and site.path.strip("/"):  # /alice/ on a subdomain network is alice.{domain}
+                return f"{site.path.strip('/')}.{self.domain}", self.path
             return self.domain, (site.path if not self.subdomain else self.path)
         domain = site.domain + self.domain if site.domain.endswith(".") else site.domain
         return domain, (self.path if self.subdomain else site.path)
+
+    def address_problem(self, site: SrcSite) -> str | None:
+        """Why the site cannot live on this network as given (None: it can)."""
+        if not self.subdomain and site.domain is not None and not site.domain.endswith(".") \
+                and site.domain.lower() != self.domain.lower():
+            return (f"site_domain {site.domain!r}: this network keeps its sites under {self.domain} (a subdirectory"
+                    " network); give site_path instead")
+        return None
 
 
 def read_target(net: ImportTarget) -> TargetState:
