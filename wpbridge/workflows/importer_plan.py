@@ -220,6 +220,8 @@ class _Planner:
         self.customer_ids: dict[str, int | None] = {}
         """customer key -> target id (None: created by this run)."""
         self.membership_ids: dict[str, int | None] = {}
+        self.by_email: dict[str, dict[str, Any]] | None = None
+        self.by_username: dict[str, dict[str, Any]] | None = None
 
     def add(self, kind: Kind, key: str, differences: dict[str, tuple[Any, Any]], *, where: str, target_id: int | None,
             src: Any, note: str = "") -> Step:
@@ -259,11 +261,13 @@ class _Planner:
     # ------------------------------------------------------------------ customers
 
     def customer(self, c: SrcCustomer) -> None:
-        have = self.t.customer_by_email().get(c.key)
+        if self.by_email is None or self.by_username is None:
+            self.by_email, self.by_username = self.t.customer_by_email(), self.t.customer_by_username()
+        have = self.by_email.get(c.key)
         diffs: dict[str, tuple[Any, Any]] = {}
         note = ""
         if have is None and c.username:
-            have = self.t.customer_by_username().get(c.username)
+            have = self.by_username.get(c.username)
             if have is not None:
                 diffs["email"] = (have.get("email"), c.email)
                 note = "found by username; an email is not changed by an import"
