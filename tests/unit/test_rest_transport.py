@@ -479,3 +479,22 @@ def test_cli_a_redirected_list_is_exit_2_naming_the_url_not_an_empty_table(tmp_p
     assert result.exit_code == 2 and result.stdout == ""
     assert 'set url = "http://localhost:8999" in environment' in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+@responses.activate
+@pytest.mark.parametrize("redirected", ["/wu/v2/auth", "/wpbridge/v1/info"])
+def test_cli_check_of_a_redirecting_network_names_the_url_and_does_not_blame_plugin_stub(
+        tmp_path: Any, redirected: str) -> None:
+    from click.testing import CliRunner
+
+    from wpbridge.cli import main
+
+    if redirected != "/wu/v2/auth":
+        responses.get(ROOT + "/wu/v2/auth", json={"success": True})
+    responses.get(ROOT + redirected, status=302, headers={"Location": "https://www.example.org/wp-json" + redirected})
+    env = {"HOME": str(tmp_path), "WPBRIDGE_URL": URL, "WPBRIDGE_API_KEY": "k", "WPBRIDGE_API_SECRET": SECRET,
+           "WPBRIDGE_CONFIG": "", "WPBRIDGE_NETWORK": ""}
+    result = CliRunner().invoke(main, ["check"], env=env)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert 'set url = "https://www.example.org" in environment' in result.stderr
+    assert "plugin-stub" not in result.stderr and result.stderr.count("\n") == 1

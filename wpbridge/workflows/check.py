@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..errors import AuthError, NetworkConnectionError, NotFound, WPBridgeError
+from ..errors import AuthError, NetworkConnectionError, NotFound, RedirectError, WPBridgeError
 from ..network import Network
 
 SKEW_WARNING_SECONDS = 60.0
@@ -32,6 +32,8 @@ def check_network(net: Network) -> dict[str, Any]:
     except NotFound as err:
         out["reachable"] = True
         out["problems"].append(f"no Ultimate Multisite API (wu/v2) and no plugin-stub: {err}")
+    except RedirectError:
+        raise  # the configured url is not the API's address: a config error (exit 2) naming the url to set
     except WPBridgeError as err:
         out["reachable"] = True
         out["problems"].append(str(err))
@@ -41,6 +43,8 @@ def check_network(net: Network) -> dict[str, Any]:
             wall = datetime.now(UTC)
             info = net.info()
             local_mid = wall + timedelta(seconds=(time.monotonic() - before) / 2)
+        except RedirectError:
+            raise
         except WPBridgeError as err:
             out["problems"].append(f"companion routes (wpbridge/v1) unavailable; is plugin-stub active? {err}")
         else:
