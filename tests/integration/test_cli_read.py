@@ -37,6 +37,18 @@ def test_check_unreachable_exit_1(sandbox: SandboxInfo) -> None:
     assert "reachable      NO" in result.stdout and "not reachable" in result.stdout
 
 
+def test_localhost_for_127_0_0_1_is_a_redirect_error_naming_the_url(sandbox: SandboxInfo) -> None:
+    """Issue 11: WordPress multisite redirects an unknown host (localhost for a network installed as 127.0.0.1) to
+    its main site; a list read through it printed (none) and exited 0."""
+    other = sandbox.url.replace("127.0.0.1", "localhost")
+    env = {**cli_env(sandbox), "WPBRIDGE_URL": other}
+    for args in (["memberships", "list"], ["products", "list"], ["sync", "--dry-run"], ["check"]):
+        result = run(sandbox, *args, env=env)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stdout == "" and "redirected" in result.stderr and "set url = " in result.stderr, args
+        assert result.stderr.count("\n") == 1, result.stderr
+
+
 def test_check_with_config_file_and_network_name(sandbox: SandboxInfo, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
