@@ -34,7 +34,11 @@ function um_gmt( mixed $v ): ?string {
 	return $dt->format( 'Y-m-d H:i:s' );
 }
 
-/** What a swap Cart leaves the membership with (`Membership::swap()`'s fields). */
+/**
+ * What a swap Cart leaves the membership with: the fields `Membership::swap()` sets that mean the same as a
+ * wpbridge target (plan, add-ons, recurring amount, period). Left out: `initial_amount` (UM's swap sets it to the
+ * swap cart's total, 0 for a scheduled downgrade, which is not what the customer paid) and `recurring`.
+ */
 function um_cart_target( object $cart ): array {
 	$plan   = 0;
 	$addons = array();
@@ -53,10 +57,8 @@ function um_cart_target( object $cart ): array {
 		'plan_id'        => $plan,
 		'addon_products' => (object) $addons,
 		'amount'         => number_format( (float) $cart->get_recurring_total(), 4, '.', '' ),
-		'initial_amount' => number_format( (float) $cart->get_total(), 4, '.', '' ),
 		'duration'       => (int) $cart->get_duration(),
 		'duration_unit'  => (string) $cart->get_duration_unit(),
-		'recurring'      => (bool) $cart->has_recurring(),
 	);
 }
 
