@@ -1,5 +1,6 @@
 # Two entry points do all set-up on a fresh Debian machine (run as root for the Debian packages):
 #   make demo   - start a sandbox network with the example data and walk through a customer's plan change
+#                 (make demo-um: the same on the real Ultimate Multisite)
 #   make test   - the whole test suite (unit + integration against a real WordPress multisite)
 PY ?= python3
 VENV := .venv
@@ -23,7 +24,7 @@ define apt_ensure
   fi; }
 endef
 
-.PHONY: demo test lint venv debian-packages python-packages bench clean
+.PHONY: demo demo-um test lint venv debian-packages python-packages bench clean
 
 $(BIN)/wpbridge: pyproject.toml | python-packages
 	$(PY) -m venv $(VENV)
@@ -43,6 +44,11 @@ debian-packages:
 
 demo: venv debian-packages
 	$(BIN)/python -m wpbridge.demo
+
+# The same story on the real Ultimate Multisite (UM_PLUGIN: a directory, .zip or .tar.xz; default
+# $WPBRIDGE_UM_PLUGIN, else the 2.4.12 build in ../shared/ultimate-multisite/).
+demo-um: venv debian-packages
+	$(BIN)/python -m wpbridge.demo --flavor ultimate-multisite $(if $(UM_PLUGIN),--um-plugin $(UM_PLUGIN))
 
 test: venv debian-packages
 	$(BIN)/python -m pytest -q

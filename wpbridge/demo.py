@@ -13,6 +13,7 @@ what it should.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from .cli.read import quota_summary
 from .config import load_settings
 from .errors import WPBridgeError
 from .network import Network
-from .sandbox import SandboxInfo, down, up
+from .sandbox import FLAVORS, SandboxInfo, down, um_plugin_path, up
 from .workflows import change
 
 
@@ -77,6 +78,57 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _post_limit(net: Network, blog_id: int) -> str:
+    return quota_summary(dict(net.site_quotas([blog_id])).get(blog_id))
+
+
+def _upgrade_on_stub(sb: SandboxInfo, net: Network, alice: int, blog_id: int) -> None:
+    """Stub flavor: plugin-stub enforces the quota wpbridge writes, so WordPress itself refuses the 11th post."""
+    site = net.site(blog_id)
+    _step(f"3. The new quota, enforced by WordPress on Alice's site {site.path}")
+    _say(f"quota now: {_post_limit(net, blog_id)}")
+    posts = _Posts(sb, site.path)
+    count = net.usage([blog_id])[blog_id].post_types or {}
+    have = count.get("post", 0)
+    for i in range(have, 10):
+        _expect(posts.publish(f"Post {i + 1}").status_code == 201, f"post {i + 1} (under the Free limit) refused")
+    _say(f"published posts up to Free's limit: 10 (the site had {have})")
+    refused = posts.publish("Post 11")
+    _expect(refused.status_code == 403, f"the 11th post should be refused on Free, got {refused.status_code}")
+    _say(f"11th post -> {refused.status_code} {refused.json().get('code')}: {refused.json().get('message')}")
+    _say()
+    upgrade = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
+    _say(apply_text(upgrade))
+    _expect(upgrade.ok, f"Alice's upgrade failed: {upgrade.message}")
+    _say(f"quota now: {_post_limit(net, blog_id)}")
+    accepted = posts.publish("Post 11")
+    _expect(accepted.status_code == 201, f"the 11th post should be accepted on Premium, got {accepted.status_code}")
+    _say(f"11th post -> {accepted.status_code} created (id {accepted.json().get('id')}): the new limit is live")
+
+
+def _upgrade_on_um(sb: SandboxInfo, net: Network, alice: int, blog_id: int) -> None:
+    """UM flavor: wpbridge writes only the membership; Ultimate Multisite computes (and enforces) the site's limits
+    from it at once, which the apply reads back."""
+    site = net.site(blog_id)
+    _step(f"3. The new limits, computed by Ultimate Multisite for Alice's site {site.path}")
+    before = dict(net.site_quotas([blog_id])).get(blog_id)
+    _say(f"UM's limits now: {quota_summary(before)}")
+    upgrade = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
+    _say(apply_text(upgrade))
+    _expect(upgrade.ok, f"Alice's upgrade failed: {upgrade.message}")
+    after = dict(net.site_quotas([blog_id])).get(blog_id)
+    _say(f"UM's limits now: {quota_summary(after)}")
+    posts_after = after.post_types.limit.get("post") if after and after.post_types and after.post_types.limit else None
+    _expect(posts_after is not None and posts_after.number == 1000,
+            f"UM should compute Premium's 1,000 posts for Alice's site, got {posts_after}")
+    _say("-> one membership write; UM recomputed the site's limits itself (no quota was written).")
+    posts = _Posts(sb, site.path)
+    count = net.usage([blog_id])[blog_id].post_types or {}
+    for i in range(count.get("post", 0), 11):
+        _expect(posts.publish(f"Post {i + 1}").status_code == 201, f"post {i + 1} (under Premium's limit) refused")
+    _say("Alice publishes 11 posts (Premium allows 1,000).")
+
+
 def run(sb: SandboxInfo, net: Network) -> None:
     alice, alice_sites = _membership_of(sb, "alice")
     bruno, _ = _membership_of(sb, "bruno")
@@ -97,26 +149,10 @@ def run(sb: SandboxInfo, net: Network) -> None:
     _say(apply_text(result))
     _expect(result.ok and result.status == "applied", f"the upgrade was not applied: {result.message}")
 
-    site = net.site(alice_sites[0])
-    _step(f"3. The new quota, enforced by WordPress on Alice's site {site.path}")
-    _say(f"quota now: {quota_summary(dict(net.site_quotas([site.blog_id])).get(site.blog_id))}")
-    posts = _Posts(sb, site.path)
-    count = net.usage([site.blog_id])[site.blog_id].post_types or {}
-    have = count.get("post", 0)
-    for i in range(have, 10):
-        _expect(posts.publish(f"Post {i + 1}").status_code == 201, f"post {i + 1} (under the Free limit) refused")
-    _say(f"published posts up to Free's limit: 10 (the site had {have})")
-    refused = posts.publish("Post 11")
-    _expect(refused.status_code == 403, f"the 11th post should be refused on Free, got {refused.status_code}")
-    _say(f"11th post -> {refused.status_code} {refused.json().get('code')}: {refused.json().get('message')}")
-    _say()
-    upgrade = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
-    _say(apply_text(upgrade))
-    _expect(upgrade.ok, f"Alice's upgrade failed: {upgrade.message}")
-    _say(f"quota now: {quota_summary(dict(net.site_quotas([site.blog_id])).get(site.blog_id))}")
-    accepted = posts.publish("Post 11")
-    _expect(accepted.status_code == 201, f"the 11th post should be accepted on Premium, got {accepted.status_code}")
-    _say(f"11th post -> {accepted.status_code} created (id {accepted.json().get('id')}): the new limit is live")
+    if sb.info.get("flavor") == "ultimate-multisite":
+        _upgrade_on_um(sb, net, alice, alice_sites[0])
+    else:
+        _upgrade_on_stub(sb, net, alice, alice_sites[0])
 
     _step("4. The same upgrade again: nothing to do")
     again = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
@@ -141,11 +177,24 @@ def run(sb: SandboxInfo, net: Network) -> None:
     _expect(blocked.kind == "blocked", "expected the downgrade to be blocked by the site's posts")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m wpbridge.demo [--flavor stub|ultimate-multisite] [--um-plugin PATH]` (the UM build defaults to
+    $WPBRIDGE_UM_PLUGIN, else the 2.4.12 build in ../shared/ultimate-multisite/)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m wpbridge.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--flavor", choices=FLAVORS, default="stub")
+    parser.add_argument("--um-plugin", default=None, help="Ultimate Multisite: a directory, .zip or .tar.xz")
+    args = parser.parse_args(argv)
+    um_plugin = args.um_plugin
+    if args.flavor == "ultimate-multisite" and not um_plugin and not os.environ.get("WPBRIDGE_UM_PLUGIN"):
+        um_plugin = um_plugin_path()  # None: up() names what is missing
     workdir = Path(tempfile.mkdtemp(prefix="wpbridge-demo-"))
-    _say("Starting a throw-away WordPress multisite with the example network (about 20 s)...")
+    what = "the real Ultimate Multisite" if args.flavor == "ultimate-multisite" else "plugin-stub"
+    _say(f"Starting a throw-away WordPress multisite with {what} and the example network (about 10 s)...")
     try:
-        sb = up(dir=workdir / "sandbox", seed="example", log=lambda msg: print(f"  [sandbox] {msg}", flush=True))
+        sb = up(dir=workdir / "sandbox", seed="example", flavor=args.flavor, um_plugin=um_plugin,
+                log=lambda msg: print(f"  [sandbox] {msg}", flush=True))
     except WPBridgeError as err:
         print(f"demo: the sandbox could not start: {err}", file=sys.stderr)
         return 1
