@@ -421,3 +421,17 @@ def test_array_query_parameters_are_400_without_php_warnings(sandbox: Any, api: 
              if p.stat().st_size > before.get(p, 0)}
     warnings = {n: b for n, b in grown.items() if b"Warning" in b or b"Notice" in b or b"Deprecated" in b}
     assert not warnings, warnings
+
+
+def test_the_sandbox_keeps_its_secrets_from_other_local_users(sandbox: Any) -> None:
+    """wp-config.php (salts, database credentials) is not world-readable, and MariaDB's socket (root without a
+    password: it reaches the API secret in the network options) is not reachable by other local users."""
+    root = Path(sandbox.dir)
+    for name in ("wp-config.php", "wp-config-multisite.php"):
+        mode = (root / "wordpress" / name).stat().st_mode
+        assert mode & 0o007 == 0, f"{name} is {oct(mode & 0o777)}"
+    marker = root / "run" / "sockdir"
+    sock = (Path(marker.read_text().strip()) if marker.exists() else root / "run") / "mysql.sock"
+    assert sock.exists(), sock
+    assert sock.parent.stat().st_mode & 0o007 == 0, f"{sock.parent} is {oct(sock.parent.stat().st_mode & 0o777)}"
+    assert sock.stat().st_mode & 0o007 == 0, f"{sock} is {oct(sock.stat().st_mode & 0o777)}"

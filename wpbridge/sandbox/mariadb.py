@@ -70,6 +70,7 @@ def start(root: Path, sock: Path) -> procs.ProcRecord:
             raise SandboxError(f"copying the database template {template} failed: {res.stderr.strip()}")
     else:
         _install_db(root / "db", root / "tmp", as_root, logs / "mariadb-install-db.log")
+    sock.parent.chmod(0o700)  # root has no password over the socket: other local users must not reach it
     record = procs.spawn(
         "mariadbd",
         ["mariadbd", "--no-defaults", *as_root, f"--datadir={root / 'db'}", f"--socket={sock}",
@@ -78,6 +79,7 @@ def start(root: Path, sock: Path) -> procs.ProcRecord:
         root / "run", logs / "mariadbd.out", marker=f"{root}/",
     )
     _wait_ready(record, sock, logs / "mariadb.err")
+    sock.chmod(0o600)  # mariadbd creates it 0777
     sql(sock, f"""
         CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
         CREATE USER '{DB_USER}'@'localhost' IDENTIFIED BY '{DB_PASSWORD}';
