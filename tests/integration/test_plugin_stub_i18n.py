@@ -1,6 +1,7 @@
-"""plugin-stub's messages are translatable with the plugin's text domain (`wpbridge-stub`), as a WordPress reviewer
-expects: every message given to an error, a refusal, a 400 (Invalid) or wp_die() goes through __() or
-esc_html__(), and the plugin loads its text domain. A static check of the PHP sources (no sandbox needed)."""
+"""What a WordPress reviewer checks file by file in plugin-stub (a static check of the PHP sources, no sandbox):
+every message given to an error, a refusal, a 400 (Invalid) or wp_die() is translatable through __() or
+esc_html__() with the plugin's text domain (`wpbridge-stub`), which the plugin declares and loads; and every file
+exits when loaded outside WordPress."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 
 PLUGIN = Path(__file__).resolve().parents[2] / "plugin-stub"
-# um*.php is the UM helper's; import.php is the import feature's (not yet converted).
+# um*.php is the UM helper's (its own conventions).
 FILES = sorted(p for p in [PLUGIN / "wpbridge-stub.php", *(PLUGIN / "includes").glob("*.php")]
-               if not p.name.startswith("um") and p.name != "import.php")
+               if not p.name.startswith("um"))
 
 # A message argument written as a bare string literal or an interpolated string, i.e. not translatable.
 BARE = [
@@ -37,3 +38,9 @@ def test_the_text_domain_is_declared_and_loaded() -> None:
     for path in FILES:
         domains |= set(re.findall(r"__\(\s*'(?:[^'\\]|\\.)*',\s*'([^']+)'\s*\)", path.read_text()))
     assert domains == {"wpbridge-stub"}, domains
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_file_exits_when_loaded_outside_wordpress(path: Path) -> None:
+    assert "if ( ! defined( 'ABSPATH' ) ) {\n\texit;\n}" in path.read_text()
+    assert "if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {\n\texit;\n}" in (PLUGIN / "uninstall.php").read_text()
