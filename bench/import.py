@@ -9,7 +9,8 @@ For each N (default 1,000 and 10,000), in a fresh sandbox (`up(seed="none")`, st
 Results go to a JSON file and to the "## Import" section of bench/RESULTS.md (replaced, other sections kept).
 
     .venv/bin/python bench/import.py                         # sizes 1000,10000, stub flavor
-    .venv/bin/python bench/import.py --sizes 1000 --flavor um --no-results
+    .venv/bin/python bench/import.py --sizes 1000 --flavor um --no-results --out um.json
+    .venv/bin/python bench/import.py --from-json stub.json um.json      # the RESULTS.md section from saved runs
 """
 
 from __future__ import annotations
@@ -154,7 +155,12 @@ def main() -> None:
     parser.add_argument("--site-concurrency", type=int, default=2)
     parser.add_argument("--out", default=None, help="JSON results file (default: a temporary directory)")
     parser.add_argument("--no-results", action="store_true", help="do not touch bench/RESULTS.md")
+    parser.add_argument("--from-json", nargs="+", default=None, metavar="FILE",
+                        help="write the RESULTS.md section from earlier runs' JSON files instead of measuring")
     args = parser.parse_args()
+    if args.from_json:
+        write_results(markdown([r for f in args.from_json for r in json.loads(Path(f).read_text())]))
+        return
     workdir = Path(tempfile.mkdtemp(prefix="wpbridge-bench-import-"))
     results = [measure(int(n), args.flavor, workdir, args.site_concurrency) for n in args.sizes.split(",")]
     out = Path(args.out) if args.out else workdir / "results.json"

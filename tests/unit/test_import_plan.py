@@ -178,3 +178,18 @@ def test_site_addresses_on_subdirectory_and_subdomain_networks() -> None:
     dom = target(subdomain=True)
     assert dom.site_address(alice) == ("alice.net.example", "/")
     assert dom.site_address(shop) == ("shop.example.org", "/") and dom.address_problem(shop) is None
+
+
+def test_a_title_wordpress_stored_with_entities_is_the_same_title() -> None:
+    src = read_csv("email,plan,site_path,site_title\nann@example.com,premium,/ann/,Ann's Shop\n")
+    check_references(src, CATALOG)
+    t = existing()
+    t.sites[("net.example", "/ann/")]["title"] = "Ann&#039;s Shop"
+    assert build_plan(src, t).of("site")[0].action == "unchanged"
+
+
+def test_a_free_row_without_an_expiration_is_lifetime() -> None:
+    src = read_csv("email,plan\nann@example.com,free\nbob@example.com,basic\n")
+    check_references(src, CATALOG)
+    assert src.memberships[0].fields["date_expiration"] is None
+    assert "date_expiration" not in src.memberships[1].fields  # a paid one: left to the network (give it)

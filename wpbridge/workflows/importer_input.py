@@ -721,6 +721,8 @@ def check_references(src: Source, catalog: Sequence[Product]) -> None:
         amount = m.fields["amount"]
         m.fields.setdefault("initial_amount", amount + one_time)
         m.fields.setdefault("recurring", amount > 0)
+        if not m.fields["recurring"]:
+            m.fields.setdefault("date_expiration", None)  # free / one-time: lifetime, not "expires at import time"
     for s in src.sites:
         if s.path == "/" and s.domain is None:
             issue(s, "site_path", "a site needs site_path or site_domain")

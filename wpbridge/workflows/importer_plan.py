@@ -14,6 +14,7 @@ mode) are planned for the sites that exist already; those of sites created by th
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,7 +318,7 @@ class _Planner:
             if linked != member_id or linked is None:
                 diffs["membership"] = (linked, member_id if member_id is not None else f"new ({s.membership})")
                 note = "the site exists and is not linked to this membership"
-            if (have.get("title") or "") != s.title:
+            if html.unescape(have.get("title") or "") != html.unescape(s.title):  # WordPress stores &#039;
                 diffs["title"] = (have.get("title"), s.title)
             if have.get("type") != s.type:
                 diffs["type"] = (have.get("type"), s.type)
@@ -339,7 +340,7 @@ class _Planner:
                 diffs["scheduled_for"] = (have.scheduled_for, sc.scheduled_for)
             want = scheduled_target(sc.target, self.by_slug)
             if want is not None:
-                for k in sorted(set(want) | set(have.target)):
+                for k in sorted(want):  # only what the file gives (the network may store more)
                     if not same(have.target.get(k), want.get(k)):
                         diffs[f"target.{k}"] = (have.target.get(k), want.get(k))
         self.add("scheduled_change", sc.membership, diffs, where=sc.where,
