@@ -498,3 +498,11 @@ def test_cli_check_of_a_redirecting_network_names_the_url_and_does_not_blame_plu
     assert result.exit_code == 2 and result.stdout == ""
     assert 'set url = "https://www.example.org" in environment' in result.stderr
     assert "plugin-stub" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_connections_through_an_http_proxy_can_be_cut_too() -> None:
+    from wpbridge.rest.deadline import WATCHED_POOLS, watched_adapter
+
+    adapter = watched_adapter(4)
+    assert adapter.poolmanager.pool_classes_by_scheme == WATCHED_POOLS
+    assert adapter.proxy_manager_for("http://proxy.example:3128").pool_classes_by_scheme == WATCHED_POOLS

@@ -101,8 +101,24 @@ class _HTTPSPool(urllib3.HTTPSConnectionPool):
     ConnectionCls = WatchedHTTPSConnection
 
 
+WATCHED_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections can be cut by a `Watch`, directly or through an HTTP(S) proxy (a SOCKS proxy
+    keeps its own connection classes: there only the chunked read checks the deadline)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+        return manager
+
+
 def watched_adapter(pool_maxsize: int) -> HTTPAdapter:
-    """An adapter whose connections can be cut by a `Watch` (no retries of its own: the transport retries)."""
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=0)
-    adapter.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-    return adapter
+    """A `WatchedAdapter` (no retries of its own: the transport retries)."""
+    return WatchedAdapter(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=0)

@@ -323,8 +323,8 @@ class Transport:
                     verify=self.settings.verify, allow_redirects=False, stream=True,
                 )
                 try:
-                    content = self._read_body(method, url_path, resp) if resp.status_code < 300 else (
-                        self._read_body(method, url_path, resp, limit=1024 * 1024))
+                    content = self._read_body(method, url_path, resp, watch) if resp.status_code < 300 else (
+                        self._read_body(method, url_path, resp, watch, limit=1024 * 1024))
                 finally:
                     resp.close()
             except requests.exceptions.RequestException as exc:
@@ -353,7 +353,8 @@ class Transport:
             ) from None
         return Reply(method, url_path, resp.status_code, payload, resp.headers)
 
-    def _read_body(self, method: str, url_path: str, resp: requests.Response, limit: int | None = None) -> bytes:
+    def _read_body(self, method: str, url_path: str, resp: requests.Response, watch: Watch,
+                   limit: int | None = None) -> bytes:
         """The reply body, streamed: refused as soon as it passes `limit` (the size cap; an error reply gets 1 MiB,
         of which only the WordPress error JSON is used)."""
         cap = limit or self.max_reply_bytes
@@ -363,6 +364,8 @@ class Transport:
         chunks: list[bytes] = []
         size = 0
         for chunk in resp.iter_content(64 * 1024):
+            if watch.expired:  # also where the timer could not cut the socket (a SOCKS proxy, a custom session)
+                raise requests.exceptions.ConnectionError("the request deadline passed")
             size += len(chunk)
             if size > cap:
                 if limit is not None:  # an error page: its start says enough
