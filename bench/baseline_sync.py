@@ -7,6 +7,9 @@ its membership and its quota with one request each, and PUT the quota when it di
 wpbridge (`effective_limitations`, `differing_modules`), so the two differ only in how they use the network.
 
     python bench/baseline_sync.py            # reads WPBRIDGE_URL, WPBRIDGE_API_KEY, WPBRIDGE_API_SECRET
+On a network in UM mode it does what `wpbridge sync` does there, one site at a time: apply the overdue swaps (one
+POST each), then page through plugin-stub's site list (UM's own has no links) and, per site, GET its membership
+and UM's computed limits, and compare them with `effective_limitations` (nothing is written: UM computes limits).
 Prints one JSON line: {"sites", "changes", "writes", "requests", "seconds", "peak_rss_kb"}.
 """
 
@@ -48,6 +51,8 @@ def main() -> int:
     now = datetime.now(UTC).isoformat()
     catalog = [Product.model_validate(p) for p in api.call("GET", "/wpbridge/v1/catalog")["products"]]
 
+    if api.call("GET", "/wpbridge/v1/info")["mode"] == "um":
+        return um_main(api, catalog, now, started)
     due = api.call("GET", "/wpbridge/v1/scheduled-changes", params={"due_before": now, "per_page": 100})
     for change in due:
         api.call("PUT", f"/wu/v2/membership/{change['membership_id']}", json=change["target"])
@@ -78,6 +83,34 @@ def main() -> int:
         page += 1
     print(json.dumps({
         "sites": sites, "changes": changes, "writes": writes, "requests": api.requests,
+        "seconds": round(time.monotonic() - started, 3),
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }))
+    return 0
+
+
+def um_main(api: Client, catalog: list[Product], now: str, started: float) -> int:
+    for change in api.call("GET", "/wpbridge/v1/scheduled-changes", params={"due_before": now, "per_page": 100}):
+        api.call("POST", f"/wpbridge/v1/memberships/{change['membership_id']}/scheduled-change/apply", json={})
+    sites = changes = 0
+    page = 1
+    while True:
+        rows = api.call("GET", "/wpbridge/v1/sites", params={"per_page": 100, "page": page})
+        for row in rows:
+            site = Site.model_validate(row)
+            sites += 1
+            if site.membership_id is None or not site.belongs_to(site.membership_id):
+                continue
+            membership = Membership.model_validate(api.call("GET", f"/wu/v2/membership/{site.membership_id}"))
+            um = api.call("GET", f"/wpbridge/v1/sites/{site.blog_id}/quota")
+            current = SiteQuota.model_validate({"blog_id": site.blog_id, "quota": um}).quota
+            if differing_modules(current, effective_limitations(membership, catalog, site=site)):
+                changes += 1  # reported, never written: UM is the judge
+        if len(rows) < 100:
+            break
+        page += 1
+    print(json.dumps({
+        "sites": sites, "changes": changes, "writes": 0, "requests": api.requests,
         "seconds": round(time.monotonic() - started, 3),
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }))

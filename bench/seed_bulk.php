@@ -10,6 +10,10 @@
  * option, and the admin user's membership of the blog. The result is what WordPress itself would have built
  * (the site serves pages and REST under /bulk-N/). Customers, memberships, plugin-stub's site links and each
  * site's stored quota (blogmeta `wpbridge_quota`) are inserted with multi-row INSERTs.
+ * With Ultimate Multisite active (the sandbox's UM flavor) the customers and memberships go into UM's own tables
+ * (`wu_customers`, `wu_memberships`, add-ons serialized as UM stores them) and each site is linked the way UM links
+ * it (blogmeta `wu_membership_id`, `wu_customer_id`, `wu_type` = customer_owned); no quota is stored (UM computes
+ * limits). Every bulk customer is the admin user (UM's limits and wpbridge's reads never need their own users).
  *
  * Usage (PHP CLI; boots the sandbox's WordPress, so it uses its wp-config.php and database):
  *   php seed_bulk.php seed  DOCROOT DOMAIN SPEC.json   grow the bulk sites to spec.n (idempotent; prints JSON)
@@ -135,6 +139,13 @@ function bulk_seed( string $domain, array $spec ): array {
 		$ks   = range( $have + 1, $have + $todo );
 		$kind = fn( int $k ) => $kinds[ ( $k - 1 ) % count( $kinds ) ];
 
+		if ( function_exists( 'wu_create_membership' ) ) {
+			bulk_um_chunk( $domain, $ks, $kind, $tables, $tprefix, $now, $expires );
+			$have += $todo;
+			$made += $todo;
+			fwrite( STDERR, sprintf( "seed_bulk (UM): %d/%d sites (%.1f s)\n", $have, $want, microtime( true ) - $started ) );
+			continue;
+		}
 		$customers   = bulk_insert_ids(
 			"{$p}customers",
 			array( 'user_id', 'type', 'email_verification', 'billing_address', 'extra_information', 'date_registered', 'date_modified' ),
@@ -196,9 +207,73 @@ function bulk_seed( string $domain, array $spec ): array {
 	);
 }
 
+/** Blogs cloned from the template for bulk sites $ks (their tables, urls, roles, the admin's membership of them). */
+function bulk_blogs( string $domain, array $ks, array $tables, string $tprefix, string $now ): array {
+	global $wpdb;
+	$net   = get_current_network_id();
+	$blogs = bulk_insert_ids(
+		$wpdb->blogs,
+		array( 'site_id', 'domain', 'path', 'registered', 'last_updated', 'public' ),
+		array_map( fn( $k ) => array( $net, $domain, BULK_PREFIX . $k . '/', $now, $now, 1 ), $ks )
+	);
+	$usermeta = array();
+	foreach ( $blogs as $i => $blog ) {
+		$bp = $wpdb->get_blog_prefix( $blog );
+		foreach ( $tables as $suffix ) {
+			bulk_q( "CREATE TABLE `{$bp}{$suffix}` LIKE `{$tprefix}{$suffix}`" );
+			bulk_q( "INSERT INTO `{$bp}{$suffix}` SELECT * FROM `{$tprefix}{$suffix}`" );
+		}
+		$url = 'http://' . $domain . BULK_PREFIX . $ks[ $i ];
+		bulk_q( $wpdb->prepare( "UPDATE `{$bp}options` SET option_value = CASE option_name WHEN 'siteurl' THEN %s WHEN 'home' THEN %s ELSE %s END WHERE option_name IN ('siteurl','home','blogname')", $url, $url, 'Bulk site ' . $ks[ $i ] ) );
+		bulk_q( $wpdb->prepare( "UPDATE `{$bp}options` SET option_name = %s WHERE option_name = %s", $bp . 'user_roles', $tprefix . 'user_roles' ) );
+		$usermeta[] = array( 1, $bp . 'capabilities', serialize( array( 'administrator' => true ) ) );
+		$usermeta[] = array( 1, $bp . 'user_level', '10' );
+	}
+	bulk_q( "INSERT INTO {$wpdb->usermeta} (user_id, meta_key, meta_value) VALUES " . bulk_values( $usermeta ) );
+	return $blogs;
+}
+
+/** One chunk of bulk members in UM's own tables, their sites linked through UM's blogmeta. */
+function bulk_um_chunk( string $domain, array $ks, callable $kind, array $tables, string $tprefix, string $now, string $expires ): void {
+	global $wpdb;
+	$u         = $wpdb->base_prefix . 'wu_';
+	$customers = bulk_insert_ids(
+		"{$u}customers",
+		array( 'user_id', 'type', 'email_verification', 'date_registered', 'vip', 'signup_form' ),
+		array_map( fn( $k ) => array( 1, 'customer', 'verified', $now, 0, 'by-admin' ), $ks )
+	);
+	$members = bulk_insert_ids(
+		"{$u}memberships",
+		array( 'customer_id', 'user_id', 'plan_id', 'addon_products', 'currency', 'initial_amount', 'recurring', 'auto_renew', 'duration', 'duration_unit', 'amount', 'date_created', 'date_renewed', 'date_expiration', 'times_billed', 'billing_cycles', 'status', 'gateway', 'date_modified' ),
+		array_map(
+			function ( $i ) use ( $ks, $kind, $customers, $now, $expires ) {
+				$k      = $kind( $ks[ $i ] );
+				$addons = array();
+				foreach ( $k['addon_products'] ?? array() as $pid => $qty ) {
+					$addons[ (int) $pid ] = (int) $qty;
+				}
+				$recurring = (float) $k['amount'] > 0 ? 1 : 0;
+				return array( $customers[ $i ], 1, (int) $k['plan_id'], serialize( $addons ), 'USD', (string) $k['amount'], $recurring, $recurring, 1, 'month', (string) $k['amount'], $now, $now, $expires, 1, 0, 'active', $recurring ? 'manual' : 'free', $now );
+			},
+			array_keys( $ks )
+		)
+	);
+	$blogs = bulk_blogs( $domain, $ks, $tables, $tprefix, $now );
+	$meta  = array();
+	foreach ( $blogs as $i => $blog ) {
+		$meta[] = array( $blog, 'wu_membership_id', (string) $members[ $i ] );
+		$meta[] = array( $blog, 'wu_customer_id', (string) $customers[ $i ] );
+		$meta[] = array( $blog, 'wu_type', 'customer_owned' );
+	}
+	bulk_q( "INSERT INTO {$wpdb->blogmeta} (blog_id, meta_key, meta_value) VALUES " . bulk_values( $meta ) );
+}
+
 /** Overwrite the stored quota of every `every`-th bulk site with `stale`; returns the blog ids made stale. */
 function bulk_dirty( array $spec ): array {
 	global $wpdb;
+	if ( function_exists( 'wu_create_membership' ) ) {
+		return array( 'stale' => 0, 'of' => bulk_count() ); // UM computes limits: there is no stored quota to age.
+	}
 	$every = max( 1, (int) ( $spec['every'] ?? 10 ) );
 	$stale = json_encode( $spec['stale'] ?? array( 'disk_space' => array( 'enabled' => true, 'limit' => 3 ) ) );
 	$ids   = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT blog_id FROM {$wpdb->blogs} WHERE path LIKE %s AND path <> %s ORDER BY blog_id", BULK_PREFIX . '%', BULK_TEMPLATE ) ) );

@@ -10,6 +10,10 @@ of the process (its VmHWM). Results go to a JSON file and to the "## Sync" secti
 
     .venv/bin/python bench/sync.py                       # fresh sandbox in /tmp, sizes 1000,10000
     .venv/bin/python bench/sync.py --dir /tmp/bench-sync --keep --sizes 1000,3000,10000
+    .venv/bin/python bench/sync.py --flavor ultimate-multisite --sizes 1000    # the real UM 2.4.12 (UM mode)
+In the UM flavor the bulk members are UM's own rows (seed_bulk.php), a sync writes nothing (UM computes limits;
+there is no stored quota to age) and its work is reading UM's computed limits of every site and comparing them;
+the baseline does the same one site at a time. Results go to the "## Sync on the real Ultimate Multisite" section.
 Sizes must ascend: the sandbox grows from one size to the next (the seeder is idempotent).
 """
 
@@ -200,26 +204,40 @@ def expected_requests(sites: int, changed: int) -> int:
 
 def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines = [
-        "## Sync",
+        meta.get("section", "## Sync"),
         "",
         f"`bench/sync.py` ({meta['date']}; {meta['machine']}). A local sandbox (php -S with 4 workers, MariaDB)"
         " grown to N memberships, each with one customer and one real WordPress site (cloned from a template"
         " site by `bench/seed_bulk.php`: its own 10 tables, served at /bulk-N/), plus the 18 sites of the example"
         " network. Every run is its own process; \"stale\" = 10% of the bulk sites' quotas overwritten before the"
         " run. Peak RSS = the process's `VmHWM`; requests counted by the client. Baseline = `bench/baseline_sync.py`,"
-        " one site at a time (list page, then GET membership, GET quota, PUT quota if it differs).",
+        " one site at a time (list page, then GET membership, GET quota, PUT quota if it differs)."
+        if meta.get("flavor") != "ultimate-multisite" else
+        f"`bench/sync.py --flavor ultimate-multisite` ({meta['date']}; {meta['machine']}). The real Ultimate"
+        " Multisite 2.4.12 (sandbox UM flavor, plugin-stub in UM mode) grown to N memberships in UM's own tables"
+        " (`wu_customers`, `wu_memberships`), each with one real WordPress site (cloned from a template site by"
+        " `bench/seed_bulk.php`) linked the way UM links it (blogmeta `wu_membership_id`, `wu_customer_id`,"
+        " `wu_type`), plus the 18 sites of the example network. UM computes limits, so no quota is stored, nothing"
+        " is stale and neither run writes: the work is reading UM's computed limits of every site (plugin-stub's"
+        " `/quotas` runs `wu_get_site()->get_limitations()`) and comparing them with wpbridge's. Baseline ="
+        " `bench/baseline_sync.py` on UM mode, one site at a time (a page of plugin-stub's site list, then per"
+        " site GET membership and GET the site's UM limits). Every run is its own process; peak RSS = `VmHWM`.",
         "",
         "| N | run | wall s | client CPU s | HTTP requests | target requests | writes | peak RSS MB | load |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         sites = r["sync_full"]["sites"]
-        for key, label in (("sync_full", "sync, 10% stale"), ("sync_noop", "sync, no-op rerun"),
-                           ("baseline_full", "baseline, 10% stale"), ("baseline_noop", "baseline, no-op")):
+        um = meta.get("flavor") == "ultimate-multisite"
+        labels = ((("sync_full", "sync"), ("sync_noop", "sync, rerun"), ("baseline_full", "baseline"),
+                   ("baseline_noop", "baseline, rerun")) if um else
+                  (("sync_full", "sync, 10% stale"), ("sync_noop", "sync, no-op rerun"),
+                   ("baseline_full", "baseline, 10% stale"), ("baseline_noop", "baseline, no-op")))
+        for key, label in labels:
             run = r.get(key)
             if not run:
                 continue
-            target = expected_requests(sites, run["writes"]) if key.startswith("sync") else "-"
+            target = (expected_requests(sites, run["writes"]) + (1 if um else 0)) if key.startswith("sync") else "-"
             lines.append(f"| {r['n']:,} | {label} | {run['wall_s']} | {run['cpu_s']} | {run['requests']:,} | {target} |"
                          f" {run['writes']:,} | {run['peak_rss_kb'] / 1024:.1f} | {run['load1']} |")
     lines += ["", "| N | sites listed | seeding s (new sites) | DB MB | speed-up full | speed-up no-op |"
@@ -235,9 +253,10 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
 
 
 def write_results(path: Path, section: str) -> None:
-    """Replace this file's "## Sync" section (other sections belong to other benchmarks)."""
+    """Replace this file's section of the same title (other sections belong to other benchmarks)."""
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find("\n## Sync\n")
+    title = section.splitlines()[0]
+    start = text.find(f"\n{title}\n")
     if start == -1:
         text = text.rstrip("\n") + "\n\n" + section
     else:
@@ -257,6 +276,8 @@ def main() -> int:
     parser.add_argument("--json", default=None, help="raw results file (default: WORKDIR/results.json)")
     parser.add_argument("--results", default=str(HERE / "RESULTS.md"), help="markdown file for the ## Sync section")
     parser.add_argument("--note", action="append", default=[], help="a line to add under the tables")
+    parser.add_argument("--flavor", choices=("stub", "ultimate-multisite"), default="stub",
+                        help="the sandbox's flavor (ultimate-multisite: the real UM 2.4.12, UM mode)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if sizes != sorted(sizes):
@@ -270,10 +291,17 @@ def main() -> int:
         sandbox = SandboxInfo.load(args.dir)
     else:
         log("starting a sandbox")
-        sandbox = up(args.dir, seed="example", test_mode=False)
+        if args.flavor == "ultimate-multisite":
+            from wpbridge.sandbox import um_plugin_path
+
+            sandbox = up(args.dir, seed="example", test_mode=False, flavor="ultimate-multisite",
+                         um_plugin=um_plugin_path("2.4.12"))
+        else:
+            sandbox = up(args.dir, seed="example", test_mode=False)
         started_here = True
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "notes": args.note,
+    meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "notes": args.note, "flavor": args.flavor,
+            "section": "## Sync on the real Ultimate Multisite" if args.flavor != "stub" else "## Sync",
             "machine": f"{os.cpu_count()} cores, load avg at start {os.getloadavg()[0]:.1f}"}
     results: list[dict[str, Any]] = []
     try:
