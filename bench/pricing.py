@@ -106,6 +106,27 @@ def measure(cat: Any, work: list[tuple[Membership, Cart, str]], quotes: int) -> 
     return time.perf_counter() - wall, time.process_time() - cpu, kinds
 
 
+def real_cart_line(um_json: str, carts: int, ours_cpu: float, ours_wall: float) -> str:
+    """Time `new WP_Ultimo\\Checkout\\Cart(...)` + its totals (tests/cartdiff/cart_cost.php) and compare."""
+    import json
+    import resource
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "tests" / "cartdiff" / "cart_cost.php"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(["php", str(script), f"--um-json={um_json}", f"--carts={carts}"], capture_output=True,
+                          text=True, check=True, timeout=3600)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    wall = out["seconds"] / out["carts"]
+    cpu = ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)) / out["carts"]  # whole process
+    return (f"- The real Cart of UM {out['um_version']} (`new Cart([...])`, its totals and next charge date, records "
+            f"created once; tests/cartdiff/cart_cost.php), same machine, same run: {1000 * wall:.1f} ms a cart wall "
+            f"({out['carts']:,} carts; PHP CPU ≤ {1000 * cpu:.1f} ms, the rest is MariaDB). wpbridge: "
+            f"{1e6 * ours_wall:.0f} µs a quote wall, {1e6 * ours_cpu:.0f} µs CPU: **{wall / ours_wall:,.0f}x** "
+            f"faster per quote.")
+
+
 def calibrate() -> float:
     """Seconds for a fixed pure-Python loop: compares figures taken on a busy or a quiet machine."""
     start = time.perf_counter()
@@ -121,6 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--members", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per variant; the best is reported")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
+    parser.add_argument("--um-json", default=None, metavar="F",
+                        help="also time the real UM Cart on this UM sandbox ({\"url\", \"docroot\"}), in the same run")
+    parser.add_argument("--um-carts", type=int, default=2000, help="carts built by the real Cart (--um-json)")
     args = parser.parse_args(argv)
     products = catalog()
     work = workload(products, args.members)
@@ -145,6 +169,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{load:.1f} when done; a plain 5M-iteration Python loop took {calibrate():.2f} s (how busy the CPU was). "
         f"Measured {time.strftime('%Y-%m-%d')} with `python bench/pricing.py --write`.",
     ]
+    if args.um_json:
+        lines.insert(2, real_cart_line(args.um_json, args.um_carts, plain_cpu / args.quotes, plain / args.quotes))
     print("\n".join(lines))
     if args.write:
         write_section("\n".join(lines))

@@ -32,7 +32,7 @@ def _period() -> st.SearchStrategy[tuple[int, str]]:
 
 @st.composite
 def product(draw: st.DrawFn, kind: str) -> dict[str, Any]:
-    duration, unit = draw(st.one_of(st.just((1, "month")), st.just((1, "year")), _period()))
+    duration, unit = draw(st.sampled_from(((1, "month"),) * 3 + ((1, "year"),)) | _period())
     p: dict[str, Any] = {
         "type": kind,
         "amount": float(draw(st.sampled_from(AMOUNTS))),
@@ -41,7 +41,10 @@ def product(draw: st.DrawFn, kind: str) -> dict[str, Any]:
         "duration_unit": unit,
         "recurring": draw(st.sampled_from((True, True, True, True, False))),
     }
-    variations = draw(st.lists(st.tuples(_period(), st.sampled_from(AMOUNTS)), max_size=3))
+    # mostly the usual pair (monthly and yearly prices), sometimes anything
+    usual = [((1, "year") if unit == "month" else (1, "month"), draw(st.sampled_from(AMOUNTS)))]
+    variations = draw(st.sampled_from((usual, usual, [])) | st.lists(st.tuples(_period(), st.sampled_from(AMOUNTS)),
+                                                                      max_size=3))
     pv = []
     seen = {(duration, unit)}
     for (d, u), a in variations:
@@ -111,18 +114,23 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
     if addon_keys and draw(st.booleans()):
         membership["addon_products"] = draw(st.dictionaries(st.sampled_from(addon_keys), st.integers(1, 3),
                                                             max_size=2))
-    cart: dict[str, Any] = {
-        "plan": draw(st.one_of(st.none(), st.sampled_from(list(products)[:n_plans]))),
+    plan_keys = list(products)[:n_plans]
+    others = [k for k in plan_keys if k != plan_key]
+    cart: dict[str, Any] = {  # mostly another plan; sometimes the same one, or none (add-ons only)
+        "plan": draw(st.sampled_from(others * 3 + [plan_key, None]) if others else st.sampled_from([plan_key, None])),
     }
     if addon_keys:
         cart["addons"] = draw(st.dictionaries(st.sampled_from(addon_keys), st.sampled_from((1, 1, 2, 3)),
-                                              max_size=2))
+                                              min_size=1 if cart["plan"] in (None, plan_key) else 0, max_size=2))
     # a period without a plan is not a wpbridge cart (no plan = keep the current one, so a period alone means
     # the current plan in that period): such carts name the current plan
-    if draw(st.booleans()):
+    if draw(st.integers(0, 9)) < 4:
         if cart["plan"] is None:
             cart["plan"] = plan_key
-        duration, unit = draw(st.one_of(_period(), st.sampled_from(periods).map(lambda p: (p[0], p[1]))))
+        new = products[cart["plan"]]
+        new_periods = [(new["duration"], new["duration_unit"])] + [
+            (v["duration"], v["duration_unit"]) for v in new.get("price_variations", [])]
+        duration, unit = draw(st.sampled_from(new_periods * 4) | _period())
         cart["duration"], cart["duration_unit"] = duration, unit
     if draw(st.integers(0, 3)) == 0:
         cart["discount"] = {

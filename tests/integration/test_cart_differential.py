@@ -1,47 +1,64 @@
-"""The pricing engine against the real Ultimate Multisite Cart, on random scenarios, for each UM build.
+"""The pricing engine against the real Ultimate Multisite, on random scenarios, for both UM builds.
 
-Hypothesis draws the scenarios (tests/cartdiff/strategies.py); ONE `cart_batch.php` process prices them all on the
-session's UM sandbox (each scenario in a transaction rolled back, so the seeded sandbox is shared); `quote_change`
-prices the same scenarios with `um_version` = the build's; the comparison (tests/cartdiff/compare.py) fails on
-any difference a deviation does not declare, printing the smallest failing scenario. WPBRIDGE_CARTDIFF_N (default
-300) and WPBRIDGE_CARTDIFF_SEED change the size and the draw; bench/cart_diff.py runs any size and reports.
+Hypothesis draws the scenarios (tests/cartdiff/strategies.py). ONE `cart_batch.php` process per build prices them
+all on the session's UM sandbox (2.4.12 and 2.4.13-beta.1; each scenario in a transaction rolled back, so the
+seeded sandboxes are shared), both builds at once; `quote_change` prices the same scenarios with that build's
+`um_version`; the comparison (tests/cartdiff/compare.py) fails on any difference a deviation does not declare,
+printing the smallest failing scenario. `change_options` is compared with UM's Change form the same way
+(tests/cartdiff/forms.py). WPBRIDGE_CARTDIFF_N (default 300), WPBRIDGE_CARTDIFF_FORMS_N (default 60) and
+WPBRIDGE_CARTDIFF_SEED change the size and the draw; bench/cart_diff.py runs any size and reports.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from tests.cartdiff.compare import compare_all
+from tests.cartdiff.forms import compare_form, form_scenarios, run_forms
 from tests.cartdiff.oracle import cart_batch_path, run_batch
 from tests.cartdiff.strategies import scenarios
 from wpbridge.sandbox import SandboxInfo
 
 N = int(os.environ.get("WPBRIDGE_CARTDIFF_N", "300"))
+FORMS_N = int(os.environ.get("WPBRIDGE_CARTDIFF_FORMS_N", "60"))
 SEED = int(os.environ.get("WPBRIDGE_CARTDIFF_SEED", "20261130"))
 
 
-def _run(info: SandboxInfo, version: str) -> None:
+def test_quotes_equal_the_real_cart_of_both_builds(um_sandbox: SandboxInfo, um_main_sandbox: SandboxInfo) -> None:
     assert cart_batch_path() is not None, "cart_batch.php not found next to the repository (../shared/...)"
-    assert info.info["um_version"] == version
+    builds = {"2.4.12": um_sandbox, "2.4.13-beta.1": um_main_sandbox}
+    for version, info in builds.items():
+        assert info.info["um_version"] == version
     drawn = scenarios(N, SEED)
     assert len(drawn) >= min(N, 300)
     started = time.monotonic()
-    results = run_batch(drawn, info.url, info.info["docroot"])
-    summary = compare_all(drawn, results, version)
-    took = time.monotonic() - started
-    print(f"\n{summary.table()}\n({len(drawn)} scenarios, {took:.1f} s)")
-    worst = summary.minimal()
-    if worst is not None:
-        pytest.fail(f"{len(summary.failures)} of {summary.total} scenarios differ from UM {version}'s Cart without "
-                    f"a deviation; the smallest:\n{worst.report()}\n\n{summary.table()}", pytrace=False)
+
+    def batch(info: SandboxInfo) -> list[dict[str, Any]]:
+        return run_batch(drawn, info.url, info.info["docroot"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # one PHP process per build, side by side
+        results = dict(zip(builds, pool.map(batch, builds.values()), strict=True))
+    summaries = [compare_all(drawn, results[v], v) for v in builds]
+    report = "\n".join(s.table() for s in summaries)
+    print(f"\n{report}\n({len(drawn)} scenarios per build, {time.monotonic() - started:.1f} s)")
+    failing = [s for s in summaries if s.failures]
+    if failing:
+        worst = failing[0].minimal()
+        assert worst is not None
+        pytest.fail(f"{sum(len(s.failures) for s in failing)} scenarios differ from UM's Cart without a deviation; "
+                    f"the smallest (UM {failing[0].version}):\n{worst.report()}\n\n{report}", pytrace=False)
 
 
-def test_quotes_equal_the_real_cart_of_2_4_12(um_sandbox: SandboxInfo) -> None:
-    _run(um_sandbox, "2.4.12")
-
-
-def test_quotes_equal_the_real_cart_of_2_4_13_beta_1(um_main_sandbox: SandboxInfo) -> None:
-    _run(um_main_sandbox, "2.4.13-beta.1")
+def test_change_options_equal_ums_change_form(um_sandbox: SandboxInfo) -> None:
+    drawn = form_scenarios(FORMS_N, SEED)
+    results = run_forms(drawn, um_sandbox.url, um_sandbox.info["docroot"])
+    failures = [(s, p) for s, r in zip(drawn, results, strict=True) if (p := compare_form(s, r))]
+    if failures:
+        s, problems = min(failures, key=lambda f: len(str(f[0])))
+        pytest.fail(f"{len(failures)} of {len(drawn)} catalogs: change_options differs from UM's Change form; the "
+                    f"smallest:\n{s}\n  " + "\n  ".join(problems), pytrace=False)

@@ -4,8 +4,8 @@
   group, the first 3 plans by `list_order` (UM's `'number' => 3`, taken before inactive plans are dropped, so it can
   be fewer than 3 and need not include the current plan). Inactive plans are left out, as UM's pricing table does.
 - Add-ons: the current plan's `available_addons` that exist in the catalog, are active and are not plans.
-- Periods: the distinct periods of the offered plans and their price variations, keyed (as UM) by the whole number
-  of days in the cycle, shortest first.
+- Periods: the periods of the plans the form lists (inactive ones included, as UM) and of their price variations,
+  keyed (as UM) by the whole number of days in the cycle, a later one replacing an earlier one, shortest first.
 - `relation` is what `quote_change` would call a switch to that plan in the membership's period (its base period
   when it has no price there), existing recurring add-ons included; "blocked" shows as "upgrade" (it is dearer).
 """
@@ -92,12 +92,16 @@ def offered_plan_tuple(current_plan: Product, idx: CatalogIndex) -> tuple[Produc
     return idx.memo("plans", current_plan, lambda: _offered_plans(current_plan, idx))
 
 
-def _offered_plans(current_plan: Product, idx: CatalogIndex) -> tuple[Product, ...]:
+def form_plans(current_plan: Product, idx: CatalogIndex) -> tuple[Product, ...]:
+    """The plans UM's Change form lists before its pricing table drops the inactive ones: the current plan's group
+    by `list_order` (then id), or the first 3 plans when it has no group."""
     if current_plan.product_group:
-        plans: Sequence[Product] = [p for p in idx.plans if p.product_group == current_plan.product_group]
-    else:
-        plans = idx.plans[:3]
-    return tuple(p for p in plans if p.active)
+        return tuple(p for p in idx.plans if p.product_group == current_plan.product_group)
+    return tuple(idx.plans[:3])
+
+
+def _offered_plans(current_plan: Product, idx: CatalogIndex) -> tuple[Product, ...]:
+    return tuple(p for p in form_plans(current_plan, idx) if p.active)
 
 
 def offered_addons(plan: Product, catalog: Sequence[Product]) -> list[Product]:
@@ -118,10 +122,13 @@ def _offered_addons(plan: Product, idx: CatalogIndex) -> tuple[Product, ...]:
 
 
 def offered_periods(plans: Sequence[Product]) -> list[PeriodOption]:
+    """UM's period selector: each plan's own period and its variations' as stored, keyed by the whole number of
+    days in the cycle (a later plan's period with the same day count replaces an earlier one), shortest first."""
     by_days: dict[int, Period] = {}
     for plan in plans:
-        for duration, unit in product_periods(plan):
-            by_days.setdefault(int(days_in_cycle(unit, duration)), (duration, unit))
+        by_days[int(days_in_cycle(plan.duration_unit, plan.duration))] = (plan.duration, plan.duration_unit)
+        for var in plan.price_variations:
+            by_days[int(days_in_cycle(var.duration_unit, var.duration))] = (var.duration, var.duration_unit)
     return [PeriodOption(duration=d, duration_unit=u, days=k) for k, (d, u) in sorted(by_days.items())]
 
 
@@ -137,7 +144,7 @@ def change_options(membership: Membership, catalog: Sequence[Product]) -> Change
         currency=membership.currency,
         plans=[_plan_option(membership, idx, current, plan, m_period) for plan in plans],
         addons=[_addon_option(membership, addon, m_period) for addon in offered_addons(current, idx)],
-        periods=offered_periods(plans),
+        periods=offered_periods(form_plans(current, idx)),  # UM counts the inactive plans' periods too
     )
 
 
