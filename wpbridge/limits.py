@@ -1,28 +1,23 @@
-"""A site's effective quota: UM's `Limitations::merge` (reference §3.3; DESIGN §5). Pure.
+"""A site's effective quota: UM's `Limitations::merge` and `merge_recursive`, step for step (reference §3.3). Pure.
 
-Composite of a membership: start empty; merge each add-on's limitations, repeated by its quantity, then the plan's,
-in **additive** mode; then the membership's own limitations in **override** mode; for a site, then the site's own
-limitations in override mode (a site that is not `customer_owned` has no limitations, as in UM).
+Composite of a membership, as `Membership::get_limitations()`: the items are each add-on's limitations repeated
+by its quantity, then the plan's; UM passes them to `merge(...$items)`, whose first parameter is `$override`, so
+the first item (the first add-on, or the plan when there is none) is moved to the end; they are merged in
+**additive** mode; then the membership's own limitations in **override** mode; for a site, then the site's own in
+override mode (a site that is not `customer_owned` has no limitations, as in UM).
 
-Additive mode (UM's `merge_recursive` with `should_sum`), walked recursively through nested objects:
-- numbers add (disk 500 + 100 = 600; users.editor 5 + 3 = 8); 0 (unlimited; UM's '' parses to 0) wins over any
-  number, whichever side it is on;
-- an incoming value of None (not set) never overwrites;
-- an incoming object with `enabled: false` is skipped; a current object with `enabled: false` is reset to
-  `{enabled: false}` and filled from the incoming one (so a disabled role in one product does not take away the
-  role another product grants);
-- `true` is sticky; `visibility`: hidden beats visible; `behavior`: the strongest wins (plugins: default <
-  force_inactive_locked < force_inactive < force_active_locked < force_active; themes: not_available < available <
-  force_active; site templates: not_available < available < pre_selected);
-- other values (strings such as `mode` or `customer_user_role.limit`): the last merged wins, i.e. the plan's;
-- `domain_mapping.limit` (True = unlimited, False/0 = none, N = at most N), where UM's generic rules would let a
-  0 ("none") swallow every other number: True on either side gives True; otherwise the counts add, none counting
-  as 0 (none + 2 = 2, 1 + 2 = 3, none + none = False).
-- `plugins` and `themes` are always enabled.
-
-Override mode: every key present in the incoming data replaces the current value (None included), recursively, so
-an override that names one role changes that role only. "Present" means present in the stored data: the models'
-defaults for keys the server did not send are not applied over the composite.
+Additive mode (`should_sum`), walked recursively through nested objects, as UM 2.4.12 does it (checked against the
+real UM on random catalogs: tests/cartdiff/limits.py):
+- a current object with `enabled: false` is reset to `{enabled: false}` first; an incoming one with `enabled:
+  false` is skipped;
+- a current 0 or '' (unlimited) stays; an incoming None never overwrites;
+- numbers add (disk 500 + 100 = 600), an incoming 0 or '' (unlimited) replaces;
+- `visibility`: visible beats hidden (UM's priority table ranks it higher);
+- `behavior`: the one merged first stays (UM looks the priorities up under a module id the data does not carry);
+- `true` is sticky; anything else: the incoming value (so a later False replaces a domain count).
+Override mode: every key present in the incoming data replaces the current value (None included), recursively;
+a current object with `enabled: false` is reset first, as in UM. "Present" means present in the stored data.
+`plugins` and `themes` are always enabled in the result (UM's Limit classes force them).
 """
 
 from __future__ import annotations
@@ -35,12 +30,6 @@ from typing import Any
 from .errors import InputError
 from .models import Limitations, Membership, Product, Site
 
-BEHAVIOR_PRIORITY: dict[str, dict[str, int]] = {
-    "plugins": {"default": 10, "force_inactive_locked": 20, "force_inactive": 30, "force_active_locked": 40,
-                "force_active": 50},
-    "themes": {"not_available": 10, "available": 20, "force_active": 30},
-    "site_templates": {"not_available": 10, "available": 20, "pre_selected": 30},
-}
 _ALWAYS_ENABLED = ("plugins", "themes")
 
 
@@ -86,16 +75,19 @@ def effective_limitations(
                              field="membership_id", record_id=site.blog_id)
         if site.type is not None and site.type != "customer_owned":
             return Limitations()
-    data: dict[str, Any] = {}
+    items: list[dict[str, Any]] = []
     for pid, qty in membership.addon_products.items():
         addon = by_id.get(pid)
         if addon is None:
             raise InputError(f"{where}: addon_products has product {pid}, which is not in the catalog",
                              field="addon_products", record_id=membership.id)
-        addon_data = as_data(addon.limitations)
-        for _ in range(qty):
-            data = merge_data(data, addon_data, additive=True)
-    data = merge_data(data, as_data(plan.limitations), additive=True)
+        items += [as_data(addon.limitations)] * qty
+    items.append(as_data(plan.limitations))
+    # UM calls `merge(...$items)`, whose first parameter is `$override`: the first item, not being a boolean, is
+    # moved to the end of the list. So the plan is merged last only after at least one add-on, else first.
+    data: dict[str, Any] = {}
+    for item in items[1:] + items[:1]:
+        _merge_into(data, item, True)
     data = merge_data(data, as_data(membership.limitations), additive=False)
     if site is not None:
         data = merge_data(data, as_data(site.limitations), additive=False)
@@ -114,54 +106,79 @@ def _finish(data: dict[str, Any]) -> Limitations:
 
 
 def _merge(cur: dict[str, Any], inc: dict[str, Any], additive: bool, module: str | None) -> dict[str, Any]:
-    merged = dict(cur)
-    if additive:
-        if cur.get("enabled", True) is False:
-            merged = {"enabled": False}
-        if inc.get("enabled", True) is False:
-            return merged
-    for key, value in inc.items():
-        mod = key if module is None else module
-        old = merged.get(key)
-        if isinstance(value, dict) and isinstance(old, dict):
-            merged[key] = _merge(old, value, additive, mod)
-        elif not additive or key not in merged:
-            merged[key] = copy.deepcopy(value)
-        else:
-            merged[key] = _leaf(key, old, value, mod)
+    """UM's `Limitations::merge_recursive($cur, $inc, $should_sum = additive)`, on copies."""
+    merged = copy.deepcopy(cur)
+    _merge_into(merged, inc, additive)
     return merged
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
-def _leaf(key: str, old: Any, value: Any, module: str) -> Any:
-    if value is None:
-        return old
-    if old is None:
-        return copy.deepcopy(value)
-    if module == "domain_mapping" and key == "limit":
-        return _domains(old, value)
-    if key == "visibility":
-        return "hidden" if "hidden" in (old, value) else value
-    if key == "behavior":
-        ranks = BEHAVIOR_PRIORITY.get(module, {})
-        return value if ranks.get(value, 0) >= ranks.get(old, 0) else old
-    if old is True:
+def _php_numeric(value: Any) -> bool:
+    """PHP `is_numeric` for the values wu_limitations hold (booleans, null and '' are not numbers)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float | Decimal):
         return True
-    if _is_number(old) and _is_number(value):
-        if old == 0 or value == 0:
+    if isinstance(value, str):
+        try:
+            float(value.strip())
+        except ValueError:
+            return False
+        return value.strip() != ""
+    return False
+
+
+def _merge_into(a1: dict[str, Any], a2: dict[str, Any], should_sum: bool) -> None:
+    """`merge_recursive(&$array1, &$array2, $should_sum)`, step for step. UM's module-specific rules (plugins and
+    themes forced enabled, behaviour priorities) key on a module `id` that stored module data does not carry, so
+    they never apply: a later `behavior` never replaces an earlier one, and `visible` beats `hidden`."""
+    flag = a1.get("enabled")
+    if flag is not None and not flag:  # `! wu_get_isset($array1, 'enabled', true)`
+        a1.clear()
+        a1["enabled"] = False
+    flag = a2.get("enabled")
+    if should_sum and flag is not None and not flag:
+        return
+    for key, value in a2.items():
+        current = a1.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            _merge_into(current, value, should_sum)
+            continue
+        original = current if current is not None else False  # wu_get_isset(): `?? false`
+        unlimited = (_php_numeric(value) or value == "") and not isinstance(value, bool) and _php_int(value) == 0
+        if should_sum and (original == "" or (type(original) is int and original == 0)):
+            continue  # unlimited stays unlimited
+        if should_sum and value is None:
+            continue  # not set: never overwrites
+        if current is not None and _php_numeric(current) and _php_numeric(value) and should_sum and not unlimited:
+            a1[key] = _php_int(current) + (value if not isinstance(value, str) else _php_number(value))
+        elif key == "visibility" and current is not None and should_sum:
+            rank = {"hidden": 0, "visible": 1}
+            a1[key] = value if rank.get(value, -1) > rank.get(current, -1) else current
+        elif key == "behavior" and current is not None and should_sum:
+            continue  # UM's priority table is looked up under the module id, which the data lacks
+        else:  # PHP arrays are values: copy, so that later merges never change an input
+            a1[key] = copy.deepcopy(value) if (original is not True or not should_sum) else True
+
+
+def _php_int(value: Any) -> int:
+    """PHP `(int)`: numbers truncate, numeric strings parse, anything else is 0."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value.strip()))
+        except ValueError:
             return 0
-        return old + value
-    return copy.deepcopy(value)
+    return 0
 
 
-def _domains(old: Any, value: Any) -> bool | int:
-    if old is True or value is True:
-        return True
-    total = int(old or 0) + int(value or 0)
-    return total if total > 0 else False
+def _php_number(value: str) -> int | float:
+    number = float(value.strip())
+    return int(number) if number.is_integer() and "." not in value else number
 
 
 def differing_modules(a: Limitations | None, b: Limitations | None) -> tuple[str, ...]:

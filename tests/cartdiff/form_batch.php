@@ -32,6 +32,10 @@ $_SERVER['SCRIPT_FILENAME'] = $fb_conf['docroot'] . '/index.php';
 require $fb_conf['docroot'] . '/wp-load.php';
 
 function fb_run($in) {
+	global $wpdb;
+	// The network's own plans (a seeded sandbox has some) would join a groupless plan's "first 3 plans": hide them
+	// for this scenario (rolled back with it).
+	$wpdb->query("UPDATE {$wpdb->base_prefix}wu_products SET type = 'wpbridge_hidden' WHERE type = 'plan'");
 	$sfx    = substr(md5(uniqid('', true)), 0, 8);
 	$specs  = (array) ($in['products'] ?? []);
 	$prods  = [];

@@ -90,7 +90,7 @@ class _Product:
         self.is_recurring = is_recurring_price(recurring_flag, amount)
         self.is_free = amount == 0 and amount + setup_fee == 0
         self.is_plan = type == "plan"
-        self.vcache: dict[tuple[int | None, str | None], _Product | None] = {}
+        self.vcache: dict[tuple[int | None, str | None, bool], _Product | None] = {}
 
     @classmethod
     def of(cls, p: Product) -> _Product:
@@ -98,39 +98,48 @@ class _Product:
         return cls(p.id, p.type, p.name or p.slug, amount, p.setup_fee, p.duration, p.duration_unit, p.recurring,
                    tuple((v.duration, v.duration_unit, v.amount) for v in p.price_variations))
 
-    def price_variation(self, duration: int, unit: str) -> tuple[int, str, Decimal] | None:
-        """`Product::get_price_variation`: 12 months asked for means 1 year; variations matched as stored."""
+    def price_variation(self, duration: int, unit: str, main: bool = False) -> tuple[int, str, Decimal] | None:
+        """`Product::get_price_variation`: 12 months asked for means 1 year; 2.4.12 matches the variations as
+        stored, UM main also reads a variation stored as 12 months as 1 year."""
         if not self.variations:
             return None
         if duration == 12 and unit == "month":
             duration, unit = 1, "year"
         for v in self.variations:
-            if v[0] == duration and v[1] == unit:
+            d, u = v[0], v[1]
+            if main and d == 12 and u == "month":
+                d, u = 1, "year"
+            if d == duration and u == unit:
                 return v
         return None
 
-    def as_variation(self, duration: int | None, unit: str | None) -> _Product | None:
+    def as_variation(self, duration: int | None, unit: str | None, main: bool = False) -> _Product | None:
         """`Product::get_as_variation`: a copy priced for (duration, unit), or None when it has no such price
-        (memoised: the copies are never changed either)."""
-        key = (duration, unit)
+        (memoised: the copies are never changed either). UM main also takes 12 months and 1 year for the same
+        base period."""
+        key = (duration, unit, main)
         try:
             return self.vcache[key]
         except KeyError:
-            found = self.vcache[key] = self._as_variation(duration, unit)
+            found = self.vcache[key] = self._as_variation(duration, unit, main)
             return found
 
-    def _as_variation(self, duration: int | None, unit: str | None) -> _Product | None:
+    def _as_variation(self, duration: int | None, unit: str | None, main: bool) -> _Product | None:
         duration = duration or 1
         unit = unit or "month"
         if self.is_free:
             return self
+        base = duration == self.duration and self.duration_unit == unit
+        if main and not base:
+            base = ((duration, unit) == (1, "year") and (self.duration, self.duration_unit) == (12, "month")) or (
+                (duration, unit) == (12, "month") and (self.duration, self.duration_unit) == (1, "year"))
         found: tuple[Decimal, int, str] | None = None
-        if self.duration != duration or self.duration_unit != unit:
-            pv = self.price_variation(duration, unit)
+        if base:  # only the amount is set: the product keeps its own period
+            found = (self.amount, self.duration, self.duration_unit)
+        else:
+            pv = self.price_variation(duration, unit, main)
             if pv is not None:
                 found = (pv[2], pv[0], pv[1])
-        if duration == self.duration and self.duration_unit == unit:
-            found = (self.amount, self.duration, self.duration_unit)
         if found is None:
             return None
         return _Product(self.id, self.type, self.name, found[0], self.setup_fee, found[1], found[2],
@@ -343,7 +352,7 @@ def _add_product(st: _CartState, pid: int) -> bool:
     if product.is_recurring and st.duration and (
         product.duration != st.duration or product.duration_unit != st.duration_unit
     ):
-        variation = product.as_variation(st.duration, st.duration_unit)
+        variation = product.as_variation(st.duration, st.duration_unit, st.main)
         if variation is None:
             st.errors.append(("missing-price-variations",
                               "The product you are trying to add does not exist for the selected duration."))
@@ -360,7 +369,7 @@ def _add_product(st: _CartState, pid: int) -> bool:
         st.duration, st.duration_unit = product.duration, product.duration_unit
     amount, duration, unit = product.amount, product.duration, product.duration_unit
     if not product.is_free and (st.duration != product.duration or product.duration_unit != st.duration_unit):
-        pv = product.price_variation(st.duration or 0, st.duration_unit or "")
+        pv = product.price_variation(st.duration or 0, st.duration_unit or "", st.main)
         if pv is None:
             st.errors.append((
                 "missing-price-variations",
@@ -388,7 +397,7 @@ def _membership_plan(st: _CartState) -> _Product | None:
     m = st.m
     plan = _product(st, m.plan_id)
     if plan is not None and (plan.duration != m.duration or plan.duration_unit != m.duration_unit):
-        variation = plan.as_variation(m.duration, m.duration_unit)
+        variation = plan.as_variation(m.duration, m.duration_unit, st.main)
         plan = variation or plan
     return plan
 
@@ -497,19 +506,19 @@ def _same_period_plans(st: _CartState, a: _Product, b: _Product) -> tuple[_Produ
     """`Cart::search_for_same_period_plans`."""
     if a.duration_unit == b.duration_unit and a.duration == b.duration:
         return a, b
-    av = a.as_variation(b.duration, b.duration_unit)
+    av = a.as_variation(b.duration, b.duration_unit, st.main)
     if av is not None:
         return av, b
-    bv = b.as_variation(a.duration, a.duration_unit)
+    bv = b.as_variation(a.duration, a.duration_unit, st.main)
     if bv is not None:
         return a, bv
     if st.duration_unit and st.duration and (b.duration_unit != st.duration_unit or b.duration != st.duration):
-        av = a.as_variation(st.duration, st.duration_unit)
+        av = a.as_variation(st.duration, st.duration_unit, st.main)
         if av is None:
             return None
         if b.duration_unit == av.duration_unit and b.duration == av.duration:
             return av, b
-        bv = b.as_variation(st.duration, st.duration_unit)
+        bv = b.as_variation(st.duration, st.duration_unit, st.main)
         if bv is not None:
             return av, bv
     return None
