@@ -5,7 +5,8 @@ all on the session's UM sandbox (2.4.12 and 2.4.13-beta.1; each scenario in a tr
 seeded sandboxes are shared), both builds at once; `quote_change` prices the same scenarios with that build's
 `um_version`; the comparison (tests/cartdiff/compare.py) fails on any difference a deviation does not declare,
 printing the smallest failing scenario. `change_options` is compared with UM's Change form the same way
-(tests/cartdiff/forms.py). WPBRIDGE_CARTDIFF_N (default 300), WPBRIDGE_CARTDIFF_FORMS_N (default 60) and
+(tests/cartdiff/forms.py), and `effective_limitations` with UM's composite limitations (tests/cartdiff/limits.py).
+WPBRIDGE_CARTDIFF_N (default 300), WPBRIDGE_CARTDIFF_FORMS_N and WPBRIDGE_CARTDIFF_LIMITS_N (default 60) and
 WPBRIDGE_CARTDIFF_SEED change the size and the draw; bench/cart_diff.py runs any size and reports.
 """
 
@@ -20,12 +21,14 @@ import pytest
 
 from tests.cartdiff.compare import compare_all
 from tests.cartdiff.forms import compare_form, form_scenarios, run_forms
+from tests.cartdiff.limits import compare_limits, limit_scenarios, run_limits
 from tests.cartdiff.oracle import cart_batch_path, run_batch
 from tests.cartdiff.strategies import scenarios
 from wpbridge.sandbox import SandboxInfo
 
 N = int(os.environ.get("WPBRIDGE_CARTDIFF_N", "300"))
 FORMS_N = int(os.environ.get("WPBRIDGE_CARTDIFF_FORMS_N", "60"))
+LIMITS_N = int(os.environ.get("WPBRIDGE_CARTDIFF_LIMITS_N", "60"))
 SEED = int(os.environ.get("WPBRIDGE_CARTDIFF_SEED", "20261130"))
 
 
@@ -62,3 +65,13 @@ def test_change_options_equal_ums_change_form(um_sandbox: SandboxInfo) -> None:
         s, problems = min(failures, key=lambda f: len(str(f[0])))
         pytest.fail(f"{len(failures)} of {len(drawn)} catalogs: change_options differs from UM's Change form; the "
                     f"smallest:\n{s}\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def test_effective_limitations_equal_ums_composite(um_sandbox: SandboxInfo) -> None:
+    drawn = limit_scenarios(LIMITS_N, SEED)
+    results = run_limits(drawn, um_sandbox.url, um_sandbox.info["docroot"])
+    failures = [(s, p) for s, r in zip(drawn, results, strict=True) if (p := compare_limits(s, r))]
+    if failures:
+        s, problems = min(failures, key=lambda f: len(str(f[0])))
+        pytest.fail(f"{len(failures)} of {len(drawn)} catalogs: effective_limitations differs from UM's "
+                    f"Membership::get_limitations(); the smallest:\n{s}\n  " + "\n  ".join(problems), pytrace=False)
