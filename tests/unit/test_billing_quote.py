@@ -316,21 +316,26 @@ def test_owned_addons_are_not_part_of_a_plan_change() -> None:
     catalog = [plan(1, "10", available_addons=[5, 6]), plan(2, "20", available_addons=[5, 6]), storage, setup]
     m = member(amount="20", addon_products={5: 2, 6: 1}, **created_today())
     q = quote_change(m, catalog, Cart(plan_id=2), now=NOW)
-    # UM's plan-change cart holds the new plan only, and its swap rebuilds the add-ons from the cart: dropped
+    # UM's plan-change cart holds the new plan only (due now as UM says) and its swap would drop the add-ons held:
+    # wpbridge keeps them and their renewal price, and says so
     assert [(ln.product_id, ln.quantity, ln.total) for ln in q.lines] == [(2, 1, D("20")), (None, 1, D("-20.00"))]
-    assert totals(q) == ("upgrade", D("20.00"), D("0.00"), D("0.00"), D("20.00"))
-    assert q.target is not None and q.target["addon_products"] == {}
-    # asked for again in the cart, they are kept (and charged with their setup fees)
-    q = quote_change(m, catalog, Cart(plan_id=2, addons={5: 2}), now=NOW)
-    assert q.target is not None and q.target["addon_products"] == {5: 2} and q.recurring_total == D("30.00")
+    assert totals(q) == ("upgrade", D("20.00"), D("0.00"), D("0.00"), D("30.00"))
+    assert q.target is not None and q.target["addon_products"] == {5: 2, 6: 1}
+    assert [(d.field, d.ultimate_multisite, d.wpbridge) for d in q.deviations] == [
+        ("recurring_total", "20.00", "30.00")]
+    # an add-on in the cart is added to what is held
+    q = quote_change(m, catalog, Cart(plan_id=2, addons={5: 1}), now=NOW)
+    assert q.target is not None and q.target["addon_products"] == {5: 3, 6: 1} and q.recurring_total == D("35.00")
 
 
 def test_owned_addons_are_not_in_the_per_day_comparison() -> None:
     storage = Product(id=5, slug="storage", name="Storage", type="package", amount="30")
     catalog = [plan(1, "10", available_addons=[5]), plan(2, "25", available_addons=[5]), storage]
-    # UM compares the membership's 40 with the cart's 25 (the held add-on is not in the cart): a downgrade
+    # UM compares the membership's 40 with the cart's 25 (the held add-on is not in the cart): a downgrade, whose
+    # renewal keeps the add-on (55: a declared deviation from UM's 25)
     q = quote_change(member(amount="40", addon_products={5: 1}), catalog, Cart(plan_id=2), now=NOW)
-    assert (q.kind, q.recurring_total) == ("downgrade", D("25.00"))
+    assert (q.kind, q.recurring_total) == ("downgrade", D("55.00"))
+    assert [(d.field, d.ultimate_multisite) for d in q.deviations] == [("recurring_total", "25.00")]
 
 
 def test_an_addon_without_the_new_period_blocks_a_period_change() -> None:

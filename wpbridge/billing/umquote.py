@@ -47,8 +47,8 @@ REASONS: dict[str, str] = {
                "applies it as an upgrade.",
     "addon_recurring": "UM 2.4.13's add-on cart reports only the add-ons' renewal while its swap keeps the "
                        "membership's amount, so the add-on would never be billed; wpbridge adds it to the amount.",
-    "held": "UM 2.4.12's add-on cart leaves out the add-ons already held and its swap drops them; wpbridge keeps "
-            "them and their price.",
+    "held": "UM's cart leaves out the add-ons already held and its swap drops them (plan changes, and add-on carts "
+            "in 2.4.12); wpbridge keeps them and adds their renewal price.",
     "addon_next": "UM 2.4.13's add-on cart shows the add-ons' period from now while its swap keeps the membership's "
                   "dates; wpbridge reports the membership's next renewal.",
 }
@@ -134,7 +134,7 @@ class _Builder:
             kind = ours.cart_type  # type: ignore[assignment]
         credit, due, recurring = ours.credit, ours.total, ours.recurring_total
         main_addon = kind == "addon" and is_main(self.version)
-        if kind == "addon" and not main_addon:
+        if not main_addon:
             held = self.held_recurring()
             if held:
                 recurring = (recurring + held).quantize(self.zero)
@@ -151,12 +151,12 @@ class _Builder:
                           scheduled_for, target)
 
     def held_recurring(self) -> Decimal:
-        """The renewal price of the add-ons held and not in the cart, in the cart's period (2.4.12 add-on carts)."""
+        """The renewal price of the add-ons held, in the cart's period (the cart charges only what it adds)."""
         total = ZERO
         duration, unit = self.ours.duration or self.m.duration, self.ours.duration_unit or self.m.duration_unit
         for pid, qty in self.m.addon_products.items():
             product = self.idx.get(pid)
-            if product is None or pid in self.cart.addons or not product.is_recurring:
+            if product is None or not product.is_recurring:
                 continue
             price = price_in_period(product, duration, unit)
             total += (price if price is not None else product.amount) * qty
@@ -234,9 +234,11 @@ class _Builder:
             return state
         plan_id = ours.plan_id or m.plan_id
         addons = {pid: qty for pid, qty in ours.products if pid != plan_id}
-        if kind == "addon":  # 2.4.12's swap would drop the add-ons held: wpbridge keeps them (see held_recurring)
-            addons = {**{p: q for p, q in m.addon_products.items() if p not in addons}, **addons}
-            addons = {p: q + m.addon_products.get(p, 0) if p in self.cart.addons else q for p, q in addons.items()}
+        # UM's swap would rebuild the add-ons from the cart, dropping those held: wpbridge keeps them (held_recurring)
+        merged = dict(m.addon_products)
+        for pid, qty in addons.items():
+            merged[pid] = merged.get(pid, 0) + qty
+        addons = merged
         state = {
             "plan_id": plan_id, "addon_products": addons, "amount": str(recurring.quantize(step)),
             "initial_amount": str((m.initial_amount if scheduled_for is not None else due).quantize(step)),
