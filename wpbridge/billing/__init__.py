@@ -21,15 +21,19 @@ from .eligibility import (
 )
 from .periods import add_period, days_in_cycle, per_day
 from .quote import NO_CHANGE_MESSAGE, POLICIES, quote_change
-from .result import Quote, QuoteError, QuoteLine
+from .result import Deviation, Quote, QuoteError, QuoteLine
+from .umcart import LATEST_RELEASE, RELEASES
 
 __all__ = [
+    "LATEST_RELEASE",
     "NO_CHANGE_MESSAGE",
     "POLICIES",
+    "RELEASES",
     "AddonOption",
     "Cart",
     "CatalogIndex",
     "ChangeOptions",
+    "Deviation",
     "PeriodOption",
     "PeriodPrice",
     "PlanOption",
