@@ -137,6 +137,37 @@ def test_scheduled_change_compared_in_target_ids() -> None:
     assert build_plan(src, t).of("scheduled_change")[0].differences == {"target.plan_id": (1, 2)}
 
 
+def test_a_ums_swap_is_compared_on_what_ums_swap_can_hold() -> None:
+    """UM's scheduled swap keeps plan, add-ons, recurring amount and period; it sets initial_amount itself and keeps
+    no `recurring`, so a stub export's target carrying them must not read as a conflict on every run."""
+    import json
+
+    from wpbridge.workflows.importer_input import read_json
+
+    target_of_file = {"plan_id": 2, "addon_products": {}, "amount": "15", "duration": 1, "duration_unit": "month",
+                      "initial_amount": "39", "recurring": False}
+    data = {"format": "wpbridge-snapshot", "version": 1, "source_url": "http://a",
+            "catalog": [p.model_dump(mode="json") for p in CATALOG],
+            "customers": [{"id": 1, "user_email": "ann@example.com"}],
+            "memberships": [{"id": 4, "customer_id": 1, "plan_id": 3, "status": "active"}],
+            "sites": [], "scheduled_changes": [{"membership_id": 4, "scheduled_for": "2026-12-01T00:00:00Z",
+                                                "target": target_of_file}]}
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    swap = {"plan_id": 2, "addon_products": {}, "amount": "15.0000", "duration": 1, "duration_unit": "month"}
+
+    def plan_on(mode: str, held: dict[str, object]):  # type: ignore[no-untyped-def]
+        t = target(mode=mode, customers=[{"id": 7, "email": "ann@example.com"}],
+                   memberships={70: ann_membership(plan_id=3, addon_products={}, date_expiration=None)},
+                   keys={"http://a/membership/4": 70},
+                   scheduled={70: ScheduledChange(membership_id=70, scheduled_for=when, target=held)})
+        return build_plan(read_json(json.dumps(data)), t).of("scheduled_change")[0]
+
+    assert plan_on("um", swap).action == "unchanged"
+    assert plan_on("stub", swap).differences == {"target.initial_amount": (None, "39"),
+                                                 "target.recurring": (None, False)}
+    assert plan_on("um", {**swap, "amount": "12.0000"}).differences == {"target.amount": ("12.0000", "15")}
+
+
 def test_quota_steps() -> None:
     m = ann_membership()
     site = Site(blog_id=9, membership_id=70, customer_id=7, type="customer_owned")

@@ -340,7 +340,8 @@ class _Planner:
                 diffs["scheduled_for"] = (have.scheduled_for, sc.scheduled_for)
             want = scheduled_target(sc.target, self.by_slug)
             if want is not None:
-                for k in sorted(want):  # only what the file gives (the network may store more)
+                held = UM_SWAP_FIELDS if self.t.mode == "um" else want.keys()
+                for k in sorted(set(want) & set(held)):  # what the file gives and the network can hold
                     if not same(have.target.get(k), want.get(k)):
                         diffs[f"target.{k}"] = (have.target.get(k), want.get(k))
         self.add("scheduled_change", sc.membership, diffs, where=sc.where,
@@ -460,6 +461,11 @@ def membership_differences(have: Membership, m: SrcMembership, by_id: Mapping[in
 
 def _addons_text(addons: Mapping[str, int]) -> str:
     return ";".join(f"{k}:{v}" for k, v in sorted(addons.items())) or "none"
+
+
+# What UM's own scheduled swap keeps of a target (plugin-stub's um-swap.php, `um_cart_target`): UM's swap sets
+# `initial_amount` to the swap cart's total and derives `recurring` itself, so those two cannot be compared there.
+UM_SWAP_FIELDS = frozenset({"plan_id", "addon_products", "amount", "duration", "duration_unit"})
 
 
 def scheduled_target(target: Mapping[str, Any], by_slug: Mapping[str, Product]) -> dict[str, Any] | None:
