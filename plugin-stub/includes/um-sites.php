@@ -12,6 +12,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const UM_LINK_KEYS = array( 'wu_membership_id', 'wu_customer_id', 'wu_type', 'wu_limitations', 'wpbridge_suspended' );
 
 /**
@@ -89,7 +93,7 @@ function um_sites_route( \WP_REST_Request $request ): \WP_REST_Response {
 	$allowed = array( 'page', 'per_page', 'blog_ids', 'membership_id', 'customer_id', 'orderby', 'order', 'number', 'offset' );
 	foreach ( array_keys( $request->get_query_params() ) as $k ) {
 		if ( ! in_array( $k, $allowed, true ) ) {
-			throw new Invalid( (string) $k, 'unknown parameter (allowed: page, per_page, blog_ids, membership_id, customer_id)' );
+			throw new Invalid( (string) $k, __( 'unknown parameter (allowed: page, per_page, blog_ids, membership_id, customer_id)', 'wpbridge-stub' ) );
 		}
 	}
 	list( $limit, $offset, $per ) = paging( $request );
@@ -183,19 +187,19 @@ function um_put_suspension( \WP_REST_Request $request ): mixed {
 	$body = without_credentials( body( $request ) );
 	foreach ( array_keys( $body ) as $k ) {
 		if ( ! in_array( $k, array( 'suspended', 'limitations' ), true ) ) {
-			throw new Invalid( (string) $k, 'unknown key (allowed: suspended, limitations)' );
+			throw new Invalid( (string) $k, __( 'unknown key (allowed: suspended, limitations)', 'wpbridge-stub' ) );
 		}
 	}
 	$suspend = to_bool( $body['suspended'] ?? null, 'suspended' );
 	$link    = um_links( array( $id ) )[ $id ];
 	if ( 'customer_owned' !== $link['type'] || ! $link['membership_id'] || is_main_site( $id ) ) {
-		return error( 'wpbridge_not_customer_owned', "Site $id is not a customer-owned site of a membership: it is never suspended.", 409 );
+		return error( 'wpbridge_not_customer_owned', sprintf( __( 'Site %d is not a customer-owned site of a membership: it is never suspended.', 'wpbridge-stub' ), $id ), 409 );
 	}
 	$was = (bool) get_site_meta( $id, UM_SUSPENDED_KEY, true );
 	if ( $suspend ) {
 		$limits = $body['limitations'] ?? null;
 		if ( ! is_map( $limits ) || ! $limits ) {
-			throw new Invalid( 'limitations', 'is required to suspend: the wu_limitations the site gets while suspended' );
+			throw new Invalid( 'limitations', __( 'is required to suspend: the wu_limitations the site gets while suspended', 'wpbridge-stub' ) );
 		}
 		$limits = validate_limitations( $limits );
 		if ( ! $was ) {

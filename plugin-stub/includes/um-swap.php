@@ -10,6 +10,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 const UM_SWAP_DATE_KEY  = 'wu_swap_scheduled_date';
 const UM_SWAP_ORDER_KEY = 'wu_swap_order';
 
@@ -83,9 +87,9 @@ function um_swap_out( object $membership ): ?array {
 function um_get_swap( \WP_REST_Request $request ): mixed {
 	$m = um_membership( url_id( $request ) );
 	if ( ! $m ) {
-		return error( 'wpbridge_membership_not_found', 'No membership ' . url_id( $request ) . '.', 404 );
+		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %d.', 'wpbridge-stub' ), url_id( $request ) ), 404 );
 	}
-	return um_swap_out( $m ) ?? error( 'wpbridge_no_scheduled_change', 'This membership has no scheduled change.', 404 );
+	return um_swap_out( $m ) ?? error( 'wpbridge_no_scheduled_change', __( 'This membership has no scheduled change.', 'wpbridge-stub' ), 404 );
 }
 
 /**
@@ -98,33 +102,33 @@ function um_put_swap( \WP_REST_Request $request ): mixed {
 	$id = url_id( $request );
 	$m  = um_membership( $id );
 	if ( ! $m ) {
-		return error( 'wpbridge_membership_not_found', "No membership $id.", 404 );
+		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %d.', 'wpbridge-stub' ), $id ), 404 );
 	}
 	$body = without_credentials( body( $request ) );
 	foreach ( array_keys( $body ) as $k ) {
 		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note' ), true ) ) {
-			throw new Invalid( (string) $k, 'unknown key (allowed: scheduled_for, target, note)' );
+			throw new Invalid( (string) $k, __( 'unknown key (allowed: scheduled_for, target, note)', 'wpbridge-stub' ) );
 		}
 	}
 	$when = is_string( $body['scheduled_for'] ?? null ) ? parse_datetime( $body['scheduled_for'] ) : null;
 	if ( ! $when ) {
-		throw new Invalid( 'scheduled_for', 'is required: an ISO 8601 date-time' );
+		throw new Invalid( 'scheduled_for', __( 'is required: an ISO 8601 date-time', 'wpbridge-stub' ) );
 	}
 	$target = $body['target'] ?? null;
 	if ( ! is_map( $target ) || ! $target ) {
-		throw new Invalid( 'target', 'is required: an object of membership fields' );
+		throw new Invalid( 'target', __( 'is required: an object of membership fields', 'wpbridge-stub' ) );
 	}
 	$plan_id = to_int( $target['plan_id'] ?? null, 'target.plan_id', 1 );
 	$plan    = wu_get_product( $plan_id );
 	if ( ! $plan || 'plan' !== $plan->get_type() ) {
-		throw new Invalid( 'target.plan_id', "product $plan_id is not a plan" );
+		throw new Invalid( 'target.plan_id', sprintf( __( 'product %d is not a plan', 'wpbridge-stub' ), $plan_id ) );
 	}
 	$addons = array();
 	foreach ( (array) ( $target['addon_products'] ?? array() ) as $pid => $qty ) {
 		$pid = to_int( $pid, 'target.addon_products', 1 );
 		$qty = to_int( $qty, "target.addon_products.$pid", 0, 1000 );
 		if ( ! wu_get_product( $pid ) ) {
-			throw new Invalid( "target.addon_products.$pid", "no product $pid" );
+			throw new Invalid( "target.addon_products.$pid", sprintf( __( 'no product %s', 'wpbridge-stub' ), $pid ) );
 		}
 		if ( $qty > 0 ) {
 			$addons[ $pid ] = $qty;
@@ -135,7 +139,7 @@ function um_put_swap( \WP_REST_Request $request ): mixed {
 
 	$customer = $m->get_customer();
 	if ( ! $customer ) {
-		return error( 'wpbridge_um_cart', "Membership $id has no customer: UM's Cart cannot be built for it.", 409 );
+		return error( 'wpbridge_um_cart', sprintf( __( "Membership %d has no customer: UM's Cart cannot be built for it.", 'wpbridge-stub' ), $id ), 409 );
 	}
 	$qty_filter = function ( $data, $product ) use ( $addons ) {
 		$q = $addons[ (int) $product->get_id() ] ?? null;
@@ -165,17 +169,17 @@ function um_put_swap( \WP_REST_Request $request ): mixed {
 	}
 	$errors = $cart->get_errors();
 	if ( $errors && $errors->has_errors() ) {
-		return error( 'wpbridge_um_cart', "UM's Cart refused the change: " . $errors->get_error_code() . ': ' . $errors->get_error_message(), 409, array( 'um_code' => $errors->get_error_code() ) );
+		return error( 'wpbridge_um_cart', sprintf( __( 'UM\'s Cart refused the change: %1$s: %2$s', 'wpbridge-stub' ), $errors->get_error_code(), $errors->get_error_message() ), 409, array( 'um_code' => $errors->get_error_code() ) );
 	}
 	if ( 'downgrade' !== $cart->get_cart_type() ) {
-		return error( 'wpbridge_um_not_a_downgrade', "UM classifies this change as '" . $cart->get_cart_type() . "', not a downgrade: only a downgrade is scheduled (UM applies the others at once).", 409, array( 'cart_type' => $cart->get_cart_type() ) );
+		return error( 'wpbridge_um_not_a_downgrade', sprintf( __( "UM classifies this change as '%s', not a downgrade: only a downgrade is scheduled (UM applies the others at once).", 'wpbridge-stub' ), $cart->get_cart_type() ), 409, array( 'cart_type' => $cart->get_cart_type() ) );
 	}
 	$result = $m->schedule_swap( $cart, $when->format( 'Y-m-d H:i:s' ) );
 	if ( is_wp_error( $result ) ) {
-		return error( 'wpbridge_um_swap', 'UM refused to schedule the swap: ' . $result->get_error_message(), 409 );
+		return error( 'wpbridge_um_swap', sprintf( __( 'UM refused to schedule the swap: %s', 'wpbridge-stub' ), $result->get_error_message() ), 409 );
 	}
 	$fresh = um_membership( $id );
-	return ( $fresh ? um_swap_out( $fresh ) : null ) ?? error( 'wpbridge_um_swap', 'UM did not store the swap.', 500 );
+	return ( $fresh ? um_swap_out( $fresh ) : null ) ?? error( 'wpbridge_um_swap', __( 'UM did not store the swap.', 'wpbridge-stub' ), 500 );
 }
 
 function um_delete_swap( \WP_REST_Request $request ): array {
@@ -199,19 +203,19 @@ function um_apply_swap( \WP_REST_Request $request ): mixed {
 	$id = url_id( $request );
 	$m  = um_membership( $id );
 	if ( ! $m ) {
-		return error( 'wpbridge_membership_not_found', "No membership $id.", 404 );
+		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %d.', 'wpbridge-stub' ), $id ), 404 );
 	}
 	$swap = um_swap_out( $m );
 	if ( ! $swap ) {
-		return error( 'wpbridge_no_scheduled_change', 'This membership has no scheduled change.', 404 );
+		return error( 'wpbridge_no_scheduled_change', __( 'This membership has no scheduled change.', 'wpbridge-stub' ), 404 );
 	}
 	if ( strtotime( $swap['scheduled_for'] ) > time() ) {
-		return error( 'wpbridge_not_due', "The swap of membership $id is due at {$swap['scheduled_for']}, not yet.", 409, array( 'scheduled_for' => $swap['scheduled_for'] ) );
+		return error( 'wpbridge_not_due', sprintf( __( 'The swap of membership %1$d is due at %2$s, not yet.', 'wpbridge-stub' ), $id, $swap['scheduled_for'] ), 409, array( 'scheduled_for' => $swap['scheduled_for'] ) );
 	}
 	\WP_Ultimo\Managers\Membership_Manager::get_instance()->async_membership_swap( $id );
 	$after = um_membership( $id );
 	if ( $after && $after->get_scheduled_swap() ) {
-		return error( 'wpbridge_um_swap', "UM did not apply the swap of membership $id (see UM's membership log).", 500 );
+		return error( 'wpbridge_um_swap', sprintf( __( "UM did not apply the swap of membership %d (see UM's membership log).", 'wpbridge-stub' ), $id ), 500 );
 	}
 	if ( function_exists( 'wu_unschedule_action' ) ) {
 		wu_unschedule_action( 'wu_async_membership_swap', array( 'membership_id' => $id ), 'membership' );
@@ -232,7 +236,7 @@ function um_list_swaps( \WP_REST_Request $request ): \WP_REST_Response {
 	if ( null !== $due ) {
 		$dt = is_string( $due ) ? parse_datetime( $due ) : null;
 		if ( ! $dt ) {
-			throw new Invalid( 'due_before', 'must be an ISO 8601 date-time (got ' . short( $due ) . ')' );
+			throw new Invalid( 'due_before', sprintf( __( 'must be an ISO 8601 date-time (got %s)', 'wpbridge-stub' ), short( $due ) ) );
 		}
 		$due_ts = $dt->getTimestamp();
 	}

@@ -8,6 +8,10 @@
 
 namespace WPBridge;
 
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
 function um_table( string $name ): string {
 	global $wpdb;
 	return $wpdb->base_prefix . 'wu_' . $name;

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 PLUGIN = Path(__file__).resolve().parents[2] / "plugin-stub"
-# um*.php is the UM helper's (its own conventions).
-FILES = sorted(p for p in [PLUGIN / "wpbridge-stub.php", *(PLUGIN / "includes").glob("*.php")]
-               if not p.name.startswith("um"))
+FILES = sorted([PLUGIN / "wpbridge-stub.php", *(PLUGIN / "includes").glob("*.php")])
 
 # A message argument written as a bare string literal or an interpolated string, i.e. not translatable.
 BARE = [
