@@ -108,7 +108,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
         f"own process; requests as counted by the run's report. Measured {datetime.now(UTC):%Y-%m-%d} on the "
         "2-core development machine, shared with other agents' test runs (load average at the start in the table).",
         "",
-        "| N | flavor | sites in flight | load | first run | requests | per membership | writes | customers "
+        "| N | flavor | site batches in flight | load | first run | requests | per membership | writes | customers "
         "| memberships | sites | quotas | second run | its requests | its writes |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -120,7 +120,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
             return f"{p['seconds']:.1f} s / {int(p['requests'])} req" if p else "-"
 
         lines.append(
-            f"| {r['n']:,} | {r['flavor']} | {r.get('site_concurrency', 1)} batches | {r['load']} "
+            f"| {r['n']:,} | {r['flavor']} | {r.get('site_concurrency', 1)} | {r['load']} "
             f"| {f['wall']:.1f} s | {f['requests']:,} "
             f"| {f['requests_per_membership']} | {f['writes']:,} | {phase('customers')} | {phase('memberships')} "
             f"| {phase('sites')} | {phase('quotas')} | {s['wall']:.1f} s | {s['requests']:,} | {s['writes']} |")
@@ -128,13 +128,22 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "",
         "- Reads: the plan reads the target once, page by page (100 per request): catalog, customers, memberships, "
         "import keys, sites, scheduled changes, and (stub) the quotas of existing sites, so a second run costs about "
-        "5 × N/100 requests and writes nothing.",
+        "6 × N/100 requests and writes nothing.",
         "- Writes go through `/batch/v1`: 25 customers, memberships or quotas per request, 10 sites per request "
         "(each is a real WordPress site), so about N/25 × 3 + N/10 requests.",
         "- The slow part is creating the WordPress sites (`wpmu_create_blog`: a dozen tables and the options of a "
-        "new blog each); customers and memberships are a small share of the time.",
-        "",
+        "new blog each); then the customers (a WordPress user each, its password hashed). Per run:",
     ]
+    for r in results:
+        ph, n = r["first"]["phases"], r["n"]
+        sites, cust = ph.get("sites", {}), ph.get("customers", {})
+        lines.append(
+            f"  - N = {n:,} ({r['flavor']}, {r.get('site_concurrency', 1)} site batches in flight): sites "
+            f"{sites.get('seconds', 0) / r['first']['wall']:.0%} of the time, "
+            f"{sites.get('seconds', 0) / n * 1000:.0f} ms per site; customers "
+            f"{cust.get('seconds', 0) / n * 1000:.0f} ms each; the second run "
+            f"{r['second']['wall']:.1f} s, {r['second']['requests']} requests, {r['second']['writes']} writes.")
+    lines.append("")
     return "\n".join(lines)
 
 
