@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Literal, NamedTuple
 
 from ..models import Membership, Product
-from .periods import DAYS_PER_UNIT, Period, days_in_cycle, normalise_period
+from .periods import DAYS_PER_UNIT, Period, days_in_cycle, normalise_period, price_in_period
 
 Kind = Literal["upgrade", "downgrade", "blocked"]
 
@@ -21,15 +21,8 @@ class Classification(NamedTuple):
 
 
 def _variation(product: Product, period: Period) -> Decimal | None:
-    """UM's `get_as_variation` for the common-period search: a free product is its own price in any period."""
-    if product.amount == 0:
-        return product.amount
-    if normalise_period(product.duration, product.duration_unit) == normalise_period(*period):
-        return product.amount
-    for var in product.price_variations:
-        if normalise_period(var.duration, var.duration_unit) == normalise_period(*period):
-            return var.amount
-    return None
+    """The product's price in `period` for the common-period search (`periods.price_in_period`)."""
+    return price_in_period(product, *period)
 
 
 def common_period(
