@@ -1,0 +1,91 @@
+"""Every deviation from UM's own Cart (README "Pricing"), with a worked example each; numbers measured on the real
+Cart (reference §9.2) or read from it (wpbridge/billing/umcart.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from wpbridge.billing import Cart, quote_change
+from wpbridge.billing.umcart import php_add_period
+from wpbridge.models import Membership, Product
+
+D = Decimal
+MAIN = "2.4.13-beta.1"
+
+
+def plan(pid: int, amount: str, **kw: Any) -> Product:
+    return Product.model_validate({"id": pid, "slug": f"p{pid}", "name": f"Plan {pid}", "amount": amount, **kw})
+
+
+def member(now: datetime, amount: str = "10", **kw: Any) -> Membership:
+    data: dict[str, Any] = {"id": 1, "customer_id": 1, "plan_id": 1, "amount": amount, "initial_amount": amount,
+                            "status": "active", "date_created": now - timedelta(days=40),
+                            "date_expiration": now + timedelta(days=10, hours=1)}
+    data.update(kw)
+    return Membership.model_validate(data)
+
+
+def devs(q: Any) -> list[tuple[str, str | None, str | None]]:
+    return [(d.field, d.ultimate_multisite, d.wpbridge) for d in q.deviations]
+
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_jpy_on_2_4_12_is_rounded_to_whole_yen() -> None:
+    # reference §9.2: JPY 1000 -> 3000 with 10 whole days left: UM 2.4.12 328.54 / 2671.46, UM main 329 / 2671
+    m = member(NOW, "1000", currency="JPY")
+    q = quote_change(m, [plan(1, "1000"), plan(2, "3000")], Cart(plan_id=2), now=NOW)
+    assert (q.credit, q.due_now, q.recurring_total) == (D("329"), D("2671"), D("3000"))
+    assert devs(q) == [("credit", "328.54", "329"), ("due_now", "2671.46", "2671")]
+    assert all(d.reason for d in q.deviations)
+    main = quote_change(m, [plan(1, "1000"), plan(2, "3000")], Cart(plan_id=2), now=NOW, um_version=MAIN)
+    assert (main.credit, main.due_now, main.deviations) == (D("329"), D("2671"), [])
+
+
+def test_a_month_from_the_31st_is_clamped_not_spilled() -> None:
+    jan31 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    assert php_add_period(jan31, 1, "month") == datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # PHP strtotime
+    q = quote_change(member(jan31), [plan(1, "10"), plan(2, "20")], Cart(plan_id=2), now=jan31)
+    assert q.next_charge_at == datetime(2026, 2, 28, 9, 0, tzinfo=UTC)
+    assert devs(q) == [("next_charge_at", "2026-03-03T09:00:00Z", "2026-02-28T09:00:00Z")]
+
+
+def test_a_lifetime_downgrade_is_not_dated_now() -> None:
+    m = member(NOW, "100", recurring=False, date_expiration=None)
+    q = quote_change(m, [plan(1, "100"), plan(2, "20")], Cart(plan_id=2), now=NOW)
+    assert q.kind == "downgrade" and q.next_charge_at == datetime(2026, 12, 30, 12, 0, tzinfo=UTC)
+    assert devs(q) == [("next_charge_at", "2026-11-30T12:00:00Z", "2026-12-30T12:00:00Z")]
+
+
+def test_a_pending_membership_on_main_is_an_upgrade_not_a_new_signup() -> None:
+    q = quote_change(member(NOW, status="pending"), [plan(1, "10"), plan(2, "20")], Cart(plan_id=2), now=NOW,
+                     um_version=MAIN)
+    assert (q.kind, q.due_now) == ("upgrade", D("20.00"))
+    assert devs(q) == [("kind", "new", "upgrade")]
+
+
+def test_main_addon_cart_bills_the_addon_at_the_membership_renewal() -> None:
+    addon = Product.model_validate({"id": 5, "slug": "a", "name": "A", "type": "package", "amount": "5"})
+    m = member(NOW, "10")
+    q = quote_change(m, [plan(1, "10", available_addons=[5]), addon], Cart(addons={5: 2}), now=NOW, um_version=MAIN)
+    assert (q.kind, q.due_now, q.recurring_total, q.next_charge_at) == ("addon", D("10.00"), D("20.00"),
+                                                                       m.date_expiration)
+    assert devs(q) == [("recurring_total", "10.00", "20.00"),
+                       ("next_charge_at", "2026-12-30T12:00:00Z", "2026-12-10T13:00:00Z")]
+
+
+def test_held_addons_are_kept_with_their_price() -> None:
+    addon = Product.model_validate({"id": 5, "slug": "a", "name": "A", "type": "package", "amount": "5"})
+    m = member(NOW, "20", addon_products={5: 2})
+    q = quote_change(m, [plan(1, "10"), plan(2, "20"), addon], Cart(plan_id=2), now=NOW)
+    assert q.recurring_total == D("30.00") and q.target is not None and q.target["addon_products"] == {5: 2}
+    assert devs(q) == [("recurring_total", "20.00", "30.00")]
+
+
+def test_no_deviation_when_um_is_right() -> None:
+    q = quote_change(member(NOW), [plan(1, "10"), plan(2, "20")], Cart(plan_id=2), now=NOW)
+    assert (q.kind, q.credit, q.due_now, q.deviations, q.um_version) == ("upgrade", D("3.29"), D("16.71"), [],
+                                                                         "2.4.12")
