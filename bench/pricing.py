@@ -188,7 +188,7 @@ runs `--repeat` times, interleaved, and the best run is reported; CPU is this pr
 shared with other work: the same code measured 4.5-6 s CPU while other test suites kept the load average at 4-5
 (the calibration loop then took 0.3-0.7 s instead of 0.2 s), so compare figures with their calibration.
 
-What keeps it fast (callgrind, instructions a quote: 147k before the UM Cart port, 290k right after it, 245k
+What keeps it fast (callgrind, instructions a quote: 147k before the UM Cart port, 290k right after it, 255k
 now): the Cart's products derived once per catalog index (and each price variation once per product), lines and
 products as plain slotted classes, totals summed in one pass, the membership's fields read once (pydantic routes
 model attribute reads through CPython's slow `__getattr__` hook), results as frozen slotted dataclasses, calendar

@@ -23,6 +23,7 @@ from tests.cartdiff.compare import compare_all
 from tests.cartdiff.forms import compare_form, form_scenarios, run_forms
 from tests.cartdiff.limits import compare_limits, limit_scenarios, run_limits
 from tests.cartdiff.oracle import cart_batch_path, run_batch
+from tests.cartdiff.shrink import shrink
 from tests.cartdiff.strategies import scenarios
 from wpbridge.sandbox import SandboxInfo
 
@@ -51,10 +52,16 @@ def test_quotes_equal_the_real_cart_of_both_builds(um_sandbox: SandboxInfo, um_m
     print(f"\n{report}\n({len(drawn)} scenarios per build, {time.monotonic() - started:.1f} s)")
     failing = [s for s in summaries if s.failures]
     if failing:
-        worst = failing[0].minimal()
+        summary = failing[0]
+        worst = summary.minimal()
         assert worst is not None
+        info = builds[summary.version]
+        small = shrink(worst.scenario, summary.version, lambda c: run_batch(c, info.url, info.info["docroot"]))
+        shown = compare_all([small], run_batch([small], info.url, info.info["docroot"]), summary.version)
+        minimal = shown.minimal() or worst
         pytest.fail(f"{sum(len(s.failures) for s in failing)} scenarios differ from UM's Cart without a deviation; "
-                    f"the smallest (UM {failing[0].version}):\n{worst.report()}\n\n{report}", pytrace=False)
+                    f"a minimal one (UM {summary.version}, shrunk from the smallest failing):\n{minimal.report()}"
+                    f"\n\n{report}", pytrace=False)
 
 
 def test_change_options_equal_ums_change_form(um_sandbox: SandboxInfo) -> None:
