@@ -18,7 +18,9 @@ from .periods import UNITS
 class Cart(BaseModel):
     """A requested change. `addons` are add-ons to ADD ({product_id: quantity}); they merge with those owned.
 
-    `plan_id=None` keeps the current plan; `duration`/`duration_unit` None keep the membership's period.
+    `plan_id=None` keeps the current plan. Under the policy "ultimate-multisite" a cart with no period means what
+    it means to UM's Cart: the requested plan's own period (and a period alone asks for the current plan in that
+    period); under "exact", no period keeps the membership's.
     `discount_code` must be a resolved `DiscountCode` record (a bare code string is refused: resolve it first).
     """
 
