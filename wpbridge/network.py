@@ -222,7 +222,16 @@ class Network:
         return self._one("site", blog_id, Site)
 
     def customers(self, **filters: Any) -> Iterator[Customer]:
-        return self._list("customer", Customer, filters)
+        """Customers with their WordPress user's email and login. UM's REST leaves those out (its `_user` is
+        null), so in UM mode they come from plugin-stub's customer list (one paged read, joined by id): an export
+        of a UM network must name its customers to be importable anywhere."""
+        customers = self._list("customer", Customer, filters)
+        if self.mode() != "um":
+            yield from customers
+            return
+        users = {int(row["id"]): row for row in self.import_customers() if str(row.get("id", "")).isdigit()}
+        for customer in customers:
+            yield _with_user(customer, users.get(customer.id))
 
     def customer(self, customer_id: int) -> Customer:
         return self._one("customer", customer_id, Customer)
@@ -410,6 +419,17 @@ class Network:
         batch limit; resending is safe because every item is an ensure or an absolute PUT."""
         server = self._batch_limit()
         return run_batch(self.transport, items, limit=min(server, limit) if limit else server)
+
+
+def _with_user(customer: Customer, row: Mapping[str, Any] | None) -> Customer:
+    """The customer with its WordPress user's email, login and name from plugin-stub's row (when UM's record has
+    none and the row is this customer's: same id and user)."""
+    if row is None or customer.user_email or (customer.user_id and row.get("user_id") != customer.user_id):
+        return customer
+    return customer.model_copy(update={
+        "user_email": row.get("email") or None, "user_login": row.get("username") or None,
+        "display_name": customer.display_name or row.get("display_name") or None,
+    })
 
 
 def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
