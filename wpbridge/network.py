@@ -57,6 +57,37 @@ class SiteQuota(WireModel):
     quota: LimitationsField | None = None
 
 
+class MembershipOverride(WireModel):
+    """One row of `GET /wpbridge/v1/memberships/limitations` (UM mode): a membership's own override, UM's membership
+    meta `wu_limitations` (`{}`/`[]`/null: none stored), or why the stored value cannot be read."""
+
+    membership_id: int
+    limitations: LimitationsField | None = None
+    unreadable: str | None = None
+
+
+def membership_override(row: Any) -> tuple[int | None, Limitations | DataError]:
+    """Read one override row tolerantly, as the catalog's limitations are read (JSON-string modules, `""` limits,
+    `[]` for an empty set). A row the server marks unreadable, or whose limitations do not fit, gives a DataError
+    naming the membership and the field: never "no override"."""
+    mid = row.get("membership_id") if isinstance(row, Mapping) else None
+    if isinstance(mid, str) and mid.strip().isdigit():
+        mid = int(mid)
+    mid = mid if isinstance(mid, int) and not isinstance(mid, bool) else None
+    where = f"Membership {mid}" if mid is not None else "Membership"
+    try:
+        got = parse(MembershipOverride, row)
+    except DataError as err:  # "MembershipOverride: field 'limitations.x': <reason> (got ...)"
+        detail = err.message.split(": ", 1)[-1]
+        return mid, DataError(f"{where}: its own override (UM membership meta wu_limitations) cannot be read: "
+                              f"{detail}", field=err.field or "limitations", record_id=mid)
+    if got.unreadable:
+        return got.membership_id, DataError(
+            f"{where}: field 'limitations': its own override (UM membership meta wu_limitations) cannot be read: "
+            f"{got.unreadable}", field="limitations", record_id=got.membership_id)
+    return got.membership_id, got.limitations or Limitations()
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """A site whose stored quota differs from what was expected (`actual` None: no quota or no such site)."""
@@ -169,10 +200,57 @@ class Network:
 
     def memberships(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
                     **filters: Any) -> Iterator[Membership]:
-        return self._list("membership", Membership, {"status": status, "customer_id": customer_id, **filters})
+        """UM mode: each membership's `limitations` is its own override, read from plugin-stub (UM's REST returns
+        it empty), 100 memberships per request; one whose override cannot be read is left out and remembered in
+        `unreadable` (by id and field), like any record that cannot be read."""
+        found = self._list("membership", Membership, {"status": status, "customer_id": customer_id, **filters})
+        return self._with_overrides(found) if self.mode() == "um" else found
 
     def membership(self, membership_id: int) -> Membership:
-        return self._one("membership", membership_id, Membership)
+        """One membership; in UM mode with its own override (DataError when that cannot be read)."""
+        found = self._one("membership", membership_id, Membership)
+        if self.mode() != "um":
+            return found
+        got = self.membership_overrides([found.id]).get(found.id, _override_missing(found.id))
+        if isinstance(got, DataError):
+            raise got
+        return found.model_copy(update={"limitations": got})
+
+    def membership_overrides(self, membership_ids: Iterable[int]) -> dict[int, Limitations | DataError]:
+        """UM mode: each membership's own override (UM's membership meta `wu_limitations`), from plugin-stub's
+        `GET /wpbridge/v1/memberships/limitations`, 100 ids per request. A membership the server does not know is
+        left out; one whose stored override cannot be read maps to a DataError naming it and the field."""
+        out: dict[int, Limitations | DataError] = {}
+        where = "GET /wpbridge/v1/memberships/limitations"
+        for chunk in _chunks(membership_ids, CHUNK):
+            try:
+                data = self.transport.get(route(COMPANION, "memberships", "limitations"),
+                                          {"membership_ids": ",".join(map(str, chunk))}).data
+            except NotFound as exc:
+                raise DataError(f"memberships' own overrides cannot be read: {where} is missing ({exc}); "
+                                "update plugin-stub on this network", field="limitations") from None
+            rows = data.get("limitations") if isinstance(data, dict) else None
+            if not isinstance(rows, list):
+                raise DataError(f"{where}: expected {{\"limitations\": [...]}}, got {type(data).__name__}",
+                                field="limitations")
+            for row in rows:
+                mid, got = membership_override(row)
+                if mid is not None:
+                    out[mid] = got
+                else:
+                    self.unreadable.append(got if isinstance(got, DataError) else DataError(
+                        f"{where}: a row without a membership_id", field="membership_id"))
+        return out
+
+    def _with_overrides(self, found: Iterable[Membership]) -> Iterator[Membership]:
+        for chunk in _batches(found, CHUNK):
+            overrides = self.membership_overrides(m.id for m in chunk)
+            for membership in chunk:
+                got = overrides.get(membership.id, _override_missing(membership.id))
+                if isinstance(got, DataError):
+                    self.unreadable.append(got)
+                    continue
+                yield membership.model_copy(update={"limitations": got})
 
     def sites(self, *, membership_id: int | None = None, customer_id: int | None = None,
               **filters: Any) -> Iterator[Site]:
@@ -443,6 +521,23 @@ def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def _override_missing(membership_id: int) -> DataError:
+    return DataError(f"Membership {membership_id}: field 'limitations': its own override (UM membership meta "
+                     "wu_limitations) was not returned by GET /wpbridge/v1/memberships/limitations",
+                     field="limitations", record_id=membership_id)
+
+
+def _batches(items: Iterable[M], size: int) -> Iterator[list[M]]:
+    batch: list[M] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _take(items: Iterable[M], n: int) -> Iterator[M]:

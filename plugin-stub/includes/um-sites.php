@@ -226,6 +226,54 @@ function um_put_suspension( \WP_REST_Request $request ): mixed {
 	);
 }
 
+/**
+ * `GET /wpbridge/v1/memberships/limitations?membership_ids=1,2,3` (UM mode): each membership's own override (UM's
+ * membership meta `wu_limitations`, which `GET /wu/v2/membership` returns empty), 1..100 ids, one query. Returns
+ * `{"limitations":[{"membership_id","limitations","unreadable"}]}` in id order: `limitations` is the stored override
+ * (`{}`: none), or null with `unreadable` saying why when the stored value is not a limitations array. Unknown
+ * memberships are left out.
+ */
+function um_membership_limitations_route( \WP_REST_Request $request ): array {
+	$ids = to_id_list( $request->get_param( 'membership_ids' ), 'membership_ids' );
+	if ( ! $ids ) {
+		throw new Invalid( 'membership_ids', __( 'is required (e.g. membership_ids=1,2,3)', 'wpbridge-stub' ) );
+	}
+	$items = array();
+	foreach ( um_membership_limitations( $ids ) as $id => $row ) {
+		$items[] = array(
+			'membership_id' => $id,
+			'limitations'   => null === $row['limitations'] ? null : limitations_out( $row['limitations'] ),
+			'unreadable'    => $row['unreadable'],
+		);
+	}
+	return array( 'limitations' => $items );
+}
+
+function membership_limitations_schema(): array {
+	return object_schema(
+		'wpbridge-membership-limitations',
+		array(
+			'limitations' => array(
+				'type'  => 'array',
+				'items' => array(
+					'type'       => 'object',
+					'properties' => array(
+						'membership_id' => array( 'type' => 'integer' ),
+						'limitations'   => array(
+							'type'        => array( 'object', 'null' ),
+							'description' => __( 'The membership\'s own wu_limitations override ({} when none is stored); null when unreadable.', 'wpbridge-stub' ),
+						),
+						'unreadable'    => array(
+							'type'        => array( 'string', 'null' ),
+							'description' => __( 'Why the stored override cannot be read (null when it can).', 'wpbridge-stub' ),
+						),
+					),
+				),
+			),
+		)
+	);
+}
+
 /** The routes that exist only in UM mode (README: UM mode). */
 function register_um_routes( array $membership ): void {
 	route(
@@ -239,6 +287,38 @@ function register_um_routes( array $membership ): void {
 					'customer_id'   => positive_int_arg( __( 'Only the sites UM links to this customer.', 'wpbridge-stub' ) ),
 				),
 			),
+		)
+	);
+	route(
+		'/memberships/limitations',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\um_membership_limitations_route',
+				'args'     => array(
+					'membership_ids' => arg(
+						array(
+							'description' => __( 'Required. Membership ids: 1..100 of them, as membership_ids=1,2,3 or membership_ids[]=1&membership_ids[]=2.', 'wpbridge-stub' ),
+							'type'        => array( 'array', 'string' ),
+							'items'       => array(
+								'type'    => 'integer',
+								'minimum' => 1,
+							),
+							'maxItems'    => 100,
+							'required'    => true,
+						),
+						function ( $v, $f ) {
+							$ids = to_id_list( $v, $f );
+							if ( count( $ids ) > 100 ) {
+								/* translators: %s: how many ids were given. */
+								throw new Invalid( $f, sprintf( __( 'at most 100 ids per request (got %s)', 'wpbridge-stub' ), count( $ids ) ) );
+							}
+							return $ids;
+						}
+					),
+				),
+			),
+			'schema' => __NAMESPACE__ . '\\membership_limitations_schema',
 		)
 	);
 	route(

@@ -106,3 +106,45 @@ function um_custom_domain_counts( array $blog_ids ): array {
 	}
 	return $out;
 }
+
+/**
+ * Each membership's own override, UM's membership meta `wu_limitations` (which UM's `GET /wu/v2/membership` returns
+ * empty), for these ids in one query: [membership_id => ['limitations' => array|null, 'unreadable' => string|null]].
+ * An unknown membership is left out. As UM's `Limitations::early_get_limitations()`: the first stored row, an empty
+ * value is no override (`[]`); a serialized Limitations object and JSON-string modules are decoded (um_value()).
+ * A value that is not a limitations array (a broken serialization, a stray string) is reported as unreadable, never
+ * as "no override" (UM's merge would skip it; wpbridge names it instead).
+ */
+function um_membership_limitations( array $ids ): array {
+	global $wpdb;
+	$in = implode( ',', array_map( 'intval', $ids ) );
+	if ( '' === $in ) {
+		return array();
+	}
+	$rows = $wpdb->get_results( 'SELECT m.id AS mid, mm.meta_id, mm.meta_value FROM ' . um_table( 'memberships' ) . ' m LEFT JOIN ' . um_table( 'membershipmeta' ) . " mm ON mm.wu_membership_id = m.id AND mm.meta_key = 'wu_limitations' WHERE m.id IN ($in) ORDER BY m.id ASC, mm.meta_id ASC", ARRAY_A ) ?: array();
+	$out  = array();
+	foreach ( $rows as $r ) {
+		$id = (int) $r['mid'];
+		if ( isset( $out[ $id ] ) ) {
+			continue; // UM reads the first row (LIMIT 1).
+		}
+		$out[ $id ] = array(
+			'limitations' => array(),
+			'unreadable'  => null,
+		);
+		if ( null === $r['meta_id'] || empty( $r['meta_value'] ) ) {
+			continue;
+		}
+		$v = maybe_unserialize( $r['meta_value'] );
+		// UM's merge reads an array or a Limitations object (to_array()); anything else it skips.
+		$v = is_array( $v ) || ( is_object( $v ) && method_exists( $v, 'to_array' ) ) ? um_value( $v ) : $v;
+		if ( is_array( $v ) && ( ! $v || ! array_is_list( $v ) ) ) {
+			$out[ $id ]['limitations'] = $v;
+		} elseif ( false !== $v && null !== $v ) {
+			$out[ $id ]['limitations'] = null;
+			/* translators: 1: PHP type of the stored value, 2: its length in bytes. */
+			$out[ $id ]['unreadable'] = sprintf( __( 'the stored wu_limitations is not a limitations array (%1$s, %2$d bytes)', 'wpbridge-stub' ), get_debug_type( $v ), strlen( (string) $r['meta_value'] ) );
+		}
+	}
+	return $out;
+}

@@ -1,6 +1,7 @@
 """`sync` on the real Ultimate Multisite (UM mode): UM's overdue swaps applied through UM's own code, sites whose
-UM-computed limits differ from wpbridge's reported with both values, the inactive-membership policy applied as the
-site's own UM override, nothing else written; a second run reports nothing new."""
+UM-computed limits differ from wpbridge's reported with both values (none, with a membership-level override: both
+merge it), the inactive-membership policy applied as the site's own UM override, nothing else written; a second
+run reports nothing new."""
 
 from __future__ import annotations
 
@@ -40,22 +41,21 @@ def test_an_overdue_swap_is_applied_by_ums_own_code_then_nothing_is_due(um_sandb
     assert again["summary"]["writes"] == 0
 
 
-def test_a_site_whose_um_limits_differ_from_wpbridges_is_reported_with_both_values(um_sandbox: SandboxInfo,
-                                                                                    tmp_path: Path) -> None:
-    """A membership-level override in UM's own meta (UM's REST does not return it): UM computes 123 MB, wpbridge
-    the plan's 1000. Reported on every run, never written."""
+def test_a_membership_level_override_is_merged_as_um_does_so_nothing_differs(um_sandbox: SandboxInfo,
+                                                                              tmp_path: Path) -> None:
+    """A membership-level override in UM's own meta (UM's REST does not return it; plugin-stub does): UM computes
+    123 MB and so does wpbridge. Until wpbridge read it, every run reported this site as differing (UM 123,
+    wpbridge the plan's 1000). tests/integration/test_um_overrides.py checks the shapes and the listing."""
     m = new_um_member(um_sandbox, "basic", renewed=3)
     um_php(um_sandbox, "$m = wu_get_membership( $data ); $m->update_meta( 'wu_limitations', "
                        "array( 'disk_space' => array( 'enabled' => true, 'limit' => 123 ) ) ); return true;",
            m.membership_id)
+    assert um_site_limits(um_sandbox, m.blog_ids[0])["disk_space"]["limit"] == 123
     for _ in range(2):
         code, report, output = sync(um_sandbox, tmp_path, "--only-membership", str(m.membership_id))
-        assert code == 0
-        [entry] = report["changes"]
-        assert entry["status"] == "differs" and entry["blog_id"] == m.blog_ids[0]
-        assert entry["before"]["disk_space"]["limit"] == 123 and entry["after"]["disk_space"]["limit"] == 1000
-        assert report["summary"]["differences"] == 1 and report["summary"]["writes"] == 0
-        assert "disk_space: UM 123, wpbridge 1000" in output
+        assert code == 0, report["errors"]
+        assert report["changes"] == [] and report["summary"]["differences"] == 0, report["changes"]
+        assert report["summary"]["writes"] == 0 and "disk_space: UM" not in output
 
 
 def test_inactive_policy_suspend_then_restore_through_ums_own_override(um_sandbox: SandboxInfo,

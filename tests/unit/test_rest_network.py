@@ -38,15 +38,17 @@ def qs(i: int = 0) -> dict[str, list[str]]:
 
 @responses.activate
 def test_memberships_filters_and_models() -> None:
+    responses.get(ROOT + "/wpbridge/v1/info", json=INFO_STUB)
     responses.get(ROOT + "/wu/v2/membership", json=[MEMBERSHIP], headers={"X-WP-Total": "1"})
     got = list(make().memberships(status=["active", "trialing"], customer_id=1))
     assert got == [Membership.model_validate(MEMBERSHIP)] and got[0].addon_products == {31: 2}
-    q = qs()
+    q = qs(1)
     assert q["status__in[]"] == ["active", "trialing"] and q["customer_id"] == ["1"] and "status" not in q
 
 
 @responses.activate
 def test_a_record_that_does_not_fit_is_named_and_the_listing_goes_on() -> None:
+    responses.get(ROOT + "/wpbridge/v1/info", json=INFO_STUB)
     responses.get(ROOT + "/wu/v2/membership", json=[{**MEMBERSHIP, "id": 77, "duration_unit": "fortnight"},
                                                     MEMBERSHIP])
     net = make()
