@@ -89,3 +89,19 @@ def test_an_unreadable_membership_override_is_named_never_taken_for_none(um_sand
     finally:  # the whole-network sync tests expect every membership readable
         um_php(um_sandbox, "wu_get_membership( $data )->delete_meta( 'wu_limitations' ); return true;",
                m.membership_id)
+
+
+def test_change_apply_verifies_ums_limits_with_the_membership_override(um_sandbox: SandboxInfo) -> None:
+    """An add-on bought by a membership with its own override: wpbridge's expected limits (plan + add-ons, then
+    the override) match what UM computes after the write, so the read-back verification passes."""
+    m = new_um_member(um_sandbox, "basic", renewed=10)
+    um_php(um_sandbox, SET_OVERRIDE, {"id": m.membership_id, "shape": "array",
+                                      "limits": {"sites": {"enabled": True, "limit": 7}}})
+    result = run(um_sandbox, "change", "apply", str(m.membership_id), "--addon", "extra-storage:2", "--yes",
+                 "--output", "json")
+    out = json.loads(result.stdout)
+    assert result.exit_code == 0 and out["status"] == "applied" and out["ok"], out
+    checks = {c["what"]: c for c in out["verification"]}
+    assert checks[f"site {m.blog_ids[0]} limits (UM)"]["ok"], checks
+    um = um_site_limits(um_sandbox, m.blog_ids[0])
+    assert um["sites"]["limit"] == 7 and um["disk_space"]["limit"] == 1000 + 2 * 1000
