@@ -12,7 +12,8 @@ real UM on random catalogs: tests/cartdiff/limits.py):
   false` is skipped;
 - a current 0 or '' (unlimited) stays; an incoming None never overwrites;
 - numbers add (disk 500 + 100 = 600), an incoming 0 or '' (unlimited) replaces;
-- `visibility`: visible beats hidden (UM's priority table ranks it higher);
+- `visibility`: visible beats hidden in UM 2.4.12 (its priority table ranks it higher), hidden beats visible in UM
+  main (2.4.13; `effective_limitations(..., um_version=)`);
 - `behavior`: the one merged first stays (UM looks the priorities up under a module id the data does not carry);
 - `true` is sticky; anything else: the incoming value (so a later False replaces a domain count).
 Override mode: every key present in the incoming data replaces the current value (None included), recursively;
@@ -60,9 +61,11 @@ def merge_all(items: Iterable[Limitations], *, additive: bool = True) -> Limitat
 
 
 def effective_limitations(
-    membership: Membership, catalog: Sequence[Product], site: Site | None = None
+    membership: Membership, catalog: Sequence[Product], site: Site | None = None, *, um_version: str | None = None
 ) -> Limitations:
-    """The membership's composite quota (or, with `site`, that site's): add-ons × quantity, plan, overrides."""
+    """The membership's composite quota (or, with `site`, that site's): add-ons × quantity, plan, overrides, as the
+    UM release `um_version` merges them (None: the latest release, 2.4.12; UM main makes `hidden` beat `visible`)."""
+    hidden_wins = _hidden_wins(um_version)
     by_id = {p.id: p for p in catalog}
     where = f"membership {membership.id}"
     plan = by_id.get(membership.plan_id)
@@ -87,11 +90,18 @@ def effective_limitations(
     # moved to the end of the list. So the plan is merged last only after at least one add-on, else first.
     data: dict[str, Any] = {}
     for item in items[1:] + items[:1]:
-        _merge_into(data, item, True)
-    data = merge_data(data, as_data(membership.limitations), additive=False)
+        _merge_into(data, item, True, hidden_wins)
+    _merge_into(data, as_data(membership.limitations), False, hidden_wins)
     if site is not None:
-        data = merge_data(data, as_data(site.limitations), additive=False)
+        _merge_into(data, as_data(site.limitations), False, hidden_wins)
     return _finish(data)
+
+
+def _hidden_wins(um_version: str | None) -> bool:
+    """UM 2.4.13 (main) ranks `hidden` above `visible` when merging; 2.4.12 and earlier the other way round."""
+    from .billing.umcart import is_main  # billing does not import limits: no cycle
+
+    return is_main(um_version)
 
 
 # --------------------------------------------------------------------------- the merge itself
@@ -127,10 +137,11 @@ def _php_numeric(value: Any) -> bool:
     return False
 
 
-def _merge_into(a1: dict[str, Any], a2: dict[str, Any], should_sum: bool) -> None:
+def _merge_into(a1: dict[str, Any], a2: dict[str, Any], should_sum: bool, hidden_wins: bool = False) -> None:
     """`merge_recursive(&$array1, &$array2, $should_sum)`, step for step. UM's module-specific rules (plugins and
     themes forced enabled, behaviour priorities) key on a module `id` that stored module data does not carry, so
-    they never apply: a later `behavior` never replaces an earlier one, and `visible` beats `hidden`."""
+    they never apply: a later `behavior` never replaces an earlier one. `visible` beats `hidden` in 2.4.12, `hidden`
+    beats `visible` in UM main (`hidden_wins`)."""
     flag = a1.get("enabled")
     if flag is not None and not flag:  # `! wu_get_isset($array1, 'enabled', true)`
         a1.clear()
@@ -141,7 +152,7 @@ def _merge_into(a1: dict[str, Any], a2: dict[str, Any], should_sum: bool) -> Non
     for key, value in a2.items():
         current = a1.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
-            _merge_into(current, value, should_sum)
+            _merge_into(current, value, should_sum, hidden_wins)
             continue
         original = current if current is not None else False  # wu_get_isset(): `?? false`
         unlimited = (_php_numeric(value) or value == "") and not isinstance(value, bool) and _php_int(value) == 0
@@ -152,7 +163,7 @@ def _merge_into(a1: dict[str, Any], a2: dict[str, Any], should_sum: bool) -> Non
         if current is not None and _php_numeric(current) and _php_numeric(value) and should_sum and not unlimited:
             a1[key] = _php_int(current) + (value if not isinstance(value, str) else _php_number(value))
         elif key == "visibility" and current is not None and should_sum:
-            rank = {"hidden": 0, "visible": 1}
+            rank = {"hidden": 1, "visible": 0} if hidden_wins else {"hidden": 0, "visible": 1}
             a1[key] = value if rank.get(value, -1) > rank.get(current, -1) else current
         elif key == "behavior" and current is not None and should_sum:
             continue  # UM's priority table is looked up under the module id, which the data lacks

@@ -108,7 +108,7 @@ def run_limits(drawn: list[dict[str, Any]], url: str, docroot: str, timeout: flo
     return out
 
 
-def compare_limits(s: dict[str, Any], r: dict[str, Any]) -> list[str]:
+def compare_limits(s: dict[str, Any], r: dict[str, Any], version: str | None = None) -> list[str]:
     if not r.get("ok"):
         return [f"limits_batch failed: {r.get('error')}"]
     ids = {k: i + 1 for i, k in enumerate(s["products"])}
@@ -121,7 +121,7 @@ def compare_limits(s: dict[str, Any], r: dict[str, Any]) -> list[str]:
         "addon_products": {ids[k]: q for k, q in m["addon_products"].items()},
         "limitations": m.get("limitations") or {},
     })
-    ours = effective_limitations(membership, catalog)
+    ours = effective_limitations(membership, catalog, um_version=version or r.get("um_version"))
     raw = dict(r["limitations"] or {})
     for always in ("plugins", "themes"):  # always enabled in UM (its Limit classes), as wpbridge's result says
         if isinstance(raw.get(always), dict):

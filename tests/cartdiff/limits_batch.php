@@ -84,5 +84,5 @@ while (($lb_line = fgets(STDIN)) !== false) {
 	$wpdb->query('ROLLBACK');
 	wp_cache_flush();
 	$lb_cache->setValue(null, []);
-	echo wp_json_encode(['id' => $lb_in['id'] ?? null] + $lb_out, JSON_UNESCAPED_SLASHES), "\n";
+	echo wp_json_encode(['id' => $lb_in['id'] ?? null, 'um_version' => \WP_Ultimo::VERSION] + $lb_out, JSON_UNESCAPED_SLASHES), "\n";
 }

@@ -98,6 +98,17 @@ def test_visible_beats_hidden(a: str, b: str, result: str) -> None:
     assert merged.themes is not None and merged.themes.limit["astra"].visibility == result
 
 
+def test_um_main_makes_hidden_beat_visible() -> None:
+    # UM 2.4.13 swapped the priorities (hidden 1, visible 0); the composite follows the network's release
+    catalog = [Product.model_validate({"id": 1, "slug": "p", "limitations": {
+                   "themes": {"enabled": True, "limit": {"astra": {"visibility": "visible"}}}}}),
+               Product.model_validate({"id": 2, "slug": "a", "type": "package", "limitations": {
+                   "themes": {"enabled": True, "limit": {"astra": {"visibility": "hidden"}}}}})]
+    for version, result in ((None, "visible"), ("2.4.12", "visible"), ("2.4.13-beta.1", "hidden")):
+        merged = effective_limitations(member(1, {2: 1}), catalog, um_version=version)
+        assert merged.themes is not None and merged.themes.limit["astra"].visibility == result, version
+
+
 # UM looks its behaviour priorities up under the module `id`, which stored data does not carry: the priority is
 # never found and the behaviour merged first stays (measured on UM 2.4.12).
 @pytest.mark.parametrize(
