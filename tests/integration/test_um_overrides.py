@@ -82,8 +82,11 @@ def test_an_unreadable_membership_override_is_named_never_taken_for_none(um_sand
         assert code == 1
         assert report["summary"]["writes"] == 0 and report["summary"]["sites_checked"] >= 18
         assert not [c for c in report["changes"] if c["membership_id"] == m.membership_id]
-        assert any(f"Membership {m.membership_id}: field 'limitations'" in e["message"]
-                   and "not a limitations array" in e["message"] for e in report["errors"]), report["errors"]
+        named = [e for e in report["errors"] if f"Membership {m.membership_id}: field 'limitations'" in e["message"]]
+        assert len(named) == 1 and "not a limitations array" in named[0]["message"], report["errors"]
+        code, only = sync_report(um_sandbox, tmp_path, "--dry-run", "--only-membership", str(m.membership_id))
+        assert code == 1 and only["changes"] == [] and only["summary"]["writes"] == 0  # not "no such membership"
+        assert [e["message"] for e in only["errors"]] == [named[0]["message"]]
         shown = run(um_sandbox, "memberships", "show", str(m.membership_id))
         assert shown.exit_code != 0 and f"Membership {m.membership_id}: field 'limitations'" in shown.output
     finally:  # the whole-network sync tests expect every membership readable

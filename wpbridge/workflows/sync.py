@@ -471,8 +471,11 @@ class _Run:
         except WPBridgeError as exc:
             fatal = f"sync stopped: {exc}"
             self._error("lock" if isinstance(exc, LockLost) else "read", exc)
+        seen: set[str] = set()
         for unreadable in getattr(self.network, "unreadable", None) or []:  # skipped by a listing: never written
-            self._error("read", unreadable, blog_id=None, membership_id=None)
+            if str(unreadable) not in seen:  # a record listed twice (two chunks of sites) is reported once
+                seen.add(str(unreadable))
+                self._error("read", unreadable, blog_id=None, membership_id=None)
         self.summary.elapsed_seconds = round(time.monotonic() - clock, 3)
         self.summary.requests = self.network.stats.requests - requests_before
         self.summary.exit_code = 1 if self.summary.errors else 0
@@ -493,7 +496,8 @@ class _Run:
 
     def _check_only(self) -> None:
         found = {m.id for m in self.network.memberships(id=sorted(self.only))}
-        missing = sorted(self.only - found)
+        unreadable = {e.record_id for e in getattr(self.network, "unreadable", None) or []}
+        missing = sorted(self.only - found - unreadable)  # an unreadable one exists: reported at the end, exit 1
         if missing:
             raise InputError(f"--only-membership {missing[0]}: no membership with this id", field="only_membership",
                              record_id=missing[0])
