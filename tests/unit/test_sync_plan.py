@@ -297,3 +297,32 @@ def test_validate_report_names_what_is_wrong() -> None:
 def test_summary_line_says_zero_changes() -> None:
     assert "0 changes" in Summary(sites_checked=10).line(dry_run=False)
     assert Summary(quota_writes=2, memberships_updated=1).to_json()["writes"] == 3
+
+
+def test_the_sync_quota_follows_the_networks_um_release_merge_rules() -> None:
+    """UM 2.4.12 lets `visible` beat `hidden` when plan and add-on disagree; UM main the reverse: the sync's
+    expected quota must use the rules of the release the network runs."""
+    from wpbridge.models import Membership, Product, Site, parse
+    from wpbridge.workflows.sync import QuotaMemo
+
+    def theme(visibility: str) -> dict[str, object]:
+        return {"themes": {"enabled": True, "limit": {"twentytwenty": {"visibility": visibility,
+                                                                         "behavior": "available"}}}}
+
+    plan = parse(Product, {"id": 1, "slug": "p", "name": "P", "type": "plan", "amount": "10", "duration": 1,
+                           "duration_unit": "month", "recurring": True, "limitations": theme("visible")})
+    addon = parse(Product, {"id": 2, "slug": "a", "name": "A", "type": "package", "amount": "1", "duration": 1,
+                            "duration_unit": "month", "recurring": True, "limitations": theme("hidden")})
+    member = parse(Membership, {"id": 5, "customer_id": 1, "plan_id": 1, "addon_products": {"2": 1},
+                                "amount": "11", "status": "active"})
+    site = parse(Site, {"blog_id": 9, "membership_id": 5, "customer_id": 1, "type": "customer_owned",
+                        "path": "/s/"})
+
+    def visibility(memo: QuotaMemo) -> str:
+        themes = memo(member, [plan, addon], site).themes
+        assert themes is not None and themes.limit is not None
+        return str(themes.limit["twentytwenty"].visibility)
+
+    assert visibility(QuotaMemo(um_version="2.4.12")) != visibility(QuotaMemo(um_version="2.4.13-beta.1"))
+    assert visibility(QuotaMemo(um_version="2.4.13-beta.1")) == "hidden"
+    assert visibility(QuotaMemo()) == visibility(QuotaMemo(um_version="2.4.12"))

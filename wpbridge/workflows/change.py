@@ -99,6 +99,8 @@ def describe(network: NetworkReader, membership_id: int) -> MembershipDetail:
     ids = [s.blog_id for s in sites]
     quotas = dict(network.site_quotas(ids)) if ids else {}
     usage = network.usage(ids) if ids else {}
-    details = [SiteDetail(s, quotas.get(s.blog_id), effective_limitations(m, idx, site=s), usage.get(s.blog_id))
-               for s in sites]
-    return MembershipDetail(m, idx, effective_limitations(m, idx), details, network.scheduled_change(m.id))
+    release = network.info().um_version  # UM's merge rules differ by release
+    details = [SiteDetail(s, quotas.get(s.blog_id), effective_limitations(m, idx, site=s, um_version=release),
+                          usage.get(s.blog_id)) for s in sites]
+    return MembershipDetail(m, idx, effective_limitations(m, idx, um_version=release), details,
+                            network.scheduled_change(m.id))

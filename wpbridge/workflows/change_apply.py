@@ -175,7 +175,8 @@ def _quota_plan(network: NetworkReader, q: QuoteResult, new_state: Membership) -
                                                                                      dict[int, Limitations]]:
     """The quota writes that bring each site of the membership to its effective limitations (only differences),
     and every site's expected quota (for the read-back). In UM mode no quota is written (UM computes them)."""
-    expected = {s.blog_id: effective_limitations(new_state, q.catalog, site=s) for s in q.sites}
+    expected = {s.blog_id: effective_limitations(new_state, q.catalog, site=s, um_version=q.quote.um_version)
+                for s in q.sites}
     if network_mode(network) == "um":
         return [], expected
     held = dict(network.site_quotas(list(expected))) if expected else {}

@@ -184,17 +184,18 @@ class QuotaMemo:
     their quota depends only on (plan, add-ons, site type), and a network has few such combinations, so a
     10,000-site run merges a handful of times instead of 10,000. Bounded (cleared when full): memory stays flat."""
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 4096, um_version: str | None = None) -> None:
         self.size = size
+        self.um_version = um_version  # the network's UM release: its merge rules (None: the latest release)
         self._memo: dict[tuple[Any, ...], Limitations] = {}
 
     def __call__(self, membership: Membership, catalog: Sequence[Product], site: Site) -> Limitations:
         if membership.limitations.model_fields_set or site.limitations.model_fields_set:
-            return effective_limitations(membership, catalog, site=site)
+            return effective_limitations(membership, catalog, site=site, um_version=self.um_version)
         key = (membership.plan_id, tuple(sorted(membership.addon_products.items())), site.type)
         found = self._memo.get(key)
         if found is None:
-            found = effective_limitations(membership, catalog, site=site)
+            found = effective_limitations(membership, catalog, site=site, um_version=self.um_version)
             if len(self._memo) >= self.size:
                 self._memo.clear()
             self._memo[key] = found
@@ -489,7 +490,9 @@ class _Run:
         self.lock.check()
 
     def _work(self) -> None:
-        self.batch_limit = max(1, min(self.network.info().batch_limit, self.options.batch_size or 10**6))
+        info = self.network.info()
+        self.batch_limit = max(1, min(info.batch_limit, self.options.batch_size or 10**6))
+        self.quota_of = QuotaMemo(um_version=info.um_version)
         self.catalog = self.network.catalog()
         self._apply_due_changes()
         self._reconcile()

@@ -31,6 +31,7 @@ from .sync import (
     CHUNK,
     INACTIVE_STATUSES,
     SUSPENDED_QUOTA,
+    QuotaMemo,
     _Run,
     chunks,
     is_due,
@@ -51,6 +52,7 @@ class UMRun(_Run):
         problem = self.network.site_links_problem()  # type: ignore[attr-defined]
         if problem is not None:
             raise DataError(f"{problem}; nothing written")
+        self.quota_of = QuotaMemo(um_version=self.network.info().um_version)  # UM's merge rules differ by release
         self.catalog = self.network.catalog()
         self._apply_overdue_swaps()
         self._compare_sites()
