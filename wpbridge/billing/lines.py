@@ -64,9 +64,8 @@ class LineBuilder:
         title: str | None = None,
     ) -> None:
         """A product line charged at `unit_price`; `recurring_price` is its full renewal price (None: one-time)."""
-        f = product.__dict__  # hot path: see periods.FAST_FIELDS
-        pid: int = f["id"]
-        title = title or f["name"] or f["slug"]
+        pid = product.id
+        title = title or product.name or product.slug
         step, code = self.step, self.code
         subtotal = unit_price if quantity == 1 else unit_price * quantity
         gross = subtotal.quantize(step, ROUND_HALF_UP)
@@ -89,12 +88,11 @@ class LineBuilder:
 
     def setup_fee(self, product: Product, quantity: int) -> None:
         """UM's "Signup Fee for %s" line, when the product has a setup fee."""
-        f = product.__dict__  # hot path: see periods.FAST_FIELDS
-        fee: Decimal = f["setup_fee"]
+        fee = product.setup_fee
         if fee <= 0:
             return
-        step, pid = self.step, f["id"]
-        title = f"Signup Fee for {f['name'] or f['slug']}"
+        step, pid = self.step, product.id
+        title = f"Signup Fee for {product.name or product.slug}"
         subtotal = fee * quantity
         gross = subtotal.quantize(step, ROUND_HALF_UP)
         net = gross
