@@ -375,21 +375,6 @@ class Product(WireModel):
         """UM's `Product::is_recurring()` (`is_recurring_price`)."""
         return is_recurring_price(self.recurring, self.amount)
 
-    def variation(self, duration: int, unit: str) -> PriceVariation | None:
-        """The price for (duration, unit): the base period or a price variation; 12 months == 1 year (UM)."""
-        want = _normalise_period(duration, unit)
-        if _normalise_period(self.duration, self.duration_unit) == want:
-            return PriceVariation(duration=self.duration, duration_unit=self.duration_unit, amount=self.amount)
-        for var in self.price_variations:
-            if _normalise_period(var.duration, var.duration_unit) == want:
-                return var
-        return None
-
-
-def _normalise_period(duration: int, unit: str) -> tuple[int, str]:
-    if unit == "month" and duration % 12 == 0 and duration > 0:
-        return duration // 12, "year"
-    return duration, unit
 
 
 class DiscountCode(WireModel):

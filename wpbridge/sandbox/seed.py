@@ -20,6 +20,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from ..billing.periods import price_in_period
 from ..models import MembershipStatus, Product
 from .example import example_catalog
 
@@ -89,10 +90,10 @@ def catalog_by_slug() -> dict[str, Product]:
 def amounts(member: SeedMember, catalog: Mapping[str, Product]) -> tuple[Decimal, Decimal]:
     """(recurring amount, initial amount) of the member's cart, from the catalog's prices."""
     plan = catalog[member.plan]
-    variation = plan.variation(*member.period)
-    if variation is None:
+    price = price_in_period(plan, *member.period)
+    if price is None:
         raise ValueError(f"seed member {member.username}: plan {member.plan} has no price for {member.period}")
-    recurring = variation.amount  # 0 for the free plan
+    recurring = price  # 0 for the free plan
     one_time = Decimal(0)
     for slug, qty in member.addons.items():
         addon = catalog[slug]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from ..billing.periods import price_in_period
 from ..errors import DataError, InputError
 from ..models import (
     Customer,
@@ -700,14 +701,14 @@ def check_references(src: Source, catalog: Sequence[Product]) -> None:
         if not m.period_given:
             m.fields["duration"], m.fields["duration_unit"] = plan.duration, plan.duration_unit
         duration, unit = m.fields.get("duration", plan.duration), m.fields.get("duration_unit", plan.duration_unit)
-        price = plan.variation(duration, unit)
+        price = price_in_period(plan, duration, unit)
         if price is None:
             periods = [f"{plan.duration}:{plan.duration_unit}"] + [
                 f"{v.duration}:{v.duration_unit}" for v in plan.price_variations]
             if not m.amount_given:  # with its own amount, a membership may have any period
                 issue(m, "period", f"plan {m.plan!r} has no price for {duration}:{unit} (it has: {', '.join(periods)})")
                 continue
-        recurring = price.amount if price is not None else Decimal(0)
+        recurring = price if price is not None else Decimal(0)
         one_time = Decimal(0)
         for slug, qty in m.addons.items():
             addon = by_slug[slug]
