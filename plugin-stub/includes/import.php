@@ -505,7 +505,7 @@ function import_sites_sql(): string {
  * blog exists, its link is not written yet; an ensure of the same address finishes it.
  */
 function import_sites_out( array $rows ): array {
-	$titles = import_blog_titles( array_map( fn( $r ) => (int) $r['blog_id'], $rows ) );
+	$titles = blog_titles( array_map( fn( $r ) => (int) $r['blog_id'], $rows ) );
 	return array_map(
 		fn( $r ) => array(
 			'blog_id'       => (int) $r['blog_id'],
@@ -519,31 +519,6 @@ function import_sites_out( array $rows ): array {
 		),
 		$rows
 	);
-}
-
-/** Titles of many blogs in two queries; a blog still being created (no options table yet) has none. */
-function import_blog_titles( array $blog_ids ): array {
-	global $wpdb;
-	if ( ! $blog_ids ) {
-		return array();
-	}
-	$tables = array();
-	foreach ( $blog_ids as $id ) {
-		$tables[ $wpdb->get_blog_prefix( (int) $id ) . 'options' ] = (int) $id;
-	}
-	$in       = implode( ',', array_map( fn( $t ) => $wpdb->prepare( '%s', $t ), array_keys( $tables ) ) );
-	$existing = $wpdb->get_col( "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ($in)" );
-	$parts    = array();
-	foreach ( $existing as $table ) {
-		$parts[] = $wpdb->prepare( "SELECT %d AS blog_id, option_value FROM `$table` WHERE option_name = 'blogname'", $tables[ $table ] );
-	}
-	$titles = array();
-	if ( $parts ) {
-		foreach ( $wpdb->get_results( implode( ' UNION ALL ', $parts ), ARRAY_A ) as $r ) {
-			$titles[ (int) $r['blog_id'] ] = $r['option_value'];
-		}
-	}
-	return $titles;
 }
 
 function import_site_marker( string $address ): ?int {

@@ -107,19 +107,30 @@ function site_by_id( int $blog_id ): ?array {
 	return $rows ? sites_out( $rows )[0] : null;
 }
 
-/** Site titles of many blogs in one query (each blog has its own options table). */
+/**
+ * Titles of many blogs in two queries (each blog has its own options table); a blog still being created (no
+ * options table yet) has none, instead of failing the whole page's query.
+ */
 function blog_titles( array $blog_ids ): array {
 	global $wpdb;
 	if ( ! $blog_ids ) {
 		return array();
 	}
-	$parts = array();
+	$tables = array();
 	foreach ( $blog_ids as $id ) {
-		$parts[] = $wpdb->prepare( "SELECT %d AS blog_id, option_value FROM {$wpdb->get_blog_prefix( (int) $id )}options WHERE option_name = 'blogname'", $id );
+		$tables[ $wpdb->get_blog_prefix( (int) $id ) . 'options' ] = (int) $id;
+	}
+	$in       = implode( ',', array_map( fn( $t ) => $wpdb->prepare( '%s', $t ), array_keys( $tables ) ) );
+	$existing = $wpdb->get_col( "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ($in)" );
+	$parts    = array();
+	foreach ( $existing as $table ) {
+		$parts[] = $wpdb->prepare( "SELECT %d AS blog_id, option_value FROM `$table` WHERE option_name = 'blogname'", $tables[ $table ] );
 	}
 	$titles = array();
-	foreach ( $wpdb->get_results( implode( ' UNION ALL ', $parts ), ARRAY_A ) as $r ) {
-		$titles[ (int) $r['blog_id'] ] = $r['option_value'];
+	if ( $parts ) {
+		foreach ( $wpdb->get_results( implode( ' UNION ALL ', $parts ), ARRAY_A ) as $r ) {
+			$titles[ (int) $r['blog_id'] ] = $r['option_value'];
+		}
 	}
 	return $titles;
 }
