@@ -523,9 +523,10 @@ class _Run:
 
     # ------------------------------------------------------------------ 1. scheduled changes that are due
 
-    def _apply_due_changes(self) -> None:
-        """Materialised first: clearing changes while paging through their list would shift the pages. Only the
-        changes due by `now` are held (a day's worth of downgrades), never the memberships."""
+    def _due_changes(self) -> Iterator[tuple[ScheduledChange, Membership | None]]:
+        """The scheduled changes due by `now`, each with its membership as read now (None: it does not exist), a
+        safe point before each. Materialised first: clearing changes while paging through their list would shift
+        the pages. Only the changes due by `now` are held (a day's worth of downgrades), never the memberships."""
         now, only = self.options.now, self.only
         due = [c for c in self.network.scheduled_changes(due_before=now) if is_due(c, now, only)]
         self.summary.scheduled_changes_due = len(due)
@@ -534,7 +535,11 @@ class _Run:
             current = {m.id: m for m in self.network.memberships(id=[c.membership_id for c in chunk])}
             for change in chunk:
                 self._safe_point()
-                self._apply_one(change, current.get(change.membership_id))
+                yield change, current.get(change.membership_id)
+
+    def _apply_due_changes(self) -> None:
+        for change, membership in self._due_changes():
+            self._apply_one(change, membership)
 
     def _apply_one(self, change: ScheduledChange, membership: Membership | None) -> None:
         mid, target = change.membership_id, change.target

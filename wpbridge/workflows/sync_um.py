@@ -23,6 +23,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal
 
+from ..encoding import iso_utc as iso
 from ..errors import Conflict, DataError, NotFound, WPBridgeError
 from ..limits import differing_modules
 from ..models import Limitations, Membership, Site
@@ -34,7 +35,6 @@ from .sync import (
     QuotaMemo,
     _Run,
     chunks,
-    is_due,
     join_quotas,
 )
 from .sync_report import ChangeEntry, ScheduledEntry
@@ -60,45 +60,38 @@ class UMRun(_Run):
     # ------------------------------------------------------------------ 1. UM's overdue scheduled swaps
 
     def _apply_overdue_swaps(self) -> None:
-        now, only = self.options.now, self.only
-        due = [c for c in self.network.scheduled_changes(due_before=now) if is_due(c, now, only)]
-        self.summary.scheduled_changes_due = len(due)
-        for chunk in chunks(due, CHUNK):
-            self._safe_point()
-            current = {m.id: m for m in self.network.memberships(id=[c.membership_id for c in chunk])}
-            for change in chunk:
-                mid, target = change.membership_id, dict(change.target)
-                membership = current.get(mid)
-                before = None
-                if membership is not None:
-                    data = membership.model_dump(mode="json")
-                    before = {key: data.get(key) for key in target}
-                when = change.scheduled_for.isoformat().replace("+00:00", "Z")
-                if self.options.dry_run:
-                    self.overlay[mid] = target
-                    self.sink.scheduled(ScheduledEntry(mid, when, before, target, "would-apply"))
+        for change, membership in self._due_changes():
+            mid, target = change.membership_id, dict(change.target)
+            before = None
+            if membership is not None:
+                data = membership.model_dump(mode="json")
+                before = {key: data.get(key) for key in target}
+            when = iso(change.scheduled_for)
+            if self.options.dry_run:
+                self.overlay[mid] = target
+                self.sink.scheduled(ScheduledEntry(mid, when, before, target, "would-apply"))
+                continue
+            try:
+                self.network.apply_scheduled_change(mid)  # type: ignore[attr-defined]
+            except NotFound:
+                log.info("membership %s: its swap was applied meanwhile (by UM's own cron)", mid)
+                continue
+            except Conflict as exc:
+                if exc.code == "wpbridge_not_due":  # the server's clock is behind ours: UM applies it later
+                    log.info("membership %s: swap not due yet on the server's clock", mid)
                     continue
-                try:
-                    self.network.apply_scheduled_change(mid)  # type: ignore[attr-defined]
-                except NotFound:
-                    log.info("membership %s: its swap was applied meanwhile (by UM's own cron)", mid)
-                    continue
-                except Conflict as exc:
-                    if exc.code == "wpbridge_not_due":  # the server's clock is behind ours: UM applies it later
-                        log.info("membership %s: swap not due yet on the server's clock", mid)
-                        continue
-                    self._error("scheduled_change", exc, membership_id=mid)
-                    self.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
-                    continue
-                except WPBridgeError as exc:
-                    self._error("scheduled_change", exc, membership_id=mid)
-                    self.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
-                    continue
-                self.summary.scheduled_changes_applied += 1
-                self.summary.scheduled_changes_cleared += 1
-                self.summary.memberships_updated += 1
-                self.sink.scheduled(ScheduledEntry(mid, when, before, target, "applied"))
-                self._pause()
+                self._error("scheduled_change", exc, membership_id=mid)
+                self.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
+                continue
+            except WPBridgeError as exc:
+                self._error("scheduled_change", exc, membership_id=mid)
+                self.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
+                continue
+            self.summary.scheduled_changes_applied += 1
+            self.summary.scheduled_changes_cleared += 1
+            self.summary.memberships_updated += 1
+            self.sink.scheduled(ScheduledEntry(mid, when, before, target, "applied"))
+            self._pause()
 
     # ------------------------------------------------------------------ 2. UM's limits vs wpbridge's
 
