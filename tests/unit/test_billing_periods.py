@@ -192,3 +192,13 @@ def test_add_period_keeps_the_wall_clock_of_other_time_zones() -> None:
     # the same instant at 13:00 CET + 1 month is 13:00 CEST, an hour earlier in UTC (not served from the UTC cache)
     local_start = utc_start.astimezone(zone)
     assert add_period(local_start, 1, "month") == datetime(2025, 4, 10, 11, 0, tzinfo=UTC)
+
+
+def test_list_amounts_recurring_add_ons_renew_the_others_are_charged_once() -> None:
+    from wpbridge.billing.periods import list_amounts
+    from wpbridge.sandbox.example import example_catalog
+
+    by_slug = {p.slug: p for p in example_catalog()}
+    recurring, once = list_amounts(Decimal(15), [(by_slug["extra-storage"], 2), (by_slug["site-setup"], 1)])
+    assert (recurring, once) == (Decimal(25), Decimal(49))  # Basic 15 + 2 x 5 a month; the 49 setup once
+    assert list_amounts(Decimal(0), []) == (Decimal(0), Decimal(0))

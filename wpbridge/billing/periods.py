@@ -7,6 +7,7 @@ rule, which keeps Jan 31 + 1 month on Feb 28/29 instead of spilling into March).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -70,6 +71,19 @@ def price_in_period(product: Product, duration: int, unit: str) -> Decimal | Non
         if normalise_period(var.duration, var.duration_unit) == want:
             return var.amount
     return None
+
+
+def list_amounts(plan_price: Decimal, addons: Iterable[tuple[Product, int]]) -> tuple[Decimal, Decimal]:
+    """(recurring, one-time) amounts of a new membership at list prices: the plan's price for the period, plus each
+    add-on × quantity, recurring add-ons renewing and the others charged once. How the example seed and a CSV import
+    price a membership that names no amount."""
+    recurring, one_time = plan_price, Decimal(0)
+    for addon, quantity in addons:
+        if addon.recurring:
+            recurring += addon.amount * quantity
+        else:
+            one_time += addon.amount * quantity
+    return recurring, one_time
 
 
 def product_periods(product: Product) -> list[Period]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from ..billing.periods import price_in_period
+from ..billing.periods import list_amounts, price_in_period
 from ..models import MembershipStatus, Product
 from .example import example_catalog
 
@@ -93,14 +93,7 @@ def amounts(member: SeedMember, catalog: Mapping[str, Product]) -> tuple[Decimal
     price = price_in_period(plan, *member.period)
     if price is None:
         raise ValueError(f"seed member {member.username}: plan {member.plan} has no price for {member.period}")
-    recurring = price  # 0 for the free plan
-    one_time = Decimal(0)
-    for slug, qty in member.addons.items():
-        addon = catalog[slug]
-        if addon.recurring:
-            recurring += addon.amount * qty
-        else:
-            one_time += addon.amount * qty
+    recurring, one_time = list_amounts(price, ((catalog[slug], qty) for slug, qty in member.addons.items()))
     return recurring, recurring + one_time
 
 

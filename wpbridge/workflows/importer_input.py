@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from ..billing.periods import price_in_period
+from ..billing.periods import list_amounts, price_in_period
 from ..errors import DataError, InputError
 from ..models import (
     Customer,
@@ -708,14 +708,8 @@ def check_references(src: Source, catalog: Sequence[Product]) -> None:
             if not m.amount_given:  # with its own amount, a membership may have any period
                 issue(m, "period", f"plan {m.plan!r} has no price for {duration}:{unit} (it has: {', '.join(periods)})")
                 continue
-        recurring = price if price is not None else Decimal(0)
-        one_time = Decimal(0)
-        for slug, qty in m.addons.items():
-            addon = by_slug[slug]
-            if addon.recurring:
-                recurring += addon.amount * qty
-            else:
-                one_time += addon.amount * qty
+        recurring, one_time = list_amounts(price if price is not None else Decimal(0),
+                                           ((by_slug[slug], qty) for slug, qty in m.addons.items()))
         m.fields.setdefault("currency", plan.currency)
         if not m.amount_given:
             m.fields["amount"] = recurring
