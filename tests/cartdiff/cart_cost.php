@@ -6,31 +6,13 @@
  *   php cart_cost.php --um-json=F [--carts=N]      F: {"url": ..., "docroot": ...}
  * Prints one JSON object: {"um_version", "carts", "seconds", "per_cart_ms"}.
  */
-if (PHP_SAPI !== 'cli') {
-	exit(1);
-}
-$cc_cfg = null;
-$cc_n   = 2000;
+require __DIR__ . '/boot.php'; // --um-json=F: fakes the request and loads WordPress with Ultimate Multisite
+$cc_n = 2000;
 foreach (array_slice($argv, 1) as $cc_a) {
-	if (0 === strpos($cc_a, '--um-json=')) {
-		$cc_cfg = substr($cc_a, 10);
-	} elseif (0 === strpos($cc_a, '--carts=')) {
+	if (0 === strpos($cc_a, '--carts=')) {
 		$cc_n = max(1, (int) substr($cc_a, 8));
 	}
 }
-$cc_conf   = json_decode(file_get_contents($cc_cfg), true);
-$cc_domain = preg_replace('#^https?://#', '', $cc_conf['url']);
-$_SERVER['HTTP_HOST']       = $cc_domain;
-$_SERVER['SERVER_NAME']     = preg_replace('/:\d+$/', '', $cc_domain);
-$_SERVER['SERVER_PORT']     = preg_match('/:(\d+)$/', $cc_domain, $cc_m) ? $cc_m[1] : '80';
-$_SERVER['REQUEST_URI']     = '/';
-$_SERVER['REMOTE_ADDR']     = '127.0.0.1';
-$_SERVER['REQUEST_METHOD']  = 'GET';
-$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
-$_SERVER['PHP_SELF']        = '/index.php';
-$_SERVER['SCRIPT_NAME']     = '/index.php';
-$_SERVER['SCRIPT_FILENAME'] = $cc_conf['docroot'] . '/index.php';
-require $cc_conf['docroot'] . '/wp-load.php';
 
 global $wpdb;
 $wpdb->query('START TRANSACTION');

@@ -8,28 +8,7 @@
  * membership); each runs in a transaction rolled back. Output per line: the plans the form lists (keys, in order,
  * with `active`), the period options (whether the selector is shown, and each option), the add-ons (order bumps).
  */
-if (PHP_SAPI !== 'cli') {
-	exit(1);
-}
-$fb_cfg = null;
-foreach (array_slice($argv, 1) as $fb_a) {
-	if (0 === strpos($fb_a, '--um-json=')) {
-		$fb_cfg = substr($fb_a, 10);
-	}
-}
-$fb_conf   = json_decode(file_get_contents($fb_cfg), true);
-$fb_domain = preg_replace('#^https?://#', '', $fb_conf['url']);
-$_SERVER['HTTP_HOST']       = $fb_domain;
-$_SERVER['SERVER_NAME']     = preg_replace('/:\d+$/', '', $fb_domain);
-$_SERVER['SERVER_PORT']     = preg_match('/:(\d+)$/', $fb_domain, $fb_m) ? $fb_m[1] : '80';
-$_SERVER['REQUEST_URI']     = '/';
-$_SERVER['REMOTE_ADDR']     = '127.0.0.1';
-$_SERVER['REQUEST_METHOD']  = 'GET';
-$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
-$_SERVER['PHP_SELF']        = '/index.php';
-$_SERVER['SCRIPT_NAME']     = '/index.php';
-$_SERVER['SCRIPT_FILENAME'] = $fb_conf['docroot'] . '/index.php';
-require $fb_conf['docroot'] . '/wp-load.php';
+require __DIR__ . '/boot.php'; // --um-json=F: fakes the request and loads WordPress with Ultimate Multisite
 
 function fb_run($in) {
 	global $wpdb;

@@ -8,28 +8,7 @@
  * "membership": {"plan": "k", "addon_products": {"k": qty}, "limitations": {...}}}. Each runs in a transaction
  * rolled back; UM's static limitations cache is emptied between scenarios.
  */
-if (PHP_SAPI !== 'cli') {
-	exit(1);
-}
-$lb_cfg = null;
-foreach (array_slice($argv, 1) as $lb_a) {
-	if (0 === strpos($lb_a, '--um-json=')) {
-		$lb_cfg = substr($lb_a, 10);
-	}
-}
-$lb_conf   = json_decode(file_get_contents($lb_cfg), true);
-$lb_domain = preg_replace('#^https?://#', '', $lb_conf['url']);
-$_SERVER['HTTP_HOST']       = $lb_domain;
-$_SERVER['SERVER_NAME']     = preg_replace('/:\d+$/', '', $lb_domain);
-$_SERVER['SERVER_PORT']     = preg_match('/:(\d+)$/', $lb_domain, $lb_m) ? $lb_m[1] : '80';
-$_SERVER['REQUEST_URI']     = '/';
-$_SERVER['REMOTE_ADDR']     = '127.0.0.1';
-$_SERVER['REQUEST_METHOD']  = 'GET';
-$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
-$_SERVER['PHP_SELF']        = '/index.php';
-$_SERVER['SCRIPT_NAME']     = '/index.php';
-$_SERVER['SCRIPT_FILENAME'] = $lb_conf['docroot'] . '/index.php';
-require $lb_conf['docroot'] . '/wp-load.php';
+require __DIR__ . '/boot.php'; // --um-json=F: fakes the request and loads WordPress with Ultimate Multisite
 
 function lb_run($in) {
 	$sfx   = substr(md5(uniqid('', true)), 0, 8);
