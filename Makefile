@@ -55,7 +55,7 @@ test: venv debian-packages
 
 # PHP: `php -l` on every PHP file, then PHP_CodeSniffer with the committed ruleset phpcs.xml.dist.
 PHP_LINT_PACKAGES := php-cli php-codesniffer
-PHP_FILES = $(shell find plugin-stub wpbridge bench -name '*.php' -not -path '*/node_modules/*' | sort)
+PHP_FILES = $(shell find plugin-stub wpbridge bench tests -name '*.php' -not -path '*/node_modules/*' | sort)
 
 lint: venv
 	$(BIN)/ruff check wpbridge tests bench
