@@ -400,21 +400,8 @@ function put_scheduled_change( \WP_REST_Request $request ): mixed {
 	if ( ! membership_exists( $id ) ) {
 		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %s.', 'wpbridge-stub' ), $id ), 404 );
 	}
-	$body = without_credentials( body( $request ) );
-	foreach ( array_keys( $body ) as $k ) {
-		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note' ), true ) ) {
-			throw new Invalid( (string) $k, __( 'unknown key (allowed: scheduled_for, target, note)', 'wpbridge-stub' ) );
-		}
-	}
-	$when = is_string( $body['scheduled_for'] ?? null ) ? parse_datetime( $body['scheduled_for'] ) : null;
-	if ( ! $when ) {
-		throw new Invalid( 'scheduled_for', __( 'is required: an ISO 8601 date-time', 'wpbridge-stub' ) );
-	}
-	$scheduled_for = db_datetime( $when, 'scheduled_for' );
-	$target = $body['target'] ?? null;
-	if ( ! is_map( $target ) || ! $target ) {
-		throw new Invalid( 'target', __( 'is required: an object of membership fields', 'wpbridge-stub' ) );
-	}
+	list( $body, $when, $target ) = scheduled_change_body( $request );
+	$scheduled_for                = db_datetime( $when, 'scheduled_for' );
 	$spec  = entities()['membership'];
 	$clean = array();
 	foreach ( $target as $k => $v ) {
@@ -530,4 +517,26 @@ function release_lock( \WP_REST_Request $request ): array {
 		'name'     => url_param( $request, 'name' ),
 		'released' => (bool) $n,
 	);
+}
+
+/**
+ * A scheduled-change PUT body, checked the same way in both modes: only `scheduled_for`, `target` and `note`;
+ * `scheduled_for` an ISO 8601 date-time; `target` a non-empty object. Returns [body, when, target].
+ */
+function scheduled_change_body( \WP_REST_Request $request ): array {
+	$body = without_credentials( body( $request ) );
+	foreach ( array_keys( $body ) as $k ) {
+		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note' ), true ) ) {
+			throw new Invalid( (string) $k, __( 'unknown key (allowed: scheduled_for, target, note)', 'wpbridge-stub' ) );
+		}
+	}
+	$when = is_string( $body['scheduled_for'] ?? null ) ? parse_datetime( $body['scheduled_for'] ) : null;
+	if ( ! $when ) {
+		throw new Invalid( 'scheduled_for', __( 'is required: an ISO 8601 date-time', 'wpbridge-stub' ) );
+	}
+	$target = $body['target'] ?? null;
+	if ( ! is_map( $target ) || ! $target ) {
+		throw new Invalid( 'target', __( 'is required: an object of membership fields', 'wpbridge-stub' ) );
+	}
+	return array( $body, $when, $target );
 }

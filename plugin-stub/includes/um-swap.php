@@ -104,20 +104,7 @@ function um_put_swap( \WP_REST_Request $request ): mixed {
 	if ( ! $m ) {
 		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %d.', 'wpbridge-stub' ), $id ), 404 );
 	}
-	$body = without_credentials( body( $request ) );
-	foreach ( array_keys( $body ) as $k ) {
-		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note' ), true ) ) {
-			throw new Invalid( (string) $k, __( 'unknown key (allowed: scheduled_for, target, note)', 'wpbridge-stub' ) );
-		}
-	}
-	$when = is_string( $body['scheduled_for'] ?? null ) ? parse_datetime( $body['scheduled_for'] ) : null;
-	if ( ! $when ) {
-		throw new Invalid( 'scheduled_for', __( 'is required: an ISO 8601 date-time', 'wpbridge-stub' ) );
-	}
-	$target = $body['target'] ?? null;
-	if ( ! is_map( $target ) || ! $target ) {
-		throw new Invalid( 'target', __( 'is required: an object of membership fields', 'wpbridge-stub' ) );
-	}
+	list( , $when, $target ) = scheduled_change_body( $request );
 	$plan_id = to_int( $target['plan_id'] ?? null, 'target.plan_id', 1 );
 	$plan    = wu_get_product( $plan_id );
 	if ( ! $plan || 'plan' !== $plan->get_type() ) {
