@@ -3,8 +3,11 @@ creates, so each module can leave the shared sandbox as the seed made it."""
 
 from __future__ import annotations
 
+import os
 import re
+import struct
 import uuid
+import zlib
 from typing import Any
 
 import requests
@@ -43,3 +46,14 @@ class Api:
 
 def tag() -> str:
     return uuid.uuid4().hex[:10]
+
+
+def png(width: int, height: int) -> bytes:
+    """A valid, incompressible PNG (random pixels, stored without compression): about width*height*3 bytes."""
+    raw = b"".join(b"\x00" + os.urandom(width * 3) for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b"")

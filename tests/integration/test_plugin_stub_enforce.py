@@ -5,10 +5,7 @@ the quota, or on a site without a quota, succeeds. Each test uses sites created 
 
 from __future__ import annotations
 
-import os
-import struct
 import uuid
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,20 +13,11 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.stub_api_support import png
+
 TIMEOUT = 30
 W = "/wp-json/wpbridge/v1"
 CLOSED = "This site is not available at this time."
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid, incompressible PNG (random pixels, stored without compression): about width*height*3 bytes."""
-    raw = b"".join(b"\x00" + os.urandom(width * 3) for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b"")
 
 
 class Site:

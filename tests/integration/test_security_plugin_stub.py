@@ -9,10 +9,7 @@ its own sites and records and deletes them at the end.
 from __future__ import annotations
 
 import json
-import os
-import struct
 import uuid
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -22,21 +19,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.stub_api_support import TIMEOUT, Api, tag
+from tests.integration.stub_api_support import TIMEOUT, Api, png, tag
 
 W = "/wp-json/wpbridge/v1"
 U = "/wp-json/wu/v2"
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid, incompressible PNG of about width*height*3 bytes."""
-    raw = b"".join(b"\x00" + os.urandom(width * 3) for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b"")
 
 
 class Site:
