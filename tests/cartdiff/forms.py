@@ -8,16 +8,13 @@ add-ons (UM's order bumps without inactive products and plans: wpbridge does not
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from wpbridge.billing import change_options
 
-from .oracle import convert
+from .oracle import convert, run_oracle
 from .strategies import scenarios
 
 FORM_BATCH = Path(__file__).with_name("form_batch.php")
@@ -34,16 +31,7 @@ def form_scenarios(n: int, seed: int) -> list[dict[str, Any]]:
 
 
 def run_forms(drawn: list[dict[str, Any]], url: str, docroot: str, timeout: float = 900) -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Path(tmp) / "um.json"
-        conf.write_text(json.dumps({"url": url, "docroot": docroot}))
-        proc = subprocess.run(["php", str(FORM_BATCH), f"--um-json={conf}"], capture_output=True, text=True,
-                              input="".join(json.dumps(s) + "\n" for s in drawn), timeout=timeout, check=False)
-    out = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or len(out) != len(drawn):
-        raise RuntimeError(f"form_batch.php: exit {proc.returncode}, {len(out)} of {len(drawn)} answers: "
-                           f"{proc.stderr.strip()[-500:]}")
-    return out
+    return run_oracle(FORM_BATCH, drawn, url, docroot, timeout=timeout)
 
 
 def compare_form(s: dict[str, Any], r: dict[str, Any]) -> list[str]:

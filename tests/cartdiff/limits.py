@@ -8,18 +8,16 @@ the same limit).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import seed as hseed
 from hypothesis import strategies as st
 
 from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations, Membership, Product
+
+from .oracle import run_oracle
+from .strategies import draw
 
 LIMITS_BATCH = Path(__file__).with_name("limits_batch.php")
 NUMBERS = st.sampled_from((0, 1, 2, 5, 10, 100, 500, ""))
@@ -80,32 +78,11 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def limit_scenarios(n: int, seed: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-
-    @hseed(seed)
-    @settings(max_examples=n, phases=[Phase.generate], database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(scenario())
-    def collect(s: dict[str, Any]) -> None:
-        out.append(s)
-
-    collect()
-    for i, s in enumerate(out):
-        s["id"] = f"l{seed}-{i}"
-    return out
+    return draw(scenario(), n, seed, "l")
 
 
 def run_limits(drawn: list[dict[str, Any]], url: str, docroot: str, timeout: float = 900) -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Path(tmp) / "um.json"
-        conf.write_text(json.dumps({"url": url, "docroot": docroot}))
-        proc = subprocess.run(["php", str(LIMITS_BATCH), f"--um-json={conf}"], capture_output=True, text=True,
-                              input="".join(json.dumps(s) + "\n" for s in drawn), timeout=timeout, check=False)
-    out = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or len(out) != len(drawn):
-        raise RuntimeError(f"limits_batch.php: exit {proc.returncode}, {len(out)} of {len(drawn)} answers: "
-                           f"{proc.stderr.strip()[-500:]}")
-    return out
+    return run_oracle(LIMITS_BATCH, drawn, url, docroot, timeout=timeout)
 
 
 def compare_limits(s: dict[str, Any], r: dict[str, Any], version: str | None = None) -> list[str]:

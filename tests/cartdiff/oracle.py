@@ -28,23 +28,29 @@ def cart_batch_path() -> Path | None:
     return None
 
 
+def run_oracle(script: Path, scenarios: list[dict[str, Any]], url: str, docroot: str, *,
+               timeout: float = 900) -> list[dict[str, Any]]:
+    """A PHP oracle's answer for each scenario, in order: one `php SCRIPT --um-json=F` process, JSON lines in and
+    out (cart_batch.php, form_batch.php, limits_batch.php all speak this)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "um.json"
+        conf.write_text(json.dumps({"url": url, "docroot": docroot}))
+        payload = "".join(json.dumps(s) + "\n" for s in scenarios)
+        proc = subprocess.run(["php", str(script), f"--um-json={conf}"], input=payload, capture_output=True,
+                              text=True, timeout=timeout, check=False)
+    out = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or len(out) != len(scenarios):
+        raise RuntimeError(f"{script.name}: exit {proc.returncode}, {len(out)} of {len(scenarios)} answers: "
+                           f"{proc.stderr.strip()[-500:]}")
+    return out
+
+
 def run_batch(scenarios: list[dict[str, Any]], url: str, docroot: str, *, timeout: float = 900) -> list[dict[str, Any]]:
     """The real Cart's result for each scenario, in order (one `php cart_batch.php` process)."""
     tool = cart_batch_path()
     if tool is None:
         raise RuntimeError("cart_batch.php not found (../shared/ultimate-multisite/tools/)")
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Path(tmp) / "um.json"
-        conf.write_text(json.dumps({"url": url, "docroot": docroot}))
-        payload = "".join(json.dumps(s) + "\n" for s in scenarios)
-        proc = subprocess.run(["php", str(tool), f"--um-json={conf}"], input=payload, capture_output=True,
-                              text=True, timeout=timeout, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"cart_batch.php exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
-    out = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    if len(out) != len(scenarios):
-        raise RuntimeError(f"cart_batch.php answered {len(out)} of {len(scenarios)} scenarios: {proc.stderr[-500:]}")
-    return out
+    return run_oracle(tool, scenarios, url, docroot, timeout=timeout)
 
 
 def _dt(value: str | None) -> datetime | None:

@@ -149,18 +149,24 @@ def _fmt(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def scenarios(n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """n scenarios drawn by Hypothesis (generate phase only, so no shrinking), reproducible from `seed`."""
+def draw(strategy: st.SearchStrategy[dict[str, Any]], n: int, seed: int, prefix: str) -> list[dict[str, Any]]:
+    """n examples of `strategy` drawn by Hypothesis (generate phase only, so no shrinking), reproducible from
+    `seed`, each given the id `{prefix}{seed}-{i}`."""
     out: list[dict[str, Any]] = []
 
     @hseed(seed)
     @settings(max_examples=n, phases=[Phase.generate], database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
-    @given(scenario())
+    @given(strategy)
     def collect(s: dict[str, Any]) -> None:
         out.append(s)
 
     collect()
     for i, s in enumerate(out):
-        s["id"] = f"s{seed}-{i}"
+        s["id"] = f"{prefix}{seed}-{i}"
     return out
+
+
+def scenarios(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """n Cart scenarios, reproducible from `seed`."""
+    return draw(scenario(), n, seed, "s")
