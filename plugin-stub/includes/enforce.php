@@ -336,40 +336,50 @@ function &reverting_role(): bool {
 }
 
 /**
- * add_user_role (WP_User::add_role, as REST and add_user_to_blog use it), the last word for roles: a role added
- * over its quota on the current site is removed again.
+ * Undo a role given over its quota on the current site: `$undo` runs with the role hooks silenced (its own role
+ * changes must not be rechecked). Nothing happens when the role has room or when a revert is already running.
  */
-function recheck_added_role( int $user_id, string $role ): void {
+function revert_role_over_quota( string $role, callable $undo ): void {
 	if ( reverting_role() ) {
 		return;
 	}
 	$blog  = get_current_blog_id();
 	$limit = entry_limit( quota( $blog ), 'users', $role );
-	if ( null !== $limit && role_count( $blog, $role ) > $limit ) {
-		$flag = &reverting_role();
-		$flag = true;
-		( new \WP_User( $user_id, '', $blog ) )->remove_role( $role );
+	if ( null === $limit || role_count( $blog, $role ) <= $limit ) {
+		return;
+	}
+	$flag = &reverting_role();
+	$flag = true;
+	try {
+		$undo( $blog );
+	} finally {
 		$flag = false;
 	}
 }
 
+/**
+ * add_user_role (WP_User::add_role, as REST and add_user_to_blog use it), the last word for roles: a role added
+ * over its quota on the current site is removed again.
+ */
+function recheck_added_role( int $user_id, string $role ): void {
+	revert_role_over_quota( $role, fn( int $blog ) => ( new \WP_User( $user_id, '', $blog ) )->remove_role( $role ) );
+}
+
 /** set_user_role (WP_User::set_role: user-edit screen, promotions, plugins): over the quota, the old roles return. */
 function recheck_set_role( int $user_id, string $role, array $old_roles ): void {
-	if ( reverting_role() || '' === $role || in_array( $role, $old_roles, true ) ) {
+	if ( '' === $role || in_array( $role, $old_roles, true ) ) {
 		return;
 	}
-	$blog  = get_current_blog_id();
-	$limit = entry_limit( quota( $blog ), 'users', $role );
-	if ( null !== $limit && role_count( $blog, $role ) > $limit ) {
-		$flag = &reverting_role();
-		$flag = true;
-		$user = new \WP_User( $user_id, '', $blog );
-		$user->remove_role( $role );
-		foreach ( $old_roles as $old ) {
-			$user->add_role( $old );
+	revert_role_over_quota(
+		$role,
+		function ( int $blog ) use ( $user_id, $role, $old_roles ): void {
+			$user = new \WP_User( $user_id, '', $blog );
+			$user->remove_role( $role );
+			foreach ( $old_roles as $old ) {
+				$user->add_role( $old );
+			}
 		}
-		$flag = false;
-	}
+	);
 }
 
 /** The admin "Add user" screen offers only roles that still have room. */
