@@ -413,6 +413,7 @@ def _scrub(message: str, table: Mapping[str, Any]) -> str:
 
 InactivePolicy = Literal["keep", "suspend"]
 DEFAULT_LOCK_TTL = 300
+DEFAULT_PAYMENT_GRACE_DAYS = 7
 
 
 class SyncSettings(BaseModel):
@@ -424,6 +425,8 @@ class SyncSettings(BaseModel):
     """Sites of expired or cancelled memberships: keep their quota, or write the suspended quota."""
     lock_ttl: StrictInt = Field(default=DEFAULT_LOCK_TTL, ge=5)
     """Seconds; the run's lock is refreshed while it makes progress, and a killed run's lock lapses after this."""
+    payment_grace_days: StrictInt = Field(default=DEFAULT_PAYMENT_GRACE_DAYS, ge=0)
+    """Days a change's payment may stay pending before a run reports it (a finding: nothing is written)."""
 
 
 def load_sync_settings(network: str, config_path: str | os.PathLike[str] | None = None,

@@ -3,15 +3,22 @@
 Quiet by design: one summary line on stdout ("... 0 changes ..." on a clean rerun), failed items on stderr (the
 first 20; all of them in `--report`), a progress bar only when stderr is a terminal.
 
-Exit codes: 0 clean; 1 some items failed (the others were applied), or the run could not start or finish
-(another sync holds the lock: "another sync is running on this network (owner ..., lock held until ...)"; a list
-could not be read); 2 configuration or usage mistakes (bad --at, unknown --only-membership id, bad [sync] key);
+Findings are printed on stderr and put in `--report` but do not change the exit code (a finding is something
+for the owner to look at, not a failure of the run, and a cron job must not alert on it every night): UM mode's
+sites whose limits differ from wpbridge's, and the payments of plan changes pending for longer than
+`payment_grace_days` ("payment 12 of membership 2 (customer 3): 30.62 USD pending for 9 days ...").
+
+Exit codes: 0 clean (findings included); 1 some items failed (the others were applied), or the run could not start
+or finish (another sync holds the lock: "another sync is running on this network (owner ..., lock held until
+...)"; a list could not be read; the pending payments could not be read); 2 configuration or usage mistakes
+(bad --at, unknown --only-membership id, bad [sync] key);
 143 / 130 stopped by SIGTERM / Ctrl-C at a safe point (lock released, report marked interrupted).
 
 Settings, highest first: the command line, `[sync.networks.NAME]`, `[sync]` in the config file:
     [sync]
     inactive_policy = "keep"     # or "suspend": sites of expired/cancelled memberships get the suspended quota
     lock_ttl = 300               # seconds; a killed run's lock lapses after this
+    payment_grace_days = 7       # a change's payment pending for longer is reported (never acted on)
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -37,7 +45,15 @@ from ..workflows.sync import (
     SyncOutcome,
     run_sync,
 )
-from ..workflows.sync_report import ChangeEntry, ErrorEntry, NullSink, ReportSink, ReportSpool, ScheduledEntry
+from ..workflows.sync_report import (
+    ChangeEntry,
+    ErrorEntry,
+    NullSink,
+    PendingPaymentEntry,
+    ReportSink,
+    ReportSpool,
+    ScheduledEntry,
+)
 from .common import at_option, emit, handle_errors, network_options, open_network
 
 STEP_DELAY_ENV = "WPBRIDGE_SYNC_STEP_DELAY"
@@ -62,6 +78,8 @@ class ConsoleSink:
         self.dry_run = dry_run
         self.errors_seen = 0
         self.changes_seen = 0
+        self.pending_payments: list[PendingPaymentEntry] = []
+        """Kept for `-o json` (a handful: the payments still owed, not one per site)."""
 
     def change(self, entry: ChangeEntry) -> None:
         self.inner.change(entry)
@@ -87,6 +105,12 @@ class ConsoleSink:
             click.echo(f"would apply the scheduled change of membership {entry.membership_id}"
                        f" (due {entry.scheduled_for}): {', '.join(sorted(entry.after))}", err=True)
 
+    def payment(self, entry: PendingPaymentEntry) -> None:
+        self.inner.payment(entry)
+        self.pending_payments.append(entry)
+        if len(self.pending_payments) <= SHOWN_LINES:
+            click.echo(pending_payment_line(entry), err=True)
+
     def error(self, entry: ErrorEntry) -> None:
         self.inner.error(entry)
         if entry.stage in ("lock", "read"):
@@ -95,6 +119,15 @@ class ConsoleSink:
         if self.errors_seen <= SHOWN_LINES:
             where = f"site {entry.blog_id}: " if entry.blog_id else ""
             click.echo(f"sync error ({entry.stage}): {where}{entry.message}", err=True)
+
+
+def pending_payment_line(entry: PendingPaymentEntry) -> str:
+    """One finding of the human report: which payment, for whom, how much, for how long, where it is paid."""
+    member = f" of membership {entry.membership_id}" if entry.membership_id is not None else ""
+    day = "day" if entry.days_pending == 1 else "days"
+    pay = f"; pay link {entry.url}" if entry.url else ""
+    return (f"payment {entry.id}{member} (customer {entry.customer_id}): {entry.total} {entry.currency} pending for"
+            f" {entry.days_pending} {day} (since {entry.date_created}){pay}")
 
 
 def um_difference(entry: ChangeEntry) -> str:
@@ -179,12 +212,16 @@ def register(main: click.Group) -> None:
                        " (default: [sync] inactive_policy, else keep).")
     @click.option("--lock-ttl", type=click.IntRange(min=5), default=None, metavar="SECONDS",
                   help=f"Expiry of the run's lock, refreshed while it runs (default {DEFAULT_LOCK_TTL}).")
+    @click.option("--payment-grace-days", type=click.IntRange(min=0), default=None, metavar="DAYS",
+                  help="Report a change's payment pending for longer than this (default: [sync] payment_grace_days,"
+                       " else 7).")
     @click.option("--batch-size", type=click.IntRange(min=1), default=None, metavar="N",
                   help="Quota writes per batch request (default and maximum: the server's batch limit).")
     @network_options
     @handle_errors
     def sync_command(dry_run: bool, report_path: str | None, only: tuple[int, ...], at: datetime | None,
-                     inactive_policy: str | None, lock_ttl: int | None, batch_size: int | None,
+                     inactive_policy: str | None, lock_ttl: int | None, payment_grace_days: int | None,
+                     batch_size: int | None,
                      network_name: str | None, config_path: str | None, output: str) -> None:
         """Apply due scheduled changes and reconcile every site's quota with its membership.
 
@@ -202,6 +239,7 @@ def register(main: click.Group) -> None:
         options = SyncOptions(
             now=now, dry_run=dry_run, only_memberships=tuple(sorted(set(only))), inactive_policy=policy,
             lock_ttl=lock_ttl or settings.lock_ttl, step_delay=step_delay, batch_size=batch_size,
+            payment_grace_days=settings.payment_grace_days if payment_grace_days is None else payment_grace_days,
         )
         spool = ReportSpool() if report_path else None
         sink = ConsoleSink(spool or NullSink(), dry_run=dry_run)
@@ -220,9 +258,13 @@ def register(main: click.Group) -> None:
         if hidden > 0:
             click.echo(f"sync: ... and {hidden} more errors" + (" (see the report)" if report_path else ""),
                        err=True)
+        hidden = len(sink.pending_payments) - SHOWN_LINES
+        if hidden > 0:
+            click.echo(f"sync: ... and {hidden} more pending payments", err=True)
         if outcome.fatal:
             click.echo(f"error: {outcome.fatal}", err=True)
-        _render(output, summary.to_json(), summary.line(dry_run=dry_run), outcome.fatal, outcome.interrupted)
+        _render(output, summary.to_json(), summary.line(dry_run=dry_run), outcome.fatal, outcome.interrupted,
+                [asdict(e) for e in sink.pending_payments])
         if outcome.interrupted and signals.exit_code is not None:
             sys.exit(signals.exit_code)
         sys.exit(outcome.exit_code)
@@ -239,7 +281,8 @@ def _run_with_progress(network: Network, options: SyncOptions, sink: ReportSink,
         return run_sync(network, options, sink=sink, progress=bar.update, should_stop=should_stop)
 
 
-def _render(output: str, summary: Mapping[str, Any], line: str, fatal: str | None, interrupted: bool) -> None:
+def _render(output: str, summary: Mapping[str, Any], line: str, fatal: str | None, interrupted: bool,
+            pending_payments: list[dict[str, Any]]) -> None:
     """The summary line; for a run that stopped, marked incomplete (or interrupted), and left out when nothing was
     done at all (refused by the lock): a "0 changes" line must only ever mean that the network is in sync."""
     if output == "table":
@@ -249,5 +292,5 @@ def _render(output: str, summary: Mapping[str, Any], line: str, fatal: str | Non
             click.echo(line.replace("sync:", "sync (interrupted):" if interrupted else "sync (incomplete):", 1))
     else:
         emit(output, rows=[dict(summary)], data={"summary": dict(summary), "fatal": fatal,
-                                                 "interrupted": interrupted})
+                                                 "interrupted": interrupted, "pending_payments": pending_payments})
 

@@ -19,6 +19,12 @@ Run from cron or a timer, so it must be fast, safe to re-run, safe to kill and q
   a 500 is not retried); a batch that still fails, or an item of it that fails, is reported and the run goes on
   (exit 1); the next run writes what this one could not (every write is absolute state).
 
+Payments (both modes): a run reads the network's pending payments once (`payments.list(status="pending")`) and
+reports those wpbridge made for a plan change (their `wpbridge` meta is set) that were created more than
+`payment_grace_days` before `now`: the change is in effect and the customer has not paid for it. A finding only:
+nothing is written, no change is reverted, and the exit code stays 0 (as for UM mode's `differs`); the owner
+settles, cancels or chases it (`wpbridge payments`).
+
 Policy for sites of `expired` or `cancelled` memberships (`inactive_policy`): `keep` leaves their quota as it is;
 `suspend` writes `SUSPENDED_QUOTA`. Sites without a membership, or whose membership no longer exists, are left
 alone. Every other status (pending, trialing, active, on-hold) gets the membership's effective quota (limits.py).
@@ -34,16 +40,18 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal, Protocol, TypeVar, get_args
 
-from ..config import DEFAULT_LOCK_TTL, InactivePolicy, NetworkSettings
+from ..config import DEFAULT_LOCK_TTL, DEFAULT_PAYMENT_GRACE_DAYS, InactivePolicy, NetworkSettings
 from ..encoding import iso_utc as iso
 from ..errors import ConfigError, Conflict, DataError, InputError, WPBridgeError
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
+from ..money import round_money
 from ..network import Mismatch
+from ..payment_models import Payment
 from ..rest.batch import BatchResult
 from ..rest.transport import TransportStats
 from .membership_state import with_state
@@ -52,6 +60,7 @@ from .sync_report import (
     ErrorEntry,
     ErrorStage,
     NullSink,
+    PendingPaymentEntry,
     ReportHeader,
     ReportSink,
     ScheduledEntry,
@@ -92,10 +101,21 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- the network, as sync uses it
 
 
+class PaymentReader(Protocol):
+    """The part of `Network.payments` sync reads."""
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
+             status: str | Iterable[str] | None = None,
+             payment_ids: Iterable[int] | None = None) -> Iterator[Payment]: ...
+
+
 class SyncNetwork(Protocol):
     """The part of `network.Network` sync needs (a fake implements it in the unit tests)."""
 
     settings: NetworkSettings
+
+    @property
+    def payments(self) -> PaymentReader: ...
 
     @property
     def stats(self) -> TransportStats: ...
@@ -249,6 +269,21 @@ def already_applied(membership: Membership, target: Mapping[str, Any]) -> bool:
     return True
 
 
+def overdue_payment(payment: Payment, now: datetime, grace_days: int) -> PendingPaymentEntry | None:
+    """The finding for `payment` when it is a plan change's payment (`wpbridge` meta set) still pending and created
+    more than `grace_days` days before `now`; None otherwise (a payment without a creation date is not judged)."""
+    if payment.wpbridge is None or not payment.is_open or payment.date_created is None:
+        return None
+    age = now - payment.date_created
+    if age <= timedelta(days=grace_days):
+        return None
+    return PendingPaymentEntry(
+        id=payment.id, membership_id=payment.membership_id, customer_id=payment.customer_id,
+        total=str(round_money(payment.total, payment.currency)), currency=payment.currency,
+        date_created=iso(payment.date_created), days_pending=max(0, age.days), url=payment.url or None,
+    )
+
+
 def is_due(change: ScheduledChange, now: datetime, only: frozenset[int] = frozenset()) -> bool:
     return change.scheduled_for <= now and (not only or change.membership_id in only)
 
@@ -274,6 +309,8 @@ class SyncOptions:
     only_memberships: tuple[int, ...] = ()
     inactive_policy: InactivePolicy = "keep"
     lock_ttl: int = DEFAULT_LOCK_TTL
+    payment_grace_days: int = DEFAULT_PAYMENT_GRACE_DAYS
+    """A change's payment pending for longer than this many days is reported (a finding; nothing is written)."""
     step_delay: float = 0.0
     """Seconds to pause after each write step: a test and demo knob that makes a run slow enough to kill."""
     batch_size: int | None = None
@@ -289,6 +326,8 @@ class SyncOptions:
             raise InputError(f"sync: batch size must be at least 1 (got {self.batch_size})")
         if self.lock_ttl < 5:
             raise InputError(f"sync: lock ttl must be at least 5 seconds (got {self.lock_ttl})")
+        if self.payment_grace_days < 0:
+            raise InputError(f"sync: payment grace must be 0 days or more (got {self.payment_grace_days})")
 
 
 @dataclass
@@ -449,7 +488,7 @@ class _Run:
         header = ReportHeader(
             network=self.network.settings.name, dry_run=self.options.dry_run, now=iso(self.options.now),
             started_at=iso(started), inactive_policy=self.options.inactive_policy,
-            only_memberships=sorted(self.only),
+            only_memberships=sorted(self.only), payment_grace_days=self.options.payment_grace_days,
         )
         fatal: str | None = None
         interrupted = False
@@ -458,10 +497,12 @@ class _Run:
                 self._check_only()
             if self.options.dry_run:
                 self._work()
+                self._pending_payments()
             else:
                 with LockKeeper(self.network, self.options.lock_ttl) as keeper:
                     self.lock = keeper
                     self._work()
+                    self._pending_payments()
         except (InputError, ConfigError):
             raise
         except SyncLocked as exc:
@@ -520,6 +561,24 @@ class _Run:
     def _pause(self) -> None:
         if self.options.step_delay > 0:
             time.sleep(self.options.step_delay)
+
+    # ------------------------------------------------------------------ 3. change payments left unpaid
+
+    def _pending_payments(self) -> None:
+        """One read of the network's pending payments; each change payment past the grace is a finding. A list
+        that cannot be read is an error of its own: the rest of the run stands."""
+        self._safe_point()
+        now, grace = self.options.now, self.options.payment_grace_days
+        try:
+            for payment in self.network.payments.list(status="pending"):
+                if self.only and payment.membership_id not in self.only:
+                    continue
+                entry = overdue_payment(payment, now, grace)
+                if entry is not None:
+                    self.summary.pending_payments += 1
+                    self.sink.payment(entry)
+        except WPBridgeError as exc:
+            self._error("payments", f"could not read the pending payments: {exc}")
 
     # ------------------------------------------------------------------ 1. scheduled changes that are due
 

@@ -7,17 +7,30 @@ small), `ReportSpool` spools them to temporary files and assembles the JSON repo
 report), and
 `NullSink` keeps nothing (no report asked for: only the counts survive).
 
+Findings are reported, never acted on, and do not make a run fail (exit 0; only `errors` give exit 1): UM mode's
+sites whose limits differ from wpbridge's (`changes` with status `differs`), and the payments of plan changes that
+are still pending after `[sync] payment_grace_days` (`pending_payments`; the money is for the owner to chase, and
+a change is never reverted by sync).
+
 Report layout (`SCHEMA`, version 1; the model `SyncReport` and its `model_json_schema()` say it exactly):
 
     {"schema": "wpbridge.sync.report/1", "network": str, "dry_run": bool, "now": ISO8601, "started_at": ISO8601,
      "finished_at": ISO8601, "inactive_policy": "keep"|"suspend", "only_memberships": [int],
+     "payment_grace_days": int,
      "interrupted": null|"SIGINT"|"SIGTERM"|"yes", "fatal": null|str (why the run stopped before the end),
      "summary": {"sites_checked", "sites_skipped", "changes", "writes", "quota_writes", "memberships_updated",
                  "scheduled_changes_due", "scheduled_changes_applied", "scheduled_changes_cleared",
-                 "verified", "errors", "requests": int, "elapsed_seconds": float, "exit_code": int},
+                 "verified", "differences", "pending_payments", "errors", "requests": int,
+                 "elapsed_seconds": float, "exit_code": int},
      "scheduled_changes": [{"membership_id", "scheduled_for", "before", "after", "status"}],
      "changes": [{"blog_id", "membership_id", "reason", "before", "after", "status"}],
-     "errors": [{"stage", "blog_id", "membership_id", "message", "status", "code"}]}
+     "errors": [{"stage", "blog_id", "membership_id", "message", "status", "code"}],
+     "pending_payments": [{"id", "membership_id", "customer_id", "total": str, "currency", "date_created": ISO8601,
+                           "days_pending": int, "url": str|null}]}
+
+`pending_payments` lists the payments wpbridge made for a plan change (their `wpbridge` meta is set) that are
+still `pending` and were created more than `payment_grace_days` days before `now`; a report without the key
+(written before it existed) reads as an empty list.
 """
 
 from __future__ import annotations
@@ -32,13 +45,18 @@ from typing import IO, Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..config import DEFAULT_PAYMENT_GRACE_DAYS
+
 SCHEMA = "wpbridge.sync.report/1"
+LISTS = ("scheduled_changes", "changes", "errors", "pending_payments")
+"""The report's lists, in the order the file gives them."""
 
 ChangeStatus = Literal["written", "failed", "would-write", "differs"]
 """`differs` (UM mode): a site whose limits computed by Ultimate Multisite (`before`) differ from wpbridge's
 computation (`after`); reported, never written (UM is the system of record)."""
 ScheduledStatus = Literal["applied", "failed", "would-apply"]
-ErrorStage = Literal["scheduled_change", "membership", "quota_write", "verify", "lock", "read"]
+ErrorStage = Literal["scheduled_change", "membership", "quota_write", "verify", "lock", "read", "payments"]
+"""`payments`: the list of pending payments could not be read (the rest of the run is complete)."""
 
 
 @dataclass
@@ -56,6 +74,8 @@ class Summary:
     verified: int = 0
     differences: int = 0
     """UM mode: sites whose UM-computed limits differ from wpbridge's computation (reported, not written)."""
+    pending_payments: int = 0
+    """Change payments pending for longer than the grace (a finding, reported, never acted on)."""
     errors: int = 0
     requests: int = 0
     elapsed_seconds: float = 0.0
@@ -73,6 +93,8 @@ class Summary:
     def line(self, *, dry_run: bool) -> str:
         """The one summary line the CLI prints; "0 changes" is what a clean second run says."""
         tail = f"{self.errors} errors ({self.requests} requests, {self.elapsed_seconds:.1f} s)"
+        if self.pending_payments:
+            tail = f"{self.pending_payments} change payments pending past the grace, " + tail
         if self.differences:
             tail = f"{self.differences} sites whose UM limits differ from wpbridge's, " + tail
         if dry_run:
@@ -113,6 +135,20 @@ class ErrorEntry:
 
 
 @dataclass
+class PendingPaymentEntry:
+    """A change's payment still pending after the grace: the owner has not been paid for a change in effect."""
+
+    id: int
+    membership_id: int | None
+    customer_id: int
+    total: str
+    currency: str
+    date_created: str
+    days_pending: int
+    url: str | None
+
+
+@dataclass
 class ReportHeader:
     network: str
     dry_run: bool
@@ -120,6 +156,7 @@ class ReportHeader:
     started_at: str
     inactive_policy: str
     only_memberships: list[int] = field(default_factory=list)
+    payment_grace_days: int = DEFAULT_PAYMENT_GRACE_DAYS
 
 
 class ReportSink(Protocol):
@@ -130,6 +167,8 @@ class ReportSink(Protocol):
     def scheduled(self, entry: ScheduledEntry) -> None: ...
 
     def error(self, entry: ErrorEntry) -> None: ...
+
+    def payment(self, entry: PendingPaymentEntry) -> None: ...
 
 
 class NullSink:
@@ -144,6 +183,9 @@ class NullSink:
     def error(self, entry: ErrorEntry) -> None:
         pass
 
+    def payment(self, entry: PendingPaymentEntry) -> None:
+        pass
+
 
 class ReportCollector:
     """Keeps every entry in memory: for the Python API and tests (small runs)."""
@@ -152,6 +194,7 @@ class ReportCollector:
         self.changes: list[ChangeEntry] = []
         self.scheduled_changes: list[ScheduledEntry] = []
         self.errors: list[ErrorEntry] = []
+        self.pending_payments: list[PendingPaymentEntry] = []
 
     def change(self, entry: ChangeEntry) -> None:
         self.changes.append(entry)
@@ -162,6 +205,9 @@ class ReportCollector:
     def error(self, entry: ErrorEntry) -> None:
         self.errors.append(entry)
 
+    def payment(self, entry: PendingPaymentEntry) -> None:
+        self.pending_payments.append(entry)
+
     def report(self, header: ReportHeader, summary: Summary, finished_at: str, *, interrupted: str | None = None,
                fatal: str | None = None) -> dict[str, Any]:
         return {
@@ -169,6 +215,7 @@ class ReportCollector:
             "scheduled_changes": [asdict(e) for e in self.scheduled_changes],
             "changes": [asdict(e) for e in self.changes],
             "errors": [asdict(e) for e in self.errors],
+            "pending_payments": [asdict(e) for e in self.pending_payments],
         }
 
 
@@ -181,7 +228,7 @@ class ReportSpool:
     def __init__(self) -> None:
         self._files: dict[str, IO[str]] = {
             key: tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed by close())
-            for key in ("scheduled_changes", "changes", "errors")
+            for key in LISTS
         }
 
     def _put(self, key: str, entry: Any) -> None:
@@ -195,6 +242,9 @@ class ReportSpool:
 
     def error(self, entry: ErrorEntry) -> None:
         self._put("errors", entry)
+
+    def payment(self, entry: PendingPaymentEntry) -> None:
+        self._put("pending_payments", entry)
 
     def _lines(self, key: str) -> Iterator[str]:
         spool = self._files[key]
@@ -214,7 +264,7 @@ class ReportSpool:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(json.dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
-                for key in ("scheduled_changes", "changes", "errors"):
+                for key in LISTS:
                     out.write(f',\n  "{key}": [')
                     count = 0
                     for count, line in enumerate(self._lines(key), start=1):
@@ -258,6 +308,7 @@ class SummaryModel(_Strict):
     scheduled_changes_cleared: Count
     verified: Count
     differences: Count = 0
+    pending_payments: Count = 0
     errors: Count
     requests: Count
     elapsed_seconds: float
@@ -281,6 +332,17 @@ class ScheduledModel(_Strict):
     status: ScheduledStatus
 
 
+class PendingPaymentModel(_Strict):
+    id: int
+    membership_id: int | None
+    customer_id: int
+    total: str
+    currency: str
+    date_created: str
+    days_pending: Count
+    url: str | None
+
+
 class ErrorModel(_Strict):
     stage: ErrorStage
     message: str
@@ -302,17 +364,21 @@ class SyncReport(_Strict):
     finished_at: str
     inactive_policy: str
     only_memberships: list[int]
+    payment_grace_days: Count = DEFAULT_PAYMENT_GRACE_DAYS
     interrupted: str | None = None
     fatal: str | None = None
     summary: SummaryModel
     scheduled_changes: list[ScheduledModel]
     changes: list[ChangeModel]
     errors: list[ErrorModel]
+    pending_payments: list[PendingPaymentModel] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _errors_counted(self) -> SyncReport:
         if self.summary.errors != len(self.errors):
             raise ValueError("summary.errors: does not match the number of entries in errors")
+        if self.summary.pending_payments != len(self.pending_payments):
+            raise ValueError("summary.pending_payments: does not match the number of entries in pending_payments")
         return self
 
 
