@@ -21,6 +21,7 @@ from .config import NetworkSettings, load_settings
 from .encoding import iso_utc
 from .errors import Conflict, DataError, NotFound, WPBridgeError
 from .limits import differing_modules
+from .managers.payments import PaymentManager
 from .models import (
     Customer,
     DiscountCode,
@@ -116,6 +117,9 @@ class Network:
         self.settings = settings
         self.transport = Transport(settings, session=session, retry=retry)
         self._info: NetworkInfo | None = None
+        self.payments = PaymentManager(self.transport, per_page=settings.per_page,
+                                       concurrency=settings.concurrency)
+        """The network's payments (`wpbridge/v1/payments`, both flavors)."""
         self.unreadable: list[DataError] = []
         """Records of a listing that could not be read (each names its id and field); the listing went on."""
 

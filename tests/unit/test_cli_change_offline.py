@@ -92,9 +92,13 @@ def test_apply_has_no_snapshot_option() -> None:
 def test_apply_yes_then_again(net: FakeNetwork) -> None:
     first = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
     assert first.exit_code == 0
-    assert "Writes (2):" in first.stdout and "PUT /wu/v2/membership/2" in first.stdout
+    assert "Writes (3):" in first.stdout and "PUT /wu/v2/membership/2" in first.stdout
+    assert "POST /wpbridge/v1/memberships/2/payments" in first.stdout
     assert "Applied: upgrade of membership 2 to Premium" in first.stdout
     assert net.writes == [("membership", 2), ("site_quota", 12)]
+    [payment] = net.payments.list()
+    assert payment.status == "pending" and f"Payment #{payment.id}: " in first.stdout
+    assert "payments settle" in first.stdout  # no pay page on this network: how to settle it
     second = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "json")
     assert second.exit_code == 0
     data = json.loads(second.stdout)
@@ -111,14 +115,15 @@ def test_apply_prompts_and_declines(net: FakeNetwork) -> None:
     as_json = cli("change", "apply", "2", "--plan", "premium", *AT, "-o", "json", input="y\n")
     assert as_json.exit_code == 0
     assert json.loads(as_json.stdout)["status"] == "applied"  # writes list and prompt went to stderr
-    assert "Writes (2):" in as_json.stderr
+    assert "Writes (3):" in as_json.stderr
 
 
 def test_apply_dry_run_blocked_and_failed(net: FakeNetwork) -> None:
     dry = cli("change", "apply", "2", "--plan", "premium", "--dry-run", *AT, "-o", "csv")
     assert dry.exit_code == 0 and net.writes == []
     assert dry.stdout.splitlines()[0] == "status,write,record_id,request,changes,result"
-    assert dry.stdout.splitlines()[1].startswith("dry_run,membership,2,PUT /wu/v2/membership/2,plan: Basic")
+    assert dry.stdout.splitlines()[1].startswith("dry_run,payment,2,POST /wpbridge/v1/memberships/2/payments,")
+    assert dry.stdout.splitlines()[2].startswith("dry_run,membership,2,PUT /wu/v2/membership/2,plan: Basic")
     blocked = cli("change", "apply", "3", "--plan", "free", "--yes", *AT)
     assert blocked.exit_code == 3 and "Blocked:" in blocked.stdout and net.writes == []
     net.fail_quota = {12}

@@ -175,7 +175,8 @@ def test_failed_quota_write_then_rerun() -> None:
     net.fail_quota = {14}
     result = flow.apply(net, 3, now=NOW, addons=["extra-storage:2"])
     assert result.status == "failed" and not result.ok
-    assert [(w.kind, w.record_id) for w in result.performed] == [("membership", 3), ("site_quota", 13)]
+    assert [(w.kind, w.record_id) for w in result.performed] == [("payment", 3), ("membership", 3),
+                                                                 ("site_quota", 13)]
     assert [w.record_id for w, _ in result.failed] == [14] and "injected failure" in result.message
     assert [c.ok for c in result.verification] == [True, True, False]
     net.fail_quota = set()
@@ -212,15 +213,16 @@ def test_dry_run_and_declined() -> None:
     net = FakeNetwork()
     seen: list[list[flow.Write]] = []
     dry = flow.apply(net, 2, now=NOW, plan="premium", dry_run=True)
-    assert dry.status == "dry_run" and [w.kind for w in dry.planned] == ["membership", "site_quota"]
+    assert dry.status == "dry_run" and [w.kind for w in dry.planned] == ["payment", "membership", "site_quota"]
+    assert not list(net.payments.list())
     declined = flow.apply(net, 2, now=NOW, plan="premium",
                           confirm=lambda _q, writes: bool(seen.append(writes)) and False)
     assert declined.status == "declined" and not declined.ok and len(seen) == 1
     assert net.writes == []
-    body = dry.planned[0].body
+    body = dry.planned[1].body
     assert body["plan_id"] == IDS["premium"] and body["amount"] == "39.00"
-    assert "plan: Basic -> Premium" in dry.planned[0].changes and "amount: 15.00 -> 39.00" in dry.planned[0].changes
-    assert "post_types.post: 100 -> 1000" in dry.planned[1].changes
+    assert "plan: Basic -> Premium" in dry.planned[1].changes and "amount: 15.00 -> 39.00" in dry.planned[1].changes
+    assert "post_types.post: 100 -> 1000" in dry.planned[2].changes
 
 
 def test_quota_changes_wording() -> None:

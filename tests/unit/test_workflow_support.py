@@ -21,6 +21,8 @@ from wpbridge.rest.transport import TransportStats
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.snapshot import FORMAT, VERSION, Snapshot
 
+from .payments_fake import FakePayments
+
 T = TypeVar("T")
 
 NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
@@ -108,6 +110,7 @@ class FakeNetwork(Snapshot):
         self.fail_delete = False
         self.lock: tuple[str, str] | None = None
         self.lock_refusals = 0
+        self.payments = FakePayments(self)
 
     @classmethod
     def with_sites(cls, n_sites: int = 0, *, batch_limit: int = 25, per_page: int = 100) -> FakeNetwork:

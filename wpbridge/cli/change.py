@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -20,6 +20,7 @@ from ..billing.result import Policy
 from ..encoding import iso_utc
 from ..errors import InputError
 from ..money import round_money
+from ..payment_models import Collect
 from ..workflows import change as flow
 from .common import (
     EXIT_BLOCKED,
@@ -155,9 +156,29 @@ def apply_text(r: flow.ApplyResult, *, problems: bool = True) -> str:
         lines.append(f"{head}: {r.message}")
     if r.performed:
         lines.append(f"{len(r.performed)} write(s) made.")
+    lines += money_lines(r)
     lines += [f"  verified: {c.what}: {c.detail}" if c.ok else f"  MISMATCH: {c.what}: {c.detail}"
               for c in r.verification if problems or c.ok]
     return "\n".join(lines)
+
+
+def money_lines(r: flow.ApplyResult) -> list[str]:
+    """What became of the due now: the payment and its pay link, or the waiver in words."""
+    money = r.money
+    lines = [f"  note: {n}" for n in (money.notes if money else [])]
+    if money is not None and money.waived is not None:
+        lines.append(f"Payment: none. The due now of {fmt_money(money.waived, money.currency)} is WAIVED "
+                     "(--collect none): the customer is not charged for this change.")
+    p = r.payment
+    if p is not None:
+        lines.append(f"Payment #{p.id}: {fmt_money(p.total, p.currency)}, {p.status}"
+                     + (f", invoice {p.invoice_number}" if p.invoice_number else "")
+                     + (f", reference {p.reference}" if p.reference else ""))
+        if p.is_open:
+            lines.append(f"  pay link: {p.url}" if p.url else
+                         "  no pay page on this network (no Ultimate Multisite checkout): collect the money, then "
+                         f"run `wpbridge payments settle {p.id} --reference TEXT`")
+    return lines
 
 
 def apply_problems(r: flow.ApplyResult) -> list[str]:
@@ -259,13 +280,22 @@ def register(main: click.Group) -> None:
     @request_options
     @click.option("--dry-run", is_flag=True, help="Show the quote and the writes; write nothing.")
     @click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask for confirmation.")
+    @click.option("--collect", type=click.Choice(["invoice", "paid", "none"]), default=None,
+                  help="How the due now is collected: invoice (default: a pending payment the customer pays from "
+                       "its link), paid (received outside; needs --reference), none (waived on purpose).")
+    @click.option("--reference", default="", metavar="TEXT",
+                  help="With --collect paid: the bank transfer, receipt or cash note the money came with.")
+    @click.option("--replace-pending", is_flag=True,
+                  help="Replace an earlier change whose payment is still pending (undone, its payment cancelled).")
     @network_options
     @handle_errors
     def apply(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
-              policy: Policy, force: bool, um_version: str | None, dry_run: bool, yes: bool, network_name: str | None,
+              policy: Policy, force: bool, um_version: str | None, dry_run: bool, yes: bool,
+              collect: str | None, reference: str, replace_pending: bool, network_name: str | None,
               config_path: str | None, output: str) -> None:
-        """Carry out a change: upgrades and add-ons now (membership, then each site's quota), downgrades scheduled
-        for the period end. Re-running it is safe: what is already in place is not written again.
+        """Carry out a change: upgrades and add-ons now (their payment, the membership, then each site's quota),
+        downgrades scheduled for the period end. Re-running it is safe: what is already in place is not written
+        again, and a change's payment is made once.
 
         Exit 0 done (or already in place), 3 blocked, 2 bad input, 1 failed or declined.
         """
@@ -292,7 +322,9 @@ def register(main: click.Group) -> None:
 
         # flow.apply quotes under the membership's lock, so a concurrent apply's write is seen (never lost)
         result = flow.apply(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
-                            policy=policy, force=force, um_version=um_version, dry_run=dry_run, confirm=confirm)
+                            policy=policy, force=force, um_version=um_version, dry_run=dry_run, confirm=confirm,
+                            collect=cast(Collect | None, collect), reference=reference,
+                            replace_pending=replace_pending)
         show(result.quote)
         emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result, problems=False))
         for line in apply_problems(result):

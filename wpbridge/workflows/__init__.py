@@ -13,7 +13,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..managers.payments import PaymentWrite
 from ..models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, SiteUsage
+from ..payment_models import Payment
 
 
 class NetworkReader(Protocol):
@@ -44,8 +46,28 @@ class NetworkReader(Protocol):
     ) -> Iterator[ScheduledChange]: ...
 
 
+class PaymentsAPI(Protocol):
+    """The payments manager (`Network.payments`, `managers/payments.py`) as the workflows use it."""
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
+             status: str | Iterable[str] | None = None,
+             payment_ids: Iterable[int] | None = None) -> Iterator[Payment]: ...
+
+    def get(self, payment_id: int) -> Payment: ...
+
+    def create_for_change(self, membership_id: int, body: Mapping[str, Any]) -> PaymentWrite: ...
+
+    def settle(self, payment_id: int, *, membership: Mapping[str, Any], settled_at: datetime,
+               reference: str = "") -> PaymentWrite: ...
+
+    def cancel(self, payment_id: int) -> PaymentWrite: ...
+
+
 class NetworkWriter(NetworkReader, Protocol):
-    """The reads plus the absolute-state writes of `change.apply`."""
+    """The reads plus the absolute-state writes of `change.apply` (and the payments of a change)."""
+
+    @property
+    def payments(self) -> PaymentsAPI: ...
 
     def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership: ...
 

@@ -34,16 +34,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from ..billing.payment import settled_state
 from ..billing.result import Policy
 from ..encoding import dumps, iso_utc
 from ..errors import Conflict, WPBridgeError
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, ScheduledChange
+from ..payment_models import Collect, Payment, PaymentChange
 from . import NetworkReader, NetworkWriter
+from .change_payment import PaymentDecision, payment_summary, pending_change_payments, plan_payment
 from .change_quote import QuoteResult, quote
 from .change_request import AddonRequest, PeriodRequest
 from .change_view import (
@@ -56,7 +59,8 @@ from .change_view import (
 )
 from .membership_state import with_state
 
-WriteKind = Literal["membership", "site_quota", "scheduled_change"]
+WriteKind = Literal["membership", "site_quota", "scheduled_change", "payment", "payment_cancel", "payment_settle",
+                    "membership_restore"]
 
 
 ApplyStatus = Literal["applied", "scheduled", "unchanged", "blocked", "dry_run", "declined", "failed"]
@@ -104,6 +108,9 @@ class ApplyResult:
     performed: list[Write] = field(default_factory=list)
     failed: list[tuple[Write, str]] = field(default_factory=list)
     verification: list[Check] = field(default_factory=list)
+    money: PaymentDecision | None = None
+    payment: Payment | None = None
+    """The payment of this change (made now, or found again on a rerun); None when none is (see `money`)."""
 
     @property
     def ok(self) -> bool:
@@ -122,6 +129,10 @@ class ApplyResult:
             "performed": [w.as_dict() for w in self.performed],
             "failed": [{**w.as_dict(), "error": err} for w, err in self.failed],
             "verification": [c.as_dict() for c in self.verification],
+            "collect": self.money.collect if self.money else None,
+            "payment": payment_summary(self.payment),
+            "waived": str(self.money.waived) if self.money and self.money.waived is not None else None,
+            "payment_notes": list(self.money.notes) if self.money else [],
         }
 
 
@@ -255,21 +266,58 @@ def apply(
     dry_run: bool = False,
     confirm: Confirm | None = None,
     after_write: AfterWrite | None = None,
+    collect: Collect | None = None,
+    reference: str = "",
+    replace_pending: bool = False,
 ) -> ApplyResult:
     """Quote the change, then carry it out (see the module docstring) unless `dry_run` or `confirm` says no.
 
+    `collect`: how the due now is collected (`invoice`, the default when there is one; `paid` with `reference`;
+    `none` waives it); `replace_pending` undoes an earlier change whose payment is still pending (else refused).
     `confirm(quote, writes)` is asked before anything is written (not asked when there is nothing to write).
     `after_write(write)` is called after each write succeeds (progress reporting; tests inject crashes there).
     """
+    def priced(base: Membership | None = None) -> QuoteResult:
+        return quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy,
+                     force=force, um_version=um_version, base=base)
+
     def run() -> ApplyResult:
-        q = quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy,
-                  force=force, um_version=um_version)
-        return apply_quote(network, q, dry_run=dry_run, confirm=confirm, after_write=after_write)
+        q = priced()
+        if q.kind == "blocked":
+            return ApplyResult("blocked", q, q.message or "the change is blocked")
+        money = plan_payment(q, pending_change_payments(network.payments, membership_id), collect=collect,
+                             reference=reference, replace_pending=replace_pending)
+        undone = money.restore
+        if undone is not None and undone.wpbridge is not None:
+            before = {k: v for k, v in undone.wpbridge.before.items() if k != "status"}
+            if dry_run:
+                q = priced(with_state(q.membership, before))
+                money = plan_payment(q, [], collect=collect, reference=reference, replace_pending=False)
+                money = replace(money, notes=["priced from the membership as it was before the unpaid change it "
+                                              "replaces (that change is undone first)", *money.notes])
+            else:
+                _undo(network, q, undone, before, after_write)
+                return run()
+        return apply_quote(network, q, dry_run=dry_run, confirm=confirm, after_write=after_write, money=money)
 
     if dry_run:
         return run()
     with membership_lock(network, membership_id):
         return run()
+
+
+def _undo(network: NetworkWriter, q: QuoteResult, payment: Payment, before: dict[str, Any],
+          after_write: AfterWrite | None) -> None:
+    """Undo the change an unpaid payment was made for (the membership back to its state before it), then cancel the
+    payment: in this order, so a crash in between leaves a payment whose change is not written (cancelled by the
+    next run), never a written change without its payment."""
+    m = q.membership
+    write = Write("membership_restore", m.id, "PUT", f"/wu/v2/membership/{m.id}",
+                  (f"undo the change of payment #{payment.id}",), before)
+    network.update_membership(m.id, before)
+    if after_write is not None:
+        after_write(write)
+    network.payments.cancel(payment.id)
 
 
 def apply_quote(
@@ -279,33 +327,57 @@ def apply_quote(
     dry_run: bool = False,
     confirm: Confirm | None = None,
     after_write: AfterWrite | None = None,
+    money: PaymentDecision | None = None,
 ) -> ApplyResult:
-    """Carry out a quote made by `quote()` (against the same network, just before). Takes no lock: between that
-    quote and these writes another run may change the membership (its write would be lost, though the read-back
-    reports it); `apply()` quotes and writes under the membership's lock."""
+    """Carry out a quote made by `quote()` (against the same network, just before), with the money decided by
+    `plan_payment` (None: decided here, the default collection). Takes no lock: between that quote and these writes
+    another run may change the membership (its write would be lost, though the read-back reports it); `apply()`
+    quotes and writes under the membership's lock."""
     if q.kind == "blocked":
         return ApplyResult("blocked", q, q.message or "the change is blocked")
+    if money is None:
+        money = plan_payment(q, pending_change_payments(network.payments, q.membership.id), collect=None,
+                             reference="", replace_pending=False)
     writes, expected, what = plan_writes(network, q)
+    writes = _money_writes(q, money, writes)
+    what = _with_money(what, money)
     if not writes:
-        return ApplyResult("unchanged", q, what)
+        return ApplyResult("unchanged", q, what, money=money, payment=money.existing)
     if dry_run:
-        return ApplyResult("dry_run", q, f"{what}; {len(writes)} write(s) not made", planned=writes)
+        return ApplyResult("dry_run", q, f"{what}; {len(writes)} write(s) not made", planned=writes, money=money,
+                           payment=money.existing)
     if confirm is not None and not confirm(q, writes):
-        return ApplyResult("declined", q, "not confirmed: nothing written", planned=writes)
-    result = ApplyResult("applied", q, what, planned=writes)
+        return ApplyResult("declined", q, "not confirmed: nothing written", planned=writes, money=money)
+    result = ApplyResult("applied", q, what, planned=writes, money=money, payment=money.existing)
     for write in writes:
-        if write.kind == "membership":
-            network.update_membership(write.record_id, write.body)
-            result.performed.append(write)
-            if after_write is not None:
-                after_write(write)
+        if write.kind == "payment_cancel":
+            network.payments.cancel(write.record_id)
+        elif write.kind == "payment":
+            result.payment = network.payments.create_for_change(q.membership.id, write.body).payment
+        elif write.kind == "membership":
+            try:
+                network.update_membership(write.record_id, write.body)
+            except WPBridgeError as err:
+                _cancel_after_failure(network, result, err)
+                result.failed.append((write, str(err)))
+                result.status = "failed"
+                result.message = f"{what}: {write.describe()} failed: {err}" + (
+                    f"; payment #{result.payment.id} cancelled, nothing else written" if result.payment else "")
+                return result
         elif write.kind == "scheduled_change":
             network.put_scheduled_change(ScheduledChange.model_validate({"membership_id": write.record_id,
                                                                          **write.body}))
-            result.performed.append(write)
             result.status = "scheduled"
-            if after_write is not None:
-                after_write(write)
+        elif write.kind == "payment_settle":
+            pid = write.record_id or (result.payment.id if result.payment is not None else 0)
+            settled = network.payments.settle(pid, membership=write.body["membership"],
+                                              settled_at=q.now, reference=write.body["reference"])
+            result.payment = settled.payment
+        else:
+            continue
+        result.performed.append(write)
+        if after_write is not None:
+            after_write(write)
     _write_quotas(network, [w for w in writes if w.kind == "site_quota"], expected, result, after_write)
     result.verification = _verify(network, q, result, expected)
     if result.failed or not all(c.ok for c in result.verification):
@@ -315,6 +387,66 @@ def apply_quote(
             + [f"{c.what}: {c.detail}" for c in result.verification if not c.ok]
         )
     return result
+
+
+def _cancel_after_failure(network: NetworkWriter, result: ApplyResult, err: WPBridgeError) -> None:
+    """The membership write failed: the payment made for it must not stay (cancelled; best effort, reported)."""
+    if result.payment is None or not result.payment.is_open:
+        return
+    try:
+        result.payment = network.payments.cancel(result.payment.id).payment
+    except WPBridgeError as cancel_err:
+        result.verification.append(Check(f"payment #{result.payment.id}", False,
+                                         f"the change failed ({err}) and its payment could not be cancelled: "
+                                         f"{cancel_err}; cancel it: wpbridge payments cancel {result.payment.id}"))
+
+
+def _money_writes(q: QuoteResult, money: PaymentDecision, writes: list[Write]) -> list[Write]:
+    """The change's writes with its money's: cancels first, the payment before the membership, settling last."""
+    m = q.membership
+    out = [Write("payment_cancel", p.id, "POST", f"/wpbridge/v1/payments/{p.id}/cancel",
+                 (f"cancel payment #{p.id} ({p.total} {p.currency}): its change was never written",), {})
+           for p in money.cancel]
+    settle_payment = money.settle
+    if money.body is not None:
+        body = money.body
+        how = "an invoice to pay" if money.collect == "invoice" else f"paid ({body['reference']})"
+        out.append(Write("payment", m.id, "POST", f"/wpbridge/v1/memberships/{m.id}/payments",
+                         (f"payment of {body['total']} {body['currency']}: {how}",), body))
+    out += writes
+    if money.collect == "paid":
+        new_state = q.new_state()
+        change = money.existing.wpbridge if money.existing is not None else None
+        status_before = change.status_before if change is not None else m.status
+        state = settled_state(PaymentChange(change_key=money.change_key or "", status_before=status_before),
+                              duration=new_state.duration, duration_unit=new_state.duration_unit,
+                              lifetime=new_state.is_lifetime, settled_at=q.now)
+        reference = (money.body or {}).get("reference") or (change.reference if change else "")
+        pid = money.existing.id if money.existing is not None else 0
+        out.append(Write("payment_settle", pid, "POST", f"/wpbridge/v1/payments/{pid or '{new}'}/settle",
+                         (f"settle it: membership {', '.join(f'{k} {v}' for k, v in state.items())}",),
+                         {"membership": state, "reference": reference}))
+    elif settle_payment is not None and settle_payment.wpbridge is not None:
+        new_state = q.membership
+        state = settled_state(settle_payment.wpbridge, duration=new_state.duration,
+                              duration_unit=new_state.duration_unit, lifetime=new_state.is_lifetime,
+                              settled_at=q.now)
+        out.append(Write("payment_settle", settle_payment.id, "POST",
+                         f"/wpbridge/v1/payments/{settle_payment.id}/settle",
+                         (f"settle it: membership {', '.join(f'{k} {v}' for k, v in state.items())}",),
+                         {"membership": state, "reference": settle_payment.wpbridge.reference}))
+    return out
+
+
+def _with_money(what: str, money: PaymentDecision) -> str:
+    if money.waived is not None:
+        return f"{what}; due now {money.waived} {money.currency} WAIVED (--collect none): no payment"
+    if money.existing is not None:
+        return f"{what}; its payment #{money.existing.id} was already made ({money.existing.status})"
+    if money.body is not None:
+        how = "invoiced" if money.collect == "invoice" else "paid"
+        return f"{what}; due now {money.due_now} {money.currency} {how}"
+    return what
 
 
 def _write_quotas(network: NetworkWriter, writes: list[Write], expected: Mapping[int, Limitations],

@@ -151,6 +151,7 @@ def quote(
     policy: Policy = "ultimate-multisite",
     force: bool = False,
     um_version: str | None = None,
+    base: Membership | None = None,
 ) -> QuoteResult:
     """Price a change of `membership_id` at `now`.
 
@@ -159,10 +160,12 @@ def quote(
     add-on outside the offered set. A request that cannot be priced as given raises InputError; a valid request
     always returns a quote, also when its kind is "no_change" or "blocked" (the message says why).
     `um_version`: the UM release whose Cart prices the change (default: the one the network reports).
+    `base`: price from this state of the membership instead of the one read (a preview of a change that first
+    undoes an unpaid one).
     """
     if now.tzinfo is None:
         raise InputError("now: a timezone-aware date-time is required", field="now")
-    membership = load_membership(network, membership_id)
+    membership = base if base is not None else load_membership(network, membership_id)
     idx = CatalogIndex(network.catalog())
     cart, notes = build_cart(membership, idx, plan, addons, period)
     sites = owned_sites(network, membership.id)

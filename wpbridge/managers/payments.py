@@ -1,0 +1,106 @@
+"""`net.payments`: the network's payments, read and written through plugin-stub's `wpbridge/v1/payments` routes.
+
+The same routes serve both flavors (plugin-stub stores payments itself in stub mode, and works through
+Ultimate Multisite's own `Payment` model, Cart and `wu_create_payment` in UM mode), so nothing here looks at the
+mode. Every write is safe to resend: a change's payment is found by its change key before one is made, settling
+a completed payment and cancelling a cancelled one change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..encoding import iso_utc, to_jsonable
+from ..errors import DataError, NotFound
+from ..models import parse
+from ..payment_models import Payment
+from ..rest.pagination import iter_items
+from ..rest.transport import Transport, route
+
+COMPANION = "wpbridge/v1"
+
+
+@dataclass(frozen=True)
+class PaymentWrite:
+    """The answer of a payment write: the payment as stored and whether this call changed it."""
+
+    payment: Payment
+    changed: bool
+
+
+class PaymentManager:
+    """The payments of one network (`Network.payments`)."""
+
+    def __init__(self, transport: Transport, *, per_page: int = 100, concurrency: int = 1) -> None:
+        self._transport = transport
+        self._per_page = per_page
+        self._concurrency = concurrency
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
+             status: str | Iterable[str] | None = None, payment_ids: Iterable[int] | None = None) -> Iterator[Payment]:
+        """Payments in id order, filtered on the server and checked again here (a filter the server ignored never
+        widens the list)."""
+        statuses = {status} if isinstance(status, str) else set(status) if status is not None else None
+        ids = {int(i) for i in payment_ids} if payment_ids is not None else None
+        params: dict[str, Any] = {
+            "membership_id": membership_id, "customer_id": customer_id,
+            "status": ",".join(sorted(statuses)) if statuses else None,
+            "payment_ids": ",".join(map(str, sorted(ids))) if ids else None,
+        }
+        rows = iter_items(self._transport, route(COMPANION, "payments"),
+                          {k: v for k, v in params.items() if v is not None}, per_page=self._per_page,
+                          concurrency=self._concurrency, legacy=False, order_by_id=False, id_key="id",
+                          sorted_by_key=True)
+        for row in rows:
+            payment = parse(Payment, row)
+            if membership_id is not None and payment.membership_id != membership_id:
+                continue
+            if customer_id is not None and payment.customer_id != customer_id:
+                continue
+            if statuses is not None and payment.status not in statuses:
+                continue
+            if ids is not None and payment.id not in ids:
+                continue
+            yield payment
+
+    def get(self, payment_id: int) -> Payment:
+        """One payment; NotFound (`wpbridge_payment_not_found`) when the network has none with this id."""
+        return parse(Payment, self._transport.get(route(COMPANION, "payments", payment_id)).data)
+
+    def find(self, payment_id: int) -> Payment | None:
+        try:
+            return self.get(payment_id)
+        except NotFound:
+            return None
+
+    def create_for_change(self, membership_id: int, body: Mapping[str, Any]) -> PaymentWrite:
+        """`POST /wpbridge/v1/memberships/{id}/payments`: the payment of a change (see `workflows/payments.py` for
+        the body). Idempotent by `change_key`: the payment already made for it comes back (`changed` False)."""
+        data = self._transport.request("POST", route(COMPANION, "memberships", membership_id, "payments"),
+                                       json_body=to_jsonable(dict(body)), idempotent=True).data
+        return _write(data, "created", f"POST /wpbridge/v1/memberships/{membership_id}/payments")
+
+    def settle(self, payment_id: int, *, membership: Mapping[str, Any], settled_at: datetime,
+               reference: str = "") -> PaymentWrite:
+        """Complete a pending payment and write `membership` (the keys settling sets) in one server transaction;
+        a completed payment comes back unchanged (`changed` False)."""
+        body = {"reference": reference, "settled_at": iso_utc(settled_at), "membership": dict(membership)}
+        data = self._transport.request("POST", route(COMPANION, "payments", payment_id, "settle"),
+                                       json_body=body, idempotent=True).data
+        return _write(data, "settled", f"POST /wpbridge/v1/payments/{payment_id}/settle")
+
+    def cancel(self, payment_id: int) -> PaymentWrite:
+        """Cancel a pending payment (a cancelled one comes back unchanged)."""
+        data = self._transport.request("POST", route(COMPANION, "payments", payment_id, "cancel"), json_body={},
+                                       idempotent=True).data
+        return _write(data, "cancelled", f"POST /wpbridge/v1/payments/{payment_id}/cancel")
+
+
+def _write(data: Any, flag: str, where: str) -> PaymentWrite:
+    if not isinstance(data, dict) or not isinstance(data.get("payment"), dict):
+        raise DataError(f"{where}: expected {{\"{flag}\": bool, \"payment\": {{...}}}}, got {type(data).__name__}",
+                        field="payment")
+    return PaymentWrite(parse(Payment, data["payment"]), bool(data.get(flag)))

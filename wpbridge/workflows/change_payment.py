@@ -1,0 +1,171 @@
+"""Plan changes and their money: which payment a change makes, finds again, replaces or cancels (docs/DESIGN.md §4.1).
+
+`apply` (change_apply.py) asks `plan_payment` what to do before it writes anything; the decision is made from the
+quote and the membership's pending change payments only (no I/O here but `pending_change_payments`).
+
+Why the order of the writes (payment, then the membership, then settling for `--collect paid`): a run killed
+after the payment is made is finished by the next one, which finds that payment by its change key instead of
+making a second; a run killed before it made the payment has written nothing. A membership write that fails (a
+gateway refusal in UM's save) cancels the payment it was made with, so no payment is left for a change that
+never happened; a payment left behind by a crash at that very point is recognised later (its change was never
+written: the membership still is in its `before` state) and cancelled by the next change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from ..billing.payment import (
+    BEFORE_FIELDS,
+    KEY_FIELDS,
+    cart_products,
+    change_key,
+    collects_money,
+    payment_lines,
+    payment_totals,
+    state_of,
+)
+from ..errors import Conflict, InputError
+from ..payment_models import Collect, Payment
+from .change_quote import QuoteResult
+from .change_view import product_name
+
+
+@dataclass(frozen=True)
+class PaymentDecision:
+    """What the money of one change needs: the payment to make (`body`) or the one already made (`existing`), the
+    waived amount (`--collect none`), a payment recorded as paid whose settling a crash interrupted (`settle`), and
+    the earlier change payments to undo (`restore`: its change was written
+    and must be reverted before it is cancelled) or just cancel (`cancel`: their change was never written)."""
+
+    collect: Collect | None
+    due_now: Decimal
+    currency: str
+    change_key: str | None = None
+    body: dict[str, Any] | None = None
+    existing: Payment | None = None
+    waived: Decimal | None = None
+    restore: Payment | None = None
+    settle: Payment | None = None
+    cancel: list[Payment] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def makes_payment(self) -> bool:
+        return self.body is not None
+
+
+def pending_change_payments(payments: Any, membership_id: int) -> list[Payment]:
+    """The membership's pending payments that wpbridge made for a change (others are UM's own: renewals...)."""
+    return [p for p in payments.list(membership_id=membership_id, status="pending") if p.wpbridge is not None]
+
+
+def _membership_state(q: QuoteResult) -> dict[str, Any]:
+    return q.membership.model_dump(mode="json", exclude_unset=False)
+
+
+def is_written(payment: Payment, state: dict[str, Any]) -> bool:
+    """The payment's change is what the membership holds now (its target's defining fields)."""
+    assert payment.wpbridge is not None
+    return state_of(payment.wpbridge.target, KEY_FIELDS) == state_of(state, KEY_FIELDS)
+
+
+def before_state(q: QuoteResult) -> dict[str, Any]:
+    """The membership's wire values of the fields the change writes, and its status: what undoing it writes back."""
+    dump = _membership_state(q)
+    keys = [k for k in (q.quote.target or {}) if k in dump] + [k for k in BEFORE_FIELDS if k in dump]
+    state = {k: dump[k] for k in dict.fromkeys(keys)}
+    for key in ("date_renewed", "date_expiration", "date_trial_end"):
+        if key in state and isinstance(state[key], str):
+            state[key] = state[key].replace("T", " ").removesuffix("Z")
+    return state
+
+
+def describe(payment: Payment, q: QuoteResult) -> str:
+    """'payment #12 (30.62 USD, pending since 2026-12-03, for premium)'."""
+    plan = payment.wpbridge.target.get("plan_id") if payment.wpbridge else None
+    what = f", for {product_name(q.catalog, int(plan))}" if plan else ""
+    since = f" since {payment.date_created:%Y-%m-%d}" if payment.date_created else ""
+    return f"payment #{payment.id} ({payment.total} {payment.currency}, {payment.status}{since}{what})"
+
+
+def plan_payment(q: QuoteResult, pending: list[Payment], *, collect: Collect | None, reference: str,
+                 replace_pending: bool) -> PaymentDecision:
+    """Decide the money of the change `q` given the membership's pending change payments (see module docstring).
+
+    Raises Conflict naming the payment when an earlier change's payment is pending and `replace_pending` is not
+    set; InputError for a `--collect`/`--reference` that does not fit the change."""
+    quote, m = q.quote, q.membership
+    if reference and collect != "paid":
+        raise InputError("--reference: only with --collect paid (the money received outside)", field="reference")
+    if collect == "paid" and not reference.strip():
+        raise InputError("--collect paid needs --reference TEXT (the bank transfer, receipt or cash note)",
+                         field="reference")
+    state = _membership_state(q)
+    needs = collects_money(quote) and quote.target is not None
+    before = before_state(q)
+    key = change_key(m.id, state_of(before, BEFORE_FIELDS), state_of(quote.target or {}, KEY_FIELDS)) if needs \
+        else None
+    existing = next((p for p in pending if key and p.wpbridge and p.wpbridge.change_key == key), None)
+    others = [p for p in pending if p is not existing]
+    written = [p for p in others if is_written(p, state)]
+    orphans = [p for p in others if p not in written]
+    notes = [f"{describe(p, q)} was made for a change that was never written: it is cancelled" for p in orphans]
+    restore = None
+    settle = next((p for p in written if p.wpbridge and p.wpbridge.collect == "paid"), None)
+    if written and quote.kind == "no_change":
+        notes += [f"{describe(p, q)} waits for the customer (settle it: wpbridge payments settle {p.id})"
+                  for p in written if p is not settle]
+        if settle is not None:
+            notes.append(f"{describe(settle, q)} was recorded as paid ({settle.reference}); it is settled now")
+    elif written:
+        if not replace_pending:
+            p = written[0]
+            raise Conflict(
+                f"membership {m.id} has {describe(p, q)} for an earlier change, not paid yet: settle it "
+                f"(wpbridge payments settle {p.id}) or replace that change with --replace-pending",
+                status=409, code="wpbridge_payment_pending", record_id=m.id)
+        restore = written[0]
+        notes.append(f"{describe(restore, q)} is replaced: its change is undone and the payment cancelled")
+    decision = PaymentDecision(collect=None, due_now=quote.due_now, currency=quote.currency, change_key=key,
+                               restore=restore, cancel=orphans + ([] if quote.kind == "no_change" else written[1:]),
+                               settle=settle if quote.kind == "no_change" else None, notes=notes)
+    if not needs:
+        return decision
+    how: Collect = collect or "invoice"
+    if how == "none":
+        return replace(decision, collect="none", waived=quote.due_now)
+    if existing is not None:
+        return replace(decision, collect=how, existing=existing)
+    return replace(decision, collect=how, body=payment_body(q, key or "", how, reference, before))
+
+
+def payment_body(q: QuoteResult, key: str, collect: Collect, reference: str,
+                 before: dict[str, Any]) -> dict[str, Any]:
+    """The body of `POST /wpbridge/v1/memberships/{id}/payments` (docs/payments-contract.md)."""
+    quote, m, cart = q.quote, q.membership, q.cart
+    lines = payment_lines(quote)
+    totals = payment_totals(lines, quote.currency)
+    if totals.total != quote.due_now:
+        raise InputError(f"membership {m.id}: the payment's lines add up to {totals.total}, the quote's due now is "
+                         f"{quote.due_now}", record_id=m.id)
+    return {
+        "change_key": key, "collect": collect, "reference": reference,
+        "cart": {"cart_type": quote.kind, "products": cart_products(cart.plan_id, m.plan_id, cart.addons),
+                 "duration": cart.duration, "duration_unit": cart.duration_unit},
+        "currency": quote.currency, "subtotal": totals.subtotal, "discount_total": totals.discount_total,
+        "tax_total": totals.tax_total, "total": totals.total,
+        "line_items": [li.model_dump(mode="json") for li in lines],
+        "status_before": m.status, "before": before, "target": dict(quote.target or {}),
+    }
+
+
+def payment_summary(payment: Payment | None) -> dict[str, Any] | None:
+    """The `payment` of apply's JSON: id, status, total (string), currency, pay link; None when none was made."""
+    if payment is None:
+        return None
+    return {"id": payment.id, "status": payment.status, "total": str(payment.total), "currency": payment.currency,
+            "url": payment.url, "invoice_number": payment.invoice_number or None,
+            "reference": payment.reference or None}
