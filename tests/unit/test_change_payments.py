@@ -231,3 +231,24 @@ def test_downgrade_leaves_no_payment() -> None:
     result = flow.apply(net, 3, now=NOW, plan="free")
     assert result.status == "scheduled" and result.payment is None and not list(net.payments.list())
     assert result.as_dict()["payment"] is None and result.as_dict()["waived"] is None
+
+
+def test_a_gateway_refusal_is_known_before_any_write() -> None:
+    data = example_data()
+    data["info"]["mode"] = "um"
+    data["memberships"][1] = {**membership(2, "basic", amount="15"), "gateway": "stripe"}  # no subscription id
+    net = FakeNetwork(data)
+    result = flow.apply(net, 2, now=NOW, plan="premium")
+    assert result.status == "blocked" and "no subscription id" in result.message and "Nothing written" in result.message
+    assert net.writes == [] and not list(net.payments.list())
+    assert result.quote.as_dict()["gateway"]["refusal"]
+
+
+def test_a_gateway_billed_membership_is_named_in_the_quote() -> None:
+    data = example_data()
+    data["info"]["mode"] = "um"
+    data["memberships"][1] = {**membership(2, "basic", amount="15"), "gateway": "stripe",
+                              "gateway_subscription_id": "sub_123"}
+    q = flow.quote(FakeNetwork(data), 2, now=NOW, plan="premium")
+    assert q.gateway is not None and q.gateway.gateway == "stripe" and q.gateway.subscription_id == "sub_123"
+    assert any("billed by stripe" in n and "without proration" in n for n in q.notes)

@@ -92,6 +92,8 @@ def quote_text(r: flow.QuoteResult) -> str:
         + f"  (policy {q.policy}, at {fmt_date(r.now, seconds=True)})",
     ]
     lines += [f"note: {n}" for n in r.notes]
+    if r.gateway is not None and r.gateway.refusal:
+        lines.append(f"REFUSED by the gateway: {r.gateway.refusal}")
     if q.kind == "no_change":
         lines += ["", f"No change: {q.message}"]
         return "\n".join(lines)

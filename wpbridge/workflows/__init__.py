@@ -80,3 +80,11 @@ class NetworkWriter(NetworkReader, Protocol):
     def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]: ...
 
     def release_lock(self, name: str, owner: str) -> None: ...
+
+
+def network_mode(network: NetworkReader) -> str:
+    """"um" when plugin-stub runs beside Ultimate Multisite, else "stub" (a snapshot: the mode it was taken in)."""
+    mode = getattr(network, "mode", None)
+    if callable(mode):
+        return str(mode())
+    return network.info().mode

@@ -45,7 +45,7 @@ from ..errors import Conflict, WPBridgeError
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, ScheduledChange
 from ..payment_models import Collect, Payment, PaymentChange
-from . import NetworkReader, NetworkWriter
+from . import NetworkReader, NetworkWriter, network_mode
 from .change_payment import PaymentDecision, payment_summary, pending_change_payments, plan_payment
 from .change_quote import QuoteResult, quote
 from .change_request import AddonRequest, PeriodRequest
@@ -147,14 +147,6 @@ UM_SWAP_KEYS = ("plan_id", "addon_products", "duration", "duration_unit", "amoun
 `initial_amount` to the swap cart's total, 0, and `recurring`), compared when reading a swap back."""
 LOCK_TTL = 300
 LOCK_WAIT_SECONDS = 60.0
-
-
-def network_mode(network: NetworkReader) -> str:
-    """"um" when plugin-stub runs beside Ultimate Multisite, else "stub" (a snapshot: the mode it was taken in)."""
-    mode = getattr(network, "mode", None)
-    if callable(mode):
-        return str(mode())
-    return network.info().mode
 
 
 @contextmanager
@@ -285,6 +277,8 @@ def apply(
         q = priced()
         if q.kind == "blocked":
             return ApplyResult("blocked", q, q.message or "the change is blocked")
+        if q.gateway is not None and q.gateway.refusal:
+            return ApplyResult("blocked", q, f"membership {membership_id}: {q.gateway.refusal} Nothing written.")
         money = plan_payment(q, pending_change_payments(network.payments, membership_id), collect=collect,
                              reference=reference, replace_pending=replace_pending)
         undone = money.restore

@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ..billing import Cart, CatalogIndex, ChangeOptions, Quote, change_options, quote_change
+from ..billing.gateways import GatewayEffect, gateway_effect
 from ..billing.result import Policy
 from ..errors import InputError, NotFound
 from ..models import Membership, ScheduledChange, Site, SiteUsage
-from . import NetworkReader
+from . import NetworkReader, network_mode
 from .change_request import AddonRequest, PeriodRequest, build_cart, refuse_bad_request
 from .change_view import product_name, product_ref
 from .membership_state import with_state
@@ -87,6 +89,9 @@ class QuoteResult:
     now: datetime
     notes: list[str] = field(default_factory=list)
     scheduled: ScheduledChange | None = None
+    gateway: GatewayEffect | None = None
+    """What UM's save of this change does to the membership's gateway subscription (UM mode; None in stub mode,
+    where no gateway is told anything, and when nothing is written)."""
 
     @property
     def kind(self) -> str:
@@ -136,6 +141,7 @@ class QuoteResult:
             "target": q.target,
             "um_version": q.um_version,
             "deviations": [d.model_dump() for d in q.deviations],
+            "gateway": dataclasses.asdict(self.gateway) if self.gateway is not None else None,
         }
 
 
@@ -182,4 +188,9 @@ def quote(
             f"a change to {product_name(idx, int(scheduled.target.get('plan_id', 0) or 0))} is scheduled for "
             f"{scheduled.scheduled_for:%Y-%m-%d %H:%M} UTC; it stays scheduled"
         )
-    return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled)
+    effect = None
+    if q.target is not None and network_mode(network) == "um":
+        effect = gateway_effect(membership, q.target)
+        if effect.action:
+            notes.append(f"billed by {effect.gateway}: {effect.action}")
+    return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled, effect)
