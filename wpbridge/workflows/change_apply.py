@@ -302,16 +302,24 @@ def apply(
 
 def _undo(network: NetworkWriter, q: QuoteResult, payment: Payment, before: dict[str, Any],
           after_write: AfterWrite | None) -> None:
-    """Undo the change an unpaid payment was made for (the membership back to its state before it), then cancel the
-    payment: in this order, so a crash in between leaves a payment whose change is not written (cancelled by the
-    next run), never a written change without its payment."""
     m = q.membership
-    write = Write("membership_restore", m.id, "PUT", f"/wu/v2/membership/{m.id}",
-                  (f"undo the change of payment #{payment.id}",), before)
-    network.update_membership(m.id, before)
+    undo_unpaid_change(network, m.id, payment, before)
     if after_write is not None:
-        after_write(write)
-    network.payments.cancel(payment.id)
+        after_write(Write("membership_restore", m.id, "PUT", f"/wu/v2/membership/{m.id}",
+                          (f"undo the change of payment #{payment.id}",), before))
+
+
+def undo_unpaid_change(network: NetworkWriter, membership_id: int, payment: Payment,
+                       before: dict[str, Any] | None = None) -> Payment:
+    """Undo the change an unpaid payment was made for (the membership back to its state before it, without
+    `status`, which the change never wrote), then cancel the payment: in this order, so a crash in between leaves
+    a payment whose change is not written (cancelled by the next change), never a written change without its
+    payment. Call it under the membership's lock."""
+    if before is None:
+        before = {k: v for k, v in (payment.wpbridge.before if payment.wpbridge else {}).items() if k != "status"}
+    if before:
+        network.update_membership(membership_id, before)
+    return network.payments.cancel(payment.id).payment
 
 
 def apply_quote(
