@@ -2,8 +2,11 @@
 
 Why: support and migrations want to look at (and quote against) a network without touching it, or without
 reaching it at all. A snapshot holds everything the read and quote workflows need: the catalog, customers,
-memberships, sites, each site's effective quota and usage, and the scheduled changes. `Snapshot` answers the
-same reads as `Network` (`NetworkReader`), so `--snapshot FILE` works on every read or quote command.
+memberships, sites, each site's effective quota and usage, the scheduled changes, and the payments (with their
+line items, invoice numbers, gateway ids and the plan change a payment pays for; `wpbridge import` carries them).
+`Snapshot` answers the same reads as `Network` (`NetworkReader`), so `--snapshot FILE` works on every read or
+quote command. A snapshot written before payments were exported has no `payments` section: `Snapshot.payments`
+is then None (unknown), never an empty list (none).
 
 The export streams: records are written one per line as they are read, so memory stays flat in the size of the
 network (only the blog ids are kept, to ask for usage in chunks). Records are stored in the models' JSON form
@@ -17,7 +20,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal, TypeVar
+from typing import IO, Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 
@@ -35,6 +38,7 @@ from ..models import (
     parse,
     parse_utc,
 )
+from ..payment_models import Payment
 from . import NetworkReader
 
 FORMAT = "wpbridge-snapshot"
@@ -42,9 +46,15 @@ VERSION = 1
 USAGE_CHUNK = 100
 """Blog ids per usage request (the companion route's maximum)."""
 
-SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "scheduled_changes")
+SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "scheduled_changes", "payments")
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class PaymentLister(Protocol):
+    """What an export reads of a network's payments (`Network.payments`)."""
+
+    def list(self) -> Iterator[Payment]: ...
 
 
 # --------------------------------------------------------------------------- export
@@ -106,6 +116,9 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     )
     section("usage", (u for chunk in _chunks(blog_ids, USAGE_CHUNK) for u in network.usage(chunk).values()))
     section("scheduled_changes", network.scheduled_changes())
+    payments: PaymentLister | None = getattr(network, "payments", None)
+    if payments is not None:  # a source that does not know its payments (an old snapshot) writes no section
+        section("payments", payments.list())
     out.write("\n}\n")
     return counts
 
@@ -153,6 +166,8 @@ class SnapshotFile(BaseModel):
     quotas: list[QuotaRow]
     usage: list[Any]
     scheduled_changes: list[Any]
+    payments: list[Any] | None = None
+    """None: written before payments were exported (unknown), not "no payments"."""
 
     @field_validator("exported_at", mode="before")
     @classmethod
@@ -180,6 +195,35 @@ def _envelope(data: Any, name: str) -> SnapshotFile:
         raise InputError(f"{name}: {where}: {str(first['msg']).removeprefix('Value error, ')}") from None
 
 
+class SnapshotPayments:
+    """The payments of a snapshot, read like `Network.payments` (`list`, `get`, `find`)."""
+
+    def __init__(self, payments: Iterable[Payment], name: str) -> None:
+        self._rows = {p.id: p for p in payments}
+        self._name = name
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
+             status: str | Iterable[str] | None = None,
+             payment_ids: Iterable[int] | None = None) -> Iterator[Payment]:
+        statuses = {status} if isinstance(status, str) else set(status) if status is not None else None
+        ids = set(payment_ids) if payment_ids is not None else None
+        for pid in sorted(self._rows):
+            p = self._rows[pid]
+            if ((membership_id is None or p.membership_id == membership_id)
+                    and (customer_id is None or p.customer_id == customer_id)
+                    and (statuses is None or p.status in statuses) and (ids is None or pid in ids)):
+                yield p
+
+    def get(self, payment_id: int) -> Payment:
+        try:
+            return self._rows[payment_id]
+        except KeyError:
+            raise NotFound(f"payment {payment_id} is not in {self._name}", record_id=payment_id) from None
+
+    def find(self, payment_id: int) -> Payment | None:
+        return self._rows.get(payment_id)
+
+
 class Snapshot:
     """A read-only, offline `NetworkReader` over a snapshot file. Lookups of missing records raise NotFound."""
 
@@ -204,6 +248,10 @@ class Snapshot:
             c.membership_id: c
             for c in (self._parse(ScheduledChange, c, "scheduled_changes") for c in data["scheduled_changes"])
         }
+        self.payments: SnapshotPayments | None = None
+        """The snapshot's payments; None when it was written before payments were exported."""
+        if envelope.payments is not None:
+            self.payments = SnapshotPayments((self._parse(Payment, p, "payments") for p in envelope.payments), name)
 
     @classmethod
     def load(cls, path: str | Path) -> Snapshot:
