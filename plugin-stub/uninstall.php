@@ -17,7 +17,7 @@ if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
  */
 function wpbridge_stub_uninstall(): void {
 	global $wpdb;
-	$tables = array( 'products', 'customers', 'memberships', 'discount_codes', 'site_links', 'scheduled_changes', 'locks' );
+	$tables = array( 'products', 'customers', 'memberships', 'discount_codes', 'site_links', 'scheduled_changes', 'locks', 'payments' );
 	foreach ( $tables as $name ) {
 		$wpdb->query( 'DROP TABLE IF EXISTS `' . esc_sql( $wpdb->base_prefix . 'wpbridge_' . $name ) . '`' ); // phpcs:ignore WordPress.DB.PreparedSQL
 	}

@@ -20,7 +20,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 const VERSION    = '0.1.0';
-const DB_VERSION = 2; // Bump with a migration step in includes/db.php::install().
+const DB_VERSION = 3; // Bump with a migration step in includes/db.php::install().
 
 const PLUGIN_FILE = __FILE__;
 
@@ -41,6 +41,7 @@ require_once __DIR__ . '/includes/um.php';
 require_once __DIR__ . '/includes/import.php';
 require_once __DIR__ . '/includes/um-sites.php';
 require_once __DIR__ . '/includes/um-swap.php';
+require_once __DIR__ . '/includes/payments.php';
 
 register_activation_hook( __FILE__, __NAMESPACE__ . '\\install' );
 
@@ -86,4 +87,5 @@ function register_routes(): void {
 		register_site_routes();
 	}
 	register_companion_routes();
+	register_payment_routes( payment_store() ); // The store is picked here, once: the routes never look at the mode.
 }

@@ -2,7 +2,7 @@
 /**
  * The plugin's network-wide tables ({$wpdb->base_prefix}wpbridge_*), created with dbDelta on (network) activation
  * and upgraded on the next request when the network option `wpbridge_db_version` is older than DB_VERSION.
- * Nested values (limitations, price variations, add-ons) are JSON text columns: one row is one record, so every
+ * Nested values (limitations, price variations, add-ons, a payment's line items) are JSON text columns: one row is one record, so every
  * write of a record is one statement and cannot be half-applied.
  */
 
@@ -150,6 +150,37 @@ function schema(): array {
   PRIMARY KEY  (membership_id),
   KEY scheduled_for (scheduled_for)
 ) $c;",
+		"CREATE TABLE {$t('payments')} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  customer_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  membership_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  parent_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  product_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  status varchar(20) NOT NULL DEFAULT 'pending',
+  currency varchar(10) NOT NULL DEFAULT 'USD',
+  discount_code varchar(191) NOT NULL DEFAULT '',
+  subtotal decimal(13,4) NOT NULL DEFAULT 0,
+  discount_total decimal(13,4) NOT NULL DEFAULT 0,
+  tax_total decimal(13,4) NOT NULL DEFAULT 0,
+  total decimal(13,4) NOT NULL DEFAULT 0,
+  refund_total decimal(13,4) NOT NULL DEFAULT 0,
+  gateway varchar(50) NOT NULL DEFAULT '',
+  gateway_payment_id varchar(191) NOT NULL DEFAULT '',
+  invoice_number int(10) unsigned NOT NULL DEFAULT 0,
+  hash varchar(32) NOT NULL DEFAULT '',
+  change_key varchar(64) NOT NULL DEFAULT '',
+  line_items longtext NULL,
+  wpbridge longtext NULL,
+  date_created datetime NULL,
+  date_modified datetime NULL,
+  PRIMARY KEY  (id),
+  KEY membership_id (membership_id,id),
+  KEY customer_id (customer_id,id),
+  KEY status_id (status,id),
+  KEY change_key (change_key),
+  KEY invoice_number (invoice_number),
+  KEY hash (hash)
+) $c;",
 		"CREATE TABLE {$t('locks')} (
   name varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   owner varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -174,6 +205,7 @@ function install(): void {
 		// change a column's collation, so the upgrade does it.
 		$wpdb->query( 'ALTER TABLE ' . table( 'locks' ) . ' MODIFY name varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, MODIFY owner varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL' );
 	}
+	// Version 3: the payments table (issue 17), a new table that dbDelta above creates; nothing to migrate.
 	update_site_option( 'wpbridge_db_version', DB_VERSION );
 }
 

@@ -1,6 +1,6 @@
 <?php
 /**
- * The table-backed `wu/v2` entities of stub mode (product, membership, customer, discount_code): which keys a
+ * The table-backed `wu/v2` entities of stub mode (product, membership, customer, discount_code, payment): which keys a
  * write may set (UM's `set_{key}` methods), how each value is checked and stored, the cross-record checks that
  * run on the whole merged record before anything is written, and the UM-shaped JSON of a row.
  */
@@ -270,6 +270,53 @@ function entities(): array {
 			'check'    => __NAMESPACE__ . '\\check_discount_code',
 			'out'      => __NAMESPACE__ . '\\discount_code_out',
 		),
+		'payment'       => array( // UM's `wu/v2/payment` subset; the table is shared with the companion payment routes (payments.php).
+			'class'    => 'Payment',
+			'table'    => 'payments',
+			'json'     => array( 'line_items', 'wpbridge' ),
+			'search'   => array( 'id', 'hash', 'gateway', 'gateway_payment_id', 'discount_code' ),
+			'aliases'  => array(),
+			'meta'     => array(),
+			'readonly' => array( 'id', 'model', 'hash', 'date_created', 'date_modified' ),
+			'required' => array( 'customer_id' ),
+			'defaults' => array( // UM's wu_create_payment defaults (a payment is completed unless told otherwise).
+				'membership_id'      => 0,
+				'parent_id'          => 0,
+				'product_id'         => 0,
+				'currency'           => 'USD',
+				'discount_code'      => '',
+				'subtotal'           => '0.0000',
+				'discount_total'     => '0.0000',
+				'tax_total'          => '0.0000',
+				'total'              => '0.0000',
+				'refund_total'       => '0.0000',
+				'status'             => 'completed',
+				'gateway'            => '',
+				'gateway_payment_id' => '',
+				'invoice_number'     => 0,
+				'line_items'         => array(),
+			),
+			'fields'   => array(
+				'customer_id'        => fn( $v, $f ) => to_int( $v, $f, 1 ),
+				'membership_id'      => $id,
+				'parent_id'          => $id,
+				'product_id'         => $id,
+				'currency'           => $cur,
+				'discount_code'      => $str,
+				'subtotal'           => $money,
+				'discount_total'     => $money,
+				'tax_total'          => $money,
+				'total'              => $money,
+				'refund_total'       => $money,
+				'status'             => fn( $v, $f ) => to_enum( $v, PAYMENT_STATUSES, $f ),
+				'gateway'            => fn( $v, $f ) => to_string( $v, $f, 50 ),
+				'gateway_payment_id' => $str,
+				'invoice_number'     => fn( $v, $f ) => ( null === $v || '' === $v ) ? 0 : to_int( $v, $f, 0, UINT_MAX ),
+				'line_items'         => __NAMESPACE__ . '\\to_line_items',
+			),
+			'check'    => __NAMESPACE__ . '\\check_payment',
+			'out'      => __NAMESPACE__ . '\\payment_out',
+		),
 	);
 	return $specs;
 }
@@ -438,6 +485,27 @@ function check_discount_code( array &$r, ?array $old ): void {
 	}
 }
 
+/**
+ * A `wu/v2/payment` record: the customer exists, the membership (when given) exists; a new payment gets its
+ * reference hash; a payment that becomes completed gets the next invoice number, as UM's
+ * Payment_Manager::transition_payment_status() gives one.
+ */
+function check_payment( array &$r, ?array $old ): void {
+	global $wpdb;
+	if ( null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'customers' ) . ' WHERE id = %d', $r['customer_id'] ) ) ) {
+		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $r['customer_id'] ) );
+	}
+	if ( $r['membership_id'] && ! row( 'membership', (int) $r['membership_id'] ) ) {
+		throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $r['membership_id'] ) );
+	}
+	if ( empty( $r['hash'] ) ) {
+		$r['hash'] = Stub_Payment_Store::new_hash();
+	}
+	if ( 'completed' === $r['status'] && ! (int) ( $r['invoice_number'] ?? 0 ) ) {
+		$r['invoice_number'] = Stub_Payment_Store::next_invoice_number();
+	}
+}
+
 function discount_code_by_code( string $code ): ?array {
 	global $wpdb;
 	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'discount_codes' ) . ' WHERE code = %s', $code ), ARRAY_A );
@@ -570,4 +638,21 @@ function discount_code_out( array $r ): array {
 		'date_created'            => d( $r['date_created'] ),
 		'date_modified'           => d( $r['date_modified'] ),
 	);
+}
+
+function payment_out( array $r ): array {
+	$out = array(
+		'id'    => (int) $r['id'],
+		'model' => 'payment',
+	);
+	foreach ( array( 'customer_id', 'membership_id', 'parent_id', 'product_id', 'invoice_number' ) as $k ) {
+		$out[ $k ] = (int) $r[ $k ];
+	}
+	foreach ( array( 'currency', 'discount_code', 'subtotal', 'discount_total', 'tax_total', 'total', 'refund_total', 'status', 'gateway', 'gateway_payment_id', 'hash' ) as $k ) {
+		$out[ $k ] = (string) $r[ $k ];
+	}
+	$out['line_items']    = array_map( __NAMESPACE__ . '\\line_item_out', (array) json_in( $r['line_items'] ) );
+	$out['date_created']  = d( $r['date_created'] );
+	$out['date_modified'] = d( $r['date_modified'] );
+	return $out;
 }

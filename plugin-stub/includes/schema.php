@@ -402,3 +402,228 @@ function lock_schema(): array {
 		)
 	);
 }
+
+// ------------------------------------------------------------------------------------------------- payments
+
+/** A payment record of `wpbridge/v1` (payments.php; docs/payments-contract.md), the same in both modes. */
+function payment_schema(): array {
+	$amount = array(
+		'type'        => 'string',
+		'description' => __( 'An amount with 4 decimals, e.g. "15.0000".', 'wpbridge-stub' ),
+		'readonly'    => true,
+	);
+	$int    = array(
+		'type'     => 'integer',
+		'readonly' => true,
+	);
+	$str    = array(
+		'type'     => 'string',
+		'readonly' => true,
+	);
+	$date   = array(
+		'type'     => array( 'string', 'null' ),
+		'format'   => 'date-time',
+		'readonly' => true,
+	);
+	$line   = array();
+	foreach ( LINE_ITEM_KEYS as $k ) {
+		$line[ $k ] = in_array( $k, array( 'unit_price', 'subtotal', 'discount_total', 'tax_rate', 'tax_total', 'total' ), true ) ? $amount : ( in_array( $k, array( 'product_id', 'quantity', 'duration' ), true ) ? $int : $str );
+	}
+	$line['recurring'] = array( 'type' => 'boolean' );
+	return object_schema(
+		'wpbridge-payment',
+		array(
+			'id'                 => $int,
+			'customer_id'        => $int,
+			'membership_id'      => $int,
+			'parent_id'          => $int,
+			'status'             => array(
+				'type'     => 'string',
+				'enum'     => PAYMENT_STATUSES,
+				'readonly' => true,
+			),
+			'currency'           => $str,
+			'subtotal'           => $amount,
+			'discount_total'     => $amount,
+			'tax_total'          => $amount,
+			'total'              => $amount,
+			'refund_total'       => $amount,
+			'discount_code'      => $str,
+			'gateway'            => $str,
+			'gateway_payment_id' => $str,
+			'product_id'         => $int,
+			'line_items'         => array(
+				'type'     => 'array',
+				'items'    => array(
+					'type'       => 'object',
+					'properties' => $line,
+				),
+				'readonly' => true,
+			),
+			'invoice_number'     => array(
+				'type'        => 'string',
+				'description' => __( '"" until the payment is completed (UM assigns the number then).', 'wpbridge-stub' ),
+				'readonly'    => true,
+			),
+			'hash'               => $str,
+			'url'                => array(
+				'type'        => array( 'string', 'null' ),
+				'description' => __( 'UM: the pay link ($payment->get_payment_url()), null when not payable; stub: null.', 'wpbridge-stub' ),
+				'readonly'    => true,
+			),
+			'date_created'       => $date,
+			'date_modified'      => $date,
+			'wpbridge'           => array(
+				'type'        => array( 'object', 'null' ),
+				'description' => __( 'The change the payment pays for (UM: payment meta wpbridge_change), null for other payments.', 'wpbridge-stub' ),
+				'properties'  => array(
+					'change_key'    => $str,
+					'collect'       => array(
+						'type' => 'string',
+						'enum' => array( 'invoice', 'paid' ),
+					),
+					'reference'     => $str,
+					'status_before' => $str,
+					'before'        => array( 'type' => 'object' ),
+					'target'        => array( 'type' => 'object' ),
+					'settled_at'    => $date,
+				),
+				'readonly'    => true,
+			),
+		)
+	);
+}
+
+/** The reply of a payment write: a flag (created, settled or cancelled), the payment, and the membership settled. */
+function payment_write_schema(): array {
+	return object_schema(
+		'wpbridge-payment-write',
+		array(
+			'created'       => array( 'type' => 'boolean' ),
+			'settled'       => array( 'type' => 'boolean' ),
+			'cancelled'     => array( 'type' => 'boolean' ),
+			'membership_id' => array( 'type' => 'integer' ),
+			'payment'       => payment_schema(),
+		)
+	);
+}
+
+/** The body of `POST /memberships/{id}/payments` (checked as a whole by payment_change_body()). */
+function payment_change_schema(): array {
+	$money = array(
+		'type'        => array( 'string', 'number' ),
+		'description' => __( 'An amount >= 0, at most 4 decimals.', 'wpbridge-stub' ),
+	);
+	return object_schema(
+		'wpbridge-payment-change',
+		array(
+			'change_key'     => array(
+				'type'        => 'string',
+				'pattern'     => '^[0-9a-fA-F]{64}$',
+				'description' => __( 'Required. sha256 of the membership id and the target state: the payment of a change is made once.', 'wpbridge-stub' ),
+			),
+			'collect'        => array(
+				'type' => 'string',
+				'enum' => array( 'invoice', 'paid' ),
+			),
+			'reference'      => array(
+				'type'      => 'string',
+				'maxLength' => 191,
+			),
+			'cart'           => array(
+				'type'       => 'object',
+				'properties' => array(
+					'cart_type'     => array(
+						'type' => 'string',
+						'enum' => array( 'upgrade', 'addon' ),
+					),
+					'products'      => array(
+						'type'                 => 'object',
+						'description'          => __( '{"<product_id>": <quantity>}', 'wpbridge-stub' ),
+						'additionalProperties' => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+						),
+					),
+					'duration'      => array(
+						'type'    => 'integer',
+						'minimum' => 1,
+					),
+					'duration_unit' => array(
+						'type' => 'string',
+						'enum' => UNITS,
+					),
+				),
+			),
+			'currency'       => array(
+				'type'    => 'string',
+				'pattern' => '^[A-Z]{3}$',
+			),
+			'subtotal'       => $money,
+			'discount_total' => $money,
+			'tax_total'      => $money,
+			'total'          => $money + array( 'required' => true ),
+			'line_items'     => array(
+				'type'        => 'array',
+				'description' => __( 'The lines wpbridge priced: stored in stub mode; UM mode stores the lines of UM\'s Cart.', 'wpbridge-stub' ),
+				'items'       => array( 'type' => 'object' ),
+			),
+			'status_before'  => array(
+				'type' => 'string',
+				'enum' => MEMBERSHIP_STATUSES,
+			),
+			'before'         => array( 'type' => 'object' ),
+			'target'         => array( 'type' => 'object' ),
+			'created'        => array(
+				'type'     => 'boolean',
+				'readonly' => true,
+			),
+			'payment'        => payment_schema() + array( 'readonly' => true ),
+		)
+	);
+}
+
+/** The body of `POST /payments/{id}/settle`. */
+function payment_settle_schema(): array {
+	return object_schema(
+		'wpbridge-payment-settle',
+		array(
+			'reference'     => array(
+				'type'      => 'string',
+				'maxLength' => 191,
+			),
+			'settled_at'    => array(
+				'type'   => 'string',
+				'format' => 'date-time',
+			),
+			'membership'    => array(
+				'type'                 => 'object',
+				'description'          => __( 'The membership keys settling writes, in the same transaction as the payment.', 'wpbridge-stub' ),
+				'properties'           => array(
+					'status'          => array(
+						'type' => 'string',
+						'enum' => MEMBERSHIP_STATUSES,
+					),
+					'date_renewed'    => array(
+						'type'   => array( 'string', 'null' ),
+						'format' => 'date-time',
+					),
+					'date_expiration' => array(
+						'type'   => array( 'string', 'null' ),
+						'format' => 'date-time',
+					),
+				),
+				'additionalProperties' => false,
+			),
+			'settled'       => array(
+				'type'     => 'boolean',
+				'readonly' => true,
+			),
+			'membership_id' => array(
+				'type'     => 'integer',
+				'readonly' => true,
+			),
+			'payment'       => payment_schema() + array( 'readonly' => true ),
+		)
+	);
+}

@@ -66,6 +66,58 @@ function um_cart_target( object $cart ): array {
 	);
 }
 
+/**
+ * UM's Cart for a change of a membership, built as UM's checkout builds it: the membership's customer is the
+ * current user while the Cart is made (UM's Cart refuses a membership the current customer does not own), the
+ * quantities reach UM through its `wu_add_product_line_item` / `wu_add_product_setup_fee_line_item` filters, and
+ * `membership_id`, `cart_type`, `duration`, `duration_unit` are the Cart's own arguments. Used by the scheduled
+ * swap (cart_type downgrade) and by the payment of a change (payments.php).
+ *
+ * @param object     $membership UM's Membership.
+ * @param string     $cart_type  new|upgrade|downgrade|addon (UM may classify the change otherwise: see get_cart_type()).
+ * @param array      $products   [product_id => quantity], the plan first.
+ * @param int|false  $duration   The period (false: the plan's own).
+ * @param string|false $unit     The period's unit (false: the plan's own).
+ * @return object|\WP_Error The Cart (an object), or 409 `wpbridge_um_cart` (no customer, or the Cart's own errors).
+ */
+function um_change_cart( object $membership, string $cart_type, array $products, int|false $duration, string|false $unit ): mixed {
+	$customer = $membership->get_customer();
+	if ( ! $customer ) {
+		return error( 'wpbridge_um_cart', sprintf( __( "Membership %d has no customer: UM's Cart cannot be built for it.", 'wpbridge-stub' ), $membership->get_id() ), 409 );
+	}
+	$qty_filter    = function ( $data, $product ) use ( $products ) {
+		$q = $products[ (int) $product->get_id() ] ?? null;
+		if ( $q ) {
+			$data['quantity'] = $q;
+		}
+		return $data;
+	};
+	$previous_user = get_current_user_id();
+	wp_set_current_user( (int) $customer->get_user_id() );
+	add_filter( 'wu_add_product_line_item', $qty_filter, 10, 2 );
+	add_filter( 'wu_add_product_setup_fee_line_item', $qty_filter, 10, 2 );
+	try {
+		$cart = new \WP_Ultimo\Checkout\Cart(
+			array(
+				'cart_type'     => $cart_type,
+				'products'      => array_keys( $products ),
+				'membership_id' => (int) $membership->get_id(),
+				'duration'      => $duration,
+				'duration_unit' => $unit,
+			)
+		);
+	} finally {
+		remove_filter( 'wu_add_product_line_item', $qty_filter, 10 );
+		remove_filter( 'wu_add_product_setup_fee_line_item', $qty_filter, 10 );
+		wp_set_current_user( $previous_user );
+	}
+	$errors = $cart->get_errors();
+	if ( $errors && $errors->has_errors() ) {
+		return error( 'wpbridge_um_cart', sprintf( __( 'UM\'s Cart refused the change: %1$s: %2$s', 'wpbridge-stub' ), $errors->get_error_code(), $errors->get_error_message() ), 409, array( 'um_code' => $errors->get_error_code() ) );
+	}
+	return $cart;
+}
+
 /** The scheduled swap of a membership in the `scheduled-change` shape, or null when it has none. */
 function um_swap_out( object $membership ): ?array {
 	$swap = $membership->get_scheduled_swap();
@@ -124,39 +176,10 @@ function um_put_swap( \WP_REST_Request $request ): mixed {
 	$duration = isset( $target['duration'] ) ? to_int( $target['duration'], 'target.duration', 1 ) : false;
 	$unit     = isset( $target['duration_unit'] ) ? to_enum( $target['duration_unit'], array( 'day', 'week', 'month', 'year' ), 'target.duration_unit' ) : false;
 
-	$customer = $m->get_customer();
-	if ( ! $customer ) {
-		return error( 'wpbridge_um_cart', sprintf( __( "Membership %d has no customer: UM's Cart cannot be built for it.", 'wpbridge-stub' ), $id ), 409 );
-	}
-	$qty_filter = function ( $data, $product ) use ( $addons ) {
-		$q = $addons[ (int) $product->get_id() ] ?? null;
-		if ( $q ) {
-			$data['quantity'] = $q;
-		}
-		return $data;
-	};
-	$previous_user = get_current_user_id();
-	wp_set_current_user( (int) $customer->get_user_id() ); // UM's Cart refuses a membership the current customer does not own.
-	add_filter( 'wu_add_product_line_item', $qty_filter, 10, 2 );
-	add_filter( 'wu_add_product_setup_fee_line_item', $qty_filter, 10, 2 );
-	try {
-		$cart = new \WP_Ultimo\Checkout\Cart(
-			array(
-				'cart_type'     => 'downgrade',
-				'products'      => array_merge( array( $plan_id ), array_keys( $addons ) ),
-				'membership_id' => $id,
-				'duration'      => $duration,
-				'duration_unit' => $unit,
-			)
-		);
-	} finally {
-		remove_filter( 'wu_add_product_line_item', $qty_filter, 10 );
-		remove_filter( 'wu_add_product_setup_fee_line_item', $qty_filter, 10 );
-		wp_set_current_user( $previous_user );
-	}
-	$errors = $cart->get_errors();
-	if ( $errors && $errors->has_errors() ) {
-		return error( 'wpbridge_um_cart', sprintf( __( 'UM\'s Cart refused the change: %1$s: %2$s', 'wpbridge-stub' ), $errors->get_error_code(), $errors->get_error_message() ), 409, array( 'um_code' => $errors->get_error_code() ) );
+	$products = array( $plan_id => 1 ) + $addons;
+	$cart     = um_change_cart( $m, 'downgrade', $products, $duration, $unit );
+	if ( is_wp_error( $cart ) ) {
+		return $cart;
 	}
 	if ( 'downgrade' !== $cart->get_cart_type() ) {
 		return error( 'wpbridge_um_not_a_downgrade', sprintf( __( "UM classifies this change as '%s', not a downgrade: only a downgrade is scheduled (UM applies the others at once).", 'wpbridge-stub' ), $cart->get_cart_type() ), 409, array( 'cart_type' => $cart->get_cart_type() ) );

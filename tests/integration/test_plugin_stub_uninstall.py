@@ -76,7 +76,7 @@ def test_uninstall_removes_the_tables_options_and_site_meta(own_sandbox: Sandbox
                         json={"visits": {"enabled": True, "limit": 3}}, timeout=30)
     assert resp.status_code == 200, resp.text
     before = inspect(info)
-    assert len(before["tables"]) == 7 and "wpbridge_api_secret" in before["options"]
+    assert len(before["tables"]) == 8 and "wpbridge_api_secret" in before["options"]
     assert before["meta"] == ["wpbridge_quota"]
     after = inspect(info, "uninstall")
     assert after["tables"] == [] and after["options"] == [] and after["meta"] == []
