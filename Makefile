@@ -24,7 +24,7 @@ define apt_ensure
   fi; }
 endef
 
-.PHONY: demo demo-um test lint venv debian-packages python-packages bench clean
+.PHONY: demo demo-um test test-unit lint venv debian-packages python-packages bench clean
 
 $(BIN)/wpbridge: pyproject.toml | python-packages
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,10 @@ demo-um: venv debian-packages
 
 test: venv debian-packages
 	$(BIN)/python -m pytest -q
+
+# The unit tests alone: no WordPress, no Debian packages, well under a minute.
+test-unit: venv
+	$(BIN)/python -m pytest -q tests/unit
 
 # PHP: `php -l` on every PHP file, then PHP_CodeSniffer with the committed ruleset phpcs.xml.dist.
 PHP_LINT_PACKAGES := php-cli php-codesniffer

@@ -27,7 +27,7 @@ from .config import load_settings
 from .errors import WPBridgeError
 from .network import Network
 from .sandbox import FLAVORS, SandboxInfo, down, um_plugin_path, up
-from .workflows import change
+from .workflows import change, payments
 
 
 class DemoFailure(Exception):
@@ -148,6 +148,18 @@ def run(sb: SandboxInfo, net: Network) -> None:
     result = change.apply_quote(net, quote, confirm=_show_writes)
     _say(apply_text(result))
     _expect(result.ok and result.status == "applied", f"the upgrade was not applied: {result.message}")
+    _expect(result.payment is not None and result.payment.total == quote.quote.due_now
+            and result.payment.status == "pending", "the upgrade's due now should be invoiced as a pending payment")
+    assert result.payment is not None
+    _say()
+    _say(f"Bruno pays the {result.payment.total} {result.payment.currency} by bank transfer; the owner records it "
+         f"(wpbridge payments settle {result.payment.id} --reference ...):")
+    settled = payments.settle(net, result.payment.id, now=now(), reference="transfer 2026-118")
+    _say(settled.message)
+    _expect(settled.settled and settled.payment.status == "completed", "the payment should be completed")
+    twice = payments.settle(net, result.payment.id, now=now())
+    _say(f"settling it again: {twice.message}")
+    _expect(not twice.settled, "settling twice must change nothing")
 
     if sb.info.get("flavor") == "ultimate-multisite":
         _upgrade_on_um(sb, net, alice, alice_sites[0])

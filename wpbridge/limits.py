@@ -30,6 +30,7 @@ from typing import Any
 
 from .errors import InputError
 from .models import Limitations, Membership, Product, Site
+from .um_release import is_main
 
 _ALWAYS_ENABLED = ("plugins", "themes")
 
@@ -99,7 +100,6 @@ def effective_limitations(
 
 def _hidden_wins(um_version: str | None) -> bool:
     """UM 2.4.13 (main) ranks `hidden` above `visible` when merging; 2.4.12 and earlier the other way round."""
-    from .billing.umcart import is_main  # billing does not import limits: no cycle
 
     return is_main(um_version)
 

@@ -6,6 +6,7 @@ the standard library, pydantic and dateutil.
 
 from __future__ import annotations
 
+from ..um_release import LATEST_RELEASE, RELEASES
 from .cart import Cart
 from .catalog import CatalogIndex
 from .eligibility import (
@@ -22,7 +23,6 @@ from .eligibility import (
 from .periods import add_period, days_in_cycle, per_day
 from .quote import NO_CHANGE_MESSAGE, POLICIES, quote_change
 from .result import Deviation, Quote, QuoteError, QuoteLine
-from .umcart import LATEST_RELEASE, RELEASES
 
 __all__ = [
     "LATEST_RELEASE",

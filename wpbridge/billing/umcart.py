@@ -29,31 +29,16 @@ from functools import lru_cache
 from ..errors import InputError
 from ..models import DiscountCode, Membership, Product, is_recurring_price
 from ..money import currency_decimals
+from ..um_release import LATEST_RELEASE, is_main
 from .catalog import CatalogIndex
 from .periods import add_period
 
-LATEST_RELEASE = "2.4.12"
-RELEASES = ("2.4.12", "2.4.13-beta.1")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 NO_CHANGES_MESSAGE = "This cart proposes no changes to the current membership."
 _DAYS = {"day": (1, False), "week": (7, False), "month": (30.4375, True), "year": (365.25, True)}
 _DAYS_DEC = {"day": Decimal(1), "week": Decimal(7), "month": Decimal("30.4375"), "year": Decimal("365.25")}
-
-
-@lru_cache(maxsize=64)
-def is_main(version: str | None) -> bool:
-    """Does `version` have UM main's add-on carts and zero-decimal rounding (2.4.13 and later)?"""
-    if version is None:
-        return False
-    parts: list[int] = []
-    for piece in version.split("-", 1)[0].split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    while len(parts) < 3:
-        parts.append(0)
-    return tuple(parts[:3]) >= (2, 4, 13)
 
 
 def days_in_cycle_php(unit: str, duration: int) -> tuple[float, bool]:

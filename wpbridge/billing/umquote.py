@@ -28,11 +28,12 @@ from typing import Any
 
 from ..models import DiscountCode, Membership
 from ..money import currency_decimals
+from ..um_release import LATEST_RELEASE, is_main
 from .cart import Cart
 from .catalog import CatalogIndex
 from .periods import add_period, price_in_period
 from .result import Deviation, DeviationField, Quote, QuoteError, QuoteKind, QuoteLine
-from .umcart import LATEST_RELEASE, NO_CHANGES_MESSAGE, Member, UMCartResult, is_main, quantum_of, run_cart
+from .umcart import NO_CHANGES_MESSAGE, Member, UMCartResult, quantum_of, run_cart
 
 ZERO = Decimal(0)
 
