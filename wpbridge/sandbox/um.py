@@ -9,6 +9,10 @@ Activation follows UM's own setup (recipe/um-activate.php, two PHP CLI boots): n
 wizard finished, save the API settings (the sandbox's key and secret, so one pair opens both UM's `wu/v2` and
 plugin-stub's `wpbridge/v1`), then create UM's tables as the wizard does. plugin-stub stays network-active and
 detects UM (UM mode: only the companion routes; UM is the system of record).
+
+In test mode (WPBRIDGE_TEST_MODE) the sandbox also gets recipe/um-test-gateway.php, a must-use plugin registering a
+test payment gateway `wpbridge-test` with UM (records what UM asks of it, succeeds or fails on demand): see
+`install_test_gateway`. It is never installed otherwise, and it is not part of plugin-stub.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ ENV_PLUGIN = "WPBRIDGE_UM_PLUGIN"
 LATEST_RELEASE = "2.4.12"
 # Where builds are looked up by version: $WPBRIDGE_UM_DIR, then the team's shared folder beside the checkout.
 ENV_DIR = "WPBRIDGE_UM_DIR"
+TEST_GATEWAY_FILE = "um-test-gateway.php"
 
 
 def um_plugin_path(version: str = LATEST_RELEASE) -> Path | None:
@@ -106,6 +111,19 @@ def install(plugin: Path, docroot: Path, cache: Path | None) -> None:
     mu = docroot / "wp-content" / "mu-plugins"
     mu.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(recipe_file("um-compat.php"), mu / "um-compat.php")
+
+
+def install_test_gateway(docroot: Path) -> bool:
+    """The test gateway (recipe/um-test-gateway.php) as a must-use plugin, for a sandbox in test mode that runs UM;
+    False (nothing copied) when UM is not installed in `docroot`. The file also checks WPBRIDGE_TEST_MODE itself."""
+    from .wordpress import recipe_file
+
+    if not (docroot / "wp-content" / "plugins" / PLUGIN_DIR / MAIN_FILE).is_file():
+        return False
+    mu = docroot / "wp-content" / "mu-plugins"
+    mu.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(recipe_file(TEST_GATEWAY_FILE), mu / TEST_GATEWAY_FILE)
+    return True
 
 
 def _unpacked(archive: Path, cache: Path | None) -> Path:
