@@ -481,20 +481,32 @@ function line_item_out( mixed $li ): array {
 	);
 }
 
-/** Run `$fn` in one database transaction: committed when it returns a value, rolled back on a WP_Error or a throw. */
-function in_transaction( callable $fn ): mixed {
+/**
+ * Run `$fn` in one database transaction: committed when it returns a value, rolled back when it returns a WP_Error
+ * or throws (then `$forget` runs: a persistent object cache may hold what the rollback undid), and rolled back
+ * without more when it returns `rollback` => true (it wrote nothing).
+ */
+function in_transaction( callable $fn, ?callable $forget = null ): mixed {
 	global $wpdb;
 	$wpdb->query( 'START TRANSACTION' );
 	try {
 		$result = $fn();
 	} catch ( \Throwable $e ) {
 		$wpdb->query( 'ROLLBACK' );
+		if ( $forget ) {
+			$forget();
+		}
 		throw $e;
 	}
-	$wpdb->query( is_wp_error( $result ) || ( is_array( $result ) && ! empty( $result['rollback'] ) ) ? 'ROLLBACK' : 'COMMIT' );
-	if ( is_array( $result ) ) {
-		unset( $result['rollback'] );
+	if ( is_wp_error( $result ) ) {
+		$wpdb->query( 'ROLLBACK' );
+		if ( $forget ) {
+			$forget();
+		}
+		return $result;
 	}
+	$wpdb->query( ! empty( $result['rollback'] ) ? 'ROLLBACK' : 'COMMIT' );
+	unset( $result['rollback'] );
 	return $result;
 }
 
@@ -646,11 +658,11 @@ class Stub_Payment_Store implements Payment_Store {
 				if ( false === $wpdb->update( table( 'payments' ), $update, array( 'id' => $id ) ) ) {
 					return error( 'wpbridge_payment', __( 'Something went wrong (Code 2).', 'wpbridge-stub' ), 500 );
 				}
-				$out = array(
-					'settled' => true,
-					'payment' => $this->get( $id ),
+				return array(
+					'settled'       => true,
+					'payment'       => $this->get( $id ),
+					'membership_id' => $mid,
 				);
-				return $settle['membership'] ? $out + array( 'membership_id' => $mid ) : $out;
 			}
 		);
 	}
@@ -817,7 +829,7 @@ class UM_Payment_Store implements Payment_Store {
 		}
 		return in_transaction(
 			function () use ( $data, $cart, $change ) {
-				$payment = wu_create_payment( $data );
+				$payment = wu_create_payment( $data ); // A completed one gets UM's next invoice number on insert.
 				if ( is_wp_error( $payment ) ) {
 					return error( 'wpbridge_um_payment', sprintf( __( 'UM refused the payment: %s', 'wpbridge-stub' ), $payment->get_error_message() ), 409, array( 'um_code' => $payment->get_error_code() ) );
 				}
@@ -827,7 +839,8 @@ class UM_Payment_Store implements Payment_Store {
 					'created' => true,
 					'payment' => $this->get( (int) $payment->get_id() ),
 				);
-			}
+			},
+			fn() => self::forget( 0, $membership_id )
 		);
 	}
 
@@ -884,12 +897,13 @@ class UM_Payment_Store implements Payment_Store {
 						return error( 'wpbridge_um_membership', sprintf( __( 'UM refused the membership write: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 409, array( 'um_code' => $saved->get_error_code() ) );
 					}
 				}
-				$out = array(
-					'settled' => true,
-					'payment' => $this->get( $id ),
+				return array(
+					'settled'       => true,
+					'payment'       => $this->get( $id ),
+					'membership_id' => $mid,
 				);
-				return $m ? $out + array( 'membership_id' => $mid ) : $out;
-			}
+			},
+			fn() => self::forget( $id, (int) ( $this->payment( $id )?->get_membership_id() ?? 0 ) )
 		);
 	}
 
@@ -919,8 +933,25 @@ class UM_Payment_Store implements Payment_Store {
 					'cancelled' => true,
 					'payment'   => $this->get( $id ),
 				);
-			}
+			},
+			fn() => self::forget( $id )
 		);
+	}
+
+	/**
+	 * After a rollback: drop what UM's models may have cached of the rows the transaction touched (BerlinDB's item
+	 * caches and their `last_changed`, the objects' meta, UM's settings option with `next_invoice_number`), so a
+	 * persistent object cache does not serve what the database no longer holds.
+	 */
+	private static function forget( int $payment_id, int $membership_id = 0 ): void {
+		foreach ( array( 'payment' => $payment_id, 'membership' => $membership_id ) as $model => $id ) {
+			if ( $id ) {
+				wp_cache_delete( $id, "wu-{$model}s" );
+				wp_cache_delete( $id, "wu_{$model}_meta" );
+			}
+			wp_cache_set( 'last_changed', microtime(), "wu-{$model}s" );
+		}
+		wp_cache_delete( get_current_network_id() . ':wp-ultimo_v2_settings', 'site-options' );
 	}
 
 	private function payment( int $id ): ?object {

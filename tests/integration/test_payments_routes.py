@@ -353,6 +353,29 @@ return array( 'class' => get_class( $cart ), 'type' => $cart->get_cart_type(), '
         um.api.ok("POST", f"{W}/payments/{p['id']}/cancel", json={})
 
 
+def test_um_settle_is_one_transaction(um: Flavor) -> None:
+    """The payment is completed (UM's hook numbers it and bumps `next_invoice_number`) before UM's membership
+    save, which fails here (its plan no longer exists): the rollback leaves the payment pending, unnumbered, and
+    UM's invoice counter where it was."""
+    mid = um.new_member("basic")
+    p = um.create(mid, um.body(mid, total=um.due(mid)))["payment"]
+    plan = um.products["basic"]
+    break_plan = """
+global $wpdb;
+$wpdb->update( $wpdb->base_prefix . 'wu_memberships', array( 'plan_id' => $data['plan'] ),
+    array( 'id' => $data['id'] ) );
+return wu_get_setting( 'next_invoice_number', 1 );
+"""
+    counter = um_php(um.sb, break_plan, {"id": mid, "plan": 999999})
+    resp = um.api("POST", f"{W}/payments/{p['id']}/settle", json={"membership": {"status": "active"}})
+    assert resp.status_code == 409 and resp.json()["code"] == "wpbridge_um_membership", resp.text
+    after = um.api.ok("GET", f"{W}/payments/{p['id']}")
+    assert after["status"] == "pending" and after["invoice_number"] == "" and after["wpbridge"]["settled_at"] is None
+    assert um_php(um.sb, break_plan, {"id": mid, "plan": plan}) == counter  # plan restored, counter untouched
+    out = um.api.ok("POST", f"{W}/payments/{p['id']}/settle", json={"membership": {"status": "active"}})
+    assert out["settled"] is True and out["payment"]["invoice_number"] == str(counter)
+
+
 def test_um_main_prices_and_settles_through_its_own_cart(um_main_sandbox: SandboxInfo) -> None:
     """UM main (2.4.13-beta.1): an add-on purchase no longer carries the plan and a prorated credit (only the
     add-on is charged), and `to_payment_data()` passes the Cart's currency; settling assigns UM's invoice number."""
