@@ -27,7 +27,7 @@ from ..workflows.importer import (
     step_delay_from_env,
     write_report,
 )
-from ..workflows.importer_plan import KINDS
+from ..workflows.importer_plan import KINDS, not_kept_summary
 from .common import emit, handle_errors, network_options, open_network
 
 SHOWN_LINES = 20
@@ -112,6 +112,8 @@ def register(main: click.Group) -> None:
                 sys.exit(EXIT_INPUT)
             plan = prepared.plan
             assert plan is not None
+            for line in not_kept_summary(plan):  # what the target cannot hold is said, never dropped silently
+                click.echo(f"import: {line}", err=True)
             if output == "table":
                 click.echo(plan_line(prepared))
                 shown = [s for s in plan.steps if s.action != "unchanged"]

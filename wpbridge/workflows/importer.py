@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,9 +33,11 @@ from typing import Any
 from ..encoding import dumps, iso_utc
 from ..errors import ConfigError
 from ..network import Network
+from ..rest.pagination import iter_items
+from ..rest.transport import route
 from .importer_apply import Applier, ApplyOutcome, Progress
 from .importer_input import Format, Issue, Source, check_references, read_source
-from .importer_plan import KINDS, Plan, build_plan, read_target
+from .importer_plan import KINDS, Plan, TargetState, build_plan, not_kept_summary, read_target, read_target_payments
 
 SCHEMA = "wpbridge.import.report/1"
 STEP_DELAY_ENV = "WPBRIDGE_IMPORT_STEP_DELAY"
@@ -108,6 +111,7 @@ class ImportResult:
             "plan": [s.to_json() for s in plan.steps] if plan is not None else [],
             "writes": writes,
             "conflicts": [s.to_json() for s in plan.conflicts] if plan is not None else [],
+            "not_kept": not_kept_summary(plan) if plan is not None else [],
             "errors": errors,
         }
 
@@ -125,10 +129,13 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
     started = time.monotonic()
     source = read_source(path, options.format)
     target = read_target(net)
-    if source.source_url and _same_url(source.source_url, net.settings.url):
+    same_network = bool(source.source_url and _same_url(source.source_url, net.settings.url))
+    if same_network:
         # an export imported into the network it came from: its memberships are these ones, by id
         for membership_id in target.memberships:
-            target.keys.setdefault(f"{source.source_url.rstrip('/')}/membership/{membership_id}", membership_id)
+            target.keys.setdefault(f"{str(source.source_url).rstrip('/')}/membership/{membership_id}", membership_id)
+    if source.payments:
+        _read_payments(net, source, target, same_network)
     check_references(source, target.catalog)
     for site in source.sites:
         problem = target.address_problem(site)
@@ -149,6 +156,28 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
     prepared.requests = net.stats.requests
     prepared.plan_seconds = round(time.monotonic() - started, 3)
     return prepared
+
+
+def import_payment_keys(net: Network) -> Iterator[dict[str, Any]]:
+    """The source keys earlier imports stored next to the payments they created (`GET .../import/payment-keys`)."""
+    for row in iter_items(net.transport, route("wpbridge/v1", "import", "payment-keys"), {},
+                          per_page=net.settings.per_page, concurrency=net.settings.concurrency, legacy=False,
+                          order_by_id=False, id_key="source_key", sorted_by_key=False):
+        if isinstance(row, dict):
+            yield row
+
+
+def _read_payments(net: Network, source: Source, target: TargetState, same_network: bool) -> None:
+    """The target's payments the file's name: by the keys of earlier imports, and (an export imported into the
+    network it came from) by the file's own ids, when the network still has them."""
+    keys: list[dict[str, Any]] = list(import_payment_keys(net))
+    if same_network:
+        known = {str(k["source_key"]) for k in keys}
+        keys += [{"source_key": p.key, "payment_id": p.source_id} for p in source.payments if p.key not in known]
+    read_target_payments(target, keys, lambda ids: net.payments.list(payment_ids=ids))
+    for key, pid in list(target.payment_keys.items()):
+        if pid not in target.payments:  # a key whose payment is gone (or an id this network never had)
+            del target.payment_keys[key]
 
 
 def _same_url(a: str, b: str) -> bool:

@@ -1,7 +1,8 @@
 """`wpbridge import`, step 3: carry out a plan, in dependency order, in batches.
 
 Order: products (add-ons before the plans that offer them), customers, memberships, sites (real WordPress sites,
-linked to their membership), scheduled changes, then (stub mode) the sites' quotas. Every create is an *ensure*
+linked to their membership), scheduled changes, (stub mode) the sites' quotas, then payments (a parent payment
+before the payments that name it). Every create is an *ensure*
 on the server (`wpbridge/v1/import/*`, plugin-stub): the server first looks the record up by its natural key and
 returns it when it exists, so a batch that is resent, or a run that was killed after a create landed but before its
 reply arrived, finds the record instead of creating it twice. Updates (`--update`) send the record's absolute
@@ -24,8 +25,8 @@ from ..errors import WPBridgeError
 from ..models import Limitations, Membership, Product, Site, parse
 from ..rest.batch import BatchItem, BatchResult
 from ..rest.transport import route
-from .importer_input import SrcCustomer, SrcMembership, SrcProduct, SrcScheduled, SrcSite
-from .importer_plan import Kind, Plan, Step, quota_step, scheduled_target
+from .importer_input import SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
+from .importer_plan import Kind, Plan, Step, change_with_ids, payment_kept_fields, quota_step, scheduled_target
 
 log = logging.getLogger("wpbridge.import")
 
@@ -131,6 +132,21 @@ def membership_body(m: SrcMembership, customer_id: int, by_slug: Mapping[str, Pr
     return body
 
 
+def payment_body(sp: SrcPayment, mode: str, *, customer_id: int, membership_id: int | None,
+                 parent_id: int | None, ids: Mapping[str, int]) -> dict[str, Any]:
+    """The payment as plugin-stub's import route takes it: the target's ids, what the target can hold."""
+    body: dict[str, Any] = {
+        "customer_id": customer_id, "membership_id": membership_id or 0, "parent_id": parent_id or 0,
+        "product_id": ids[sp.product] if sp.product is not None else 0,
+        "line_items": [{**{k: v for k, v in line.items() if k != "product"},
+                        "product_id": ids[line["product"]] if line.get("product") else 0} for line in sp.lines],
+        "wpbridge": _wire(change_with_ids(sp.change, ids)) if sp.change is not None else None,
+    }
+    for key, value in payment_kept_fields(sp, mode).items():
+        body[key] = _wire(value)
+    return body
+
+
 def customer_body(c: SrcCustomer) -> dict[str, Any]:
     body: dict[str, Any] = {"email": c.email}
     if c.username:
@@ -159,6 +175,8 @@ class Applier:
         self.sites: list[tuple[Site, str]] = []
         """(site, membership key) of every site of the file that exists after the run."""
         self.failed: set[tuple[str, str]] = set()
+        self.payment_ids: dict[str, int] = {}
+        """payment source key -> the target's payment id."""
 
     # ------------------------------------------------------------------ plumbing
 
@@ -237,6 +255,8 @@ class Applier:
         ]
         if self.t.mode == "stub":
             phases.append(("quotas", self.quotas_phase))
+        if self.plan.of("payment"):
+            phases.append(("payments", self.payments_phase))
         for name, phase in phases:
             started, requests = time.monotonic(), self.requests()
             phase()
@@ -393,6 +413,61 @@ class Applier:
             self.record(step, "done", target_id=self.memberships[step.src.membership].id)
 
         self.batch(steps, items, done)
+
+    def payments_phase(self) -> None:
+        """Payments, parents first: each names its customer, membership, parent and products by the target's ids
+        (known once the phases before have run)."""
+        for step in self.plan.of("payment", "unchanged", "conflict"):
+            if step.target_id is not None:
+                self.payment_ids[step.key] = step.target_id
+        pending = self.plan.of("payment", "create", "update")
+        while pending:
+            ready = [s for s in pending if s.src.parent is None or s.src.parent in self.payment_ids
+                     or ("payment", s.src.parent) in self.failed]
+            steps: list[Step] = []
+            items: list[BatchItem] = []
+            for step in ready or pending:
+                body = self._payment_body(step)
+                if body is None:
+                    continue
+                if step.action == "create":
+                    items.append(BatchItem(len(items), "POST", route(NS, "import", "payments"),
+                                           {"source_key": step.key, **body}))
+                else:
+                    items.append(BatchItem(len(items), "PUT", route(NS, "import", "payments", step.target_id),
+                                           body))
+                steps.append(step)
+
+            def done(step: Step, data: Any) -> None:
+                pid = int(data["payment"]["id"])
+                self.payment_ids[step.key] = pid
+                self.created_or_found(step, data, pid)
+
+            self.batch(steps, items, done)
+            pending = [s for s in pending if s not in (ready or pending)]
+
+    def _payment_body(self, step: Step) -> dict[str, Any] | None:
+        sp: SrcPayment = step.src
+        customer_id = self.customer_ids.get(sp.customer)
+        if customer_id is None:
+            self.skip(step, f"its customer {sp.customer} was not imported")
+            return None
+        membership = self.memberships.get(sp.membership) if sp.membership is not None else None
+        if sp.membership is not None and membership is None:
+            self.skip(step, f"its membership ({sp.membership}) was not imported")
+            return None
+        parent = self.payment_ids.get(sp.parent) if sp.parent is not None else None
+        if sp.parent is not None and parent is None:
+            self.skip(step, f"its parent payment ({sp.parent}) was not imported")
+            return None
+        missing = sorted({s for s in [sp.product, *(line.get("product") for line in sp.lines)]
+                          if s and s not in self.product_ids})
+        if missing:
+            self.skip(step, f"product {', '.join(missing)} is not on the network")
+            return None
+        return payment_body(sp, self.t.mode, customer_id=customer_id,
+                            membership_id=membership.id if membership is not None else None, parent_id=parent,
+                            ids=self.product_ids)
 
     def quotas_phase(self) -> None:
         """Every site of the file gets its membership's effective quota (see `importer_plan.quota_step`)."""

@@ -10,7 +10,9 @@ which case they (and the records that depend on them) are left out.
 
 Natural keys (how a re-run finds what an earlier run wrote): product slug; customer email (case-insensitive),
 then username; site domain + path; membership: the source's identity (`Source.membership key`), which the target
-keeps next to the membership (plugin-stub's import keys).
+keeps next to the membership (plugin-stub's import keys); payment: the same, `{source}/payment/{id}`, kept next to
+the payment (plugin-stub's payment keys). Payments name their customer, membership and products by the file's ids;
+they are read here into the file's natural keys (email, membership key, slug), as memberships are.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ..models import (
     parse,
     parse_utc,
 )
+from ..payment_models import Payment
 
 Format = Literal["json", "csv"]
 
@@ -64,6 +67,12 @@ MEMBERSHIP_FIELDS = (
 """Membership fields an import carries (besides customer, plan and add-ons), compared and written as given."""
 
 CUSTOMER_FIELDS = ("email_verification", "has_trialed", "vip", "billing_address", "date_registered")
+
+PAYMENT_FIELDS = (
+    "status", "currency", "subtotal", "discount_total", "tax_total", "total", "refund_total", "discount_code",
+    "gateway", "gateway_payment_id", "invoice_number", "hash", "date_created", "date_modified",
+)
+"""Payment fields an import carries as given (besides customer, membership, parent, product, lines, change)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,31 @@ class SrcScheduled:
 
 
 @dataclass
+class SrcPayment:
+    key: str
+    """The source's identity of this payment (`{source}/payment/{id}`), kept on the target."""
+    customer: str
+    """The customer's key (lower-case email)."""
+    membership: str | None
+    """The membership's source key; None: a payment of no membership."""
+    product: str | None
+    """The slug of the payment's product (UM's `product_id` column), None when none."""
+    parent: str | None
+    """The source key of the parent payment (a payment of the file), None when none."""
+    lines: list[dict[str, Any]]
+    """The line items as the file gives them, `product_id` replaced by `product` (a slug, or None)."""
+    fields: dict[str, Any]
+    """PAYMENT_FIELDS, as Python values (Decimal, datetime, str)."""
+    change: dict[str, Any] | None
+    """The plan change the payment pays for (`wpbridge`), with `before`/`target` product ids as slugs (`plan`,
+    `addons`), None for a payment wpbridge did not make."""
+    where: str
+    valid: bool = True
+    source_id: int = 0
+    """The payment's id on the source network."""
+
+
+@dataclass
 class Source:
     """Everything the file asks for, in natural keys, with the issues found."""
 
@@ -161,6 +195,9 @@ class Source:
     memberships: list[SrcMembership] = field(default_factory=list)
     sites: list[SrcSite] = field(default_factory=list)
     scheduled: list[SrcScheduled] = field(default_factory=list)
+    payments: list[SrcPayment] = field(default_factory=list)
+    payments_given: bool = False
+    """The file has a `payments` section (an export written before payments were exported has none)."""
     issues: list[Issue] = field(default_factory=list)
     source_url: str | None = None
     source_domain: str | None = None
@@ -173,7 +210,7 @@ class Source:
         return sum(1 for group in self.groups() for r in group if not r.valid)
 
     def groups(self) -> tuple[Sequence[Any], ...]:
-        return (self.products, self.customers, self.memberships, self.sites, self.scheduled)
+        return (self.products, self.customers, self.memberships, self.sites, self.scheduled, self.payments)
 
     def drop_invalid(self) -> None:
         """Leave out invalid records and whatever depends on them (--skip-invalid)."""
@@ -191,6 +228,13 @@ class Source:
             self.customers = [c for c in self.customers if c.key in wanted]
         self.sites = [s for s in self.sites if s.valid and s.membership not in bad_members]
         self.scheduled = [s for s in self.scheduled if s.valid and s.membership not in bad_members]
+        kept: list[SrcPayment] = []
+        for pay in self.payments:  # in file order: a parent is met before the payments that name it
+            bad_parent = pay.parent is not None and pay.parent not in {k.key for k in kept}
+            if (pay.valid and pay.customer not in bad_customers and pay.membership not in bad_members
+                    and not bad_parent):
+                kept.append(pay)
+        self.payments = kept
 
 
 # --------------------------------------------------------------------------- reading
@@ -271,8 +315,9 @@ class _JsonReader:
         self.memberships()
         self.sites()
         self.scheduled()
+        self.payments()
         self.src.records = sum(len(self.data.get(k) or []) for k in ("catalog", "customers", "memberships", "sites",
-                                                                      "scheduled_changes"))
+                                                                      "scheduled_changes", "payments"))
 
     def products(self) -> None:
         parsed: list[tuple[int, Product, str]] = []
@@ -437,6 +482,95 @@ class _JsonReader:
                         addons[slug] = _as_int(qty) or 0
                 target["addons"] = addons
             self.src.scheduled.append(SrcScheduled(key, change.scheduled_for, target, change.note, where, valid))
+
+
+    def payments(self) -> None:
+        raws = self.data.get("payments")
+        if raws is None:
+            return  # written before payments were exported: nothing to carry, and nothing claimed
+        if not isinstance(raws, list):
+            self.issue("payments", None, "section 'payments' is not a list")
+            return
+        self.src.payments_given = True
+        keys: dict[int, str] = {}
+        for i, raw in enumerate(raws):
+            where = f"payments[{i}]"
+            p: Payment | None = self._parse(Payment, raw, where)
+            if p is None:
+                continue
+            where = f"payments[{i}] (id {p.id})"
+            problems: list[tuple[str, str]] = []
+            customer = self.customer_keys.get(p.customer_id)
+            if customer is None:
+                problems.append(("customer_id", f"customer_id {p.customer_id} is not among the file's customers"))
+            membership = None
+            if p.membership_id is not None:
+                membership = self.member_keys.get(p.membership_id)
+                if membership is None:
+                    problems.append(("membership_id", f"membership_id {p.membership_id} is not among the file's"
+                                                      " memberships"))
+                elif customer is not None and self.member_customers.get(p.membership_id) != p.customer_id:
+                    problems.append(("customer_id", f"customer_id {p.customer_id} does not own membership"
+                                                    f" {p.membership_id}"))
+            product = None
+            if p.product_id is not None:
+                product = self.product_slugs.get(p.product_id)
+                if product is None:
+                    problems.append(("product_id", f"product_id {p.product_id} is not in the file's catalog"))
+            parent = None
+            if p.parent_id is not None:
+                parent = keys.get(p.parent_id)
+                if parent is None:
+                    problems.append(("parent_id", f"parent_id {p.parent_id} is not a payment listed before it"))
+            lines: list[dict[str, Any]] = []
+            for n, line in enumerate(p.line_items):
+                data = line.model_dump(mode="json", exclude={"product_id"})
+                data["product"] = None
+                if line.product_id is not None:
+                    data["product"] = self.product_slugs.get(line.product_id)
+                    if data["product"] is None:
+                        problems.append((f"line_items.{n}.product_id", f"line_items[{n}]: product"
+                                                                        f" {line.product_id} is not in the file's"
+                                                                        " catalog"))
+                lines.append(data)
+            change = None
+            if p.wpbridge is not None:
+                change = p.wpbridge.model_dump(mode="json")
+                for side in ("before", "target"):
+                    change[side], bad = self._state_by_slug(change[side])
+                    problems.extend((f"wpbridge.{side}.{f}", f"wpbridge.{side}: {m}") for f, m in bad)
+            fields = {name: getattr(p, name) for name in PAYMENT_FIELDS
+                      if isinstance(raw, dict) and name in raw}
+            for name, message in problems:
+                self.issue(where, name, message)
+            key = f"{self.origin}/payment/{p.id}"[-KEY_MAX:]
+            keys[p.id] = key
+            self.src.payments.append(SrcPayment(
+                key=key, customer=customer or "", membership=membership, product=product, parent=parent,
+                lines=lines, fields=fields, change=change, where=where, valid=not problems, source_id=p.id,
+            ))
+
+    def _state_by_slug(self, state: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """A membership state of the file (`plan_id`, `addon_products` by the file's ids) with its products as
+        slugs (`plan`, `addons`), and the products it names that the file's catalog does not have."""
+        out = {k: v for k, v in state.items() if k not in ("plan_id", "addon_products")}
+        bad: list[tuple[str, str]] = []
+        if "plan_id" in state:
+            slug = self.product_slugs.get(_as_int(state["plan_id"]) or 0)
+            if slug is None:
+                bad.append(("plan_id", f"plan_id {state['plan_id']} is not in the file's catalog"))
+            out["plan"] = slug
+        if "addon_products" in state:
+            addons: dict[str, int] = {}
+            raw = state["addon_products"]
+            for pid, qty in (raw.items() if isinstance(raw, Mapping) else []):
+                slug = self.product_slugs.get(_as_int(pid) or 0)
+                if slug is None:
+                    bad.append(("addon_products", f"add-on {pid} is not in the file's catalog"))
+                else:
+                    addons[slug] = _as_int(qty) or 0
+            out["addons"] = addons
+        return out, bad
 
 
 def _as_int(value: Any) -> int | None:
@@ -729,6 +863,7 @@ __all__ = [
     "Source",
     "SrcCustomer",
     "SrcMembership",
+    "SrcPayment",
     "SrcProduct",
     "SrcScheduled",
     "SrcSite",

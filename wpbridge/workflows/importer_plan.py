@@ -1,7 +1,7 @@
 """`wpbridge import`, step 2: read the target network and decide, record by record, what the import does.
 
 Every record of the source is matched on its natural key (product slug; customer email, then username; site
-domain + path; membership the source key the target keeps next to it) and gets one action:
+domain + path; membership and payment: the source key the target keeps next to it) and gets one action:
 
 - `create`: not on the target;
 - `unchanged`: on the target with the same values (only the fields the file gives are compared);
@@ -10,6 +10,11 @@ domain + path; membership the source key the target keeps next to it) and gets o
 
 The plan is made from one read of the target, before anything is written; `--dry-run` prints it. Quotas (stub
 mode) are planned for the sites that exist already; those of sites created by this run are computed after them.
+
+Payments: every field of the file's payment is carried (status, amounts, line items, invoice number, gateway,
+gateway payment id, dates, the plan change it pays for) except what the target cannot hold, which the step names
+in its note (`not kept: ...`): on Ultimate Multisite a payment's hash (its pay link) is derived from the payment's
+own id; the stub keeps invoice numbers as numbers only. `date_modified` is the target's own (not compared).
 """
 
 from __future__ import annotations
@@ -25,11 +30,20 @@ from typing import Any, Literal, Protocol
 from ..encoding import to_jsonable
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, parse_utc
-from .importer_input import MEMBERSHIP_FIELDS, Source, SrcCustomer, SrcMembership, SrcProduct, SrcSite
+from ..payment_models import Payment
+from .importer_input import (
+    MEMBERSHIP_FIELDS,
+    Source,
+    SrcCustomer,
+    SrcMembership,
+    SrcPayment,
+    SrcProduct,
+    SrcSite,
+)
 
 Action = Literal["create", "update", "unchanged", "conflict"]
-Kind = Literal["product", "customer", "membership", "site", "scheduled_change", "quota"]
-KINDS: tuple[Kind, ...] = ("product", "customer", "membership", "site", "scheduled_change", "quota")
+Kind = Literal["product", "customer", "membership", "site", "scheduled_change", "quota", "payment"]
+KINDS: tuple[Kind, ...] = ("product", "customer", "membership", "site", "scheduled_change", "quota", "payment")
 ACTIVE_STATUSES = frozenset({"pending", "trialing", "active", "on-hold"})
 PRODUCT_FIELDS = (
     "name", "type", "pricing_type", "amount", "setup_fee", "currency", "recurring", "duration", "duration_unit",
@@ -78,6 +92,10 @@ class TargetState:
     sites: dict[tuple[str, str], dict[str, Any]]
     scheduled: dict[int, ScheduledChange]
     batch_limit: int = 25
+    payment_keys: dict[str, int] = field(default_factory=dict)
+    """Source key -> payment id, of the payments earlier imports made (plugin-stub's payment keys)."""
+    payments: dict[int, Payment] = field(default_factory=dict)
+    """The target's payments that a source key names (read by id)."""
 
     @property
     def by_slug(self) -> dict[str, Product]:
@@ -130,6 +148,18 @@ def read_target(net: ImportTarget) -> TargetState:
         scheduled={c.membership_id: c for c in net.scheduled_changes()},
         batch_limit=info.batch_limit,
     )
+
+
+def read_target_payments(target: TargetState, keys: Iterable[Mapping[str, Any]],
+                         fetch: Callable[[list[int]], Iterable[Payment]]) -> None:
+    """The payment keys of earlier imports and the payments they name (`fetch`: the payments of up to 100 ids,
+    e.g. `Network.payments.list(payment_ids=...)`), into `target`."""
+    for row in keys:
+        target.payment_keys[str(row["source_key"])] = int(row["payment_id"])
+    ids = sorted(set(target.payment_keys.values()))
+    for start in range(0, len(ids), 100):
+        for payment in fetch(ids[start:start + 100]):
+            target.payments[payment.id] = payment
 
 
 # --------------------------------------------------------------------------- the plan
@@ -221,6 +251,7 @@ class _Planner:
         self.customer_ids: dict[str, int | None] = {}
         """customer key -> target id (None: created by this run)."""
         self.membership_ids: dict[str, int | None] = {}
+        self.payment_ids: dict[str, int | None] = {}
         self.by_email: dict[str, dict[str, Any]] | None = None
         self.by_username: dict[str, dict[str, Any]] | None = None
 
@@ -249,6 +280,8 @@ class _Planner:
             self.scheduled(sc)
         if self.t.mode == "stub":
             self.quotas()
+        for sp in self.src.payments:
+            self.payment(sp)
 
     # ------------------------------------------------------------------ products
 
@@ -346,6 +379,36 @@ class _Planner:
                         diffs[f"target.{k}"] = (have.target.get(k), want.get(k))
         self.add("scheduled_change", sc.membership, diffs, where=sc.where,
                  target_id=member_id if have is not None else None, src=sc)
+
+    # ------------------------------------------------------------------ payments
+
+    def payment(self, sp: SrcPayment) -> None:
+        target_id = self.t.payment_keys.get(sp.key)
+        have = self.t.payments.get(target_id) if target_id is not None else None
+        diffs: dict[str, tuple[Any, Any]] = {}
+        note = ""
+        if have is not None:
+            customer_id = self.customer_ids.get(sp.customer)
+            if customer_id is not None and have.customer_id != customer_id:
+                diffs["customer"] = (have.customer_id, customer_id)
+            if sp.membership is not None:
+                member_id = self.membership_ids.get(sp.membership)
+                if member_id is not None and have.membership_id != member_id:
+                    diffs["membership"] = (have.membership_id, member_id)
+            elif have.membership_id is not None:
+                diffs["membership"] = (have.membership_id, None)
+            if sp.parent is not None and self.payment_ids.get(sp.parent) not in (None, have.parent_id):
+                diffs["parent"] = (have.parent_id, self.payment_ids.get(sp.parent))
+            diffs.update(payment_differences(have, sp, self.by_id, self.t.mode))
+        lost = payment_not_kept(sp, self.t.mode)
+        if lost and (have is None or diffs):
+            note = "not kept: " + "; ".join(words for _, words in lost)
+        step = self.add("payment", sp.key, diffs, where=sp.where, target_id=have.id if have else None, src=sp,
+                        note=note)
+        if "customer" in diffs or "membership" in diffs:
+            step.action = "conflict"  # never resolved by --update: the payment is someone else's
+            step.note = "the target's payment with this source key belongs to another customer or membership"
+        self.payment_ids[sp.key] = step.target_id
 
     # ------------------------------------------------------------------ quotas (stub mode)
 
@@ -456,6 +519,141 @@ def membership_differences(have: Membership, m: SrcMembership, by_id: Mapping[in
         modules = differing_modules(have.limitations, m.limitations)
         if modules:
             diffs["limitations"] = (f"differs in {', '.join(modules)}", "the file's")
+    return diffs
+
+
+STUB_HASH_MAX = 32
+"""The stub's payment hash column (`varchar(32)`)."""
+
+
+NOT_KEPT = {
+    "hash": "their hash and pay link (Ultimate Multisite derives both from the payment's own id on this network)",
+    "long-hash": f"hashes longer than {STUB_HASH_MAX} characters (the stub makes its own)",
+    "invoice": "invoice numbers that are not numbers (the stub keeps invoice numbers as numbers)",
+}
+"""What the target cannot hold of a payment, by reason: the words of the import's summary (`not_kept`)."""
+
+
+def payment_not_kept(sp: SrcPayment, mode: str) -> list[tuple[str, str]]:
+    """What of the file's payment the target cannot hold: (reason, words), empty when everything is kept."""
+    lost: list[tuple[str, str]] = []
+    hash_ = sp.fields.get("hash")
+    invoice = sp.fields.get("invoice_number")
+    if mode == "um":
+        if hash_:
+            lost.append(("hash", f"hash {hash_} (Ultimate Multisite derives a payment's hash, and its pay link, from"
+                                 " the payment's own id)"))
+    else:
+        if hash_ and len(str(hash_)) > STUB_HASH_MAX:
+            lost.append(("long-hash", f"hash {hash_} (the stub keeps at most {STUB_HASH_MAX} characters; it makes"
+                                      " its own)"))
+        if invoice and not str(invoice).isdigit():
+            lost.append(("invoice", f"invoice number {invoice!r} (the stub keeps invoice numbers as numbers)"))
+    return lost
+
+
+def not_kept_summary(plan: Plan) -> list[str]:
+    """One line per reason: how many payments this import writes without something the target cannot hold."""
+    counts: dict[str, int] = {}
+    for step in plan.of("payment", "create", "update"):
+        for reason, _ in payment_not_kept(step.src, plan.target.mode):
+            counts[reason] = counts.get(reason, 0) + 1
+    return [f"{n} payment{'s' if n != 1 else ''}: not kept: {NOT_KEPT[r]}" for r, n in counts.items()]
+
+
+def payment_kept_fields(sp: SrcPayment, mode: str) -> dict[str, Any]:
+    """The file's PAYMENT_FIELDS the target can hold (see `payment_not_kept`)."""
+    out = dict(sp.fields)
+    hash_, invoice = out.get("hash"), out.get("invoice_number")
+    if mode == "um" or (hash_ and len(str(hash_)) > STUB_HASH_MAX):
+        out.pop("hash", None)
+    if mode != "um" and invoice and not str(invoice).isdigit():
+        out.pop("invoice_number", None)
+    return out
+
+
+LINE_MONEY = ("unit_price", "subtotal", "discount_total", "tax_rate", "tax_total", "total")
+LINE_TEXT = ("id", "type", "product", "title", "description", "duration_unit")
+
+
+def line_key(line: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A line item as compared (amounts as numbers, ids and text as given)."""
+    money = tuple(Decimal(str(line.get(k) or 0)).normalize() for k in LINE_MONEY)
+    text = tuple(str(line.get(k) or "") for k in LINE_TEXT)
+    return (*text, int(line.get("quantity") or 0), bool(line.get("recurring")), int(line.get("duration") or 0),
+            *money)
+
+
+def payment_lines(payment: Payment, by_id: Mapping[int, Product]) -> list[dict[str, Any]]:
+    """A target payment's line items with their product as a slug (as the file's are read)."""
+    out = []
+    for line in payment.line_items:
+        data = line.model_dump(mode="json", exclude={"product_id"})
+        data["product"] = None
+        if line.product_id is not None:
+            product = by_id.get(line.product_id)
+            data["product"] = product.slug if product else str(line.product_id)
+        out.append(data)
+    return out
+
+
+def change_by_slug(change: Mapping[str, Any], by_id: Mapping[int, Product]) -> dict[str, Any]:
+    """A target payment's `wpbridge` meta with the products of `before`/`target` as slugs (as the file's)."""
+    out = dict(change)
+    for side in ("before", "target"):
+        state = dict(out.get(side) or {})
+        if "plan_id" in state:
+            state["plan"] = _slug(by_id, state.pop("plan_id"))
+        if "addon_products" in state:
+            raw = state.pop("addon_products") or {}
+            state["addons"] = {_slug(by_id, i): int(q) for i, q in dict(raw).items()}
+        out[side] = state
+    return out
+
+
+def change_with_ids(change: Mapping[str, Any], ids: Mapping[str, int]) -> dict[str, Any]:
+    """The file's change meta with the products of `before`/`target` as the target's ids."""
+    out = dict(change)
+    for side in ("before", "target"):
+        state = dict(out.get(side) or {})
+        if "plan" in state:
+            slug = state.pop("plan")
+            state["plan_id"] = ids.get(slug) if slug is not None else None
+        if "addons" in state:
+            state["addon_products"] = {str(ids[s]): q for s, q in dict(state.pop("addons")).items() if s in ids}
+        out[side] = state
+    return out
+
+
+def _slug(by_id: Mapping[int, Product], pid: Any) -> str:
+    """The slug of product `pid` on the target (its id as text when the catalog has no such product)."""
+    try:
+        product = by_id.get(int(pid))
+    except (TypeError, ValueError):
+        product = None
+    return product.slug if product is not None else str(pid)
+
+
+def payment_differences(have: Payment, sp: SrcPayment, by_id: Mapping[int, Product], mode: str
+                        ) -> dict[str, tuple[Any, Any]]:
+    """The fields of the file's payment that the target's (found by source key) holds otherwise; what the target
+    cannot hold (`payment_not_kept`) and `date_modified` (the target's own) are not compared."""
+    diffs: dict[str, tuple[Any, Any]] = {}
+    for name, value in payment_kept_fields(sp, mode).items():
+        if name == "date_modified":
+            continue
+        if not same(getattr(have, name), value):
+            diffs[name] = (getattr(have, name), value)
+    product = _slug(by_id, have.product_id) if have.product_id is not None else None
+    if product != sp.product:
+        diffs["product"] = (product, sp.product)
+    have_lines = payment_lines(have, by_id)
+    if [line_key(x) for x in have_lines] != [line_key(x) for x in sp.lines]:
+        diffs["line_items"] = (f"{len(have_lines)} lines", f"the file's {len(sp.lines)} lines")
+    have_change = change_by_slug(have.wpbridge.model_dump(mode="json"), by_id) if have.wpbridge else None
+    if not same(have_change or {}, sp.change or {}):
+        diffs["wpbridge"] = ("the target's change" if have_change else None,
+                             "the file's change" if sp.change else None)
     return diffs
 
 

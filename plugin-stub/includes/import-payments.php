@@ -1,0 +1,402 @@
+<?php
+/**
+ * Companion routes for `wpbridge import` of payments (both modes), under `wpbridge/v1/import/`.
+ *
+ * - `GET /import/payment-keys`: the source keys earlier imports stored next to the payments they made
+ *   (`{source_key, payment_id}`; a key whose payment is gone is not listed). Paged like the other import lists.
+ * - `POST /import/payments` {source_key, customer_id, membership_id, parent_id, product_id, status, currency,
+ *   subtotal, discount_total, tax_total, total, refund_total, discount_code, gateway, gateway_payment_id,
+ *   invoice_number, hash?, line_items, date_created, date_modified, wpbridge}: an **ensure**, like the other
+ *   import creates: the payment this source key names, made with the key (one transaction) when there is none.
+ *   Reply `{"created": bool, "source_key": ..., "payment": row}` (the row of `GET /wpbridge/v1/payments/{id}`).
+ * - `PUT /import/payments/{id}` (same fields, no source_key): the payment's new absolute values (`--update`).
+ *
+ * Stub mode writes the stub's payments table (payments.php) directly: the stub's `wu/v2/payment` would make its
+ * own hash, dates and invoice number. UM mode writes through UM's own model (`wu_create_payment`, the setters,
+ * `Line_Item`), made `pending` then given its status, so that UM's status hook (which numbers a payment that
+ * becomes completed) sees the invoice number the source gave it, in meta `wu_invoice_number` as UM keeps it. What
+ * UM cannot hold is not sent by wpbridge and named in its plan: a payment's hash (UM derives it, and the pay link,
+ * from the payment's own id). Line items keep the source's amounts and ids (UM's Line_Item would recompute its
+ * totals from the quantity and unit price). The change a payment pays for goes where payments.php keeps it (UM
+ * meta `wpbridge_change`, the stub's `wpbridge` and `change_key` columns).
+ *
+ * The keys live in `{base_prefix}wpbridge_import_payment_keys`, created on first use (its own version option).
+ */
+
+namespace WPBridge;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+const IMPORT_PAYMENTS_DB_VERSION = 1;
+
+/** The fields of an imported payment, beside source_key. */
+const IMPORT_PAYMENT_KEYS = array( 'customer_id', 'membership_id', 'parent_id', 'product_id', 'status', 'currency', 'subtotal', 'discount_total', 'tax_total', 'total', 'refund_total', 'discount_code', 'gateway', 'gateway_payment_id', 'invoice_number', 'hash', 'line_items', 'date_created', 'date_modified', 'wpbridge' );
+
+add_action( 'rest_api_init', __NAMESPACE__ . '\\register_import_payment_routes' );
+
+function register_import_payment_routes(): void {
+	$batch = array( 'v1' => true );
+	route(
+		'/import/payment-keys',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => __NAMESPACE__ . '\\import_list_payment_keys',
+			),
+		)
+	);
+	route(
+		'/import/payments',
+		array(
+			array(
+				'methods'     => 'POST',
+				'callback'    => __NAMESPACE__ . '\\import_ensure_payment',
+				'allow_batch' => $batch,
+			),
+		)
+	);
+	route(
+		'/import/payments/(?P<id>[\d]+)',
+		array(
+			array(
+				'methods'     => 'PUT',
+				'callback'    => __NAMESPACE__ . '\\import_update_payment',
+				'allow_batch' => $batch,
+			),
+		)
+	);
+}
+
+// ------------------------------------------------------------------------------------------------ storage
+
+function import_payment_keys_table(): string {
+	global $wpdb;
+	return $wpdb->base_prefix . 'wpbridge_import_payment_keys';
+}
+
+function import_payments_table(): string {
+	return 'um' === mode() ? um_table( 'payments' ) : table( 'payments' );
+}
+
+/** The keys table, created on first use. */
+function import_payments_install(): void {
+	static $done = false;
+	if ( $done || (int) get_site_option( 'wpbridge_import_payments_db_version', 0 ) >= IMPORT_PAYMENTS_DB_VERSION ) {
+		$done = true;
+		return;
+	}
+	global $wpdb;
+	$t = import_payment_keys_table();
+	$wpdb->query(
+		"CREATE TABLE IF NOT EXISTS $t (
+			source_key varchar(191) COLLATE utf8mb4_bin NOT NULL,
+			payment_id bigint(20) unsigned NOT NULL DEFAULT 0,
+			date_created datetime NOT NULL,
+			PRIMARY KEY (source_key),
+			KEY payment_id (payment_id)
+		) " . $wpdb->get_charset_collate()
+	);
+	update_site_option( 'wpbridge_import_payments_db_version', IMPORT_PAYMENTS_DB_VERSION );
+	$done = true;
+}
+
+/** The payment a source key names, when that payment still exists. */
+function import_key_payment( string $key ): ?int {
+	global $wpdb;
+	$id = $wpdb->get_var(
+		$wpdb->prepare(
+			'SELECT k.payment_id FROM ' . import_payment_keys_table() . ' k JOIN ' . import_payments_table() . ' p ON p.id = k.payment_id WHERE k.source_key = %s',
+			$key
+		)
+	);
+	return null === $id ? null : (int) $id;
+}
+
+function import_list_payment_keys( \WP_REST_Request $request ): \WP_REST_Response {
+	global $wpdb;
+	import_payments_install();
+	list( $limit, $offset, $per ) = import_page( $request );
+	$from                         = import_payment_keys_table() . ' k JOIN ' . import_payments_table() . ' p ON p.id = k.payment_id';
+	$total                        = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $from" );
+	$rows                         = $wpdb->get_results( "SELECT k.source_key, k.payment_id FROM $from" . $wpdb->prepare( ' ORDER BY k.payment_id ASC, k.source_key ASC LIMIT %d OFFSET %d', $limit, $offset ), ARRAY_A );
+	$out                          = array_map(
+		fn( $r ) => array(
+			'source_key' => $r['source_key'],
+			'payment_id' => (int) $r['payment_id'],
+		),
+		$rows ?: array()
+	);
+	return paged_response( $out, $total, $per );
+}
+
+// ------------------------------------------------------------------------------------------------ the body
+
+/**
+ * The imported payment's values, checked: ids, amounts (4-decimal strings), dates (`Y-m-d H:i:s` GMT), the line
+ * items (payments.php's to_line_items), the change meta (its settled_at as a date). Unknown keys are a 400.
+ */
+function import_payment_values( array $body ): array {
+	only_keys( $body, IMPORT_PAYMENT_KEYS );
+	$v = array(
+		'customer_id'        => to_int( $body['customer_id'] ?? null, 'customer_id', 1 ),
+		'membership_id'      => to_int( $body['membership_id'] ?? 0, 'membership_id', 0 ),
+		'parent_id'          => to_int( $body['parent_id'] ?? 0, 'parent_id', 0 ),
+		'product_id'         => to_int( $body['product_id'] ?? 0, 'product_id', 0 ),
+		'status'             => to_enum( $body['status'] ?? 'completed', PAYMENT_STATUSES, 'status' ),
+		'currency'           => ( entities()['membership']['fields']['currency'] )( $body['currency'] ?? 'USD', 'currency' ),
+		'discount_code'      => to_string( $body['discount_code'] ?? '', 'discount_code' ),
+		'gateway'            => to_string( $body['gateway'] ?? '', 'gateway', 50 ),
+		'gateway_payment_id' => to_string( $body['gateway_payment_id'] ?? '', 'gateway_payment_id' ),
+		'invoice_number'     => to_string( $body['invoice_number'] ?? '', 'invoice_number' ),
+		'line_items'         => to_line_items( $body['line_items'] ?? array(), 'line_items' ),
+		'date_created'       => to_date( $body['date_created'] ?? null, 'date_created' ),
+		'date_modified'      => to_date( $body['date_modified'] ?? null, 'date_modified' ),
+		'wpbridge'           => import_payment_change( $body['wpbridge'] ?? null ),
+	);
+	foreach ( array( 'subtotal', 'discount_total', 'tax_total', 'total', 'refund_total' ) as $k ) {
+		$v[ $k ] = to_money( $body[ $k ] ?? 0, $k );
+	}
+	if ( array_key_exists( 'hash', $body ) ) {
+		$v['hash'] = to_string( $body['hash'], 'hash', 32 );
+	}
+	return $v;
+}
+
+/** The change meta of the source's payment, as payments.php keeps it (null: a payment wpbridge did not make). */
+function import_payment_change( mixed $change ): ?array {
+	if ( null === $change ) {
+		return null;
+	}
+	if ( ! is_map( $change ) ) {
+		throw new Invalid( 'wpbridge', __( 'must be an object (the plan change the payment pays for) or null', 'wpbridge-stub' ) );
+	}
+	only_keys( $change, array( 'change_key', 'collect', 'reference', 'status_before', 'before', 'target', 'settled_at' ), 'wpbridge.' );
+	$key = $change['change_key'] ?? null;
+	if ( ! is_string( $key ) || ! preg_match( '/^[0-9a-fA-F]{64}$/', $key ) ) {
+		throw new Invalid( 'wpbridge.change_key', __( 'is required: 64 hexadecimal digits', 'wpbridge-stub' ) );
+	}
+	return array(
+		'change_key'    => strtolower( $key ),
+		'collect'       => to_enum( $change['collect'] ?? 'invoice', array( 'invoice', 'paid' ), 'wpbridge.collect' ),
+		'reference'     => to_string( $change['reference'] ?? '', 'wpbridge.reference' ),
+		'status_before' => to_string( $change['status_before'] ?? '', 'wpbridge.status_before' ),
+		'before'        => is_map( $change['before'] ?? null ) ? $change['before'] : array(),
+		'target'        => is_map( $change['target'] ?? null ) ? $change['target'] : array(),
+		'settled_at'    => to_date( $change['settled_at'] ?? null, 'wpbridge.settled_at' ),
+	);
+}
+
+/** The customer and membership exist, and the membership is the customer's; the parent payment exists. */
+function import_payment_check( array $v ): void {
+	global $wpdb;
+	$customers = 'um' === mode() ? um_table( 'customers' ) : table( 'customers' );
+	if ( null === $wpdb->get_var( $wpdb->prepare( "SELECT id FROM $customers WHERE id = %d", $v['customer_id'] ) ) ) {
+		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $v['customer_id'] ) );
+	}
+	if ( $v['membership_id'] ) {
+		$owner = $wpdb->get_var( $wpdb->prepare( 'SELECT customer_id FROM ' . import_memberships_table() . ' WHERE id = %d', $v['membership_id'] ) );
+		if ( null === $owner ) {
+			throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $v['membership_id'] ) );
+		}
+		if ( (int) $owner !== $v['customer_id'] ) {
+			throw new Invalid( 'membership_id', sprintf( __( 'membership %1$s belongs to customer %2$s', 'wpbridge-stub' ), $v['membership_id'], $owner ) );
+		}
+	}
+	if ( $v['parent_id'] && null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . import_payments_table() . ' WHERE id = %d', $v['parent_id'] ) ) ) {
+		throw new Invalid( 'parent_id', sprintf( __( 'payment %s does not exist', 'wpbridge-stub' ), $v['parent_id'] ) );
+	}
+	if ( 'um' !== mode() && '' !== $v['invoice_number'] && ! ctype_digit( $v['invoice_number'] ) ) {
+		throw new Invalid( 'invoice_number', __( 'the stub keeps invoice numbers as numbers', 'wpbridge-stub' ) );
+	}
+}
+
+// ------------------------------------------------------------------------------------------------ routes
+
+function import_ensure_payment( \WP_REST_Request $request ): mixed {
+	global $wpdb;
+	import_payments_install();
+	$body = without_credentials( body( $request ) );
+	$key  = to_string( $body['source_key'] ?? null, 'source_key', 191, false );
+	if ( '' === $key ) {
+		throw new Invalid( 'source_key', __( 'is required', 'wpbridge-stub' ) );
+	}
+	unset( $body['source_key'] );
+	$v = import_payment_values( $body );
+	import_lock( 'payment:' . $key );
+	try {
+		$existing = import_key_payment( $key );
+		if ( null !== $existing ) {
+			return array(
+				'created'    => false,
+				'source_key' => $key,
+				'payment'    => payment_store()->get( $existing ),
+			);
+		}
+		import_payment_check( $v );
+		$made = in_transaction(
+			function () use ( $wpdb, $v, $key ) {
+				$id = 'um' === mode() ? import_um_write_payment( null, $v ) : import_stub_write_payment( null, $v );
+				if ( is_wp_error( $id ) ) {
+					return $id;
+				}
+				$wpdb->replace(
+					import_payment_keys_table(),
+					array(
+						'source_key'   => $key,
+						'payment_id'   => $id,
+						'date_created' => now_gmt(),
+					)
+				);
+				return array( 'id' => $id );
+			}
+		);
+		if ( is_wp_error( $made ) ) {
+			return $made;
+		}
+		return array(
+			'created'    => true,
+			'source_key' => $key,
+			'payment'    => payment_store()->get( (int) $made['id'] ),
+		);
+	} finally {
+		import_unlock( 'payment:' . $key );
+	}
+}
+
+function import_update_payment( \WP_REST_Request $request ): mixed {
+	$id = url_id( $request );
+	$v  = import_payment_values( without_credentials( body( $request ) ) );
+	if ( ! payment_store()->get( $id ) ) {
+		return payment_not_found( $id );
+	}
+	import_payment_check( $v );
+	$saved = in_transaction(
+		function () use ( $id, $v ) {
+			$written = 'um' === mode() ? import_um_write_payment( $id, $v ) : import_stub_write_payment( $id, $v );
+			return is_wp_error( $written ) ? $written : array( 'id' => $written );
+		}
+	);
+	if ( is_wp_error( $saved ) ) {
+		return $saved;
+	}
+	return array(
+		'created' => false,
+		'payment' => payment_store()->get( $id ),
+	);
+}
+
+// ------------------------------------------------------------------------------------------------ writers
+
+/** Stub mode: one row of the payments table, written as given (a new payment without a hash gets one). */
+function import_stub_write_payment( ?int $id, array $v ): int|\WP_Error {
+	global $wpdb;
+	$row = $v;
+	unset( $row['wpbridge'] );
+	$row['invoice_number'] = '' === $v['invoice_number'] ? 0 : (int) $v['invoice_number'];
+	$row['line_items']     = json_out( $v['line_items'] );
+	$row['wpbridge']       = null === $v['wpbridge'] ? null : json_out( $v['wpbridge'] );
+	$row['change_key']     = null === $v['wpbridge'] ? '' : $v['wpbridge']['change_key'];
+	$row['date_created']   = $v['date_created'] ?? now_gmt();
+	$row['date_modified']  = $v['date_modified'] ?? $row['date_created'];
+	if ( null === $id ) {
+		if ( empty( $row['hash'] ) ) {
+			$row['hash'] = Stub_Payment_Store::new_hash();
+		}
+		if ( false === $wpdb->insert( table( 'payments' ), $row ) ) {
+			return error( 'wpbridge_import_failed', __( 'Something went wrong (Code 1).', 'wpbridge-stub' ), 500 );
+		}
+		return (int) $wpdb->insert_id;
+	}
+	if ( empty( $row['hash'] ) ) {
+		unset( $row['hash'] );
+	}
+	if ( false === $wpdb->update( table( 'payments' ), $row, array( 'id' => $id ) ) ) {
+		return error( 'wpbridge_import_failed', __( 'Something went wrong (Code 2).', 'wpbridge-stub' ), 500 );
+	}
+	return $id;
+}
+
+/**
+ * UM mode: through UM's Payment model. A new payment is saved `pending` first and then given its status, so that
+ * UM's status hook finds the invoice number the source gave it (UM numbers a payment that becomes completed only
+ * when it has none); the hash is UM's own.
+ */
+function import_um_write_payment( ?int $id, array $v ): int|\WP_Error {
+	$payment = $id ? wu_get_payment( $id ) : wu_create_payment(
+		array(
+			'customer_id' => $v['customer_id'],
+			'status'      => 'pending',
+		),
+		false
+	);
+	if ( ! $payment || is_wp_error( $payment ) ) {
+		return $id ? payment_not_found( $id ) : error( 'wpbridge_import_failed', __( 'Ultimate Multisite could not make the payment.', 'wpbridge-stub' ), 500 );
+	}
+	$payment->set_skip_validation( true ); // Checked here: UM's rules refuse a discount total with cents.
+	foreach ( array( 'customer_id', 'membership_id', 'parent_id', 'product_id', 'currency', 'discount_code', 'gateway', 'gateway_payment_id' ) as $k ) {
+		$payment->{"set_$k"}( $v[ $k ] );
+	}
+	foreach ( array( 'subtotal', 'discount_total', 'tax_total', 'total', 'refund_total' ) as $k ) {
+		$payment->{"set_$k"}( (float) $v[ $k ] );
+	}
+	$payment->set_line_items( import_um_line_items( $v['line_items'] ) );
+	if ( null !== $v['date_created'] ) {
+		$payment->set_date_created( $v['date_created'] );
+	}
+	if ( null !== $v['date_modified'] ) {
+		$payment->set_date_modified( $v['date_modified'] );
+	}
+	if ( '' !== $v['invoice_number'] ) {
+		$payment->set_invoice_number( $v['invoice_number'] );
+	}
+	if ( ! $id ) {
+		$saved = $payment->save();
+		if ( is_wp_error( $saved ) || ! $payment->get_id() ) {
+			return import_um_refused( $saved );
+		}
+	}
+	if ( '' === $v['invoice_number'] ) {
+		$payment->delete_meta( 'wu_invoice_number' );
+	}
+	if ( null === $v['wpbridge'] ) {
+		$payment->delete_meta( PAYMENT_CHANGE_META );
+	} else {
+		$payment->update_meta( PAYMENT_CHANGE_META, $v['wpbridge'] );
+	}
+	$payment->set_status( $v['status'] );
+	$saved = $payment->save();
+	if ( is_wp_error( $saved ) ) {
+		return import_um_refused( $saved );
+	}
+	return (int) $payment->get_id();
+}
+
+function import_um_refused( mixed $saved ): \WP_Error {
+	$why = is_wp_error( $saved ) ? $saved->get_error_message() : __( 'not saved', 'wpbridge-stub' );
+	return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the payment: %s', 'wpbridge-stub' ), $why ), 400 );
+}
+
+/**
+ * UM's Line_Item objects with the source's values: UM's constructor recomputes a line's totals from its quantity
+ * and unit price (its discount and tax settings are not in an export), so the source's totals and id are set back.
+ */
+function import_um_line_items( array $lines ): array {
+	$out = array();
+	foreach ( $lines as $line ) {
+		foreach ( array( 'unit_price', 'subtotal', 'discount_total', 'tax_rate', 'tax_total', 'total' ) as $k ) {
+			$line[ $k ] = (float) $line[ $k ]; // UM keeps a line's amounts as numbers.
+		}
+		$atts = $line;
+		unset( $atts['id'] );
+		$item = new \WP_Ultimo\Checkout\Line_Item( $atts );
+		$item->attributes( array_intersect_key( $line, array_flip( array( 'subtotal', 'discount_total', 'tax_total', 'total' ) ) ) );
+		$id = $line['id'];
+		( function () use ( $id ) {
+			$this->id = $id; // Bound to the Line_Item below: UM has no setter for a line's id.
+		} )->call( $item );
+		$out[ $id ] = $item;
+	}
+	return $out;
+}
