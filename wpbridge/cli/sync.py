@@ -225,8 +225,10 @@ def register(main: click.Group) -> None:
                      network_name: str | None, config_path: str | None, output: str) -> None:
         """Apply due scheduled changes and reconcile every site's quota with its membership.
 
-        Safe to re-run and to kill; a second run right after a clean one writes nothing. Exit 0 clean, 1 some
-        items failed (or another sync is running), 2 configuration/usage, 143/130 stopped by SIGTERM/Ctrl-C.
+        Safe to re-run and to kill; a second run right after a clean one writes nothing. Also reports the payments
+        of plan changes pending past [sync] payment_grace_days (never acted on). Exit 0 clean (findings such as
+        those payments included), 1 some items failed (or another sync is running), 2 configuration/usage,
+        143/130 stopped by SIGTERM/Ctrl-C.
         """
         now = at or datetime.now(UTC)
         if report_path is not None:
