@@ -170,7 +170,8 @@ def test_addon_purchase_with_quantity(sandbox: SandboxInfo) -> None:
     assert quote["kind"] == "addon"
     assert Decimal(quote["due_now"]) == Decimal("10.00") and Decimal(quote["credit"]) == 0
     assert Decimal(quote["recurring_total"]) == Decimal("25.00")
-    assert [w["kind"] for w in data["performed"]] == ["membership", "site_quota"]
+    assert [w["kind"] for w in data["performed"]] == ["payment", "membership", "site_quota"]
+    assert data["payment"]["status"] == "pending" and Decimal(data["payment"]["total"]) == Decimal("10.00")
     state = server_state(sandbox, member)
     ids = Rest(sandbox).product_ids()
     assert {int(k): v for k, v in state["membership"]["addon_products"].items()} == {ids["extra-storage"]: 2}
@@ -257,7 +258,7 @@ def test_failed_quota_write_exits_1_and_a_rerun_completes(sandbox: SandboxInfo) 
     assert failed.exit_code == 1
     data = json.loads(failed.stdout)
     assert data["status"] == "failed" and [w["kind"] for w in data["failed"]] == ["site_quota"]
-    assert [w["kind"] for w in data["performed"]] == ["membership"]
+    assert [w["kind"] for w in data["performed"]] == ["payment", "membership"]
     rerun = run_json(sandbox, "change", "apply", str(member.membership_id), "--plan", "premium", "--yes")
     assert rerun["status"] == "applied" and [w["kind"] for w in rerun["performed"]] == ["site_quota"]
 
@@ -268,12 +269,14 @@ def test_dry_run_and_declined_write_nothing(sandbox: SandboxInfo) -> None:
     mid = str(member.membership_id)
     dry = run(sandbox, "change", "apply", mid, "--plan", "premium", "--dry-run")
     assert dry.exit_code == 0
-    assert "Writes (2):" in dry.stdout and f"PUT /wu/v2/membership/{mid}" in dry.stdout
+    assert "Writes (3):" in dry.stdout and f"PUT /wu/v2/membership/{mid}" in dry.stdout
+    assert f"POST /wpbridge/v1/memberships/{mid}/payments" in dry.stdout
     assert "Dry run:" in dry.stdout
     declined = run(sandbox, "change", "apply", mid, "--plan", "premium", input="n\n")
     assert declined.exit_code == 1
     assert "Write these changes?" in declined.stderr and "Declined" in declined.stdout
     assert server_state(sandbox, member) == before
+    assert run_json(sandbox, "payments", "list", "--membership", mid) == []  # no payment either
     confirmed = run(sandbox, "change", "apply", mid, "--plan", "premium", input="y\n")
     assert confirmed.exit_code == 0 and "Applied: upgrade" in confirmed.stdout
 

@@ -28,8 +28,8 @@ def test_addon_purchase_writes_only_the_membership_and_ums_limits_read_back(um_s
     m = new_um_member(um_sandbox, "basic", renewed=10, sites=2)
     code, out = apply_json(um_sandbox, str(m.membership_id), "--addon", "extra-storage:2")
     assert code == 0 and out["status"] == "applied" and out["ok"], out["message"]
-    assert [w["kind"] for w in out["performed"]] == ["membership"]  # no quota write: UM computes the limits
-    assert "status" not in out["performed"][0]["body"]
+    assert [w["kind"] for w in out["performed"]] == ["payment", "membership"]  # no quota write: UM computes them
+    assert "status" not in out["performed"][1]["body"]
     held = um_membership(um_sandbox, m.membership_id)
     storage = str(um_sandbox.info["seeded"]["products"]["extra-storage"])
     assert held["addon_products"] == {storage: 2} and held["status"] == "active"
@@ -84,14 +84,17 @@ def test_a_site_not_positively_linked_is_not_this_memberships(um_sandbox: Sandbo
 
 def test_concurrent_addon_purchases_on_one_membership_both_land(um_sandbox: SandboxInfo) -> None:
     """Two `wpbridge change apply --addon` processes on one membership at once (issue 11 item 12): the second
-    waits for the first one's lock, then quotes what the first left, so neither add-on is lost."""
+    waits for the first one's lock, then quotes what the first left, so neither add-on is lost. Each is paid at
+    once (`--collect paid`): an invoiced one would leave a pending payment that refuses the other (issue 17;
+    `test_change_payments.py`)."""
     m = new_um_member(um_sandbox, "free", created=30)
     env = {**os.environ, **{k: v for k, v in cli_env(um_sandbox).items() if v is not None}}
     for key in ("WPBRIDGE_CONFIG", "WPBRIDGE_NETWORK"):
         env.pop(key, None)
     procs = [
         subprocess.Popen([sys.executable, "-c", "from wpbridge.cli import main; main()", "change", "apply",
-                          str(m.membership_id), "--addon", addon, "--yes", "--output", "json"],
+                          str(m.membership_id), "--addon", addon, "--collect", "paid", "--reference", f"r-{addon}",
+                          "--yes", "--output", "json"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for addon in ("extra-storage", "unlimited-visits")
     ]
@@ -102,6 +105,15 @@ def test_concurrent_addon_purchases_on_one_membership_both_land(um_sandbox: Sand
     ids = um_sandbox.info["seeded"]["products"]
     held = um_membership(um_sandbox, m.membership_id)
     assert held["addon_products"] == {str(ids["extra-storage"]): 1, str(ids["unlimited-visits"]): 1}
+    paid = run_json_um(um_sandbox, m.membership_id)
+    assert sorted(p["gateway_payment_id"] for p in paid) == ["r-extra-storage", "r-unlimited-visits"]
+    assert {p["status"] for p in paid} == {"completed"}
+
+
+def run_json_um(sb: SandboxInfo, membership_id: int) -> list[dict[str, Any]]:
+    result = run(sb, "payments", "list", "--membership", str(membership_id), "--output", "json")
+    assert result.exit_code == 0, result.output
+    return list(json.loads(result.stdout))
 
 
 def test_the_read_back_catches_a_write_lost_to_someone_else(um_sandbox: SandboxInfo) -> None:

@@ -44,6 +44,7 @@ from ..encoding import dumps, iso_utc
 from ..errors import Conflict, WPBridgeError
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, ScheduledChange
+from ..money import round_money
 from ..payment_models import Collect, Payment, PaymentChange
 from . import NetworkReader, NetworkWriter, network_mode
 from .change_payment import PaymentDecision, payment_summary, pending_change_payments, plan_payment
@@ -407,7 +408,8 @@ def _money_writes(q: QuoteResult, money: PaymentDecision, writes: list[Write]) -
     """The change's writes with its money's: cancels first, the payment before the membership, settling last."""
     m = q.membership
     out = [Write("payment_cancel", p.id, "POST", f"/wpbridge/v1/payments/{p.id}/cancel",
-                 (f"cancel payment #{p.id} ({p.total} {p.currency}): its change was never written",), {})
+                 (f"cancel payment #{p.id} ({round_money(p.total, p.currency)} {p.currency}): its change "
+                  "was never written",), {})
            for p in money.cancel]
     settle_payment = money.settle
     if money.body is not None:

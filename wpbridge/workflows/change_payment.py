@@ -28,6 +28,7 @@ from ..billing.payment import (
     state_of,
 )
 from ..errors import Conflict, InputError
+from ..money import round_money
 from ..payment_models import Collect, Payment
 from .change_quote import QuoteResult
 from .change_view import product_name
@@ -88,7 +89,8 @@ def describe(payment: Payment, q: QuoteResult) -> str:
     plan = payment.wpbridge.target.get("plan_id") if payment.wpbridge else None
     what = f", for {product_name(q.catalog, int(plan))}" if plan else ""
     since = f" since {payment.date_created:%Y-%m-%d}" if payment.date_created else ""
-    return f"payment #{payment.id} ({payment.total} {payment.currency}, {payment.status}{since}{what})"
+    total = round_money(payment.total, payment.currency)
+    return f"payment #{payment.id} ({total} {payment.currency}, {payment.status}{since}{what})"
 
 
 def plan_payment(q: QuoteResult, pending: list[Payment], *, collect: Collect | None, reference: str,

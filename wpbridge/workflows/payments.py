@@ -16,6 +16,7 @@ from typing import Any
 
 from ..billing.payment import settled_state
 from ..errors import Conflict, InputError, NotFound
+from ..money import round_money
 from ..payment_models import Payment
 from . import NetworkWriter
 from .change_apply import membership_lock, undo_unpaid_change
@@ -69,14 +70,15 @@ def settle(network: NetworkWriter, payment_id: int, *, now: datetime, reference:
         state = settled_state(fresh.wpbridge, duration=m.duration, duration_unit=m.duration_unit,
                               lifetime=m.is_lifetime, settled_at=now)
         what = ", ".join(f"{k} {v}" for k, v in state.items())
+        amount = f"{round_money(fresh.total, fresh.currency)} {fresh.currency}"
         if dry_run:
-            return SettleResult(fresh, False, state, f"would settle payment #{fresh.id} ({fresh.total} "
-                                                     f"{fresh.currency}); membership {membership_id}: {what}")
+            return SettleResult(fresh, False, state, f"would settle payment #{fresh.id} ({amount}); membership "
+                                                     f"{membership_id}: {what}")
         done = network.payments.settle(fresh.id, membership=state, settled_at=now,
                                        reference=reference or (fresh.wpbridge.reference if fresh.wpbridge else ""))
         return SettleResult(done.payment, done.changed, state,
-                            f"payment #{fresh.id} settled ({fresh.total} {fresh.currency}); membership "
-                            f"{membership_id}: {what}" if done.changed else
+                            f"payment #{fresh.id} settled ({amount}); membership {membership_id}: {what}"
+                            if done.changed else
                             f"payment #{fresh.id} is already completed; nothing written")
 
     if dry_run:
