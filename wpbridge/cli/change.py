@@ -180,6 +180,9 @@ def money_lines(r: flow.ApplyResult) -> list[str]:
             lines.append(f"  pay link: {p.url}" if p.url else
                          "  no pay page on this network (no Ultimate Multisite checkout): collect the money, then "
                          f"run `wpbridge payments settle {p.id} --reference TEXT`")
+            if p.url and not p.url.startswith(("http://", "https://")):
+                lines.append("  (Ultimate Multisite has no registration page set, so its pay link is incomplete: "
+                             "choose 'Default Registration Page' in UM's settings, Login & Registration)")
     return lines
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import click
 
+from ..money import round_money
 from ..payment_models import Payment
 from ..workflows import payments as flow
 from .common import EXIT_FAILED, EXIT_OK, at_option, emit, handle_errors, network_options, open_network
@@ -43,9 +45,15 @@ def payment_text(p: Payment) -> str:
         pairs += [("made for", f"a plan change by wpbridge (collect {change.collect}; membership was "
                                f"{change.status_before or '?'} when ordered)"),
                   ("settled", fmt_date(change.settled_at) if change.settled_at else "-")]
-    rows = [{"type": li.type, "item": li.title, "qty": li.quantity, "unit price": li.unit_price,
-             "tax": li.tax_total, "total": li.total} for li in p.line_items]
+    rows = [{"type": li.type, "item": li.title, "qty": li.quantity, "unit price": _shown(li.unit_price, cur),
+             "tax": _shown(li.tax_total, cur), "total": _shown(li.total, cur)} for li in p.line_items]
     return render_pairs(pairs) + "\n\n" + (render_table(rows) if rows else "(no line items)")
+
+
+def _shown(amount: Decimal, currency: str) -> Decimal:
+    """A line's amount for a person: the currency's decimals, unless UM keeps more (an unrounded credit)."""
+    rounded = round_money(amount, currency)
+    return rounded if rounded == amount else amount.normalize()
 
 
 def register(main: click.Group) -> None:
