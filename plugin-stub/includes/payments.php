@@ -5,7 +5,7 @@
  * table `{base_prefix}wpbridge_payments`; UM_Payment_Store works through Ultimate Multisite's own Payment model,
  * Cart and `wu_create_payment()`. The controllers below check the bodies and never look at the mode.
  *
- * The wire contract is docs/payments-contract.md; the routes and the record are documented in README.md
+ * The rules are docs/DESIGN.md §4.1; the routes and the record are documented in README.md
  * ("Payments"). Amounts are decimal strings with 4 places, dates ISO 8601 UTC with `Z`.
  */
 
@@ -307,7 +307,7 @@ function to_state( mixed $v, string $f ): array {
 }
 
 /**
- * The body of `POST /memberships/{id}/payments`, checked as a whole (docs/payments-contract.md). Returns the
+ * The body of `POST /memberships/{id}/payments`, checked as a whole (README.md "Payments"). Returns the
  * normalised change: change_key (lowercase hex), collect, reference, cart {cart_type, products {id: qty},
  * duration, duration_unit}, currency, the amounts, line_items, status_before, before, target.
  */
@@ -397,7 +397,7 @@ function payment_change_meta( array $change ): array {
 		'status_before' => $change['status_before'],
 		'before'        => $change['before'],
 		'target'        => $change['target'],
-		'settled_at'    => 'paid' === $change['collect'] ? now_gmt() : null,
+		'settled_at'    => null, // A change's payment is always made pending; `settle` stamps it.
 	);
 }
 
@@ -568,20 +568,19 @@ class Stub_Payment_Store implements Payment_Store {
 				'payment' => $this->get( (int) $existing ),
 			);
 		}
-		$paid = 'paid' === $change['collect'];
-		$now  = now_gmt();
-		$row  = array(
+		$now = now_gmt();
+		$row = array(
 			'customer_id'        => (int) $membership['customer_id'],
 			'membership_id'      => $membership_id,
 			'product_id'         => $plan,
-			'status'             => $paid ? 'completed' : 'pending',
+			'status'             => 'pending', // `collect: paid` too: wpbridge settles it once the membership is written.
 			'currency'           => $change['currency'],
 			'subtotal'           => $change['subtotal'],
 			'discount_total'     => $change['discount_total'],
 			'tax_total'          => $change['tax_total'],
 			'total'              => $change['total'],
 			'gateway'            => 'manual',
-			'gateway_payment_id' => $paid ? $change['reference'] : '',
+			'gateway_payment_id' => '',
 			'hash'               => self::new_hash(),
 			'change_key'         => $change['change_key'],
 			'line_items'         => json_out( $change['line_items'] ),
@@ -590,10 +589,7 @@ class Stub_Payment_Store implements Payment_Store {
 			'date_modified'      => $now,
 		);
 		return in_transaction(
-			function () use ( $wpdb, $t, $row, $paid ) {
-				if ( $paid ) {
-					$row['invoice_number'] = self::next_invoice_number();
-				}
+			function () use ( $wpdb, $t, $row ) {
 				if ( false === $wpdb->insert( $t, $row ) ) {
 					return error( 'wpbridge_payment', __( 'Something went wrong (Code 1).', 'wpbridge-stub' ), 500 );
 				}
@@ -817,16 +813,11 @@ class UM_Payment_Store implements Payment_Store {
 				)
 			);
 		}
-		$paid                  = 'paid' === $change['collect'];
-		$data                  = $cart->to_payment_data();
+		$data                  = $cart->to_payment_data(); // Pending, as UM's checkout makes it (`collect: paid` too).
 		$data['customer_id']   = (int) $m->get_customer_id();
 		$data['membership_id'] = $membership_id;
 		$data['gateway']       = 'manual';
 		$data['product_id']    = (int) $cart->get_plan_id();
-		if ( $paid ) {
-			$data['status']             = 'completed'; // UM gives a completed payment its invoice number on insert.
-			$data['gateway_payment_id'] = $change['reference'];
-		}
 		return in_transaction(
 			function () use ( $data, $cart, $change ) {
 				$payment = wu_create_payment( $data ); // A completed one gets UM's next invoice number on insert.

@@ -405,7 +405,7 @@ function lock_schema(): array {
 
 // ------------------------------------------------------------------------------------------------- payments
 
-/** A payment record of `wpbridge/v1` (payments.php; docs/payments-contract.md), the same in both modes. */
+/** A payment record of `wpbridge/v1` (payments.php; README.md "Payments"), the same in both modes. */
 function payment_schema(): array {
 	$amount = array(
 		'type'        => 'string',

@@ -154,3 +154,14 @@ def test_um_main_makes_the_add_on_payment_of_its_own_cart(um_main_sandbox: Sandb
     shown = run_json(um_main_sandbox, "payments", "show", str(out["payment"]["id"]))
     assert {li["type"] for li in shown["line_items"]} <= {"product", "fee"}
     assert Decimal(shown["total"]) == Decimal(out["quote"]["due_now"])
+
+
+def test_paid_on_an_expired_membership_brings_it_back_at_once(any_sandbox: SandboxInfo) -> None:
+    mid, _ = fresh(any_sandbox, "basic", status="expired", created=60)
+    code, out = apply(any_sandbox, str(mid), "--addon", "extra-storage:1", "--collect", "paid", "--reference", "tx-9")
+    assert code == 0 and out["ok"], out["message"]
+    assert out["payment"]["status"] == "completed" and out["payment"]["reference"] == "tx-9"
+    m = membership(any_sandbox, mid)
+    assert m["status"] == "active"
+    expires = parse_utc(m["date_expiration"])
+    assert expires is not None and expires > datetime.now(UTC) + timedelta(days=27)

@@ -1,6 +1,6 @@
 """plugin-stub's payment routes (`wpbridge/v1/payments`, issue 17) on both flavors: the stub's own table and the
 real Ultimate Multisite (UM's Payment model, Cart and `wu_create_payment`), plus the stub's `wu/v2/payment`
-subset. Contract: docs/payments-contract.md, plugin-stub/README.md "Payments".
+subset. Contract: plugin-stub/README.md "Payments"; rules: docs/DESIGN.md §4.1.
 
 Every test makes its own member (stub: through `wu/v2`, removed at the end of the module; UM: by UM's own PHP, as
 the other UM tests do). The one test that prices a seeded membership (bruno's upgrade, example seed) only adds a
@@ -214,14 +214,19 @@ def test_settle_completes_the_payment_and_writes_the_membership_keys_once(flavor
     assert flavor.api.ok("GET", f"{W}/payments", params={"payment_ids": p["id"], "status": "completed"}) == [done]
 
 
-def test_collect_paid_is_stored_completed_with_an_invoice_number(flavor: Flavor) -> None:
+def test_collect_paid_is_made_pending_then_settled_with_its_reference(flavor: Flavor) -> None:
+    """`collect: paid` is kept in the meta only: the payment is made pending like an invoice, so that settling it
+    (after wpbridge writes the membership) is what completes it and activates the membership, in one transaction."""
     mid = flavor.new_member("basic")
     out = flavor.create(mid, flavor.body(mid, total=flavor.due(mid), collect="paid", reference="cash-17"))
     p = out["payment"]
-    assert out["created"] is True and p["status"] == "completed" and p["gateway_payment_id"] == "cash-17"
-    assert p["invoice_number"] != "" and p["wpbridge"]["settled_at"] is not None
-    assert p["wpbridge"]["collect"] == "paid"
-    assert flavor.api.ok("POST", f"{W}/payments/{p['id']}/settle", json={})["settled"] is False
+    assert out["created"] is True and p["status"] == "pending" and p["gateway_payment_id"] == ""
+    assert p["invoice_number"] == "" and p["wpbridge"]["settled_at"] is None
+    assert p["wpbridge"]["collect"] == "paid" and p["wpbridge"]["reference"] == "cash-17"
+    done = flavor.api.ok("POST", f"{W}/payments/{p['id']}/settle",
+                         json={"reference": "cash-17", "membership": {"status": "active"}})
+    assert done["settled"] is True and done["payment"]["status"] == "completed"
+    assert done["payment"]["gateway_payment_id"] == "cash-17" and done["payment"]["invoice_number"] != ""
     assert flavor.read_membership(mid)["status"] == "active"
 
 

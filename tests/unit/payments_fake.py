@@ -1,5 +1,5 @@
 """An in-memory `payments` manager for the unit tests' FakeNetwork, with the server's semantics of
-docs/payments-contract.md (idempotent create by change key, settle = payment completed + membership keys in one
+plugin-stub/README.md "Payments" (idempotent create by change key, settle = payment completed + membership keys in one
 step, cancel only from pending). The integration tests check the real routes on both flavors."""
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ def plan_payment(q: QuoteResult, pending: list[Payment], *, collect: Collect | N
 
 def payment_body(q: QuoteResult, key: str, collect: Collect, reference: str,
                  before: dict[str, Any]) -> dict[str, Any]:
-    """The body of `POST /wpbridge/v1/memberships/{id}/payments` (docs/payments-contract.md)."""
+    """The body of `POST /wpbridge/v1/memberships/{id}/payments` (plugin-stub/README.md "Payments")."""
     quote, m, cart = q.quote, q.membership, q.cart
     lines = payment_lines(quote)
     totals = payment_totals(lines, quote.currency)
