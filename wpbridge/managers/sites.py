@@ -1,0 +1,74 @@
+"""`net.sites`: the network's sites with their membership links (`wu/v2/site`, and plugin-stub's
+`wpbridge/v1/sites` where UM's own REST leaves the links out)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from ..errors import DataError, WPBridgeError
+from ..models import Site
+from ..rest.transport import route
+from .base import UM, Context, take
+from .flavor import Flavor
+
+
+class SiteManager:
+    """The sites of one network, in blog_id order."""
+
+    def __init__(self, ctx: Context, flavor: Callable[[], Flavor]) -> None:
+        self._ctx = ctx
+        self._flavor = flavor
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
+             **filters: Any) -> Iterator[Site]:
+        """The sites (of a membership, of a customer). Each record is checked against the link filters here, so a
+        filter the server ignored never widens the list (the safety invariant, DESIGN §3.3)."""
+        found = self._flavor().list_sites(self, membership_id=membership_id, customer_id=customer_id,
+                                          filters=filters)
+        for site in found:
+            if membership_id is not None and site.membership_id != membership_id:
+                continue
+            if customer_id is not None and site.customer_id != customer_id:
+                continue
+            yield site
+
+    def __call__(self, *, membership_id: int | None = None, customer_id: int | None = None,
+                 **filters: Any) -> Iterator[Site]:
+        """`net.sites(...)` is `net.sites.list(...)` (kept while callers move to `.list`)."""
+        return self.list(membership_id=membership_id, customer_id=customer_id, **filters)
+
+    def get(self, blog_id: int) -> Site:
+        """One site, as `wu/v2/site/{id}` gives it."""
+        return self._ctx.um_one("site", blog_id, Site)
+
+    def count(self) -> int | None:
+        """How many sites `wu/v2/site` lists (one tiny request); None when the server does not say."""
+        return self._ctx.transport.get(route(UM, "site"), {"per_page": 1, "page": 1, "number": 1}).total
+
+    def links_problem(self) -> str | None:
+        """Why the sites' membership links cannot be read on this network (None: they can). Reads one page."""
+        try:
+            first = list(take(self.list(), 100))
+        except WPBridgeError as err:
+            return f"site links cannot be read: {err}"
+        non_main = [s for s in first if not s.is_main]
+        if non_main and all(s.type is None for s in non_main):
+            return (f"site links cannot be read: {self._flavor().sites_route} gives no type and no membership for "
+                    f"any of {len(non_main)} sites (Ultimate Multisite's own REST does this; plugin-stub in UM "
+                    "mode serves the links)")
+        return None
+
+    # -- the flavor's two listings (`Flavor.list_sites` picks one)
+
+    def from_um(self, filters: Mapping[str, Any]) -> Iterator[Site]:
+        return self._ctx.um_list("site", Site, filters, id_key="blog_id")
+
+    def from_companion(self, *, membership_id: int | None, customer_id: int | None,
+                       filters: Mapping[str, Any]) -> Iterator[Site]:
+        if filters:
+            raise DataError(f"sites(): filters {sorted(filters)} are not available in UM mode")
+        params = {"membership_id": membership_id, "customer_id": customer_id}
+        rows = self._ctx.companion_rows("sites", params={k: v for k, v in params.items() if v is not None},
+                                        id_key="blog_id")
+        return (s for s in (self._ctx.tolerant(Site, r) for r in rows) if s is not None)
