@@ -219,7 +219,7 @@ def test_export_import_export_gives_the_same_network_and_a_second_run_writes_not
     source = json.loads(source_file.read_text())
     linked = sum(1 for site in source["sites"] if site.get("membership_id"))
     assert s["planned"]["create"] == len(source["catalog"]) + len(source["customers"]) + len(
-        source["memberships"]) + linked + len(source["scheduled_changes"])
+        source["memberships"]) + linked + len(source["scheduled_changes"]) + len(source.get("payments") or [])
     assert s["failed"] == s["skipped"] == s["conflicts"] == 0
 
     stub = target.info.get("flavor", "stub") == "stub"
