@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -335,32 +336,58 @@ def test_cli_sync_settings_per_network(tmp_path: Path) -> None:
 
 
 def test_a_stalled_run_stops_renewing_its_lock_and_takes_it_back_on_progress() -> None:
-    import time
-
+    """The lock keeper on a clock of the test's own: each turn of the refresher (what its thread does every
+    `refresh_every` seconds) is one second; the run progresses at each `check()`."""
     from wpbridge.workflows.sync import LockKeeper, LockLost
 
     net = FakeNetwork.with_sites(0)
-    keeper = LockKeeper(net, ttl=5, owner="me", refresh_every=0.02, stall_after=0.2)
+    now = [0.0]
+    keeper = LockKeeper(net, ttl=30, owner="me", refresh_every=1, stall_after=10, clock=lambda: now[0],
+                        background=False)
+
+    def turns(n: int) -> None:
+        for _ in range(n):
+            now[0] += 1
+            keeper.renew()
+
     with keeper:
-        for _ in range(10):  # progressing: renewed every 20 ms
+        taken = net.stats.requests
+        for _ in range(5):  # progressing: renewed at every turn
             keeper.check()
-            time.sleep(0.03)
-        renewed = net.stats.requests
-        assert renewed >= 5
-        time.sleep(0.6)  # stalled (a slow server): renewals stop after 0.2 s
+            turns(1)
+        assert net.stats.requests == taken + 5
+        turns(10)  # no progress (a slow server): renewed for 10 s after the last check, then no more
         stalled = net.stats.requests
-        assert stalled - renewed <= 10
-        time.sleep(0.3)
+        assert stalled == taken + 5 + 9
+        turns(20)
         assert net.stats.requests == stalled, "a stalled run must not keep renewing the lock"
         keeper.check()  # progress again: the lock is taken back at once
         assert net.lock == ("sync", "me") and net.stats.requests == stalled + 1
-        time.sleep(0.1)
-        assert net.stats.requests > stalled + 1, "renewing resumes with progress"
+        turns(1)
+        assert net.stats.requests == stalled + 2, "renewing resumes with progress"
         # stalled again, and meanwhile the lock lapsed and another run took it: stop before writing more
-        time.sleep(0.4)
+        turns(20)
         net.lock = ("sync", "other")
         with pytest.raises(LockLost, match="taken by other"):
             keeper.check()
+
+
+def test_the_lock_keepers_thread_renews_the_lock_until_the_run_ends() -> None:
+    from wpbridge.workflows.sync import LockKeeper
+
+    net = FakeNetwork.with_sites(0)
+    renewed = threading.Event()
+    real_acquire = net.acquire_lock
+
+    def acquire(name: str, owner: str, ttl: int) -> dict[str, Any]:
+        if net.lock is not None:  # held already: a renewal
+            renewed.set()
+        return real_acquire(name, owner, ttl)
+
+    net.acquire_lock = acquire  # type: ignore[method-assign]
+    with LockKeeper(net, ttl=30, owner="me", refresh_every=0.001):
+        assert renewed.wait(10), "the thread renews the lock"
+    assert net.lock is None, "released at the end"
 
 
 @pytest.mark.parametrize("output", ["json", "csv", "table"])

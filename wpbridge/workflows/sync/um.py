@@ -20,157 +20,127 @@ nothing):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Literal
 
-from ..encoding import iso_utc as iso
-from ..errors import Conflict, DataError, NotFound, WPBridgeError
-from ..limits import differing_modules
-from ..models import Limitations, Membership, Site
-from .membership_state import with_state
-from .sync import (
-    CHUNK,
-    INACTIVE_STATUSES,
-    SUSPENDED_QUOTA,
-    QuotaMemo,
-    _Run,
-    chunks,
-    join_quotas,
-)
-from .sync_report import ChangeEntry, ScheduledEntry
+from ...encoding import iso_utc as iso
+from ...errors import Conflict, DataError, NotFound, WPBridgeError
+from ...limits import differing_modules
+from ...models import Limitations, Membership, ScheduledChange, Site
+from ..membership_state import with_state
+from ..sync_report import ChangeEntry, ScheduledEntry
+from .core import Row, Run
+from .rules import INACTIVE_STATUSES, SUSPENDED_QUOTA
 
 log = logging.getLogger("wpbridge.sync")
 
-Row = tuple[Site, Limitations | None, bool]
 
+class UMFlavor:
+    """One sync run's decisions on a network in UM mode (see the module docstring); the walks, the lock, the
+    report and the summary are `core.Run`'s."""
 
-class UMRun(_Run):
-    """One sync run on a network in UM mode (see the module docstring); reporting, lock and summary are
-    `sync._Run`'s."""
-
-    def _work(self) -> None:
-        problem = self.network.site_links_problem()  # type: ignore[attr-defined]
+    def begin(self, run: Run) -> None:
+        problem = run.network.site_links_problem()
         if problem is not None:
             raise DataError(f"{problem}; nothing written")
-        self.quota_of = QuotaMemo(um_version=self.network.info().um_version)  # UM's merge rules differ by release
-        self.catalog = self.network.catalog()
-        self._apply_overdue_swaps()
-        self._compare_sites()
+
+    def end(self, run: Run) -> None:
+        pass
 
     # ------------------------------------------------------------------ 1. UM's overdue scheduled swaps
 
-    def _apply_overdue_swaps(self) -> None:
-        for change, membership in self._due_changes():
-            mid, target = change.membership_id, dict(change.target)
-            before = None
-            if membership is not None:
-                data = membership.model_dump(mode="json")
-                before = {key: data.get(key) for key in target}
-            when = iso(change.scheduled_for)
-            if self.options.dry_run:
-                self.overlay[mid] = target
-                self.sink.scheduled(ScheduledEntry(mid, when, before, target, "would-apply"))
-                continue
-            try:
-                self.network.apply_scheduled_change(mid)  # type: ignore[attr-defined]
-            except NotFound:
-                log.info("membership %s: its swap was applied meanwhile (by UM's own cron)", mid)
-                continue
-            except Conflict as exc:
-                if exc.code == "wpbridge_not_due":  # the server's clock is behind ours: UM applies it later
-                    log.info("membership %s: swap not due yet on the server's clock", mid)
-                    continue
-                self._error("scheduled_change", exc, membership_id=mid)
-                self.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
-                continue
-            except WPBridgeError as exc:
-                self._error("scheduled_change", exc, membership_id=mid)
-                self.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
-                continue
-            self.summary.scheduled_changes_applied += 1
-            self.summary.scheduled_changes_cleared += 1
-            self.summary.memberships_updated += 1
-            self.sink.scheduled(ScheduledEntry(mid, when, before, target, "applied"))
-            self._pause()
+    def scheduled(self, run: Run, change: ScheduledChange, membership: Membership | None) -> None:
+        mid, target = change.membership_id, dict(change.target)
+        before = None
+        if membership is not None:
+            data = membership.model_dump(mode="json")
+            before = {key: data.get(key) for key in target}
+        when = iso(change.scheduled_for)
+        if run.options.dry_run:
+            run.overlay[mid] = target
+            run.sink.scheduled(ScheduledEntry(mid, when, before, target, "would-apply"))
+            return
+        try:
+            run.network.apply_scheduled_change(mid)
+        except NotFound:
+            log.info("membership %s: its swap was applied meanwhile (by UM's own cron)", mid)
+            return
+        except Conflict as exc:
+            if exc.code == "wpbridge_not_due":  # the server's clock is behind ours: UM applies it later
+                log.info("membership %s: swap not due yet on the server's clock", mid)
+                return
+            run.error("scheduled_change", exc, membership_id=mid)
+            run.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
+            return
+        except WPBridgeError as exc:
+            run.error("scheduled_change", exc, membership_id=mid)
+            run.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
+            return
+        run.summary.scheduled_changes_applied += 1
+        run.summary.scheduled_changes_cleared += 1
+        run.summary.memberships_updated += 1
+        run.sink.scheduled(ScheduledEntry(mid, when, before, target, "applied"))
+        run.pause()
 
     # ------------------------------------------------------------------ 2. UM's limits vs wpbridge's
 
-    def _rows(self) -> Iterator[list[Row]]:
-        if self.only:
-            sites = sorted((s for mid in sorted(self.only) for s in self.network.sites(membership_id=mid)),
-                           key=lambda s: s.blog_id)
-            for group in chunks(sites, CHUNK):
-                held = dict(self.network.site_quotas([s.blog_id for s in group]))
-                yield [(s, held.get(s.blog_id), s.blog_id in held) for s in group]
-            return
-        yield from chunks(join_quotas(self.network.sites(), self.network.site_quotas()), CHUNK)
-
-    def _compare_sites(self) -> None:
-        for chunk in self._rows():
-            self._safe_point()
-            ids = sorted({s.membership_id for s, _, _ in chunk if s.membership_id is not None})
-            members = {m.id: m for m in self.network.memberships(id=ids)} if ids else {}
-            for site, um_limits, known in chunk:
-                self._consider_um(site, um_limits, known, members)
-            if self.progress:
-                self.progress(len(chunk))
-
-    def _consider_um(self, site: Site, um_limits: Limitations | None, known: bool,
-                     members: Mapping[int, Membership]) -> None:
-        self.summary.sites_checked += 1
+    def site(self, run: Run, row: Row, members: Mapping[int, Membership]) -> None:
+        site, um_limits, known = row
+        run.summary.sites_checked += 1
         mid = site.membership_id
-        if mid is None or not known or not site.belongs_to(mid):
-            self.summary.sites_skipped += 1  # the safety invariant: unknown link, not customer-owned, main site
+        membership = members.get(mid) if mid is not None else None
+        if mid is None or not known or not site.belongs_to(mid) or membership is None:
+            # the safety invariant (unknown link, not customer-owned, main site), or no such membership (or an
+            # unreadable one: reported at the end)
+            run.summary.sites_skipped += 1
             return
-        membership = members.get(mid)
-        if membership is None:
-            self.summary.sites_skipped += 1  # no such membership (or unreadable: reported at the end)
-            return
-        previewed = mid in self.overlay  # dry run: a swap UM has not applied yet; its limits are not compared
+        previewed = mid in run.overlay  # dry run: a swap UM has not applied yet; its limits are not compared
         if previewed:
-            membership = with_state(membership, self.overlay[mid])
-        inactive = membership.status in INACTIVE_STATUSES
-        if inactive and self.options.inactive_policy == "suspend" and not site.suspended:
-            self._suspension(site, membership, True, um_limits)
-            return
-        if not inactive and site.suspended:
-            self._suspension(site, membership, False, um_limits)
-            return
-        if previewed:
+            membership = with_state(membership, run.overlay[mid])
+        if self._policy(run, site, membership, um_limits) or previewed:
             return
         try:
-            expected = self.quota_of(membership, self.catalog, site)
+            expected = run.quota_of(membership, run.catalog, site)
         except WPBridgeError as exc:
-            self._error("membership", exc, blog_id=site.blog_id, membership_id=mid)
+            run.error("membership", exc, blog_id=site.blog_id, membership_id=mid)
             return
         if um_limits == expected or not differing_modules(expected, um_limits):
             return
-        self.summary.differences += 1
-        self.sink.change(ChangeEntry(site.blog_id, mid, "um-differs",
-                                     um_limits.to_wire() if um_limits is not None else None, expected.to_wire(),
-                                     "differs"))
+        run.summary.differences += 1
+        run.sink.change(ChangeEntry(site.blog_id, mid, "um-differs",
+                                    um_limits.to_wire() if um_limits is not None else None, expected.to_wire(),
+                                    "differs"))
 
     # ------------------------------------------------------------------ 3. the inactive-membership policy
 
-    def _suspension(self, site: Site, membership: Membership, suspend: bool, um_limits: Limitations | None) -> None:
+    def _policy(self, run: Run, site: Site, membership: Membership, um_limits: Limitations | None) -> bool:
+        """Suspend a site of an inactive membership (policy `suspend`), or restore a suspended one whose
+        membership is active again; True when it did (the site's limits are then not compared)."""
+        inactive = membership.status in INACTIVE_STATUSES
+        if inactive and run.options.inactive_policy == "suspend" and not site.suspended:
+            self._suspension(run, site, membership, True, um_limits)
+            return True
+        if not inactive and site.suspended:
+            self._suspension(run, site, membership, False, um_limits)
+            return True
+        return False
+
+    @staticmethod
+    def _suspension(run: Run, site: Site, membership: Membership, suspend: bool,
+                    um_limits: Limitations | None) -> None:
         reason: Literal["suspended", "restored"] = "suspended" if suspend else "restored"
         after = SUSPENDED_QUOTA if suspend else Limitations()
         before = um_limits.to_wire() if um_limits is not None else None
-        self.summary.changes += 1
-        if self.options.dry_run:
-            self.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(),
-                                         "would-write"))
+        run.summary.changes += 1
+        if run.options.dry_run:
+            run.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(), "would-write"))
             return
         try:
-            self.network.put_site_suspension(site.blog_id, suspend,  # type: ignore[attr-defined]
-                                             SUSPENDED_QUOTA if suspend else None)
+            run.network.put_site_suspension(site.blog_id, suspend, SUSPENDED_QUOTA if suspend else None)
         except WPBridgeError as exc:
-            self._error("quota_write", exc, blog_id=site.blog_id, membership_id=membership.id)
-            self.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(), "failed"))
+            run.error("quota_write", exc, blog_id=site.blog_id, membership_id=membership.id)
+            run.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(), "failed"))
             return
-        self.summary.quota_writes += 1
-        self.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(), "written"))
-        self._pause()
-
-
-__all__: Sequence[str] = ("UMRun",)
+        run.summary.quota_writes += 1
+        run.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(), "written"))
+        run.pause()
