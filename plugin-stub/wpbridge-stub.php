@@ -20,10 +20,11 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 const VERSION    = '0.1.0';
-const DB_VERSION = 3; // Bump with a migration step in includes/db.php::install().
+const DB_VERSION = 4; // Bump with a migration step in includes/db.php::install().
 
 const PLUGIN_FILE = __FILE__;
 
+require_once __DIR__ . '/includes/registry.php';
 require_once __DIR__ . '/includes/util.php';
 require_once __DIR__ . '/includes/db.php';
 require_once __DIR__ . '/includes/auth.php';

@@ -20,7 +20,7 @@
  * totals from the quantity and unit price). The change a payment pays for goes where payments.php keeps it (UM
  * meta `wpbridge_change`, the stub's `wpbridge` and `change_key` columns).
  *
- * The keys live in `{base_prefix}wpbridge_import_payment_keys`, created on first use (its own version option).
+ * The keys live in `{base_prefix}wpbridge_import_payment_keys` (registry.php).
  */
 
 namespace WPBridge;
@@ -28,8 +28,6 @@ namespace WPBridge;
 if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
-
-const IMPORT_PAYMENTS_DB_VERSION = 1;
 
 /** The fields of an imported payment, beside source_key. */
 const IMPORT_PAYMENT_KEYS = array( 'customer_id', 'membership_id', 'parent_id', 'product_id', 'status', 'currency', 'subtotal', 'discount_total', 'tax_total', 'total', 'refund_total', 'discount_code', 'gateway', 'gateway_payment_id', 'invoice_number', 'hash', 'line_items', 'date_created', 'date_modified', 'wpbridge' );
@@ -72,34 +70,11 @@ function register_import_payment_routes(): void {
 // ------------------------------------------------------------------------------------------------ storage
 
 function import_payment_keys_table(): string {
-	global $wpdb;
-	return $wpdb->base_prefix . 'wpbridge_import_payment_keys';
+	return table( 'import_payment_keys' );
 }
 
 function import_payments_table(): string {
 	return 'um' === mode() ? um_table( 'payments' ) : table( 'payments' );
-}
-
-/** The keys table, created on first use. */
-function import_payments_install(): void {
-	static $done = false;
-	if ( $done || (int) get_site_option( 'wpbridge_import_payments_db_version', 0 ) >= IMPORT_PAYMENTS_DB_VERSION ) {
-		$done = true;
-		return;
-	}
-	global $wpdb;
-	$t = import_payment_keys_table();
-	$wpdb->query(
-		"CREATE TABLE IF NOT EXISTS $t (
-			source_key varchar(191) COLLATE utf8mb4_bin NOT NULL,
-			payment_id bigint(20) unsigned NOT NULL DEFAULT 0,
-			date_created datetime NOT NULL,
-			PRIMARY KEY (source_key),
-			KEY payment_id (payment_id)
-		) " . $wpdb->get_charset_collate()
-	);
-	update_site_option( 'wpbridge_import_payments_db_version', IMPORT_PAYMENTS_DB_VERSION );
-	$done = true;
 }
 
 /** The payment a source key names, when that payment still exists. */
@@ -116,7 +91,6 @@ function import_key_payment( string $key ): ?int {
 
 function import_list_payment_keys( \WP_REST_Request $request ): \WP_REST_Response {
 	global $wpdb;
-	import_payments_install();
 	list( $limit, $offset, $per ) = import_page( $request );
 	$from                         = import_payment_keys_table() . ' k JOIN ' . import_payments_table() . ' p ON p.id = k.payment_id';
 	$total                        = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $from" );
@@ -216,7 +190,6 @@ function import_payment_check( array $v ): void {
 
 function import_ensure_payment( \WP_REST_Request $request ): mixed {
 	global $wpdb;
-	import_payments_install();
 	$body = without_credentials( body( $request ) );
 	$key  = to_string( $body['source_key'] ?? null, 'source_key', 191, false );
 	if ( '' === $key ) {

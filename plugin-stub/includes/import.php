@@ -24,8 +24,6 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-const IMPORT_DB_VERSION = 1;
-
 function register_import_routes(): void {
 	$batch = array( 'v1' => true );
 	route( '/import/customers', array(
@@ -61,30 +59,7 @@ function register_import_routes(): void {
 // ------------------------------------------------------------------------------------------------ storage
 
 function import_keys_table(): string {
-	global $wpdb;
-	return $wpdb->base_prefix . 'wpbridge_import_keys';
-}
-
-/** The keys table, created on first use (its own version option, so the stub's schema is left alone). */
-function import_install(): void {
-	static $done = false;
-	if ( $done || (int) get_site_option( 'wpbridge_import_db_version', 0 ) >= IMPORT_DB_VERSION ) {
-		$done = true;
-		return;
-	}
-	global $wpdb;
-	$t = import_keys_table();
-	$wpdb->query(
-		"CREATE TABLE IF NOT EXISTS $t (
-			source_key varchar(191) COLLATE utf8mb4_bin NOT NULL,
-			membership_id bigint(20) unsigned NOT NULL DEFAULT 0,
-			date_created datetime NOT NULL,
-			PRIMARY KEY (source_key),
-			KEY membership_id (membership_id)
-		) " . $wpdb->get_charset_collate()
-	);
-	update_site_option( 'wpbridge_import_db_version', IMPORT_DB_VERSION );
-	$done = true;
+	return table( 'import_keys' );
 }
 
 function import_memberships_table(): string {
@@ -317,7 +292,6 @@ function import_username_from( string $email ): string {
 
 function import_list_keys( \WP_REST_Request $request ): \WP_REST_Response {
 	global $wpdb;
-	import_install();
 	list( $limit, $offset, $per ) = import_page( $request );
 	$from  = import_keys_table() . ' k JOIN ' . import_memberships_table() . " m ON m.id = k.membership_id AND k.source_key NOT LIKE 'site:%'";
 	$total = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $from" );
@@ -343,7 +317,6 @@ function import_read_membership( int $id ): mixed {
  */
 function import_ensure_membership( \WP_REST_Request $request ): mixed {
 	global $wpdb;
-	import_install();
 	$body = without_credentials( body( $request ) );
 	$key  = to_string( $body['source_key'] ?? null, 'source_key', 191, false );
 	if ( '' === $key ) {
@@ -475,7 +448,6 @@ function import_update_membership( \WP_REST_Request $request ): mixed {
 
 function import_sites_sql(): string {
 	global $wpdb;
-	import_install();
 	$keys    = import_keys_table();
 	$pending = "LEFT JOIN $keys p ON p.source_key = CAST(CONCAT('site:', b.domain, b.path) AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin";
 	$net     = (int) get_current_network_id();
@@ -572,7 +544,6 @@ function import_site_address( array $body ): array {
 function import_ensure_site( \WP_REST_Request $request ): mixed {
 	$body = without_credentials( body( $request ) );
 	list( $domain, $path ) = import_site_address( $body );
-	import_install();
 	import_lock( "site:$domain$path" );
 	try {
 		global $wpdb;

@@ -16,7 +16,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-const UM_LINK_KEYS = array( 'wu_membership_id', 'wu_customer_id', 'wu_type', 'wu_limitations', 'wpbridge_suspended' );
+const UM_LINK_KEYS = array( 'wu_membership_id', 'wu_customer_id', 'wu_type', 'wu_limitations', UM_SUSPENDED_KEY );
 
 /**
  * The link rows of these blogs: [blog_id => ['membership_id','customer_id','type','limitations']], one query.
@@ -168,9 +168,6 @@ function um_quota_write_refused( int $blog_id ): \WP_Error {
 	);
 }
 
-const UM_SUSPENDED_KEY = 'wpbridge_suspended';
-const UM_SAVED_OVERRIDE_KEY = 'wpbridge_override_before_suspension';
-
 /**
  * `PUT /wpbridge/v1/sites/{blog_id}/suspension` (UM mode): the inactive-membership policy "suspend" in UM's own
  * terms. `{"suspended": true, "limitations": {...}}` saves the site's own UM override (blogmeta `wu_limitations`)
@@ -208,15 +205,8 @@ function um_put_suspension( \WP_REST_Request $request ): mixed {
 		}
 		update_site_meta( $id, 'wu_limitations', json_decode( json_out( limitations_out( $limits ) ), true ) );
 		update_site_meta( $id, UM_SUSPENDED_KEY, 1 );
-	} elseif ( $was ) {
-		$before = get_site_meta( $id, UM_SAVED_OVERRIDE_KEY, true );
-		if ( $before ) {
-			update_site_meta( $id, 'wu_limitations', $before );
-		} else {
-			delete_site_meta( $id, 'wu_limitations' );
-		}
-		delete_site_meta( $id, UM_SAVED_OVERRIDE_KEY );
-		delete_site_meta( $id, UM_SUSPENDED_KEY );
+	} else {
+		lift_suspension( $id ); // registry.php: uninstall.php lifts suspensions the same way.
 	}
 	$after = um_links( array( $id ) )[ $id ];
 	return array(
