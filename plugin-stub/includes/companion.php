@@ -1,7 +1,7 @@
 <?php
 /**
  * The companion routes `wpbridge/v1` (both modes): info, catalog, usage, quotas (read/write, batchable), scheduled
- * changes, locks, and the test-only fault switch. Shapes are documented in README.md.
+ * changes and locks. Shapes are documented in README.md.
  */
 
 namespace WPBridge;
@@ -169,15 +169,6 @@ function register_companion_routes(): void {
 			'schema' => __NAMESPACE__ . '\\lock_schema',
 		)
 	);
-	if ( defined( 'WPBRIDGE_TEST_MODE' ) ) {
-		route(
-			'/test/faults',
-			array(
-				array( 'methods' => 'GET', 'callback' => fn() => get_site_option( 'wpbridge_test_faults', array( 'fail_quota_blog_ids' => array(), 'status' => 500 ) ) ),
-				array( 'methods' => 'PUT', 'callback' => __NAMESPACE__ . '\\put_faults' ),
-			)
-		);
-	}
 }
 
 function info(): array {
@@ -278,7 +269,7 @@ function put_quota_route( \WP_REST_Request $request ): mixed {
 		return $missing;
 	}
 	$limitations = validate_limitations( without_credentials( body( $request ) ) );
-	if ( $fault = injected_fault( $id ) ) {
+	if ( $fault = quota_write_refusal( $id ) ) {
 		return $fault;
 	}
 	return put_quota( $id, $limitations ) ?? limitations_out( quota( $id ) );
@@ -292,21 +283,11 @@ function delete_quota_route( \WP_REST_Request $request ): mixed {
 	if ( $missing = site_missing( $id ) ) {
 		return $missing;
 	}
-	if ( $fault = injected_fault( $id ) ) {
+	if ( $fault = quota_write_refusal( $id ) ) {
 		return $fault;
 	}
 	delete_quota( $id );
 	return array( 'deleted' => true );
-}
-
-function put_faults( \WP_REST_Request $request ): array {
-	$body   = body( $request );
-	$faults = array(
-		'fail_quota_blog_ids' => to_id_list( $body['fail_quota_blog_ids'] ?? array(), 'fail_quota_blog_ids' ),
-		'status'              => to_int( $body['status'] ?? 500, 'status', 400, 599 ),
-	);
-	update_site_option( 'wpbridge_test_faults', $faults );
-	return $faults;
 }
 
 // ------------------------------------------------------------------------------------------ scheduled changes

@@ -70,16 +70,12 @@ function quotas_for( array $blog_ids ): array {
 	return $out;
 }
 
-// ------------------------------------------------------------------------------------- test-only fault switch
-
-/** Only when WPBRIDGE_TEST_MODE is defined: a quota write of these blogs fails with this status. */
-function injected_fault( int $blog_id ): ?\WP_Error {
-	if ( ! defined( 'WPBRIDGE_TEST_MODE' ) ) {
-		return null;
-	}
-	$faults = get_site_option( 'wpbridge_test_faults', array() );
-	if ( is_array( $faults ) && in_array( $blog_id, $faults['fail_quota_blog_ids'] ?? array(), true ) ) {
-		return error( 'wpbridge_test_fault', sprintf( __( 'Injected failure for the quota of site %s (test mode).', 'wpbridge-stub' ), $blog_id ), (int) $faults['status'] );
-	}
-	return null;
+/**
+ * Whether a quota write (PUT or DELETE) of a site is refused before anything is stored: the filter
+ * `wpbridge_quota_write_refusal` may return a WP_Error (its status is the reply's). Used by the sandbox's test-mode
+ * must-use plugin to inject failures; nothing in plugin-stub refuses a write this way.
+ */
+function quota_write_refusal( int $blog_id ): ?\WP_Error {
+	$refusal = apply_filters( 'wpbridge_quota_write_refusal', null, $blog_id );
+	return is_wp_error( $refusal ) ? $refusal : null;
 }
