@@ -79,16 +79,16 @@ def now() -> datetime:
 
 
 def _post_limit(net: Network, blog_id: int) -> str:
-    return quota_summary(dict(net.site_quotas([blog_id])).get(blog_id))
+    return quota_summary(dict(net.quotas.list([blog_id])).get(blog_id))
 
 
 def _upgrade_on_stub(sb: SandboxInfo, net: Network, alice: int, blog_id: int) -> None:
     """Stub flavor: plugin-stub enforces the quota wpbridge writes, so WordPress itself refuses the 11th post."""
-    site = net.site(blog_id)
+    site = net.sites.get(blog_id)
     _step(f"3. The new quota, enforced by WordPress on Alice's site {site.path}")
     _say(f"quota now: {_post_limit(net, blog_id)}")
     posts = _Posts(sb, site.path)
-    count = net.usage([blog_id])[blog_id].post_types or {}
+    count = net.usage.get([blog_id])[blog_id].post_types or {}
     have = count.get("post", 0)
     for i in range(have, 10):
         _expect(posts.publish(f"Post {i + 1}").status_code == 201, f"post {i + 1} (under the Free limit) refused")
@@ -109,21 +109,21 @@ def _upgrade_on_stub(sb: SandboxInfo, net: Network, alice: int, blog_id: int) ->
 def _upgrade_on_um(sb: SandboxInfo, net: Network, alice: int, blog_id: int) -> None:
     """UM flavor: wpbridge writes only the membership; Ultimate Multisite computes (and enforces) the site's limits
     from it at once, which the apply reads back."""
-    site = net.site(blog_id)
+    site = net.sites.get(blog_id)
     _step(f"3. The new limits, computed by Ultimate Multisite for Alice's site {site.path}")
-    before = dict(net.site_quotas([blog_id])).get(blog_id)
+    before = dict(net.quotas.list([blog_id])).get(blog_id)
     _say(f"UM's limits now: {quota_summary(before)}")
     upgrade = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
     _say(apply_text(upgrade))
     _expect(upgrade.ok, f"Alice's upgrade failed: {upgrade.message}")
-    after = dict(net.site_quotas([blog_id])).get(blog_id)
+    after = dict(net.quotas.list([blog_id])).get(blog_id)
     _say(f"UM's limits now: {quota_summary(after)}")
     posts_after = after.post_types.limit.get("post") if after and after.post_types and after.post_types.limit else None
     _expect(posts_after is not None and posts_after.number == 1000,
             f"UM should compute Premium's 1,000 posts for Alice's site, got {posts_after}")
     _say("-> one membership write; UM recomputed the site's limits itself (no quota was written).")
     posts = _Posts(sb, site.path)
-    count = net.usage([blog_id])[blog_id].post_types or {}
+    count = net.usage.get([blog_id])[blog_id].post_types or {}
     for i in range(count.get("post", 0), 11):
         _expect(posts.publish(f"Post {i + 1}").status_code == 201, f"post {i + 1} (under Premium's limit) refused")
     _say("Alice publishes 11 posts (Premium allows 1,000).")
@@ -178,7 +178,7 @@ def run(sb: SandboxInfo, net: Network) -> None:
     scheduled = change.apply_quote(net, down_quote, confirm=_show_writes)
     _say(apply_text(scheduled))
     _expect(scheduled.status == "scheduled" and down_quote.quote.due_now == 0, "expected a scheduled downgrade")
-    still = net.membership(carla)
+    still = net.memberships.get(carla)
     _expect(still.plan_id == down_quote.membership.plan_id, "the downgrade must not change the membership now")
     _say(f"Carla's membership is unchanged until {still.date_expiration:%Y-%m-%d}: still on "
          f"{change.product_name(down_quote.catalog, still.plan_id)}.")

@@ -142,9 +142,6 @@ class Network:
     # the managers; `net.sites(...)`, `net.memberships(...)`, `net.customers(...)`, `net.products(...)`,
     # `net.discount_codes(...)` and `net.usage(ids)` are the managers' `__call__`)
 
-    def mode(self) -> str:
-        return self.flavor().name
-
     def catalog(self) -> list[Product]:
         return self.products.catalog()
 

@@ -64,13 +64,19 @@ def test_memberships_show(snap: str) -> None:
     assert missing.exit_code == 2 and missing.stderr == "error: membership 9 does not exist\n"
 
 
+class _CheckSites:
+    def __init__(self, links: str | None) -> None:
+        self.links = links
+
+    def links_problem(self) -> str | None:
+        return self.links
+
+
 class _CheckNet:
     def __init__(self, *, auth: Exception | None = None, skew: float = 0.0, links: str | None = None) -> None:
         self.settings = type("S", (), {"name": "test", "url": "http://127.0.0.1:1"})()
-        self.auth, self.skew, self.links = auth, skew, links
-
-    def site_links_problem(self) -> str | None:
-        return self.links
+        self.auth, self.skew = auth, skew
+        self.sites = _CheckSites(links)
 
     def check_auth(self) -> dict[str, Any]:
         if self.auth is not None:

@@ -111,6 +111,10 @@ class FakeNetwork(Snapshot):
         self.lock: tuple[str, str] | None = None
         self.lock_refusals = 0
         self.payments = FakePayments(self)
+        self.memberships = FakeMemberships(self)  # callable: the flat `memberships(...)` the snapshot answers
+        self.quotas = FakeQuotas(self)
+        self.schedule = FakeSchedule(self)
+        self.locks = FakeLocks(self)
 
     @classmethod
     def with_sites(cls, n_sites: int = 0, *, batch_limit: int = 25, per_page: int = 100) -> FakeNetwork:
@@ -131,10 +135,6 @@ class FakeNetwork(Snapshot):
     @property
     def site_rows(self) -> dict[int, Site]:
         return self._sites
-
-    @property
-    def quotas(self) -> dict[int, Limitations | None]:
-        return self._quotas
 
     @property
     def scheduled(self) -> dict[int, ScheduledChange]:
@@ -208,8 +208,8 @@ class FakeNetwork(Snapshot):
         self._req()
         return super().membership(membership_id)
 
-    def memberships(self, *, status: str | None = None, customer_id: int | None = None,
-                    **filters: Any) -> Iterator[Membership]:
+    def _membership_rows(self, *, status: str | None = None, customer_id: int | None = None,
+                         **filters: Any) -> Iterator[Membership]:
         ids = filters.get("id")
         rows = [m for k, m in sorted(self._memberships.items())
                 if (ids is None or k in ids) and (status is None or m.status == status)
@@ -304,6 +304,82 @@ class FakeNetwork(Snapshot):
         self._req()
         if self.lock is not None and self.lock[1] == owner:
             self.lock = None
+
+
+class FakeMemberships:
+    """`net.memberships` of the fake (and, called, the flat `memberships(...)` listing the snapshot answers)."""
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self._net = net
+
+    def __call__(self, *, status: str | None = None, customer_id: int | None = None,
+                 **filters: Any) -> Iterator[Membership]:
+        return self._net._membership_rows(status=status, customer_id=customer_id, **filters)
+
+    def list(self, *, status: str | None = None, customer_id: int | None = None,
+             **filters: Any) -> Iterator[Membership]:
+        return self._net._membership_rows(status=status, customer_id=customer_id, **filters)
+
+    def get(self, membership_id: int) -> Membership:
+        return self._net.membership(membership_id)
+
+    def update(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
+        return self._net.update_membership(membership_id, state)
+
+
+class FakeQuotas:
+    """`net.quotas` of the fake; `net.quotas[blog_id]` is the stored quota (None: none written)."""
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self._net = net
+
+    def __getitem__(self, blog_id: int) -> Limitations | None:
+        return self._net._quotas[blog_id]
+
+    def list(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
+        return self._net.site_quotas(blog_ids)
+
+    def put(self, blog_id: int, limits: Limitations) -> Limitations:
+        return self._net.put_site_quota(blog_id, limits)
+
+    def put_many(self, quotas: Mapping[int, Limitations]) -> BatchResult:
+        return self._net.put_site_quotas(quotas)
+
+    def verify(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
+        return self._net.verify_quotas(expected)
+
+
+class FakeSchedule:
+    """`net.schedule` of the fake."""
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self._net = net
+
+    def get(self, membership_id: int) -> ScheduledChange | None:
+        return self._net.scheduled_change(membership_id)
+
+    def list(self, *, due_before: datetime | None = None,
+             membership_id: int | None = None) -> Iterator[ScheduledChange]:
+        return self._net.scheduled_changes(due_before=due_before, membership_id=membership_id)
+
+    def put(self, change: ScheduledChange) -> ScheduledChange:
+        return self._net.put_scheduled_change(change)
+
+    def delete(self, membership_id: int) -> None:
+        self._net.delete_scheduled_change(membership_id)
+
+
+class FakeLocks:
+    """`net.locks` of the fake (one lock at a time, as the tests need)."""
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self._net = net
+
+    def acquire(self, name: str, owner: str, ttl: int) -> dict[str, Any]:
+        return self._net.acquire_lock(name, owner, ttl)
+
+    def release(self, name: str, owner: str) -> None:
+        self._net.release_lock(name, owner)
 
 
 def money(text: str) -> Decimal:

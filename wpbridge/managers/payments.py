@@ -19,8 +19,20 @@ from ..models import parse
 from ..payment_models import Payment
 from ..rest.pagination import iter_items
 from ..rest.transport import Transport, route
+from .base import COMPANION
 
-COMPANION = "wpbridge/v1"
+
+def change_payment_route(membership_id: int) -> str:
+    """`POST` here makes the payment of a change of the membership."""
+    return route(COMPANION, "memberships", membership_id, "payments")
+
+
+def payment_route(payment_id: int | None, action: str) -> str:
+    """`POST` here settles (`action` "settle") or cancels ("cancel") a payment; `payment_id` None: the payment a
+    change is about to make (shown as `{new}` in a plan of writes)."""
+    if payment_id is None:
+        return f"{route(COMPANION, 'payments')}/{{new}}/{action}"
+    return route(COMPANION, "payments", payment_id, action)
 
 
 @dataclass(frozen=True)
@@ -79,24 +91,24 @@ class PaymentManager:
     def create_for_change(self, membership_id: int, body: Mapping[str, Any]) -> PaymentWrite:
         """`POST /wpbridge/v1/memberships/{id}/payments`: the payment of a change (see `workflows/payments.py` for
         the body). Idempotent by `change_key`: the payment already made for it comes back (`changed` False)."""
-        data = self._transport.request("POST", route(COMPANION, "memberships", membership_id, "payments"),
-                                       json_body=to_jsonable(dict(body)), idempotent=True).data
-        return _write(data, "created", f"POST /wpbridge/v1/memberships/{membership_id}/payments")
+        where = change_payment_route(membership_id)
+        data = self._transport.request("POST", where, json_body=to_jsonable(dict(body)), idempotent=True).data
+        return _write(data, "created", f"POST {where}")
 
     def settle(self, payment_id: int, *, membership: Mapping[str, Any], settled_at: datetime,
                reference: str = "") -> PaymentWrite:
         """Complete a pending payment and write `membership` (the keys settling sets) in one server transaction;
         a completed payment comes back unchanged (`changed` False)."""
         body = {"reference": reference, "settled_at": iso_utc(settled_at), "membership": dict(membership)}
-        data = self._transport.request("POST", route(COMPANION, "payments", payment_id, "settle"),
-                                       json_body=body, idempotent=True).data
-        return _write(data, "settled", f"POST /wpbridge/v1/payments/{payment_id}/settle")
+        where = payment_route(payment_id, "settle")
+        data = self._transport.request("POST", where, json_body=body, idempotent=True).data
+        return _write(data, "settled", f"POST {where}")
 
     def cancel(self, payment_id: int) -> PaymentWrite:
         """Cancel a pending payment (a cancelled one comes back unchanged)."""
-        data = self._transport.request("POST", route(COMPANION, "payments", payment_id, "cancel"), json_body={},
-                                       idempotent=True).data
-        return _write(data, "cancelled", f"POST /wpbridge/v1/payments/{payment_id}/cancel")
+        where = payment_route(payment_id, "cancel")
+        data = self._transport.request("POST", where, json_body={}, idempotent=True).data
+        return _write(data, "cancelled", f"POST {where}")
 
 
 def _write(data: Any, flag: str, where: str) -> PaymentWrite:

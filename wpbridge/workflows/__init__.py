@@ -3,8 +3,14 @@
 The CLI and scripts call these; they read, decide with `billing/` and `limits.py`, and write absolute state back.
 They take the clock (`now`) as a parameter so that a quote is reproducible; only the CLI reads the real clock.
 
-`NetworkReader` is what the read-only workflows need: a live `wpbridge.network.Network` and an offline
-`wpbridge.workflows.snapshot.Snapshot` both provide it. `NetworkWriter` adds the writes `change.apply` makes.
+What they take of a network is typed here, by manager (`MembershipsAPI` is `net.memberships` as the workflows use
+it, `QuotasAPI` is `net.quotas`, ...): a live `wpbridge.network.Network`, the unit tests' in-memory network and
+(for reads) an offline `wpbridge.workflows.snapshot.Snapshot` all provide them. What differs between the flavors
+is asked of the network's `managers.flavor.Flavor` (`flavor_of(network.info())`; a quote carries the one it was
+made on), never of the mode.
+
+`NetworkReader` is the read surface an offline `Snapshot` answers today, flat (`network.membership(id)`,
+`network.sites(...)`): a `Network` answers it through delegators until the snapshot has the managers too.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from typing import Any, Protocol
 from ..managers.payments import PaymentWrite
 from ..models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, SiteUsage
 from ..payment_models import Payment
+from ..rest.batch import BatchResult
 
 
 class NetworkReader(Protocol):
-    """The reads the workflows make (a subset of `Network`'s surface)."""
+    """The reads the read and quote workflows make, as an offline `Snapshot` answers them (flat)."""
 
     def info(self) -> NetworkInfo: ...
 
@@ -46,8 +53,49 @@ class NetworkReader(Protocol):
     ) -> Iterator[ScheduledChange]: ...
 
 
+# --------------------------------------------------------------------------- the managers, as the workflows use them
+
+
+class MembershipsAPI(Protocol):
+    """`net.memberships` (`managers/memberships.py`)."""
+
+    def __call__(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]:
+        """The listing, called as the flat `memberships()` the snapshot answers (see `NetworkReader`)."""
+        ...
+
+    def get(self, membership_id: int) -> Membership: ...
+
+    def update(self, membership_id: int, state: Mapping[str, Any]) -> Membership: ...
+
+
+class QuotasAPI(Protocol):
+    """`net.quotas` (`managers/quotas.py`)."""
+
+    def list(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
+
+    def put_many(self, quotas: Mapping[int, Limitations]) -> BatchResult: ...
+
+
+class ScheduleAPI(Protocol):
+    """`net.schedule` (`managers/schedule.py`)."""
+
+    def get(self, membership_id: int) -> ScheduledChange | None: ...
+
+    def put(self, change: ScheduledChange) -> ScheduledChange: ...
+
+    def delete(self, membership_id: int) -> None: ...
+
+
+class LocksAPI(Protocol):
+    """`net.locks` (`managers/locks.py`)."""
+
+    def acquire(self, name: str, owner: str, ttl: int) -> dict[str, Any]: ...
+
+    def release(self, name: str, owner: str) -> None: ...
+
+
 class PaymentsAPI(Protocol):
-    """The payments manager (`Network.payments`, `managers/payments.py`) as the workflows use it."""
+    """`net.payments` (`managers/payments.py`)."""
 
     def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
              status: str | Iterable[str] | None = None,
@@ -64,27 +112,19 @@ class PaymentsAPI(Protocol):
 
 
 class NetworkWriter(NetworkReader, Protocol):
-    """The reads plus the absolute-state writes of `change.apply` (and the payments of a change)."""
+    """The reads plus the managers `change.apply` and `payments` write through."""
+
+    @property
+    def memberships(self) -> MembershipsAPI: ...
+
+    @property
+    def quotas(self) -> QuotasAPI: ...
+
+    @property
+    def schedule(self) -> ScheduleAPI: ...
+
+    @property
+    def locks(self) -> LocksAPI: ...
 
     @property
     def payments(self) -> PaymentsAPI: ...
-
-    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership: ...
-
-    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> Any: ...
-
-    def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange: ...
-
-    def delete_scheduled_change(self, membership_id: int) -> Any: ...
-
-    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]: ...
-
-    def release_lock(self, name: str, owner: str) -> None: ...
-
-
-def network_mode(network: NetworkReader) -> str:
-    """"um" when plugin-stub runs beside Ultimate Multisite, else "stub" (a snapshot: the mode it was taken in)."""
-    mode = getattr(network, "mode", None)
-    if callable(mode):
-        return str(mode())
-    return network.info().mode

@@ -43,10 +43,14 @@ from ..billing.result import Policy
 from ..encoding import dumps, iso_utc
 from ..errors import Conflict, WPBridgeError
 from ..limits import differing_modules, effective_limitations
+from ..managers.memberships import membership_route
+from ..managers.payments import change_payment_route, payment_route
+from ..managers.quotas import quota_route
+from ..managers.schedule import scheduled_change_route
 from ..models import Limitations, Membership, ScheduledChange
 from ..money import round_money
 from ..payment_models import Collect, Payment, PaymentChange
-from . import NetworkReader, NetworkWriter, network_mode
+from . import NetworkWriter
 from .change_payment import PaymentDecision, payment_summary, pending_change_payments, plan_payment
 from .change_quote import QuoteResult, quote
 from .change_request import AddonRequest, PeriodRequest
@@ -143,9 +147,6 @@ Confirm = Callable[[QuoteResult, list[Write]], bool]
 AfterWrite = Callable[[Write], None]
 
 
-UM_SWAP_KEYS = ("plan_id", "addon_products", "duration", "duration_unit", "amount")
-"""The fields UM's `Membership::swap()` sets from a Cart the same way wpbridge's quote does (UM's swap also sets
-`initial_amount` to the swap cart's total, 0, and `recurring`), compared when reading a swap back."""
 LOCK_TTL = 300
 LOCK_WAIT_SECONDS = 60.0
 
@@ -159,7 +160,7 @@ def membership_lock(network: NetworkWriter, membership_id: int, *, wait: float =
     delay = 0.1
     while True:
         try:
-            network.acquire_lock(name, owner, ttl)
+            network.locks.acquire(name, owner, ttl)
             break
         except Conflict as exc:
             if time.monotonic() >= deadline:
@@ -172,23 +173,24 @@ def membership_lock(network: NetworkWriter, membership_id: int, *, wait: float =
         yield owner
     finally:
         with suppress(WPBridgeError):  # it lapses by itself after `ttl`
-            network.release_lock(name, owner)
+            network.locks.release(name, owner)
 
 
-def _quota_plan(network: NetworkReader, q: QuoteResult, new_state: Membership) -> tuple[list[Write],
+def _quota_plan(network: NetworkWriter, q: QuoteResult, new_state: Membership) -> tuple[list[Write],
                                                                                      dict[int, Limitations]]:
     """The quota writes that bring each site of the membership to its effective limitations (only differences),
-    and every site's expected quota (for the read-back). In UM mode no quota is written (UM computes them)."""
+    and every site's expected quota (for the read-back). No quota is written where the network computes them
+    (UM mode)."""
     expected = {s.blog_id: effective_limitations(new_state, q.catalog, site=s, um_version=q.quote.um_version)
                 for s in q.sites}
-    if network_mode(network) == "um":
+    if q.flavor.computes_limits:
         return [], expected
-    held = dict(network.site_quotas(list(expected))) if expected else {}
+    held = dict(network.quotas.list(list(expected))) if expected else {}
     writes = []
     for blog_id, want in expected.items():
         have = held.get(blog_id)
         if differing_modules(want, have):
-            writes.append(Write("site_quota", blog_id, "PUT", f"/wpbridge/v1/sites/{blog_id}/quota",
+            writes.append(Write("site_quota", blog_id, "PUT", quota_route(blog_id),
                                 quota_changes(have, want), want.to_wire()))
     return writes, expected
 
@@ -204,7 +206,7 @@ def _same_target(a: Mapping[str, Any], b: Mapping[str, Any], base: Membership,
     return all(getattr(left, k, None) == getattr(right, k, None) for k in keys)
 
 
-def plan_writes(network: NetworkReader, q: QuoteResult) -> tuple[list[Write], dict[int, Limitations], str]:
+def plan_writes(network: NetworkWriter, q: QuoteResult) -> tuple[list[Write], dict[int, Limitations], str]:
     """The writes `apply` would make for this quote (reads only), the expected quotas, and what they achieve."""
     kind, target, m = q.quote.kind, q.quote.target, q.membership
     if kind == "blocked":
@@ -212,15 +214,14 @@ def plan_writes(network: NetworkReader, q: QuoteResult) -> tuple[list[Write], di
     if kind == "downgrade" and q.quote.scheduled_for is not None and target is not None:
         change = ScheduledChange(membership_id=m.id, scheduled_for=q.quote.scheduled_for, target=target,
                                  note=f"downgrade to {product_name(q.catalog, q.quote.new_plan_id)} (wpbridge)")
-        keys = UM_SWAP_KEYS if network_mode(network) == "um" else None
         if q.scheduled is not None and q.scheduled.scheduled_for == change.scheduled_for and _same_target(
-            q.scheduled.target, target, m, keys
+            q.scheduled.target, target, m, q.flavor.swap_keys
         ):
             return [], {}, (f"already scheduled: {product_name(q.catalog, q.quote.new_plan_id)} from "
                             f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC; nothing written")
         replaces = " (replaces the change scheduled before)" if q.scheduled is not None else ""
         body = change.model_dump(mode="json", include={"scheduled_for", "target", "note"})
-        write = Write("scheduled_change", m.id, "PUT", f"/wpbridge/v1/memberships/{m.id}/scheduled-change",
+        write = Write("scheduled_change", m.id, "PUT", scheduled_change_route(m.id),
                       (f"at {change.scheduled_for:%Y-%m-%d %H:%M:%S} UTC{replaces}",
                        *membership_changes(q, target)), body)
         return [write], {}, (f"downgrade to {product_name(q.catalog, q.quote.new_plan_id)} scheduled for "
@@ -228,14 +229,14 @@ def plan_writes(network: NetworkReader, q: QuoteResult) -> tuple[list[Write], di
     writes: list[Write] = []
     new_state = m
     if kind != "no_change" and target is not None:
-        writes.append(Write("membership", m.id, "PUT", f"/wu/v2/membership/{m.id}", membership_changes(q, target),
+        writes.append(Write("membership", m.id, "PUT", membership_route(m.id), membership_changes(q, target),
                             dict(target)))
         new_state = with_state(m, target)
     quota_writes, expected = _quota_plan(network, q, new_state)
     writes += quota_writes
     if kind == "no_change":
         what = f"membership {m.id} is already in that state"
-        if network_mode(network) == "um":
+        if q.flavor.computes_limits:
             what += "; Ultimate Multisite computes its sites' limits; nothing written"
         else:
             what += (f"; {len(quota_writes)} site quota(s) to bring in line" if quota_writes
@@ -306,7 +307,7 @@ def _undo(network: NetworkWriter, q: QuoteResult, payment: Payment, before: dict
     m = q.membership
     undo_unpaid_change(network, m.id, payment, before)
     if after_write is not None:
-        after_write(Write("membership_restore", m.id, "PUT", f"/wu/v2/membership/{m.id}",
+        after_write(Write("membership_restore", m.id, "PUT", membership_route(m.id),
                           (f"undo the change of payment #{payment.id}",), before))
 
 
@@ -319,7 +320,7 @@ def undo_unpaid_change(network: NetworkWriter, membership_id: int, payment: Paym
     if before is None:
         before = {k: v for k, v in (payment.wpbridge.before if payment.wpbridge else {}).items() if k != "status"}
     if before:
-        network.update_membership(membership_id, before)
+        network.memberships.update(membership_id, before)
     return network.payments.cancel(payment.id).payment
 
 
@@ -359,7 +360,7 @@ def apply_quote(
             result.payment = network.payments.create_for_change(q.membership.id, write.body).payment
         elif write.kind == "membership":
             try:
-                network.update_membership(write.record_id, write.body)
+                network.memberships.update(write.record_id, write.body)
             except WPBridgeError as err:
                 _cancel_after_failure(network, result, err)
                 result.failed.append((write, str(err)))
@@ -368,8 +369,7 @@ def apply_quote(
                     f"; payment #{result.payment.id} cancelled, nothing else written" if result.payment else "")
                 return result
         elif write.kind == "scheduled_change":
-            network.put_scheduled_change(ScheduledChange.model_validate({"membership_id": write.record_id,
-                                                                         **write.body}))
+            network.schedule.put(ScheduledChange.model_validate({"membership_id": write.record_id, **write.body}))
             result.status = "scheduled"
         elif write.kind == "payment_settle":
             pid = write.record_id or (result.payment.id if result.payment is not None else 0)
@@ -407,7 +407,7 @@ def _cancel_after_failure(network: NetworkWriter, result: ApplyResult, err: WPBr
 def _money_writes(q: QuoteResult, money: PaymentDecision, writes: list[Write]) -> list[Write]:
     """The change's writes with its money's: cancels first, the payment before the membership, settling last."""
     m = q.membership
-    out = [Write("payment_cancel", p.id, "POST", f"/wpbridge/v1/payments/{p.id}/cancel",
+    out = [Write("payment_cancel", p.id, "POST", payment_route(p.id, "cancel"),
                  (f"cancel payment #{p.id} ({round_money(p.total, p.currency)} {p.currency}): its change "
                   "was never written",), {})
            for p in money.cancel]
@@ -415,7 +415,7 @@ def _money_writes(q: QuoteResult, money: PaymentDecision, writes: list[Write]) -
     if money.body is not None:
         body = money.body
         how = "an invoice to pay" if money.collect == "invoice" else f"paid ({body['reference']})"
-        out.append(Write("payment", m.id, "POST", f"/wpbridge/v1/memberships/{m.id}/payments",
+        out.append(Write("payment", m.id, "POST", change_payment_route(m.id),
                          (f"payment of {body['total']} {body['currency']}: {how}",), body))
     out += writes
     if money.collect == "paid":
@@ -427,7 +427,7 @@ def _money_writes(q: QuoteResult, money: PaymentDecision, writes: list[Write]) -
                               lifetime=new_state.is_lifetime, settled_at=q.now)
         reference = (money.body or {}).get("reference") or (change.reference if change else "")
         pid = money.existing.id if money.existing is not None else 0
-        out.append(Write("payment_settle", pid, "POST", f"/wpbridge/v1/payments/{pid or '{new}'}/settle",
+        out.append(Write("payment_settle", pid, "POST", payment_route(pid or None, "settle"),
                          (f"settle it: membership {', '.join(f'{k} {v}' for k, v in state.items())}",),
                          {"membership": state, "reference": reference}))
     elif settle_payment is not None and settle_payment.wpbridge is not None:
@@ -435,8 +435,7 @@ def _money_writes(q: QuoteResult, money: PaymentDecision, writes: list[Write]) -
         state = settled_state(settle_payment.wpbridge, duration=new_state.duration,
                               duration_unit=new_state.duration_unit, lifetime=new_state.is_lifetime,
                               settled_at=q.now)
-        out.append(Write("payment_settle", settle_payment.id, "POST",
-                         f"/wpbridge/v1/payments/{settle_payment.id}/settle",
+        out.append(Write("payment_settle", settle_payment.id, "POST", payment_route(settle_payment.id, "settle"),
                          (f"settle it: membership {', '.join(f'{k} {v}' for k, v in state.items())}",),
                          {"membership": state, "reference": settle_payment.wpbridge.reference}))
     return out
@@ -457,8 +456,8 @@ def _write_quotas(network: NetworkWriter, writes: list[Write], expected: Mapping
                   result: ApplyResult, after_write: AfterWrite | None) -> None:
     if not writes:
         return
-    outcome = network.put_site_quotas({w.record_id: expected[w.record_id] for w in writes})
-    failed = {item.key: item for item in getattr(outcome, "failed", [])}
+    outcome = network.quotas.put_many({w.record_id: expected[w.record_id] for w in writes})
+    failed = {item.key: item for item in outcome.failed}
     for write in writes:
         item = failed.get(write.record_id)
         if item is None:
@@ -476,28 +475,28 @@ def _verify(network: NetworkWriter, q: QuoteResult, result: ApplyResult,
     kinds = {w.kind for w in result.performed}
     if "membership" in kinds and q.quote.target is not None:
         try:
-            diff = state_differences(network.membership(m.id), q.quote.target)
+            diff = state_differences(network.memberships.get(m.id), q.quote.target)
         except WPBridgeError as err:
             checks.append(Check(f"membership {m.id}", False, f"could not read it back: {err}"))
         else:
             detail = "; ".join(f"{k}: server has {show_value(h)}, expected {show_value(w)}"
                                for k, (h, w) in diff.items())
             checks.append(Check(f"membership {m.id}", not diff, detail or "reads back as written"))
-    um = network_mode(network) == "um"
+    computed = q.flavor.computes_limits
     if "scheduled_change" in kinds and q.quote.target is not None:
-        stored = network.scheduled_change(m.id)
+        stored = network.schedule.get(m.id)
         ok = stored is not None and stored.scheduled_for == q.quote.scheduled_for and _same_target(
-            stored.target, q.quote.target, m, UM_SWAP_KEYS if um else None)
-        what = f"{'UM scheduled swap' if um else 'scheduled change'} of membership {m.id}"
+            stored.target, q.quote.target, m, q.flavor.swap_keys)
+        what = f"{q.flavor.scheduled_label} of membership {m.id}"
         found = ("none" if stored is None
                 else f"{dumps(stored.target, sort_keys=True)} at {iso_utc(stored.scheduled_for)}")
         checks.append(Check(what, ok, "reads back as written" if ok else f"server has {found}"))
-    if expected and (any(w.kind == "site_quota" for w in result.planned) or (um and "membership" in kinds)):
-        held = dict(network.site_quotas(list(expected)))
+    if expected and (any(w.kind == "site_quota" for w in result.planned) or (computed and "membership" in kinds)):
+        held = dict(network.quotas.list(list(expected)))
         for blog_id, want in expected.items():
             have = held.get(blog_id)
             differ = differing_modules(want, have)
-            if um:
+            if computed:
                 checks.append(Check(f"site {blog_id} limits (UM)", not differ,
                                     um_difference(have, want) if differ else "UM's computed limits match"))
             else:

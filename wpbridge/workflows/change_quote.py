@@ -12,8 +12,9 @@ from ..billing import Cart, CatalogIndex, ChangeOptions, Quote, change_options, 
 from ..billing.gateways import GatewayEffect, gateway_effect
 from ..billing.result import Policy
 from ..errors import InputError, NotFound
+from ..managers.flavor import STUB, Flavor, flavor_of
 from ..models import Membership, ScheduledChange, Site, SiteUsage
-from . import NetworkReader, network_mode
+from . import NetworkReader
 from .change_request import AddonRequest, PeriodRequest, build_cart, refuse_bad_request
 from .change_view import product_name, product_ref
 from .membership_state import with_state
@@ -92,6 +93,8 @@ class QuoteResult:
     gateway: GatewayEffect | None = None
     """What UM's save of this change does to the membership's gateway subscription (UM mode; None in stub mode,
     where no gateway is told anything, and when nothing is written)."""
+    flavor: Flavor = STUB
+    """The flavor of the network the quote was made on (what `apply` writes, and how it reads them back)."""
 
     @property
     def kind(self) -> str:
@@ -176,8 +179,9 @@ def quote(
     cart, notes = build_cart(membership, idx, plan, addons, period)
     sites = owned_sites(network, membership.id)
     usage = network.usage([s.blog_id for s in sites]) if sites else {}
+    info = network.info()
     if um_version is None:
-        um_version = network.info().um_version
+        um_version = info.um_version
     q = quote_change(membership, idx, cart, now=now, usage=usage, policy=policy, force=force,
                      sites={s.blog_id: s for s in sites}, um_version=um_version)
     refuse_bad_request(membership, idx, q)
@@ -189,8 +193,10 @@ def quote(
             f"{scheduled.scheduled_for:%Y-%m-%d %H:%M} UTC; it stays scheduled"
         )
     effect = None
-    if q.target is not None and network_mode(network) == "um":
+    network_flavor = flavor_of(info)
+    if q.target is not None and network_flavor.tells_gateways:
         effect = gateway_effect(membership, q.target)
         if effect.action:
             notes.append(f"billed by {effect.gateway}: {effect.action}")
-    return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled, effect)
+    return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled, effect,
+                       network_flavor)

@@ -56,7 +56,7 @@ def check_network(net: Network) -> dict[str, Any]:
                     f"server clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} this machine: "
                     "quotes use this machine's clock unless --at is given"
                 )
-            problem = net.site_links_problem()
+            problem = net.sites.links_problem()
             out["site_links"] = problem is None
             if problem is not None:
                 out["problems"].append(f"{problem}; wpbridge writes to no site whose link it cannot read")

@@ -66,7 +66,7 @@ def settle(network: NetworkWriter, payment_id: int, *, now: datetime, reference:
         fresh = get_payment(network, payment_id)
         if fresh.status == "completed":
             return SettleResult(fresh, False, {}, f"payment #{fresh.id} is already completed; nothing written")
-        m = network.membership(membership_id)
+        m = network.memberships.get(membership_id)
         state = settled_state(fresh.wpbridge, duration=m.duration, duration_unit=m.duration_unit,
                               lifetime=m.is_lifetime, settled_at=now)
         what = ", ".join(f"{k} {v}" for k, v in state.items())
@@ -101,7 +101,7 @@ def cancel(network: NetworkWriter, payment_id: int) -> tuple[Payment, bool, str]
         return done.payment, done.changed, f"payment #{payment.id} cancelled"
     membership_id = payment.membership_id
     with membership_lock(network, membership_id):
-        m = network.membership(membership_id)
+        m = network.memberships.get(membership_id)
         if is_written(payment, m.model_dump(mode="json")):
             cancelled = undo_unpaid_change(network, membership_id, payment)
             return cancelled, True, (f"payment #{payment.id} cancelled and its change undone: membership "
