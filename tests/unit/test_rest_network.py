@@ -14,7 +14,13 @@ import responses
 from wpbridge.config import NetworkSettings
 from wpbridge.errors import Conflict, DataError, NotFound
 from wpbridge.limits import differing_modules
-from wpbridge.models import Limitations, Membership, ScheduledChange
+from wpbridge.managers import imports
+from wpbridge.managers.flavor import STUB, UM, flavor_of
+from wpbridge.managers.memberships import membership_route
+from wpbridge.managers.payments import payment_route
+from wpbridge.managers.quotas import quota_route
+from wpbridge.managers.schedule import scheduled_change_route
+from wpbridge.models import Limitations, Membership, NetworkInfo, ScheduledChange
 from wpbridge.network import Network
 from wpbridge.rest.transport import RetryPolicy
 
@@ -227,5 +233,42 @@ def test_info_auth_and_context_manager() -> None:
 def test_attribute_access_makes_no_request() -> None:
     with responses.RequestsMock() as mock:  # fails on any unexpected request
         net = make()
-        _ = (net.stats, net.settings, repr(net))
+        _ = (net.stats, net.settings, repr(net), net.sites, net.memberships, net.customers, net.products,
+             net.discount_codes, net.usage, net.quotas, net.schedule, net.locks, net.imports, net.payments)
         assert len(mock.calls) == 0
+
+
+def test_the_flavor_is_the_one_reading_of_the_mode() -> None:
+    info = NetworkInfo.model_validate(INFO_STUB)
+    assert flavor_of(info) is STUB and flavor_of(info.model_copy(update={"mode": "um"})) is UM
+    assert (STUB.computes_limits, UM.computes_limits) == (False, True)
+    assert STUB.swap_keys is None and UM.swap_keys is not None and "plan_id" in UM.swap_keys
+    assert (STUB.pick(stub="a", um="b"), UM.pick(stub="a", um="b")) == ("a", "b")
+
+
+@responses.activate
+@pytest.mark.parametrize("mode", ["stub", "um"])
+def test_the_flavor_is_chosen_once_and_picks_the_sites_listing(mode: str) -> None:
+    responses.get(ROOT + "/wpbridge/v1/info", json={**INFO_STUB, "mode": mode})
+    site = {"blog_id": 7, "membership_id": 5, "customer_id": 1, "type": "customer_owned", "domain": "x.test",
+            "path": "/"}
+    responses.get(ROOT + "/wu/v2/site", json=[site], headers={"X-WP-Total": "1"})
+    responses.get(ROOT + "/wpbridge/v1/sites", json=[site], headers={"X-WP-Total": "1"})
+    net = make()
+    assert [s.blog_id for s in net.sites.list(membership_id=5)] == [7]
+    assert [s.blog_id for s in net.sites.list(membership_id=5)] == [7]
+    paths = [urlsplit(c.request.url or "").path for c in responses.calls]
+    listing = "/wp-json/wpbridge/v1/sites" if mode == "um" else "/wp-json/wu/v2/site"
+    assert paths == ["/wp-json/wpbridge/v1/info", listing, listing]  # info read once
+    assert net.flavor().name == mode
+
+
+def test_write_routes_come_from_the_managers() -> None:
+    assert membership_route(5) == "/wu/v2/membership/5"
+    assert quota_route(12) == "/wpbridge/v1/sites/12/quota"
+    assert scheduled_change_route(5) == "/wpbridge/v1/memberships/5/scheduled-change"
+    assert payment_route(None, "settle") == "/wpbridge/v1/payments/{new}/settle"
+    assert payment_route(9, "cancel") == "/wpbridge/v1/payments/9/cancel"
+    item = imports.update("k", "customers", 3, {"email": "a@b.test"})
+    assert (item.method, item.path) == ("PUT", "/wpbridge/v1/import/customers/3")
+    assert imports.ensure(0, "products", {}).path == "/wpbridge/v1/import/products"

@@ -10,9 +10,11 @@ told of a change). Nothing else compares the mode.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from ..models import Customer, Membership, NetworkInfo, Site
+
+T = TypeVar("T")
 
 
 class SiteSource(Protocol):
@@ -58,6 +60,10 @@ class Flavor:
     sites_route = "GET /wu/v2/site"
     """The listing the sites' links come from (named when they cannot be read)."""
 
+    def pick(self, *, stub: T, um: T) -> T:
+        """This flavor's one of two things (a workflow's own strategy per flavor, say), without naming the mode."""
+        return stub
+
     def list_sites(self, source: SiteSource, *, membership_id: int | None, customer_id: int | None,
                    filters: Mapping[str, Any]) -> Iterator[Site]:
         return source.from_um({"membership_id": membership_id, "customer_id": customer_id, **filters})
@@ -87,6 +93,9 @@ class UMFlavor(Flavor):
     tells_gateways = True
     scheduled_label = "UM scheduled swap"
     sites_route = "GET /wpbridge/v1/sites"
+
+    def pick(self, *, stub: T, um: T) -> T:
+        return um
 
     def list_sites(self, source: SiteSource, *, membership_id: int | None, customer_id: int | None,
                    filters: Mapping[str, Any]) -> Iterator[Site]:
