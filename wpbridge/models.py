@@ -358,6 +358,8 @@ class Product(WireModel):
         default_factory=list
     )
     limitations: LimitationsField = Field(default_factory=Limitations)
+    taxable: PhpBool = True
+    tax_category: Annotated[str, BeforeValidator(lambda v: "default" if v is None else v)] = "default"
 
     @field_validator("amount", "setup_fee")
     @classmethod
@@ -374,7 +376,6 @@ class Product(WireModel):
     def is_recurring(self) -> bool:
         """UM's `Product::is_recurring()` (`is_recurring_price`)."""
         return is_recurring_price(self.recurring, self.amount)
-
 
 
 class DiscountCode(WireModel):

@@ -6,6 +6,7 @@ currency's decimals, which are 2 except for its zero-decimal list. Everything he
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -53,3 +54,37 @@ def to_decimal(value: object) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"an amount must be finite, got {value!r}")
     return result
+
+
+_POW10 = tuple(10.0 ** i for i in range(23))
+
+
+def _pow10(power: int) -> float:
+    return _POW10[power] if 0 <= power <= 22 else 10.0 ** power
+
+
+def _round_helper(value: float) -> float:
+    return float(math.floor(value + 0.5)) if value >= 0.0 else float(math.ceil(value - 0.5))
+
+
+def php_round(value: float, places: int = 0) -> float:
+    """PHP 8.2's `round($value, $places)` on a float, bit for bit (`_php_math_round`, ext/standard/math.c): the
+    value is first pre-rounded to 15 significant digits, then rounded half away from zero. Ultimate Multisite
+    computes taxes in floats and rounds them so (`wu_get_tax_amount`); Decimal half-up of the exact value agrees
+    except where the float error survives the pre-rounding."""
+    if value == 0.0 or not math.isfinite(value):
+        return value
+    precision_places = 14 - math.floor(math.log10(abs(value)))
+    f1 = _pow10(abs(places))
+    if places < precision_places <= places + 14:  # pre-round to the precision FP arithmetic guarantees
+        use = max(-4 * 15, precision_places)
+        basic = value * _pow10(use) if use >= 0 else value / _pow10(-use)
+        tmp = _round_helper(basic)
+        shift = max(-4 * 15, places - use)
+        tmp = tmp / _pow10(abs(shift))
+    else:
+        tmp = value * f1 if places >= 0 else value / f1
+        if abs(tmp) >= 1e15:
+            return value
+    tmp = _round_helper(tmp)
+    return tmp / f1 if places > 0 else tmp * f1

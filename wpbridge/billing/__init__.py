@@ -23,6 +23,7 @@ from .eligibility import (
 from .periods import add_period, days_in_cycle, per_day
 from .quote import NO_CHANGE_MESSAGE, POLICIES, quote_change
 from .result import Deviation, Quote, QuoteError, QuoteLine
+from .taxes import TaxLocation, TaxRate, TaxSettings, renewal_tax_location, tax_location
 
 __all__ = [
     "LATEST_RELEASE",
@@ -40,6 +41,9 @@ __all__ = [
     "Quote",
     "QuoteError",
     "QuoteLine",
+    "TaxLocation",
+    "TaxRate",
+    "TaxSettings",
     "add_period",
     "change_options",
     "days_in_cycle",
@@ -48,4 +52,6 @@ __all__ = [
     "offered_plans",
     "per_day",
     "quote_change",
+    "renewal_tax_location",
+    "tax_location",
 ]

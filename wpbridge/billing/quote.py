@@ -31,6 +31,7 @@ from .lines import LineBuilder, quantum, round_to
 from .overlimits import overlimit_errors
 from .periods import UNITS, Period, add_period, check_aware, days_in_cycle, normalise_period, price_in_period
 from .result import Policy, Quote, QuoteError, QuoteKind, QuoteLine
+from .taxes import TaxLocation, TaxSettings
 from .umquote import um_quote
 
 POLICIES: tuple[Policy, ...] = ("ultimate-multisite", "exact")
@@ -53,11 +54,19 @@ def quote_change(
     force: bool = False,
     sites: Mapping[int, Site] | None = None,
     um_version: str | None = None,
+    taxes: TaxSettings | None = None,
+    location: TaxLocation | None = None,
+    tax_exempt: bool = False,
 ) -> Quote:
     """Price `cart` against `membership` at `now` (aware). Refusals are quotes of kind "blocked" with errors;
     malformed input raises InputError. `usage` (blog_id -> SiteUsage) enables the over-quota check; `sites`
     (blog_id -> Site) only names the sites in its messages. `um_version` is the UM release whose Cart the policy
-    "ultimate-multisite" reproduces, as UM reports it ("2.4.12", "2.4.13-beta.1"); None = the latest release."""
+    "ultimate-multisite" reproduces, as UM reports it ("2.4.12", "2.4.13-beta.1"); None = the latest release.
+
+    Taxes (UM's Cart, docs/ultimate-multisite.md §11): `taxes` are the network's settings and rates, `location`
+    where the cart is taxed (`billing.tax_location` resolves it as UM does: the cart's country, else the customer's
+    billing country, else their IP country), `tax_exempt` an exempt customer (no tax on any line). None (the
+    default) prices without taxes. Taxes are priced under the policy "ultimate-multisite" only."""
     if getattr(now, "tzinfo", None) is not UTC:
         now = check_aware(now).astimezone(UTC)
     if policy not in POLICIES:
@@ -67,7 +76,10 @@ def quote_change(
         raise InputError(f"cart: expected a Cart, got {type(cart).__name__}", field="cart")
     quoter = _Quoter(membership, index_catalog(catalog), cart, now, policy, force)
     if policy == "ultimate-multisite":
-        return quoter.run_um(usage, sites, um_version)
+        return quoter.run_um(usage, sites, um_version, taxes, location, tax_exempt)
+    if taxes is not None and taxes.enabled:
+        raise InputError("taxes: the policy 'exact' prices without taxes; use the policy 'ultimate-multisite'",
+                         field="taxes")
     return quoter.run(usage, sites)
 
 
@@ -155,7 +167,8 @@ class _Quoter:
         return self._plan_quote(usage, sites)
 
     def run_um(self, usage: Mapping[int, SiteUsage] | None, sites: Mapping[int, Site] | None,
-               version: str | None) -> Quote:
+               version: str | None, taxes: TaxSettings | None = None, location: TaxLocation | None = None,
+               tax_exempt: bool = False) -> Quote:
         """Policy "ultimate-multisite": UM's Cart of `version` (umquote.py), after wpbridge's offered-set check."""
         self._check_offered(self.new.id != self.current.id or bool(self.cart.duration))
         overlimits = None
@@ -165,8 +178,9 @@ class _Quoter:
             def overlimits(plan_id: int) -> list[tuple[str, str]]:
                 return [(e.code, e.message) for e in overlimit_errors(idx.require(plan_id, "plan"), usage, sites)]
 
+        tax = (taxes, location, tax_exempt) if taxes is not None and taxes.enabled else None
         return um_quote(self.m, self.idx, self.cart, self.now, version, list(self.errors), self.warnings,  # type: ignore[no-any-return]
-                        overlimits)
+                        overlimits, tax)
 
     def _check_offered(self, plan_change: bool) -> None:
         problems: list[QuoteError] = []

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 QuoteKind = Literal["upgrade", "downgrade", "addon", "no_change", "blocked"]
 LineType = Literal["product", "fee", "discount", "credit"]
 Policy = Literal["ultimate-multisite", "exact"]
-DeviationField = Literal["kind", "error", "credit", "due_now", "recurring_total", "next_charge_at"]
+DeviationField = Literal["kind", "error", "credit", "due_now", "recurring_total", "next_charge_at", "tax_total"]
 
 R = TypeVar("R", bound="_Record")
 ZERO = Decimal(0)
@@ -92,9 +92,13 @@ class Deviation(_Record):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteLine(_Record):
     """One line: totals are negative for `discount` and `credit` lines. Under the policy "ultimate-multisite" lines
-    are UM's, unrounded (UM rounds only the cart's totals); under "exact" each total is rounded."""
+    are UM's, unrounded (UM rounds only the cart's totals); under "exact" each total is rounded.
 
-    _money: ClassVar[tuple[str, ...]] = ("unit_price", "total")
+    Taxes: `tax_rate` is the percentage the line was taxed at (0: none), `tax_total` its tax (rounded to cents, as
+    UM rounds it). When prices exclude tax the line's `total` includes its tax; when they include it, `total` is
+    the price, tax inside (an exempt customer's inclusive price is the price less that tax, `tax_total` 0)."""
+
+    _money: ClassVar[tuple[str, ...]] = ("unit_price", "total", "tax_rate", "tax_total")
 
     type: LineType
     product_id: int | None
@@ -103,6 +107,8 @@ class QuoteLine(_Record):
     unit_price: Decimal
     total: Decimal
     recurring: bool = False
+    tax_rate: Decimal = ZERO
+    tax_total: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,11 +124,15 @@ class Quote(_Record):
       strings, dates as GMT 'YYYY-MM-DD HH:MM:SS'), None when nothing is to be written (no_change, blocked).
     - `deviations`: every field where this quote differs from UM's own Cart (policy "ultimate-multisite"), with
       both values and the reason; `um_version` the UM release whose Cart was reproduced.
+    - Taxes (when given): `tax_total` is the lines' taxes summed (UM's `get_total_taxes()`; already inside
+      `due_now` when prices exclude tax); `tax_inclusive` whether prices include it; `tax_location` where the cart
+      was taxed (`country`, `state`, `city`, and `source`: cart, billing, ip or none), None when taxes are off.
     """
 
     _nested: ClassVar[dict[str, type[_Record]]] = {
         "errors": QuoteError, "warnings": QuoteError, "lines": QuoteLine, "deviations": Deviation}
-    _money: ClassVar[tuple[str, ...]] = ("credit", "setup_fee_credit", "due_now", "unused_credit", "recurring_total")
+    _money: ClassVar[tuple[str, ...]] = ("credit", "setup_fee_credit", "due_now", "unused_credit", "recurring_total",
+                                         "tax_total")
     _dates: ClassVar[tuple[str, ...]] = ("next_charge_at", "scheduled_for")
 
     kind: QuoteKind
@@ -147,6 +157,9 @@ class Quote(_Record):
     target: dict[str, Any] | None = None
     deviations: list[Deviation] = field(default_factory=list)
     um_version: str | None = None
+    tax_total: Decimal = ZERO
+    tax_inclusive: bool = False
+    tax_location: dict[str, str] | None = None
 
     @property
     def ok(self) -> bool:

@@ -14,8 +14,11 @@ Faithful to UM's arithmetic where it decides an outcome:
 - `wu_get_days_in_cycle` returns an int for days and weeks and a float for months and years, and UM compares the
   two cycles with `!==` (an int never equals a float), so the type is kept (`days_in_cycle_php`).
 - dates move as PHP's `strtotime('+N unit')`: Jan 31 + 1 month = Mar 3 (see `php_add_period`).
-Not modelled (never set on wpbridge's networks' carts): taxes, trials, pay-what-you-want, payment recovery,
-independent billing cycles, custom amounts.
+- taxes (`Cart::apply_taxes_to_item`, `Line_Item::recalculate_totals`): each taxable line gets one rate
+  (`taxes.applicable_rate`), its tax computed in floats and rounded as PHP rounds (`taxes.line_tax`); the line's
+  total includes it when prices exclude tax; the setup-fee credit is a line of the old plan, taxed as it is.
+Not modelled (never set on wpbridge's networks' carts): trials, pay-what-you-want, payment recovery, independent
+billing cycles, custom amounts.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ..money import currency_decimals
 from ..um_release import LATEST_RELEASE, is_main
 from .catalog import CatalogIndex
 from .periods import add_period
+from .taxes import TaxLocation, TaxRate, TaxSettings, applicable_rate, taxed_total
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -65,11 +69,13 @@ class _Product:
     """A product as the Cart holds it: `get_as_variation` gives a copy with another amount and period."""
 
     __slots__ = ("amount", "duration", "duration_unit", "id", "is_free", "is_plan", "is_recurring", "name",
-                 "recurring_flag", "setup_fee", "type", "variations", "vcache")
+                 "recurring_flag", "setup_fee", "tax_category", "taxable", "type", "variations", "vcache")
 
     def __init__(self, id: int, type: str, name: str, amount: Decimal, setup_fee: Decimal, duration: int,
-                 duration_unit: str, recurring_flag: bool, variations: tuple[tuple[int, str, Decimal], ...]) -> None:
+                 duration_unit: str, recurring_flag: bool, variations: tuple[tuple[int, str, Decimal], ...],
+                 taxable: bool = True, tax_category: str = "default") -> None:
         self.id, self.type, self.name, self.amount, self.setup_fee = id, type, name, amount, setup_fee
+        self.taxable, self.tax_category = taxable, tax_category
         self.duration, self.duration_unit, self.recurring_flag, self.variations = duration, duration_unit, \
             recurring_flag, variations
         self.is_recurring = is_recurring_price(recurring_flag, amount)
@@ -81,7 +87,8 @@ class _Product:
     def of(cls, p: Product) -> _Product:
         amount = ZERO if p.pricing_type in ("free", "contact_us") else p.amount
         return cls(p.id, p.type, p.name or p.slug, amount, p.setup_fee, p.duration, p.duration_unit, p.recurring,
-                   tuple((v.duration, v.duration_unit, v.amount) for v in p.price_variations))
+                   tuple((v.duration, v.duration_unit, v.amount) for v in p.price_variations), p.taxable,
+                   p.tax_category)
 
     def price_variation(self, duration: int, unit: str, main: bool = False) -> tuple[int, str, Decimal] | None:
         """`Product::get_price_variation`: 12 months asked for means 1 year; 2.4.12 matches the variations as
@@ -128,25 +135,34 @@ class _Product:
         if found is None:
             return None
         return _Product(self.id, self.type, self.name, found[0], self.setup_fee, found[1], found[2],
-                        self.recurring_flag, self.variations)
+                        self.recurring_flag, self.variations, self.taxable, self.tax_category)
 
 
 class UMLine:
-    """A `Line_Item` (no taxes: UM collects none unless configured); `set_discount` recomputes its totals."""
+    """A `Line_Item`; `set_discount` and `set_tax` recompute its totals as `recalculate_totals()` does (the
+    discount first, then the tax on the discounted subtotal)."""
 
     __slots__ = ("apply_discount_to_renewals", "discount_total", "discountable", "duration", "duration_unit",
-                 "product_id", "quantity", "recurring", "subtotal", "title", "total", "type", "unit_price")
+                 "product_id", "quantity", "recurring", "subtotal", "tax", "tax_category", "tax_total", "taxable",
+                 "title", "total", "type", "unit_price")
 
     def __init__(self, type: str, product_id: int | None, title: str, quantity: int, unit_price: Decimal,
                  recurring: bool = False, duration: int = 1, duration_unit: str = "month",
-                 discountable: bool = False) -> None:
+                 discountable: bool = False, taxable: bool = False, tax_category: str = "") -> None:
         self.type, self.product_id, self.title, self.quantity, self.unit_price = (type, product_id, title, quantity,
                                                                                   unit_price)
         self.recurring, self.duration, self.duration_unit, self.discountable = (recurring, duration, duration_unit,
                                                                                 discountable)
+        self.taxable, self.tax_category = taxable, tax_category
+        self.tax: tuple[Decimal, bool, bool] | None = None
+        """(rate, inclusive, exempt) once `apply_taxes_to_item` found a rate."""
         self.apply_discount_to_renewals = True
         self.subtotal = self.total = unit_price if quantity == 1 else unit_price * quantity
-        self.discount_total = ZERO
+        self.discount_total = self.tax_total = ZERO
+
+    @property
+    def tax_rate(self) -> Decimal:
+        return self.tax[0] if self.tax is not None else ZERO
 
     def set_discount(self, rate: Decimal, kind: str, renewals: bool) -> None:
         """`attributes(discount_*)` + `recalculate_totals()`: the discount is rounded to cents
@@ -158,6 +174,28 @@ class UMLine:
         if sub > 0 and net < 0:
             net, disc = ZERO, sub
         self.discount_total, self.total = disc, net
+        if self.tax is not None:
+            self.total, self.tax_total = self._taxed(disc)
+
+    def set_tax(self, rate: Decimal, inclusive: bool, exempt: bool) -> None:
+        """`attributes(tax_*)` + `recalculate_totals()`."""
+        self.tax = (rate, inclusive, exempt)
+        self.total, self.tax_total = self._taxed(self.discount_total)
+
+    def _taxed(self, discount: Decimal) -> tuple[Decimal, Decimal]:
+        """(total, tax) with `discount` off, the tax on PHP's float discounted subtotal."""
+        assert self.tax is not None
+        net = self.subtotal - discount
+        clamped = self.subtotal > 0 and net <= 0  # PHP sets the discounted subtotal to 0
+        net_float = 0.0 if clamped else self.quantity * float(self.unit_price) - float(discount)
+        return taxed_total(net, net_float, *self.tax)
+
+    def renewal_total(self) -> Decimal:
+        """What the line adds to `get_recurring_total()`: recomputed without its discount when the discount does
+        not apply to renewals."""
+        if self.discount_total > 0 and not self.apply_discount_to_renewals:
+            return self._taxed(ZERO)[0] if self.tax is not None else self.subtotal
+        return self.total
 
 
 @dataclass(slots=True)
@@ -186,6 +224,10 @@ class UMCartResult:
     code: str | None = None
     """The discount code the Cart holds (the cart's, or in UM main's add-on carts the membership's)."""
     next_charge_calendar: datetime | None = None
+    tax_total: Decimal = ZERO
+    """`get_total_taxes()`: the lines' taxes (each rounded to cents), summed."""
+    tax_location: TaxLocation | None = None
+    """Where the Cart taxed (None: taxes off)."""
 
     @property
     def valid(self) -> bool:
@@ -212,12 +254,43 @@ class Member:
         self.is_free = not self.is_recurring and self.initial_amount == 0
 
 
+class _Tax:
+    """The Cart's tax inputs (taxes on): settings, location, exemption, and each category's rate, found once."""
+
+    __slots__ = ("exempt", "inclusive", "location", "main", "rates", "settings")
+
+    def __init__(self, settings: TaxSettings, location: TaxLocation, exempt: bool, main: bool) -> None:
+        self.settings, self.location, self.exempt, self.main = settings, location, exempt, main
+        self.inclusive = settings.inclusive
+        self.rates: dict[str, TaxRate | None] = {}
+
+    def rate(self, category: str) -> TaxRate | None:
+        try:
+            return self.rates[category]
+        except KeyError:
+            found = self.rates[category] = applicable_rate(self.settings, category, self.location, self.main)
+            return found
+
+    def apply(self, line: UMLine) -> None:
+        """`Cart::apply_taxes_to_item`: a taxable line of a category with a rate gets it (and the settings)."""
+        rate = self.rate(line.tax_category)
+        if rate is not None:
+            line.set_tax(rate.rate, self.inclusive, self.exempt)
+
+    def fee_credit(self, plan: _Product, fee: Decimal) -> Decimal:
+        """The total of UM's temporary fee line of the old plan (the setup-fee credit), taxed as that plan is."""
+        rate = self.rate(plan.tax_category) if plan.taxable else None
+        if rate is None:
+            return fee
+        return taxed_total(fee, float(fee), rate.rate, self.inclusive, self.exempt)[0]
+
+
 class _CartState:
     """The Cart's working state (a plain slotted class: one is built per quote)."""
 
     __slots__ = ("cart_type", "code", "credit", "decimals", "duration", "duration_unit", "errors", "fee_credit",
                  "idx", "lines", "m", "m_free", "m_recurring", "main", "now", "overlimits", "plan_id", "products",
-                 "quantities", "quantum", "signup_fee", "zero")
+                 "quantities", "quantum", "signup_fee", "tax", "zero")
 
     def __init__(self, m: Member, idx: CatalogIndex, now: datetime, main: bool, quantities: Mapping[int, int],
                  code: DiscountCode | None, duration: int | None, duration_unit: str | None) -> None:
@@ -238,6 +311,7 @@ class _CartState:
         self.zero = ZERO
         self.m_recurring: bool = m.is_recurring
         self.m_free: bool = m.is_free
+        self.tax: _Tax | None = None
 
 
 def run_cart(
@@ -253,11 +327,16 @@ def run_cart(
     *,
     own_decimals: bool = False,
     overlimits: Callable[[int], list[tuple[str, str]]] | None = None,
+    taxes: TaxSettings | None = None,
+    location: TaxLocation | None = None,
+    tax_exempt: bool = False,
 ) -> UMCartResult:
     """The Cart `new Cart(['cart_type' => 'upgrade', 'products' => [plan, addons...], 'membership_id' => m,
     'duration' => .., 'duration_unit' => .., 'discount_code' => ..])` with `addons` quantities, at `now`.
     `own_decimals` rounds to the currency's decimals whatever the release (what UM main does). `overlimits(new
-    plan id)` is UM's over-quota check of the membership's sites (errors as (code, message)), run where UM does."""
+    plan id)` is UM's over-quota check of the membership's sites (errors as (code, message)), run where UM does.
+    `taxes` on: lines are taxed at `location` (as `taxes.tax_location` resolves it; UM main's cart of a pending
+    membership is a new signup, which knows only the cart's own country), none when `tax_exempt`."""
     if not isinstance(m, Member):
         m = Member(m)
     main = is_main(version)
@@ -267,6 +346,11 @@ def run_cart(
     st.quantum, st.zero = quantum_of(st.decimals)
     st.credit = st.zero
     st.overlimits = overlimits
+    if taxes is not None and taxes.enabled:
+        where = location or TaxLocation("", source="none")
+        if main and m.status == "pending" and where.source != "cart":
+            where = TaxLocation("", where.state, where.city, "none")
+        st.tax = _Tax(taxes, where, tax_exempt, main)
     if code is not None:
         reason = _code_invalid(code, now)
         if reason:
@@ -324,6 +408,8 @@ def _apply_discount(st: _CartState, line: UMLine) -> None:
 def _add_line(st: _CartState, line: UMLine) -> None:
     if st.code is not None:
         _apply_discount(st, line)
+    if line.taxable and st.tax is not None:
+        st.tax.apply(line)
     st.lines.append(line)
 
 
@@ -366,14 +452,14 @@ def _add_product(st: _CartState, pid: int) -> bool:
     quantity = st.quantities.get(product.id, 1)
     st.products.append(product)
     _add_line(st, UMLine("product", product.id, product.name, quantity, amount, product.is_recurring, duration,
-                         unit, discountable=True))
+                         unit, True, product.taxable, product.tax_category))
     if not product.setup_fee:
         return True
     if not st.signup_fee:
         return True
     title = ("Signup Fee for %s" if product.setup_fee > 0 else "Signup Credit for %s") % product.name
     _add_line(st, UMLine("fee", product.id, title, quantity, product.setup_fee, False, product.duration,
-                         product.duration_unit, discountable=True))
+                         product.duration_unit, True, product.taxable, product.tax_category))
     return True
 
 
@@ -546,6 +632,8 @@ def _prorate(st: _CartState) -> None:
         if old_plan is not None and new_plan is not None:
             fee_credit = old_plan.setup_fee if old_plan.setup_fee < new_plan.setup_fee else new_plan.setup_fee
             if fee_credit > 0:
+                if st.tax is not None:
+                    fee_credit = st.tax.fee_credit(old_plan, fee_credit)
                 credit += fee_credit
                 st.fee_credit = fee_credit
     credit = credit.quantize(st.quantum, ROUND_HALF_UP)
@@ -569,7 +657,7 @@ def _sums(st: _CartState) -> tuple[Decimal, Decimal]:
     for ln in st.lines:
         total += ln.total
         if ln.recurring:
-            recurring += ln.subtotal if (ln.discount_total > 0 and not ln.apply_discount_to_renewals) else ln.total
+            recurring += ln.renewal_total()
     q = st.quantum
     return (total.quantize(q, ROUND_HALF_UP) if total > 0 else st.zero,
             recurring.quantize(q, ROUND_HALF_UP) if recurring > 0 else st.zero)
@@ -629,4 +717,6 @@ def _result(st: _CartState, version: str) -> UMCartResult:
         version, st.cart_type, st.errors, st.lines, st.duration, st.duration_unit, st.credit, total, recurring,
         next_charge, now_dated, st.decimals, st.plan_id, [(p.id, st.quantities.get(p.id, 1)) for p in st.products],
         st.fee_credit, st.code.code if st.code is not None else None, calendar,
+        sum((ln.tax_total for ln in st.lines), ZERO) if st.tax is not None else ZERO,
+        st.tax.location if st.tax is not None else None,
     )

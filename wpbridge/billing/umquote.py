@@ -33,6 +33,7 @@ from .cart import Cart
 from .catalog import CatalogIndex
 from .periods import add_period, price_in_period
 from .result import Deviation, DeviationField, Quote, QuoteError, QuoteKind, QuoteLine
+from .taxes import TaxLocation, TaxSettings, applicable_rate, taxed_total
 from .umcart import NO_CHANGES_MESSAGE, Member, UMCartResult, quantum_of, run_cart
 
 ZERO = Decimal(0)
@@ -79,6 +80,7 @@ def um_quote(
     pre_errors: list[QuoteError],
     warnings: list[QuoteError],
     overlimits: Callable[[int], list[tuple[str, str]]] | None,
+    tax: tuple[TaxSettings, TaxLocation | None, bool] | None = None,
 ) -> Any:
     """The Quote for `cart` under the policy "ultimate-multisite" of UM `version` (None: the latest release).
     `pre_errors` are wpbridge's own refusals (offered set), reported before UM's."""
@@ -90,12 +92,15 @@ def um_quote(
     plan_id = cart.plan_id or (m.plan_id if cart.duration else None)
     unit = (cart.duration_unit or m.duration_unit) if cart.duration else None
     args = (member, idx, plan_id, cart.addons, cart.duration, unit, code, now, version)
-    um = run_cart(*args, overlimits=overlimits)
+    taxes, location, exempt = tax if tax is not None else (None, None, False)
+    um = run_cart(*args, overlimits=overlimits, taxes=taxes, location=location, tax_exempt=exempt)
     ours = um
     zero_decimal = currency_decimals(m.currency) == 0
     if zero_decimal and not is_main(version):
-        ours = run_cart(*args, own_decimals=True, overlimits=overlimits)
+        ours = run_cart(*args, own_decimals=True, overlimits=overlimits, taxes=taxes, location=location,
+                        tax_exempt=exempt)
     b = _Builder(member, idx, cart, now, version, um, ours, warnings)
+    b.tax = (taxes, exempt) if taxes is not None else None
     q = b.build(pre_errors)
     if ours is not um and not pre_errors:
         q = b.reconcile(q)
@@ -103,7 +108,7 @@ def um_quote(
 
 
 class _Builder:
-    __slots__ = ("cart", "deviations", "idx", "m", "now", "ours", "um", "version", "warnings", "zero")
+    __slots__ = ("cart", "deviations", "idx", "m", "now", "ours", "tax", "um", "version", "warnings", "zero")
 
     def __init__(self, m: Member, idx: CatalogIndex, cart: Cart, now: datetime, version: str,
                  um: UMCartResult, ours: UMCartResult, warnings: list[QuoteError]) -> None:
@@ -111,6 +116,7 @@ class _Builder:
         self.um, self.ours, self.warnings = um, ours, warnings
         self.deviations: list[Deviation] = []
         self.zero = quantum_of(currency_decimals(m.currency))[1]
+        self.tax: tuple[TaxSettings, bool] | None = None
 
     def deviate(self, field: DeviationField, um: Any, ours: Any, reason: str) -> None:
         self.deviations.append(Deviation(field=field, ultimate_multisite=None if um is None else str(um),
@@ -160,8 +166,20 @@ class _Builder:
             if product is None or not product.is_recurring:
                 continue
             price = price_in_period(product, duration, unit)
-            total += (price if price is not None else product.amount) * qty
+            line = (price if price is not None else product.amount) * qty
+            total += self.with_tax(product.taxable, product.tax_category, line)
         return total
+
+    def with_tax(self, taxable: bool, category: str, price: Decimal) -> Decimal:
+        """`price` as a line of the cart would total it, its tax added where prices exclude it."""
+        location = self.ours.tax_location
+        if self.tax is None or location is None or not taxable:
+            return price
+        settings, exempt = self.tax
+        rate = applicable_rate(settings, category, location, is_main(self.version))
+        if rate is None:
+            return price
+        return taxed_total(price, float(price), rate.rate, settings.inclusive, exempt)[0]
 
     def reconcile(self, q: Any) -> Any:
         """2.4.12 and a zero-decimal currency: the quote used the currency's decimals; declare every field where
@@ -262,8 +280,9 @@ class _Builder:
         for ln in self.ours.lines:
             out.append(QuoteLine(
                 type=ln.type, product_id=ln.product_id, title=ln.title, quantity=ln.quantity,  # type: ignore[arg-type]
-                unit_price=shown(ln.unit_price), total=shown(ln.subtotal if ln.discount_total else ln.total),
-                recurring=ln.recurring,
+                unit_price=shown(ln.unit_price), total=shown(ln.total + ln.discount_total if ln.discount_total
+                                                             else ln.total),
+                recurring=ln.recurring, tax_rate=ln.tax_rate, tax_total=ln.tax_total,
             ))
             if ln.discount_total:
                 code = self.cart.discount_code
@@ -291,9 +310,15 @@ class _Builder:
     def make(self, **values: Any) -> Quote:
         m, ours = self.m, self.ours
         plan_id = ours.plan_id or (self.cart.plan_id or m.plan_id)
+        where = ours.tax_location
+        tax: dict[str, Any] = {}
+        if self.tax is not None and where is not None:
+            tax = {"tax_total": ours.tax_total if values["lines"] else ZERO, "tax_inclusive": self.tax[0].inclusive,
+                   "tax_location": {"country": where.country, "state": where.state, "city": where.city,
+                                    "source": where.source}}
         return Quote(
             policy="ultimate-multisite", membership_id=m.id, current_plan_id=m.plan_id, new_plan_id=plan_id,
             duration=ours.duration or m.duration, duration_unit=ours.duration_unit or m.duration_unit,
             currency=m.currency, warnings=list(self.warnings), discount_code=ours.code,
-            deviations=list(self.deviations), um_version=self.version, **values,
+            deviations=list(self.deviations), um_version=self.version, **tax, **values,
         )
