@@ -111,7 +111,11 @@ class FakeNetwork(Snapshot):
         self.lock: tuple[str, str] | None = None
         self.lock_refusals = 0
         self.payments = FakePayments(self)
-        self.memberships = FakeMemberships(self)  # callable: the flat `memberships(...)` the snapshot answers
+        # the managers; those named like the snapshot's flat reads are callable as them (`net.sites(...)`)
+        self.memberships = FakeMemberships(self)
+        self.sites = FakeSites(self)
+        self.products = FakeProducts(self)
+        self.usage = FakeUsage(self)
         self.quotas = FakeQuotas(self)
         self.schedule = FakeSchedule(self)
         self.locks = FakeLocks(self)
@@ -139,10 +143,6 @@ class FakeNetwork(Snapshot):
     @property
     def scheduled(self) -> dict[int, ScheduledChange]:
         return self._scheduled
-
-    @property
-    def products(self) -> list[Product]:  # type: ignore[override]
-        return self._products
 
     @property
     def batch_limit(self) -> int:
@@ -216,16 +216,16 @@ class FakeNetwork(Snapshot):
                 and (customer_id is None or m.customer_id == customer_id)]
         return self._pages(rows)
 
-    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
-        return self._pages(sorted(super().sites(membership_id=membership_id, customer_id=customer_id),
+    def _site_listing(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
+        return self._pages(sorted(Snapshot.sites(self, membership_id=membership_id, customer_id=customer_id),
                                   key=lambda s: s.blog_id))
 
     def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
         return self._pages(list(super().site_quotas(blog_ids)))
 
-    def usage(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
+    def _usage_of(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
         self._req()
-        return super().usage(blog_ids)
+        return Snapshot.usage(self, blog_ids)
 
     def scheduled_change(self, membership_id: int) -> ScheduledChange | None:
         self._req()
@@ -251,8 +251,8 @@ class FakeNetwork(Snapshot):
         self.writes.append(("site_quota", blog_id))
         return None
 
-    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> BatchResult:
-        self._req(math.ceil(len(quotas) / self.batch_limit))
+    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
+        self._req(math.ceil(len(quotas) / min(self.batch_limit, batch_limit or self.batch_limit)))
         if self.fail_batch:
             raise ServerError("bad gateway", status=502)
         items = []
@@ -327,6 +327,59 @@ class FakeMemberships:
         return self._net.update_membership(membership_id, state)
 
 
+class FakeSites:
+    """`net.sites` of the fake (and, called, the flat `sites(...)` listing the snapshot answers)."""
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self._net = net
+
+    def __call__(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
+        return self._net._site_listing(membership_id=membership_id, customer_id=customer_id)
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
+        return self._net._site_listing(membership_id=membership_id, customer_id=customer_id)
+
+    def get(self, blog_id: int) -> Site:
+        self._net._req()
+        return self._net.site(blog_id)
+
+    def count(self) -> int:
+        self._net._req()
+        return len(self._net._sites)
+
+    def links_problem(self) -> str | None:
+        return None  # the fake's sites are all read with their links
+
+
+class FakeProducts:
+    """`net.products` of the fake; called, the snapshot's flat `products()`."""
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self._net = net
+
+    def __call__(self) -> Iterator[Product]:
+        return iter(self._net._products)
+
+    def list(self) -> Iterator[Product]:
+        return self._net._pages(list(self._net._products))
+
+    def catalog(self) -> list[Product]:
+        return self._net.catalog()
+
+
+class FakeUsage:
+    """`net.usage` of the fake; called, the snapshot's flat `usage(ids)`."""
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self._net = net
+
+    def __call__(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
+        return self._net._usage_of(blog_ids)
+
+    def get(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
+        return self._net._usage_of(blog_ids)
+
+
 class FakeQuotas:
     """`net.quotas` of the fake; `net.quotas[blog_id]` is the stored quota (None: none written)."""
 
@@ -342,8 +395,8 @@ class FakeQuotas:
     def put(self, blog_id: int, limits: Limitations) -> Limitations:
         return self._net.put_site_quota(blog_id, limits)
 
-    def put_many(self, quotas: Mapping[int, Limitations]) -> BatchResult:
-        return self._net.put_site_quotas(quotas)
+    def put_many(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
+        return self._net.put_site_quotas(quotas, batch_limit=batch_limit)
 
     def verify(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
         return self._net.verify_quotas(expected)

@@ -15,14 +15,16 @@ made on), never of the mode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import builtins
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from ..managers.payments import PaymentWrite
+from ..managers.quotas import Mismatch
 from ..models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, SiteUsage
 from ..payment_models import Payment
-from ..rest.batch import BatchResult
+from ..rest.batch import BatchItem, BatchResult
 
 
 class NetworkReader(Protocol):
@@ -54,18 +56,47 @@ class NetworkReader(Protocol):
 
 
 # --------------------------------------------------------------------------- the managers, as the workflows use them
+# A method named `__call__` is the flat read an offline `Snapshot` still answers under the manager's name
+# (`snapshot.sites(...)`); a `Network`'s managers answer it too, so code typed against these runs on both.
+
+
+class SitesAPI(Protocol):
+    """`net.sites` (`managers/sites.py`)."""
+
+    def __call__(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]: ...
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]: ...
+
+    def get(self, blog_id: int) -> Site: ...
+
+    def count(self) -> int | None: ...
+
+    def links_problem(self) -> str | None: ...
 
 
 class MembershipsAPI(Protocol):
     """`net.memberships` (`managers/memberships.py`)."""
 
-    def __call__(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]:
-        """The listing, called as the flat `memberships()` the snapshot answers (see `NetworkReader`)."""
-        ...
+    def __call__(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]: ...
+
+    def list(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
+             **filters: Any) -> Iterator[Membership]: ...
 
     def get(self, membership_id: int) -> Membership: ...
 
     def update(self, membership_id: int, state: Mapping[str, Any]) -> Membership: ...
+
+
+class ProductsAPI(Protocol):
+    """`net.products` (`managers/products.py`): the catalog."""
+
+    def catalog(self) -> list[Product]: ...
+
+
+class UsageAPI(Protocol):
+    """`net.usage` (`managers/usage.py`)."""
+
+    def get(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]: ...
 
 
 class QuotasAPI(Protocol):
@@ -73,7 +104,15 @@ class QuotasAPI(Protocol):
 
     def list(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
 
-    def put_many(self, quotas: Mapping[int, Limitations]) -> BatchResult: ...
+    def put_many(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult: ...
+
+    def verify(self, expected: Mapping[int, Limitations]) -> builtins.list[Mismatch]: ...
+
+
+class SuspensionAPI(QuotasAPI, Protocol):
+    """`net.quotas` with UM mode's suspension of a site."""
+
+    def suspend(self, blog_id: int, suspended: bool, limits: Limitations | None = None) -> None: ...
 
 
 class ScheduleAPI(Protocol):
@@ -81,9 +120,18 @@ class ScheduleAPI(Protocol):
 
     def get(self, membership_id: int) -> ScheduledChange | None: ...
 
+    def list(self, *, due_before: datetime | None = None,
+             membership_id: int | None = None) -> Iterator[ScheduledChange]: ...
+
     def put(self, change: ScheduledChange) -> ScheduledChange: ...
 
     def delete(self, membership_id: int) -> None: ...
+
+
+class SwapAPI(ScheduleAPI, Protocol):
+    """`net.schedule` with UM mode's application of a due swap through UM's own code."""
+
+    def apply(self, membership_id: int) -> dict[str, Any]: ...
 
 
 class LocksAPI(Protocol):
@@ -92,6 +140,22 @@ class LocksAPI(Protocol):
     def acquire(self, name: str, owner: str, ttl: int) -> dict[str, Any]: ...
 
     def release(self, name: str, owner: str) -> None: ...
+
+
+class ImportsAPI(Protocol):
+    """`net.imports` (`managers/imports.py`; `imports.ensure`/`imports.update` build the items `batch` sends)."""
+
+    def network(self) -> dict[str, Any]: ...
+
+    def customers(self) -> Iterator[dict[str, Any]]: ...
+
+    def sites(self) -> Iterator[dict[str, Any]]: ...
+
+    def keys(self) -> Iterator[dict[str, Any]]: ...
+
+    def payment_keys(self) -> Iterator[dict[str, Any]]: ...
+
+    def batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult: ...
 
 
 class PaymentsAPI(Protocol):
