@@ -33,7 +33,7 @@ from .managers.imports import ImportManager
 from .managers.locks import LockManager
 from .managers.memberships import MembershipManager, MembershipOverride, membership_override
 from .managers.payments import PaymentManager
-from .managers.products import DiscountCodeManager, ProductManager, create
+from .managers.products import DiscountCodeManager, ProductManager
 from .managers.quotas import Mismatch, QuotaManager, SiteQuota
 from .managers.schedule import ScheduleManager
 from .managers.sites import SiteManager
@@ -167,7 +167,7 @@ class Network:
         return self.customers.get(customer_id)
 
     def create(self, slug: str, body: Mapping[str, Any], *, natural_key: str | None = None) -> dict[str, Any]:
-        return create(self._ctx, slug, body, natural_key=natural_key)
+        return self._ctx.create(slug, body, natural_key=natural_key)
 
     def site_quota(self, blog_id: int) -> Limitations:
         return self.quotas.get(blog_id)

@@ -77,7 +77,7 @@ def test_um_mode_memberships_carry_their_override_and_the_merge_uses_it() -> Non
                                                                "array (string, 9 bytes)"},
     ]})  # 8: not returned (deleted meanwhile)
     net = make()
-    got = {m.id: m for m in net.memberships()}
+    got = {m.id: m for m in net.memberships.list()}
     assert sorted(got) == [5, 6]
     assert [(e.record_id, e.field) for e in net.unreadable] == [(7, "limitations"), (8, "limitations")]
     calls = [c for c in responses.calls if "memberships/limitations" in (c.request.url or "")]

@@ -160,6 +160,6 @@ def test_info_is_read_once_per_network() -> None:
     responses.get(ROOT + "/wpbridge/v1/info", json=INFO)
     responses.add_callback(responses.POST, BATCH, callback=batch_server())
     net = make()
-    net.put_site_quotas({1: quota(1)})
-    net.put_site_quotas({2: quota(1)})
+    net.quotas.put_many({1: quota(1)})
+    net.quotas.put_many({2: quota(1)})
     assert sum(c.request.url == ROOT + "/wpbridge/v1/info" for c in responses.calls) == 1

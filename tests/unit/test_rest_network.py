@@ -58,14 +58,14 @@ def test_a_record_that_does_not_fit_is_named_and_the_listing_goes_on() -> None:
     responses.get(ROOT + "/wu/v2/membership", json=[{**MEMBERSHIP, "id": 77, "duration_unit": "fortnight"},
                                                     MEMBERSHIP])
     net = make()
-    assert [m.id for m in net.memberships()] == [5]
+    assert [m.id for m in net.memberships.list()] == [5]
     assert len(net.unreadable) == 1
     err = net.unreadable[0]
     assert isinstance(err, DataError) and err.record_id == 77 and err.field == "duration_unit"
     assert "Membership 77: field 'duration_unit'" in str(err)
     responses.get(ROOT + "/wu/v2/membership/77", json={**MEMBERSHIP, "id": 77, "duration_unit": "fortnight"})
     with pytest.raises(DataError, match="Membership 77: field 'duration_unit'"):
-        net.membership(77)  # a single read still fails: nothing is decided from a record that cannot be read
+        net.memberships.get(77)  # a single read still fails: nothing is decided from a record that cannot be read
 
 
 @responses.activate
@@ -77,8 +77,8 @@ def test_sites_deduplicate_by_blog_id_and_single_reads() -> None:
     responses.get(ROOT + "/wu/v2/membership/5", json=MEMBERSHIP)
     responses.get(ROOT + "/wu/v2/customer/1", json={"id": 1, "user_id": 4})
     net = make()
-    assert [s.blog_id for s in net.sites(membership_id=5)] == [2, 3]
-    assert net.site(3).title == "Three" and net.membership(5).id == 5 and net.customer(1).user_id == 4
+    assert [s.blog_id for s in net.sites.list(membership_id=5)] == [2, 3]
+    assert net.sites.get(3).title == "Three" and net.memberships.get(5).id == 5 and net.customers.get(1).user_id == 4
     assert qs(1)["membership_id"] == ["5"]
 
 
@@ -111,9 +111,9 @@ def test_site_quota_read_and_write() -> None:
     stored = {"disk_space": {"enabled": True, "limit": 600}}
     responses.put(ROOT + "/wpbridge/v1/sites/2/quota", json=stored)
     net = make()
-    assert net.site_quota(2) == Limitations()
+    assert net.quotas.get(2) == Limitations()
     limits = Limitations.model_validate(stored)
-    assert net.put_site_quota(2, limits) == limits
+    assert net.quotas.put(2, limits) == limits
     assert json.loads(responses.calls[1].request.body or b"") == stored
 
 
@@ -122,9 +122,9 @@ def test_site_quotas_paginated_and_by_ids() -> None:
     responses.get(ROOT + "/wpbridge/v1/quotas", json=[{"blog_id": 1, "quota": None},
                                                       {"blog_id": 2, "quota": {"visits": {"limit": 5}}}])
     net = make()
-    rows = dict(net.site_quotas())
+    rows = dict(net.quotas.list())
     assert rows[1] is None and rows[2] is not None and rows[2].visits is not None and rows[2].visits.limit == 5
-    list(net.site_quotas([5, 6]))
+    list(net.quotas.list([5, 6]))
     assert qs(1)["blog_ids"] == ["5,6"] and "number" not in qs(1)
 
 
@@ -171,7 +171,7 @@ def test_update_membership_puts_absolute_state() -> None:
 def test_create_looks_a_product_up_by_slug_after_a_timeout() -> None:
     responses.post(ROOT + "/wu/v2/product", body=requests.exceptions.ReadTimeout("timed out"))
     responses.get(ROOT + "/wu/v2/product", json=[{"id": 8, "slug": "gold-x"}, {"id": 9, "slug": "gold"}])
-    assert make().create("product", {"slug": "gold", "name": "Gold"}) == {"id": 9, "slug": "gold"}
+    assert make().products.create({"slug": "gold", "name": "Gold"}) == {"id": 9, "slug": "gold"}
     assert [c.request.method for c in responses.calls] == ["POST", "GET"] and qs(1)["slug"] == ["gold"]
 
 
@@ -187,18 +187,18 @@ def test_scheduled_changes() -> None:
     responses.put(ROOT + "/wpbridge/v1/memberships/5/scheduled-change", json=change)
     responses.delete(ROOT + "/wpbridge/v1/memberships/5/scheduled-change", json={"deleted": True})
     net = make()
-    got = net.scheduled_change(5)
+    got = net.schedule.get(5)
     assert got is not None and got.scheduled_for == datetime(2026, 12, 1, 10, tzinfo=UTC)
-    assert net.scheduled_change(6) is None
+    assert net.schedule.get(6) is None
     with pytest.raises(NotFound):
-        net.scheduled_change(7)
-    due = list(net.scheduled_changes(due_before=datetime(2027, 1, 1, tzinfo=UTC)))
+        net.schedule.get(7)
+    due = list(net.schedule.list(due_before=datetime(2027, 1, 1, tzinfo=UTC)))
     assert [c.membership_id for c in due] == [5]
     assert parse_qs(urlsplit(responses.calls[3].request.url or "").query)["due_before"] == ["2027-01-01T00:00:00Z"]
-    stored = net.put_scheduled_change(ScheduledChange.model_validate(change))
+    stored = net.schedule.put(ScheduledChange.model_validate(change))
     assert stored.target == {"plan_id": 2}
     assert json.loads(responses.calls[4].request.body or b"")["scheduled_for"] == "2026-12-01T10:00:00Z"
-    net.delete_scheduled_change(5)
+    net.schedule.delete(5)
     assert responses.calls[5].request.method == "DELETE"
 
 
@@ -210,12 +210,12 @@ def test_locks() -> None:
                                                                  "expires_at": "2026-11-26T07:00:00Z"}})
     responses.delete(ROOT + "/wpbridge/v1/locks/sync", json={"released": True})
     net = make()
-    assert net.acquire_lock("sync", "a", 600)["owner"] == "a"
+    assert net.locks.acquire("sync", "a", 600)["owner"] == "a"
     assert json.loads(responses.calls[0].request.body or b"") == {"owner": "a", "ttl": 600}
     with pytest.raises(Conflict) as err:
-        net.acquire_lock("sync", "b", 600)
+        net.locks.acquire("sync", "b", 600)
     assert "lock 'sync' is held by another run (a) until 2026-11-26T07:00:00Z" in str(err.value)
-    net.release_lock("sync", "a")
+    net.locks.release("sync", "a")
     assert qs(2) == {"owner": ["a"]}
 
 

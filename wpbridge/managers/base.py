@@ -24,6 +24,8 @@ COMPANION = "wpbridge/v1"
 CHUNK = 100
 """Ids per request for the companion routes that take a list of ids (their documented maximum)."""
 DEFAULT_BATCH_LIMIT = 25
+NATURAL_KEYS = {"product": "slug", "discount_code": "code"}
+"""The field that identifies a record before it has an id: how `create()` finds out whether a create landed."""
 
 
 @dataclass
@@ -58,6 +60,25 @@ class Context:
 
     def um_one(self, slug: str, record_id: int, model: type[M]) -> M:
         return parse(model, self.transport.get(route(UM, slug, record_id)).data)
+
+    def create(self, slug: str, body: Mapping[str, Any], *, natural_key: str | None = None) -> dict[str, Any]:
+        """POST /wu/v2/{slug}, never twice blindly: after a try with an unknown outcome, the record is looked up by
+        its natural key (`natural_key`, or the slug's default: product -> slug, discount_code -> code) first."""
+        key = natural_key or NATURAL_KEYS.get(slug)
+        value = body.get(key) if key else None
+        lookup = None
+        if key and value not in (None, ""):
+            def lookup() -> dict[str, Any] | None:
+                return self._find(slug, key, value)
+        return as_dict(self.transport.create(route(UM, slug), dict(body), lookup=lookup))
+
+    def _find(self, slug: str, key: str, value: Any) -> dict[str, Any] | None:
+        reply = self.transport.get(route(UM, slug), {key: value, "per_page": 100, "number": 100})
+        rows = reply.data if isinstance(reply.data, list) else []
+        for row in rows:
+            if isinstance(row, dict) and str(row.get(key)) == str(value):
+                return row
+        return None
 
     def companion_rows(self, *parts: object, params: Mapping[str, Any] | None = None, id_key: str = "id",
                        sorted_by_key: bool = True, concurrency: int | None = None) -> Iterator[Any]:

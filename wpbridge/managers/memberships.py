@@ -77,6 +77,10 @@ class MembershipManager:
         """One membership; in UM mode with its own override (DataError when that cannot be read)."""
         return self._flavor().complete_membership(self._ctx.um_one("membership", membership_id, Membership), self)
 
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /wu/v2/membership (UM's own create; an import creates through `net.imports` instead)."""
+        return self._ctx.create("membership", body)
+
     def update(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
         """PUT the membership's absolute target state (safe to resend, hence retried)."""
         data = self._ctx.transport.request("PUT", membership_route(membership_id), json_body=dict(state)).data

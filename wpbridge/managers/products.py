@@ -1,5 +1,5 @@
 """`net.products` (the catalog: plans, packages, services with their limitations and price variations) and
-`net.discount_codes`; and `create`, UM's create that never sends twice blindly."""
+`net.discount_codes`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from typing import Any
 
 from ..models import DiscountCode, Product
 from ..rest.transport import route
-from .base import COMPANION, UM, Context, as_dict
-
-NATURAL_KEYS = {"product": "slug", "discount_code": "code"}
-"""The field that identifies a record before it has an id: how `create()` finds out whether a create landed."""
+from .base import COMPANION, Context
 
 
 class ProductManager:
@@ -37,7 +34,8 @@ class ProductManager:
         return self.list(**filters)
 
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return create(self._ctx, "product", body)
+        """POST /wu/v2/product; after a try with an unknown outcome it is looked up by its slug first."""
+        return self._ctx.create("product", body)
 
 
 class DiscountCodeManager:
@@ -54,25 +52,5 @@ class DiscountCodeManager:
         return self.list(**filters)
 
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return create(self._ctx, "discount_code", body)
-
-
-def create(ctx: Context, slug: str, body: Mapping[str, Any], *, natural_key: str | None = None) -> dict[str, Any]:
-    """POST /wu/v2/{slug}. After a try with an unknown outcome, the record is looked up by its natural key
-    (`natural_key`, or the slug's default: product -> slug, discount_code -> code) before trying again."""
-    key = natural_key or NATURAL_KEYS.get(slug)
-    value = body.get(key) if key else None
-    lookup = None
-    if key and value not in (None, ""):
-        def lookup() -> dict[str, Any] | None:
-            return _find(ctx, slug, key, value)
-    return as_dict(ctx.transport.create(route(UM, slug), dict(body), lookup=lookup))
-
-
-def _find(ctx: Context, slug: str, key: str, value: Any) -> dict[str, Any] | None:
-    reply = ctx.transport.get(route(UM, slug), {key: value, "per_page": 100, "number": 100})
-    rows = reply.data if isinstance(reply.data, list) else []
-    for row in rows:
-        if isinstance(row, dict) and str(row.get(key)) == str(value):
-            return row
-    return None
+        """POST /wu/v2/discount_code; after a try with an unknown outcome it is looked up by its code first."""
+        return self._ctx.create("discount_code", body)
