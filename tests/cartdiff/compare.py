@@ -19,16 +19,27 @@ from wpbridge.billing import Quote, quote_change
 
 from .oracle import convert
 
-FIELDS = ("kind", "error", "credit", "due_now", "recurring_total", "next_charge_at")
-MONEY = ("credit", "due_now", "recurring_total")
+FIELDS = ("kind", "error", "credit", "due_now", "recurring_total", "next_charge_at", "tax_total", "line_taxes")
+MONEY = ("credit", "due_now", "recurring_total", "tax_total")
 
 
 def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _line_taxes(rows: list[tuple[str, str | None, Any, Any]]) -> list[tuple[str, str | None, str, str]]:
+    """(type, product key, tax rate, tax) of the lines that carry a tax rate, in one order."""
+    out = []
+    for kind, product, rate, tax in rows:
+        rate_d, tax_d = Decimal(repr(float(rate or 0))), Decimal(repr(float(tax or 0)))
+        if rate_d or tax_d:
+            out.append((kind, product, format(rate_d.normalize(), "f"), str(tax_d.quantize(Decimal("0.01")))))
+    return sorted(out, key=str)
+
+
 def um_values(scenario: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
-    """The real Cart's six values (money as Decimal strings, dates ISO 8601 UTC)."""
+    """The real Cart's values (money as Decimal strings, dates ISO 8601 UTC; taxes: the total rounded to cents,
+    and each line's rate and tax)."""
     errors = r["errors"]
     if errors:
         first = errors[0]
@@ -44,14 +55,20 @@ def um_values(scenario: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
         "credit": str(Decimal(repr(float(r["credit"])))), "due_now": str(Decimal(repr(float(r["total"])))),
         "recurring_total": str(Decimal(repr(float(r["recurring_total"])))),
         "next_charge_at": None if nxt in (None, "never") else nxt.replace(" ", "T") + "Z",
+        "tax_total": str(Decimal(repr(float(r.get("total_taxes") or 0))).quantize(Decimal("0.01"))),
+        "line_taxes": _line_taxes([(li["type"], li.get("product"), li.get("tax_rate"), li.get("tax_total"))
+                                   for li in r["line_items"]]),
     }
 
 
-def quote_values(q: Quote) -> dict[str, Any]:
+def quote_values(q: Quote, key_of: Any = str) -> dict[str, Any]:
     if q.kind in ("no_change", "blocked"):
         return {"kind": q.kind, "error": q.errors[0].code if q.errors else None}
     return {"kind": q.kind, "error": None, "credit": str(q.credit), "due_now": str(q.due_now),
-            "recurring_total": str(q.recurring_total), "next_charge_at": _iso(q.next_charge_at)}
+            "recurring_total": str(q.recurring_total), "next_charge_at": _iso(q.next_charge_at),
+            "tax_total": str(q.tax_total),
+            "line_taxes": _line_taxes([(ln.type, None if ln.product_id is None else key_of(ln.product_id),
+                                        ln.tax_rate, ln.tax_total) for ln in q.lines if ln.type != "discount"])}
 
 
 def _same(name: str, a: Any, b: Any) -> bool:
@@ -80,8 +97,9 @@ def compare_one(scenario: dict[str, Any], result: dict[str, Any], version: str) 
                              f"{json.dumps(scenario)}")
     c = convert(scenario)
     # force: wpbridge's offered-set check is a refusal beyond UM's Cart (UM's server does not enforce groups)
-    q = quote_change(c.membership, c.catalog, c.cart, now=c.now, um_version=version, force=True)
-    um, ours = um_values(scenario, result), quote_values(q)
+    q = quote_change(c.membership, c.catalog, c.cart, now=c.now, um_version=version, force=True, taxes=c.taxes,
+                     location=c.location, tax_exempt=c.tax_exempt)
+    um, ours = um_values(scenario, result), quote_values(q, c.key_of)
     out = Outcome(scenario, um, ours)
     devs = {d.field: d for d in q.deviations}
     compared = FIELDS if ("credit" in um and "credit" in ours) else ("kind", "error")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from wpbridge.billing import Cart
+from wpbridge.billing import Cart, TaxLocation, TaxRate, TaxSettings, tax_location
 from wpbridge.models import DiscountCode, Membership, PriceVariation, Product
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,6 +70,9 @@ class Converted:
     cart: Cart
     now: datetime
     ids: dict[str, int]
+    taxes: TaxSettings | None = None
+    location: TaxLocation | None = None
+    tax_exempt: bool = False
 
     def key_of(self, product_id: int) -> str:
         for k, v in self.ids.items():
@@ -94,6 +97,7 @@ def convert(s: dict[str, Any]) -> Converted:
                                              amount=_dec(v["amount"])) for v in p.get("price_variations", [])],
             available_addons=[ids[a] for a in p.get("available_addons", [])],
             product_group=p.get("product_group") or None, list_order=p.get("list_order", 0), active=True,
+            taxable=p.get("taxable", True), tax_category=p.get("tax_category", "default"),
         ))
     m = s["membership"]
     plan = specs[m["plan"]]
@@ -122,4 +126,22 @@ def convert(s: dict[str, Any]) -> Converted:
                 duration=c.get("duration"), duration_unit=c.get("duration_unit"), discount_code=code)
     now = _dt(s["now"])
     assert now is not None
-    return Converted(membership, catalog, cart, now, ids)
+    taxes, location, exempt = convert_taxes(s)
+    return Converted(membership, catalog, cart, now, ids, taxes, location, exempt)
+
+
+def convert_taxes(s: dict[str, Any]) -> tuple[TaxSettings | None, TaxLocation | None, bool]:
+    """The scenario's `tax`, `customer` and cart location as `quote_change`'s tax arguments: the settings, the
+    location resolved as UM's Cart resolves it (`tax_location`) and the exemption. No `tax` key: no taxes (the
+    sandbox's UM has taxes off)."""
+    t = s.get("tax")
+    if not t:
+        return None, None, False
+    rates = tuple(TaxRate(category=r.get("category", "default"), country=r.get("country", ""),
+                          state=r.get("state", ""), city=r.get("city", ""), rate=Decimal(str(r.get("rate", "0"))),
+                          title=r.get("title", "")) for r in t.get("rates", []))
+    settings = TaxSettings(enabled=bool(t.get("enable")), inclusive=bool(t.get("inclusive")), rates=rates)
+    c, customer = s.get("cart", {}), s.get("customer", {})
+    cart_location = TaxLocation(c.get("country", ""), c.get("state", ""), c.get("city", ""))
+    location = tax_location(cart_location, customer.get("billing_country", ""), customer.get("ip_country", ""))
+    return settings, location, bool(t.get("exempt"))

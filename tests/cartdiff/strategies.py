@@ -170,3 +170,63 @@ def draw(strategy: st.SearchStrategy[dict[str, Any]], n: int, seed: int, prefix:
 def scenarios(n: int, seed: int = 0) -> list[dict[str, Any]]:
     """n Cart scenarios, reproducible from `seed`."""
     return draw(scenario(), n, seed, "s")
+
+
+# ---- taxes (cart_batch.php's `tax`, `customer`, per-product `taxable`/`tax_category`, cart country/state/city)
+
+COUNTRIES = ("FR", "FR", "DE", "US", "US", "GB", "0")
+RATE_COUNTRIES = ("FR", "FR", "DE", "US", "US", "GB", "*", "fr")
+RATE_STATES = ("", "", "", "CA", "CA,NY", "NY, CA", "ca", "*", "TX,0", "NY")
+RATE_CITIES = ("", "", "", "Paris", "Paris,Lyon", "*", "paris", "Los Angeles")
+CART_STATES = ("", "", "CA", "NY", " CA", "TX", "*")
+CART_CITIES = ("", "", "Paris", "Lyon", "Los Angeles", "paris")
+RATES = ("20", "20", "7.25", "0", "5.5", "19", "8.875", "10", "21", "25", "100", "33.33")
+CATEGORIES = ("default", "default", "default", "reduced", "digital")
+# prices where the tax's float lands a half-cent off the exact value (5.43 at 20 % inclusive: UM 0.90, exact 0.905)
+TAX_AMOUNTS = ("5.43", "5.67", "4915.59", "10", "9.99", "19.99", "100", "0.03", "12.5")
+
+
+@st.composite
+def tax_rate(draw: st.DrawFn, home: str) -> dict[str, Any]:
+    """A rate, most often of the scenario's `home` country (the one its customer and cart mostly name)."""
+    return {"category": draw(st.sampled_from(CATEGORIES)),
+            "country": draw(st.sampled_from((home,) * 6 + RATE_COUNTRIES)),
+            "state": draw(st.sampled_from(RATE_STATES)), "city": draw(st.sampled_from(RATE_CITIES)),
+            "rate": draw(st.sampled_from(RATES)), "title": f"T{draw(st.integers(0, 99))}"}
+
+
+@st.composite
+def tax_scenario(draw: st.DrawFn) -> dict[str, Any]:
+    """A plan-change scenario with UM's taxes: settings and rates (per country, state, city and category,
+    inclusive or not), taxable or not products of some category, the customer's billing and IP countries, the
+    cart's location, and sometimes an exempt customer."""
+    s = draw(scenario())
+    home = draw(st.sampled_from(("FR", "US", "DE")))
+    s["tax"] = {"enable": draw(st.sampled_from((True,) * 9 + (False,))),
+                "inclusive": draw(st.booleans()),
+                "exempt": draw(st.sampled_from((False,) * 7 + (True,))),
+                "rates": draw(st.lists(tax_rate(home), min_size=1, max_size=6))}
+    for p in s["products"].values():
+        if draw(st.integers(0, 6)) == 0:
+            p["taxable"] = False
+        category = draw(st.sampled_from((None, None, None, *CATEGORIES)))
+        if category is not None:
+            p["tax_category"] = category
+        if draw(st.integers(0, 3)) == 0:
+            p["amount"] = float(draw(st.sampled_from(TAX_AMOUNTS)))
+    countries = (home,) * 6 + ("",) * 3 + COUNTRIES
+    customer = {"billing_country": draw(st.sampled_from(countries)), "ip_country": draw(st.sampled_from(countries))}
+    s["customer"] = {k: v for k, v in customer.items() if v}
+    cart = s["cart"]
+    if draw(st.booleans()):
+        cart["country"] = draw(st.sampled_from((home,) * 4 + COUNTRIES))
+    if draw(st.booleans()):
+        cart["state"] = draw(st.sampled_from(CART_STATES))
+    if draw(st.booleans()):
+        cart["city"] = draw(st.sampled_from(CART_CITIES))
+    return s
+
+
+def tax_scenarios(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """n Cart scenarios with taxes, reproducible from `seed`."""
+    return draw(tax_scenario(), n, seed, "t")

@@ -100,7 +100,8 @@ def state_of(values: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
 
 
 def payment_lines(quote: Quote) -> list[PaymentLine]:
-    """The quote's lines as a payment's line items (UM's `Line_Item` fields; amounts unrounded, as UM keeps them)."""
+    """The quote's lines as a payment's line items (UM's `Line_Item` fields; amounts unrounded, as UM keeps them).
+    Each line carries its tax (`tax_rate`, `tax_total`); its `total` includes the tax where prices exclude it."""
     lines = []
     for line in quote.lines:
         subtotal = line.unit_price * line.quantity if line.type in ("product", "fee") else line.total
@@ -108,7 +109,7 @@ def payment_lines(quote: Quote) -> list[PaymentLine]:
             type=line.type, product_id=line.product_id, title=line.title, quantity=line.quantity,
             unit_price=line.unit_price, subtotal=subtotal,
             discount_total=-line.total if line.type == "discount" else Decimal(0),
-            total=line.total, recurring=line.recurring,
+            tax_rate=line.tax_rate, tax_total=line.tax_total, total=line.total, recurring=line.recurring,
             duration=quote.duration if line.recurring else 0,
             duration_unit=quote.duration_unit if line.recurring else "",
         ))
