@@ -27,7 +27,7 @@ from wpbridge.models import Limitations, ScheduledChange
 from wpbridge.network import Network
 from wpbridge.rest.transport import route
 from wpbridge.workflows.sync import SUSPENDED_QUOTA
-from wpbridge.workflows.sync_report import validate_report
+from wpbridge.workflows.sync.report import validate_report
 
 WPBRIDGE = str(Path(sys.executable).with_name("wpbridge"))
 STALE = Limitations.model_validate({"disk_space": {"enabled": True, "limit": 3}})

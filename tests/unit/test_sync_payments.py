@@ -19,7 +19,7 @@ from wpbridge.config import SyncSettings, load_sync_settings
 from wpbridge.errors import ConfigError, InputError, ServerError
 from wpbridge.payment_models import Payment
 from wpbridge.workflows.sync import SyncOptions, overdue_payment, run_sync
-from wpbridge.workflows.sync_report import ReportCollector, ReportSpool, validate_report
+from wpbridge.workflows.sync.report import ReportCollector, ReportSpool, validate_report
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CHANGE = {"change_key": "a" * 64, "collect": "invoice", "status_before": "active", "before": {"plan_id": 2},

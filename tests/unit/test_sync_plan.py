@@ -26,7 +26,7 @@ from wpbridge.workflows.sync import (
     plan_site,
     target_quota,
 )
-from wpbridge.workflows.sync_report import (
+from wpbridge.workflows.sync.report import (
     ChangeEntry,
     ErrorEntry,
     ReportCollector,
@@ -246,9 +246,11 @@ def _header() -> ReportHeader:
 
 
 def _fill(sink: Any) -> Summary:
-    sink.change(ChangeEntry(3, 7, "membership", None, {"visits": {"enabled": True, "limit": 5}}, "written"))
-    sink.scheduled(ScheduledEntry(7, "2026-03-01T00:00:00Z", {"plan_id": 3}, {"plan_id": 2}, "applied"))
-    sink.error(ErrorEntry("quota_write", "boom", blog_id=4, membership_id=8, status=500, code="x"))
+    sink.change(ChangeEntry(blog_id=3, membership_id=7, reason="membership", before=None,
+                            after={"visits": {"enabled": True, "limit": 5}}, status="written"))
+    sink.scheduled(ScheduledEntry(membership_id=7, scheduled_for="2026-03-01T00:00:00Z", before={"plan_id": 3},
+                                  after={"plan_id": 2}, status="applied"))
+    sink.error(ErrorEntry(stage="quota_write", message="boom", blog_id=4, membership_id=8, status=500, code="x"))
     return Summary(sites_checked=2, changes=2, quota_writes=1, memberships_updated=1, errors=1)
 
 

@@ -26,7 +26,7 @@ from wpbridge.models import Limitations, Membership, ScheduledChange
 from wpbridge.rest.batch import BatchResult
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.sync import SUSPENDED_QUOTA, SyncOptions, run_sync
-from wpbridge.workflows.sync_report import ReportCollector, validate_report
+from wpbridge.workflows.sync.report import ReportCollector, validate_report
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CATALOG = example_catalog()

@@ -27,7 +27,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -45,7 +44,7 @@ from ..workflows.sync import (
     SyncOutcome,
     run_sync,
 )
-from ..workflows.sync_report import (
+from ..workflows.sync.report import (
     ChangeEntry,
     ErrorEntry,
     NullSink,
@@ -266,7 +265,7 @@ def register(main: click.Group) -> None:
         if outcome.fatal:
             click.echo(f"error: {outcome.fatal}", err=True)
         _render(output, summary.to_json(), summary.line(dry_run=dry_run), outcome.fatal, outcome.interrupted,
-                [asdict(e) for e in sink.pending_payments])
+                [e.model_dump(mode="json") for e in sink.pending_payments])
         if outcome.interrupted and signals.exit_code is not None:
             sys.exit(signals.exit_code)
         sys.exit(outcome.exit_code)

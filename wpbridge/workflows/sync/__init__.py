@@ -38,9 +38,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..sync_report import NullSink, ReportSink
 from .core import Flavor, Interrupted, Run, SyncNetwork, SyncOptions, SyncOutcome
 from .lock import LOCK_NAME, LockKeeper, LockLost, SyncLocked
+from .report import NullSink, ReportSink
 from .rules import (
     CHUNK,
     INACTIVE_POLICIES,

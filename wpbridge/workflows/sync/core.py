@@ -25,8 +25,8 @@ from ...network import Mismatch
 from ...payment_models import Payment
 from ...rest.batch import BatchResult
 from ...rest.transport import TransportStats
-from ..sync_report import ErrorEntry, ErrorStage, ReportHeader, ReportSink, Summary
 from .lock import LockKeeper, LockLost, NoLock, SyncLocked
+from .report import ErrorEntry, ErrorStage, ReportHeader, ReportSink, ScheduledEntry, ScheduledStatus, Summary
 from .rules import CHUNK, INACTIVE_POLICIES, QuotaMemo, chunks, is_due, join_quotas, overdue_payment
 
 log = logging.getLogger("wpbridge.sync")
@@ -143,6 +143,12 @@ class SyncOutcome:
 
 class Interrupted(WPBridgeError):
     """The run was asked to stop (a signal): raised at the next safe point, between writes."""
+
+
+def scheduled_entry(change: ScheduledChange, before: dict[str, Any] | None, status: ScheduledStatus) -> ScheduledEntry:
+    """The report's entry of a due scheduled change (`before`: the membership's values of the fields it sets)."""
+    return ScheduledEntry(membership_id=change.membership_id, scheduled_for=iso(change.scheduled_for), before=before,
+                          after=dict(change.target), status=status)
 
 
 # --------------------------------------------------------------------------- the seam
@@ -273,9 +279,10 @@ class Run:
               membership_id: int | None = None) -> None:
         self.summary.errors += 1
         if isinstance(exc, str):
-            entry = ErrorEntry(stage, exc, blog_id, membership_id)
+            entry = ErrorEntry(stage=stage, message=exc, blog_id=blog_id, membership_id=membership_id)
         else:
-            entry = ErrorEntry(stage, str(exc), blog_id, membership_id, exc.status, exc.code)
+            entry = ErrorEntry(stage=stage, message=str(exc), blog_id=blog_id, membership_id=membership_id,
+                               status=exc.status, code=exc.code)
         log.info("%s%s: %s", stage, f" (site {blog_id})" if blog_id else "", entry.message)
         self.sink.error(entry)
 

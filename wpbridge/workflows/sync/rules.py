@@ -16,7 +16,7 @@ from ...models import Limitations, Membership, Product, ScheduledChange, Site
 from ...money import round_money
 from ...payment_models import Payment
 from ..membership_state import with_state
-from ..sync_report import PendingPaymentEntry
+from .report import PendingPaymentEntry
 
 CHUNK = 100
 """Sites per membership lookup and per read-back: the companion routes' and `per_page`'s maximum."""

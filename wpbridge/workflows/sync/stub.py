@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from ...encoding import iso_utc as iso
 from ...errors import DataError, WPBridgeError
 from ...models import Limitations, Membership, ScheduledChange
 from ..membership_state import with_state
-from ..sync_report import ChangeEntry, ScheduledEntry
-from .core import Row, Run
+from .core import Row, Run, scheduled_entry
+from .report import ChangeEntry
 from .rules import CHUNK, SKIP_REASONS, QuotaChange, already_applied, plan_site
 
 
@@ -35,29 +34,28 @@ class StubFlavor:
 
     def scheduled(self, run: Run, change: ScheduledChange, membership: Membership | None) -> None:
         mid, target = change.membership_id, dict(change.target)
-        when = iso(change.scheduled_for)
         if membership is None:
             run.error("scheduled_change", f"membership {mid} has a due scheduled change but does not exist",
                       membership_id=mid)
-            run.sink.scheduled(ScheduledEntry(mid, when, None, target, "failed"))
+            run.sink.scheduled(scheduled_entry(change, None, "failed"))
             return
         data = membership.model_dump(mode="json")
         before = {key: data.get(key) for key in target}
         if run.options.dry_run:
             run.overlay[mid] = target
-            run.sink.scheduled(ScheduledEntry(mid, when, before, target, "would-apply"))
+            run.sink.scheduled(scheduled_entry(change, before, "would-apply"))
             return
         if not already_applied(membership, target):
             try:
                 run.network.update_membership(mid, target)
             except WPBridgeError as exc:
                 run.error("scheduled_change", exc, membership_id=mid)
-                run.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
+                run.sink.scheduled(scheduled_entry(change, before, "failed"))
                 return
             run.summary.memberships_updated += 1
             run.pause()
         run.summary.scheduled_changes_applied += 1
-        run.sink.scheduled(ScheduledEntry(mid, when, before, target, "applied"))
+        run.sink.scheduled(scheduled_entry(change, before, "applied"))
         try:
             run.network.delete_scheduled_change(mid)
         except WPBridgeError as exc:

@@ -23,13 +23,12 @@ import logging
 from collections.abc import Mapping
 from typing import Literal
 
-from ...encoding import iso_utc as iso
 from ...errors import Conflict, DataError, NotFound, WPBridgeError
 from ...limits import differing_modules
 from ...models import Limitations, Membership, ScheduledChange, Site
 from ..membership_state import with_state
-from ..sync_report import ChangeEntry, ScheduledEntry
-from .core import Row, Run
+from .core import Row, Run, scheduled_entry
+from .report import ChangeEntry, ChangeStatus
 from .rules import INACTIVE_STATUSES, SUSPENDED_QUOTA
 
 log = logging.getLogger("wpbridge.sync")
@@ -55,10 +54,9 @@ class UMFlavor:
         if membership is not None:
             data = membership.model_dump(mode="json")
             before = {key: data.get(key) for key in target}
-        when = iso(change.scheduled_for)
         if run.options.dry_run:
             run.overlay[mid] = target
-            run.sink.scheduled(ScheduledEntry(mid, when, before, target, "would-apply"))
+            run.sink.scheduled(scheduled_entry(change, before, "would-apply"))
             return
         try:
             run.network.apply_scheduled_change(mid)
@@ -70,16 +68,16 @@ class UMFlavor:
                 log.info("membership %s: swap not due yet on the server's clock", mid)
                 return
             run.error("scheduled_change", exc, membership_id=mid)
-            run.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
+            run.sink.scheduled(scheduled_entry(change, before, "failed"))
             return
         except WPBridgeError as exc:
             run.error("scheduled_change", exc, membership_id=mid)
-            run.sink.scheduled(ScheduledEntry(mid, when, before, target, "failed"))
+            run.sink.scheduled(scheduled_entry(change, before, "failed"))
             return
         run.summary.scheduled_changes_applied += 1
         run.summary.scheduled_changes_cleared += 1
         run.summary.memberships_updated += 1
-        run.sink.scheduled(ScheduledEntry(mid, when, before, target, "applied"))
+        run.sink.scheduled(scheduled_entry(change, before, "applied"))
         run.pause()
 
     # ------------------------------------------------------------------ 2. UM's limits vs wpbridge's
@@ -107,9 +105,9 @@ class UMFlavor:
         if um_limits == expected or not differing_modules(expected, um_limits):
             return
         run.summary.differences += 1
-        run.sink.change(ChangeEntry(site.blog_id, mid, "um-differs",
-                                    um_limits.to_wire() if um_limits is not None else None, expected.to_wire(),
-                                    "differs"))
+        run.sink.change(ChangeEntry(blog_id=site.blog_id, membership_id=mid, reason="um-differs",
+                                    before=um_limits.to_wire() if um_limits is not None else None,
+                                    after=expected.to_wire(), status="differs"))
 
     # ------------------------------------------------------------------ 3. the inactive-membership policy
 
@@ -132,15 +130,20 @@ class UMFlavor:
         after = SUSPENDED_QUOTA if suspend else Limitations()
         before = um_limits.to_wire() if um_limits is not None else None
         run.summary.changes += 1
+
+        def entry(status: ChangeStatus) -> ChangeEntry:
+            return ChangeEntry(blog_id=site.blog_id, membership_id=membership.id, reason=reason, before=before,
+                               after=after.to_wire(), status=status)
+
         if run.options.dry_run:
-            run.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(), "would-write"))
+            run.sink.change(entry("would-write"))
             return
         try:
             run.network.put_site_suspension(site.blog_id, suspend, SUSPENDED_QUOTA if suspend else None)
         except WPBridgeError as exc:
             run.error("quota_write", exc, blog_id=site.blog_id, membership_id=membership.id)
-            run.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(), "failed"))
+            run.sink.change(entry("failed"))
             return
         run.summary.quota_writes += 1
-        run.sink.change(ChangeEntry(site.blog_id, membership.id, reason, before, after.to_wire(), "written"))
+        run.sink.change(entry("written"))
         run.pause()

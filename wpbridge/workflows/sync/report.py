@@ -12,7 +12,14 @@ sites whose limits differ from wpbridge's (`changes` with status `differs`), and
 are still pending after `[sync] payment_grace_days` (`pending_payments`; the money is for the owner to chase, and
 a change is never reverted by sync).
 
-Report layout (`SCHEMA`, version 1; the model `SyncReport` and its `model_json_schema()` say it exactly):
+Each part of the report is defined once, as a pydantic model: the run builds the entries and the summary with
+them, the sinks write their JSON form (`wpbridge.encoding`), and `SyncReport` (the header, the summary and the
+lists, the same models) reads a report file back: `validate_report` checks a file against it, and
+`SyncReport.model_json_schema(by_alias=True)` is its JSON Schema for consumers. A file must give every key (what
+the run fills in by itself, such as a summary count not counted yet, is still required in a file), but those added
+after the first version (`optional_in_file`).
+
+Report layout (`SCHEMA`, version 1):
 
     {"schema": "wpbridge.sync.report/1", "network": str, "dry_run": bool, "now": ISO8601, "started_at": ISO8601,
      "finished_at": ISO8601, "inactive_policy": "keep"|"suspend", "only_memberships": [int],
@@ -35,17 +42,26 @@ still `pending` and were created more than `payment_grace_days` days before `now
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal, Protocol
+from typing import IO, Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
+from pydantic_core import ValidationError as CoreValidationError
 
-from ..config import DEFAULT_PAYMENT_GRACE_DAYS
+from ...config import DEFAULT_PAYMENT_GRACE_DAYS
+from ...encoding import dumps
 
 SCHEMA = "wpbridge.sync.report/1"
 LISTS = ("scheduled_changes", "changes", "errors", "pending_payments")
@@ -58,37 +74,77 @@ ScheduledStatus = Literal["applied", "failed", "would-apply"]
 ErrorStage = Literal["scheduled_change", "membership", "quota_write", "verify", "lock", "read", "payments"]
 """`payments`: the list of pending payments could not be read (the rest of the run is complete)."""
 
+Count = Annotated[int, Field(ge=0, strict=True)]
 
-@dataclass
-class Summary:
-    """The counts of a run. `writes` (pinned) = quota writes + membership updates that the server accepted."""
+FILE = {"report_file": True}
+"""The validation context of a report file: every key is required (`_Part.optional_in_file` aside)."""
 
-    sites_checked: int = 0
-    sites_skipped: int = 0
-    changes: int = 0
-    quota_writes: int = 0
-    memberships_updated: int = 0
-    scheduled_changes_due: int = 0
-    scheduled_changes_applied: int = 0
-    scheduled_changes_cleared: int = 0
-    verified: int = 0
-    differences: int = 0
+
+def _required_in_file(schema: dict[str, Any], model: type[Any]) -> None:
+    schema["required"] = [field.alias or name for name, field in model.model_fields.items()
+                          if name not in model.optional_in_file]
+
+
+class _Part(BaseModel):
+    """A part of the report: strict and closed. Built by the run with its defaults; read from a file (context
+    `FILE`) every key is required but `optional_in_file` (keys added after the first version: an older file reads
+    as the default)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_required_in_file)
+    optional_in_file: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _complete_in_file(cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo) -> Any:
+        if not (info.context or {}).get("report_file") or not isinstance(data, dict):
+            return handler(data)
+        keys = {name: field.alias or name for name, field in cls.model_fields.items()
+                if not field.is_required() and name not in cls.optional_in_file}
+        missing = [InitErrorDetails(type="missing", loc=(key,), input=data) for key in keys.values() if key not in data]
+        if not missing:
+            return handler(data)
+        try:
+            handler(data)
+        except ValidationError as exc:  # the other problems of the same part, reported with the missing keys
+            missing += [InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+                        for e in exc.errors()]
+        raise CoreValidationError.from_exception_data(cls.__name__, missing)
+
+
+class Summary(_Part):
+    """The counts of a run. `writes` (pinned) = quota writes + membership updates that the server accepted: kept
+    so by the model, whenever a count changes."""
+
+    model_config = ConfigDict(validate_assignment=True)
+    optional_in_file: ClassVar[frozenset[str]] = frozenset({"differences", "pending_payments"})
+
+    sites_checked: Count = 0
+    sites_skipped: Count = 0
+    changes: Count = 0
+    quota_writes: Count = 0
+    memberships_updated: Count = 0
+    scheduled_changes_due: Count = 0
+    scheduled_changes_applied: Count = 0
+    scheduled_changes_cleared: Count = 0
+    verified: Count = 0
+    differences: Count = 0
     """UM mode: sites whose UM-computed limits differ from wpbridge's computation (reported, not written)."""
-    pending_payments: int = 0
+    pending_payments: Count = 0
     """Change payments pending for longer than the grace (a finding, reported, never acted on)."""
-    errors: int = 0
-    requests: int = 0
+    errors: Count = 0
+    requests: Count = 0
     elapsed_seconds: float = 0.0
-    exit_code: int = 0
+    exit_code: Count = 0
+    writes: Count = 0
+    """quota_writes + memberships_updated (derived; a file's own value is checked as a count)."""
 
-    @property
-    def writes(self) -> int:
-        return self.quota_writes + self.memberships_updated
+    @model_validator(mode="after")
+    def _writes(self) -> Summary:
+        self.__dict__["writes"] = self.quota_writes + self.memberships_updated  # not an assignment: no recursion
+        return self
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["writes"] = self.writes
-        return data
+        return self.model_dump(mode="json")
 
     def line(self, *, dry_run: bool) -> str:
         """The one summary line the CLI prints; "0 changes" is what a clean second run says."""
@@ -105,8 +161,7 @@ class Summary:
                 f" applied, {tail}")
 
 
-@dataclass
-class ChangeEntry:
+class ChangeEntry(_Part):
     blog_id: int
     membership_id: int | None
     reason: str
@@ -115,8 +170,7 @@ class ChangeEntry:
     status: ChangeStatus
 
 
-@dataclass
-class ScheduledEntry:
+class ScheduledEntry(_Part):
     membership_id: int
     scheduled_for: str
     before: dict[str, Any] | None
@@ -124,8 +178,7 @@ class ScheduledEntry:
     status: ScheduledStatus
 
 
-@dataclass
-class ErrorEntry:
+class ErrorEntry(_Part):
     stage: ErrorStage
     message: str
     blog_id: int | None = None
@@ -134,8 +187,7 @@ class ErrorEntry:
     code: str | None = None
 
 
-@dataclass
-class PendingPaymentEntry:
+class PendingPaymentEntry(_Part):
     """A change's payment still pending after the grace: the owner has not been paid for a change in effect."""
 
     id: int
@@ -144,19 +196,46 @@ class PendingPaymentEntry:
     total: str
     currency: str
     date_created: str
-    days_pending: int
+    days_pending: Count
     url: str | None
 
 
-@dataclass
-class ReportHeader:
+class ReportHeader(_Part):
     network: str
     dry_run: bool
     now: str
     started_at: str
     inactive_policy: str
-    only_memberships: list[int] = field(default_factory=list)
-    payment_grace_days: int = DEFAULT_PAYMENT_GRACE_DAYS
+    only_memberships: list[int] = Field(default_factory=list)
+    payment_grace_days: Count = DEFAULT_PAYMENT_GRACE_DAYS
+
+
+class SyncReport(ReportHeader):
+    """The report file: the header, when it finished and why it stopped, the summary and the lists."""
+
+    optional_in_file: ClassVar[frozenset[str]] = frozenset(
+        {"payment_grace_days", "interrupted", "fatal", "pending_payments"})
+
+    schema_id: Literal["wpbridge.sync.report/1"] = Field(alias="schema")
+    finished_at: str
+    interrupted: str | None = None
+    fatal: str | None = None
+    summary: Summary
+    scheduled_changes: list[ScheduledEntry]
+    changes: list[ChangeEntry]
+    errors: list[ErrorEntry]
+    pending_payments: list[PendingPaymentEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _errors_counted(self) -> SyncReport:
+        if self.summary.errors != len(self.errors):
+            raise ValueError("summary.errors: does not match the number of entries in errors")
+        if self.summary.pending_payments != len(self.pending_payments):
+            raise ValueError("summary.pending_payments: does not match the number of entries in pending_payments")
+        return self
+
+
+# --------------------------------------------------------------------------- sinks
 
 
 class ReportSink(Protocol):
@@ -212,10 +291,7 @@ class ReportCollector:
                fatal: str | None = None) -> dict[str, Any]:
         return {
             **_head(header, summary, finished_at, interrupted, fatal),
-            "scheduled_changes": [asdict(e) for e in self.scheduled_changes],
-            "changes": [asdict(e) for e in self.changes],
-            "errors": [asdict(e) for e in self.errors],
-            "pending_payments": [asdict(e) for e in self.pending_payments],
+            **{key: [e.model_dump(mode="json") for e in getattr(self, key)] for key in LISTS},
         }
 
 
@@ -231,8 +307,8 @@ class ReportSpool:
             for key in LISTS
         }
 
-    def _put(self, key: str, entry: Any) -> None:
-        self._files[key].write(json.dumps(asdict(entry), separators=(",", ":")) + "\n")
+    def _put(self, key: str, entry: _Part) -> None:
+        self._files[key].write(dumps(entry, separators=(",", ":")) + "\n")
 
     def change(self, entry: ChangeEntry) -> None:
         self._put("changes", entry)
@@ -263,7 +339,7 @@ class ReportSpool:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(json.dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
+                out.write(dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
                 for key in LISTS:
                     out.write(f',\n  "{key}": [')
                     count = 0
@@ -283,103 +359,11 @@ class ReportSpool:
 
 def _head(header: ReportHeader, summary: Summary, finished_at: str, interrupted: str | None,
           fatal: str | None) -> dict[str, Any]:
-    return {"schema": SCHEMA, **asdict(header), "finished_at": finished_at, "interrupted": interrupted,
-            "fatal": fatal, "summary": summary.to_json()}
+    return {"schema": SCHEMA, **header.model_dump(mode="json"), "finished_at": finished_at,
+            "interrupted": interrupted, "fatal": fatal, "summary": summary.to_json()}
 
 
-# --------------------------------------------------------------------------- schema (tests, consumers)
-
-Count = Annotated[int, Field(ge=0, strict=True)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-
-class SummaryModel(_Strict):
-    sites_checked: Count
-    sites_skipped: Count
-    changes: Count
-    writes: Count
-    quota_writes: Count
-    memberships_updated: Count
-    scheduled_changes_due: Count
-    scheduled_changes_applied: Count
-    scheduled_changes_cleared: Count
-    verified: Count
-    differences: Count = 0
-    pending_payments: Count = 0
-    errors: Count
-    requests: Count
-    elapsed_seconds: float
-    exit_code: Count
-
-
-class ChangeModel(_Strict):
-    blog_id: int
-    membership_id: int | None
-    reason: str
-    before: dict[str, Any] | None
-    after: dict[str, Any]
-    status: ChangeStatus
-
-
-class ScheduledModel(_Strict):
-    membership_id: int
-    scheduled_for: str
-    before: dict[str, Any] | None
-    after: dict[str, Any]
-    status: ScheduledStatus
-
-
-class PendingPaymentModel(_Strict):
-    id: int
-    membership_id: int | None
-    customer_id: int
-    total: str
-    currency: str
-    date_created: str
-    days_pending: Count
-    url: str | None
-
-
-class ErrorModel(_Strict):
-    stage: ErrorStage
-    message: str
-    blog_id: int | None
-    membership_id: int | None
-    status: int | None
-    code: str | None
-
-
-class SyncReport(_Strict):
-    """The report file, as a model: `validate_report` checks a report against it, and
-    `SyncReport.model_json_schema(by_alias=True)` is its JSON Schema for consumers."""
-
-    schema_id: Literal["wpbridge.sync.report/1"] = Field(alias="schema")
-    network: str
-    dry_run: bool
-    now: str
-    started_at: str
-    finished_at: str
-    inactive_policy: str
-    only_memberships: list[int]
-    payment_grace_days: Count = DEFAULT_PAYMENT_GRACE_DAYS
-    interrupted: str | None = None
-    fatal: str | None = None
-    summary: SummaryModel
-    scheduled_changes: list[ScheduledModel]
-    changes: list[ChangeModel]
-    errors: list[ErrorModel]
-    pending_payments: list[PendingPaymentModel] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _errors_counted(self) -> SyncReport:
-        if self.summary.errors != len(self.errors):
-            raise ValueError("summary.errors: does not match the number of entries in errors")
-        if self.summary.pending_payments != len(self.pending_payments):
-            raise ValueError("summary.pending_payments: does not match the number of entries in pending_payments")
-        return self
+# --------------------------------------------------------------------------- reading a report back
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
@@ -394,7 +378,7 @@ def validate_report(report: Any) -> list[str]:
     if not isinstance(report, dict):
         return ["report: not a JSON object"]
     try:
-        SyncReport.model_validate(report)
+        SyncReport.model_validate(report, context=FILE)
     except ValidationError as exc:
         return [f"{_where(err['loc'])}: {str(err['msg']).removeprefix('Value error, ')}" if err["loc"]
                 else str(err["msg"]).removeprefix("Value error, ") for err in exc.errors()]
