@@ -26,6 +26,17 @@ def _php_bool_or_none(value: Any) -> bool | None:
     return None if value is None else php_bool(value)
 
 
+def _address(value: Any) -> Any:
+    """A billing address without its empty lines (PHP's empty array is an empty map)."""
+    if value is None:
+        return None
+    if value == []:
+        return {}
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if v is not None and v != ""}
+    return value
+
+
 Format = Literal["json", "csv"]
 
 STATUSES = ("pending", "trialing", "active", "on-hold", "expired", "cancelled")
@@ -54,7 +65,7 @@ class CustomerFields(BaseModel):
     email_verification: OptionalStr = None
     has_trialed: Annotated[bool | None, BeforeValidator(_php_bool_or_none)] = None
     vip: Annotated[bool | None, BeforeValidator(_php_bool_or_none)] = None
-    billing_address: dict[str, Any] | None = None
+    billing_address: Annotated[dict[str, Any] | None, BeforeValidator(_address)] = None
     date_registered: UtcDateTime = None
 
 

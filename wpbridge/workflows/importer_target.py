@@ -1,0 +1,162 @@
+"""`wpbridge import`: the target network as the plan sees it, read once before anything is written.
+
+The customers and sites of the target come from plugin-stub's import routes as rows; the plan reads them through
+models (`TargetCustomer`, `TargetSite`), so that a field is compared with the file's as the same type, normalised
+the same way (dates, booleans, "" as none, WordPress's escaped titles).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Protocol
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from ..models import Limitations, Membership, NetworkInfo, OptionalStr, PhpBool, Product, ScheduledChange
+from ..payment_models import Payment
+from .importer_records import CustomerFields, SrcSite
+
+
+class ImportTarget(Protocol):
+    """What the planner reads (a live `Network` provides it)."""
+
+    def info(self) -> NetworkInfo: ...
+
+    def catalog(self) -> list[Product]: ...
+
+    def memberships(self) -> Iterator[Membership]: ...
+
+    def scheduled_changes(self) -> Iterator[ScheduledChange]: ...
+
+    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
+
+    def import_customers(self) -> Iterator[dict[str, Any]]: ...
+
+    def import_sites(self) -> Iterator[dict[str, Any]]: ...
+
+    def import_keys(self) -> Iterator[dict[str, Any]]: ...
+
+    def import_network(self) -> dict[str, Any]: ...
+
+
+class TargetCustomer(CustomerFields):
+    """A customer of the target (`GET /wpbridge/v1/import/customers`): identity and the fields an import carries
+    (None: the target does not say)."""
+
+    id: int
+    email: OptionalStr = None
+    username: OptionalStr = None
+
+
+def _unescaped(value: Any) -> str:
+    return html.unescape(value or "")  # WordPress stores an apostrophe as &#039;
+
+
+class TargetSite(BaseModel):
+    """A site of the target (`GET /wpbridge/v1/import/sites`), with the membership it is linked to."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    blog_id: int
+    domain: str = ""
+    path: str = "/"
+    membership_id: int | None = None
+    title: Annotated[str, BeforeValidator(_unescaped)] = ""
+    type: str | None = None
+    pending: PhpBool = False
+    """An earlier run's create of this site is finishing (or died before linking it)."""
+
+
+@dataclass
+class TargetState:
+    """One read of the target network: what the plan compares with. `customers` and `sites` are the rows as the
+    network gives them; `customer_by_email`, `customer_by_username` and `site_at` read them as models."""
+
+    mode: str
+    domain: str
+    path: str
+    subdomain: bool
+    catalog: list[Product]
+    customers: list[dict[str, Any]]
+    memberships: dict[int, Membership]
+    keys: dict[str, int]
+    sites: dict[tuple[str, str], dict[str, Any]]
+    scheduled: dict[int, ScheduledChange]
+    batch_limit: int = 25
+    payment_keys: dict[str, int] = field(default_factory=dict)
+    """Source key -> payment id, of the payments earlier imports made (plugin-stub's payment keys)."""
+    payments: dict[int, Payment] = field(default_factory=dict)
+    """The target's payments that a source key names (read by id)."""
+
+    @property
+    def by_slug(self) -> dict[str, Product]:
+        return {p.slug: p for p in self.catalog}
+
+    @property
+    def by_id(self) -> dict[int, Product]:
+        return {p.id: p for p in self.catalog}
+
+    def _customers(self) -> list[TargetCustomer]:
+        return [TargetCustomer.model_validate(row) for row in self.customers]
+
+    def customer_by_email(self) -> dict[str, TargetCustomer]:
+        return {c.email.lower(): c for c in self._customers() if c.email}
+
+    def customer_by_username(self) -> dict[str, TargetCustomer]:
+        return {c.username: c for c in self._customers() if c.username}
+
+    def site_at(self, domain: str, path: str) -> TargetSite | None:
+        row = self.sites.get((domain, path))
+        return TargetSite.model_validate(row) if row is not None else None
+
+    def site_address(self, site: SrcSite) -> tuple[str, str]:
+        """(domain, path) of a source site on this network."""
+        if site.domain is None:
+            if self.subdomain and site.path.strip("/"):  # /alice/ on a subdomain network is alice.{domain}
+                return f"{site.path.strip('/')}.{self.domain}", self.path
+            return self.domain, (site.path if not self.subdomain else self.path)
+        domain = site.domain + self.domain if site.domain.endswith(".") else site.domain
+        return domain, (self.path if self.subdomain else site.path)
+
+    def address_problem(self, site: SrcSite) -> str | None:
+        """Why the site cannot live on this network as given (None: it can)."""
+        if not self.subdomain and site.domain is not None and not site.domain.endswith(".") \
+                and site.domain.lower() != self.domain.lower():
+            return (f"site_domain {site.domain!r}: this network keeps its sites under {self.domain} (a subdirectory"
+                    " network); give site_path instead")
+        return None
+
+
+def read_target(net: ImportTarget) -> TargetState:
+    info = net.info()
+    where = net.import_network()
+    sites: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in net.import_sites():
+        sites[(str(row.get("domain", "")), str(row.get("path", "/")))] = row
+    return TargetState(
+        mode=info.mode,
+        domain=str(where.get("domain", "")),
+        path=str(where.get("path", "/")),
+        subdomain=bool(where.get("subdomain_install")),
+        catalog=net.catalog(),
+        customers=list(net.import_customers()),
+        memberships={m.id: m for m in net.memberships()},
+        keys={str(k["source_key"]): int(k["membership_id"]) for k in net.import_keys()},
+        sites=sites,
+        scheduled={c.membership_id: c for c in net.scheduled_changes()},
+        batch_limit=info.batch_limit,
+    )
+
+
+def read_target_payments(target: TargetState, keys: Iterable[Mapping[str, Any]],
+                         fetch: Callable[[list[int]], Iterable[Payment]]) -> None:
+    """The payment keys of earlier imports and the payments they name (`fetch`: the payments of up to 100 ids,
+    e.g. `Network.payments.list(payment_ids=...)`), into `target`."""
+    for row in keys:
+        target.payment_keys[str(row["source_key"])] = int(row["payment_id"])
+    ids = sorted(set(target.payment_keys.values()))
+    for start in range(0, len(ids), 100):
+        for payment in fetch(ids[start:start + 100]):
+            target.payments[payment.id] = payment
