@@ -198,39 +198,44 @@ def execute(net: Network, prepared: Prepared, *, progress: Progress | None = Non
 def summarize(prepared: Prepared, applied: ApplyOutcome | None, *, requests: int) -> dict[str, Any]:
     plan = prepared.plan
     counts = plan.counts() if plan is not None else {}
-    by_kind = {k: counts.get(k, {}) for k in KINDS if k in counts}
     total = {a: sum(c.get(a, 0) for c in counts.values()) for a in ("create", "update", "unchanged", "conflict")}
-    failed = skipped = found = written = 0
-    if applied is not None:
-        written = applied.written
-        failed = sum(1 for w in applied.writes if w.status == "failed")
-        skipped = sum(1 for w in applied.writes if w.status == "skipped")
-        found = sum(1 for w in applied.writes if w.status == "found")
+    writes = _write_counts(applied)
     invalid = len({i.where for i in prepared.issues})
-    if prepared.refused:
-        code = EXIT_INPUT
-    elif failed or skipped or total["conflict"] or invalid:
-        code = EXIT_PARTIAL
-    else:
-        code = EXIT_OK
     return {
         "records": prepared.source.records,
         "invalid": invalid,
         "planned": total,
-        "by_kind": by_kind,
-        "writes": written,
-        "found": found,
-        "failed": failed,
-        "skipped": skipped,
+        "by_kind": {k: counts.get(k, {}) for k in KINDS if k in counts},
+        "writes": writes["done"],
+        "found": writes["found"],
+        "failed": writes["failed"],
+        "skipped": writes["skipped"],
         "conflicts": total["conflict"],
-        "errors": len(prepared.issues) + failed + skipped,
+        "errors": len(prepared.issues) + writes["failed"] + writes["skipped"],
         "requests": requests,
         "read_requests": prepared.requests,
         "plan_seconds": prepared.plan_seconds,
         "elapsed_seconds": round(time.monotonic() - prepared.started, 3),
         "phases": applied.phases if applied is not None else {},
-        "exit_code": code,
+        "exit_code": _exit_code(prepared, writes, total["conflict"], invalid),
     }
+
+
+def _write_counts(applied: ApplyOutcome | None) -> dict[str, int]:
+    """How many writes ended each way: done, found (an earlier run had written it), failed, skipped."""
+    counts = dict.fromkeys(("done", "found", "failed", "skipped"), 0)
+    for w in applied.writes if applied is not None else []:
+        if w.status in counts:
+            counts[w.status] += 1
+    return counts
+
+
+def _exit_code(prepared: Prepared, writes: dict[str, int], conflicts: int, invalid: int) -> int:
+    if prepared.refused:
+        return EXIT_INPUT
+    if writes["failed"] or writes["skipped"] or conflicts or invalid:
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
 def write_report(path: str | Path, report: dict[str, Any]) -> None:

@@ -277,16 +277,7 @@ class _CsvRows:
 
     def _across_rows(self, where: str, keys: _RowKeys, *, identity_ok: bool) -> list[Issue]:
         """What the row gives that an earlier row gave otherwise: a username, a site, a source id."""
-        problems: list[Issue] = []
-        username = keys.username
-        if keys.email and identity_ok:
-            known = self.customers.get(keys.customer)
-            if known is not None and username and known.username and known.username != username:
-                problems.append(Issue(where, "username", f"username {username!r} differs from {known.username!r}"
-                                                         f" given for {keys.email} on {known.where}"))
-            owner = self.usernames.get(username) if username else None
-            if owner is not None and owner != keys.customer:
-                problems.append(Issue(where, "username", f"username {username!r} is also given for {owner}"))
+        problems = self._username_problems(where, keys) if keys.email and identity_ok else []
         if keys.site is not None and keys.site in self.sites:
             problems.append(Issue(where, "site_path" if keys.site_path else "site_domain",
                                   f"the site {keys.domain or ''}{keys.path} is also on line {self.sites[keys.site]}"))
@@ -295,21 +286,25 @@ class _CsvRows:
                                                       f" {self.keys[f'id:{keys.source_id}']}"))
         return problems
 
+    def _username_problems(self, where: str, keys: _RowKeys) -> list[Issue]:
+        """A username other than the one an earlier row gave the same customer, or given for another customer."""
+        username = keys.username
+        if not username:
+            return []
+        problems = []
+        known = self.customers.get(keys.customer)
+        if known is not None and known.username and known.username != username:
+            problems.append(Issue(where, "username", f"username {username!r} differs from {known.username!r}"
+                                                     f" given for {keys.email} on {known.where}"))
+        owner = self.usernames.get(username)
+        if owner is not None and owner != keys.customer:
+            problems.append(Issue(where, "username", f"username {username!r} is also given for {owner}"))
+        return problems
+
     def _add(self, line: int, where: str, keys: _RowKeys, row: CsvRow | None) -> None:
         """The row's customer (the first row of an email makes it), membership and site; `row` None: invalid."""
         valid = row is not None
-        customer = self.customers.get(keys.customer)
-        if customer is None and keys.email:
-            customer = SrcCustomer(email=keys.email, username=keys.username, fields={}, where=where, valid=valid)
-            self.customers[keys.customer] = customer
-            self.src.customers.append(customer)
-        elif customer is not None:
-            if keys.username and not customer.username and valid:
-                customer.username = keys.username
-            if not valid and customer.where == where:
-                customer.valid = False
-        if keys.username and valid:
-            self.usernames.setdefault(keys.username, keys.customer)
+        self._customer(where, keys, valid)
         key = self._membership_key(line, keys)
         if keys.site is not None:
             self.sites[keys.site] = line
@@ -322,6 +317,22 @@ class _CsvRows:
         if keys.site is not None:
             self.src.sites.append(SrcSite(membership=key, path=keys.path, domain=keys.domain,
                                           title=keys.site_title(), type="customer_owned", where=where, valid=valid))
+
+    def _customer(self, where: str, keys: _RowKeys, valid: bool) -> None:
+        """The first row of an email makes its customer (invalid with it); a later valid row may give the
+        username."""
+        customer = self.customers.get(keys.customer)
+        if customer is None and keys.email:
+            customer = SrcCustomer(email=keys.email, username=keys.username, fields={}, where=where, valid=valid)
+            self.customers[keys.customer] = customer
+            self.src.customers.append(customer)
+        elif customer is not None:
+            if keys.username and not customer.username and valid:
+                customer.username = keys.username
+            if not valid and customer.where == where:
+                customer.valid = False
+        if keys.username and valid:
+            self.usernames.setdefault(keys.username, keys.customer)
 
     def _membership_key(self, line: int, keys: _RowKeys) -> str:
         """`csv:{source_id}`, else `csv:{email}#{n}` (the customer's n-th row)."""

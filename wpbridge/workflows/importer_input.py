@@ -75,12 +75,7 @@ def check_references(src: Source, catalog: Sequence[Product]) -> None:
     target's), and fill in what a CSV row leaves to the catalog: the period (the plan's own), the amount (the
     plan's price for the period plus the recurring add-ons times their quantity) and the currency.
     """
-    by_slug: dict[str, Product] = {p.slug: p for p in catalog}
-    for sp in src.products:
-        by_slug[sp.slug] = sp.product
-    ordered = sorted(by_slug.values(), key=lambda p: (p.list_order, p.slug))
-    plans = [p.slug for p in ordered if p.is_plan]
-    addon_list = [p.slug for p in ordered if not p.is_plan]
+    by_slug, plans, addon_list = _catalog_of(src, catalog)
 
     def issue(record: Any, field_name: str, message: str) -> None:
         src.issues.append(Issue(record.where, field_name, message))
@@ -96,6 +91,14 @@ def check_references(src: Source, catalog: Sequence[Product]) -> None:
     for s in src.sites:
         if s.path == "/" and s.domain is None:
             issue(s, "site_path", "a site needs site_path or site_domain")
+
+
+def _catalog_of(src: Source, catalog: Sequence[Product]) -> tuple[dict[str, Product], list[str], list[str]]:
+    """The catalog the import will have (the target's, with the file's products over it) by slug, and its plans'
+    and add-ons' slugs in their list order."""
+    by_slug: dict[str, Product] = {p.slug: p for p in catalog} | {sp.slug: sp.product for sp in src.products}
+    ordered = sorted(by_slug.values(), key=lambda p: (p.list_order, p.slug))
+    return by_slug, [p.slug for p in ordered if p.is_plan], [p.slug for p in ordered if not p.is_plan]
 
 
 def _plan(m: SrcMembership, by_slug: Mapping[str, Product], plans: Sequence[str], issue: Report) -> Product | None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -217,20 +217,38 @@ class Source:
 
     def drop_invalid(self) -> None:
         """Leave out invalid records and whatever depends on them (--skip-invalid)."""
-        bad_products = {p.slug for p in self.products if not p.valid}
-        self.products = [p for p in self.products if p.valid]
         bad_customers = {c.key for c in self.customers if not c.valid}
-        self.customers = [c for c in self.customers if c.valid]
-        for m in self.memberships:
-            m.valid = m.valid and not ({m.customer} & bad_customers or ({m.plan} | set(m.addons)) & bad_products)
-        bad_members = {m.key for m in self.memberships if not m.valid}
-        self.memberships = [m for m in self.memberships if m.valid]
+        bad_members = self._drop_memberships(bad_customers)
         if self.format == "csv":  # a CSV customer exists only for its rows: none left valid, none imported
             wanted = {m.customer for m in self.memberships}
             self.customers = [c for c in self.customers if c.key in wanted]
-        self.sites = [s for s in self.sites if s.valid and s.membership not in bad_members]
-        self.scheduled = [s for s in self.scheduled if s.valid and s.membership not in bad_members]
+        self.sites = [s for s in _valid(self.sites) if s.membership not in bad_members]
+        self.scheduled = [s for s in _valid(self.scheduled) if s.membership not in bad_members]
         self.payments = _payments_kept(self.payments, bad_customers, bad_members)
+
+
+    def _drop_memberships(self, bad_customers: set[str]) -> set[str]:
+        """Leave out invalid products, customers and memberships (and the memberships of an invalid customer or
+        product); the keys of the memberships left out."""
+        bad_products = {p.slug for p in self.products if not p.valid}
+        for m in self.memberships:
+            if m.customer in bad_customers or {m.plan, *m.addons} & bad_products:
+                m.valid = False
+        bad_members = {m.key for m in self.memberships if not m.valid}
+        self.products, self.customers = _valid(self.products), _valid(self.customers)
+        self.memberships = _valid(self.memberships)
+        return bad_members
+
+
+class _Record(Protocol):
+    valid: bool
+
+
+R = TypeVar("R", bound=_Record)
+
+
+def _valid(records: Iterable[R]) -> list[R]:
+    return [r for r in records if r.valid]
 
 
 def _payments_kept(payments: Iterable[SrcPayment], bad_customers: set[str], bad_members: set[str]

@@ -233,25 +233,22 @@ class Snapshot:
         self.exported_at: datetime | None = envelope.exported_at
         self.source_url: str | None = envelope.source_url
         self._info = self._parse(NetworkInfo, data.get("info"), "info")
-        self._products = [self._parse(Product, p, "catalog") for p in data["catalog"]]
-        self._customers = {c.id: c for c in (self._parse(Customer, c, "customers") for c in data["customers"])}
-        self._memberships = {
-            m.id: m for m in (self._parse(Membership, m, "memberships") for m in data["memberships"])
+        self._products = self._section(Product, data["catalog"], "catalog")
+        self._customers = {c.id: c for c in self._section(Customer, data["customers"], "customers")}
+        self._memberships = {m.id: m for m in self._section(Membership, data["memberships"], "memberships")}
+        self._sites = {s.blog_id: s for s in self._section(Site, data["sites"], "sites")}
+        self._quotas: dict[int, Limitations | None] = {
+            row.blog_id: None if row.quota is None else self._parse(Limitations, row.quota, "quotas")
+            for row in envelope.quotas
         }
-        self._sites = {s.blog_id: s for s in (self._parse(Site, s, "sites") for s in data["sites"])}
-        self._quotas: dict[int, Limitations | None] = {}
-        for row in envelope.quotas:
-            quota = row.quota
-            self._quotas[row.blog_id] = None if quota is None else self._parse(Limitations, quota, "quotas")
-        self._usage = {u.blog_id: u for u in (self._parse(SiteUsage, u, "usage") for u in data["usage"])}
+        self._usage = {u.blog_id: u for u in self._section(SiteUsage, data["usage"], "usage")}
         self._scheduled = {
-            c.membership_id: c
-            for c in (self._parse(ScheduledChange, c, "scheduled_changes") for c in data["scheduled_changes"])
+            c.membership_id: c for c in self._section(ScheduledChange, data["scheduled_changes"], "scheduled_changes")
         }
         self.payments: SnapshotPayments | None = None
         """The snapshot's payments; None when it was written before payments were exported."""
         if envelope.payments is not None:
-            self.payments = SnapshotPayments((self._parse(Payment, p, "payments") for p in envelope.payments), name)
+            self.payments = SnapshotPayments(self._section(Payment, envelope.payments, "payments"), name)
 
     @classmethod
     def load(cls, path: str | Path) -> Snapshot:
@@ -267,6 +264,9 @@ class Snapshot:
             where = f"line {exc.lineno}, column {exc.colno}"
             raise InputError(f"snapshot {p}: not valid JSON ({where}: {exc.msg})") from None
         return cls(data, name=f"snapshot {p}")
+
+    def _section(self, model: type[M], payloads: Iterable[Any], section: str) -> list[M]:
+        return [self._parse(model, p, section) for p in payloads]
 
     def _parse(self, model: type[M], payload: Any, section: str) -> M:
         try:
