@@ -16,15 +16,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
-from ..encoding import iso_utc
+from ..encoding import iso_utc, to_jsonable, wp_utc
 from ..errors import WPBridgeError
 from ..models import Limitations, Membership, Product, Site, parse
 from ..rest.batch import BatchItem, BatchResult
 from ..rest.transport import route
+from .importer_compare import PRODUCT_FIELDS
 from .importer_input import SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_plan import Kind, Plan, Step, change_with_ids, payment_kept_fields, quota_step, scheduled_target
 
@@ -84,15 +83,8 @@ class ApplyOutcome:
 
 
 def _wire(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, Mapping):
-        return {str(k): _wire(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_wire(v) for v in value]
-    return value
+    """A value of a request body: plugin-stub's import routes store dates as WordPress does (`wp_utc`)."""
+    return to_jsonable(value, moment=wp_utc)
 
 
 def limits_wire(limits: Limitations) -> dict[str, Any]:
@@ -102,20 +94,17 @@ def limits_wire(limits: Limitations) -> dict[str, Any]:
 
 
 def product_body(p: SrcProduct, ids: Mapping[str, int]) -> dict[str, Any]:
+    """The product as plugin-stub's import route takes it: the fields an import compares (`PRODUCT_FIELDS`), its
+    prices per period, its limitations as the file gave them, and its add-ons by the target's ids."""
     prod = p.product
-    body: dict[str, Any] = {
-        "slug": prod.slug, "name": prod.name, "type": prod.type, "pricing_type": prod.pricing_type,
-        "amount": str(prod.amount), "setup_fee": str(prod.setup_fee), "currency": prod.currency,
-        "recurring": prod.recurring, "duration": prod.duration, "duration_unit": prod.duration_unit,
-        "billing_cycles": prod.billing_cycles, "trial_duration": prod.trial_duration,
-        "product_group": prod.product_group or "", "list_order": prod.list_order, "active": prod.active,
-        "price_variations": [{"duration": v.duration, "duration_unit": v.duration_unit, "amount": str(v.amount)}
-                             for v in prod.price_variations],
-        "limitations": limits_wire(prod.limitations),
-        "available_addons": [ids[s] for s in p.addon_slugs if s in ids],
-    }
-    if prod.trial_duration_unit:
-        body["trial_duration_unit"] = prod.trial_duration_unit
+    body: dict[str, Any] = {"slug": prod.slug, **prod.model_dump(mode="json", include=set(PRODUCT_FIELDS))}
+    body["product_group"] = prod.product_group or ""
+    if not prod.trial_duration_unit:
+        del body["trial_duration_unit"]
+    body["price_variations"] = [v.model_dump(mode="json", include={"duration", "duration_unit", "amount"})
+                                for v in prod.price_variations]
+    body["limitations"] = limits_wire(prod.limitations)
+    body["available_addons"] = [ids[s] for s in p.addon_slugs if s in ids]
     return body
 
 

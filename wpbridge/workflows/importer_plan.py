@@ -19,12 +19,11 @@ own id; the stub keeps invoice numbers as numbers only. `date_modified` is the t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..encoding import to_jsonable
+from ..encoding import dumps, to_jsonable
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, Product, Site
 from ..payment_models import Payment
@@ -368,7 +367,7 @@ def not_kept_summary(plan: Plan) -> list[str]:
 
 def _show(v: Any) -> str:
     j = to_jsonable(v)
-    return j if isinstance(j, str) else json.dumps(j, separators=(",", ":"))
+    return j if isinstance(j, str) else dumps(j, separators=(",", ":"))
 
 
 __all__ = [

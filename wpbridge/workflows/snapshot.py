@@ -84,7 +84,7 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     header = {"format": FORMAT, "version": VERSION, "exported_at": iso_utc(now), "source_url": source_url}
     out.write("{\n")
     for key, value in header.items():
-        out.write(f"{json.dumps(key)}: {json.dumps(value)},\n")
+        out.write(f"{dumps(key)}: {dumps(value)},\n")
     out.write(f'"info": {_dump(info)}')
 
     def section(name: str, records: Iterable[BaseModel | dict[str, Any]]) -> None:
