@@ -6,8 +6,12 @@ seeded sandboxes are shared), both builds at once; `quote_change` prices the sam
 `um_version`; the comparison (tests/cartdiff/compare.py) fails on any difference a deviation does not declare,
 printing the smallest failing scenario. `change_options` is compared with UM's Change form the same way
 (tests/cartdiff/forms.py), and `effective_limitations` with UM's composite limitations (tests/cartdiff/limits.py).
-WPBRIDGE_CARTDIFF_N (default 300), WPBRIDGE_CARTDIFF_FORMS_N and WPBRIDGE_CARTDIFF_LIMITS_N (default 60) and
-WPBRIDGE_CARTDIFF_SEED change the size and the draw; bench/cart_diff.py runs any size and reports.
+With taxes (docs/ultimate-multisite.md §11): the measured facts (tests/cartdiff/taxfacts.py) and random scenarios
+with UM's tax settings, rates, taxable products of some category, customer addresses and exemption
+(`tax_scenarios`), compared on the tax total and each line's rate and tax as well.
+WPBRIDGE_CARTDIFF_N and WPBRIDGE_CARTDIFF_TAX_N (default 300), WPBRIDGE_CARTDIFF_FORMS_N and
+WPBRIDGE_CARTDIFF_LIMITS_N (default 60) and WPBRIDGE_CARTDIFF_SEED change the size and the draw; bench/cart_diff.py
+runs any size and reports.
 """
 
 from __future__ import annotations
@@ -19,27 +23,46 @@ from typing import Any
 
 import pytest
 
-from tests.cartdiff.compare import compare_all
+from tests.cartdiff.compare import compare_all, um_values
 from tests.cartdiff.forms import compare_form, form_scenarios, run_forms
 from tests.cartdiff.limits import compare_limits, limit_scenarios, run_limits
 from tests.cartdiff.oracle import cart_batch_path, run_batch
 from tests.cartdiff.shrink import shrink
-from tests.cartdiff.strategies import scenarios
+from tests.cartdiff.strategies import scenarios, tax_scenarios
+from tests.cartdiff.taxfacts import FACTS, fact_scenarios, mismatches
 from wpbridge.sandbox import SandboxInfo
 
 N = int(os.environ.get("WPBRIDGE_CARTDIFF_N", "300"))
+TAX_N = int(os.environ.get("WPBRIDGE_CARTDIFF_TAX_N", "300"))
 FORMS_N = int(os.environ.get("WPBRIDGE_CARTDIFF_FORMS_N", "60"))
 LIMITS_N = int(os.environ.get("WPBRIDGE_CARTDIFF_LIMITS_N", "60"))
 SEED = int(os.environ.get("WPBRIDGE_CARTDIFF_SEED", "20261130"))
 
 
 def test_quotes_equal_the_real_cart_of_both_builds(um_sandbox: SandboxInfo, um_main_sandbox: SandboxInfo) -> None:
-    assert cart_batch_path() is not None, "cart_batch.php not found next to the repository (../shared/...)"
-    builds = {"2.4.12": um_sandbox, "2.4.13-beta.1": um_main_sandbox}
-    for version, info in builds.items():
-        assert info.info["um_version"] == version
     drawn = scenarios(N, SEED)
     assert len(drawn) >= min(N, 300)
+    _differential(drawn, {"2.4.12": um_sandbox, "2.4.13-beta.1": um_main_sandbox})
+
+
+def test_quotes_with_taxes_equal_the_real_cart_of_both_builds(um_sandbox: SandboxInfo,
+                                                              um_main_sandbox: SandboxInfo) -> None:
+    facts = fact_scenarios()
+    drawn = facts + tax_scenarios(TAX_N, SEED)
+    results = _differential(drawn, {"2.4.12": um_sandbox, "2.4.13-beta.1": um_main_sandbox})
+    moved = []
+    for version, answers in results.items():
+        for fact, s, r in zip(FACTS, facts, answers, strict=False):
+            if diff := mismatches(fact, version, um_values(s, r)):
+                moved.append(f"{fact['id']} (UM {version}): {diff}")
+    assert not moved, "UM no longer answers the measured tax facts (update §11 and taxfacts.py):\n" + "\n".join(moved)
+
+
+def _differential(drawn: list[dict[str, Any]], builds: dict[str, SandboxInfo]) -> dict[str, list[dict[str, Any]]]:
+    """Run `drawn` on the real Cart of each build and fail on any difference a deviation does not declare."""
+    assert cart_batch_path() is not None, "cart_batch.php not found next to the repository (../shared/...)"
+    for version, info in builds.items():
+        assert info.info["um_version"] == version
     started = time.monotonic()
 
     def batch(info: SandboxInfo) -> list[dict[str, Any]]:
@@ -62,6 +85,7 @@ def test_quotes_equal_the_real_cart_of_both_builds(um_sandbox: SandboxInfo, um_m
         pytest.fail(f"{sum(len(s.failures) for s in failing)} scenarios differ from UM's Cart without a deviation; "
                     f"a minimal one (UM {summary.version}, shrunk from the smallest failing):\n{minimal.report()}"
                     f"\n\n{report}", pytrace=False)
+    return results
 
 
 def test_change_options_equal_ums_change_form(um_sandbox: SandboxInfo) -> None:

@@ -145,7 +145,8 @@ class _Builder:
             held = self.held_recurring()
             if held:
                 recurring = (recurring + held).quantize(self.zero)
-                self.deviate("recurring_total", um.recurring_total, recurring, REASONS["held"])
+                if recurring != um.recurring_total:
+                    self.deviate("recurring_total", um.recurring_total, recurring, REASONS["held"])
         if main_addon:
             recurring = (m.amount + ours.recurring_total).quantize(self.zero)
             if recurring != um.recurring_total:
