@@ -28,6 +28,7 @@ from ..workflows.importer import (
     write_report,
 )
 from ..workflows.importer_plan import KINDS, not_kept_summary
+from ..workflows.importer_records import FORMATS
 from .common import emit, handle_errors, network_options, open_network
 
 SHOWN_LINES = 20
@@ -68,7 +69,7 @@ def result_line(result: ImportResult, *, dry_run: bool) -> str:
 def register(main: click.Group) -> None:
     @main.command("import")
     @click.argument("file", type=click.Path(dir_okay=False))
-    @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default=None,
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
                   help="Input format (default: from the file's extension, else sniffed).")
     @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
     @click.option("--yes", "-y", is_flag=True, help="Import without asking (needed when stdin is not a terminal).")
@@ -92,7 +93,8 @@ def register(main: click.Group) -> None:
         """
         if report_path is not None:
             _check_writable(report_path)
-        options = ImportOptions(format=fmt, dry_run=dry_run, update=update, skip_invalid=skip_invalid,  # type: ignore[arg-type]
+        input_format = next((f for f in FORMATS if f == fmt), None)  # click has checked it is one of them
+        options = ImportOptions(format=input_format, dry_run=dry_run, update=update, skip_invalid=skip_invalid,
                                 step_delay=step_delay_from_env(), site_concurrency=site_concurrency)
         net = open_network(network_name, config_path)
         with net:

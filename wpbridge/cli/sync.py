@@ -30,11 +30,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from ..config import DEFAULT_LOCK_TTL, InactivePolicy, load_sync_settings
+from ..config import DEFAULT_LOCK_TTL, load_sync_settings
 from ..errors import ConfigError, WPBridgeError
 from ..limits import differing_modules
 from ..network import Network
@@ -58,6 +58,7 @@ from .common import at_option, emit, handle_errors, network_options, open_networ
 STEP_DELAY_ENV = "WPBRIDGE_SYNC_STEP_DELAY"
 """Seconds to pause after each write step (tests and demos use it to kill a run mid-way); unset in production."""
 SHOWN_LINES = 20
+T = TypeVar("T", bound=str)
 
 
 def _step_delay() -> float:
@@ -236,7 +237,7 @@ def register(main: click.Group) -> None:
         step_delay = _step_delay()
         network = open_network(network_name, config_path)
         settings = load_sync_settings(network.settings.name, config_path)
-        policy: InactivePolicy = inactive_policy or settings.inactive_policy  # type: ignore[assignment]
+        policy = settings.inactive_policy if inactive_policy is None else _choice(INACTIVE_POLICIES, inactive_policy)
         options = SyncOptions(
             now=now, dry_run=dry_run, only_memberships=tuple(sorted(set(only))), inactive_policy=policy,
             lock_ttl=lock_ttl or settings.lock_ttl, step_delay=step_delay, batch_size=batch_size,
@@ -269,6 +270,11 @@ def register(main: click.Group) -> None:
         if outcome.interrupted and signals.exit_code is not None:
             sys.exit(signals.exit_code)
         sys.exit(outcome.exit_code)
+
+
+def _choice(choices: tuple[T, ...], value: str) -> T:
+    """`value` as the one of `choices` it is (click has checked that it is one)."""
+    return next(choice for choice in choices if choice == value)
 
 
 def _run_with_progress(network: Network, options: SyncOptions, sink: ReportSink,

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -38,6 +38,7 @@ def _address(value: Any) -> Any:
 
 
 Format = Literal["json", "csv"]
+FORMATS: tuple[Format, ...] = get_args(Format)
 
 STATUSES = ("pending", "trialing", "active", "on-hold", "expired", "cancelled")
 UNITS = ("day", "week", "month", "year")
