@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.integration.test_change_support import new_member, run, run_json
+from tests.integration.change_support import new_member, run, run_json
 from tests.integration.um_support import new_um_member
 from wpbridge.sandbox import SandboxInfo
 

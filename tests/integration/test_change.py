@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_change_support import (
+from tests.integration.change_support import (
     Member,
     Rest,
     network,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.change_support import network, run, run_json
 from tests.integration.test_any_flavor import fresh
-from tests.integration.test_change_support import network, run, run_json
 from tests.integration.um_support import um_php
 from wpbridge.models import parse_utc
 from wpbridge.sandbox import SandboxInfo

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.test_change_support import cli_env, new_member, run, run_json, today_at
+from tests.integration.change_support import cli_env, new_member, run, run_json, today_at
 from wpbridge.sandbox import SandboxInfo
 
 # --------------------------------------------------------------------------- check

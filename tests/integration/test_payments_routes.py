@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.change_support import network
 from tests.integration.stub_api_support import TIMEOUT, Api, tag
-from tests.integration.test_change_support import network
 from tests.integration.um_support import new_um_member, um_php
 from wpbridge.sandbox import SandboxInfo
 from wpbridge.workflows import change

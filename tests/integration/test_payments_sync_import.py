@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.integration.change_support import run as cli
 from tests.integration.conftest import UM_LATEST, um_build
 from tests.integration.stub_api_support import Api, tag
-from tests.integration.test_change_support import run as cli
 from tests.integration.test_import import env_of, network_of, report, run
 from tests.integration.um_support import new_um_member, um_php
 from wpbridge.sandbox import SandboxInfo, down, up

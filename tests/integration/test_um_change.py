@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.integration.test_change_support import cli_env, network, run
+from tests.integration.change_support import cli_env, network, run
 from tests.integration.um_support import new_um_member, um_membership, um_php, um_site_limits
 from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from tests.integration.test_change_support import run, run_json
+from tests.integration.change_support import run, run_json
 from tests.integration.test_um_gateway import OPTIONS, TEST_GATEWAY, billed_by, calls, um  # noqa: F401
 from tests.integration.um_support import new_um_member, um_membership, um_php
 from wpbridge.billing.gateways import UM_PAYPAL_NO_DURATION_CHANGE

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.test_change_support import network
+from tests.integration.change_support import network
 from tests.integration.um_support import new_um_member, um_membership, um_php
 from wpbridge.billing.gateways import (
     UM_NO_SUBSCRIPTION_ID,

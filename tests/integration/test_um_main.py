@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.test_change_support import run, run_json
+from tests.integration.change_support import run, run_json
 from tests.integration.um_support import new_um_member, um_membership, um_site_limits
 from wpbridge.sandbox import SandboxInfo
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_change_support import network, run
+from tests.integration.change_support import network, run
 from tests.integration.um_support import new_um_member, um_php, um_site_limits
 from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations

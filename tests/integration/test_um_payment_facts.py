@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.integration.test_change_support import Rest
+from tests.integration.change_support import Rest
 from tests.integration.um_support import new_um_member, um_membership, um_php
 from wpbridge.models import parse_utc
 from wpbridge.sandbox import SandboxInfo

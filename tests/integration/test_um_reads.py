@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_change_support import network, run
+from tests.integration.change_support import network, run
 from tests.integration.um_support import new_um_member, sql, um_php
 from wpbridge.sandbox import SandboxInfo
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_change_support import Rest, run
+from tests.integration.change_support import Rest, run
 from tests.integration.um_support import new_um_member, um_membership
 from wpbridge.sandbox import SandboxInfo
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_change_support import Rest, run
+from tests.integration.change_support import Rest, run
 from tests.integration.um_support import new_um_member, um_membership, um_php, um_site_limits
 from wpbridge.sandbox import SandboxInfo
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_workflow_support import NOW, FakeNetwork, example_data, membership
+from tests.unit.workflow_support import NOW, FakeNetwork, example_data, membership
 from wpbridge.billing import Cart, quote_change
 from wpbridge.billing.payment import (
     change_key,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.unit.test_workflow_support import NOW, FakeNetwork, example_data, write_snapshot_file
+from tests.unit.workflow_support import NOW, FakeNetwork, example_data, write_snapshot_file
 from wpbridge.cli import main
 
 AT = ["--at", NOW.isoformat()]

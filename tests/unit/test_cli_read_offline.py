@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.unit.test_workflow_support import FakeNetwork, write_snapshot_file
+from tests.unit.workflow_support import FakeNetwork, write_snapshot_file
 from wpbridge.cli import main
 from wpbridge.errors import AuthError, NetworkConnectionError
 from wpbridge.models import NetworkInfo
@@ -149,7 +149,7 @@ def test_usage_mistakes_are_one_line_naming_the_option() -> None:
 
 
 def test_amounts_booleans_and_free_plan_period_read_one_way(tmp_path: Path) -> None:
-    from tests.unit.test_workflow_support import example_data
+    from tests.unit.workflow_support import example_data
 
     data = example_data()
     data["memberships"][0]["amount"] = "0.0000"  # as UM stores it

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.test_workflow_support import NOW, FakeNetwork, example_data
+from tests.unit.workflow_support import NOW, FakeNetwork, example_data
 from wpbridge.models import Site, parse
 from wpbridge.workflows import change as flow
 from wpbridge.workflows.sync import plan_site

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_workflow_support import NOW, FakeNetwork, example_data
+from tests.unit.workflow_support import NOW, FakeNetwork, example_data
 from wpbridge.errors import DataError, NotFound
 from wpbridge.workflows.snapshot import Snapshot, write_snapshot
 

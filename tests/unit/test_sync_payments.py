@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.unit.test_workflow_support import FakeNetwork
+from tests.unit.workflow_support import FakeNetwork
 from wpbridge.cli import main
 from wpbridge.cli import sync as cli_sync
 from wpbridge.config import SyncSettings, load_sync_settings

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.test_workflow_support import IDS, NOW, FakeNetwork, example_data
+from tests.unit.workflow_support import IDS, NOW, FakeNetwork, example_data
 from wpbridge.errors import InputError
 from wpbridge.limits import differing_modules, effective_limitations
 from wpbridge.models import Limitations

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_workflow_support import NOW, FakeNetwork, example_data, write_snapshot_file
+from tests.unit.workflow_support import NOW, FakeNetwork, example_data, write_snapshot_file
 from wpbridge.errors import DataError, InputError, NotFound
 from wpbridge.workflows import change as flow
 from wpbridge.workflows.snapshot import Snapshot, export_snapshot, write_snapshot
