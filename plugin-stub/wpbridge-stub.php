@@ -44,24 +44,12 @@ require_once __DIR__ . '/includes/um-sites.php';
 require_once __DIR__ . '/includes/um-swap.php';
 require_once __DIR__ . '/includes/payments.php';
 require_once __DIR__ . '/includes/import-payments.php';
+require_once __DIR__ . '/includes/import-um.php';
+require_once __DIR__ . '/includes/stores.php';
+require_once __DIR__ . '/includes/stores-stub.php';
+require_once __DIR__ . '/includes/stores-um.php';
 
 register_activation_hook( __FILE__, __NAMESPACE__ . '\\install' );
-
-/**
- * The mode is decided once per request, after every plugin has loaded: Ultimate Multisite's main class or function
- * present means UM mode. The constant WPBRIDGE_MODE ('stub'|'um') overrides the detection (for tests of UM mode).
- */
-function mode(): string {
-	static $mode = null;
-	if ( null === $mode ) {
-		if ( defined( 'WPBRIDGE_MODE' ) && in_array( WPBRIDGE_MODE, array( 'stub', 'um' ), true ) ) {
-			$mode = WPBRIDGE_MODE;
-		} else {
-			$mode = ( class_exists( '\WP_Ultimo' ) || function_exists( '\WP_Ultimo' ) ) ? 'um' : 'stub';
-		}
-	}
-	return $mode;
-}
 
 add_action(
 	'init',
@@ -78,16 +66,20 @@ add_action(
 		add_filter( 'rest_authentication_errors', __NAMESPACE__ . '\\bypass_core_auth_errors', 89 );
 		guard_hooks();
 		schema_hooks();
-		enforce_hooks();
+		flavor()->limits->hooks(); // Stub mode: the enforcement of quotas.
 	},
 	20
 );
 
+/** Every route, each given the stores of the network's flavor, picked here once: the routes never look at the mode. */
 function register_routes(): void {
-	if ( 'stub' === mode() ) {
+	$flavor = flavor();
+	if ( $flavor->serves_wu_v2() ) {
 		register_wu_routes();
-		register_site_routes();
+		register_site_routes( $flavor->sites );
 	}
-	register_companion_routes();
-	register_payment_routes( payment_store() ); // The store is picked here, once: the routes never look at the mode.
+	register_companion_routes( $flavor );
+	register_import_routes( $flavor );
+	register_import_payment_routes( $flavor );
+	register_payment_routes( $flavor->payments );
 }

@@ -29,10 +29,10 @@ function basic_credentials_ok(): bool {
  * (settings `api_key` / `api_secret`), so that a UM network needs one pair for `wu/v2` and `wpbridge/v1` alike.
  */
 function credentials_match( string $key, string $secret ): bool {
-	$pairs = array( array( (string) get_site_option( 'wpbridge_api_key', '' ), (string) get_site_option( 'wpbridge_api_secret', '' ) ) );
-	if ( 'um' === mode() && function_exists( 'wu_get_setting' ) ) {
-		$pairs[] = array( (string) wu_get_setting( 'api_key', '' ), (string) wu_get_setting( 'api_secret', '' ) );
-	}
+	$pairs = array_merge(
+		array( array( (string) get_site_option( 'wpbridge_api_key', '' ), (string) get_site_option( 'wpbridge_api_secret', '' ) ) ),
+		flavor()->credential_pairs()
+	);
 	$ok = false;
 	foreach ( $pairs as list( $want_key, $want_secret ) ) {
 		if ( '' === $want_key || '' === $want_secret ) {

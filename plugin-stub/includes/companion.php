@@ -23,13 +23,13 @@ function route( string $path, array $handlers ): void {
 	register_rest_route( NS, $path, $handlers );
 }
 
-function register_companion_routes(): void {
+function register_companion_routes( Flavor $flavor ): void {
 	route(
 		'/info',
 		array(
 			array(
 				'methods'  => 'GET',
-				'callback' => __NAMESPACE__ . '\\info',
+				'callback' => fn() => info( $flavor ),
 			),
 			'schema' => __NAMESPACE__ . '\\info_schema',
 		)
@@ -39,7 +39,7 @@ function register_companion_routes(): void {
 		array(
 			array(
 				'methods'  => 'GET',
-				'callback' => fn() => 'um' === mode() ? um_catalog() : stub_catalog(),
+				'callback' => fn() => $flavor->catalog->catalog(),
 			),
 			'schema' => __NAMESPACE__ . '\\catalog_schema',
 		)
@@ -49,7 +49,7 @@ function register_companion_routes(): void {
 		array(
 			array(
 				'methods'  => 'GET',
-				'callback' => __NAMESPACE__ . '\\usage_route',
+				'callback' => fn( \WP_REST_Request $r ) => array( 'usage' => usage_for( $flavor->sites, blog_ids_param( $r, true ) ) ),
 				'args'     => array( 'blog_ids' => blog_ids_arg( true ) ),
 			),
 			'schema' => __NAMESPACE__ . '\\usage_schema',
@@ -60,7 +60,7 @@ function register_companion_routes(): void {
 		array(
 			array(
 				'methods'  => 'GET',
-				'callback' => __NAMESPACE__ . '\\list_quotas',
+				'callback' => fn( \WP_REST_Request $r ) => list_quotas( $flavor->limits, $r ),
 				'args'     => paging_args() + array( 'blog_ids' => blog_ids_arg( false ) ),
 			),
 			'schema' => __NAMESPACE__ . '\\quotas_schema',
@@ -72,32 +72,32 @@ function register_companion_routes(): void {
 		array(
 			array(
 				'methods'  => 'GET',
-				'callback' => __NAMESPACE__ . '\\get_quota_route',
+				'callback' => fn( \WP_REST_Request $r ) => get_quota_route( $flavor->limits, $r ),
 				'args'     => $site,
 			),
 			array(
 				'methods'           => 'PUT',
-				'callback'          => __NAMESPACE__ . '\\put_quota_route',
+				'callback'          => fn( \WP_REST_Request $r ) => put_quota_route( $flavor->limits, $r ),
 				'validate_callback' => __NAMESPACE__ . '\\validate_quota_body',
 				'allow_batch'       => array( 'v1' => true ),
 				'args'              => $site,
 			),
 			array(
 				'methods'     => 'DELETE',
-				'callback'    => __NAMESPACE__ . '\\delete_quota_route',
+				'callback'    => fn( \WP_REST_Request $r ) => site_missing( url_id( $r, 'blog_id' ) ) ?? $flavor->limits->delete( url_id( $r, 'blog_id' ) ),
 				'allow_batch' => array( 'v1' => true ),
 				'args'        => $site,
 			),
 			'schema' => __NAMESPACE__ . '\\quota_schema',
 		)
 	);
-	register_import_routes();
+	register_site_link_routes( $flavor );
 	route(
 		'/scheduled-changes',
 		array(
 			array(
 				'methods'  => 'GET',
-				'callback' => __NAMESPACE__ . '\\list_scheduled_changes',
+				'callback' => fn( \WP_REST_Request $r ) => list_scheduled_changes( $flavor->schedule, $r ),
 				'args'     => paging_args() + array(
 					'due_before'    => arg(
 						array(
@@ -114,32 +114,68 @@ function register_companion_routes(): void {
 		)
 	);
 	$membership = array( 'id' => id_arg( 'membership id' ) );
-	if ( 'um' === mode() ) {
-		register_um_routes( $membership );
-	}
+	$schedule   = $flavor->schedule;
+	$members    = $flavor->memberships;
 	route(
 		'/memberships/(?P<id>[\d]+)/scheduled-change',
 		array(
 			array(
 				'methods'  => 'GET',
-				'callback' => __NAMESPACE__ . '\\get_scheduled_change',
+				'callback' => fn( \WP_REST_Request $r ) => $schedule->get( url_id( $r ) ),
 				'args'     => $membership,
 			),
 			array(
 				'methods'     => 'PUT',
-				'callback'    => __NAMESPACE__ . '\\put_scheduled_change',
+				'callback'    => fn( \WP_REST_Request $r ) => put_scheduled_change( $schedule, $members, $r ),
 				'allow_batch' => array( 'v1' => true ),
 				'args'        => $membership,
 			),
 			array(
 				'methods'     => 'DELETE',
-				'callback'    => __NAMESPACE__ . '\\delete_scheduled_change',
+				'callback'    => fn( \WP_REST_Request $r ) => $schedule->delete( url_id( $r ) ),
 				'allow_batch' => array( 'v1' => true ),
 				'args'        => $membership,
 			),
 			'schema' => __NAMESPACE__ . '\\scheduled_change_schema',
 		)
 	);
+	route(
+		'/memberships/limitations',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => fn( \WP_REST_Request $r ) => membership_limitations_route( $members, $r ),
+				'args'     => array(
+					'membership_ids' => arg(
+						array(
+							'description' => __( 'Required. Membership ids: 1..100 of them, as membership_ids=1,2,3 or membership_ids[]=1&membership_ids[]=2.', 'wpbridge-stub' ),
+							'type'        => array( 'array', 'string' ),
+							'items'       => array(
+								'type'    => 'integer',
+								'minimum' => 1,
+							),
+							'maxItems'    => 100,
+							'required'    => true,
+						),
+						__NAMESPACE__ . '\\to_hundred_ids'
+					),
+				),
+			),
+			'schema' => __NAMESPACE__ . '\\membership_limitations_schema',
+		)
+	);
+	if ( $schedule instanceof Swap_Applier ) {
+		route(
+			'/memberships/(?P<id>[\d]+)/scheduled-change/apply',
+			array(
+				array(
+					'methods'  => 'POST',
+					'callback' => fn( \WP_REST_Request $r ) => $schedule->apply( url_id( $r ) ),
+					'args'     => $membership,
+				),
+			)
+		);
+	}
 	$lock = array(
 		'name' => array(
 			'description' => __( 'The lock\'s name, from the URL: [A-Za-z0-9_.:-]{1,191}, compared exactly.', 'wpbridge-stub' ),
@@ -171,28 +207,90 @@ function register_companion_routes(): void {
 	);
 }
 
-function info(): array {
+/**
+ * The routes of sites and their links: `GET /sites` (every listing reads site_links()), and where the flavor has
+ * suspension (UM mode), `PUT /sites/{blog_id}/suspension`.
+ */
+function register_site_link_routes( Flavor $flavor ): void {
+	$sites = $flavor->sites;
+	route(
+		'/sites',
+		array(
+			array(
+				'methods'  => 'GET',
+				'callback' => fn( \WP_REST_Request $r ) => sites_route( $sites, $r ),
+				'args'     => paging_args( true ) + array(
+					'blog_ids'      => blog_ids_arg( false ),
+					'membership_id' => positive_int_arg( __( 'Only the sites linked to this membership.', 'wpbridge-stub' ) ),
+					'customer_id'   => positive_int_arg( __( 'Only the sites linked to this customer.', 'wpbridge-stub' ) ),
+				),
+			),
+		)
+	);
+	$limits = $flavor->limits;
+	if ( $limits instanceof Suspension_Store ) {
+		route(
+			'/sites/(?P<blog_id>[\d]+)/suspension',
+			array(
+				array(
+					'methods'  => 'PUT',
+					'callback' => fn( \WP_REST_Request $r ) => suspension_route( $limits, $r ),
+					'args'     => array( 'blog_id' => id_arg( 'site (blog) id' ) ),
+				),
+			)
+		);
+	}
+}
+
+/** `PUT /sites/{blog_id}/suspension` `{"suspended": bool, "limitations"?: {...}}` (README: UM mode). */
+function suspension_route( Suspension_Store $store, \WP_REST_Request $request ): mixed {
+	$id = url_id( $request, 'blog_id' );
+	if ( $missing = site_missing( $id ) ) {
+		return $missing;
+	}
+	$body = without_credentials( body( $request ) );
+	foreach ( array_keys( $body ) as $k ) {
+		if ( ! in_array( $k, array( 'suspended', 'limitations' ), true ) ) {
+			throw new Invalid( (string) $k, __( 'unknown key (allowed: suspended, limitations)', 'wpbridge-stub' ) );
+		}
+	}
+	return $store->suspend( $id, to_bool( $body['suspended'] ?? null, 'suspended' ), $body['limitations'] ?? null );
+}
+
+/**
+ * `GET /memberships/limitations?membership_ids=1,2,3`: each membership's own override (UM: membership meta
+ * `wu_limitations`, which `GET /wu/v2/membership` returns empty; stub: the membership's `limitations`), 1..100 ids.
+ * `{"limitations":[{"membership_id","limitations","unreadable"}]}` in id order: `limitations` is the stored override
+ * (`{}`: none), or null with `unreadable` saying why. Unknown memberships are left out.
+ */
+function membership_limitations_route( Membership_Store $members, \WP_REST_Request $request ): array {
+	$ids = to_id_list( $request->get_param( 'membership_ids' ), 'membership_ids' );
+	if ( ! $ids ) {
+		throw new Invalid( 'membership_ids', __( 'is required (e.g. membership_ids=1,2,3)', 'wpbridge-stub' ) );
+	}
+	$items = array();
+	foreach ( $members->own_limitations( $ids ) as $id => $row ) {
+		$items[] = array(
+			'membership_id' => $id,
+			'limitations'   => null === $row['limitations'] ? null : limitations_out( $row['limitations'] ),
+			'unreadable'    => $row['unreadable'],
+		);
+	}
+	return array( 'limitations' => $items );
+}
+
+function info( Flavor $flavor ): array {
 	return array(
 		'plugin_version' => VERSION,
-		'mode'           => mode(),
+		'mode'           => $flavor->name,
 		'server_time'    => gmdate( 'Y-m-d\TH:i:s\Z' ),
 		'batch_limit'    => (int) apply_filters( 'rest_get_max_batch_size', 25 ),
 		'wp_version'     => get_bloginfo( 'version' ),
 		'multisite'      => is_multisite(),
 		// The UM release whose Cart prices changes: UM's own in UM mode; in stub mode a network option.
-		'um_version'     => ( 'um' === mode() && class_exists( 'WP_Ultimo' ) ) ? \WP_Ultimo::VERSION : (string) get_site_option( 'wpbridge_um_version', '2.4.12' ),
+		'um_version'     => $flavor->um_version(),
 		'db_version'     => (int) get_site_option( 'wpbridge_db_version', 0 ),
 		'test_mode'      => defined( 'WPBRIDGE_TEST_MODE' ),
-	);
-}
-
-function stub_catalog(): array {
-	global $wpdb;
-	$products = $wpdb->get_results( 'SELECT * FROM ' . table( 'products' ) . ' ORDER BY list_order ASC, id ASC', ARRAY_A );
-	$codes    = $wpdb->get_results( 'SELECT * FROM ' . table( 'discount_codes' ) . ' ORDER BY id ASC', ARRAY_A );
-	return array(
-		'products'       => array_map( __NAMESPACE__ . '\\product_out', $products ),
-		'discount_codes' => array_map( __NAMESPACE__ . '\\discount_code_out', $codes ),
 	);
 }
 
@@ -208,13 +306,9 @@ function blog_ids_param( \WP_REST_Request $request, bool $required ): ?array {
 	return to_id_list( $ids, 'blog_ids' );
 }
 
-function usage_route( \WP_REST_Request $request ): array {
-	return array( 'usage' => usage_for( blog_ids_param( $request, true ) ) );
-}
-
 // ---------------------------------------------------------------------------------------------------- quotas
 
-function list_quotas( \WP_REST_Request $request ): \WP_REST_Response {
+function list_quotas( Limits_Store $limits, \WP_REST_Request $request ): \WP_REST_Response {
 	global $wpdb;
 	list( $limit, $offset, $per ) = paging( $request );
 	$ids                          = blog_ids_param( $request, false );
@@ -224,7 +318,7 @@ function list_quotas( \WP_REST_Request $request ): \WP_REST_Response {
 	}
 	$total  = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->blogs} WHERE $where" );
 	$page   = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT blog_id FROM {$wpdb->blogs} WHERE $where ORDER BY blog_id ASC LIMIT %d OFFSET %d", $limit, $offset ) ) );
-	$quotas = 'um' === mode() ? um_computed_limits( $page ) : quotas_for( $page ); // UM mode: what UM computes.
+	$quotas = $limits->limits( $page ); // UM mode: what UM computes.
 	$items  = array();
 	foreach ( $page as $id ) {
 		$items[] = array(
@@ -239,12 +333,9 @@ function site_missing( int $blog_id ): ?\WP_Error {
 	return existing_blog_ids( array( $blog_id ) ) ? null : error( 'wpbridge_site_not_found', sprintf( __( 'No site %s in this network.', 'wpbridge-stub' ), $blog_id ), 404 );
 }
 
-function get_quota_route( \WP_REST_Request $request ): mixed {
+function get_quota_route( Limits_Store $limits, \WP_REST_Request $request ): mixed {
 	$id = url_id( $request, 'blog_id' );
-	if ( 'um' === mode() ) {
-		return site_missing( $id ) ?? limitations_out( um_computed_limits( array( $id ) )[ $id ] ?? array() );
-	}
-	return site_missing( $id ) ?? limitations_out( quota( $id ) ?? array() );
+	return site_missing( $id ) ?? limitations_out( $limits->limits( array( $id ) )[ $id ] ?? array() );
 }
 
 /** Route-level validation (runs before any batch item is executed, so `require-all-validate` writes nothing). */
@@ -260,40 +351,20 @@ function validate_quota_body( \WP_REST_Request $request ): bool|\WP_Error {
 	return true;
 }
 
-function put_quota_route( \WP_REST_Request $request ): mixed {
+function put_quota_route( Limits_Store $limits, \WP_REST_Request $request ): mixed {
 	$id = url_id( $request, 'blog_id' );
-	if ( 'um' === mode() ) {
-		return site_missing( $id ) ?? um_quota_write_refused( $id );
-	}
-	if ( $missing = site_missing( $id ) ) {
-		return $missing;
-	}
-	$limitations = validate_limitations( without_credentials( body( $request ) ) );
-	if ( $fault = quota_write_refusal( $id ) ) {
-		return $fault;
-	}
-	return put_quota( $id, $limitations ) ?? limitations_out( quota( $id ) );
-}
-
-function delete_quota_route( \WP_REST_Request $request ): mixed {
-	$id = url_id( $request, 'blog_id' );
-	if ( 'um' === mode() ) {
-		return site_missing( $id ) ?? um_quota_write_refused( $id );
-	}
-	if ( $missing = site_missing( $id ) ) {
-		return $missing;
-	}
-	if ( $fault = quota_write_refusal( $id ) ) {
-		return $fault;
-	}
-	delete_quota( $id );
-	return array( 'deleted' => true );
+	return site_missing( $id ) ?? $limits->put( $id, validate_limitations( without_credentials( body( $request ) ) ) );
 }
 
 // ------------------------------------------------------------------------------------------ scheduled changes
 
-function membership_exists( int $id ): bool {
-	return 'um' === mode() ? um_membership_exists( $id ) : (bool) row( 'membership', $id );
+function membership_not_found( int $id ): \WP_Error {
+	/* translators: %d: a membership id. */
+	return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %d.', 'wpbridge-stub' ), $id ), 404 );
+}
+
+function no_scheduled_change(): \WP_Error {
+	return error( 'wpbridge_no_scheduled_change', __( 'This membership has no scheduled change.', 'wpbridge-stub' ), 404 );
 }
 
 function scheduled_change_out( array $r ): array {
@@ -322,26 +393,17 @@ function target_out( array $t ): object {
 	return (object) $t;
 }
 
-function list_scheduled_changes( \WP_REST_Request $request ): \WP_REST_Response {
-	global $wpdb;
-	if ( 'um' === mode() ) {
-		return um_list_swaps( $request );
-	}
+function list_scheduled_changes( Schedule_Store $schedule, \WP_REST_Request $request ): \WP_REST_Response {
 	list( $limit, $offset, $per ) = paging( $request );
-	$where                        = array( '1=1' );
 	$due                          = $request->get_param( 'due_before' ); // Checked by its declared argument.
-	if ( null !== $due ) {
-		$where[] = $wpdb->prepare( 'scheduled_for <= %s', to_due_before( $due, 'due_before' ) );
-	}
-	$mid = $request->get_param( 'membership_id' );
-	if ( null !== $mid ) {
-		$where[] = $wpdb->prepare( 'membership_id = %d', (int) $mid );
-	}
-	$t     = table( 'scheduled_changes' );
-	$w     = implode( ' AND ', $where );
-	$total = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $t WHERE $w" );
-	$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $t WHERE $w ORDER BY scheduled_for ASC, membership_id ASC LIMIT %d OFFSET %d", $limit, $offset ), ARRAY_A );
-	return paged_response( array_map( __NAMESPACE__ . '\\scheduled_change_out', $rows ), $total, $per );
+	$mid                          = $request->get_param( 'membership_id' );
+	list( $rows, $total )         = $schedule->list(
+		null === $due ? null : to_due_before( $due, 'due_before' ),
+		null === $mid ? null : to_int( $mid, 'membership_id', 1 ),
+		$limit,
+		$offset
+	);
+	return paged_response( $rows, $total, $per );
 }
 
 /** `due_before`: an ISO 8601 date-time, as stored (`Y-m-d H:i:s` UTC). */
@@ -359,74 +421,18 @@ function scheduled_row( int $membership_id ): ?array {
 	return $row ?: null;
 }
 
-function get_scheduled_change( \WP_REST_Request $request ): mixed {
-	if ( 'um' === mode() ) {
-		return um_get_swap( $request );
-	}
-	$row = scheduled_row( url_id( $request ) );
-	return $row ? scheduled_change_out( $row ) : error( 'wpbridge_no_scheduled_change', __( 'This membership has no scheduled change.', 'wpbridge-stub' ), 404 );
-}
-
 /**
- * Store the one scheduled change of a membership (absolute: replaces any earlier one). The target holds membership
- * fields, each checked like a membership write; in stub mode the target merged onto the membership must also pass
- * the membership's whole-record checks (the plan exists and is a plan, add-ons exist...).
+ * Store the one scheduled change of a membership (absolute: replaces any earlier one). The membership must exist
+ * (404), then the body is checked the same way in both modes (scheduled_change_body()); the store checks the
+ * target (stub: each field like a membership write and the merged record; UM: what UM's Cart needs).
  */
-function put_scheduled_change( \WP_REST_Request $request ): mixed {
-	global $wpdb;
+function put_scheduled_change( Schedule_Store $schedule, Membership_Store $members, \WP_REST_Request $request ): mixed {
 	$id = url_id( $request );
-	if ( 'um' === mode() ) {
-		return um_put_swap( $request );
-	}
-	if ( ! membership_exists( $id ) ) {
-		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %s.', 'wpbridge-stub' ), $id ), 404 );
+	if ( ! $members->exists( $id ) ) {
+		return membership_not_found( $id );
 	}
 	list( $body, $when, $target ) = scheduled_change_body( $request );
-	$scheduled_for                = db_datetime( $when, 'scheduled_for' );
-	$spec  = entities()['membership'];
-	$clean = array();
-	foreach ( $target as $k => $v ) {
-		if ( ! isset( $spec['fields'][ $k ] ) ) {
-			throw new Invalid( "target.$k", __( 'is not a membership field that can be set', 'wpbridge-stub' ) );
-		}
-		$clean[ $k ] = ( $spec['fields'][ $k ] )( $v, "target.$k" );
-	}
-	if ( 'stub' === mode() ) {
-		$current = row( 'membership', $id );
-		foreach ( $spec['json'] as $c ) {
-			$current[ $c ] = json_in( $current[ $c ] );
-		}
-		$merged = array_merge( $current, $clean );
-		try {
-			check_membership( $merged, $current );
-		} catch ( Invalid $e ) {
-			throw new Invalid( 'target.' . $e->field, $e->getMessage() );
-		}
-	}
-	$note = to_string( $body['note'] ?? '', 'note', 1000 );
-	$now  = now_gmt();
-	$old  = scheduled_row( $id );
-	$wpdb->replace(
-		table( 'scheduled_changes' ),
-		array(
-			'membership_id' => $id,
-			'scheduled_for' => $scheduled_for,
-			'target'        => json_out( target_out( $clean ) ),
-			'note'          => $note,
-			'created_at'    => $old['created_at'] ?? $now,
-			'updated_at'    => $now,
-		)
-	);
-	return scheduled_change_out( scheduled_row( $id ) );
-}
-
-function delete_scheduled_change( \WP_REST_Request $request ): array {
-	global $wpdb;
-	if ( 'um' === mode() ) {
-		return um_delete_swap( $request );
-	}
-	$wpdb->delete( table( 'scheduled_changes' ), array( 'membership_id' => url_id( $request ) ) );
-	return array( 'deleted' => true );
+	return $schedule->put( $id, $when, $target, $body['note'] ?? '' );
 }
 
 // ------------------------------------------------------------------------------------------------------ locks

@@ -20,10 +20,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
+/** Stub mode only (Stub_Limits_Store::hooks()): in UM mode, Ultimate Multisite computes and enforces every limit. */
 function enforce_hooks(): void {
-	if ( 'um' === mode() ) {
-		return; // UM mode: Ultimate Multisite computes and enforces every limit itself; plugin-stub enforces nothing.
-	}
 	add_filter( 'get_space_allowed', __NAMESPACE__ . '\\space_allowed' );
 	add_filter( 'wp_handle_upload_prefilter', __NAMESPACE__ . '\\upload_prefilter' );
 	add_filter( 'wp_handle_sideload_prefilter', __NAMESPACE__ . '\\upload_prefilter' );

@@ -32,16 +32,16 @@ if ( ! defined( 'ABSPATH' ) ) {
 /** The fields of an imported payment, beside source_key. */
 const IMPORT_PAYMENT_KEYS = array( 'customer_id', 'membership_id', 'parent_id', 'product_id', 'status', 'currency', 'subtotal', 'discount_total', 'tax_total', 'total', 'refund_total', 'discount_code', 'gateway', 'gateway_payment_id', 'invoice_number', 'hash', 'line_items', 'date_created', 'date_modified', 'wpbridge' );
 
-add_action( 'rest_api_init', __NAMESPACE__ . '\\register_import_payment_routes' );
-
-function register_import_payment_routes(): void {
-	$batch = array( 'v1' => true );
+function register_import_payment_routes( Flavor $flavor ): void {
+	$imports  = $flavor->imports;
+	$payments = $flavor->payments;
+	$batch    = array( 'v1' => true );
 	route(
 		'/import/payment-keys',
 		array(
 			array(
 				'methods'  => 'GET',
-				'callback' => __NAMESPACE__ . '\\import_list_payment_keys',
+				'callback' => fn( \WP_REST_Request $r ) => import_list_payment_keys( $imports, $r ),
 			),
 		)
 	);
@@ -50,7 +50,7 @@ function register_import_payment_routes(): void {
 		array(
 			array(
 				'methods'     => 'POST',
-				'callback'    => __NAMESPACE__ . '\\import_ensure_payment',
+				'callback'    => fn( \WP_REST_Request $r ) => import_ensure_payment( $imports, $payments, $r ),
 				'allow_batch' => $batch,
 			),
 		)
@@ -60,7 +60,7 @@ function register_import_payment_routes(): void {
 		array(
 			array(
 				'methods'     => 'PUT',
-				'callback'    => __NAMESPACE__ . '\\import_update_payment',
+				'callback'    => fn( \WP_REST_Request $r ) => import_update_payment( $imports, $payments, $r ),
 				'allow_batch' => $batch,
 			),
 		)
@@ -69,32 +69,25 @@ function register_import_payment_routes(): void {
 
 // ------------------------------------------------------------------------------------------------ storage
 
-function import_payment_keys_table(): string {
-	return table( 'import_payment_keys' );
-}
-
-function import_payments_table(): string {
-	return 'um' === mode() ? um_table( 'payments' ) : table( 'payments' );
-}
-
 /** The payment a source key names, when that payment still exists. */
-function import_key_payment( string $key ): ?int {
+function import_key_payment( Import_Store $store, string $key ): ?int {
 	global $wpdb;
 	$id = $wpdb->get_var(
 		$wpdb->prepare(
-			'SELECT k.payment_id FROM ' . import_payment_keys_table() . ' k JOIN ' . import_payments_table() . ' p ON p.id = k.payment_id WHERE k.source_key = %s',
+			'SELECT k.payment_id FROM ' . ident( table( 'import_payment_keys' ) ) . ' k JOIN ' . ident( $store->table_of( 'payments' ) ) . ' p ON p.id = k.payment_id WHERE k.source_key = %s', // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted tables.
 			$key
 		)
 	);
 	return null === $id ? null : (int) $id;
 }
 
-function import_list_payment_keys( \WP_REST_Request $request ): \WP_REST_Response {
+function import_list_payment_keys( Import_Store $store, \WP_REST_Request $request ): \WP_REST_Response {
 	global $wpdb;
 	list( $limit, $offset, $per ) = import_page( $request );
-	$from                         = import_payment_keys_table() . ' k JOIN ' . import_payments_table() . ' p ON p.id = k.payment_id';
-	$total                        = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $from" );
-	$rows                         = $wpdb->get_results( "SELECT k.source_key, k.payment_id FROM $from" . $wpdb->prepare( ' ORDER BY k.payment_id ASC, k.source_key ASC LIMIT %d OFFSET %d', $limit, $offset ), ARRAY_A );
+	$from                         = ident( table( 'import_payment_keys' ) ) . ' k JOIN ' . ident( $store->table_of( 'payments' ) ) . ' p ON p.id = k.payment_id';
+	$total                        = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $from" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted tables, no value.
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted tables; the paging is prepared.
+	$rows = $wpdb->get_results( "SELECT k.source_key, k.payment_id FROM $from" . $wpdb->prepare( ' ORDER BY k.payment_id ASC, k.source_key ASC LIMIT %d OFFSET %d', $limit, $offset ), ARRAY_A );
 	$out                          = array_map(
 		fn( $r ) => array(
 			'source_key' => $r['source_key'],
@@ -163,14 +156,13 @@ function import_payment_change( mixed $change ): ?array {
 }
 
 /** The customer and membership exist, and the membership is the customer's; the parent payment exists. */
-function import_payment_check( array $v ): void {
+function import_payment_check( Import_Store $store, array $v ): void {
 	global $wpdb;
-	$customers = 'um' === mode() ? um_table( 'customers' ) : table( 'customers' );
-	if ( null === $wpdb->get_var( $wpdb->prepare( "SELECT id FROM $customers WHERE id = %d", $v['customer_id'] ) ) ) {
+	if ( null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( $store->table_of( 'customers' ) ) . ' WHERE id = %d', $v['customer_id'] ) ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted table.
 		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $v['customer_id'] ) );
 	}
 	if ( $v['membership_id'] ) {
-		$owner = $wpdb->get_var( $wpdb->prepare( 'SELECT customer_id FROM ' . import_memberships_table() . ' WHERE id = %d', $v['membership_id'] ) );
+		$owner = $wpdb->get_var( $wpdb->prepare( 'SELECT customer_id FROM ' . ident( $store->table_of( 'memberships' ) ) . ' WHERE id = %d', $v['membership_id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted table.
 		if ( null === $owner ) {
 			throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $v['membership_id'] ) );
 		}
@@ -178,17 +170,15 @@ function import_payment_check( array $v ): void {
 			throw new Invalid( 'membership_id', sprintf( __( 'membership %1$s belongs to customer %2$s', 'wpbridge-stub' ), $v['membership_id'], $owner ) );
 		}
 	}
-	if ( $v['parent_id'] && null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . import_payments_table() . ' WHERE id = %d', $v['parent_id'] ) ) ) {
+	if ( $v['parent_id'] && null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( $store->table_of( 'payments' ) ) . ' WHERE id = %d', $v['parent_id'] ) ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted table.
 		throw new Invalid( 'parent_id', sprintf( __( 'payment %s does not exist', 'wpbridge-stub' ), $v['parent_id'] ) );
 	}
-	if ( 'um' !== mode() && '' !== $v['invoice_number'] && ! ctype_digit( $v['invoice_number'] ) ) {
-		throw new Invalid( 'invoice_number', __( 'the stub keeps invoice numbers as numbers', 'wpbridge-stub' ) );
-	}
+	$store->check_invoice_number( $v['invoice_number'] );
 }
 
 // ------------------------------------------------------------------------------------------------ routes
 
-function import_ensure_payment( \WP_REST_Request $request ): mixed {
+function import_ensure_payment( Import_Store $store, Payment_Store $payments, \WP_REST_Request $request ): mixed {
 	global $wpdb;
 	$body = without_credentials( body( $request ) );
 	$key  = to_string( $body['source_key'] ?? null, 'source_key', 191, false );
@@ -199,23 +189,23 @@ function import_ensure_payment( \WP_REST_Request $request ): mixed {
 	$v = import_payment_values( $body );
 	import_lock( 'payment:' . $key );
 	try {
-		$existing = import_key_payment( $key );
+		$existing = import_key_payment( $store, $key );
 		if ( null !== $existing ) {
 			return array(
 				'created'    => false,
 				'source_key' => $key,
-				'payment'    => payment_store()->get( $existing ),
+				'payment'    => $payments->get( $existing ),
 			);
 		}
-		import_payment_check( $v );
+		import_payment_check( $store, $v );
 		$made = in_transaction(
-			function () use ( $wpdb, $v, $key ) {
-				$id = 'um' === mode() ? import_um_write_payment( null, $v ) : import_stub_write_payment( null, $v );
+			function () use ( $wpdb, $store, $v, $key ) {
+				$id = $store->write_payment( null, $v );
 				if ( is_wp_error( $id ) ) {
 					return $id;
 				}
 				$wpdb->replace(
-					import_payment_keys_table(),
+					table( 'import_payment_keys' ),
 					array(
 						'source_key'   => $key,
 						'payment_id'   => $id,
@@ -231,23 +221,23 @@ function import_ensure_payment( \WP_REST_Request $request ): mixed {
 		return array(
 			'created'    => true,
 			'source_key' => $key,
-			'payment'    => payment_store()->get( (int) $made['id'] ),
+			'payment'    => $payments->get( (int) $made['id'] ),
 		);
 	} finally {
 		import_unlock( 'payment:' . $key );
 	}
 }
 
-function import_update_payment( \WP_REST_Request $request ): mixed {
+function import_update_payment( Import_Store $store, Payment_Store $payments, \WP_REST_Request $request ): mixed {
 	$id = url_id( $request );
 	$v  = import_payment_values( without_credentials( body( $request ) ) );
-	if ( ! payment_store()->get( $id ) ) {
+	if ( ! $payments->get( $id ) ) {
 		return payment_not_found( $id );
 	}
-	import_payment_check( $v );
+	import_payment_check( $store, $v );
 	$saved = in_transaction(
-		function () use ( $id, $v ) {
-			$written = 'um' === mode() ? import_um_write_payment( $id, $v ) : import_stub_write_payment( $id, $v );
+		function () use ( $store, $id, $v ) {
+			$written = $store->write_payment( $id, $v );
 			return is_wp_error( $written ) ? $written : array( 'id' => $written );
 		}
 	);
@@ -256,7 +246,7 @@ function import_update_payment( \WP_REST_Request $request ): mixed {
 	}
 	return array(
 		'created' => false,
-		'payment' => payment_store()->get( $id ),
+		'payment' => $payments->get( $id ),
 	);
 }
 

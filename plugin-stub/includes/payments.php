@@ -1,7 +1,7 @@
 <?php
 /**
  * Payments (issue 17), both modes, through one seam: the `wpbridge/v1` payment routes talk to a Payment_Store,
- * picked once when the routes are registered (payment_store()): Stub_Payment_Store keeps payments in the network
+ * the flavor's (stores.php), picked once when the routes are registered: Stub_Payment_Store keeps payments in the network
  * table `{base_prefix}wpbridge_payments`; UM_Payment_Store works through Ultimate Multisite's own Payment model,
  * Cart and `wu_create_payment()`. The controllers below check the bodies and never look at the mode.
  *
@@ -64,15 +64,6 @@ interface Payment_Store {
 	public function cancel( int $id ): array|\WP_Error;
 }
 
-/** The network's payment store: chosen once per request from the mode. */
-function payment_store(): Payment_Store {
-	static $store = null;
-	if ( null === $store ) {
-		$store = 'um' === mode() ? new UM_Payment_Store() : new Stub_Payment_Store();
-	}
-	return $store;
-}
-
 // ------------------------------------------------------------------------------------------------------ routes
 
 function register_payment_routes( Payment_Store $store ): void {
@@ -87,7 +78,7 @@ function register_payment_routes( Payment_Store $store ): void {
 			),
 			'maxItems'    => 100,
 		),
-		__NAMESPACE__ . '\\to_payment_ids'
+		__NAMESPACE__ . '\\to_hundred_ids'
 	);
 	$status  = arg(
 		array(
@@ -166,10 +157,6 @@ function payment_not_found( int $id ): \WP_Error {
 	return error( 'wpbridge_payment_not_found', sprintf( __( 'No payment %d.', 'wpbridge-stub' ), $id ), 404 );
 }
 
-function payment_membership_not_found( int $id ): \WP_Error {
-	return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %s.', 'wpbridge-stub' ), $id ), 404 );
-}
-
 function payment_not_pending( array $row, string $what ): \WP_Error {
 	return error(
 		'wpbridge_payment_not_pending',
@@ -218,14 +205,6 @@ function to_payment_statuses( mixed $v, string $field ): array {
 		$out[] = to_enum( is_string( $s ) ? trim( $s ) : $s, PAYMENT_STATUSES, count( $list ) > 1 ? "$field.$i" : $field );
 	}
 	return array_values( array_unique( $out ) );
-}
-
-function to_payment_ids( mixed $v, string $field ): array {
-	$ids = to_id_list( $v, $field );
-	if ( count( $ids ) > 100 ) {
-		throw new Invalid( $field, sprintf( __( 'at most 100 ids per request (got %s)', 'wpbridge-stub' ), count( $ids ) ) );
-	}
-	return $ids;
 }
 
 /** An amount that may be negative (a credit or discount line): 4-decimal string. */
@@ -548,7 +527,7 @@ class Stub_Payment_Store implements Payment_Store {
 		global $wpdb;
 		$membership = row( 'membership', $membership_id );
 		if ( ! $membership ) {
-			return payment_membership_not_found( $membership_id );
+			return membership_not_found( $membership_id );
 		}
 		$plan = 0;
 		foreach ( array_keys( $change['cart']['products'] ) as $pid ) {
@@ -623,7 +602,7 @@ class Stub_Payment_Store implements Payment_Store {
 				if ( $settle['membership'] ) {
 					$old = $mid ? $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'memberships' ) . ' WHERE id = %d FOR UPDATE', $mid ), ARRAY_A ) : null;
 					if ( ! $old ) {
-						return payment_membership_not_found( $mid );
+						return membership_not_found( $mid );
 					}
 					$spec    = entities()['membership'];
 					$current = $old;
@@ -773,7 +752,7 @@ class UM_Payment_Store implements Payment_Store {
 	public function create_for_change( int $membership_id, array $change ): array|\WP_Error {
 		$m = um_membership( $membership_id );
 		if ( ! $m ) {
-			return payment_membership_not_found( $membership_id );
+			return membership_not_found( $membership_id );
 		}
 		foreach ( array_keys( $change['cart']['products'] ) as $pid ) {
 			if ( ! wu_get_product( $pid ) ) {
@@ -857,7 +836,7 @@ class UM_Payment_Store implements Payment_Store {
 				if ( $settle['membership'] ) {
 					$m = $mid ? um_membership( $mid ) : null;
 					if ( ! $m ) {
-						return payment_membership_not_found( $mid );
+						return membership_not_found( $mid );
 					}
 				}
 				$p->set_status( 'completed' ); // UM's transition hook gives it the next invoice number.

@@ -145,14 +145,18 @@ function blog_ids_arg( bool $required ): array {
 			),
 			'maxItems'    => 100,
 		),
-		function ( $v, $f ) {
-			$ids = to_id_list( $v, $f );
-			if ( count( $ids ) > 100 ) {
-				throw new Invalid( $f, sprintf( __( 'at most 100 ids per request (got %s)', 'wpbridge-stub' ), count( $ids ) ) );
-			}
-			return $ids;
-		}
+		__NAMESPACE__ . '\\to_hundred_ids'
 	);
+}
+
+/** A list of 1..100 positive ids (`1,2,3` or a JSON/query list). */
+function to_hundred_ids( mixed $v, string $field ): array {
+	$ids = to_id_list( $v, $field );
+	if ( count( $ids ) > 100 ) {
+		/* translators: %s: how many ids were given. */
+		throw new Invalid( $field, sprintf( __( 'at most 100 ids per request (got %s)', 'wpbridge-stub' ), count( $ids ) ) );
+	}
+	return $ids;
 }
 
 function id_arg( string $what ): array {

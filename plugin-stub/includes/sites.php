@@ -13,7 +13,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 
 const SITE_TYPES = array( 'default', 'site_template', 'customer_owned', 'pending', 'external', 'main', 'demo' );
 
-function register_site_routes(): void {
+function register_site_routes( Site_Store $sites ): void {
 	register_rest_route(
 		WU_NAMESPACE,
 		'/site',
@@ -21,13 +21,13 @@ function register_site_routes(): void {
 			array(
 				'methods'             => 'GET',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
-				'callback'            => guarded( __NAMESPACE__ . '\\list_sites' ),
+				'callback'            => guarded( fn( $r ) => list_sites( $sites, $r ) ),
 				'args'                => list_args(),
 			),
 			array(
 				'methods'             => 'POST',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
-				'callback'            => guarded( __NAMESPACE__ . '\\create_site' ),
+				'callback'            => guarded( fn( $r ) => create_site( $sites, $r ) ),
 			),
 			'schema' => __NAMESPACE__ . '\\site_schema',
 		)
@@ -40,19 +40,19 @@ function register_site_routes(): void {
 			array(
 				'methods'             => 'GET',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
-				'callback'            => guarded( fn( $r ) => site_by_id( url_id( $r ) ) ?? not_found( 'site' ) ),
+				'callback'            => guarded( fn( $r ) => site_by_id( $sites, url_id( $r ) ) ?? not_found( 'site' ) ),
 				'args'                => $id,
 			),
 			array(
 				'methods'             => 'POST, PUT, PATCH',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
-				'callback'            => guarded( __NAMESPACE__ . '\\update_site' ),
+				'callback'            => guarded( fn( $r ) => update_site( $sites, $r ) ),
 				'args'                => $id,
 			),
 			array(
 				'methods'             => 'DELETE',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
-				'callback'            => guarded( __NAMESPACE__ . '\\delete_site' ),
+				'callback'            => guarded( fn( $r ) => delete_site( $sites, $r ) ),
 				'args'                => $id,
 			),
 			'schema' => __NAMESPACE__ . '\\site_schema',
@@ -76,35 +76,86 @@ const SITE_COLUMNS = array(
 	'type'          => 'varchar',
 );
 
-/** The site rows of this network with their links, as a derived table whose columns are SITE_COLUMNS. */
-function sites_sql(): string {
-	global $wpdb;
-	$links = table( 'site_links' );
-	$main  = (int) get_main_site_id();
-	$net   = (int) get_current_network_id();
-	return "(SELECT b.blog_id, b.domain, b.path, b.registered, b.last_updated, b.public, b.archived, b.spam, b.deleted,
-		COALESCE(l.membership_id, 0) AS membership_id, COALESCE(l.customer_id, 0) AS customer_id,
-		COALESCE(l.type, IF(b.blog_id = $main, 'main', 'default')) AS type, l.limitations
-		FROM {$wpdb->blogs} b LEFT JOIN $links l ON l.blog_id = b.blog_id WHERE b.site_id = $net) s";
+/** The import's marker of a site being created (import.php): joined to the sites of every Site_Store's sql(). */
+function pending_site_join(): string {
+	return 'LEFT JOIN ' . ident( table( 'import_keys' ) ) . " p ON p.source_key = CAST(CONCAT('site:', b.domain, b.path) AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin";
 }
 
-function list_sites( \WP_REST_Request $request ): \WP_REST_Response {
+/**
+ * The network's sites with their links, as the flavor's Site_Store keeps them: every listing of sites reads them
+ * here (`wu/v2/site`, `GET /wpbridge/v1/sites`, the import's sites, UM's computed limits and suspension). `$where`
+ * and `$order` are SQL over the columns of Site_Store::sql() (`$where` with placeholders for `$vals`). Rows: blog
+ * columns, `title`, `membership_id`/`customer_id` (null: not linked), `type` (null: not stored), `is_main`,
+ * `limitations` (the site's own override, null: none), `suspended`, `pending` (an import is creating it).
+ */
+function site_links( Site_Store $store, string $where = '1=1', array $vals = array(), string $order = 'ORDER BY blog_id ASC', ?int $limit = null, int $offset = 0 ): array {
 	global $wpdb;
+	$sql = 'SELECT * FROM ' . $store->sql() . " WHERE $where $order";
+	$sql = $vals ? $wpdb->prepare( $sql, $vals ) : $sql; // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the store's prepared derived table; conditions with placeholders.
+	if ( null !== $limit ) {
+		$sql .= $wpdb->prepare( ' LIMIT %d OFFSET %d', $limit, $offset );
+	}
+	$rows   = $wpdb->get_results( $sql, ARRAY_A ) ?: array(); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared above.
+	$titles = blog_titles( array_map( fn( $r ) => (int) $r['blog_id'], $rows ) );
+	$out    = array();
+	foreach ( $rows as $r ) {
+		$id    = (int) $r['blog_id'];
+		$out[] = array(
+			'blog_id'       => $id,
+			'domain'        => $r['domain'],
+			'path'          => $r['path'],
+			'title'         => $titles[ $id ] ?? '',
+			'registered'    => $r['registered'],
+			'last_updated'  => $r['last_updated'],
+			'public'        => $r['public'],
+			'archived'      => $r['archived'],
+			'spam'          => $r['spam'],
+			'deleted'       => $r['deleted'],
+			'membership_id' => (int) $r['membership_id'] ?: null,
+			'customer_id'   => (int) $r['customer_id'] ?: null,
+			'type'          => null === $r['type'] ? null : (string) $r['type'],
+			'is_main'       => (bool) (int) $r['is_main'],
+			'limitations'   => $store->override( $r['limitations'] ),
+			'suspended'     => (bool) (int) $r['suspended'],
+			'pending'       => ! (int) $r['membership_id'] && (int) ( $r['pending_membership_id'] ?? 0 ),
+		);
+	}
+	return $out;
+}
+
+/** How many sites match `$where` (site_links()'s conditions). */
+function site_count( Site_Store $store, string $where = '1=1', array $vals = array() ): int {
+	global $wpdb;
+	$sql = 'SELECT COUNT(*) FROM ' . $store->sql() . " WHERE $where";
+	return (int) $wpdb->get_var( $vals ? $wpdb->prepare( $sql, $vals ) : $sql ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the store's prepared derived table; conditions with placeholders.
+}
+
+/** One site with its links, or null. */
+function site_link( Site_Store $store, int $blog_id ): ?array {
+	return site_links( $store, 'blog_id = %d', array( $blog_id ) )[0] ?? null;
+}
+
+/** The links of these sites: [blog_id => site_links() row]. */
+function site_links_of( Site_Store $store, array $blog_ids ): array {
+	if ( ! $blog_ids ) {
+		return array();
+	}
+	$rows = site_links( $store, 'blog_id IN (' . placeholders( $blog_ids, '%d' ) . ')', array_map( 'intval', $blog_ids ) );
+	return array_column( $rows, null, 'blog_id' );
+}
+
+function list_sites( Site_Store $store, \WP_REST_Request $request ): \WP_REST_Response {
 	$query                        = $request->get_query_params();
 	list( $limit, $offset, $per ) = paging( $request );
 	list( $where, $vals )         = where_clause( SITE_COLUMNS, $query, array(), array( 'domain', 'path' ), array( 'id' => 'blog_id' ) );
 	$order                        = order_clause( SITE_COLUMNS, $query, array(), 'blog_id', array( 'id' => 'blog_id' ) );
-	$prep                         = fn( string $sql ) => $vals ? $wpdb->prepare( $sql, $vals ) : $sql;
-	$from                         = sites_sql();
-	$total                        = (int) $wpdb->get_var( $prep( "SELECT COUNT(*) FROM $from WHERE $where" ) );
-	$rows                         = $wpdb->get_results( $prep( "SELECT * FROM $from WHERE $where $order" ) . $wpdb->prepare( ' LIMIT %d OFFSET %d', $limit, $offset ), ARRAY_A );
-	return paged_response( sites_out( $rows ), $total, $per );
+	$rows                         = site_links( $store, $where, $vals, $order, $limit, $offset );
+	return paged_response( array_map( __NAMESPACE__ . '\\site_out', $rows ), site_count( $store, $where, $vals ), $per );
 }
 
-function site_by_id( int $blog_id ): ?array {
-	global $wpdb;
-	$rows = $wpdb->get_results( $wpdb->prepare( 'SELECT * FROM ' . sites_sql() . ' WHERE blog_id = %d', $blog_id ), ARRAY_A );
-	return $rows ? sites_out( $rows )[0] : null;
+function site_by_id( Site_Store $store, int $blog_id ): ?array {
+	$row = site_link( $store, $blog_id );
+	return $row ? site_out( $row ) : null;
 }
 
 /**
@@ -120,47 +171,90 @@ function blog_titles( array $blog_ids ): array {
 	foreach ( $blog_ids as $id ) {
 		$tables[ $wpdb->get_blog_prefix( (int) $id ) . 'options' ] = (int) $id;
 	}
-	$in       = implode( ',', array_map( fn( $t ) => $wpdb->prepare( '%s', $t ), array_keys( $tables ) ) );
-	$existing = $wpdb->get_col( "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ($in)" );
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- an IN list of %s placeholders.
+	$existing = $wpdb->get_col( $wpdb->prepare( 'SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (' . placeholders( $tables, '%s' ) . ')', array_keys( $tables ) ) );
 	$parts    = array();
 	foreach ( $existing as $table ) {
-		$parts[] = $wpdb->prepare( "SELECT %d AS blog_id, option_value FROM `$table` WHERE option_name = 'blogname'", $tables[ $table ] );
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- a table name read from information_schema, quoted by ident().
+		$parts[] = $wpdb->prepare( 'SELECT %d AS blog_id, option_value FROM ' . ident( $table ) . " WHERE option_name = 'blogname'", $tables[ $table ] );
 	}
 	$titles = array();
 	if ( $parts ) {
-		foreach ( $wpdb->get_results( implode( ' UNION ALL ', $parts ), ARRAY_A ) as $r ) {
+		foreach ( $wpdb->get_results( implode( ' UNION ALL ', $parts ), ARRAY_A ) as $r ) { // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- each part prepared above.
 			$titles[ (int) $r['blog_id'] ] = $r['option_value'];
 		}
 	}
 	return $titles;
 }
 
-function sites_out( array $rows ): array {
-	$titles = blog_titles( array_map( fn( $r ) => (int) $r['blog_id'], $rows ) );
-	$out    = array();
-	foreach ( $rows as $r ) {
-		$id    = (int) $r['blog_id'];
-		$out[] = array(
-			'id'            => $id,
-			'blog_id'       => $id,
-			'model'         => 'site',
-			'site_id'       => (int) get_current_network_id(),
+/** A `wu/v2/site` record (stub mode). */
+function site_out( array $r ): array {
+	return array(
+		'id'            => $r['blog_id'],
+		'blog_id'       => $r['blog_id'],
+		'model'         => 'site',
+		'site_id'       => (int) get_current_network_id(),
+		'domain'        => $r['domain'],
+		'path'          => $r['path'],
+		'title'         => $r['title'],
+		'membership_id' => $r['membership_id'],
+		'customer_id'   => $r['customer_id'],
+		'type'          => $r['type'] ?? ( $r['is_main'] ? 'main' : 'default' ),
+		'registered'    => d( $r['registered'] ),
+		'last_updated'  => d( $r['last_updated'] ),
+		'public'        => b( $r['public'] ),
+		'archived'      => b( $r['archived'] ),
+		'spam'          => b( $r['spam'] ),
+		'deleted'       => b( $r['deleted'] ),
+		'limitations'   => limitations_out( $r['limitations'] ?? array() ),
+	);
+}
+
+/**
+ * `GET /wpbridge/v1/sites`: every site of the network in blog_id order, paged, with its links as the flavor keeps
+ * them (a link not stored is null: never "every membership"; the main site is `type: main`). Filters (SQL):
+ * `blog_ids`, `membership_id`, `customer_id`. An unknown query parameter is refused, so a misspelt filter never
+ * returns the whole network.
+ */
+function sites_route( Site_Store $store, \WP_REST_Request $request ): \WP_REST_Response {
+	$allowed = array( 'page', 'per_page', 'blog_ids', 'membership_id', 'customer_id', 'orderby', 'order', 'number', 'offset' );
+	foreach ( array_keys( $request->get_query_params() ) as $k ) {
+		if ( ! in_array( $k, $allowed, true ) ) {
+			throw new Invalid( (string) $k, __( 'unknown parameter (allowed: page, per_page, blog_ids, membership_id, customer_id)', 'wpbridge-stub' ) );
+		}
+	}
+	list( $limit, $offset, $per ) = paging( $request );
+	$where                        = array( '1=1' );
+	$vals                         = array();
+	$ids                          = blog_ids_param( $request, false );
+	if ( null !== $ids ) {
+		$where[] = $ids ? 'blog_id IN (' . placeholders( $ids, '%d' ) . ')' : '1=0';
+		$vals    = array_merge( $vals, $ids );
+	}
+	foreach ( array( 'membership_id', 'customer_id' ) as $param ) {
+		$v = $request->get_param( $param );
+		if ( null !== $v ) {
+			$where[] = "$param = %d";
+			$vals[]  = to_int( $v, $param, 1 );
+		}
+	}
+	$w     = implode( ' AND ', $where );
+	$items = array();
+	foreach ( site_links( $store, $w, $vals, 'ORDER BY blog_id ASC', $limit, $offset ) as $r ) {
+		$items[] = array(
+			'blog_id'       => $r['blog_id'],
 			'domain'        => $r['domain'],
 			'path'          => $r['path'],
-			'title'         => $titles[ $id ] ?? '',
-			'membership_id' => (int) $r['membership_id'] ?: null,
-			'customer_id'   => (int) $r['customer_id'] ?: null,
-			'type'          => $r['type'],
-			'registered'    => d( $r['registered'] ),
-			'last_updated'  => d( $r['last_updated'] ),
-			'public'        => b( $r['public'] ),
-			'archived'      => b( $r['archived'] ),
-			'spam'          => b( $r['spam'] ),
-			'deleted'       => b( $r['deleted'] ),
-			'limitations'   => limitations_out( json_in( $r['limitations'] ?? null ) ),
+			'title'         => $r['title'],
+			'membership_id' => $r['membership_id'],
+			'customer_id'   => $r['customer_id'],
+			'type'          => $r['is_main'] ? 'main' : $r['type'],
+			'is_main'       => $r['is_main'],
+			'suspended'     => $r['suspended'],
+			'limitations'   => null === $r['limitations'] ? new \stdClass() : limitations_out( $r['limitations'] ),
 		);
 	}
-	return $out;
+	return paged_response( $items, site_count( $store, $w, $vals ), $per );
 }
 
 // ---------------------------------------------------------------------------------------------------- writes
@@ -239,7 +333,7 @@ function save_link( int $blog_id, array $r ): void {
 	);
 }
 
-function create_site( \WP_REST_Request $request ): mixed {
+function create_site( Site_Store $store, \WP_REST_Request $request ): mixed {
 	$body = body( $request );
 	$path = $body['path'] ?? null;
 	unset( $body['path'] );
@@ -271,7 +365,7 @@ function create_site( \WP_REST_Request $request ): mixed {
 		return error( 'wu_rest_site', sprintf( __( 'WordPress could not create the site: %s', 'wpbridge-stub' ), $blog_id->get_error_message() ), 400, array( 'field' => 'path' ) );
 	}
 	save_link( (int) $blog_id, $r );
-	return site_by_id( (int) $blog_id );
+	return site_by_id( $store, (int) $blog_id );
 }
 
 /** `shop`, `/shop` or `/shop/` -> `shop`; lowercase letters, digits and hyphens, not a reserved name. */
@@ -304,9 +398,9 @@ function site_owner( int $customer_id ): int {
 	return $admin ? (int) $admin->ID : 1;
 }
 
-function update_site( \WP_REST_Request $request ): mixed {
+function update_site( Site_Store $store, \WP_REST_Request $request ): mixed {
 	$id   = url_id( $request );
-	$site = site_by_id( $id );
+	$site = site_by_id( $store, $id );
 	if ( ! $site ) {
 		return not_found( 'site' );
 	}
@@ -323,13 +417,13 @@ function update_site( \WP_REST_Request $request ): mixed {
 		update_blog_option( $id, 'blogname', $r['title'] );
 	}
 	save_link( $id, $r );
-	return site_by_id( $id );
+	return site_by_id( $store, $id );
 }
 
-function delete_site( \WP_REST_Request $request ): mixed {
+function delete_site( Site_Store $store, \WP_REST_Request $request ): mixed {
 	global $wpdb;
 	$id = url_id( $request );
-	if ( ! site_by_id( $id ) ) {
+	if ( ! site_by_id( $store, $id ) ) {
 		return not_found( 'site' );
 	}
 	if ( is_main_site( $id ) ) {

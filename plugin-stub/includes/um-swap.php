@@ -136,12 +136,12 @@ function um_swap_out( object $membership ): ?array {
 	);
 }
 
-function um_get_swap( \WP_REST_Request $request ): mixed {
-	$m = um_membership( url_id( $request ) );
+function um_get_swap( int $id ): array|\WP_Error {
+	$m = um_membership( $id );
 	if ( ! $m ) {
-		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %d.', 'wpbridge-stub' ), url_id( $request ) ), 404 );
+		return membership_not_found( $id );
 	}
-	return um_swap_out( $m ) ?? error( 'wpbridge_no_scheduled_change', __( 'This membership has no scheduled change.', 'wpbridge-stub' ), 404 );
+	return um_swap_out( $m ) ?? no_scheduled_change();
 }
 
 /**
@@ -150,13 +150,11 @@ function um_get_swap( \WP_REST_Request $request ): mixed {
  * the swap UM stored, read back. The Cart must classify the change as a downgrade (409 otherwise: UM applies
  * upgrades at once, never as a swap). Other target keys are accepted and ignored (UM's swap sets only its own).
  */
-function um_put_swap( \WP_REST_Request $request ): mixed {
-	$id = url_id( $request );
-	$m  = um_membership( $id );
+function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|\WP_Error {
+	$m = um_membership( $id );
 	if ( ! $m ) {
-		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %d.', 'wpbridge-stub' ), $id ), 404 );
+		return membership_not_found( $id );
 	}
-	list( , $when, $target ) = scheduled_change_body( $request );
 	$plan_id = to_int( $target['plan_id'] ?? null, 'target.plan_id', 1 );
 	$plan    = wu_get_product( $plan_id );
 	if ( ! $plan || 'plan' !== $plan->get_type() ) {
@@ -192,8 +190,8 @@ function um_put_swap( \WP_REST_Request $request ): mixed {
 	return ( $fresh ? um_swap_out( $fresh ) : null ) ?? error( 'wpbridge_um_swap', __( 'UM did not store the swap.', 'wpbridge-stub' ), 500 );
 }
 
-function um_delete_swap( \WP_REST_Request $request ): array {
-	$m = um_membership( url_id( $request ) );
+function um_delete_swap( int $id ): array {
+	$m = um_membership( $id );
 	if ( $m && $m->get_scheduled_swap() ) {
 		$m->delete_scheduled_swap();
 		if ( function_exists( 'wu_unschedule_action' ) ) {
@@ -209,15 +207,14 @@ function um_delete_swap( \WP_REST_Request $request ): array {
  * remove its pending Action Scheduler job. 409 `wpbridge_not_due` when the swap is not due yet; 404 when there is
  * none. Returns `{"membership_id","applied":true,"scheduled_for"}`.
  */
-function um_apply_swap( \WP_REST_Request $request ): mixed {
-	$id = url_id( $request );
-	$m  = um_membership( $id );
+function um_apply_swap( int $id ): array|\WP_Error {
+	$m = um_membership( $id );
 	if ( ! $m ) {
-		return error( 'wpbridge_membership_not_found', sprintf( __( 'No membership %d.', 'wpbridge-stub' ), $id ), 404 );
+		return membership_not_found( $id );
 	}
 	$swap = um_swap_out( $m );
 	if ( ! $swap ) {
-		return error( 'wpbridge_no_scheduled_change', __( 'This membership has no scheduled change.', 'wpbridge-stub' ), 404 );
+		return no_scheduled_change();
 	}
 	if ( strtotime( $swap['scheduled_for'] ) > time() ) {
 		return error( 'wpbridge_not_due', sprintf( __( 'The swap of membership %1$d is due at %2$s, not yet.', 'wpbridge-stub' ), $id, $swap['scheduled_for'] ), 409, array( 'scheduled_for' => $swap['scheduled_for'] ) );
@@ -237,23 +234,17 @@ function um_apply_swap( \WP_REST_Request $request ): mixed {
 	);
 }
 
-/** `GET /scheduled-changes` in UM mode: the memberships with a scheduled swap, by date (one query for the dates). */
-function um_list_swaps( \WP_REST_Request $request ): \WP_REST_Response {
+/**
+ * `GET /scheduled-changes` in UM mode: the memberships with a scheduled swap, by date (one query for the dates).
+ * `$due_before` is `Y-m-d H:i:s` UTC (the route's declared argument made it so).
+ *
+ * @return array{0: array, 1: int} The page's swaps and how many match.
+ */
+function um_list_swaps( ?string $due_before, ?int $mid, int $limit, int $offset ): array {
 	global $wpdb;
-	list( $limit, $offset, $per ) = paging( $request );
-	$due                          = $request->get_param( 'due_before' );
-	$due_ts                       = null;
-	if ( null !== $due ) {
-		$dt = is_string( $due ) ? parse_datetime( $due ) : null;
-		if ( ! $dt ) {
-			throw new Invalid( 'due_before', sprintf( __( 'must be an ISO 8601 date-time (got %s)', 'wpbridge-stub' ), short( $due ) ) );
-		}
-		$due_ts = $dt->getTimestamp();
-	}
-	$mid  = $request->get_param( 'membership_id' );
-	$mid  = null === $mid ? null : to_int( $mid, 'membership_id', 1 );
-	$rows = $wpdb->get_results( $wpdb->prepare( 'SELECT wu_membership_id AS id, meta_value FROM ' . um_table( 'membershipmeta' ) . ' WHERE meta_key = %s', UM_SWAP_DATE_KEY ), ARRAY_A ) ?: array();
-	$list = array();
+	$due_ts = null === $due_before ? null : strtotime( $due_before . ' UTC' );
+	$rows   = $wpdb->get_results( $wpdb->prepare( 'SELECT wu_membership_id AS id, meta_value FROM ' . ident( um_table( 'membershipmeta' ) ) . ' WHERE meta_key = %s', UM_SWAP_DATE_KEY ), ARRAY_A ) ?: array(); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted table.
+	$list   = array();
 	foreach ( $rows as $r ) {
 		$when = um_gmt( maybe_unserialize( $r['meta_value'] ) );
 		if ( null === $when || ( null !== $mid && (int) $r['id'] !== $mid ) ) {
@@ -273,5 +264,5 @@ function um_list_swaps( \WP_REST_Request $request ): \WP_REST_Response {
 			$items[] = $out;
 		}
 	}
-	return paged_response( $items, count( $list ), $per );
+	return array( $items, count( $list ) );
 }

@@ -3,7 +3,8 @@
  * What sites use now, for many sites per call with a fixed number of queries: posts per post type (publish +
  * private; attachments: inherit), users per role, visits this month (daily blogmeta `wu_visits_YYYYMMDD`, UM's
  * keys, GMT dates), custom domains, and disk used by the site's upload directory (WordPress's own get_dirsize,
- * cached by core). Also counts logged-out front-end visits in stub mode (UM counts them itself in UM mode).
+ * cached by core). Custom domains come from the flavor's Site_Store. Also counts logged-out front-end visits (only
+ * hooked in stub mode, by the enforcement: UM counts them itself in UM mode).
  */
 
 namespace WPBridge;
@@ -23,7 +24,7 @@ function existing_blog_ids( array $ids ): array {
 	return array_values( array_intersect( array_map( 'intval', $ids ), $found ) );
 }
 
-function usage_for( array $blog_ids ): array {
+function usage_for( Site_Store $sites, array $blog_ids ): array {
 	$blog_ids = existing_blog_ids( $blog_ids );
 	if ( ! $blog_ids ) {
 		return array();
@@ -31,7 +32,7 @@ function usage_for( array $blog_ids ): array {
 	$posts   = post_counts( $blog_ids );
 	$users   = user_counts( $blog_ids );
 	$visits  = visits_this_month( $blog_ids );
-	$domains = custom_domain_counts( $blog_ids );
+	$domains = $sites->custom_domain_counts( $blog_ids );
 	$out     = array();
 	foreach ( $blog_ids as $id ) {
 		$out[] = array(
@@ -121,20 +122,6 @@ function visits_this_month( array $blog_ids ): array {
 	return $out;
 }
 
-/** Custom domains: UM's active domain mappings in UM mode; blogmeta `wpbridge_custom_domains` (a count) in stub mode. */
-function custom_domain_counts( array $blog_ids ): array {
-	global $wpdb;
-	$in = implode( ',', array_map( 'intval', $blog_ids ) );
-	if ( 'um' === mode() ) {
-		return um_custom_domain_counts( $blog_ids );
-	}
-	$out = array();
-	foreach ( $wpdb->get_results( "SELECT blog_id, meta_value FROM {$wpdb->blogmeta} WHERE meta_key = 'wpbridge_custom_domains' AND blog_id IN ($in)", ARRAY_A ) as $r ) {
-		$out[ (int) $r['blog_id'] ] = max( 0, (int) $r['meta_value'] );
-	}
-	return $out;
-}
-
 /** Bytes in the blog's upload directory; the main site's excludes the other sites' `sites/` folders (core rule). */
 function disk_used_bytes( int $blog_id ): int {
 	switch_to_blog( $blog_id );
@@ -152,7 +139,7 @@ function disk_used_bytes( int $blog_id ): int {
  */
 function count_visit(): void {
 	global $wpdb;
-	if ( is_user_logged_in() || isset( $_COOKIE['wpbridge_visit'] ) || 'stub' !== mode() ) {
+	if ( is_user_logged_in() || isset( $_COOKIE['wpbridge_visit'] ) ) {
 		return;
 	}
 	$blog = get_current_blog_id();

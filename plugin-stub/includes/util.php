@@ -252,6 +252,11 @@ function to_id_list( mixed $v, string $field ): array {
 	return array_values( array_unique( $out ) );
 }
 
+/** `%d,%d,%d`: one placeholder per item, for an IN list given to $wpdb->prepare() (callers make sure it is not empty). */
+function placeholders( array $items, string $placeholder ): string {
+	return implode( ',', array_fill( 0, count( $items ), $placeholder ) );
+}
+
 /** A query parameter that must be one value: `?search[]=a` is a 400, not a PHP warning. */
 function scalar_param( mixed $v, string $field ): string {
 	if ( ! is_scalar( $v ) ) {

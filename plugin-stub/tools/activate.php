@@ -94,7 +94,7 @@ echo wp_json_encode(
 		'plugin'          => $wpb_plugin,
 		'network_active'  => is_plugin_active_for_network( $wpb_plugin ),
 		'db_version'      => (int) get_site_option( 'wpbridge_db_version' ),
-		'mode'            => \WPBridge\mode(),
+		'mode'            => \WPBridge\flavor()->name,
 		'credentials_set' => '' !== (string) get_site_option( 'wpbridge_api_key', '' ) && '' !== (string) get_site_option( 'wpbridge_api_secret', '' ),
 	)
 ), "\n";
