@@ -12,7 +12,7 @@ Pure: no I/O. The records are the pinned API (`from wpbridge.billing import TaxR
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
@@ -42,6 +42,9 @@ class TaxSettings:
     enabled: bool
     inclusive: bool
     rates: tuple[TaxRate, ...]
+    _found: dict[tuple[str, TaxLocation, bool], TaxRate | None] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict)
+    """The rate found per (category, location, release): settings are immutable, so it is found once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,15 @@ def applicable_rate(settings: TaxSettings, category: str, location: TaxLocation,
     keeps the LAST one, so a higher integer score wins and ties go to the later rate in the list. UM 2.4.13 falls
     back to the category's `*` rates when none matches the country, but its loop never reads the category's last
     rate there (a PHP by-reference foreach leaves that slot aliased). None: no tax."""
+    key = (category, location, main)
+    try:
+        return settings._found[key]
+    except KeyError:
+        found = settings._found[key] = _applicable_rate(settings, category, location, main)
+        return found
+
+
+def _applicable_rate(settings: TaxSettings, category: str, location: TaxLocation, main: bool) -> TaxRate | None:
     if not _php_truthy(location.country) or not _php_truthy(category):
         return None
     rates = [r for r in settings.rates if r.category == category]
@@ -130,6 +142,7 @@ def _rate_float(rate: Decimal) -> float:
     return float(rate) / 100
 
 
+@lru_cache(maxsize=8192)
 def line_tax(net: float, rate: Decimal, inclusive: bool) -> Decimal:
     """`wu_get_tax_amount($net, $rate, 'percentage', false, $inclusive)`: in PHP floats, rounded by PHP's
     `round($x, 2)` whatever the currency: exclusive `net * (rate / 100)`, inclusive `net - net / (1 + rate / 100)`.

@@ -408,7 +408,7 @@ def _apply_discount(st: _CartState, line: UMLine) -> None:
 def _add_line(st: _CartState, line: UMLine) -> None:
     if st.code is not None:
         _apply_discount(st, line)
-    if line.taxable and st.tax is not None:
+    if st.tax is not None and line.taxable:
         st.tax.apply(line)
     st.lines.append(line)
 
@@ -657,7 +657,7 @@ def _sums(st: _CartState) -> tuple[Decimal, Decimal]:
     for ln in st.lines:
         total += ln.total
         if ln.recurring:
-            recurring += ln.renewal_total()
+            recurring += ln.renewal_total() if ln.discount_total else ln.total
     q = st.quantum
     return (total.quantize(q, ROUND_HALF_UP) if total > 0 else st.zero,
             recurring.quantize(q, ROUND_HALF_UP) if recurring > 0 else st.zero)

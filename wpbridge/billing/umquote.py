@@ -283,7 +283,7 @@ class _Builder:
                 type=ln.type, product_id=ln.product_id, title=ln.title, quantity=ln.quantity,  # type: ignore[arg-type]
                 unit_price=shown(ln.unit_price), total=shown(ln.total + ln.discount_total if ln.discount_total
                                                              else ln.total),
-                recurring=ln.recurring, tax_rate=ln.tax_rate, tax_total=ln.tax_total,
+                recurring=ln.recurring, tax_rate=ln.tax[0] if ln.tax is not None else ZERO, tax_total=ln.tax_total,
             ))
             if ln.discount_total:
                 code = self.cart.discount_code
