@@ -330,6 +330,7 @@ function list_quotas( Limits_Store $limits, \WP_REST_Request $request ): \WP_RES
 }
 
 function site_missing( int $blog_id ): ?\WP_Error {
+	/* translators: %s: a site id. */
 	return existing_blog_ids( array( $blog_id ) ) ? null : error( 'wpbridge_site_not_found', sprintf( __( 'No site %s in this network.', 'wpbridge-stub' ), $blog_id ), 404 );
 }
 
@@ -410,6 +411,7 @@ function list_scheduled_changes( Schedule_Store $schedule, \WP_REST_Request $req
 function to_due_before( mixed $due, string $field ): string {
 	$dt = is_string( $due ) ? parse_datetime( $due ) : null;
 	if ( ! $dt ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be an ISO 8601 date-time (got %s)', 'wpbridge-stub' ), short( $due ) ) );
 	}
 	return $dt->format( 'Y-m-d H:i:s' );
@@ -479,6 +481,7 @@ function acquire_lock( \WP_REST_Request $request ): mixed {
 		'expires_at' => gmdate( 'Y-m-d\TH:i:s', intdiv( (int) $row['expires_ms'], 1000 ) ) . sprintf( '.%03dZ', (int) $row['expires_ms'] % 1000 ),
 	);
 	if ( $row['owner'] !== $owner ) {
+		/* translators: 1: the lock's name, 2: when the lock expires. */
 		return error( 'wpbridge_locked', sprintf( __( 'The lock "%1$s" is held by another owner until %2$s.', 'wpbridge-stub' ), $name, $out['expires_at'] ), 409, array( 'owner' => $row['owner'], 'expires_at' => $out['expires_at'] ) );
 	}
 	return $out;

@@ -159,6 +159,7 @@ function where_clause( array $cols, array $query, array $json_cols, array $searc
 		$column = $aliases[ $column ] ?? $column;
 		if ( ! isset( $cols[ $column ] ) || in_array( $column, $json_cols, true ) ) {
 			$known = array_diff( array_keys( $cols ), $json_cols );
+			/* translators: %s: the columns that can be filtered. */
 			throw new Invalid( $param, sprintf( __( 'unknown filter (filterable columns: %s)', 'wpbridge-stub' ), implode( ', ', $known ) ) );
 		}
 		if ( '=' === $op ) {
@@ -198,6 +199,7 @@ function order_clause( array $cols, array $query, array $json_cols, string $id_c
 	$orderby = scalar_param( $query['orderby'] ?? $id_col, 'orderby' );
 	$orderby = $aliases[ $orderby ] ?? $orderby;
 	if ( ! isset( $cols[ $orderby ] ) || in_array( $orderby, $json_cols, true ) ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( 'orderby', sprintf( __( 'unknown column %s', 'wpbridge-stub' ), short( $orderby ) ) );
 	}
 	$order = strtoupper( scalar_param( $query['order'] ?? 'DESC', 'order' ) );
@@ -238,6 +240,7 @@ function changes( string $slug, array $body ): array|\WP_Error {
 		}
 		foreach ( $body['meta'] as $key => $value ) {
 			if ( ! isset( $spec['meta'][ $key ] ) ) {
+				/* translators: %s: the meta keys supported. */
 				throw new Invalid( "meta.$key", sprintf( __( 'unsupported meta key (supported: %s)', 'wpbridge-stub' ), ( implode( ', ', array_keys( $spec['meta'] ) ) ?: 'none' ) ) );
 			}
 			$body[ $spec['meta'][ $key ] ] = $value;
@@ -254,6 +257,7 @@ function changes( string $slug, array $body ): array|\WP_Error {
 		if ( ! isset( $spec['fields'][ $field ] ) ) {
 			return error(
 				"wu_rest_{$slug}_invalid_set_method",
+				/* translators: 1: the object's class name, 2: the key given. */
 				sprintf( __( 'The %1$s object does not have a set_%2$s method', 'wpbridge-stub' ), $spec['class'], $key ),
 				400,
 				array( 'field' => $key )
@@ -277,6 +281,7 @@ function check_json_sizes( string $slug, array $record ): void {
 			'mediumtext' => 16777215,
 		)[ $cols[ $c ] ?? '' ] ?? null;
 		if ( null !== $cap && array_key_exists( $c, $record ) && strlen( json_out( as_map_if_needed( $c, $record[ $c ] ) ) ) > $cap ) {
+			/* translators: %s: the limit in bytes. */
 			throw new Invalid( $c, sprintf( __( 'is too large: at most %s bytes as JSON', 'wpbridge-stub' ), $cap ) );
 		}
 	}
@@ -417,6 +422,7 @@ function customer_user_args( array $body ): array {
 		throw new Invalid( 'username', __( 'must be 4 to 60 lowercase letters or digits (WordPress multisite rule)', 'wpbridge-stub' ) );
 	}
 	if ( username_exists( $username ) ) {
+		/* translators: %s: a username. */
 		throw new Invalid( 'username', sprintf( __( '"%s" is already taken', 'wpbridge-stub' ), $username ) );
 	}
 	$password = $args['password'] ?? wp_generate_password( 24 );

@@ -311,8 +311,10 @@ function role_refusal( int $blog_id, string $role ): ?\WP_Error {
 		'blog_id' => $blog_id,
 	);
 	if ( 0 === $limit ) {
+		/* translators: %s: a role. */
 		return refused( sprintf( __( 'This site\'s plan does not allow users with the role "%s".', 'wpbridge-stub' ), $role ), $data );
 	}
+	/* translators: 1: the limit, 2: a role, 3: how many there are. */
 	return refused( sprintf( __( 'This site may have at most %1$s users with the role "%2$s" and has %3$s.', 'wpbridge-stub' ), $limit, $role, $count ), $data );
 }
 

@@ -30,6 +30,7 @@ function entities(): array {
 	$text   = fn( $v, $f ) => to_string( $v, $f, 65535 );
 	$cur    = function ( $v, $f ) {
 		if ( ! is_string( $v ) || ! preg_match( '/^[A-Z]{3}$/', $v ) ) {
+			/* translators: %s: the value given. */
 			throw new Invalid( $f, sprintf( __( 'must be a 3-letter ISO 4217 code like "USD" (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 		}
 		return $v;
@@ -87,6 +88,7 @@ function entities(): array {
 			'fields'   => array(
 				'slug'                => function ( $v, $f ) {
 					if ( ! is_string( $v ) || ! preg_match( '/^[a-z0-9][a-z0-9_\-]{1,190}$/', $v ) ) {
+						/* translators: %s: the value given. */
 						throw new Invalid( $f, sprintf( __( 'must be 2+ lowercase letters, digits, - or _ (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 					}
 					return $v;
@@ -234,6 +236,7 @@ function entities(): array {
 				'name'                    => $str,
 				'code'                    => function ( $v, $f ) {
 					if ( ! is_string( $v ) || ! preg_match( '/^[A-Za-z0-9_\-]{1,191}$/', $v ) ) {
+						/* translators: %s: the value given. */
 						throw new Invalid( $f, sprintf( __( 'must be letters, digits, - or _ (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 					}
 					return $v;
@@ -259,6 +262,7 @@ function entities(): array {
 					}
 					foreach ( $v as $i => $p ) {
 						if ( ! is_string( $p ) || ! preg_match( '/^\d+-(day|week|month|year)$/', $p ) ) {
+							/* translators: %s: the value given. */
 							throw new Invalid( "$f.$i", sprintf( __( 'must look like "1-month" (got %s)', 'wpbridge-stub' ), short( $p ) ) );
 						}
 					}
@@ -348,6 +352,7 @@ function to_price_variations( mixed $v, string $f ): array {
 		);
 		$period = period_key( $row['duration'], $row['duration_unit'] );
 		if ( isset( $seen[ $period ] ) ) {
+			/* translators: 1: a period's length, 2: its unit. */
 			throw new Invalid( "$f.$i", sprintf( __( 'repeats the period %1$s %2$s', 'wpbridge-stub' ), $row['duration'], $row['duration_unit'] ) );
 		}
 		$seen[ $period ] = true;
@@ -409,10 +414,12 @@ function check_product( array &$r, ?array $old ): void {
 	global $wpdb;
 	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'products' ) . ' WHERE slug = %s AND id <> %d', $r['slug'], (int) ( $old['id'] ?? 0 ) ) );
 	if ( $other ) {
+		/* translators: 1: a product slug, 2: the id of the record that has it. */
 		throw new Invalid( 'slug', sprintf( __( '"%1$s" is already used by product %2$s', 'wpbridge-stub' ), $r['slug'], $other ) );
 	}
 	foreach ( $r['available_addons'] as $i => $pid ) {
 		if ( ! product_row( $pid ) || (int) ( $old['id'] ?? 0 ) === $pid ) {
+			/* translators: %s: a product id. */
 			throw new Invalid( "available_addons.$i", sprintf( __( 'product %s does not exist or is this product', 'wpbridge-stub' ), $pid ) );
 		}
 	}
@@ -434,6 +441,7 @@ function check_membership( array &$r, ?array $old ): void {
 	global $wpdb;
 	$user_id = $wpdb->get_var( $wpdb->prepare( 'SELECT user_id FROM ' . table( 'customers' ) . ' WHERE id = %d', $r['customer_id'] ) );
 	if ( null === $user_id ) {
+		/* translators: %s: a customer id. */
 		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $r['customer_id'] ) );
 	}
 	if ( empty( $r['user_id'] ) ) {
@@ -441,21 +449,26 @@ function check_membership( array &$r, ?array $old ): void {
 	}
 	$plan = product_row( (int) $r['plan_id'] );
 	if ( ! $plan ) {
+		/* translators: %s: a product id. */
 		throw new Invalid( 'plan_id', sprintf( __( 'product %s does not exist', 'wpbridge-stub' ), $r['plan_id'] ) );
 	}
 	if ( 'plan' !== $plan['type'] ) {
+		/* translators: 1: a product id, 2: the product's type. */
 		throw new Invalid( 'plan_id', sprintf( __( 'product %1$s is a %2$s, not a plan', 'wpbridge-stub' ), $r['plan_id'], $plan['type'] ) );
 	}
 	foreach ( $r['addon_products'] as $pid => $qty ) {
 		$p = product_row( (int) $pid );
 		if ( ! $p ) {
+			/* translators: %s: a product id. */
 			throw new Invalid( "addon_products.$pid", sprintf( __( 'product %s does not exist', 'wpbridge-stub' ), $pid ) );
 		}
 		if ( 'plan' === $p['type'] ) {
+			/* translators: %s: a product id. */
 			throw new Invalid( "addon_products.$pid", sprintf( __( 'product %s is a plan; add-ons are packages or services', 'wpbridge-stub' ), $pid ) );
 		}
 	}
 	if ( '' !== $r['discount_code'] && ! discount_code_by_code( $r['discount_code'] ) ) {
+		/* translators: %s: a discount code. */
 		throw new Invalid( 'discount_code', sprintf( __( 'no discount code "%s"', 'wpbridge-stub' ), $r['discount_code'] ) );
 	}
 	if ( 'cancelled' === $r['status'] && 'cancelled' !== ( $old['status'] ?? null ) ) {
@@ -468,6 +481,7 @@ function check_membership( array &$r, ?array $old ): void {
 
 function check_customer( array &$r, ?array $old ): void {
 	if ( ! get_userdata( (int) $r['user_id'] ) ) {
+		/* translators: %s: a WordPress user id. */
 		throw new Invalid( 'user_id', sprintf( __( 'WordPress user %s does not exist', 'wpbridge-stub' ), $r['user_id'] ) );
 	}
 }
@@ -476,10 +490,12 @@ function check_discount_code( array &$r, ?array $old ): void {
 	global $wpdb;
 	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'discount_codes' ) . ' WHERE code = %s AND id <> %d', $r['code'], (int) ( $old['id'] ?? 0 ) ) );
 	if ( $other ) {
+		/* translators: 1: a discount code, 2: the id of the record that has it. */
 		throw new Invalid( 'code', sprintf( __( '"%1$s" is already used by discount code %2$s', 'wpbridge-stub' ), $r['code'], $other ) );
 	}
 	foreach ( $r['allowed_products'] as $i => $pid ) {
 		if ( ! product_row( $pid ) ) {
+			/* translators: %s: a product id. */
 			throw new Invalid( "allowed_products.$i", sprintf( __( 'product %s does not exist', 'wpbridge-stub' ), $pid ) );
 		}
 	}
@@ -493,9 +509,11 @@ function check_discount_code( array &$r, ?array $old ): void {
 function check_payment( array &$r, ?array $old ): void {
 	global $wpdb;
 	if ( null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'customers' ) . ' WHERE id = %d', $r['customer_id'] ) ) ) {
+		/* translators: %s: a customer id. */
 		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $r['customer_id'] ) );
 	}
 	if ( $r['membership_id'] && ! row( 'membership', (int) $r['membership_id'] ) ) {
+		/* translators: %s: a membership id. */
 		throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $r['membership_id'] ) );
 	}
 	if ( empty( $r['hash'] ) ) {

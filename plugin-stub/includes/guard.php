@@ -88,6 +88,7 @@ function check_batch( mixed $response, array $handler, \WP_REST_Request $request
 		$method = strtoupper( (string) ( $item['method'] ?? 'POST' ) );
 		$path   = (string) wp_parse_url( (string) ( $item['path'] ?? '' ), PHP_URL_PATH );
 		if ( in_array( $method, array( 'POST', 'PUT', 'PATCH' ), true ) && is_own_route( $path ) && ! isset( $item['body'] ) ) {
+			/* translators: 1: the position of the request in the batch, 2: its method, 3: its path. */
 			return invalid_error( new Invalid( '(body)', sprintf( __( 'is required: request %1$s (%2$s %3$s) has no body', 'wpbridge-stub' ), $i, $method, $path ) ) );
 		}
 	}

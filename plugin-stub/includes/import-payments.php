@@ -159,18 +159,22 @@ function import_payment_change( mixed $change ): ?array {
 function import_payment_check( Import_Store $store, array $v ): void {
 	global $wpdb;
 	if ( null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( $store->table_of( 'customers' ) ) . ' WHERE id = %d', $v['customer_id'] ) ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted table.
+		/* translators: %s: a customer id. */
 		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $v['customer_id'] ) );
 	}
 	if ( $v['membership_id'] ) {
 		$owner = $wpdb->get_var( $wpdb->prepare( 'SELECT customer_id FROM ' . ident( $store->table_of( 'memberships' ) ) . ' WHERE id = %d', $v['membership_id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted table.
 		if ( null === $owner ) {
+			/* translators: %s: a membership id. */
 			throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $v['membership_id'] ) );
 		}
 		if ( (int) $owner !== $v['customer_id'] ) {
+			/* translators: 1: a membership id, 2: a customer id. */
 			throw new Invalid( 'membership_id', sprintf( __( 'membership %1$s belongs to customer %2$s', 'wpbridge-stub' ), $v['membership_id'], $owner ) );
 		}
 	}
 	if ( $v['parent_id'] && null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( $store->table_of( 'payments' ) ) . ' WHERE id = %d', $v['parent_id'] ) ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted table.
+		/* translators: %s: a payment id. */
 		throw new Invalid( 'parent_id', sprintf( __( 'payment %s does not exist', 'wpbridge-stub' ), $v['parent_id'] ) );
 	}
 	$store->check_invoice_number( $v['invoice_number'] );
@@ -338,6 +342,7 @@ function import_um_write_payment( ?int $id, array $v ): int|\WP_Error {
 
 function import_um_refused( mixed $saved ): \WP_Error {
 	$why = is_wp_error( $saved ) ? $saved->get_error_message() : __( 'not saved', 'wpbridge-stub' );
+	/* translators: %s: the reason. */
 	return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the payment: %s', 'wpbridge-stub' ), $why ), 400 );
 }
 

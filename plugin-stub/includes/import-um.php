@@ -104,10 +104,12 @@ function import_um_create_membership( array $body ): int|\WP_Error {
 	$args = import_um_membership_args( $body );
 	$customer = wu_get_customer( (int) ( $args['customer_id'] ?? 0 ) );
 	if ( ! $customer ) {
+		/* translators: %s: a customer id. */
 		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $args['customer_id'] ?? 0 ) );
 	}
 	$plan = wu_get_product( (int) ( $args['plan_id'] ?? 0 ) );
 	if ( ! $plan || 'plan' !== $plan->get_type() ) {
+		/* translators: %s: a product id. */
 		throw new Invalid( 'plan_id', sprintf( __( 'plan %s does not exist or is not a plan', 'wpbridge-stub' ), $args['plan_id'] ?? 0 ) );
 	}
 	$limitations = $args['limitations'] ?? null;
@@ -118,10 +120,12 @@ function import_um_create_membership( array $body ): int|\WP_Error {
 	}
 	$membership = wu_create_membership( $args );
 	if ( is_wp_error( $membership ) ) {
+		/* translators: %s: the reason given. */
 		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the membership: %s', 'wpbridge-stub' ), $membership->get_error_message() ), 400, array( 'field' => (string) $membership->get_error_code() ) );
 	}
 	if ( ! $membership->get_id() ) {
 		global $wpdb;
+		/* translators: %s: the database error. */
 		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite did not save the membership (%s)', 'wpbridge-stub' ), $wpdb->last_error ?: __( 'no database error', 'wpbridge-stub' ) ), 400 );
 	}
 	if ( $limitations ) {
@@ -186,9 +190,11 @@ function import_um_link_args( array $body ): array {
 	if ( $membership_id ) {
 		$membership = wu_get_membership( $membership_id );
 		if ( ! $membership ) {
+			/* translators: %s: a membership id. */
 			throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $membership_id ) );
 		}
 		if ( $customer_id && $customer_id !== (int) $membership->get_customer_id() ) {
+			/* translators: 1: a membership id, 2: a customer id. */
 			throw new Invalid( 'customer_id', sprintf( __( 'membership %1$s belongs to customer %2$s', 'wpbridge-stub' ), $membership_id, $membership->get_customer_id() ) );
 		}
 		$customer_id = (int) $membership->get_customer_id();
@@ -266,6 +272,7 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 	if ( ! $product ) {
 		$product = wu_create_product( $args );
 		if ( is_wp_error( $product ) ) {
+			/* translators: %s: the reason given. */
 			return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the product: %s', 'wpbridge-stub' ), $product->get_error_message() ), 400 );
 		}
 	} else {
@@ -277,6 +284,7 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 		}
 		$saved = $product->save();
 		if ( is_wp_error( $saved ) ) {
+			/* translators: %s: the reason given. */
 			return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the product: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 400 );
 		}
 	}

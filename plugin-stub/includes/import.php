@@ -440,6 +440,7 @@ function import_site_address( array $body ): array {
 		$path = $network->path;
 	} else {
 		if ( $domain !== $network->domain ) {
+			/* translators: 1: the network's domain, 2: the domain given. */
 			throw new Invalid( 'domain', sprintf( __( 'this network keeps its sites on %1$s (a subdirectory network); got "%2$s"', 'wpbridge-stub' ), $network->domain, $domain ) );
 		}
 		site_slug( $trimmed );

@@ -46,6 +46,7 @@ function validate_limitations( mixed $value, string $prefix = '' ): array {
 		$name = (string) $name;
 		$f    = $where( $name );
 		if ( ! in_array( $name, MODULES, true ) ) {
+			/* translators: %s: the module names. */
 			throw new Invalid( $f, sprintf( __( 'unknown module (known: %s)', 'wpbridge-stub' ), implode( ', ', MODULES ) ) );
 		}
 		if ( is_string( $module ) && str_starts_with( trim( $module ), '{' ) ) {

@@ -154,6 +154,7 @@ function register_payment_routes( Payment_Store $store ): void {
 }
 
 function payment_not_found( int $id ): \WP_Error {
+	/* translators: %d: a payment id. */
 	return error( 'wpbridge_payment_not_found', sprintf( __( 'No payment %d.', 'wpbridge-stub' ), $id ), 404 );
 }
 
@@ -229,6 +230,7 @@ function money_out( mixed $v ): string {
 function only_keys( array $body, array $allowed, string $prefix = '' ): void {
 	foreach ( array_keys( $body ) as $k ) {
 		if ( ! in_array( (string) $k, $allowed, true ) ) {
+			/* translators: %s: the keys allowed. */
 			throw new Invalid( $prefix . $k, sprintf( __( 'unknown key (allowed: %s)', 'wpbridge-stub' ), implode( ', ', $allowed ) ) );
 		}
 	}
@@ -295,6 +297,7 @@ function payment_change_body( array $body ): array {
 	only_keys( $body, array( 'change_key', 'collect', 'reference', 'cart', 'currency', 'subtotal', 'discount_total', 'tax_total', 'total', 'line_items', 'status_before', 'before', 'target' ) );
 	$key = $body['change_key'] ?? null;
 	if ( ! is_string( $key ) || ! preg_match( '/^[0-9a-fA-F]{64}$/', $key ) ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( 'change_key', sprintf( __( 'is required: 64 hexadecimal digits (got %s)', 'wpbridge-stub' ), short( $key ) ) );
 	}
 	$cart = $body['cart'] ?? null;
@@ -346,6 +349,7 @@ function payment_settle_body( array $body ): array {
 	} else {
 		$dt = is_string( $when ) ? parse_datetime( $when ) : null;
 		if ( ! $dt ) {
+			/* translators: %s: the value given. */
 			throw new Invalid( 'settled_at', sprintf( __( 'must be an ISO 8601 date-time (got %s)', 'wpbridge-stub' ), short( $when ) ) );
 		}
 		$settled_at = db_datetime( $dt, 'settled_at' );
@@ -533,6 +537,7 @@ class Stub_Payment_Store implements Payment_Store {
 		foreach ( array_keys( $change['cart']['products'] ) as $pid ) {
 			$product = product_row( $pid );
 			if ( ! $product ) {
+				/* translators: %s: a product id. */
 				throw new Invalid( "cart.products.$pid", sprintf( __( 'product %s does not exist', 'wpbridge-stub' ), $pid ) );
 			}
 			if ( 'plan' === $product['type'] && ! $plan ) {
@@ -756,6 +761,7 @@ class UM_Payment_Store implements Payment_Store {
 		}
 		foreach ( array_keys( $change['cart']['products'] ) as $pid ) {
 			if ( ! wu_get_product( $pid ) ) {
+				/* translators: %s: a product id. */
 				throw new Invalid( "cart.products.$pid", sprintf( __( 'product %s does not exist', 'wpbridge-stub' ), $pid ) );
 			}
 		}
@@ -773,6 +779,7 @@ class UM_Payment_Store implements Payment_Store {
 		if ( $cart->get_cart_type() !== $change['cart']['cart_type'] ) {
 			return error(
 				'wpbridge_um_cart',
+				/* translators: 1: the cart type UM gives the change, 2: the cart type asked. */
 				sprintf( __( "UM's Cart classifies this change as '%1\$s', not '%2\$s'.", 'wpbridge-stub' ), $cart->get_cart_type(), $change['cart']['cart_type'] ),
 				409,
 				array( 'cart_type' => $cart->get_cart_type() )
@@ -784,6 +791,7 @@ class UM_Payment_Store implements Payment_Store {
 		if ( $um_total !== $change['total'] ) {
 			return error(
 				'wpbridge_payment_total_mismatch',
+				/* translators: 1: the total of UM's Cart, 2: the total sent. */
 				sprintf( __( "UM's Cart totals %1\$s for this change, not %2\$s: nothing was stored.", 'wpbridge-stub' ), $um_total, $change['total'] ),
 				409,
 				array(
@@ -801,6 +809,7 @@ class UM_Payment_Store implements Payment_Store {
 			function () use ( $data, $cart, $change ) {
 				$payment = wu_create_payment( $data ); // A completed one gets UM's next invoice number on insert.
 				if ( is_wp_error( $payment ) ) {
+					/* translators: %s: the reason given. */
 					return error( 'wpbridge_um_payment', sprintf( __( 'UM refused the payment: %s', 'wpbridge-stub' ), $payment->get_error_message() ), 409, array( 'um_code' => $payment->get_error_code() ) );
 				}
 				$payment->update_meta( 'wu_original_cart', $cart );
@@ -845,6 +854,7 @@ class UM_Payment_Store implements Payment_Store {
 				}
 				$saved = $p->save();
 				if ( is_wp_error( $saved ) ) {
+					/* translators: %s: the reason given. */
 					return error( 'wpbridge_um_payment', sprintf( __( 'UM refused to complete the payment: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 409, array( 'um_code' => $saved->get_error_code() ) );
 				}
 				$meta = $p->get_meta( PAYMENT_CHANGE_META, null );
@@ -864,6 +874,7 @@ class UM_Payment_Store implements Payment_Store {
 					}
 					$saved = $m->save();
 					if ( is_wp_error( $saved ) ) {
+						/* translators: %s: the reason given. */
 						return error( 'wpbridge_um_membership', sprintf( __( 'UM refused the membership write: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 409, array( 'um_code' => $saved->get_error_code() ) );
 					}
 				}
@@ -897,6 +908,7 @@ class UM_Payment_Store implements Payment_Store {
 				$p->set_status( 'cancelled' );
 				$saved = $p->save();
 				if ( is_wp_error( $saved ) ) {
+					/* translators: %s: the reason given. */
 					return error( 'wpbridge_um_payment', sprintf( __( 'UM refused to cancel the payment: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 409, array( 'um_code' => $saved->get_error_code() ) );
 				}
 				return array(

@@ -66,6 +66,7 @@ function own_error_shape( mixed $response, array $handler, \WP_REST_Request $req
 		if ( is_array( $detail ) && isset( $detail['data']['field'], $detail['message'] ) ) {
 			return new \WP_Error( 'rest_invalid_param', $detail['message'], $detail['data'] );
 		}
+		/* translators: %s: WordPress's reason. */
 		return invalid_error( new Invalid( $field, sprintf( __( '%s', 'wpbridge-stub' ), (string) $data['params'][ $field ] ) ) );
 	}
 	if ( 'rest_missing_callback_param' === $response->get_error_code() && ! empty( $data['params'] ) ) {

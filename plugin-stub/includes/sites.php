@@ -296,6 +296,7 @@ function site_changes( array $body, array $current ): array {
 					break;
 				}
 				return array(
+					/* translators: %s: the key given. */
 					'error' => error( 'wu_rest_site_invalid_set_method', sprintf( __( 'The Site object does not have a set_%s method', 'wpbridge-stub' ), $key ), 400, array( 'field' => $key ) ),
 				);
 		}
@@ -304,15 +305,18 @@ function site_changes( array $body, array $current ): array {
 	if ( $merged['membership_id'] ) {
 		$m = row( 'membership', (int) $merged['membership_id'] );
 		if ( ! $m ) {
+			/* translators: %s: a membership id. */
 			throw new Invalid( 'membership_id', sprintf( __( 'membership %s does not exist', 'wpbridge-stub' ), $merged['membership_id'] ) );
 		}
 		if ( ! $merged['customer_id'] ) {
 			$merged['customer_id'] = (int) $m['customer_id'];
 		} elseif ( (int) $merged['customer_id'] !== (int) $m['customer_id'] ) {
+			/* translators: 1: a membership id, 2: a customer id. */
 			throw new Invalid( 'customer_id', sprintf( __( 'membership %1$s belongs to customer %2$s', 'wpbridge-stub' ), $merged['membership_id'], $m['customer_id'] ) );
 		}
 	}
 	if ( $merged['customer_id'] && ! row( 'customer', (int) $merged['customer_id'] ) ) {
+		/* translators: %s: a customer id. */
 		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $merged['customer_id'] ) );
 	}
 	return array( 'record' => $merged );
@@ -346,6 +350,7 @@ function create_site( Site_Store $store, \WP_REST_Request $request ): mixed {
 	$path    = is_subdomain_install() ? $network->path : $network->path . $slug . '/';
 	$taken   = domain_exists( $domain, $path, $network->id );
 	if ( $taken ) {
+		/* translators: 1: the path given, 2: a site id. */
 		throw new Invalid( 'path', sprintf( __( '"%1$s" is already site %2$s', 'wpbridge-stub' ), $path, $taken ) );
 	}
 	$defaults = array(
@@ -362,6 +367,7 @@ function create_site( Site_Store $store, \WP_REST_Request $request ): mixed {
 	$owner    = site_owner( (int) $r['customer_id'] );
 	$blog_id  = wpmu_create_blog( $domain, $path, $r['title'], $owner, array( 'public' => 1 ), $network->id );
 	if ( is_wp_error( $blog_id ) ) {
+		/* translators: %s: the reason given. */
 		return error( 'wu_rest_site', sprintf( __( 'WordPress could not create the site: %s', 'wpbridge-stub' ), $blog_id->get_error_message() ), 400, array( 'field' => 'path' ) );
 	}
 	save_link( (int) $blog_id, $r );
@@ -375,9 +381,11 @@ function site_slug( mixed $path ): string {
 	}
 	$slug = trim( $path, '/' );
 	if ( ! preg_match( '/^[a-z0-9][a-z0-9\-]{0,62}$/', $slug ) || ctype_digit( $slug ) ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( 'path', sprintf( __( 'must be one segment of lowercase letters, digits or hyphens, not only digits (got %s)', 'wpbridge-stub' ), short( $path ) ) );
 	}
 	if ( in_array( $slug, get_subdirectory_reserved_names(), true ) ) {
+		/* translators: %s: a site slug. */
 		throw new Invalid( 'path', sprintf( __( '"%s" is reserved by WordPress', 'wpbridge-stub' ), $slug ) );
 	}
 	return $slug;

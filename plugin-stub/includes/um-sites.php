@@ -45,7 +45,8 @@ function um_computed_limits( Site_Store $sites, array $blog_ids ): array {
 function um_quota_write_refused( int $blog_id ): \WP_Error {
 	return error(
 		'wpbridge_um_mode',
-		"Ultimate Multisite computes and enforces the limits of site $blog_id: plugin-stub stores no quota in UM mode. Change the membership (plan, add-ons) or the site's own UM limitations instead.",
+		/* translators: %d: a site id. */
+		sprintf( __( "Ultimate Multisite computes and enforces the limits of site %d: plugin-stub stores no quota in UM mode. Change the membership (plan, add-ons) or the site's own UM limitations instead.", 'wpbridge-stub' ), $blog_id ),
 		409,
 		array( 'blog_id' => $blog_id )
 	);

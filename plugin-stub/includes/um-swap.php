@@ -83,6 +83,7 @@ function um_cart_target( object $cart ): array {
 function um_change_cart( object $membership, string $cart_type, array $products, int|false $duration, string|false $unit ): mixed {
 	$customer = $membership->get_customer();
 	if ( ! $customer ) {
+		/* translators: %d: a membership id. */
 		return error( 'wpbridge_um_cart', sprintf( __( "Membership %d has no customer: UM's Cart cannot be built for it.", 'wpbridge-stub' ), $membership->get_id() ), 409 );
 	}
 	$qty_filter    = function ( $data, $product ) use ( $products ) {
@@ -113,6 +114,7 @@ function um_change_cart( object $membership, string $cart_type, array $products,
 	}
 	$errors = $cart->get_errors();
 	if ( $errors && $errors->has_errors() ) {
+		/* translators: 1: UM's error code, 2: the reason given. */
 		return error( 'wpbridge_um_cart', sprintf( __( 'UM\'s Cart refused the change: %1$s: %2$s', 'wpbridge-stub' ), $errors->get_error_code(), $errors->get_error_message() ), 409, array( 'um_code' => $errors->get_error_code() ) );
 	}
 	return $cart;
@@ -158,6 +160,7 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 	$plan_id = to_int( $target['plan_id'] ?? null, 'target.plan_id', 1 );
 	$plan    = wu_get_product( $plan_id );
 	if ( ! $plan || 'plan' !== $plan->get_type() ) {
+		/* translators: %d: a product id. */
 		throw new Invalid( 'target.plan_id', sprintf( __( 'product %d is not a plan', 'wpbridge-stub' ), $plan_id ) );
 	}
 	$addons = array();
@@ -165,6 +168,7 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 		$pid = to_int( $pid, 'target.addon_products', 1 );
 		$qty = to_int( $qty, "target.addon_products.$pid", 0, 1000 );
 		if ( ! wu_get_product( $pid ) ) {
+			/* translators: %s: a product id. */
 			throw new Invalid( "target.addon_products.$pid", sprintf( __( 'no product %s', 'wpbridge-stub' ), $pid ) );
 		}
 		if ( $qty > 0 ) {
@@ -180,10 +184,12 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 		return $cart;
 	}
 	if ( 'downgrade' !== $cart->get_cart_type() ) {
+		/* translators: %s: the cart type UM gives the change. */
 		return error( 'wpbridge_um_not_a_downgrade', sprintf( __( "UM classifies this change as '%s', not a downgrade: only a downgrade is scheduled (UM applies the others at once).", 'wpbridge-stub' ), $cart->get_cart_type() ), 409, array( 'cart_type' => $cart->get_cart_type() ) );
 	}
 	$result = $m->schedule_swap( $cart, $when->format( 'Y-m-d H:i:s' ) );
 	if ( is_wp_error( $result ) ) {
+		/* translators: %s: the reason given. */
 		return error( 'wpbridge_um_swap', sprintf( __( 'UM refused to schedule the swap: %s', 'wpbridge-stub' ), $result->get_error_message() ), 409 );
 	}
 	$fresh = um_membership( $id );
@@ -217,11 +223,13 @@ function um_apply_swap( int $id ): array|\WP_Error {
 		return no_scheduled_change();
 	}
 	if ( strtotime( $swap['scheduled_for'] ) > time() ) {
+		/* translators: 1: a membership id, 2: when the swap is due. */
 		return error( 'wpbridge_not_due', sprintf( __( 'The swap of membership %1$d is due at %2$s, not yet.', 'wpbridge-stub' ), $id, $swap['scheduled_for'] ), 409, array( 'scheduled_for' => $swap['scheduled_for'] ) );
 	}
 	\WP_Ultimo\Managers\Membership_Manager::get_instance()->async_membership_swap( $id );
 	$after = um_membership( $id );
 	if ( $after && $after->get_scheduled_swap() ) {
+		/* translators: %d: a membership id. */
 		return error( 'wpbridge_um_swap', sprintf( __( "UM did not apply the swap of membership %d (see UM's membership log).", 'wpbridge-stub' ), $id ), 500 );
 	}
 	if ( function_exists( 'wu_unschedule_action' ) ) {

@@ -59,6 +59,7 @@ function body( \WP_REST_Request $request ): array {
 		return $request->get_body_params();
 	}
 	if ( ! str_starts_with( $raw, '{' ) ) {
+		/* translators: %s: the start of the body. */
 		throw new Invalid( '(body)', sprintf( __( 'must be a JSON object (got %s)', 'wpbridge-stub' ), short( $raw ) ) );
 	}
 	$json = json_decode( $raw, true );
@@ -97,12 +98,15 @@ function to_int( mixed $v, string $field, ?int $min = 0, ?int $max = null ): int
 	} elseif ( is_string( $v ) && preg_match( '/^\s*-?\d{1,18}\s*$/', $v ) ) {
 		$i = (int) trim( $v );
 	} else {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be an integer (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	if ( null !== $min && $i < $min ) {
+		/* translators: 1: the lowest value allowed, 2: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be >= %1$s (got %2$s)', 'wpbridge-stub' ), $min, $i ) );
 	}
 	if ( null !== $max && $i > $max ) {
+		/* translators: 1: the highest value allowed, 2: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be <= %1$s (got %2$s)', 'wpbridge-stub' ), $max, $i ) );
 	}
 	return $i;
@@ -124,6 +128,7 @@ function to_bool( mixed $v, string $field ): bool {
 			return false;
 		}
 	}
+	/* translators: %s: the value given. */
 	throw new Invalid( $field, sprintf( __( 'must be a boolean (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 }
 
@@ -136,16 +141,20 @@ function to_money( mixed $v, string $field ): string {
 	} elseif ( is_string( $v ) ) {
 		$s = trim( $v );
 	} else {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be a decimal amount (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	if ( ! preg_match( '/^(-?)(\d{1,9})(?:\.(\d+))?$/', $s, $m ) ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be a decimal amount with at most 9 integer digits (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	if ( '-' === $m[1] && ( (int) $m[2] > 0 || (int) ( $m[3] ?? '0' ) > 0 ) ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be >= 0 (got %s)', 'wpbridge-stub' ), $s ) );
 	}
 	$frac = $m[3] ?? '';
 	if ( strlen( rtrim( $frac, '0' ) ) > 4 ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'has more than 4 decimal places (got %s)', 'wpbridge-stub' ), $s ) );
 	}
 	return ltrim( $m[2], '0' ) === '' ? '0.' . str_pad( substr( $frac, 0, 4 ), 4, '0' )
@@ -158,10 +167,12 @@ function to_date( mixed $v, string $field ): ?string {
 		return null;
 	}
 	if ( ! is_string( $v ) ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be a date string (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	$dt = parse_datetime( $v );
 	if ( null === $dt ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be \'Y-m-d H:i:s\' (GMT) or ISO 8601 (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	return db_datetime( $dt, $field );
@@ -174,6 +185,7 @@ function to_date( mixed $v, string $field ): ?string {
 function db_datetime( \DateTimeImmutable $dt, string $field ): string {
 	$year = (int) $dt->format( 'Y' );
 	if ( $year < 1000 || $year > 9999 ) {
+		/* translators: %s: the date given. */
 		throw new Invalid( $field, sprintf( __( 'must be between 1000-01-01 and 9999-12-31 23:59:59 UTC (got %s)', 'wpbridge-stub' ), $dt->format( 'Y-m-d\TH:i:s\Z' ) ) );
 	}
 	return $dt->format( 'Y-m-d H:i:s' );
@@ -206,6 +218,7 @@ function iso( ?string $gmt ): ?string {
 
 function to_enum( mixed $v, array $allowed, string $field ): string {
 	if ( ! is_string( $v ) || ! in_array( $v, $allowed, true ) ) {
+		/* translators: 1: the values allowed, 2: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be one of %1$s (got %2$s)', 'wpbridge-stub' ), implode( '|', $allowed ), short( $v ) ) );
 	}
 	return $v;
@@ -219,13 +232,16 @@ function to_string( mixed $v, string $field, int $max = 191, bool $nullable = tr
 		throw new Invalid( $field, __( 'is required', 'wpbridge-stub' ) );
 	}
 	if ( ! is_string( $v ) && ! is_int( $v ) ) {
+		/* translators: %s: the value given. */
 		throw new Invalid( $field, sprintf( __( 'must be a string (got %s)', 'wpbridge-stub' ), short( $v ) ) );
 	}
 	$s = (string) $v;
 	if ( mb_strlen( $s ) > $max ) {
+		/* translators: %s: the highest value allowed. */
 		throw new Invalid( $field, sprintf( __( 'must be at most %s characters', 'wpbridge-stub' ), $max ) );
 	}
 	if ( $max >= TEXT_BYTES && strlen( $s ) > TEXT_BYTES ) {
+		/* translators: %s: the limit in bytes. */
 		throw new Invalid( $field, sprintf( __( 'must be at most %s bytes (a TEXT column)', 'wpbridge-stub' ), TEXT_BYTES ) );
 	}
 	return $s;

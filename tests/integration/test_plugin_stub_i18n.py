@@ -1,7 +1,8 @@
 """What a WordPress reviewer checks file by file in plugin-stub (a static check of the PHP sources, no sandbox):
 every message given to an error, a refusal, a 400 (Invalid) or wp_die() is translatable through __() or
-esc_html__() with the plugin's text domain (`wpbridge-stub`), which the plugin declares and loads; and every file
-exits when loaded outside WordPress."""
+esc_html__() with the plugin's text domain (`wpbridge-stub`), which the plugin declares and loads; every translated
+string with a placeholder has a `/* translators: */` comment on the line above it (WordPress.WP.I18n, which Debian's
+PHP_CodeSniffer does not ship); and every file exits when loaded outside WordPress."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ import pytest
 
 PLUGIN = Path(__file__).resolve().parents[2] / "plugin-stub"
 FILES = sorted([PLUGIN / "wpbridge-stub.php", *(PLUGIN / "includes").glob("*.php")])
+ALL_PHP = sorted(PLUGIN.rglob("*.php"))
+
+# A translated string literal (first argument of __() or esc_html__()) and a printf placeholder in it.
+GETTEXT = re.compile(r"(?:esc_html__|esc_html_e|esc_attr__|_e|__)\(\s*(['\"])((?:\\.|(?!\1).)*)\1")
+PLACEHOLDER = re.compile(r"%(?:\d+\\?\$)?[sdfF]")
 
 # A message argument written as a bare string literal or an interpolated string, i.e. not translatable.
 BARE = [
@@ -27,6 +33,19 @@ def test_every_message_is_translatable(path: Path) -> None:
     bare = [f"{path.name}:{n}: {line.strip()}" for n, line in enumerate(path.read_text().splitlines(), 1)
             if any(rx.search(line) for rx in BARE)]
     assert not bare, "\n".join(bare)
+
+
+@pytest.mark.parametrize("path", ALL_PHP, ids=lambda p: p.name)
+def test_every_string_with_a_placeholder_has_a_translators_comment(path: Path) -> None:
+    lines = path.read_text().splitlines()
+    missing = []
+    for n, line in enumerate(lines):
+        match = GETTEXT.search(line)
+        if match and PLACEHOLDER.search(match.group(2)):
+            above = next((p.strip() for p in reversed(lines[:n]) if p.strip()), "")
+            if not above.startswith("/* translators:"):
+                missing.append(f"{path.name}:{n + 1}: {line.strip()}")
+    assert not missing, "\n".join(missing)
 
 
 def test_the_text_domain_is_declared_and_loaded() -> None:
