@@ -64,11 +64,11 @@ def test_upgrade_mid_cycle_credit_to_the_cent(sandbox: SandboxInfo) -> None:
     at = today_at(6)
     data = run_json(sandbox, "change", "quote", str(member.membership_id), "--plan", "premium", "--at", at.isoformat())
     net = network(sandbox)
-    membership = net.membership(member.membership_id)
-    catalog = net.catalog()
+    membership = net.memberships.get(member.membership_id)
+    catalog = net.products.catalog()
     premium = next(p for p in catalog if p.slug == "premium")
     engine = quote_change(membership, catalog, Cart(plan_id=premium.id), now=at,
-                          usage=net.usage(member.blog_ids))
+                          usage=net.usage.get(member.blog_ids))
     assert data["kind"] == "upgrade" == engine.kind
     assert Decimal(data["credit"]) == engine.credit
     assert Decimal(data["due_now"]) == engine.due_now
@@ -224,10 +224,10 @@ def test_crash_after_membership_write_then_rerun_finishes(sandbox: SandboxInfo) 
     half = server_state(sandbox, member)
     ids = Rest(sandbox).product_ids()
     assert int(half["membership"]["plan_id"]) == ids["premium"]
-    membership = net.membership(member.membership_id)
-    catalog = net.catalog()
+    membership = net.memberships.get(member.membership_id)
+    catalog = net.products.catalog()
     stale = [b for b in member.blog_ids
-             if differing_modules(effective_limitations(membership, catalog, net.site(b)),
+             if differing_modules(effective_limitations(membership, catalog, net.sites.get(b)),
                             Limitations.model_validate(half["quotas"][b]))]
     assert stale == list(member.blog_ids)  # the quotas are still Free's
 
@@ -240,7 +240,7 @@ def test_crash_after_membership_write_then_rerun_finishes(sandbox: SandboxInfo) 
     done = server_state(sandbox, member)
     assert done["membership"] == half["membership"]
     for b in member.blog_ids:
-        assert not differing_modules(effective_limitations(membership, catalog, net.site(b)),
+        assert not differing_modules(effective_limitations(membership, catalog, net.sites.get(b)),
                                Limitations.model_validate(done["quotas"][b]))
     third = run_json(sandbox, "change", "apply", str(member.membership_id), "--plan", "premium", "--yes")
     assert third["status"] == "unchanged" and third["performed"] == []

@@ -48,8 +48,8 @@ def test_upgrade_is_written_and_every_site_gets_the_new_plans_limits_from_um(um_
     held = um_membership(um_sandbox, m.membership_id)
     assert held["plan_id"] == um_sandbox.info["seeded"]["products"]["premium"] and held["amount"].startswith("39")
     with network(um_sandbox) as net:
-        catalog = net.catalog()
-        membership = net.membership(m.membership_id)
+        catalog = net.products.catalog()
+        membership = net.memberships.get(m.membership_id)
         [site] = change.owned_sites(net, m.membership_id)
         want = effective_limitations(membership, catalog, site=site)
     um = Limitations.model_validate(um_site_limits(um_sandbox, m.blog_ids[0]))
@@ -79,7 +79,7 @@ def test_a_site_not_positively_linked_is_not_this_memberships(um_sandbox: Sandbo
         assert [s.blog_id for s in change.owned_sites(net, m.membership_id)] == list(m.blog_ids)
         assert change.owned_sites(net, unlinked.membership_id) == []
         assert change.owned_sites(net, template.membership_id) == []
-        assert all(not s.belongs_to(m.membership_id) for s in net.sites() if s.blog_id not in m.blog_ids)
+        assert all(not s.belongs_to(m.membership_id) for s in net.sites.list() if s.blog_id not in m.blog_ids)
 
 
 def test_concurrent_addon_purchases_on_one_membership_both_land(um_sandbox: SandboxInfo) -> None:

@@ -176,7 +176,7 @@ def test_ums_triggers_are_the_ones_save_push_predicts(um: SandboxInfo, what: str
     if "addon_products" in body:
         body["addon_products"] = {str(p[slug]): qty for slug, qty in body["addon_products"].items()}
     with network(um) as net:
-        before = net.membership(m.membership_id)
+        before = net.memberships.get(m.membership_id)
     with billed_by(um, m.membership_id, TEST_GATEWAY, "sub_wpb_2"):
         resp = put(um, m.membership_id, body)
         assert resp.status_code == 200, resp.text
@@ -236,7 +236,7 @@ def test_stripe_without_a_subscription_id_refuses_every_pushed_change(um: Sandbo
     body = {"amount": "39.00", "plan_id": ids(um)["premium"]}
     with billed_by(um, m.membership_id, "stripe", ""):
         with network(um) as net:
-            effect = gateway_effect(net.membership(m.membership_id), body)
+            effect = gateway_effect(net.memberships.get(m.membership_id), body)
         before = held(um, m.membership_id)
         resp = put(um, m.membership_id, body)
         after = held(um, m.membership_id)
@@ -254,7 +254,7 @@ def test_paypal_refuses_a_period_change_in_the_words_gateway_effect_quotes(um: S
     body = {"duration": 1, "duration_unit": "year", "amount": "150"}
     with billed_by(um, m.membership_id, "paypal", "I-WPB6", active_gateways=sorted({*active, "paypal"})):
         with network(um) as net:
-            effect = gateway_effect(net.membership(m.membership_id), body)
+            effect = gateway_effect(net.memberships.get(m.membership_id), body)
         before = held(um, m.membership_id)
         resp = put(um, m.membership_id, body)
         after = held(um, m.membership_id)
@@ -269,7 +269,7 @@ def test_the_free_gateway_is_cleared_with_auto_renew_on_an_amount_change(um: San
     m = new_um_member(um, "basic", renewed=5)
     with billed_by(um, m.membership_id, "free"):
         with network(um) as net:
-            effect = gateway_effect(net.membership(m.membership_id), {"amount": "39"})
+            effect = gateway_effect(net.memberships.get(m.membership_id), {"amount": "39"})
         resp = put(um, m.membership_id, {"amount": "39"})
         now = held(um, m.membership_id)
     assert resp.status_code == 200, resp.text

@@ -52,13 +52,13 @@ def test_a_membership_override_is_read_and_merged_as_um_does(um_sandbox: Sandbox
     assert um["disk_space"]["limit"] == 123 and um["sites"]["limit"] == 7  # UM: the override replaces
 
     with network(um_sandbox) as net:
-        membership = net.membership(m.membership_id)
+        membership = net.memberships.get(m.membership_id)
         assert membership.limitations.disk_space is not None and membership.limitations.disk_space.limit == 123
-        [listed] = list(net.memberships(id=[m.membership_id]))
+        [listed] = list(net.memberships.list(id=[m.membership_id]))
         assert listed.limitations == membership.limitations and not net.unreadable
-        [linked] = list(net.sites(membership_id=m.membership_id))
-        mine = effective_limitations(membership, net.catalog(), linked)
-        [(blog_id, computed)] = list(net.site_quotas([site]))  # UM mode: UM's own computed limits
+        [linked] = list(net.sites.list(membership_id=m.membership_id))
+        mine = effective_limitations(membership, net.products.catalog(), linked)
+        [(blog_id, computed)] = list(net.quotas.list([site]))  # UM mode: UM's own computed limits
     assert blog_id == site and computed is not None
     assert differing_modules(mine, computed) == (), (mine.to_wire(), computed.to_wire())
     assert differing_modules(mine, Limitations.model_validate(um)) == ()
