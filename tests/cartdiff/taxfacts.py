@@ -68,6 +68,11 @@ FACTS: list[dict[str, Any]] = [
      "scenario": base(customer={"ip_country": "US"},
                       tax__rates=[rate("FR", "20"), rate("DE", "19"), rate("US", "10")]),
      "expect": {BOTH: {"tax_total": "2.00", "due_now": "17.07", "line_taxes": [line("product", "p1", "10", "2.00")]}}},
+    {"id": "loc-zero-country", "fact": "a country \"0\" is no country (PHP `?:`): cart \"0\", billing \"0\", then "
+                                       "the IP country",
+     "scenario": base(cart__country="0", customer={"billing_country": "0", "ip_country": "US"},
+                      tax__rates=[rate("FR", "20"), rate("US", "10")]),
+     "expect": {BOTH: {"tax_total": "2.00", "line_taxes": [line("product", "p1", "10", "2.00")]}}},
     {"id": "loc-none", "fact": "no country anywhere: no tax",
      "scenario": base(cart__state="CA", tax__rates=[rate("FR", "20"), rate("US", "10", state="CA")]),
      "expect": {BOTH: {"tax_total": "0.00", "due_now": "15.07", "line_taxes": []}}},

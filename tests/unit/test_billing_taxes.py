@@ -57,6 +57,7 @@ def test_location_precedence_cart_billing_ip() -> None:
     assert tax_location(TaxLocation("", "CA", "LA"), "DE", "US") == TaxLocation("DE", "CA", "LA", "billing")
     assert tax_location(None, "", "US") == TaxLocation("US", "", "", "ip")
     assert tax_location(None) == TaxLocation("", "", "", "none")
+    assert tax_location(TaxLocation("0"), "0", "US") == TaxLocation("US", "", "", "ip")  # "0" is falsy in PHP
 
 
 def test_renewal_uses_the_membership_billing_address() -> None:

@@ -60,11 +60,11 @@ class TaxLocation:
 def tax_location(cart: TaxLocation | None = None, billing_country: str = "", ip_country: str = "") -> TaxLocation:
     """Where UM's Cart of a membership change taxes (`Cart::build_from_membership`): the cart's (checkout form's)
     country, else the customer's billing country, else the customer's IP country (`Customer::get_country`); the
-    state and city only ever come from the cart."""
+    state and city only ever come from the cart. PHP truthiness: a country "0" is no country."""
     state, city = (cart.state, cart.city) if cart is not None else ("", "")
-    if cart is not None and cart.country:
+    if cart is not None and _php_truthy(cart.country):  # PHP `?:`: "0" counts as no country
         return TaxLocation(cart.country, state, city, "cart")
-    if billing_country:
+    if _php_truthy(billing_country):
         return TaxLocation(billing_country, state, city, "billing")
     if ip_country:
         return TaxLocation(ip_country, state, city, "ip")
