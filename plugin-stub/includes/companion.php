@@ -314,10 +314,11 @@ function list_quotas( Limits_Store $limits, \WP_REST_Request $request ): \WP_RES
 	$ids                          = blog_ids_param( $request, false );
 	$where                        = $wpdb->prepare( 'site_id = %d', get_current_network_id() );
 	if ( null !== $ids ) {
-		$where .= ' AND blog_id IN (' . ( $ids ? implode( ',', $ids ) : '0' ) . ')';
+		$ids    = $ids ?: array( 0 );
+		$where .= $wpdb->prepare( ' AND blog_id IN (' . placeholders( $ids, '%d' ) . ')', $ids ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- an IN list of %d placeholders.
 	}
-	$total  = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->blogs} WHERE $where" );
-	$page   = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT blog_id FROM {$wpdb->blogs} WHERE $where ORDER BY blog_id ASC LIMIT %d OFFSET %d", $limit, $offset ) ) );
+	$total  = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->blogs} WHERE $where" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $where is prepared above.
+	$page   = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT blog_id FROM {$wpdb->blogs} WHERE $where ORDER BY blog_id ASC LIMIT %d OFFSET %d", $limit, $offset ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $where is prepared above.
 	$quotas = $limits->limits( $page ); // UM mode: what UM computes.
 	$items  = array();
 	foreach ( $page as $id ) {
@@ -419,7 +420,7 @@ function to_due_before( mixed $due, string $field ): string {
 
 function scheduled_row( int $membership_id ): ?array {
 	global $wpdb;
-	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'scheduled_changes' ) . ' WHERE membership_id = %d', $membership_id ), ARRAY_A );
+	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . ident( table( 'scheduled_changes' ) ) . ' WHERE membership_id = %d', $membership_id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	return $row ?: null;
 }
 
@@ -458,9 +459,10 @@ function acquire_lock( \WP_REST_Request $request ): mixed {
 	$ttl     = to_int( $body['ttl'] ?? 600, 'ttl', 1, 86400 );
 	$now_ms  = (int) floor( microtime( true ) * 1000 );
 	$expires = $now_ms + $ttl * 1000;
-	$t       = table( 'locks' );
+	$t       = ident( table( 'locks' ) );
 	$wpdb->query(
 		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 			"INSERT INTO $t (name, owner, expires_ms, acquired_at) VALUES (%s, %s, %d, %s)
 			 ON DUPLICATE KEY UPDATE
 			   acquired_at = IF(owner = VALUES(owner) OR expires_ms <= %d, IF(owner = VALUES(owner), acquired_at, VALUES(acquired_at)), acquired_at),
@@ -474,7 +476,7 @@ function acquire_lock( \WP_REST_Request $request ): mixed {
 			$now_ms
 		)
 	);
-	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $t WHERE name = %s", $name ), ARRAY_A );
+	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $t WHERE name = %s", $name ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	$out = array(
 		'name'       => $name,
 		'owner'      => $row['owner'],

@@ -86,8 +86,8 @@ function not_found( string $slug ): \WP_Error {
 
 function row( string $slug, int $id ): ?array {
 	global $wpdb;
-	$t   = table( entities()[ $slug ]['table'] );
-	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $t WHERE id = %d", $id ), ARRAY_A );
+	$t   = ident( table( entities()[ $slug ]['table'] ) );
+	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $t WHERE id = %d", $id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	return $row ?: null;
 }
 
@@ -102,17 +102,21 @@ function get_item( string $slug, \WP_REST_Request $request ): mixed {
 
 // ---------------------------------------------------------------------------------------------------- list
 
-/** The column types of a table, from the database itself (so filters follow the schema). */
-function columns( string $table ): array {
+/**
+ * The column types of one of the plugin's tables (`products`...), `column => SQL type`, read from the registry that
+ * creates the table (registry.php), so filters and schemas follow the schema without asking the database.
+ */
+function columns( string $name ): array {
 	static $cache = array();
-	global $wpdb;
-	if ( ! isset( $cache[ $table ] ) ) {
-		$cache[ $table ] = array();
-		foreach ( $wpdb->get_results( "SHOW COLUMNS FROM $table", ARRAY_A ) as $c ) {
-			$cache[ $table ][ $c['Field'] ] = strtolower( $c['Type'] );
+	if ( ! isset( $cache[ $name ] ) ) {
+		$cache[ $name ] = array();
+		foreach ( explode( "\n", tables()[ $name ] ) as $line ) {
+			if ( preg_match( '/^\s+([a-z_]+) ([a-z]+(?:\([0-9,]+\))?(?: unsigned)?)/', $line, $m ) && ! in_array( $m[1], array( 'PRIMARY', 'KEY', 'UNIQUE' ), true ) ) {
+				$cache[ $name ][ $m[1] ] = $m[2];
+			}
 		}
 	}
-	return $cache[ $table ];
+	return $cache[ $name ];
 }
 
 /** One filter value, checked against its column's type (an int column only takes integers...). */
@@ -216,11 +220,12 @@ function list_items( string $slug, \WP_REST_Request $request ): \WP_REST_Respons
 	$t                             = table( $spec['table'] );
 	$query                         = $request->get_query_params();
 	list( $limit, $offset, $per )  = paging( $request );
-	list( $where, $vals )          = where_clause( columns( $t ), $query, $spec['json'], $spec['search'], $spec['aliases'] );
-	$order                         = order_clause( columns( $t ), $query, $spec['json'], 'id', $spec['aliases'] );
-	$prep                          = fn( string $sql ) => $vals ? $wpdb->prepare( $sql, $vals ) : $sql;
-	$total                         = (int) $wpdb->get_var( $prep( "SELECT COUNT(*) FROM $t WHERE $where" ) );
-	$rows                          = $wpdb->get_results( $prep( "SELECT * FROM $t WHERE $where $order" ) . $wpdb->prepare( ' LIMIT %d OFFSET %d', $limit, $offset ), ARRAY_A );
+	list( $where, $vals )          = where_clause( columns( $spec['table'] ), $query, $spec['json'], $spec['search'], $spec['aliases'] );
+	$order                         = order_clause( columns( $spec['table'] ), $query, $spec['json'], 'id', $spec['aliases'] );
+	$prep                          = fn( string $sql ) => $vals ? $wpdb->prepare( $sql, $vals ) : $sql; // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- where_clause(): placeholders for every value, column names from the table's own list.
+	$q                             = ident( $t );
+	$total                         = (int) $wpdb->get_var( $prep( "SELECT COUNT(*) FROM $q WHERE $where" ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared by $prep.
+	$rows                          = $wpdb->get_results( $prep( "SELECT * FROM $q WHERE $where $order" ) . $wpdb->prepare( ' LIMIT %d OFFSET %d', $limit, $offset ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared by $prep; ORDER BY from order_clause() (a known column, ASC|DESC).
 	return paged_response( array_map( fn( $r ) => out( $slug, $r ), $rows ), $total, $per );
 }
 
@@ -274,7 +279,7 @@ function changes( string $slug, array $body ): array|\WP_Error {
  */
 function check_json_sizes( string $slug, array $record ): void {
 	$spec = entities()[ $slug ];
-	$cols = columns( table( $spec['table'] ) );
+	$cols = columns( $spec['table'] );
 	foreach ( $spec['json'] as $c ) {
 		$cap = array(
 			'text'       => TEXT_BYTES,
@@ -342,7 +347,7 @@ function create_item( string $slug, \WP_REST_Request $request ): mixed {
 	if ( 'customer' === $slug ) {
 		( $spec['check'] )( $record, null );
 	}
-	if ( isset( columns( table( $spec['table'] ) )['date_created'] ) ) {
+	if ( isset( columns( $spec['table'] )['date_created'] ) ) {
 		$record += array( 'date_created' => $now );
 	}
 	$record['date_modified'] = $now;

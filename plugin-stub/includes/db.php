@@ -36,7 +36,7 @@ function install(): void {
 	if ( $from > 0 && $from < 2 ) {
 		// Version 2: lock names and owners compare exactly ('owner1' must not release 'Owner1'). dbDelta does not
 		// change a column's collation, so the upgrade does it.
-		$wpdb->query( 'ALTER TABLE ' . table( 'locks' ) . ' MODIFY name varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, MODIFY owner varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL' );
+		$wpdb->query( 'ALTER TABLE ' . ident( table( 'locks' ) ) . ' MODIFY name varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, MODIFY owner varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL' ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	}
 	// Version 3: the payments table (issue 17), a new table that dbDelta above creates; nothing to migrate.
 	// Version 4: the import key tables joined the registry (dbDelta creates them, or finds the ones that earlier

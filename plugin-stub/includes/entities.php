@@ -406,13 +406,13 @@ function to_discount_code_ref( mixed $v, string $f ): string {
 
 function product_row( int $id ): ?array {
 	global $wpdb;
-	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'products' ) . ' WHERE id = %d', $id ), ARRAY_A );
+	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . ident( table( 'products' ) ) . ' WHERE id = %d', $id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	return $row ?: null;
 }
 
 function check_product( array &$r, ?array $old ): void {
 	global $wpdb;
-	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'products' ) . ' WHERE slug = %s AND id <> %d', $r['slug'], (int) ( $old['id'] ?? 0 ) ) );
+	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( table( 'products' ) ) . ' WHERE slug = %s AND id <> %d', $r['slug'], (int) ( $old['id'] ?? 0 ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	if ( $other ) {
 		/* translators: 1: a product slug, 2: the id of the record that has it. */
 		throw new Invalid( 'slug', sprintf( __( '"%1$s" is already used by product %2$s', 'wpbridge-stub' ), $r['slug'], $other ) );
@@ -439,7 +439,7 @@ function check_product( array &$r, ?array $old ): void {
 
 function check_membership( array &$r, ?array $old ): void {
 	global $wpdb;
-	$user_id = $wpdb->get_var( $wpdb->prepare( 'SELECT user_id FROM ' . table( 'customers' ) . ' WHERE id = %d', $r['customer_id'] ) );
+	$user_id = $wpdb->get_var( $wpdb->prepare( 'SELECT user_id FROM ' . ident( table( 'customers' ) ) . ' WHERE id = %d', $r['customer_id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	if ( null === $user_id ) {
 		/* translators: %s: a customer id. */
 		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $r['customer_id'] ) );
@@ -488,7 +488,7 @@ function check_customer( array &$r, ?array $old ): void {
 
 function check_discount_code( array &$r, ?array $old ): void {
 	global $wpdb;
-	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'discount_codes' ) . ' WHERE code = %s AND id <> %d', $r['code'], (int) ( $old['id'] ?? 0 ) ) );
+	$other = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( table( 'discount_codes' ) ) . ' WHERE code = %s AND id <> %d', $r['code'], (int) ( $old['id'] ?? 0 ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	if ( $other ) {
 		/* translators: 1: a discount code, 2: the id of the record that has it. */
 		throw new Invalid( 'code', sprintf( __( '"%1$s" is already used by discount code %2$s', 'wpbridge-stub' ), $r['code'], $other ) );
@@ -508,7 +508,7 @@ function check_discount_code( array &$r, ?array $old ): void {
  */
 function check_payment( array &$r, ?array $old ): void {
 	global $wpdb;
-	if ( null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . table( 'customers' ) . ' WHERE id = %d', $r['customer_id'] ) ) ) {
+	if ( null === $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( table( 'customers' ) ) . ' WHERE id = %d', $r['customer_id'] ) ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 		/* translators: %s: a customer id. */
 		throw new Invalid( 'customer_id', sprintf( __( 'customer %s does not exist', 'wpbridge-stub' ), $r['customer_id'] ) );
 	}
@@ -526,7 +526,7 @@ function check_payment( array &$r, ?array $old ): void {
 
 function discount_code_by_code( string $code ): ?array {
 	global $wpdb;
-	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'discount_codes' ) . ' WHERE code = %s', $code ), ARRAY_A );
+	$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . ident( table( 'discount_codes' ) ) . ' WHERE code = %s', $code ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	return $row ?: null;
 }
 

@@ -506,19 +506,20 @@ class Stub_Payment_Store implements Payment_Store {
 		$where = array( '1=1' );
 		foreach ( array( 'membership_id', 'customer_id' ) as $k ) {
 			if ( isset( $filters[ $k ] ) ) {
-				$where[] = $wpdb->prepare( "$k = %d", (int) $filters[ $k ] ); // phpcs:ignore WordPress.DB.PreparedSQLPlaceholders
+				$where[] = $wpdb->prepare( ident( $k ) . ' = %d', (int) $filters[ $k ] ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- a column of a fixed list, quoted by ident().
 			}
 		}
 		if ( isset( $filters['status'] ) ) {
-			$where[] = 'status IN (' . implode( ',', array_map( fn( $s ) => $wpdb->prepare( '%s', $s ), $filters['status'] ) ) . ')';
+			$where[] = $wpdb->prepare( 'status IN (' . placeholders( $filters['status'], '%s' ) . ')', $filters['status'] ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- an IN list of %s placeholders.
 		}
 		if ( isset( $filters['payment_ids'] ) ) {
-			$where[] = 'id IN (' . ( implode( ',', array_map( 'intval', $filters['payment_ids'] ) ) ?: '0' ) . ')';
+			$ids     = array_map( 'intval', $filters['payment_ids'] ) ?: array( 0 );
+			$where[] = $wpdb->prepare( 'id IN (' . placeholders( $ids, '%d' ) . ')', $ids ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- an IN list of %d placeholders.
 		}
-		$t     = table( 'payments' );
-		$w     = implode( ' AND ', $where );
-		$total = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $t WHERE $w" );
-		$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $t WHERE $w ORDER BY id ASC LIMIT %d OFFSET %d", $limit, $offset ), ARRAY_A );
+		$t     = ident( table( 'payments' ) );
+		$w     = implode( ' AND ', $where ); // Each condition prepared above.
+		$total = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $t WHERE $w" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- prepared conditions, quoted table.
+		$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $t WHERE $w ORDER BY id ASC LIMIT %d OFFSET %d", $limit, $offset ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- prepared conditions, quoted table.
 		return array( array_map( array( $this, 'out' ), $rows ?: array() ), $total );
 	}
 
@@ -545,7 +546,7 @@ class Stub_Payment_Store implements Payment_Store {
 			}
 		}
 		$t        = table( 'payments' );
-		$existing = $wpdb->get_var( $wpdb->prepare( "SELECT id FROM $t WHERE membership_id = %d AND change_key = %s AND status IN ('pending','completed') ORDER BY id ASC LIMIT 1", $membership_id, $change['change_key'] ) );
+		$existing = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( $t ) . " WHERE membership_id = %d AND change_key = %s AND status IN ('pending','completed') ORDER BY id ASC LIMIT 1", $membership_id, $change['change_key'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 		if ( $existing ) {
 			return array(
 				'created' => false,
@@ -605,7 +606,7 @@ class Stub_Payment_Store implements Payment_Store {
 				}
 				$mid = (int) $row['membership_id'];
 				if ( $settle['membership'] ) {
-					$old = $mid ? $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'memberships' ) . ' WHERE id = %d FOR UPDATE', $mid ), ARRAY_A ) : null;
+					$old = $mid ? $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . ident( table( 'memberships' ) ) . ' WHERE id = %d FOR UPDATE', $mid ), ARRAY_A ) : null; // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 					if ( ! $old ) {
 						return membership_not_found( $mid );
 					}
@@ -683,7 +684,7 @@ class Stub_Payment_Store implements Payment_Store {
 
 	private function row( int $id, bool $for_update = false ): ?array {
 		global $wpdb;
-		$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . table( 'payments' ) . ' WHERE id = %d' . ( $for_update ? ' FOR UPDATE' : '' ), $id ), ARRAY_A );
+		$row = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . ident( table( 'payments' ) ) . ' WHERE id = %d' . ( $for_update ? ' FOR UPDATE' : '' ), $id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 		return $row ?: null;
 	}
 
@@ -703,7 +704,7 @@ class Stub_Payment_Store implements Payment_Store {
 	/** The next invoice number (inside the caller's transaction; the row lock keeps two payments from sharing one). */
 	public static function next_invoice_number(): int {
 		global $wpdb;
-		return 1 + (int) $wpdb->get_var( 'SELECT MAX(invoice_number) FROM ' . table( 'payments' ) . ' FOR UPDATE' );
+		return 1 + (int) $wpdb->get_var( 'SELECT MAX(invoice_number) FROM ' . ident( table( 'payments' ) ) . ' FOR UPDATE' ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 	}
 }
 
@@ -944,7 +945,7 @@ class UM_Payment_Store implements Payment_Store {
 	/** The payment, its row locked (SELECT ... FOR UPDATE) for the caller's transaction, then read through UM. */
 	private function locked( int $id ): ?object {
 		global $wpdb;
-		$found = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . um_table( 'payments' ) . ' WHERE id = %d FOR UPDATE', $id ) );
+		$found = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( um_table( 'payments' ) ) . ' WHERE id = %d FOR UPDATE', $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 		if ( ! $found ) {
 			return null;
 		}
@@ -957,7 +958,8 @@ class UM_Payment_Store implements Payment_Store {
 		global $wpdb;
 		$rows = $wpdb->get_results(
 			$wpdb->prepare(
-				'SELECT p.id, pm.meta_value FROM ' . um_table( 'payments' ) . ' p JOIN ' . um_table( 'paymentmeta' ) . " pm ON pm.wu_payment_id = p.id AND pm.meta_key = %s
+				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- UM's table names, quoted by ident().
+				'SELECT p.id, pm.meta_value FROM ' . ident( um_table( 'payments' ) ) . ' p JOIN ' . ident( um_table( 'paymentmeta' ) ) . " pm ON pm.wu_payment_id = p.id AND pm.meta_key = %s
 				 WHERE p.membership_id = %d AND p.status IN ('pending','completed') ORDER BY p.id ASC",
 				PAYMENT_CHANGE_META,
 				$membership_id

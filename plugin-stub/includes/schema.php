@@ -216,7 +216,7 @@ function entity_schema( string $slug ): array {
 			'readonly' => true,
 		),
 	);
-	foreach ( columns( table( $spec['table'] ) ) as $col => $type ) {
+	foreach ( columns( $spec['table'] ) as $col => $type ) {
 		$props[ $col ] = column_schema( $type, in_array( $col, $spec['json'], true ) );
 		if ( in_array( $col, $spec['readonly'], true ) || ! isset( $spec['fields'][ $col ] ) ) {
 			$props[ $col ]['readonly'] = true;

@@ -55,6 +55,7 @@ final class Stub_Site_Store implements Site_Store {
 		global $wpdb;
 		$main = (int) get_main_site_id();
 		return $wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names quoted by ident(); the import's join is constant SQL.
 			'(SELECT b.blog_id, b.domain, b.path, b.registered, b.last_updated, b.public, b.archived, b.spam, b.deleted,
 				COALESCE(l.membership_id, 0) AS membership_id, COALESCE(l.customer_id, 0) AS customer_id,
 				COALESCE(l.type, IF(b.blog_id = %d, \'main\', \'default\')) AS type, IF(b.blog_id = %d, 1, 0) AS is_main,

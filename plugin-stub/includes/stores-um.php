@@ -61,6 +61,7 @@ final class UM_Site_Store implements Site_Store {
 		global $wpdb;
 		$main  = (int) get_main_site_id();
 		$pivot = $wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the blogmeta table quoted by ident().
 			'SELECT blog_id,
 				MAX(IF(meta_key = %s, meta_value, NULL)) AS membership_id,
 				MAX(IF(meta_key = %s, meta_value, NULL)) AS customer_id,
@@ -71,6 +72,7 @@ final class UM_Site_Store implements Site_Store {
 			array_merge( UM_LINK_KEYS, UM_LINK_KEYS )
 		);
 		return $wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the pivot is prepared above; table names quoted by ident().
 			"(SELECT b.blog_id, b.domain, b.path, b.registered, b.last_updated, b.public, b.archived, b.spam, b.deleted,
 				CAST(COALESCE(m.membership_id, '0') AS UNSIGNED) AS membership_id,
 				CAST(COALESCE(m.customer_id, '0') AS UNSIGNED) AS customer_id,

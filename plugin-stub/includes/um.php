@@ -23,10 +23,17 @@ function um_meta( string $meta_table, string $id_column, array $ids, array $keys
 	if ( ! $ids ) {
 		return array();
 	}
-	$in_ids  = implode( ',', array_map( 'intval', $ids ) );
-	$in_keys = implode( ',', array_map( fn( $k ) => $wpdb->prepare( '%s', $k ), $keys ) );
-	$out     = array();
-	foreach ( $wpdb->get_results( "SELECT $id_column AS oid, meta_key, meta_value FROM " . um_table( $meta_table ) . " WHERE $id_column IN ($in_ids) AND meta_key IN ($in_keys)", ARRAY_A ) as $r ) {
+	$out  = array();
+	$col  = ident( $id_column );
+	$rows = $wpdb->get_results(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- a UM meta table and its id column, quoted by ident(); IN lists of placeholders.
+			"SELECT $col AS oid, meta_key, meta_value FROM " . ident( um_table( $meta_table ) ) . " WHERE $col IN (" . placeholders( $ids, '%d' ) . ') AND meta_key IN (' . placeholders( $keys, '%s' ) . ')',
+			array_merge( array_map( 'intval', $ids ), $keys )
+		),
+		ARRAY_A
+	);
+	foreach ( $rows ?: array() as $r ) {
 		$out[ (int) $r['oid'] ][ $r['meta_key'] ] = um_value( maybe_unserialize( $r['meta_value'] ) );
 	}
 	return $out;
@@ -49,7 +56,7 @@ function um_value( mixed $v ): mixed {
 
 function um_catalog(): array {
 	global $wpdb;
-	$rows = $wpdb->get_results( 'SELECT * FROM ' . um_table( 'products' ) . ' ORDER BY list_order ASC, id ASC', ARRAY_A ) ?: array();
+	$rows = $wpdb->get_results( 'SELECT * FROM ' . ident( um_table( 'products' ) ) . ' ORDER BY list_order ASC, id ASC', ARRAY_A ) ?: array(); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- no value, UM's table quoted by ident().
 	$meta = um_meta( 'productmeta', 'wu_product_id', array_column( $rows, 'id' ), array( 'price_variations', 'wu_limitations', 'wu_available_addons' ) );
 	$out  = array();
 	foreach ( $rows as $r ) {
@@ -67,7 +74,7 @@ function um_catalog(): array {
 		$r['limitations']      = json_out( is_array( $m['wu_limitations'] ?? null ) ? $m['wu_limitations'] : array() );
 		$out[]                 = product_out( $r );
 	}
-	$codes = $wpdb->get_results( 'SELECT * FROM ' . um_table( 'discount_codes' ) . ' ORDER BY id ASC', ARRAY_A ) ?: array();
+	$codes = $wpdb->get_results( 'SELECT * FROM ' . ident( um_table( 'discount_codes' ) ) . ' ORDER BY id ASC', ARRAY_A ) ?: array(); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- no value, UM's table quoted by ident().
 	// UM keeps a code's product and period restrictions in its meta (Discount_Code::META_*), not in columns.
 	$cmeta = um_meta( 'discount_codemeta', 'wu_discount_code_id', array_column( $codes, 'id' ), array( 'wu_limit_products', 'wu_allowed_products', 'wu_limit_billing_periods', 'wu_allowed_billing_periods' ) );
 	$dc    = array();
@@ -89,19 +96,23 @@ function um_catalog(): array {
 
 function um_membership_exists( int $id ): bool {
 	global $wpdb;
-	return (bool) $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . um_table( 'memberships' ) . ' WHERE id = %d', $id ) );
+	return (bool) $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( um_table( 'memberships' ) ) . ' WHERE id = %d', $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- UM's table quoted by ident().
 }
 
 /** Active custom domains per blog from UM's domain-mapping table (absent table: none). */
 function um_custom_domain_counts( array $blog_ids ): array {
 	global $wpdb;
 	$t = um_table( 'domain_mappings' );
-	if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $t ) ) !== $t ) {
+	if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $t ) ) ) !== $t ) {
 		return array();
 	}
-	$in  = implode( ',', array_map( 'intval', $blog_ids ) );
 	$out = array();
-	foreach ( $wpdb->get_results( "SELECT blog_id, COUNT(*) AS n FROM $t WHERE active = 1 AND blog_id IN ($in) GROUP BY blog_id", ARRAY_A ) as $r ) {
+	if ( ! $blog_ids ) {
+		return $out;
+	}
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- UM's table quoted by ident(); an IN list of %d placeholders.
+	$rows = $wpdb->get_results( $wpdb->prepare( 'SELECT blog_id, COUNT(*) AS n FROM ' . ident( $t ) . ' WHERE active = 1 AND blog_id IN (' . placeholders( $blog_ids, '%d' ) . ') GROUP BY blog_id', array_map( 'intval', $blog_ids ) ), ARRAY_A );
+	foreach ( $rows ?: array() as $r ) {
 		$out[ (int) $r['blog_id'] ] = (int) $r['n'];
 	}
 	return $out;
@@ -117,11 +128,17 @@ function um_custom_domain_counts( array $blog_ids ): array {
  */
 function um_membership_limitations( array $ids ): array {
 	global $wpdb;
-	$in = implode( ',', array_map( 'intval', $ids ) );
-	if ( '' === $in ) {
+	if ( ! $ids ) {
 		return array();
 	}
-	$rows = $wpdb->get_results( 'SELECT m.id AS mid, mm.meta_id, mm.meta_value FROM ' . um_table( 'memberships' ) . ' m LEFT JOIN ' . um_table( 'membershipmeta' ) . " mm ON mm.wu_membership_id = m.id AND mm.meta_key = 'wu_limitations' WHERE m.id IN ($in) ORDER BY m.id ASC, mm.meta_id ASC", ARRAY_A ) ?: array();
+	$rows = $wpdb->get_results(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- UM's tables quoted by ident(); an IN list of %d placeholders.
+			'SELECT m.id AS mid, mm.meta_id, mm.meta_value FROM ' . ident( um_table( 'memberships' ) ) . ' m LEFT JOIN ' . ident( um_table( 'membershipmeta' ) ) . " mm ON mm.wu_membership_id = m.id AND mm.meta_key = 'wu_limitations' WHERE m.id IN (" . placeholders( $ids, '%d' ) . ') ORDER BY m.id ASC, mm.meta_id ASC',
+			array_map( 'intval', $ids )
+		),
+		ARRAY_A
+	) ?: array();
 	$out  = array();
 	foreach ( $rows as $r ) {
 		$id = (int) $r['mid'];

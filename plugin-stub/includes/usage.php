@@ -19,8 +19,9 @@ function existing_blog_ids( array $ids ): array {
 	if ( ! $ids ) {
 		return array();
 	}
-	$in    = implode( ',', array_map( 'intval', $ids ) );
-	$found = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT blog_id FROM {$wpdb->blogs} WHERE site_id = %d AND blog_id IN ($in)", get_current_network_id() ) ) );
+	$ids = array_map( 'intval', $ids );
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- an IN list of %d placeholders.
+	$found = array_map( 'intval', $wpdb->get_col( $wpdb->prepare( "SELECT blog_id FROM {$wpdb->blogs} WHERE site_id = %d AND blog_id IN (" . placeholders( $ids, '%d' ) . ')', array_merge( array( get_current_network_id() ), $ids ) ) ) );
 	return array_values( array_intersect( array_map( 'intval', $ids ), $found ) );
 }
 
@@ -54,10 +55,11 @@ function post_counts( array $blog_ids ): array {
 	global $wpdb;
 	$parts = array();
 	foreach ( $blog_ids as $id ) {
-		$parts[] = "SELECT $id AS blog_id, post_type, COUNT(*) AS n FROM {$wpdb->get_blog_prefix( $id )}posts WHERE " . COUNTED_POSTS . ' GROUP BY post_type';
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- a blog's posts table, quoted by ident().
+		$parts[] = $wpdb->prepare( 'SELECT %d AS blog_id, post_type, COUNT(*) AS n FROM ' . ident( $wpdb->get_blog_prefix( $id ) . 'posts' ) . ' WHERE ' . COUNTED_POSTS . ' GROUP BY post_type', $id );
 	}
 	$out = array();
-	foreach ( $wpdb->get_results( implode( ' UNION ALL ', $parts ), ARRAY_A ) as $r ) {
+	foreach ( $wpdb->get_results( implode( ' UNION ALL ', $parts ), ARRAY_A ) as $r ) { // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- each part prepared above.
 		$out[ (int) $r['blog_id'] ][ $r['post_type'] ] = (int) $r['n'];
 	}
 	return $out;
@@ -66,14 +68,14 @@ function post_counts( array $blog_ids ): array {
 /** Counted posts of one type on the current blog (the enforcement check). */
 function post_count( string $post_type ): int {
 	global $wpdb;
-	return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_type = %s AND " . COUNTED_POSTS, $post_type ) );
+	return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_type = %s AND " . COUNTED_POSTS, $post_type ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- COUNTED_POSTS is a constant condition.
 }
 
 /** Posts of one type on the current blog in `$statuses`, leaving out `$exclude_id` (the enforcement checks). */
 function post_count_in( string $post_type, array $statuses, int $exclude_id = 0 ): int {
 	global $wpdb;
-	$in = implode( ',', array_map( fn( $s ) => $wpdb->prepare( '%s', $s ), $statuses ) );
-	return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_type = %s AND post_status IN ($in) AND ID <> %d", $post_type, $exclude_id ) );
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- an IN list of %s placeholders.
+	return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_type = %s AND post_status IN (" . placeholders( $statuses, '%s' ) . ') AND ID <> %d', array_merge( array( $post_type ), array_values( $statuses ), array( $exclude_id ) ) ) );
 }
 
 /** Users per role of many blogs from one usermeta query over their `{prefix}capabilities` keys. */
@@ -83,9 +85,10 @@ function user_counts( array $blog_ids ): array {
 	foreach ( $blog_ids as $id ) {
 		$keys[ $wpdb->get_blog_prefix( $id ) . 'capabilities' ] = $id;
 	}
-	$in  = implode( ',', array_map( fn( $k ) => $wpdb->prepare( '%s', $k ), array_keys( $keys ) ) );
 	$out = array();
-	foreach ( $wpdb->get_results( "SELECT meta_key, meta_value FROM {$wpdb->usermeta} WHERE meta_key IN ($in)", ARRAY_A ) as $r ) {
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- an IN list of %s placeholders.
+	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT meta_key, meta_value FROM {$wpdb->usermeta} WHERE meta_key IN (" . placeholders( $keys, '%s' ) . ')', array_keys( $keys ) ), ARRAY_A );
+	foreach ( $rows ?: array() as $r ) {
 		$caps = maybe_unserialize( $r['meta_value'] );
 		if ( ! is_array( $caps ) ) {
 			continue;
@@ -107,11 +110,11 @@ function role_count( int $blog_id, string $role ): int {
 function visits_this_month( array $blog_ids ): array {
 	global $wpdb;
 	$month = gmdate( 'Ym' );
-	$in    = implode( ',', array_map( 'intval', $blog_ids ) );
 	$rows  = $wpdb->get_results(
 		$wpdb->prepare(
-			"SELECT blog_id, SUM(CAST(meta_value AS UNSIGNED)) AS n FROM {$wpdb->blogmeta} WHERE blog_id IN ($in) AND meta_key LIKE %s GROUP BY blog_id",
-			'wu\_visits\_' . $month . '%'
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- an IN list of %d placeholders.
+			"SELECT blog_id, SUM(CAST(meta_value AS UNSIGNED)) AS n FROM {$wpdb->blogmeta} WHERE blog_id IN (" . placeholders( $blog_ids, '%d' ) . ') AND meta_key LIKE %s GROUP BY blog_id',
+			array_merge( array_map( 'intval', $blog_ids ), array( $wpdb->esc_like( 'wu_visits_' . $month ) . '%' ) )
 		),
 		ARRAY_A
 	);
