@@ -38,7 +38,8 @@ def test_change_apply_in_um_mode_writes_the_membership_only() -> None:
     result = flow.apply(net, 3, now=NOW, addons=["unlimited-visits"])
     assert net.writes == [("membership", 3)]
     # the fake has no UM to recompute limits: the read-back of each site compares UM's (stale) limits and says so
-    assert {c.what for c in result.verification} == {"membership 3", "site 13 limits (UM)", "site 14 limits (UM)"}
+    assert {c.what for c in result.verification} == {"membership 3", "site 13 limits (UM)", "site 14 limits (UM)",
+                                                     "payment #1"}
     assert not result.ok and all("visits" in c.detail for c in result.verification if c.what.startswith("site"))
 
 

@@ -144,7 +144,8 @@ def test_apply_upgrade_then_again_is_a_no_op() -> None:
     result = flow.apply(net, 3, now=NOW, addons=["unlimited-visits"])
     assert result.status == "applied" and result.ok and result.quote.kind == "addon"
     assert net.writes == [("membership", 3), ("site_quota", 13), ("site_quota", 14)]
-    assert [c.ok for c in result.verification] == [True, True, True]
+    assert [c.ok for c in result.verification] == [True, True, True, True]  # membership, 2 quotas, the payment
+    assert result.verification[-1].what.startswith("payment #") and "pending" in result.verification[-1].detail
     assert net.membership(3).addon_products == {IDS["extra-storage"]: 1, IDS["unlimited-visits"]: 1}
     assert _in_line(net, 3)
     again = flow.apply(net, 3, now=NOW, addons=["unlimited-visits"])
@@ -178,7 +179,7 @@ def test_failed_quota_write_then_rerun() -> None:
     assert [(w.kind, w.record_id) for w in result.performed] == [("payment", 3), ("membership", 3),
                                                                  ("site_quota", 13)]
     assert [w.record_id for w, _ in result.failed] == [14] and "injected failure" in result.message
-    assert [c.ok for c in result.verification] == [True, True, False]
+    assert [c.ok for c in result.verification] == [True, True, False, True]
     net.fail_quota = set()
     rerun = flow.apply(net, 3, now=NOW, addons=["extra-storage:2"])
     assert rerun.ok and [(w.kind, w.record_id) for w in rerun.performed] == [("site_quota", 14)]

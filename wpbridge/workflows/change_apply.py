@@ -352,32 +352,24 @@ def apply_quote(
                            payment=money.existing)
     if confirm is not None and not confirm(q, writes):
         return ApplyResult("declined", q, "not confirmed: nothing written", planned=writes, money=money)
-    result = ApplyResult("applied", q, what, planned=writes, money=money, payment=money.existing)
+    return _carry_out(network, q, ApplyResult("applied", q, what, planned=writes, money=money,
+                                              payment=money.existing), expected, after_write)
+
+
+def _carry_out(network: NetworkWriter, q: QuoteResult, result: ApplyResult, expected: Mapping[int, Limitations],
+               after_write: AfterWrite | None) -> ApplyResult:
+    """Make the planned writes in order, then read everything back. A refused membership write stops there and
+    cancels the change's payment (nothing half-written)."""
+    writes, what = result.planned, result.message
     for write in writes:
-        if write.kind == "payment_cancel":
-            network.payments.cancel(write.record_id)
-        elif write.kind == "payment":
-            result.payment = network.payments.create_for_change(q.membership.id, write.body).payment
-        elif write.kind == "membership":
-            try:
-                network.memberships.update(write.record_id, write.body)
-            except WPBridgeError as err:
-                _cancel_after_failure(network, result, err)
-                result.failed.append((write, str(err)))
-                result.status = "failed"
-                result.message = f"{what}: {write.describe()} failed: {err}" + (
-                    f"; payment #{result.payment.id} cancelled, nothing else written" if result.payment else "")
-                return result
-        elif write.kind == "scheduled_change":
-            network.schedule.put(ScheduledChange.model_validate({"membership_id": write.record_id, **write.body}))
-            result.status = "scheduled"
-        elif write.kind == "payment_settle":
-            pid = write.record_id or (result.payment.id if result.payment is not None else 0)
-            settled = network.payments.settle(pid, membership=write.body["membership"],
-                                              settled_at=q.now, reference=write.body["reference"])
-            result.payment = settled.payment
-        else:
-            continue
+        if write.kind == "site_quota":
+            continue  # in one batch below
+        try:
+            _perform(network, q, write, result)
+        except WPBridgeError as err:
+            if write.kind != "membership":
+                raise
+            return _refused(network, result, write, err)
         result.performed.append(write)
         if after_write is not None:
             after_write(write)
@@ -390,6 +382,33 @@ def apply_quote(
             + [f"{c.what}: {c.detail}" for c in result.verification if not c.ok]
         )
     return result
+
+
+def _refused(network: NetworkWriter, result: ApplyResult, write: Write, err: WPBridgeError) -> ApplyResult:
+    """The membership write was refused (e.g. by its gateway in UM's save): its payment is cancelled."""
+    _cancel_after_failure(network, result, err)
+    result.failed.append((write, str(err)))
+    result.status = "failed"
+    result.message = f"{result.message}: {write.describe()} failed: {err}" + (
+        f"; payment #{result.payment.id} cancelled, nothing else written" if result.payment else "")
+    return result
+
+
+def _perform(network: NetworkWriter, q: QuoteResult, write: Write, result: ApplyResult) -> None:
+    """Make one write (not a site quota: those go in one batch); what it returns lands in `result`."""
+    if write.kind == "payment_cancel":
+        network.payments.cancel(write.record_id)
+    elif write.kind == "payment":
+        result.payment = network.payments.create_for_change(q.membership.id, write.body).payment
+    elif write.kind == "membership":
+        network.memberships.update(write.record_id, write.body)
+    elif write.kind == "scheduled_change":
+        network.schedule.put(ScheduledChange.model_validate({"membership_id": write.record_id, **write.body}))
+        result.status = "scheduled"
+    elif write.kind == "payment_settle":
+        pid = write.record_id or (result.payment.id if result.payment is not None else 0)
+        result.payment = network.payments.settle(pid, membership=write.body["membership"], settled_at=q.now,
+                                                 reference=write.body["reference"]).payment
 
 
 def _cancel_after_failure(network: NetworkWriter, result: ApplyResult, err: WPBridgeError) -> None:
@@ -411,34 +430,36 @@ def _money_writes(q: QuoteResult, money: PaymentDecision, writes: list[Write]) -
                  (f"cancel payment #{p.id} ({round_money(p.total, p.currency)} {p.currency}): its change "
                   "was never written",), {})
            for p in money.cancel]
-    settle_payment = money.settle
     if money.body is not None:
         body = money.body
         how = "an invoice to pay" if money.collect == "invoice" else f"paid ({body['reference']})"
         out.append(Write("payment", m.id, "POST", change_payment_route(m.id),
                          (f"payment of {body['total']} {body['currency']}: {how}",), body))
     out += writes
+    settle = _settle_write(q, money)
+    return out + ([settle] if settle is not None else [])
+
+
+def _settle_write(q: QuoteResult, money: PaymentDecision) -> Write | None:
+    """Settling the change's payment: at once for `--collect paid` (the payment made now, or found again), or a
+    paid change's payment whose settling a crash cut short (`money.settle`)."""
     if money.collect == "paid":
-        new_state = q.new_state()
         change = money.existing.wpbridge if money.existing is not None else None
-        status_before = change.status_before if change is not None else m.status
-        state = settled_state(PaymentChange(change_key=money.change_key or "", status_before=status_before),
-                              duration=new_state.duration, duration_unit=new_state.duration_unit,
-                              lifetime=new_state.is_lifetime, settled_at=q.now)
+        status_before = change.status_before if change is not None else q.membership.status
+        record = PaymentChange(change_key=money.change_key or "", status_before=status_before)
         reference = (money.body or {}).get("reference") or (change.reference if change else "")
-        pid = money.existing.id if money.existing is not None else 0
-        out.append(Write("payment_settle", pid, "POST", payment_route(pid or None, "settle"),
-                         (f"settle it: membership {', '.join(f'{k} {v}' for k, v in state.items())}",),
-                         {"membership": state, "reference": reference}))
-    elif settle_payment is not None and settle_payment.wpbridge is not None:
-        new_state = q.membership
-        state = settled_state(settle_payment.wpbridge, duration=new_state.duration,
-                              duration_unit=new_state.duration_unit, lifetime=new_state.is_lifetime,
-                              settled_at=q.now)
-        out.append(Write("payment_settle", settle_payment.id, "POST", payment_route(settle_payment.id, "settle"),
-                         (f"settle it: membership {', '.join(f'{k} {v}' for k, v in state.items())}",),
-                         {"membership": state, "reference": settle_payment.wpbridge.reference}))
-    return out
+        pid, state_of_membership = (money.existing.id if money.existing is not None else 0), q.new_state()
+    elif money.settle is not None and money.settle.wpbridge is not None:
+        record, reference = money.settle.wpbridge, money.settle.wpbridge.reference
+        pid, state_of_membership = money.settle.id, q.membership
+    else:
+        return None
+    state = settled_state(record, duration=state_of_membership.duration,
+                          duration_unit=state_of_membership.duration_unit,
+                          lifetime=state_of_membership.is_lifetime, settled_at=q.now)
+    return Write("payment_settle", pid, "POST", payment_route(pid or None, "settle"),
+                 (f"settle it: membership {', '.join(f'{k} {v}' for k, v in state.items())}",),
+                 {"membership": state, "reference": reference})
 
 
 def _with_money(what: str, money: PaymentDecision) -> str:
@@ -470,37 +491,68 @@ def _write_quotas(network: NetworkWriter, writes: list[Write], expected: Mapping
 
 def _verify(network: NetworkWriter, q: QuoteResult, result: ApplyResult,
             expected: Mapping[int, Limitations]) -> list[Check]:
-    checks: list[Check] = []
-    m = q.membership
+    """Read back what was written: the membership, the scheduled change, each site's quota (or UM's computed
+    limits), the payment."""
     kinds = {w.kind for w in result.performed}
+    checks: list[Check] = []
     if "membership" in kinds and q.quote.target is not None:
-        try:
-            diff = state_differences(network.memberships.get(m.id), q.quote.target)
-        except WPBridgeError as err:
-            checks.append(Check(f"membership {m.id}", False, f"could not read it back: {err}"))
-        else:
-            detail = "; ".join(f"{k}: server has {show_value(h)}, expected {show_value(w)}"
-                               for k, (h, w) in diff.items())
-            checks.append(Check(f"membership {m.id}", not diff, detail or "reads back as written"))
-    computed = q.flavor.computes_limits
+        checks.append(_verify_membership(network, q))
     if "scheduled_change" in kinds and q.quote.target is not None:
-        stored = network.schedule.get(m.id)
-        ok = stored is not None and stored.scheduled_for == q.quote.scheduled_for and _same_target(
-            stored.target, q.quote.target, m, q.flavor.swap_keys)
-        what = f"{q.flavor.scheduled_label} of membership {m.id}"
-        found = ("none" if stored is None
-                else f"{dumps(stored.target, sort_keys=True)} at {iso_utc(stored.scheduled_for)}")
-        checks.append(Check(what, ok, "reads back as written" if ok else f"server has {found}"))
+        checks.append(_verify_schedule(network, q))
+    computed = q.flavor.computes_limits
     if expected and (any(w.kind == "site_quota" for w in result.planned) or (computed and "membership" in kinds)):
-        held = dict(network.quotas.list(list(expected)))
-        for blog_id, want in expected.items():
-            have = held.get(blog_id)
-            differ = differing_modules(want, have)
-            if computed:
-                checks.append(Check(f"site {blog_id} limits (UM)", not differ,
-                                    um_difference(have, want) if differ else "UM's computed limits match"))
-            else:
-                checks.append(Check(f"site {blog_id} quota", not differ,
-                                    f"differs in {', '.join(differ)}" if differ else "matches the membership"))
+        checks += _verify_quotas(network, expected, computed)
+    if kinds & {"payment", "payment_settle"} and result.payment is not None:
+        checks.append(_verify_payment(network, q, result))
     return checks
 
+
+def _verify_membership(network: NetworkWriter, q: QuoteResult) -> Check:
+    m, target = q.membership, q.quote.target or {}
+    try:
+        diff = state_differences(network.memberships.get(m.id), target)
+    except WPBridgeError as err:
+        return Check(f"membership {m.id}", False, f"could not read it back: {err}")
+    detail = "; ".join(f"{k}: server has {show_value(h)}, expected {show_value(w)}" for k, (h, w) in diff.items())
+    return Check(f"membership {m.id}", not diff, detail or "reads back as written")
+
+
+def _verify_schedule(network: NetworkWriter, q: QuoteResult) -> Check:
+    m, target = q.membership, q.quote.target or {}
+    stored = network.schedule.get(m.id)
+    ok = stored is not None and stored.scheduled_for == q.quote.scheduled_for and _same_target(
+        stored.target, target, m, q.flavor.swap_keys)
+    found = "none" if stored is None else f"{dumps(stored.target, sort_keys=True)} at {iso_utc(stored.scheduled_for)}"
+    return Check(f"{q.flavor.scheduled_label} of membership {m.id}", ok,
+                 "reads back as written" if ok else f"server has {found}")
+
+
+def _verify_quotas(network: NetworkWriter, expected: Mapping[int, Limitations], computed: bool) -> list[Check]:
+    held = dict(network.quotas.list(list(expected)))
+    checks = []
+    for blog_id, want in expected.items():
+        have = held.get(blog_id)
+        differ = differing_modules(want, have)
+        if computed:
+            checks.append(Check(f"site {blog_id} limits (UM)", not differ,
+                                um_difference(have, want) if differ else "UM's computed limits match"))
+        else:
+            checks.append(Check(f"site {blog_id} quota", not differ,
+                                f"differs in {', '.join(differ)}" if differ else "matches the membership"))
+    return checks
+
+
+def _verify_payment(network: NetworkWriter, q: QuoteResult, result: ApplyResult) -> Check:
+    """The change's payment reads back with the quote's due now, pending (an invoice) or completed (paid)."""
+    assert result.payment is not None
+    pid = result.payment.id
+    try:
+        held = network.payments.get(pid)
+    except WPBridgeError as err:
+        return Check(f"payment #{pid}", False, f"could not read it back: {err}")
+    want = "completed" if result.money is not None and result.money.collect == "paid" else "pending"
+    problems = [f"status {held.status}, expected {want}"] if held.status != want else []
+    if held.total != q.quote.due_now and result.money is not None and result.money.existing is None:
+        problems.append(f"total {held.total}, expected the due now {q.quote.due_now}")
+    return Check(f"payment #{pid}", not problems, "; ".join(problems) or
+                 f"{want}, {round_money(held.total, held.currency)} {held.currency}")

@@ -93,54 +93,86 @@ def describe(payment: Payment, q: QuoteResult) -> str:
     return f"payment #{payment.id} ({total} {payment.currency}, {payment.status}{since}{what})"
 
 
+def check_collect(collect: Collect | None, reference: str) -> None:
+    """`--reference` goes with `--collect paid`, and `--collect paid` needs one (InputError otherwise)."""
+    if reference and collect != "paid":
+        raise InputError("--reference: only with --collect paid (the money received outside)", field="reference")
+    if collect == "paid" and not reference.strip():
+        raise InputError("--collect paid needs --reference TEXT (the bank transfer, receipt or cash note)",
+                         field="reference")
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """The membership's pending change payments, sorted by what they mean for the change asked now."""
+
+    existing: Payment | None
+    """The payment of this very change (a rerun after a crash: found again, never made twice)."""
+    written: list[Payment]
+    """Payments of earlier changes that are in place (unpaid changes)."""
+    orphans: list[Payment]
+    """Payments of changes that were never written (a crash, a refused write)."""
+
+
+def _sort_pending(pending: list[Payment], key: str | None, state: dict[str, Any]) -> _Pending:
+    existing = next((p for p in pending if key and p.wpbridge and p.wpbridge.change_key == key), None)
+    others = [p for p in pending if p is not existing]
+    written = [p for p in others if is_written(p, state)]
+    return _Pending(existing, written, [p for p in others if p not in written])
+
+
+def _already_applied(q: QuoteResult, found: _Pending, decision: PaymentDecision) -> PaymentDecision:
+    """`no_change`: the change is in place. Its payment waits for the customer, or, recorded as paid, is settled
+    now (a run cut short between the membership write and settling it)."""
+    settle = next((p for p in found.written if p.wpbridge and p.wpbridge.collect == "paid"), None)
+    notes = [f"{describe(p, q)} waits for the customer (settle it: wpbridge payments settle {p.id})"
+             for p in found.written if p is not settle]
+    if settle is not None:
+        notes.append(f"{describe(settle, q)} was recorded as paid ({settle.reference}); it is settled now")
+    return replace(decision, settle=settle, notes=[*decision.notes, *notes])
+
+
+def _replacing(q: QuoteResult, found: _Pending, decision: PaymentDecision, replace_pending: bool) -> PaymentDecision:
+    """A new change while an earlier one is unpaid: refused naming its payment, or (`--replace-pending`) that change
+    undone and its payment cancelled first."""
+    first = found.written[0]
+    if not replace_pending:
+        raise Conflict(
+            f"membership {q.membership.id} has {describe(first, q)} for an earlier change, not paid yet: settle it "
+            f"(wpbridge payments settle {first.id}) or replace that change with --replace-pending",
+            status=409, code="wpbridge_payment_pending", record_id=q.membership.id)
+    note = f"{describe(first, q)} is replaced: its change is undone and the payment cancelled"
+    return replace(decision, restore=first, cancel=[*decision.cancel, *found.written[1:]],
+                   notes=[*decision.notes, note])
+
+
 def plan_payment(q: QuoteResult, pending: list[Payment], *, collect: Collect | None, reference: str,
                  replace_pending: bool) -> PaymentDecision:
     """Decide the money of the change `q` given the membership's pending change payments (see module docstring).
 
     Raises Conflict naming the payment when an earlier change's payment is pending and `replace_pending` is not
     set; InputError for a `--collect`/`--reference` that does not fit the change."""
+    check_collect(collect, reference)
     quote, m = q.quote, q.membership
-    if reference and collect != "paid":
-        raise InputError("--reference: only with --collect paid (the money received outside)", field="reference")
-    if collect == "paid" and not reference.strip():
-        raise InputError("--collect paid needs --reference TEXT (the bank transfer, receipt or cash note)",
-                         field="reference")
-    state = _membership_state(q)
     needs = collects_money(quote) and quote.target is not None
     before = before_state(q)
     key = change_key(m.id, state_of(before, BEFORE_FIELDS), state_of(quote.target or {}, KEY_FIELDS)) if needs \
         else None
-    existing = next((p for p in pending if key and p.wpbridge and p.wpbridge.change_key == key), None)
-    others = [p for p in pending if p is not existing]
-    written = [p for p in others if is_written(p, state)]
-    orphans = [p for p in others if p not in written]
-    notes = [f"{describe(p, q)} was made for a change that was never written: it is cancelled" for p in orphans]
-    restore = None
-    settle = next((p for p in written if p.wpbridge and p.wpbridge.collect == "paid"), None)
-    if written and quote.kind == "no_change":
-        notes += [f"{describe(p, q)} waits for the customer (settle it: wpbridge payments settle {p.id})"
-                  for p in written if p is not settle]
-        if settle is not None:
-            notes.append(f"{describe(settle, q)} was recorded as paid ({settle.reference}); it is settled now")
-    elif written:
-        if not replace_pending:
-            p = written[0]
-            raise Conflict(
-                f"membership {m.id} has {describe(p, q)} for an earlier change, not paid yet: settle it "
-                f"(wpbridge payments settle {p.id}) or replace that change with --replace-pending",
-                status=409, code="wpbridge_payment_pending", record_id=m.id)
-        restore = written[0]
-        notes.append(f"{describe(restore, q)} is replaced: its change is undone and the payment cancelled")
-    decision = PaymentDecision(collect=None, due_now=quote.due_now, currency=quote.currency, change_key=key,
-                               restore=restore, cancel=orphans + ([] if quote.kind == "no_change" else written[1:]),
-                               settle=settle if quote.kind == "no_change" else None, notes=notes)
+    found = _sort_pending(pending, key, _membership_state(q))
+    decision = PaymentDecision(
+        collect=None, due_now=quote.due_now, currency=quote.currency, change_key=key, cancel=found.orphans,
+        notes=[f"{describe(p, q)} was made for a change that was never written: it is cancelled"
+               for p in found.orphans])
+    if found.written:
+        decision = (_already_applied(q, found, decision) if quote.kind == "no_change"
+                    else _replacing(q, found, decision, replace_pending))
     if not needs:
         return decision
     how: Collect = collect or "invoice"
     if how == "none":
         return replace(decision, collect="none", waived=quote.due_now)
-    if existing is not None:
-        return replace(decision, collect=how, existing=existing)
+    if found.existing is not None:
+        return replace(decision, collect=how, existing=found.existing)
     return replace(decision, collect=how, body=payment_body(q, key or "", how, reference, before))
 
 
