@@ -17,9 +17,8 @@ from ..encoding import iso_utc, to_jsonable
 from ..errors import DataError, NotFound
 from ..models import parse
 from ..payment_models import Payment
-from ..rest.pagination import iter_items
-from ..rest.transport import Transport, route
-from .base import COMPANION
+from ..rest.transport import route
+from .base import COMPANION, Context
 
 
 def change_payment_route(membership_id: int) -> str:
@@ -46,37 +45,20 @@ class PaymentWrite:
 class PaymentManager:
     """The payments of one network (`Network.payments`)."""
 
-    def __init__(self, transport: Transport, *, per_page: int = 100, concurrency: int = 1) -> None:
-        self._transport = transport
-        self._per_page = per_page
-        self._concurrency = concurrency
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._transport = ctx.transport
 
     def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
              status: str | Iterable[str] | None = None, payment_ids: Iterable[int] | None = None) -> Iterator[Payment]:
         """Payments in id order, filtered on the server and checked again here (a filter the server ignored never
-        widens the list)."""
-        statuses = {status} if isinstance(status, str) else set(status) if status is not None else None
-        ids = {int(i) for i in payment_ids} if payment_ids is not None else None
-        params: dict[str, Any] = {
-            "membership_id": membership_id, "customer_id": customer_id,
-            "status": ",".join(sorted(statuses)) if statuses else None,
-            "payment_ids": ",".join(map(str, sorted(ids))) if ids else None,
-        }
-        rows = iter_items(self._transport, route(COMPANION, "payments"),
-                          {k: v for k, v in params.items() if v is not None}, per_page=self._per_page,
-                          concurrency=self._concurrency, legacy=False, order_by_id=False, id_key="id",
-                          sorted_by_key=True)
-        for row in rows:
-            payment = parse(Payment, row)
-            if membership_id is not None and payment.membership_id != membership_id:
-                continue
-            if customer_id is not None and payment.customer_id != customer_id:
-                continue
-            if statuses is not None and payment.status not in statuses:
-                continue
-            if ids is not None and payment.id not in ids:
-                continue
-            yield payment
+        widens the list). A payment that cannot be read is left out and remembered in `Network.unreadable` (by id
+        and field), like any record of a listing."""
+        wanted = _Filter.of(membership_id, customer_id, status, payment_ids)
+        for row in self._ctx.companion_rows("payments", params=wanted.params()):
+            payment = self._ctx.tolerant(Payment, row)
+            if payment is not None and wanted.keeps(payment):
+                yield payment
 
     def get(self, payment_id: int) -> Payment:
         """One payment; NotFound (`wpbridge_payment_not_found`) when the network has none with this id."""
@@ -109,6 +91,35 @@ class PaymentManager:
         where = payment_route(payment_id, "cancel")
         data = self._transport.request("POST", where, json_body={}, idempotent=True).data
         return _write(data, "cancelled", f"POST {where}")
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """A payments listing's filters: sent to the server, and checked again on each record."""
+
+    membership_id: int | None
+    customer_id: int | None
+    statuses: frozenset[str] | None
+    ids: frozenset[int] | None
+
+    @classmethod
+    def of(cls, membership_id: int | None, customer_id: int | None, status: str | Iterable[str] | None,
+           payment_ids: Iterable[int] | None) -> _Filter:
+        statuses = frozenset([status] if isinstance(status, str) else status) if status is not None else None
+        ids = frozenset(int(i) for i in payment_ids) if payment_ids is not None else None
+        return cls(membership_id, customer_id, statuses, ids)
+
+    def params(self) -> dict[str, Any]:
+        params = {"membership_id": self.membership_id, "customer_id": self.customer_id,
+                  "status": ",".join(sorted(self.statuses)) if self.statuses else None,
+                  "payment_ids": ",".join(map(str, sorted(self.ids))) if self.ids else None}
+        return {k: v for k, v in params.items() if v is not None}
+
+    def keeps(self, p: Payment) -> bool:
+        return ((self.membership_id is None or p.membership_id == self.membership_id)
+                and (self.customer_id is None or p.customer_id == self.customer_id)
+                and (self.statuses is None or p.status in self.statuses)
+                and (self.ids is None or p.id in self.ids))
 
 
 def _write(data: Any, flag: str, where: str) -> PaymentWrite:
