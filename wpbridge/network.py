@@ -84,8 +84,7 @@ class Network:
         """The memberships' scheduled changes (UM mode: UM's scheduled swaps)."""
         self.locks = LockManager(ctx)
         """The server's named locks."""
-        self.payments = PaymentManager(self.transport, per_page=settings.per_page,
-                                       concurrency=settings.concurrency)
+        self.payments = PaymentManager(ctx)
         """The network's payments (`wpbridge/v1/payments`, both flavors)."""
         self._ctx = ctx
 
