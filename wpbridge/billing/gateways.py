@@ -95,41 +95,60 @@ def gateway_effect(membership: Membership, target: Mapping[str, Any]) -> Gateway
     """What UM's save of `target` will do to the membership's gateway subscription, and whether it will refuse."""
     gateway = membership.gateway or ""
     sub = membership.gateway_subscription_id or None
-    billed = gateway not in NOT_BILLED and sub is not None
-    shown = gateway if billed else None
+    shown = gateway if gateway not in NOT_BILLED and sub is not None else None
     if _gateway_changes(membership, target):
-        if gateway in NOT_BILLED or gateway == PAYPAL_REST:
-            return GatewayEffect(shown, sub, "", None)  # their cancellation does nothing
-        what = f"subscription {sub}" if sub else "its subscription"
-        return GatewayEffect(gateway, sub, f"UM's save asks {_name(gateway)} to cancel {what} (the gateway of the "
-                                           f"membership changes).", None)
+        return _cancelled(gateway, sub, shown)
     push = save_push(membership, target)
     if not push.any or gateway in ("", "manual"):
         return GatewayEffect(shown, sub, "", None)
     if gateway in STRIPE:
-        if sub is None:
-            return GatewayEffect(gateway, None, "", _no_subscription(gateway, UM_NO_SUBSCRIPTION_ID))
-        return GatewayEffect(gateway, sub, f"UM's save replaces the items of Stripe subscription {sub} with the "
-                                           f"membership's new recurring lines, without proration (Stripe charges "
-                                           f"no difference now; the new price applies from the next invoice).",
-                             None)
+        return _stripe(gateway, sub)
     if gateway == PAYPAL:
-        if sub is None:
-            return GatewayEffect(gateway, None, "", _no_subscription(gateway, UM_NO_SUBSCRIPTION_ID))
-        if push.duration:
-            return GatewayEffect(gateway, sub, "", f"PayPal cannot change the billing period of recurring profile "
-                                                   f"{sub}: UM's save refuses it (\"{UM_PAYPAL_NO_DURATION_CHANGE}\"). "
-                                                   f"Keep the period, or cancel the PayPal profile and bill the "
-                                                   f"membership another way.")
-        return GatewayEffect(gateway, sub, f"UM's save updates PayPal recurring profile {sub} to the new recurring "
-                                           f"amount.", None)
+        return _paypal(gateway, sub, push)
     if gateway == PAYPAL_REST:
-        if sub is None:
-            return GatewayEffect(gateway, None, "", _no_subscription(gateway, UM_PAYPAL_REST_NO_SUBSCRIPTION))
-        return GatewayEffect(gateway, sub, f"UM's save does not change PayPal subscription {sub} (UM only logs the "
-                                           f"request): PayPal keeps billing the old amount and period until the "
-                                           f"subscription is changed at PayPal.", None)
-    # UM's base gateway (free, and add-on gateways that do not override process_membership_update).
+        return _paypal_rest(gateway, sub)
+    return _base_gateway(gateway, sub, shown, push)
+
+
+def _cancelled(gateway: str, sub: str | None, shown: str | None) -> GatewayEffect:
+    """The write changes the gateway fields: UM asks the old gateway to cancel instead of updating."""
+    if gateway in NOT_BILLED or gateway == PAYPAL_REST:
+        return GatewayEffect(shown, sub, "", None)  # their cancellation does nothing
+    what = f"subscription {sub}" if sub else "its subscription"
+    return GatewayEffect(gateway, sub, f"UM's save asks {_name(gateway)} to cancel {what} (the gateway of the "
+                                       f"membership changes).", None)
+
+
+def _stripe(gateway: str, sub: str | None) -> GatewayEffect:
+    if sub is None:
+        return GatewayEffect(gateway, None, "", _no_subscription(gateway, UM_NO_SUBSCRIPTION_ID))
+    return GatewayEffect(gateway, sub, f"UM's save replaces the items of Stripe subscription {sub} with the "
+                                       f"membership's new recurring lines, without proration (Stripe charges "
+                                       f"no difference now; the new price applies from the next invoice).", None)
+
+
+def _paypal(gateway: str, sub: str | None, push: SavePush) -> GatewayEffect:
+    if sub is None:
+        return GatewayEffect(gateway, None, "", _no_subscription(gateway, UM_NO_SUBSCRIPTION_ID))
+    if push.duration:
+        return GatewayEffect(gateway, sub, "", f"PayPal cannot change the billing period of recurring profile "
+                                               f"{sub}: UM's save refuses it (\"{UM_PAYPAL_NO_DURATION_CHANGE}\"). "
+                                               f"Keep the period, or cancel the PayPal profile and bill the "
+                                               f"membership another way.")
+    return GatewayEffect(gateway, sub, f"UM's save updates PayPal recurring profile {sub} to the new recurring "
+                                       f"amount.", None)
+
+
+def _paypal_rest(gateway: str, sub: str | None) -> GatewayEffect:
+    if sub is None:
+        return GatewayEffect(gateway, None, "", _no_subscription(gateway, UM_PAYPAL_REST_NO_SUBSCRIPTION))
+    return GatewayEffect(gateway, sub, f"UM's save does not change PayPal subscription {sub} (UM only logs the "
+                                       f"request): PayPal keeps billing the old amount and period until the "
+                                       f"subscription is changed at PayPal.", None)
+
+
+def _base_gateway(gateway: str, sub: str | None, shown: str | None, push: SavePush) -> GatewayEffect:
+    """UM's base gateway (free, and add-on gateways that do not override process_membership_update)."""
     if not (push.amount or push.duration):
         return GatewayEffect(shown, sub, "", None)  # the base gateway ignores a change of products alone
     cleared = "clears the membership's gateway, gateway customer and subscription ids and turns auto-renew off"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import (
@@ -106,34 +107,56 @@ def error_from(
     not_json: bool = False,
 ) -> WPBridgeError:
     """The exception for an already-decoded WordPress error body (also used for the items of a batch reply)."""
-    code = body.get("code") if isinstance(body.get("code"), str) else None
-    raw_message = str(body["message"]) if isinstance(body.get("message"), str) else ""
-    wp_message = one_line(raw_message, scrub) if raw_message else None
-    raw_data = body.get("data")
-    data: dict[str, Any] = {k: v for k, v in raw_data.items() if k != "status"} if isinstance(raw_data, Mapping) else {}
-    tail = f" [{code}]" if code else ""
-    said = wp_message or f"HTTP {status}"
-    ctx: dict[str, Any] = {"method": method, "path": path, "status": status, "code": code, "wp_message": wp_message,
-                           "data": data}
-
+    e = _Reply.of(method, path, status, body, scrub)
     if status in (401, 403):
         what = "refused the credentials" if status == 401 else "does not allow this request for these credentials"
-        return AuthError(f"the network {what} (api_key/api_secret from {source}): {said}{tail}", **ctx)
-    if status == 404:
-        return NotFound(f"not found: {said}{tail}", **ctx)
-    if status == 409:
-        return Conflict(f"conflict: {said}{tail}", **ctx)
+        return AuthError(f"the network {what} (api_key/api_secret from {source}): {e.said}{e.tail}", **e.ctx)
+    if status in _SIMPLE:
+        kind, words = _SIMPLE[status]
+        return kind(f"{words}: {e.said}{e.tail}", **e.ctx)
     if status == 429:
         retry_after = parse_retry_after(headers.get("Retry-After"))
         advice = f" (retry after {retry_after:g} s)" if retry_after is not None else ""
-        return RateLimited(f"rate limited by the server{advice}: {said}{tail}", retry_after=retry_after, **ctx)
-    if 400 <= status < 500:
-        field = field_of(code, raw_message, data)
+        return RateLimited(f"rate limited by the server{advice}: {e.said}{e.tail}", retry_after=retry_after, **e.ctx)
+    return _refused_data(e) or ServerError(
+        f"server error: {f'HTTP {status}, and the reply is not WordPress JSON' if not_json else e.said}{e.tail}",
+        **e.ctx)
+
+
+_SIMPLE: dict[int, tuple[type[WPBridgeError], str]] = {404: (NotFound, "not found"), 409: (Conflict, "conflict")}
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A WordPress error body, read once: its code, its message on one line (scrubbed), its data."""
+
+    status: int
+    code: str | None
+    raw_message: str
+    said: str
+    tail: str
+    ctx: dict[str, Any]
+
+    @classmethod
+    def of(cls, method: str, path: str, status: int, body: Mapping[str, Any], scrub: Scrub) -> _Reply:
+        code = body.get("code") if isinstance(body.get("code"), str) else None
+        raw_message = str(body["message"]) if isinstance(body.get("message"), str) else ""
+        wp_message = one_line(raw_message, scrub) if raw_message else None
+        raw_data = body.get("data")
+        data = {k: v for k, v in raw_data.items() if k != "status"} if isinstance(raw_data, Mapping) else {}
+        ctx: dict[str, Any] = {"method": method, "path": path, "status": status, "code": code,
+                               "wp_message": wp_message, "data": data}
+        return cls(status, code, raw_message, wp_message or f"HTTP {status}", f" [{code}]" if code else "", ctx)
+
+
+def _refused_data(e: _Reply) -> WPBridgeError | None:
+    """A 4xx (a field named when the reply says which), or UM's model validation (a 500 whose code is the field)."""
+    if 400 <= e.status < 500:
+        field = field_of(e.code, e.raw_message, e.ctx["data"])
         on = f"field '{field}': " if field else ""
-        return InvalidRequestError(f"the server refused the data: {on}{said}{tail}", field=field, **ctx)
-    if status == 500 and code and field_of(code, "", {}) == code:
+        return InvalidRequestError(f"the server refused the data: {on}{e.said}{e.tail}", field=field, **e.ctx)
+    if e.status == 500 and e.code and field_of(e.code, "", {}) == e.code:
         # Ultimate Multisite's model validation: code = the field, no status, so WordPress sends 500.
-        return InvalidRequestError(f"the server refused the data: field '{code}': {said}", field=code, **ctx)
-    if not_json:
-        said = f"HTTP {status}, and the reply is not WordPress JSON"
-    return ServerError(f"server error: {said}{tail}", **ctx)
+        return InvalidRequestError(f"the server refused the data: field '{e.code}': {e.said}", field=e.code,
+                                   **e.ctx)
+    return None
