@@ -252,3 +252,23 @@ def test_a_gateway_billed_membership_is_named_in_the_quote() -> None:
     q = flow.quote(FakeNetwork(data), 2, now=NOW, plan="premium")
     assert q.gateway is not None and q.gateway.gateway == "stripe" and q.gateway.subscription_id == "sub_123"
     assert any("billed by stripe" in n and "without proration" in n for n in q.notes)
+
+
+def test_the_lock_is_not_held_while_a_person_confirms_and_a_change_meanwhile_is_caught() -> None:
+    """Issue 20 item 18: the server lock (TTL 300 s) lapsed while apply waited at its prompt, so another run could
+    change the membership and the first then wrote over it. Now the question is asked without the lock; under
+    the lock the change is quoted again and written only if it is exactly what was confirmed."""
+    net = FakeNetwork()
+    held_while_asked: list[object] = []
+
+    def meanwhile(q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
+        held_while_asked.append(net.lock)
+        net.update_membership(2, {"amount": "16.00"})  # another run (or an admin) changes the membership
+        return True
+
+    result = flow.apply(net, 2, now=NOW, plan="premium", confirm=meanwhile)
+    assert held_while_asked == [None]
+    assert result.status == "declined" and "changed while the change was being confirmed" in result.message
+    assert net.writes == [("membership", 2)] and not list(net.payments.list())  # only the other run's write
+    calm = flow.apply(net, 2, now=NOW, plan="premium", confirm=lambda q, w: True)
+    assert calm.ok and calm.status == "applied"

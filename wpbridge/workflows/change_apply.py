@@ -275,7 +275,7 @@ def apply(
         return quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy,
                      force=force, um_version=um_version, base=base)
 
-    def run() -> ApplyResult:
+    def run(preview: bool) -> ApplyResult:
         q = priced()
         if q.kind == "blocked":
             return ApplyResult("blocked", q, q.message or "the change is blocked")
@@ -286,20 +286,45 @@ def apply(
         undone = money.restore
         if undone is not None and undone.wpbridge is not None:
             before = {k: v for k, v in undone.wpbridge.before.items() if k != "status"}
-            if dry_run:
+            if preview:
                 q = priced(with_state(q.membership, before))
                 money = plan_payment(q, [], collect=collect, reference=reference, replace_pending=False)
                 money = replace(money, notes=["priced from the membership as it was before the unpaid change it "
                                               "replaces (that change is undone first)", *money.notes])
             else:
                 _undo(network, q, undone, before, after_write)
-                return run()
-        return apply_quote(network, q, dry_run=dry_run, confirm=confirm, after_write=after_write, money=money)
+                return run(preview)
+        return apply_quote(network, q, dry_run=preview, after_write=after_write, money=money)
 
     if dry_run:
-        return run()
+        return run(True)
+    if confirm is None:
+        with membership_lock(network, membership_id):
+            return run(False)
+    # Ask first, without holding the server's lock (it would lapse while a person decides), then take the lock and
+    # write only if the change is still exactly what was confirmed (else another run changed the membership meanwhile).
+    shown = run(True)
+    if shown.status != "dry_run":
+        return shown
+    if not confirm(shown.quote, shown.planned):
+        return replace_result(shown, "declined", "not confirmed: nothing written")
     with membership_lock(network, membership_id):
-        return run()
+        again = run(True)
+        if again.status != "dry_run" or _writes_of(again) != _writes_of(shown):
+            return replace_result(again, "declined", f"membership {membership_id} changed while the change was "
+                                  "being confirmed: nothing written; quote it again")
+        return run(False)
+
+
+def replace_result(result: ApplyResult, status: ApplyStatus, message: str) -> ApplyResult:
+    """The same result with another status and message (what was planned stays, nothing was performed)."""
+    return ApplyResult(status, result.quote, message, planned=result.planned, money=result.money,
+                       payment=result.payment)
+
+
+def _writes_of(result: ApplyResult) -> list[tuple[str, int, str, str]]:
+    """The planned writes as compared between what a person confirmed and what is about to be written."""
+    return [(w.kind, w.record_id, w.path, dumps(w.body, sort_keys=True)) for w in result.planned]
 
 
 def _undo(network: NetworkWriter, q: QuoteResult, payment: Payment, before: dict[str, Any],
