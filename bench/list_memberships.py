@@ -5,7 +5,7 @@
     .venv/bin/python bench/list_memberships.py --append           # also appends the table to bench/RESULTS.md
 
 It tops the sandbox up to --count memberships through the REST API (plugin-stub's wu/v2 routes), then lists them
-all with `Network.memberships()` --runs times per setting and reports the median wall time, the requests made
+all with `Network.memberships.list()` --runs times per setting and reports the median wall time, the requests made
 (from `Network.stats`) and the bytes received. Everything runs against 127.0.0.1.
 """
 
@@ -35,16 +35,16 @@ def settings(sb: SandboxInfo, *, concurrency: int, per_page: int) -> NetworkSett
 def top_up(sb: SandboxInfo, count: int) -> int:
     """Create memberships until the network holds `count`; returns how many were created."""
     with Network(settings(sb, concurrency=4, per_page=100)) as net:
-        existing = list(net.memberships())
+        existing = list(net.memberships.list())
         missing = count - len(existing)
         if missing <= 0:
             return 0
-        customers = [c.id for c in net.customers()]
-        plans = [p.id for p in net.catalog() if p.is_plan]
+        customers = [c.id for c in net.customers.list()]
+        plans = [p.id for p in net.products.catalog() if p.is_plan]
         statuses = ["active", "active", "active", "trialing", "on-hold", "cancelled", "expired", "pending"]
 
         def create(i: int) -> Any:
-            return net.create("membership", {
+            return net.memberships.create({
                 "customer_id": customers[i % len(customers)], "plan_id": plans[i % len(plans)],
                 "amount": f"{10 + i % 7}.00", "currency": "USD", "duration": 1, "duration_unit": "month",
                 "recurring": True, "status": statuses[i % len(statuses)],
@@ -61,7 +61,7 @@ def measure(sb: SandboxInfo, *, concurrency: int, per_page: int, runs: int) -> d
     for _ in range(runs):
         with Network(settings(sb, concurrency=concurrency, per_page=per_page)) as net:
             started = time.perf_counter()
-            records = sum(1 for _ in net.memberships())
+            records = sum(1 for _ in net.memberships.list())
             times.append(time.perf_counter() - started)
             requests, received = net.stats.requests, net.stats.bytes_received
     return {"concurrency": concurrency, "per_page": per_page, "records": records, "requests": requests,
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             "\n## Listing\n\n"
             f"`bench/list_memberships.py`: list every membership of a sandbox holding {rows[0]['records']} "
             "(php -S with 4 workers, MariaDB, plugin-stub in stub mode, all on 127.0.0.1) with "
-            "`Network.memberships()`; requests counted by `Network.stats`. "
+            "`Network.memberships.list()`; requests counted by `Network.stats`. "
             f"Python {platform.python_version()}, {platform.machine()}, {_cpus()} CPUs.\n\n{text}\n"
         )
         with RESULTS.open("a", encoding="utf-8") as fh:  # append only: other benchmarks write their own sections

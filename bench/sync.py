@@ -102,7 +102,7 @@ class Bench:
         settings = NetworkSettings(name="bench", url=self.sandbox.url, api_key=self.sandbox.api_key,
                                    api_secret=self.sandbox.api_secret)
         with Network(settings) as net:
-            catalog = net.catalog()
+            catalog = net.products.catalog()
         kinds = []
         for plan, amount, addons in KINDS:
             m = Membership(id=1, customer_id=1, plan_id=plan, addon_products=addons, status="active")

@@ -71,7 +71,7 @@ def env(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str
 
 @pytest.fixture(scope="module")
 def mine(net: Network) -> Iterator[Mine]:
-    customer = net.create("customer", {"user_id": 1})
+    customer = net.customers.create({"user_id": 1})
     cid = int(customer["id"])
     memberships: list[int] = []
     blog_of: dict[int, int] = {}
@@ -79,13 +79,13 @@ def mine(net: Network) -> Iterator[Mine]:
     try:
         for i in range(N_SITES):
             plan = 3 if i % 2 else 2
-            m = net.create("membership", {"customer_id": cid, "plan_id": plan, "status": "active",
+            m = net.memberships.create({"customer_id": cid, "plan_id": plan, "status": "active",
                                           "amount": "39" if plan == 3 else "15", "recurring": True, "duration": 1,
                                           "duration_unit": "month"})
             mid = int(m["id"])
             memberships.append(mid)
             plans[mid] = plan
-            site = net.create("site", {"path": f"/sync-it-{mid}/", "title": f"sync {mid}", "type": "customer_owned",
+            site = net.sites.create({"path": f"/sync-it-{mid}/", "title": f"sync {mid}", "type": "customer_owned",
                                        "membership_id": mid, "customer_id": cid})
             blog_of[mid] = int(site["blog_id"])
         yield Mine(cid, memberships, blog_of, plans)
@@ -133,19 +133,19 @@ def report_of(path: Path) -> dict[str, Any]:
 
 
 def expected(net: Network, mine: Mine) -> dict[int, Limitations]:
-    catalog = net.catalog()
-    members = {m.id: m for m in net.memberships(id=mine.memberships)}
-    sites = {s.blog_id: s for mid in mine.memberships for s in net.sites(membership_id=mid)}
+    catalog = net.products.catalog()
+    members = {m.id: m for m in net.memberships.list(id=mine.memberships)}
+    sites = {s.blog_id: s for mid in mine.memberships for s in net.sites.list(membership_id=mid)}
     return {b: effective_limitations(members[s.membership_id], catalog, site=s)  # type: ignore[index]
             for b, s in sites.items()}
 
 
 def stored(net: Network, blogs: Sequence[int]) -> dict[int, Limitations | None]:
-    return dict(net.site_quotas(blogs))
+    return dict(net.quotas.list(blogs))
 
 
 def make_stale(net: Network, blogs: Sequence[int]) -> None:
-    result = net.put_site_quotas(dict.fromkeys(blogs, STALE))
+    result = net.quotas.put_many(dict.fromkeys(blogs, STALE))
     assert result.ok
 
 
@@ -159,8 +159,8 @@ def wait_for(condition: Any, timeout: float = 60.0, what: str = "condition") -> 
 
 def schedule(net: Network, mid: int, plan_id: int, when: datetime) -> None:
     amount = "15" if plan_id == 2 else "39"
-    net.put_scheduled_change(ScheduledChange(membership_id=mid, scheduled_for=when,
-                                             target={"plan_id": plan_id, "amount": amount}))
+    net.schedule.put(ScheduledChange(membership_id=mid, scheduled_for=when,
+                                     target={"plan_id": plan_id, "amount": amount}))
 
 
 # --------------------------------------------------------------------------- tests
@@ -203,9 +203,9 @@ def test_due_downgrade_is_applied_once(net: Network, env: dict[str, str], mine: 
         s = report["summary"]
         assert (s["scheduled_changes_due"], s["scheduled_changes_applied"], s["memberships_updated"]) == (1, 1, 1)
         assert report["scheduled_changes"][0]["before"]["plan_id"] == 3
-        assert net.membership(premium).plan_id == 2 and net.membership(later).plan_id == 3
-        assert net.scheduled_change(premium) is None and net.scheduled_change(later) is not None
-        quota = net.site_quota(mine.blog_of[premium])
+        assert net.memberships.get(premium).plan_id == 2 and net.memberships.get(later).plan_id == 3
+        assert net.schedule.get(premium) is None and net.schedule.get(later) is not None
+        quota = net.quotas.get(mine.blog_of[premium])
         assert quota.disk_space is not None and quota.disk_space.limit == 1000  # Basic's, not Premium's 5000
         assert [c["blog_id"] for c in report["changes"]] == [mine.blog_of[premium]]
 
@@ -219,8 +219,8 @@ def test_due_downgrade_is_applied_once(net: Network, env: dict[str, str], mine: 
         assert [c["membership_id"] for c in report_of(tmp_path / "r3.json")["scheduled_changes"]] == [later]
     finally:
         for mid in (premium, later):
-            net.update_membership(mid, {"plan_id": 3, "amount": "39"})
-            net.delete_scheduled_change(mid)
+            net.memberships.update(mid, {"plan_id": 3, "amount": "39"})
+            net.schedule.delete(mid)
         run(env, *mine.only())
 
 
@@ -236,12 +236,12 @@ def test_kill_mid_run_then_rerun_completes_without_double_application(net: Netwo
     try:
         proc = start(env, *mine.only(), "--lock-ttl", "10", step_delay=3.0)
         first = premiums[0]  # due changes are applied in (scheduled_for, membership_id) order
-        wait_for(lambda: net.membership(first).plan_id == 2, what="the first due change to be written")
-        assert net.scheduled_change(first) is not None  # written, not yet cleared: the worst moment
+        wait_for(lambda: net.memberships.get(first).plan_id == 2, what="the first due change to be written")
+        assert net.schedule.get(first) is not None  # written, not yet cleared: the worst moment
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL
-        assert [net.membership(m).plan_id for m in premiums[1:]] == [3, 3]
+        assert [net.memberships.get(m).plan_id for m in premiums[1:]] == [3, 3]
 
         refused = run(env, *mine.only())  # the killed run's lock has not lapsed yet
         assert refused.returncode == 1 and "another sync is running" in refused.stderr
@@ -251,8 +251,8 @@ def test_kill_mid_run_then_rerun_completes_without_double_application(net: Netwo
         s = report_of(tmp_path / "rerun.json")["summary"]
         assert s["scheduled_changes_applied"] == 3 and s["scheduled_changes_cleared"] == 3
         assert s["memberships_updated"] == 2, "the membership written before the kill must not be written again"
-        assert all(net.membership(m).plan_id == 2 for m in premiums)
-        assert all(net.scheduled_change(m) is None for m in premiums)
+        assert all(net.memberships.get(m).plan_id == 2 for m in premiums)
+        assert all(net.schedule.get(m) is None for m in premiums)
         want, have = expected(net, mine), stored(net, mine.blogs)
         assert all(not differing_modules(want[b], have[b]) for b in mine.blogs)
 
@@ -260,8 +260,8 @@ def test_kill_mid_run_then_rerun_completes_without_double_application(net: Netwo
         assert last.returncode == 0 and report_of(tmp_path / "last.json")["summary"]["writes"] == 0
     finally:
         for mid in premiums:
-            net.update_membership(mid, {"plan_id": 3, "amount": "39"})
-            net.delete_scheduled_change(mid)
+            net.memberships.update(mid, {"plan_id": 3, "amount": "39"})
+            net.schedule.delete(mid)
         assert rerun_until_unlocked(env, *mine.only()).returncode == 0
 
 
@@ -352,20 +352,20 @@ def test_failing_writes_exit_1_with_the_items_in_the_report(net: Network, env: d
 def test_suspend_policy_and_dry_run(net: Network, env: dict[str, str], mine: Mine, tmp_path: Path) -> None:
     mid = mine.memberships[-1]
     blog = mine.blog_of[mid]
-    net.update_membership(mid, {"status": "expired"})
+    net.memberships.update(mid, {"status": "expired"})
     try:
         kept = run(env, *mine.only([mid]), "--report", str(tmp_path / "keep.json"))
         assert kept.returncode == 0 and report_of(tmp_path / "keep.json")["summary"]["sites_skipped"] == 1
         dry = run(env, *mine.only([mid]), "--inactive-policy", "suspend", "--dry-run")
         assert dry.returncode == 0 and f"would write site {blog}" in dry.stderr and "would" not in dry.stdout
-        assert differing_modules(net.site_quota(blog), SUSPENDED_QUOTA)  # nothing written by the dry run
+        assert differing_modules(net.quotas.get(blog), SUSPENDED_QUOTA)  # nothing written by the dry run
         done = run(env, *mine.only([mid]), "--inactive-policy", "suspend")
         assert done.returncode == 0
-        assert not differing_modules(net.site_quota(blog), SUSPENDED_QUOTA)
+        assert not differing_modules(net.quotas.get(blog), SUSPENDED_QUOTA)
     finally:
-        net.update_membership(mid, {"status": "active"})
+        net.memberships.update(mid, {"status": "active"})
         assert run(env, *mine.only([mid])).returncode == 0
-    assert not differing_modules(net.site_quota(blog), expected(net, mine)[blog])
+    assert not differing_modules(net.quotas.get(blog), expected(net, mine)[blog])
 
 
 def test_usage_errors_exit_2(env: dict[str, str]) -> None:

@@ -173,7 +173,7 @@ def test_failing_membership_update_keeps_the_change_for_the_next_run() -> None:
     def refuse(mid: int, state: Mapping[str, Any]) -> Membership:
         raise WPBridgeError("plan_id: not a plan", status=400, code="wu_rest_membership_invalid")
 
-    net.update_membership = refuse  # type: ignore[method-assign]
+    net.memberships.update = refuse  # type: ignore[method-assign]
     outcome, report = sync(net)
     assert outcome.exit_code == 1 and 3 in net.scheduled
     assert [c.status for c in report.scheduled_changes] == ["failed"]
@@ -342,7 +342,7 @@ def test_a_stalled_run_stops_renewing_its_lock_and_takes_it_back_on_progress() -
 
     net = FakeNetwork.with_sites(0)
     now = [0.0]
-    keeper = LockKeeper(net, ttl=30, owner="me", refresh_every=1, stall_after=10, clock=lambda: now[0],
+    keeper = LockKeeper(net.locks, ttl=30, owner="me", refresh_every=1, stall_after=10, clock=lambda: now[0],
                         background=False)
 
     def turns(n: int) -> None:
@@ -377,15 +377,15 @@ def test_the_lock_keepers_thread_renews_the_lock_until_the_run_ends() -> None:
 
     net = FakeNetwork.with_sites(0)
     renewed = threading.Event()
-    real_acquire = net.acquire_lock
+    real_acquire = net.locks.acquire
 
     def acquire(name: str, owner: str, ttl: int) -> dict[str, Any]:
         if net.lock is not None:  # held already: a renewal
             renewed.set()
         return real_acquire(name, owner, ttl)
 
-    net.acquire_lock = acquire  # type: ignore[method-assign]
-    with LockKeeper(net, ttl=30, owner="me", refresh_every=0.001):
+    net.locks.acquire = acquire  # type: ignore[method-assign]
+    with LockKeeper(net.locks, ttl=30, owner="me", refresh_every=0.001):
         assert renewed.wait(10), "the thread renews the lock"
     assert net.lock is None, "released at the end"
 
@@ -421,7 +421,7 @@ def test_cli_signal_stops_at_a_safe_point_releases_the_lock_and_reports(monkeypa
 
     net = FakeNetwork.with_sites(200)
     net.stale(range(2, 202))
-    real_put = net.put_site_quotas
+    real_put = net.quotas.put_many
 
     def put_then_signal(quotas: Mapping[int, Limitations]) -> BatchResult:
         result = real_put(quotas)
@@ -429,7 +429,7 @@ def test_cli_signal_stops_at_a_safe_point_releases_the_lock_and_reports(monkeypa
             os.kill(os.getpid(), getattr(signal, sig))
         return result
 
-    net.put_site_quotas = put_then_signal  # type: ignore[method-assign]
+    net.quotas.put_many = put_then_signal  # type: ignore[method-assign]
     monkeypatch.setattr(cli_sync, "open_network", lambda name, path: net)
     monkeypatch.setattr(FakeNetwork, "__enter__", lambda self: self, raising=False)
     monkeypatch.setattr(FakeNetwork, "__exit__", lambda self, *a: None, raising=False)

@@ -142,7 +142,7 @@ def um_difference(entry: ChangeEntry) -> str:
 def site_total(network: Network) -> int | None:
     """How many sites the network has (one tiny request), for the progress bar's length; None when unknown."""
     try:
-        return network.site_count()
+        return network.sites.count()
     except WPBridgeError:  # the bar is a nicety; the run itself will report a real problem
         return None
 

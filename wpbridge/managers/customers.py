@@ -31,6 +31,11 @@ class CustomerManager:
     def get(self, customer_id: int) -> Customer:
         return self._ctx.um_one("customer", customer_id, Customer)
 
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /wu/v2/customer (UM's own create, never sent twice blindly; an import creates through
+        `net.imports` instead)."""
+        return self._ctx.create("customer", body)
+
     # -- what the UM flavor adds (`Flavor.complete_customers`)
 
     def with_users(self, found: Iterator[Customer]) -> Iterator[Customer]:

@@ -42,6 +42,11 @@ class SiteManager:
         """One site, as `wu/v2/site/{id}` gives it."""
         return self._ctx.um_one("site", blog_id, Site)
 
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /wu/v2/site: a new WordPress site (UM's own create, never sent twice blindly; an import creates
+        through `net.imports` instead)."""
+        return self._ctx.create("site", body)
+
     def count(self) -> int | None:
         """How many sites `wu/v2/site` lists (one tiny request); None when the server does not say."""
         return self._ctx.transport.get(route(UM, "site"), {"per_page": 1, "page": 1, "number": 1}).total

@@ -56,35 +56,7 @@ class NetworkReader(Protocol):
 
 
 # --------------------------------------------------------------------------- the managers, as the workflows use them
-# A method named `__call__` is the flat read an offline `Snapshot` still answers under the manager's name
-# (`snapshot.sites(...)`); a `Network`'s managers answer it too, so code typed against these runs on both.
-
-
-class SitesAPI(Protocol):
-    """`net.sites` (`managers/sites.py`)."""
-
-    def __call__(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]: ...
-
-    def list(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]: ...
-
-    def get(self, blog_id: int) -> Site: ...
-
-    def count(self) -> int | None: ...
-
-    def links_problem(self) -> str | None: ...
-
-
-class MembershipsAPI(Protocol):
-    """`net.memberships` (`managers/memberships.py`)."""
-
-    def __call__(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]: ...
-
-    def list(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
-             **filters: Any) -> Iterator[Membership]: ...
-
-    def get(self, membership_id: int) -> Membership: ...
-
-    def update(self, membership_id: int, state: Mapping[str, Any]) -> Membership: ...
+# A `*ReadAPI` is what an offline `Snapshot` answers too; the protocol without `Read` adds the writes.
 
 
 class ProductsAPI(Protocol):
@@ -93,16 +65,61 @@ class ProductsAPI(Protocol):
     def catalog(self) -> list[Product]: ...
 
 
+class CustomersAPI(Protocol):
+    """`net.customers` (`managers/customers.py`)."""
+
+    def list(self) -> Iterator[Customer]: ...
+
+    def get(self, customer_id: int) -> Customer: ...
+
+
+class SitesAPI(Protocol):
+    """`net.sites` (`managers/sites.py`)."""
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]: ...
+
+    def get(self, blog_id: int) -> Site: ...
+
+
+class SiteLinksAPI(SitesAPI, Protocol):
+    """`net.sites` of a live network, which can tell whether its sites' membership links can be read."""
+
+    def links_problem(self) -> str | None: ...
+
+
+class MembershipsReadAPI(Protocol):
+    """`net.memberships` (`managers/memberships.py`), read."""
+
+    def list(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]: ...
+
+    def get(self, membership_id: int) -> Membership: ...
+
+
+class MembershipsAPI(MembershipsReadAPI, Protocol):
+    """`net.memberships`, with column filters (`id=[...]`) and the write of a membership's absolute state."""
+
+    def __call__(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]: ...
+
+    def list(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
+             **filters: Any) -> Iterator[Membership]: ...
+
+    def update(self, membership_id: int, state: Mapping[str, Any]) -> Membership: ...
+
+
 class UsageAPI(Protocol):
     """`net.usage` (`managers/usage.py`)."""
 
     def get(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]: ...
 
 
-class QuotasAPI(Protocol):
-    """`net.quotas` (`managers/quotas.py`)."""
+class QuotasReadAPI(Protocol):
+    """`net.quotas` (`managers/quotas.py`), read."""
 
     def list(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
+
+
+class QuotasAPI(QuotasReadAPI, Protocol):
+    """`net.quotas`, with the batch write and its read-back."""
 
     def put_many(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult: ...
 
@@ -115,13 +132,17 @@ class SuspensionAPI(QuotasAPI, Protocol):
     def suspend(self, blog_id: int, suspended: bool, limits: Limitations | None = None) -> None: ...
 
 
-class ScheduleAPI(Protocol):
-    """`net.schedule` (`managers/schedule.py`)."""
+class ScheduleReadAPI(Protocol):
+    """`net.schedule` (`managers/schedule.py`), read."""
 
     def get(self, membership_id: int) -> ScheduledChange | None: ...
 
     def list(self, *, due_before: datetime | None = None,
              membership_id: int | None = None) -> Iterator[ScheduledChange]: ...
+
+
+class ScheduleAPI(ScheduleReadAPI, Protocol):
+    """`net.schedule`, with its writes."""
 
     def put(self, change: ScheduledChange) -> ScheduledChange: ...
 
@@ -143,7 +164,7 @@ class LocksAPI(Protocol):
 
 
 class ImportsAPI(Protocol):
-    """`net.imports` (`managers/imports.py`; `imports.ensure`/`imports.update` build the items `batch` sends)."""
+    """`net.imports` (`managers/imports.py`; the module's `ensure`/`update` build the items `batch` sends)."""
 
     def network(self) -> dict[str, Any]: ...
 
@@ -158,12 +179,16 @@ class ImportsAPI(Protocol):
     def batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult: ...
 
 
-class PaymentsAPI(Protocol):
-    """`net.payments` (`managers/payments.py`)."""
+class PaymentsReadAPI(Protocol):
+    """`net.payments` (`managers/payments.py`), read."""
 
     def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
              status: str | Iterable[str] | None = None,
              payment_ids: Iterable[int] | None = None) -> Iterator[Payment]: ...
+
+
+class PaymentsAPI(PaymentsReadAPI, Protocol):
+    """`net.payments`, with a change's payment and its settling."""
 
     def get(self, payment_id: int) -> Payment: ...
 

@@ -247,6 +247,9 @@ class Snapshot:
         }
         self.payments: SnapshotPayments | None = None
         """The snapshot's payments; None when it was written before payments were exported."""
+        self.unreadable: list[DataError] = []
+        """Always empty, as `Network.unreadable` of a listing that skipped nothing: a record of a snapshot that
+        cannot be read fails the load."""
         if envelope.payments is not None:
             self.payments = SnapshotPayments(self._section(Payment, envelope.payments, "payments"), name)
 

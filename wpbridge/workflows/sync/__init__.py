@@ -29,8 +29,9 @@ Policy for sites of `expired` or `cancelled` memberships (`inactive_policy`): `k
 `suspend` writes `SUSPENDED_QUOTA`. Sites without a membership, or whose membership no longer exists, are left
 alone. Every other status (pending, trialing, active, on-hold) gets the membership's effective quota (limits.py).
 
-The package: `core` (the run: lock, safe points, the walks, the report; `Flavor` is the seam), `stub` and `um`
-(what each flavor of network does with a due change and a site; chosen once, from `info().mode`, by `run_sync`),
+The package: `core` (the run: lock, safe points, the walks, the report; `SyncFlavor` is the seam), `stub` and `um`
+(what each flavor of network does with a due change and a site; `run_sync` picks one with the network's
+`managers.flavor.Flavor`, chosen once from `info()`),
 `rules` (pure: a site's target quota, the merge join, due-ness) and `lock` (the lock keeper).
 """
 
@@ -38,7 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .core import Flavor, Interrupted, Run, SyncNetwork, SyncOptions, SyncOutcome
+from ...managers.flavor import flavor_of
+from .core import Interrupted, Run, SyncFlavor, SyncNetwork, SyncOptions, SyncOutcome
 from .lock import LOCK_NAME, LockKeeper, LockLost, SyncLocked
 from .report import NullSink, ReportSink
 from .rules import (
@@ -70,7 +72,8 @@ def run_sync(network: SyncNetwork, options: SyncOptions, *, sink: ReportSink | N
     run stops there: what was written is reported, the changes not yet sent are not, the lock is released and the
     outcome is marked `interrupted`. The flavor is chosen here, once: on a network in UM mode the run is
     `um.UMFlavor`'s (UM computes and enforces limits; nothing is reconciled), else `stub.StubFlavor`'s."""
-    flavor: Flavor = UMFlavor() if network.info().mode == "um" else StubFlavor()
+    stub: SyncFlavor = StubFlavor()
+    flavor = flavor_of(network.info()).pick(stub=stub, um=UMFlavor())
     return Run(network, options, sink or NullSink(), flavor, progress, should_stop).execute()
 
 
@@ -81,7 +84,6 @@ __all__ = [
     "LOCK_NAME",
     "SKIP_REASONS",
     "SUSPENDED_QUOTA",
-    "Flavor",
     "Interrupted",
     "LockKeeper",
     "LockLost",
@@ -89,6 +91,7 @@ __all__ = [
     "QuotaMemo",
     "Run",
     "StubFlavor",
+    "SyncFlavor",
     "SyncLocked",
     "SyncNetwork",
     "SyncOptions",

@@ -1,9 +1,10 @@
 """The run of a sync, whichever the flavor: the lock, the safe points, the walks over the due scheduled changes and
 over every site (with its stored quota and its membership), the payments finding, the report and the summary.
 
-What a flavor decides is behind `Flavor` (`stub.StubFlavor`, `um.UMFlavor`): what to do with a due change and with
-one site, and what to finish with. The walks are the same for both: the sites and their quotas joined in blog_id
-order, 100 at a time, with the memberships of each chunk fetched `concurrency` chunks ahead by a small pool.
+What a flavor decides is behind `SyncFlavor` (`stub.StubFlavor`, `um.UMFlavor`; `run_sync` picks one through the
+network's `managers.flavor.Flavor`): what to do with a due change and with one site, and what to finish with. The
+walks are the same for both: the sites and their quotas joined in blog_id order, 100 at a time, with the
+memberships of each chunk fetched `concurrency` chunks ahead by a small pool.
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ from typing import Any, Protocol
 
 from ...config import DEFAULT_LOCK_TTL, DEFAULT_PAYMENT_GRACE_DAYS, InactivePolicy, NetworkSettings
 from ...encoding import iso_utc as iso
-from ...errors import ConfigError, InputError, WPBridgeError
+from ...errors import ConfigError, DataError, InputError, WPBridgeError
 from ...models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
-from ...network import Mismatch
-from ...payment_models import Payment
-from ...rest.batch import BatchResult
 from ...rest.transport import TransportStats
+from .. import LocksAPI, MembershipsAPI, PaymentsReadAPI, ProductsAPI, SiteLinksAPI, SuspensionAPI, SwapAPI
 from .lock import LockKeeper, LockLost, NoLock, SyncLocked
 from .report import ErrorEntry, ErrorStage, ReportHeader, ReportSink, ScheduledEntry, ScheduledStatus, Summary
 from .rules import CHUNK, INACTIVE_POLICIES, QuotaMemo, chunks, is_due, join_quotas, overdue_payment
@@ -41,58 +40,43 @@ Chunk = tuple[list[Row], dict[int, Membership]]
 # --------------------------------------------------------------------------- the network, as sync uses it
 
 
-class PaymentReader(Protocol):
-    """The part of `Network.payments` sync reads."""
-
-    def list(self, *, membership_id: int | None = None, customer_id: int | None = None,
-             status: str | Iterable[str] | None = None,
-             payment_ids: Iterable[int] | None = None) -> Iterator[Payment]: ...
-
-
 class SyncNetwork(Protocol):
-    """The part of `network.Network` sync needs (a fake implements it in the unit tests). The last three are
-    plugin-stub's UM-mode routes, called by `um.UMFlavor` only."""
+    """The network as sync uses it, by manager (the `*API` protocols of `workflows`; a `network.Network`, and the
+    unit tests' in-memory network). `sites.links_problem`, `quotas.suspend` and `schedule.apply` are plugin-stub's
+    UM-mode routes, called by `um.UMFlavor` only."""
 
     settings: NetworkSettings
 
     @property
-    def payments(self) -> PaymentReader: ...
+    def stats(self) -> TransportStats: ...
 
     @property
-    def stats(self) -> TransportStats: ...
+    def unreadable(self) -> list[DataError]:
+        """Records a listing skipped (each names its id and field); the run reports each."""
+        ...
 
     def info(self) -> NetworkInfo: ...
 
-    def catalog(self) -> list[Product]: ...
+    @property
+    def products(self) -> ProductsAPI: ...
 
-    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None,
-              **filters: Any) -> Iterator[Site]: ...
+    @property
+    def sites(self) -> SiteLinksAPI: ...
 
-    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
+    @property
+    def memberships(self) -> MembershipsAPI: ...
 
-    def memberships(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
-                    **filters: Any) -> Iterator[Membership]: ...
+    @property
+    def quotas(self) -> SuspensionAPI: ...
 
-    def scheduled_changes(self, *, due_before: datetime | None = None,
-                          membership_id: int | None = None) -> Iterator[ScheduledChange]: ...
+    @property
+    def schedule(self) -> SwapAPI: ...
 
-    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership: ...
+    @property
+    def locks(self) -> LocksAPI: ...
 
-    def delete_scheduled_change(self, membership_id: int) -> None: ...
-
-    def put_site_quotas(self, quotas: Mapping[int, Limitations]) -> BatchResult: ...
-
-    def verify_quotas(self, expected: Mapping[int, Limitations]) -> list[Mismatch]: ...
-
-    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]: ...
-
-    def release_lock(self, name: str, owner: str) -> None: ...
-
-    def site_links_problem(self) -> str | None: ...
-
-    def apply_scheduled_change(self, membership_id: int) -> dict[str, Any]: ...
-
-    def put_site_suspension(self, blog_id: int, suspended: bool, limits: Limitations | None = None) -> None: ...
+    @property
+    def payments(self) -> PaymentsReadAPI: ...
 
 
 # --------------------------------------------------------------------------- options and outcome
@@ -154,7 +138,7 @@ def scheduled_entry(change: ScheduledChange, before: dict[str, Any] | None, stat
 # --------------------------------------------------------------------------- the seam
 
 
-class Flavor(Protocol):
+class SyncFlavor(Protocol):
     """What one flavor of network does in a run (the run calls these in this order; every write is the flavor's).
 
     `begin` before anything is read (a flavor may refuse to start: raise a WPBridgeError), `scheduled` for each due
@@ -180,7 +164,7 @@ class Run:
     network: SyncNetwork
     options: SyncOptions
     sink: ReportSink
-    flavor: Flavor
+    flavor: SyncFlavor
     progress: Callable[[int], None] | None = None
     should_stop: Callable[[], bool] | None = None
     summary: Summary = field(default_factory=Summary)
@@ -218,7 +202,7 @@ class Run:
             if self.options.dry_run:
                 self._work()
             else:
-                with LockKeeper(self.network, self.options.lock_ttl) as keeper:
+                with LockKeeper(self.network.locks, self.options.lock_ttl) as keeper:
                     self.lock = keeper
                     self._work()
         except (InputError, ConfigError):
@@ -236,7 +220,7 @@ class Run:
     def _report_unreadable(self) -> None:
         """Records a listing skipped (never written): each an error of the run, once."""
         seen: set[str] = set()
-        for unreadable in getattr(self.network, "unreadable", None) or []:
+        for unreadable in list(self.network.unreadable):
             if str(unreadable) not in seen:  # a record listed twice (two chunks of sites) is reported once
                 seen.add(str(unreadable))
                 self.error("read", unreadable)
@@ -253,7 +237,7 @@ class Run:
         self.batch_limit = max(1, min(info.batch_limit, self.options.batch_size or 10**6))
         self.quota_of = QuotaMemo(um_version=info.um_version)  # the merge rules of the network's UM release
         self.flavor.begin(self)
-        self.catalog = self.network.catalog()
+        self.catalog = self.network.products.catalog()
         for change, membership in self._due_changes():
             self.flavor.scheduled(self, change, membership)
         for rows, members in self._filtered_chunks() if self.only else self._all_chunks():
@@ -266,8 +250,8 @@ class Run:
         self._pending_payments()
 
     def _check_only(self) -> None:
-        found = {m.id for m in self.network.memberships(id=sorted(self.only))}
-        unreadable = {e.record_id for e in getattr(self.network, "unreadable", None) or []}
+        found = {m.id for m in self.network.memberships.list(id=sorted(self.only))}
+        unreadable = {e.record_id for e in self.network.unreadable}
         missing = sorted(self.only - found - unreadable)  # an unreadable one exists: reported at the end, exit 1
         if missing:
             raise InputError(f"--only-membership {missing[0]}: no membership with this id", field="only_membership",
@@ -298,11 +282,11 @@ class Run:
         safe point before each. Materialised first: clearing changes while paging through their list would shift
         the pages. Only the changes due by `now` are held (a day's worth of downgrades), never the memberships."""
         now, only = self.options.now, self.only
-        due = [c for c in self.network.scheduled_changes(due_before=now) if is_due(c, now, only)]
+        due = [c for c in self.network.schedule.list(due_before=now) if is_due(c, now, only)]
         self.summary.scheduled_changes_due = len(due)
         for chunk in chunks(due, CHUNK):
             self.safe_point()
-            current = {m.id: m for m in self.network.memberships(id=[c.membership_id for c in chunk])}
+            current = {m.id: m for m in self.network.memberships.list(id=[c.membership_id for c in chunk])}
             for change in chunk:
                 self.safe_point()
                 yield change, current.get(change.membership_id)
@@ -311,12 +295,12 @@ class Run:
 
     def _members(self, rows: Iterable[Row]) -> dict[int, Membership]:
         ids = sorted({site.membership_id for site, _, _ in rows if site.membership_id is not None})
-        return {m.id: m for m in self.network.memberships(id=ids)} if ids else {}
+        return {m.id: m for m in self.network.memberships.list(id=ids)} if ids else {}
 
     def _all_chunks(self) -> Iterator[Chunk]:
         """Sites joined with their quotas, 100 at a time, with their memberships fetched `concurrency` chunks
         ahead by a small pool (the two list streams page concurrently by themselves)."""
-        pairs = join_quotas(self.network.sites(), self.network.site_quotas())
+        pairs = join_quotas(self.network.sites.list(), self.network.quotas.list())
         ahead = max(1, self.network.settings.concurrency)
         window: deque[tuple[list[Row], Future[dict[int, Membership]]]] = deque()
         with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="wpbridge-sync") as pool:
@@ -335,10 +319,10 @@ class Run:
 
     def _filtered_chunks(self) -> Iterator[Chunk]:
         """`--only-membership`: the sites of those memberships, with their quotas read by id."""
-        sites = sorted((s for mid in sorted(self.only) for s in self.network.sites(membership_id=mid)),
+        sites = sorted((s for mid in sorted(self.only) for s in self.network.sites.list(membership_id=mid)),
                        key=lambda s: s.blog_id)
         for group in chunks(sites, CHUNK):
-            stored = dict(self.network.site_quotas([s.blog_id for s in group]))
+            stored = dict(self.network.quotas.list([s.blog_id for s in group]))
             rows = [(s, stored.get(s.blog_id), s.blog_id in stored) for s in group]
             yield rows, self._members(rows)
 

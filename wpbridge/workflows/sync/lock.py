@@ -8,9 +8,9 @@ import time
 import uuid
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Protocol
 
 from ...errors import Conflict, WPBridgeError
+from .. import LocksAPI
 
 log = logging.getLogger("wpbridge.sync")
 
@@ -18,14 +18,6 @@ LOCK_NAME = "sync"
 
 Clock = Callable[[], float]
 """Seconds on a monotonic clock (`time.monotonic`; a test passes its own)."""
-
-
-class LockHolder(Protocol):
-    """The lock routes of `network.Network` (`POST`/`DELETE /wpbridge/v1/locks/{name}`)."""
-
-    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]: ...
-
-    def release_lock(self, name: str, owner: str) -> None: ...
 
 
 class SyncLocked(WPBridgeError):
@@ -37,8 +29,8 @@ class LockLost(WPBridgeError):
 
 
 class LockKeeper:
-    """Holds the server-side lock for the run and refreshes it from a background thread every ttl/3 seconds,
-    as long as the run makes progress.
+    """Holds the server-side lock (`net.locks`: `POST`/`DELETE /wpbridge/v1/locks/sync`) for the run and refreshes
+    it from a background thread every ttl/3 seconds, as long as the run makes progress.
 
     A run stalled on a slow server (no `check()` for `stall_after` seconds, default the ttl) stops renewing, so
     its lock lapses and other runs are not refused for ever (issue 11); when it gets going again, `check()` takes
@@ -49,10 +41,10 @@ class LockKeeper:
     clock of its own, without waiting.
     """
 
-    def __init__(self, network: LockHolder, ttl: int, owner: str | None = None, *,
+    def __init__(self, locks: LocksAPI, ttl: int, owner: str | None = None, *,
                  refresh_every: float | None = None, stall_after: float | None = None,
                  clock: Clock = time.monotonic, background: bool = True) -> None:
-        self.network = network
+        self.locks = locks
         self.ttl = ttl
         self.owner = owner or f"wpbridge-sync-{uuid.uuid4()}"
         self.refresh_every = refresh_every if refresh_every is not None else max(1.0, ttl / 3)
@@ -75,7 +67,7 @@ class LockKeeper:
 
     def _take(self) -> None:
         try:
-            self.network.acquire_lock(LOCK_NAME, self.owner, self.ttl)
+            self.locks.acquire(LOCK_NAME, self.owner, self.ttl)
         except Conflict as exc:
             holder, until = exc.data.get("owner", "?"), exc.data.get("expires_at", "?")
             raise SyncLocked(f"another sync is running on this network (owner {holder}, lock held until {until});"
@@ -95,7 +87,7 @@ class LockKeeper:
                             self.stall_after, self.ttl)
             return True
         try:
-            self.network.acquire_lock(LOCK_NAME, self.owner, self.ttl)
+            self.locks.acquire(LOCK_NAME, self.owner, self.ttl)
         except Conflict as exc:
             self._lost = f"the sync lock expired and was taken by {exc.data.get('owner', 'another run')}"
             return False
@@ -110,7 +102,7 @@ class LockKeeper:
             raise LockLost(f"{self._lost}; stopping")
         if self._stalled:
             try:
-                self.network.acquire_lock(LOCK_NAME, self.owner, self.ttl)
+                self.locks.acquire(LOCK_NAME, self.owner, self.ttl)
             except Conflict as exc:
                 self._lost = f"the sync lock lapsed while the run stalled and was taken by {exc.data.get('owner')}"
                 raise LockLost(f"{self._lost}; stopping") from None
@@ -123,7 +115,7 @@ class LockKeeper:
             self._thread.join(timeout=5)
         if self._lost is None:
             try:
-                self.network.release_lock(LOCK_NAME, self.owner)
+                self.locks.release(LOCK_NAME, self.owner)
             except WPBridgeError as err:
                 log.warning("could not release the sync lock (it lapses by itself): %s", err)
 

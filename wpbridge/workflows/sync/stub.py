@@ -47,7 +47,7 @@ class StubFlavor:
             return
         if not already_applied(membership, target):
             try:
-                run.network.update_membership(mid, target)
+                run.network.memberships.update(mid, target)
             except WPBridgeError as exc:
                 run.error("scheduled_change", exc, membership_id=mid)
                 run.sink.scheduled(scheduled_entry(change, before, "failed"))
@@ -57,7 +57,7 @@ class StubFlavor:
         run.summary.scheduled_changes_applied += 1
         run.sink.scheduled(scheduled_entry(change, before, "applied"))
         try:
-            run.network.delete_scheduled_change(mid)
+            run.network.schedule.delete(mid)
         except WPBridgeError as exc:
             run.error("scheduled_change", f"membership {mid}: applied but not cleared ({exc}); the next run"
                       " clears it without writing it again", membership_id=mid)
@@ -113,7 +113,7 @@ class StubFlavor:
         """{blog_id: None (written) or the error}; a batch that failed whole (after the REST layer's retries, the
         only ones) fails every item with its error."""
         try:
-            result = run.network.put_site_quotas({bid: c.after for bid, c in batch.items()})
+            result = run.network.quotas.put_many({bid: c.after for bid, c in batch.items()})
         except WPBridgeError as exc:
             return dict.fromkeys(batch, exc)
         return {item.key: (None if item.ok else item.error) for item in result}
@@ -133,7 +133,7 @@ class StubFlavor:
             return
         expected, self.to_verify = self.to_verify, {}
         try:
-            mismatches = run.network.verify_quotas(expected)
+            mismatches = run.network.quotas.verify(expected)
         except WPBridgeError as exc:
             run.error("verify", f"could not read back {len(expected)} written quotas: {exc}")
             return

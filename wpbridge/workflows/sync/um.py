@@ -39,7 +39,7 @@ class UMFlavor:
     report and the summary are `core.Run`'s."""
 
     def begin(self, run: Run) -> None:
-        problem = run.network.site_links_problem()
+        problem = run.network.sites.links_problem()
         if problem is not None:
             raise DataError(f"{problem}; nothing written")
 
@@ -59,7 +59,7 @@ class UMFlavor:
             run.sink.scheduled(scheduled_entry(change, before, "would-apply"))
             return
         try:
-            run.network.apply_scheduled_change(mid)
+            run.network.schedule.apply(mid)
         except NotFound:
             log.info("membership %s: its swap was applied meanwhile (by UM's own cron)", mid)
             return
@@ -139,7 +139,7 @@ class UMFlavor:
             run.sink.change(entry("would-write"))
             return
         try:
-            run.network.put_site_suspension(site.blog_id, suspend, SUSPENDED_QUOTA if suspend else None)
+            run.network.quotas.suspend(site.blog_id, suspend, SUSPENDED_QUOTA if suspend else None)
         except WPBridgeError as exc:
             run.error("quota_write", exc, blog_id=site.blog_id, membership_id=membership.id)
             run.sink.change(entry("failed"))
