@@ -80,7 +80,7 @@ function register_companion_routes( Flavor $flavor ): void {
 				'callback'          => fn( \WP_REST_Request $r ) => put_quota_route( $flavor->limits, $r ),
 				'validate_callback' => __NAMESPACE__ . '\\validate_quota_body',
 				'allow_batch'       => array( 'v1' => true ),
-				'args'              => $site,
+				'args'              => $site + endpoint_args( quota_schema(), \WP_REST_Server::EDITABLE ),
 			),
 			array(
 				'methods'     => 'DELETE',
@@ -128,7 +128,7 @@ function register_companion_routes( Flavor $flavor ): void {
 				'methods'     => 'PUT',
 				'callback'    => fn( \WP_REST_Request $r ) => put_scheduled_change( $schedule, $members, $r ),
 				'allow_batch' => array( 'v1' => true ),
-				'args'        => $membership,
+				'args'        => $membership + endpoint_args( scheduled_change_schema(), \WP_REST_Server::EDITABLE ),
 			),
 			array(
 				'methods'     => 'DELETE',
@@ -188,9 +188,7 @@ function register_companion_routes( Flavor $flavor ): void {
 			array(
 				'methods'  => 'POST',
 				'callback' => __NAMESPACE__ . '\\acquire_lock',
-				'args'     => $lock + array(
-					'ttl' => positive_int_arg( __( 'Seconds until the lock expires, 1..86400 (default 600).', 'wpbridge-stub' ), 1, 86400 ),
-				),
+				'args'     => $lock + endpoint_args( lock_schema(), \WP_REST_Server::CREATABLE, array( 'ttl' => fn( $v, $f ) => to_int( $v, $f, 1, 86400 ) ) ),
 			),
 			array(
 				'methods'  => 'DELETE',
@@ -225,6 +223,7 @@ function register_site_link_routes( Flavor $flavor ): void {
 					'customer_id'   => positive_int_arg( __( 'Only the sites linked to this customer.', 'wpbridge-stub' ) ),
 				),
 			),
+			'schema' => __NAMESPACE__ . '\\sites_schema',
 		)
 	);
 	$limits = $flavor->limits;
@@ -235,8 +234,9 @@ function register_site_link_routes( Flavor $flavor ): void {
 				array(
 					'methods'  => 'PUT',
 					'callback' => fn( \WP_REST_Request $r ) => suspension_route( $limits, $r ),
-					'args'     => array( 'blog_id' => id_arg( 'site (blog) id' ) ),
+					'args'     => array( 'blog_id' => id_arg( 'site (blog) id' ) ) + endpoint_args( suspension_schema(), \WP_REST_Server::EDITABLE ),
 				),
+				'schema' => __NAMESPACE__ . '\\suspension_schema',
 			)
 		);
 	}

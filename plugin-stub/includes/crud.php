@@ -48,6 +48,7 @@ function register_wu_routes(): void {
 					'methods'             => 'POST',
 					'permission_callback' => __NAMESPACE__ . '\\permission',
 					'callback'            => guarded( fn( $r ) => create_item( $slug, $r ) ),
+					'args'                => endpoint_args( entity_schema( $slug ), \WP_REST_Server::CREATABLE ),
 				),
 				'schema' => fn() => entity_schema( $slug ),
 			)
@@ -66,7 +67,7 @@ function register_wu_routes(): void {
 					'methods'             => 'POST, PUT, PATCH',
 					'permission_callback' => __NAMESPACE__ . '\\permission',
 					'callback'            => guarded( fn( $r ) => update_item( $slug, $r ) ),
-					'args'                => $id,
+					'args'                => $id + endpoint_args( entity_schema( $slug ), \WP_REST_Server::EDITABLE ),
 				),
 				array(
 					'methods'             => 'DELETE',

@@ -42,7 +42,9 @@ function register_import_payment_routes( Flavor $flavor ): void {
 			array(
 				'methods'  => 'GET',
 				'callback' => fn( \WP_REST_Request $r ) => import_list_payment_keys( $imports, $r ),
+				'args'     => paging_args(),
 			),
+			'schema' => __NAMESPACE__ . '\\import_key_schema',
 		)
 	);
 	route(
@@ -52,7 +54,9 @@ function register_import_payment_routes( Flavor $flavor ): void {
 				'methods'     => 'POST',
 				'callback'    => fn( \WP_REST_Request $r ) => import_ensure_payment( $imports, $payments, $r ),
 				'allow_batch' => $batch,
+				'args'        => import_payment_args( \WP_REST_Server::CREATABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_payment_schema',
 		)
 	);
 	route(
@@ -62,7 +66,9 @@ function register_import_payment_routes( Flavor $flavor ): void {
 				'methods'     => 'PUT',
 				'callback'    => fn( \WP_REST_Request $r ) => import_update_payment( $imports, $payments, $r ),
 				'allow_batch' => $batch,
+				'args'        => array( 'id' => id_arg( 'payment id' ) ) + import_payment_args( \WP_REST_Server::EDITABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_payment_schema',
 		)
 	);
 }
@@ -106,29 +112,47 @@ function import_list_payment_keys( Import_Store $store, \WP_REST_Request $reques
  */
 function import_payment_values( array $body ): array {
 	only_keys( $body, IMPORT_PAYMENT_KEYS );
-	$v = array(
-		'customer_id'        => to_int( $body['customer_id'] ?? null, 'customer_id', 1 ),
-		'membership_id'      => to_int( $body['membership_id'] ?? 0, 'membership_id', 0 ),
-		'parent_id'          => to_int( $body['parent_id'] ?? 0, 'parent_id', 0 ),
-		'product_id'         => to_int( $body['product_id'] ?? 0, 'product_id', 0 ),
-		'status'             => to_enum( $body['status'] ?? 'completed', PAYMENT_STATUSES, 'status' ),
-		'currency'           => ( entities()['membership']['fields']['currency'] )( $body['currency'] ?? 'USD', 'currency' ),
-		'discount_code'      => to_string( $body['discount_code'] ?? '', 'discount_code' ),
-		'gateway'            => to_string( $body['gateway'] ?? '', 'gateway', 50 ),
-		'gateway_payment_id' => to_string( $body['gateway_payment_id'] ?? '', 'gateway_payment_id' ),
-		'invoice_number'     => to_string( $body['invoice_number'] ?? '', 'invoice_number' ),
-		'line_items'         => to_line_items( $body['line_items'] ?? array(), 'line_items' ),
-		'date_created'       => to_date( $body['date_created'] ?? null, 'date_created' ),
-		'date_modified'      => to_date( $body['date_modified'] ?? null, 'date_modified' ),
-		'wpbridge'           => import_payment_change( $body['wpbridge'] ?? null ),
-	);
-	foreach ( array( 'subtotal', 'discount_total', 'tax_total', 'total', 'refund_total' ) as $k ) {
-		$v[ $k ] = to_money( $body[ $k ] ?? 0, $k );
-	}
-	if ( array_key_exists( 'hash', $body ) ) {
-		$v['hash'] = to_string( $body['hash'], 'hash', 32 );
+	$v = array();
+	foreach ( import_payment_fields() as $k => list( $coerce, $default ) ) {
+		if ( 'hash' !== $k || array_key_exists( 'hash', $body ) ) {
+			$v[ $k ] = $coerce( $body[ $k ] ?? $default, $k );
+		}
 	}
 	return $v;
+}
+
+/**
+ * How each field of an imported payment is checked, in order, with its default when it is not sent:
+ * `field => [coerce($value, $field), default]`. import_payment_values() applies them to the body, and the routes
+ * declare them as their arguments (import_payment_args()).
+ */
+function import_payment_fields(): array {
+	$id    = fn( $v, $f ) => to_int( $v, $f, 0 );
+	$str   = fn( $v, $f ) => to_string( $v, $f );
+	$date  = fn( $v, $f ) => to_date( $v, $f );
+	$money = fn( $v, $f ) => to_money( $v, $f );
+	return array(
+		'customer_id'        => array( fn( $v, $f ) => to_int( $v, $f, 1 ), null ),
+		'membership_id'      => array( $id, 0 ),
+		'parent_id'          => array( $id, 0 ),
+		'product_id'         => array( $id, 0 ),
+		'status'             => array( fn( $v, $f ) => to_enum( $v, PAYMENT_STATUSES, $f ), 'completed' ),
+		'currency'           => array( entities()['membership']['fields']['currency'], 'USD' ),
+		'discount_code'      => array( $str, '' ),
+		'gateway'            => array( fn( $v, $f ) => to_string( $v, $f, 50 ), '' ),
+		'gateway_payment_id' => array( $str, '' ),
+		'invoice_number'     => array( $str, '' ),
+		'line_items'         => array( __NAMESPACE__ . '\\to_line_items', array() ),
+		'date_created'       => array( $date, null ),
+		'date_modified'      => array( $date, null ),
+		'wpbridge'           => array( fn( $v, $f ) => import_payment_change( $v ), null ),
+		'subtotal'           => array( $money, 0 ),
+		'discount_total'     => array( $money, 0 ),
+		'tax_total'          => array( $money, 0 ),
+		'total'              => array( $money, 0 ),
+		'refund_total'       => array( $money, 0 ),
+		'hash'               => array( fn( $v, $f ) => to_string( $v, $f, 32 ), null ),
+	);
 }
 
 /** The change meta of the source's payment, as payments.php keeps it (null: a payment wpbridge did not make). */

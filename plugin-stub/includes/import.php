@@ -32,12 +32,15 @@ function register_import_routes( Flavor $flavor ): void {
 			array(
 				'methods'  => 'GET',
 				'callback' => fn( \WP_REST_Request $r ) => import_list_customers( $store, $r ),
+				'args'     => paging_args(),
 			),
 			array(
 				'methods'     => 'POST',
 				'callback'    => fn( \WP_REST_Request $r ) => import_ensure_customer( $store, $r ),
 				'allow_batch' => $batch,
+				'args'        => import_customer_args( \WP_REST_Server::CREATABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_customer_schema',
 		)
 	);
 	route(
@@ -47,6 +50,7 @@ function register_import_routes( Flavor $flavor ): void {
 				'methods'  => 'GET',
 				'callback' => fn() => import_network( $flavor ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_network_schema',
 		)
 	);
 	route(
@@ -56,7 +60,9 @@ function register_import_routes( Flavor $flavor ): void {
 				'methods'     => 'PUT',
 				'callback'    => fn( \WP_REST_Request $r ) => import_update_customer( $store, $r ),
 				'allow_batch' => $batch,
+				'args'        => array( 'id' => id_arg( 'customer id' ) ) + import_customer_args( \WP_REST_Server::EDITABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_customer_schema',
 		)
 	);
 	route(
@@ -65,7 +71,9 @@ function register_import_routes( Flavor $flavor ): void {
 			array(
 				'methods'  => 'GET',
 				'callback' => fn( \WP_REST_Request $r ) => import_list_keys( $store, $r ),
+				'args'     => paging_args(),
 			),
+			'schema' => __NAMESPACE__ . '\\import_key_schema',
 		)
 	);
 	route(
@@ -75,7 +83,9 @@ function register_import_routes( Flavor $flavor ): void {
 				'methods'     => 'POST',
 				'callback'    => fn( \WP_REST_Request $r ) => import_ensure_membership( $store, $r ),
 				'allow_batch' => $batch,
+				'args'        => import_membership_args( \WP_REST_Server::CREATABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_membership_schema',
 		)
 	);
 	route(
@@ -85,7 +95,9 @@ function register_import_routes( Flavor $flavor ): void {
 				'methods'     => 'PUT',
 				'callback'    => fn( \WP_REST_Request $r ) => $store->update_membership( url_id( $r ), without_credentials( body( $r ) ) ),
 				'allow_batch' => $batch,
+				'args'        => array( 'id' => id_arg( 'membership id' ) ) + import_membership_args( \WP_REST_Server::EDITABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_membership_schema',
 		)
 	);
 	route(
@@ -94,12 +106,15 @@ function register_import_routes( Flavor $flavor ): void {
 			array(
 				'methods'  => 'GET',
 				'callback' => fn( \WP_REST_Request $r ) => import_list_sites( $sites, $r ),
+				'args'     => paging_args(),
 			),
 			array(
 				'methods'     => 'POST',
 				'callback'    => fn( \WP_REST_Request $r ) => import_ensure_site( $store, $sites, $r ),
 				'allow_batch' => $batch,
+				'args'        => import_site_args( \WP_REST_Server::CREATABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_site_schema',
 		)
 	);
 	route(
@@ -109,7 +124,9 @@ function register_import_routes( Flavor $flavor ): void {
 				'methods'     => 'PUT',
 				'callback'    => fn( \WP_REST_Request $r ) => import_update_site( $store, $sites, $r ),
 				'allow_batch' => $batch,
+				'args'        => array( 'blog_id' => id_arg( 'site (blog) id' ) ) + import_site_args( \WP_REST_Server::EDITABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_site_schema',
 		)
 	);
 	route(
@@ -119,7 +136,9 @@ function register_import_routes( Flavor $flavor ): void {
 				'methods'     => 'POST',
 				'callback'    => fn( \WP_REST_Request $r ) => import_ensure_product( $store, $r ),
 				'allow_batch' => $batch,
+				'args'        => import_product_args( \WP_REST_Server::CREATABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_product_schema',
 		)
 	);
 	route(
@@ -129,7 +148,9 @@ function register_import_routes( Flavor $flavor ): void {
 				'methods'     => 'PUT',
 				'callback'    => fn( \WP_REST_Request $r ) => import_update_product( $store, $r ),
 				'allow_batch' => $batch,
+				'args'        => array( 'id' => id_arg( 'product id' ) ) + import_product_args( \WP_REST_Server::EDITABLE ),
 			),
+			'schema' => __NAMESPACE__ . '\\import_product_schema',
 		)
 	);
 }

@@ -124,7 +124,7 @@ function register_payment_routes( Payment_Store $store ): void {
 			array(
 				'methods'  => 'POST',
 				'callback' => fn( \WP_REST_Request $r ) => create_payment_route( $store, $r ),
-				'args'     => array( 'id' => id_arg( 'membership id' ) ),
+				'args'     => array( 'id' => id_arg( 'membership id' ) ) + endpoint_args( payment_change_schema(), \WP_REST_Server::CREATABLE ),
 			),
 			'schema' => __NAMESPACE__ . '\\payment_change_schema',
 		)
@@ -135,7 +135,7 @@ function register_payment_routes( Payment_Store $store ): void {
 			array(
 				'methods'  => 'POST',
 				'callback' => fn( \WP_REST_Request $r ) => $store->settle( url_id( $r ), payment_settle_body( body( $r ) ) ),
-				'args'     => $payment,
+				'args'     => $payment + endpoint_args( payment_settle_schema(), \WP_REST_Server::CREATABLE ),
 			),
 			'schema' => __NAMESPACE__ . '\\payment_settle_schema',
 		)
@@ -146,7 +146,7 @@ function register_payment_routes( Payment_Store $store ): void {
 			array(
 				'methods'  => 'POST',
 				'callback' => fn( \WP_REST_Request $r ) => $store->cancel( url_id( $r ) ),
-				'args'     => $payment,
+				'args'     => $payment + endpoint_args( payment_write_schema(), \WP_REST_Server::CREATABLE ),
 			),
 			'schema' => __NAMESPACE__ . '\\payment_write_schema',
 		)

@@ -27,9 +27,9 @@ function schema_hooks(): void {
 
 /**
  * One declared argument: `$schema` (JSON Schema keys shown by OPTIONS) checked and coerced by `$coerce($value,
- * $field)`, which throws Invalid.
+ * $field)`, which throws Invalid. With `$sanitize` false the value is checked and left as sent (body fields).
  */
-function arg( array $schema, ?callable $coerce = null ): array {
+function arg( array $schema, ?callable $coerce = null, bool $sanitize = true ): array {
 	if ( null === $coerce ) {
 		return $schema;
 	}
@@ -44,7 +44,8 @@ function arg( array $schema, ?callable $coerce = null ): array {
 		}
 		return true;
 	};
-	$schema['sanitize_callback'] = function ( mixed $value, \WP_REST_Request $request, string $key ) use ( $coerce ): mixed {
+	// A body field is only checked: the handler reads the body as it was sent (body()), in a batch too.
+	$schema['sanitize_callback'] = ! $sanitize ? null : function ( mixed $value, \WP_REST_Request $request, string $key ) use ( $coerce ): mixed {
 		try {
 			return $coerce( $value, $key );
 		} catch ( Invalid $e ) {
@@ -76,6 +77,32 @@ function own_error_shape( mixed $response, array $handler, \WP_REST_Request $req
 }
 
 // ------------------------------------------------------------------------------------------------ arguments
+
+/**
+ * The arguments of a write, made from the route's item schema as core's
+ * WP_REST_Controller::get_endpoint_args_for_item_schema() makes them: every property that is not `readonly` becomes
+ * an argument with its JSON-schema keywords (type, format, enum, items, bounds, description; `default` on create
+ * only). A property with a coercion in `$coerce` (`field => callable($value, $field)`, util.php's to_int(),
+ * to_money()...) is checked by it before the handler runs, so the 400 names the field with the plugin's message; a
+ * property without one is described, and checked by the handler with the whole record (cross-record rules, the
+ * mode's own rules). `required` is never enforced here: WordPress would check it before the permission callback,
+ * and a stranger must get a 401, not a validation result; the handlers answer a missing field.
+ */
+function endpoint_args( array $schema, string $method, array $coerce = array() ): array {
+	$keywords = array_diff( rest_get_allowed_schema_keywords(), array( 'default', 'required' ) );
+	$args     = array();
+	foreach ( $schema['properties'] ?? array() as $field => $property ) {
+		if ( ! empty( $property['readonly'] ) ) {
+			continue;
+		}
+		$arg = array_intersect_key( $property, array_flip( $keywords ) );
+		if ( \WP_REST_Server::CREATABLE === $method && array_key_exists( 'default', $property ) ) {
+			$arg['default'] = $property['default'];
+		}
+		$args[ $field ] = isset( $coerce[ $field ] ) ? arg( $arg, $coerce[ $field ], false ) : $arg + array( 'sanitize_callback' => null );
+	}
+	return $args;
+}
 
 function positive_int_arg( string $description, int $min = 1, ?int $max = null ): array {
 	$schema = array(
@@ -504,11 +531,23 @@ function payment_write_schema(): array {
 	return object_schema(
 		'wpbridge-payment-write',
 		array(
-			'created'       => array( 'type' => 'boolean' ),
-			'settled'       => array( 'type' => 'boolean' ),
-			'cancelled'     => array( 'type' => 'boolean' ),
-			'membership_id' => array( 'type' => 'integer' ),
-			'payment'       => payment_schema(),
+			'created'       => ro( 'boolean' ),
+			'settled'       => ro( 'boolean' ),
+			'cancelled'     => ro( 'boolean' ),
+			'membership_id' => ro( 'integer' ),
+			'payment'       => payment_schema() + array( 'readonly' => true ),
+		)
+	);
+}
+
+/** The body and reply of `PUT /sites/{blog_id}/suspension` (UM mode). */
+function suspension_schema(): array {
+	return object_schema(
+		'wpbridge-suspension',
+		array(
+			'blog_id'     => ro( 'integer' ),
+			'suspended'   => prop( 'boolean', __( 'Required: true suspends the site with `limitations`, false lifts its suspension.', 'wpbridge-stub' ) ),
+			'limitations' => limitations_schema(),
 		)
 	);
 }
@@ -629,6 +668,232 @@ function payment_settle_schema(): array {
 				'readonly' => true,
 			),
 			'payment'       => payment_schema() + array( 'readonly' => true ),
+		)
+	);
+}
+
+// -------------------------------------------------------------------------------------------------- imports
+
+/** A property of an import body: its JSON type and description. */
+function prop( string|array $type, string $description = '', array $more = array() ): array {
+	return array_filter(
+		array(
+			'type'        => $type,
+			'description' => $description,
+		)
+	) + $more;
+}
+
+/** A read-only property of a record. */
+function ro( string|array $type ): array {
+	return array(
+		'type'     => $type,
+		'readonly' => true,
+	);
+}
+
+/** `email` of an import: a valid email address. */
+function to_email( mixed $v, string $field ): string {
+	if ( ! is_string( $v ) || ! is_email( $v ) ) {
+		throw new Invalid( $field, __( 'must be a valid email address', 'wpbridge-stub' ) );
+	}
+	return $v;
+}
+
+/** A new WordPress user's login on a multisite: 4 to 60 lowercase letters or digits. */
+function to_username( mixed $v, string $field ): string {
+	if ( ! is_string( $v ) || ! preg_match( '/^[a-z0-9]{4,60}$/', $v ) ) {
+		throw new Invalid( $field, __( 'must be 4 to 60 lowercase letters or digits (WordPress multisite rule)', 'wpbridge-stub' ) );
+	}
+	return $v;
+}
+
+/** A required text key (a natural key of the import: `source_key`, `slug`). */
+function to_key( mixed $v, string $field ): string {
+	return to_string( $v, $field, 191, false );
+}
+
+/** The customer of `POST /import/customers` and `PUT /import/customers/{id}`, and their reply's `customer`. */
+function import_customer_schema(): array {
+	return object_schema(
+		'wpbridge-import-customer',
+		array(
+			'id'                 => ro( 'integer' ),
+			'user_id'            => ro( 'integer' ),
+			'email'              => prop( 'string', __( 'Required on create: the WordPress user\'s email, the customer\'s natural key.', 'wpbridge-stub' ), array( 'format' => 'email' ) ),
+			'username'           => prop( 'string', __( 'Create only: the new user\'s login when no user has the email.', 'wpbridge-stub' ), array( 'pattern' => '^[a-z0-9]{4,60}$' ) ),
+			'display_name'       => prop( 'string', __( 'Create only: the new user\'s display name.', 'wpbridge-stub' ) ),
+			'email_verification' => prop( 'string', '', array( 'enum' => array( 'verified', 'pending', 'none' ) ) ),
+			'has_trialed'        => prop( array( 'boolean', 'null' ) ),
+			'vip'                => prop( 'boolean' ),
+			'date_registered'    => prop( array( 'string', 'null' ), '', array( 'format' => 'date-time' ) ),
+			'billing_address'    => prop( array( 'object', 'null' ) ),
+		)
+	);
+}
+
+function import_customer_args( string $method ): array {
+	$coerce = \WP_REST_Server::CREATABLE === $method ? array(
+		'email'    => __NAMESPACE__ . '\\to_email',
+		'username' => __NAMESPACE__ . '\\to_username',
+	) : array();
+	return endpoint_args( import_customer_schema(), $method, $coerce );
+}
+
+/** The membership of `POST /import/memberships` (with its source key) and `PUT /import/memberships/{id}`. */
+function import_membership_schema(): array {
+	$props = array(
+		'source_key' => prop( 'string', __( 'Required on create: the import\'s natural key of the membership (kept in wpbridge_import_keys).', 'wpbridge-stub' ), array( 'maxLength' => 191 ) ),
+	);
+	foreach ( entity_schema( 'membership' )['properties'] as $k => $p ) {
+		$props[ $k ] = $p;
+	}
+	return object_schema( 'wpbridge-import-membership', $props );
+}
+
+function import_membership_args( string $method ): array {
+	$coerce = \WP_REST_Server::CREATABLE === $method ? array( 'source_key' => __NAMESPACE__ . '\\to_key' ) : array();
+	return endpoint_args( import_membership_schema(), $method, $coerce );
+}
+
+/** The site of `POST /import/sites` and `PUT /import/sites/{blog_id}`, and the rows of `GET /import/sites`. */
+function import_site_schema(): array {
+	return object_schema(
+		'wpbridge-import-site',
+		array(
+			'blog_id'       => ro( 'integer' ),
+			'domain'        => prop( 'string', __( 'Default: the network\'s domain (a subdirectory network keeps every site on it).', 'wpbridge-stub' ) ),
+			'path'          => prop( 'string', __( 'Required on create: one segment, e.g. "/shop/".', 'wpbridge-stub' ) ),
+			'title'         => prop( 'string', '', array( 'maxLength' => 191 ) ),
+			'membership_id' => prop( array( 'integer', 'null' ) ),
+			'customer_id'   => prop( array( 'integer', 'null' ) ),
+			'type'          => prop( 'string', '', array( 'enum' => SITE_TYPES ) ),
+			'limitations'   => limitations_schema(),
+			'pending'       => ro( 'boolean' ),
+		)
+	);
+}
+
+function import_site_args( string $method ): array {
+	$coerce = \WP_REST_Server::CREATABLE === $method ? array(
+		'domain' => fn( $v, $f ) => null === $v || '' === $v ? '' : to_string( $v, $f ),
+		'path'   => function ( $v, $f ) {
+			if ( ! is_string( $v ) ) {
+				throw new Invalid( $f, __( 'must be a string such as "/shop/"', 'wpbridge-stub' ) );
+			}
+			return $v;
+		},
+	) : array();
+	return endpoint_args( import_site_schema(), $method, $coerce );
+}
+
+/** The product of `POST /import/products` (its slug is its natural key) and `PUT /import/products/{id}`. */
+function import_product_schema(): array {
+	$props = entity_schema( 'product' )['properties'];
+	$props['slug']['description'] = __( 'Required on create: the product\'s natural key.', 'wpbridge-stub' );
+	return object_schema( 'wpbridge-import-product', $props );
+}
+
+function import_product_args( string $method ): array {
+	$coerce = \WP_REST_Server::CREATABLE === $method ? array( 'slug' => __NAMESPACE__ . '\\to_key' ) : array();
+	return endpoint_args( import_product_schema(), $method, $coerce );
+}
+
+/** The payment of `POST /import/payments` (with its source key) and `PUT /import/payments/{id}`. */
+function import_payment_schema(): array {
+	$props = array(
+		'source_key' => prop( 'string', __( 'Required on create: the source payment\'s natural key (kept in wpbridge_import_payment_keys).', 'wpbridge-stub' ), array( 'maxLength' => 191 ) ),
+	);
+	foreach ( payment_schema()['properties'] as $k => $p ) {
+		if ( in_array( $k, IMPORT_PAYMENT_KEYS, true ) ) {
+			unset( $p['readonly'] );
+			$props[ $k ] = $p;
+		}
+	}
+	return object_schema( 'wpbridge-import-payment', $props );
+}
+
+/** Every field of an imported payment is checked by its import rule (import_payment_fields()) before the handler. */
+function import_payment_args( string $method ): array {
+	$coerce = array_map( fn( $field ) => $field[0], import_payment_fields() );
+	if ( \WP_REST_Server::CREATABLE === $method ) {
+		$coerce['source_key'] = __NAMESPACE__ . '\\to_key';
+	}
+	return endpoint_args( import_payment_schema(), $method, $coerce );
+}
+
+/** The rows of `GET /import/keys` and `GET /import/payment-keys`. */
+function import_key_schema(): array {
+	return object_schema(
+		'wpbridge-import-key',
+		array(
+			'source_key'    => ro( 'string' ),
+			'membership_id' => ro( 'integer' ),
+			'customer_id'   => ro( 'integer' ),
+			'payment_id'    => ro( 'integer' ),
+		)
+	);
+}
+
+function import_network_schema(): array {
+	return object_schema(
+		'wpbridge-import-network',
+		array(
+			'domain'            => ro( 'string' ),
+			'path'              => ro( 'string' ),
+			'subdomain_install' => ro( 'boolean' ),
+			'mode'              => array(
+				'type'     => 'string',
+				'enum'     => array( 'stub', 'um' ),
+				'readonly' => true,
+			),
+		)
+	);
+}
+
+// ------------------------------------------------------------------------------------------- site links
+
+/** The rows of `GET /sites` (both modes): a site with its links as the flavor keeps them. */
+function sites_schema(): array {
+	return object_schema(
+		'wpbridge-site',
+		array(
+			'blog_id'       => ro( 'integer' ),
+			'domain'        => ro( 'string' ),
+			'path'          => ro( 'string' ),
+			'title'         => ro( 'string' ),
+			'membership_id' => ro( array( 'integer', 'null' ) ),
+			'customer_id'   => ro( array( 'integer', 'null' ) ),
+			'type'          => ro( array( 'string', 'null' ) ),
+			'is_main'       => ro( 'boolean' ),
+			'suspended'     => ro( 'boolean' ),
+			'limitations'   => limitations_schema() + array( 'readonly' => true ),
+		)
+	);
+}
+
+/** `GET /memberships/limitations` (both modes): each membership's own override. */
+function membership_limitations_schema(): array {
+	return object_schema(
+		'wpbridge-membership-limitations',
+		array(
+			'limitations' => array(
+				'type'  => 'array',
+				'items' => array(
+					'type'       => 'object',
+					'properties' => array(
+						'membership_id' => array( 'type' => 'integer' ),
+						'limitations'   => array(
+							'type'        => array( 'object', 'null' ),
+							'description' => __( 'The membership\'s own wu_limitations override ({} when none is stored); null when unreadable.', 'wpbridge-stub' ),
+						),
+						'unreadable'    => array(
+							'type'        => array( 'string', 'null' ),
+							'description' => __( 'Why the stored override cannot be read (null when it can).', 'wpbridge-stub' ),
+						),
+					),
+				),
+			),
 		)
 	);
 }

@@ -28,6 +28,7 @@ function register_site_routes( Site_Store $sites ): void {
 				'methods'             => 'POST',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
 				'callback'            => guarded( fn( $r ) => create_site( $sites, $r ) ),
+				'args'                => endpoint_args( site_schema(), \WP_REST_Server::CREATABLE ),
 			),
 			'schema' => __NAMESPACE__ . '\\site_schema',
 		)
@@ -47,7 +48,7 @@ function register_site_routes( Site_Store $sites ): void {
 				'methods'             => 'POST, PUT, PATCH',
 				'permission_callback' => __NAMESPACE__ . '\\permission',
 				'callback'            => guarded( fn( $r ) => update_site( $sites, $r ) ),
-				'args'                => $id,
+				'args'                => $id + endpoint_args( site_schema(), \WP_REST_Server::EDITABLE ),
 			),
 			array(
 				'methods'             => 'DELETE',

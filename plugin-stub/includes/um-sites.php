@@ -87,28 +87,3 @@ function um_suspend( Site_Store $sites, int $id, bool $suspend, mixed $limits ):
 		'limitations' => null === $after['limitations'] ? new \stdClass() : limitations_out( $after['limitations'] ),
 	);
 }
-
-function membership_limitations_schema(): array {
-	return object_schema(
-		'wpbridge-membership-limitations',
-		array(
-			'limitations' => array(
-				'type'  => 'array',
-				'items' => array(
-					'type'       => 'object',
-					'properties' => array(
-						'membership_id' => array( 'type' => 'integer' ),
-						'limitations'   => array(
-							'type'        => array( 'object', 'null' ),
-							'description' => __( 'The membership\'s own wu_limitations override ({} when none is stored); null when unreadable.', 'wpbridge-stub' ),
-						),
-						'unreadable'    => array(
-							'type'        => array( 'string', 'null' ),
-							'description' => __( 'Why the stored override cannot be read (null when it can).', 'wpbridge-stub' ),
-						),
-					),
-				),
-			),
-		)
-	);
-}

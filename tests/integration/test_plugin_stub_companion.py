@@ -1,5 +1,6 @@
 """plugin-stub's companion routes (`wpbridge/v1`) against the session's real WordPress multisite: info, catalog,
-usage, quotas (single, listed, batched, refused), the test-only fault switch, scheduled changes and locks.
+usage, quotas (single, listed, batched, refused), the sandbox's fault switch, the sites and their links (the same
+listing as `wu/v2/site`), memberships' own overrides, scheduled changes and locks.
 
 The module creates 8 sites of its own. The batch test also rewrites other sites' stored quotas with exactly what
 they hold (so the seeded example network is left as it was).
@@ -273,6 +274,42 @@ def memberships(api: Api) -> list[dict[str, Any]]:
     out = [api.ok("POST", "/wp-json/wu/v2/membership", json={
         "customer_id": customer["id"], "plan_id": plan["id"], "status": "active", "amount": "30"}) for _ in range(3)]
     return [{**m, "_small": small["id"], "_pack": pack["id"], "_big": plan["id"]} for m in out]
+
+
+def test_sites_lists_the_links_as_wu_v2_site_does(api: Api, sites: list[int],
+                                                   memberships: list[dict[str, Any]]) -> None:
+    """`GET /sites` reads the same site_links() as `wu/v2/site` (one listing for every route, both modes): the links,
+    the type, the filters, and an unknown parameter refused."""
+    m = memberships[0]
+    api.ok("PUT", f"/wp-json/wu/v2/site/{sites[7]}", json={"membership_id": m["id"], "type": "customer_owned",
+                                                             "limitations": {"visits": {"enabled": True, "limit": 9}}})
+    rows = api.ok("GET", f"{W}/sites", params={"blog_ids": f"1,{sites[7]},{sites[6]}"})
+    by_id = {r["blog_id"]: r for r in rows}
+    assert [r["blog_id"] for r in rows] == sorted(by_id)
+    site = api.ok("GET", f"/wp-json/wu/v2/site/{sites[7]}")
+    assert by_id[sites[7]] | {"limitations": None} == {
+        "blog_id": sites[7], "domain": site["domain"], "path": site["path"], "title": site["title"],
+        "membership_id": m["id"], "customer_id": m["customer_id"], "type": "customer_owned", "is_main": False,
+        "suspended": False, "limitations": None}
+    assert by_id[sites[7]]["limitations"] == {"visits": {"enabled": True, "limit": 9}}
+    assert by_id[1]["type"] == "main" and by_id[1]["is_main"] is True and by_id[1]["membership_id"] is None
+    assert by_id[sites[6]]["membership_id"] is None and by_id[sites[6]]["limitations"] == {}
+    assert [r["blog_id"] for r in api.ok("GET", f"{W}/sites", params={"membership_id": m["id"]})] == [sites[7]]
+    resp = api("GET", f"{W}/sites", params={"membershipid": m["id"]})
+    assert resp.status_code == 400 and resp.json()["data"]["field"] == "membershipid"
+    api.ok("PUT", f"/wp-json/wu/v2/site/{sites[7]}", json={"membership_id": None, "limitations": {}})
+
+
+def test_membership_limitations_are_each_memberships_own_override(api: Api,
+                                                                  memberships: list[dict[str, Any]]) -> None:
+    a, b = memberships[0], memberships[1]
+    api.ok("PUT", f"/wp-json/wu/v2/membership/{a['id']}", json={"limitations": {"sites": {"enabled": True,
+                                                                                            "limit": 2}}})
+    reply = api.ok("GET", f"{W}/memberships/limitations", params={"membership_ids": f"{b['id']},{a['id']},987654"})
+    assert reply == {"limitations": [
+        {"membership_id": a["id"], "limitations": {"sites": {"enabled": True, "limit": 2}}, "unreadable": None},
+        {"membership_id": b["id"], "limitations": {}, "unreadable": None}]}
+    api.ok("PUT", f"/wp-json/wu/v2/membership/{a['id']}", json={"limitations": {}})
 
 
 def test_scheduled_change_store_read_list_and_clear(api: Api, memberships: list[dict[str, Any]]) -> None:

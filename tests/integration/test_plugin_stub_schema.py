@@ -28,6 +28,21 @@ ROUTES = {
     f"{U}/customer": "wu-customer",
     f"{U}/discount_code": "wu-discount_code",
     f"{U}/site": "wu-site",
+    f"{W}/import/customers": "wpbridge-import-customer",
+    f"{W}/import/customers/1": "wpbridge-import-customer",
+    f"{W}/import/network": "wpbridge-import-network",
+    f"{W}/import/keys": "wpbridge-import-key",
+    f"{W}/import/memberships": "wpbridge-import-membership",
+    f"{W}/import/memberships/1": "wpbridge-import-membership",
+    f"{W}/import/sites": "wpbridge-import-site",
+    f"{W}/import/sites/1": "wpbridge-import-site",
+    f"{W}/import/products": "wpbridge-import-product",
+    f"{W}/import/products/1": "wpbridge-import-product",
+    f"{W}/import/payment-keys": "wpbridge-import-key",
+    f"{W}/import/payments": "wpbridge-import-payment",
+    f"{W}/import/payments/1": "wpbridge-import-payment",
+    f"{W}/sites": "wpbridge-site",
+    f"{W}/memberships/limitations": "wpbridge-membership-limitations",
 }
 
 
@@ -64,6 +79,47 @@ def test_declared_arguments(sandbox: Any) -> None:
     product = options(sandbox, f"{U}/product")["schema"]["properties"]
     assert product["amount"]["type"] == "string" and product["recurring"]["type"] == "boolean"
     assert product["id"]["readonly"] is True and product["duration"]["type"] == "integer"
+
+
+def test_write_arguments_come_from_the_item_schema(sandbox: Any) -> None:
+    """As core's get_endpoint_args_for_item_schema(): every writable property of the route's schema is an argument
+    of its write method (read-only ones are not), on the import routes as on the others."""
+    for path, method in ((f"{W}/import/customers", "POST"), (f"{W}/import/memberships", "POST"),
+                         (f"{W}/import/sites", "POST"), (f"{W}/import/products", "POST"),
+                         (f"{W}/import/payments", "POST"), (f"{W}/import/payments/1", "PUT"),
+                         (f"{U}/membership/1", "PUT"), (f"{U}/product", "POST"), (f"{W}/locks/x", "POST"),
+                         (f"{W}/memberships/1/scheduled-change", "PUT")):
+        data = options(sandbox, path)
+        props = data["schema"]["properties"]
+        writable = {k for k, v in props.items() if not v.get("readonly")}
+        assert writable and writable <= args_of(data, method).keys(), (path, writable - args_of(data, method).keys())
+        url = {"id", "blog_id", "name"}  # the URL's own parameters, declared beside the body's
+        assert not {k for k, v in props.items() if v.get("readonly")} & (args_of(data, method).keys() - url), path
+    payment = args_of(options(sandbox, f"{W}/import/payments"), "POST")
+    assert payment["status"]["enum"][0] == "pending" and payment["source_key"]["maxLength"] == 191
+
+
+@pytest.mark.parametrize(("path", "body", "field", "message"), [
+    (f"{W}/import/customers", {"email": "nope"}, "email", "must be a valid email address"),
+    (f"{W}/import/customers", {"email": "a@example.com", "username": "A!"}, "username",
+     "must be 4 to 60 lowercase letters or digits (WordPress multisite rule)"),
+    (f"{W}/import/memberships", {"source_key": ["x"]}, "source_key", "must be a string"),
+    (f"{W}/import/products", {"slug": {"a": 1}}, "slug", "must be a string"),
+    (f"{W}/import/sites", {"path": 5}, "path", 'must be a string such as "/shop/"'),
+    (f"{W}/import/payments", {"source_key": "k", "customer_id": "x"}, "customer_id", "must be an integer"),
+    (f"{W}/import/payments", {"source_key": "k", "customer_id": 1, "total": "-1"}, "total", "must be >= 0"),
+    (f"{W}/import/payments", {"source_key": "k", "customer_id": 1, "status": "paid"}, "status", "must be one of"),
+])
+def test_import_bodies_are_checked_by_their_declared_arguments(any_sandbox: Any, path: str, body: dict[str, Any],
+                                                               field: str, message: str) -> None:
+    """The import routes' arguments (from their schemas) check each field with the import's own rule, on both
+    flavors, before anything is looked up or written: a 400 naming the field, with the import's message."""
+    resp = requests.post(any_sandbox.url + path, json=body, auth=(any_sandbox.api_key, any_sandbox.api_secret),
+                         timeout=TIMEOUT)
+    assert resp.status_code == 400, resp.text[:300]
+    data = resp.json()
+    assert data["code"] == "rest_invalid_param" and data["data"]["field"] == field, data
+    assert data["message"].startswith(f"{field}: {message}"), data
 
 
 @pytest.mark.parametrize(("path", "params", "field"), [
