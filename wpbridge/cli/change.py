@@ -315,11 +315,12 @@ def register(main: click.Group) -> None:
                 click.echo(quote_text(q) + "\n")
             shown.append(q)
 
-        def confirm(q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
+        def notify(q: flow.QuoteResult, writes: list[flow.Write]) -> None:
             show(q)
             click.echo(writes_text(writes), err=not human)
-            if yes:
-                return True
+
+        def confirm(q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
+            notify(q, writes)
             try:
                 return click.confirm("Write these changes?", default=False, err=True)
             except click.Abort:
@@ -327,7 +328,8 @@ def register(main: click.Group) -> None:
 
         # flow.apply quotes under the membership's lock, so a concurrent apply's write is seen (never lost)
         result = flow.apply(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
-                            policy=policy, force=force, um_version=um_version, dry_run=dry_run, confirm=confirm,
+                            policy=policy, force=force, um_version=um_version, dry_run=dry_run,
+                            confirm=None if yes else confirm, notify=notify if yes else None,
                             collect=cast(Collect | None, collect), reference=reference,
                             replace_pending=replace_pending)
         show(result.quote)

@@ -142,6 +142,7 @@ class ApplyResult:
 
 
 Confirm = Callable[[QuoteResult, list[Write]], bool]
+Notify = Callable[[QuoteResult, list[Write]], None]
 
 
 AfterWrite = Callable[[Write], None]
@@ -263,12 +264,16 @@ def apply(
     collect: Collect | None = None,
     reference: str = "",
     replace_pending: bool = False,
+    notify: Notify | None = None,
 ) -> ApplyResult:
     """Quote the change, then carry it out (see the module docstring) unless `dry_run` or `confirm` says no.
 
     `collect`: how the due now is collected (`invoice`, the default when there is one; `paid` with `reference`;
     `none` waives it); `replace_pending` undoes an earlier change whose payment is still pending (else refused).
-    `confirm(quote, writes)` is asked before anything is written (not asked when there is nothing to write).
+    `confirm(quote, writes)` is asked before anything is written (not asked when there is nothing to write), and
+    before the server's lock is taken (a person may take longer than the lock lives): under the lock the change is
+    quoted again and written only if it is still exactly what was confirmed. `notify(quote, writes)` is told the
+    writes under the lock, right before they are made, without asking (`--yes`).
     `after_write(write)` is called after each write succeeds (progress reporting; tests inject crashes there).
     """
     def priced(base: Membership | None = None) -> QuoteResult:
@@ -294,7 +299,8 @@ def apply(
             else:
                 _undo(network, q, undone, before, after_write)
                 return run(preview)
-        return apply_quote(network, q, dry_run=preview, after_write=after_write, money=money)
+        return apply_quote(network, q, dry_run=preview, after_write=after_write, money=money,
+                           confirm=None if preview or notify is None else _announcing(notify))
 
     if dry_run:
         return run(True)
@@ -314,6 +320,13 @@ def apply(
             return replace_result(again, "declined", f"membership {membership_id} changed while the change was "
                                   "being confirmed: nothing written; quote it again")
         return run(False)
+
+
+def _announcing(notify: Notify) -> Confirm:
+    def told(q: QuoteResult, writes: list[Write]) -> bool:
+        notify(q, writes)
+        return True
+    return told
 
 
 def replace_result(result: ApplyResult, status: ApplyStatus, message: str) -> ApplyResult:
