@@ -218,7 +218,7 @@ class Network:
         return self.imports.sites()
 
     def import_keys(self) -> Iterator[dict[str, Any]]:
-        return self.imports.keys()
+        return self.imports.membership_keys()
 
     def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
         return self.imports.batch(items, limit=limit)

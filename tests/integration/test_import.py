@@ -207,8 +207,8 @@ def source_view(path: Path) -> dict[str, Any]:
 
 
 def target_view(net: Network) -> dict[str, Any]:
-    return view(net.catalog(), list(net.import_customers()), list(net.memberships()), list(net.import_sites()),
-                list(net.scheduled_changes()))
+    return view(net.products.catalog(), list(net.imports.customers()), list(net.memberships.list()),
+                list(net.imports.sites()), list(net.schedule.list()))
 
 
 def test_export_import_export_gives_the_same_network_and_a_second_run_writes_nothing(
@@ -231,11 +231,11 @@ def test_export_import_export_gives_the_same_network_and_a_second_run_writes_not
             want, have = normalized(source), normalized(again)
             for section in want:
                 assert have[section] == want[section], section
-            catalog = net.catalog()
-            for site in net.sites():  # every imported site holds its membership's effective quota
+            catalog = net.products.catalog()
+            for site in net.sites.list():  # every imported site holds its membership's effective quota
                 if site.membership_id:
-                    expected = effective_limitations(net.membership(site.membership_id), catalog, site)
-                    assert not differing_modules(net.site_quota(site.blog_id), expected), site.blog_id
+                    expected = effective_limitations(net.memberships.get(site.membership_id), catalog, site)
+                    assert not differing_modules(net.quotas.get(site.blog_id), expected), site.blog_id
 
     second = run(target_env, str(source_file), "--yes", "--report", str(tmp_path / "second.json"))
     assert second.returncode == 0, second.stderr + second.stdout
@@ -247,7 +247,7 @@ def test_export_import_export_gives_the_same_network_and_a_second_run_writes_not
 
 def ensure_catalog(net: Network, env: dict[str, str], source_file: Path) -> None:
     """A test run alone finds an empty target: bring the source network in first."""
-    if not any(p.slug == "premium" for p in net.catalog()):
+    if not any(p.slug == "premium" for p in net.products.catalog()):
         done = run(env, str(source_file), "--yes")
         assert done.returncode == 0, done.stderr
 
@@ -280,10 +280,10 @@ def test_sigkill_mid_import_then_rerun_duplicates_nothing(source_file: Path, tar
         ensure_catalog(net, target_env, source_file)
 
         def keys() -> int:
-            return sum(1 for k in net.import_keys() if k["source_key"].startswith("csv:kill"))
+            return sum(1 for k in net.imports.membership_keys() if k["source_key"].startswith("csv:kill"))
 
         def sites() -> int:
-            return sum(1 for s in net.import_sites() if s["path"].startswith("/kill-"))
+            return sum(1 for s in net.imports.sites() if s["path"].startswith("/kill-"))
 
         proc = subprocess.Popen([WPBRIDGE, "import", str(csv), "--yes"], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -304,23 +304,23 @@ def test_sigkill_mid_import_then_rerun_duplicates_nothing(source_file: Path, tar
         assert rerun.returncode == 0, rerun.stderr + rerun.stdout
         assert report(tmp_path / "rerun.json")["summary"]["writes"] > 0
 
-        customers = Counter(c["email"] for c in net.import_customers() if c["email"].startswith("kill"))
+        customers = Counter(c["email"] for c in net.imports.customers() if c["email"].startswith("kill"))
         assert len(customers) == KILL_ROWS and set(customers.values()) == {1}
-        key_rows = [k for k in net.import_keys() if k["source_key"].startswith("csv:kill")]
+        key_rows = [k for k in net.imports.membership_keys() if k["source_key"].startswith("csv:kill")]
         assert len(key_rows) == KILL_ROWS == len({k["membership_id"] for k in key_rows})
-        members_of = Counter(m.customer_id for m in net.memberships())
-        kill_customers = {c["id"] for c in net.import_customers() if c["email"].startswith("kill")}
+        members_of = Counter(m.customer_id for m in net.memberships.list())
+        kill_customers = {c["id"] for c in net.imports.customers() if c["email"].startswith("kill")}
         assert all(members_of[c] == 1 for c in kill_customers), "one membership per customer, none twice"
-        paths = Counter(s["path"] for s in net.import_sites() if s["path"].startswith("/kill-"))
+        paths = Counter(s["path"] for s in net.imports.sites() if s["path"].startswith("/kill-"))
         assert len(paths) == KILL_ROWS and set(paths.values()) == {1}
         member_of_key = {k["source_key"]: k["membership_id"] for k in key_rows}
-        by_path = {s["path"]: s for s in net.import_sites()}
+        by_path = {s["path"]: s for s in net.imports.sites()}
         for i in range(KILL_ROWS):
             site = by_path[f"/kill-{i}/"]
             assert site["membership_id"] == member_of_key[f"csv:kill{i}@example.org#1"]
             if target.info.get("flavor", "stub") == "stub":
-                quota = net.site_quota(site["blog_id"])
-                expected = effective_limitations(net.membership(site["membership_id"]), net.catalog(),
+                quota = net.quotas.get(site["blog_id"])
+                expected = effective_limitations(net.memberships.get(site["membership_id"]), net.products.catalog(),
                                                  Site.model_validate(site))
                 assert not differing_modules(quota, expected)
 
@@ -340,7 +340,7 @@ def test_a_thousand_rows_with_three_bad_ones_are_refused_naming_the_lines(sandbo
     path.write_text("\n".join(rows) + "\n")
     env = env_of(sandbox, tmp_path)
     with network_of(sandbox) as net:
-        before = sum(1 for _ in net.import_customers())
+        before = sum(1 for _ in net.imports.customers())
         done = run(env, str(path), "--yes", "--report", str(tmp_path / "r.json"))
         assert done.returncode == 2
         assert done.stderr.splitlines()[:3] == [
@@ -353,14 +353,14 @@ def test_a_thousand_rows_with_three_bad_ones_are_refused_naming_the_lines(sandbo
         assert done.stdout == ""
         r = report(tmp_path / "r.json")
         assert r["summary"]["exit_code"] == 2 and r["summary"]["writes"] == 0 and len(r["errors"]) == 3
-        assert sum(1 for _ in net.import_customers()) == before
-        assert not any(s["path"].startswith("/bulk-") for s in net.import_sites())
+        assert sum(1 for _ in net.imports.customers()) == before
+        assert not any(s["path"].startswith("/bulk-") for s in net.imports.sites())
 
         dry = run(env, str(path), "--dry-run", "--skip-invalid", "--output", "json")
         assert dry.returncode == 1
         data = json.loads(dry.stdout)
         assert data["summary"]["planned"]["create"] == 997 * 3  # customer, membership, site per good row
-        assert sum(1 for _ in net.import_customers()) == before
+        assert sum(1 for _ in net.imports.customers()) == before
 
 
 def test_without_yes_and_no_terminal_it_refuses(sandbox: SandboxInfo, tmp_path: Path) -> None:
@@ -369,7 +369,7 @@ def test_without_yes_and_no_terminal_it_refuses(sandbox: SandboxInfo, tmp_path: 
     done = run(env_of(sandbox, tmp_path), str(path))
     assert done.returncode == 2 and "pass --yes" in done.stderr
     with network_of(sandbox) as net:
-        assert not any(c["email"] == "noyes@example.net" for c in net.import_customers())
+        assert not any(c["email"] == "noyes@example.net" for c in net.imports.customers())
 
 
 def test_a_conflict_is_reported_and_left_alone_unless_update(source_file: Path, target: SandboxInfo,
@@ -387,11 +387,11 @@ def test_a_conflict_is_reported_and_left_alone_unless_update(source_file: Path, 
         assert r["summary"]["writes"] == 0 and set(differences) == {"amount", "initial_amount"}
         assert Decimal(differences["amount"]["target"]) == 15 and differences["amount"]["file"] == "12.50"
         key = "csv:conflict@example.net#1"
-        mid = next(k["membership_id"] for k in net.import_keys() if k["source_key"] == key)
-        assert net.membership(mid).amount == 15
+        mid = next(k["membership_id"] for k in net.imports.membership_keys() if k["source_key"] == key)
+        assert net.memberships.get(mid).amount == 15
         updated = run(target_env, str(one), "--yes", "--update", "--report", str(tmp_path / "u.json"))
         assert updated.returncode == 0 and report(tmp_path / "u.json")["summary"]["writes"] == 1
-        assert net.membership(mid).amount == Decimal("12.5")
+        assert net.memberships.get(mid).amount == Decimal("12.5")
 
 
 def test_an_export_into_the_network_it_came_from_duplicates_nothing(sandbox: SandboxInfo, source_file: Path,

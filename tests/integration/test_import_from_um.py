@@ -32,9 +32,9 @@ def test_a_um_export_names_its_customers_and_imports_into_another_network(um_san
         summary = report(tmp_path / "first.json")["summary"]
         assert summary["conflicts"] == summary["failed"] == 0 and summary["writes"] > 0
         with network_of(target) as net:
-            logins = {c.user_login: c.user_email for c in net.customers()}
+            logins = {c.user_login: c.user_email for c in net.customers.list()}
             assert {m.username for m in EXAMPLE_MEMBERS} <= set(logins)
-            assert len(list(net.memberships())) == len(data["memberships"])
+            assert len(list(net.memberships.list())) == len(data["memberships"])
         again = run(env, str(source), "--yes", "--report", str(tmp_path / "again.json"))
         assert again.returncode == 0, again.stderr + again.stdout
         assert report(tmp_path / "again.json")["summary"]["writes"] == 0

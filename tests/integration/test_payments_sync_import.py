@@ -258,7 +258,7 @@ def round_trip(source: SandboxInfo, target_flavor: dict[str, Any], tmp_path: Pat
             export_snapshot(net, out, now=datetime.now(UTC), source_url=target.url)
             keys = {int(k["payment_id"]): str(k["source_key"]) for k in api_of(target).ok(
                 "GET", f"{W}/import/payment-keys", params={"per_page": 100})}
-            members = {int(k["membership_id"]): str(k["source_key"]) for k in net.import_keys()}
+            members = {int(k["membership_id"]): str(k["source_key"]) for k in net.imports.membership_keys()}
         copy = json.loads(out.read_text())
         origin = source.url.rstrip("/")
         want = {p["id"]: payment_view(data, p, source_id=p["id"], keep_hash=not to_um,

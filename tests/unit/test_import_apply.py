@@ -3,11 +3,13 @@ happens to the records that depend on one that failed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from wpbridge.errors import InvalidRequestError
-from wpbridge.models import Limitations, Product
+from wpbridge.managers.flavor import STUB
+from wpbridge.models import Limitations
 from wpbridge.rest.batch import BatchItem, BatchItemResult, BatchResult
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.importer_apply import Applier
@@ -28,11 +30,12 @@ class FakeServer:
         self.batches: list[list[BatchItem]] = []
         self.quota_writes: dict[int, Limitations] = {}
         self.next_id = 100
+        # the managers an import writes through
+        self.products = SimpleNamespace(catalog=lambda: CATALOG)
+        self.imports = SimpleNamespace(batch=self.batch)
+        self.quotas = SimpleNamespace(list=self.quota_list, put_many=self.put_many)
 
-    def catalog(self) -> list[Product]:
-        return CATALOG
-
-    def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
+    def batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
         self.batches.append(list(items))
         out = []
         for item in items:
@@ -54,10 +57,10 @@ class FakeServer:
             out.append(BatchItemResult(item.key, True, 200, None, data))
         return BatchResult(items=out, batches=1)
 
-    def site_quotas(self, blog_ids: Any = None) -> Any:
+    def quota_list(self, blog_ids: Iterable[int]) -> list[tuple[int, Limitations | None]]:
         return [(b, None) for b in blog_ids]
 
-    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
+    def put_many(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
         self.quota_writes.update(quotas)
         return BatchResult(items=[BatchItemResult(b, True, 200) for b in quotas], batches=1)
 
@@ -65,7 +68,7 @@ class FakeServer:
 def test_order_found_failures_and_dependents() -> None:
     src = read_csv(CSV)
     check_references(src, CATALOG)
-    target = TargetState(mode="stub", domain="net.example", path="/", subdomain=False, catalog=CATALOG, customers=[],
+    target = TargetState(flavor=STUB, domain="net.example", path="/", subdomain=False, catalog=CATALOG, customers=[],
                          memberships={}, keys={}, sites={}, scheduled={})
     plan = build_plan(src, target)
     server = FakeServer()

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from wpbridge.models import Limitations, Membership, Product
+from wpbridge.managers.flavor import STUB, UM
+from wpbridge.models import Limitations, Membership
 from wpbridge.payment_models import Payment
 from wpbridge.rest.batch import BatchItem, BatchItemResult, BatchResult
 from wpbridge.sandbox.example import example_catalog
@@ -71,7 +73,8 @@ def source(payments: list[dict[str, Any]] | None):  # type: ignore[no-untyped-de
 
 
 def target(mode: str = "stub", **kw: Any) -> TargetState:
-    base: dict[str, Any] = dict(mode=mode, domain="net.example", path="/", subdomain=False, catalog=TARGET_CATALOG,
+    base: dict[str, Any] = dict(flavor=UM if mode == "um" else STUB, domain="net.example", path="/",
+                                subdomain=False, catalog=TARGET_CATALOG,
                                 customers=[], memberships={}, keys={}, sites={}, scheduled={})
     base.update(kw)
     return TargetState(**base)
@@ -219,11 +222,12 @@ class FakeServer:
     def __init__(self) -> None:
         self.batches: list[list[BatchItem]] = []
         self.next_id = 100
+        # the managers an import writes through
+        self.products = SimpleNamespace(catalog=lambda: TARGET_CATALOG)
+        self.imports = SimpleNamespace(batch=self.batch)
+        self.quotas = SimpleNamespace(list=lambda blog_ids: [], put_many=self.put_many)
 
-    def catalog(self) -> list[Product]:
-        return TARGET_CATALOG
-
-    def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
+    def batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
         self.batches.append(list(items))
         out = []
         for item in items:
@@ -239,10 +243,7 @@ class FakeServer:
             out.append(BatchItemResult(item.key, True, 200, None, data))
         return BatchResult(items=out, batches=1)
 
-    def site_quotas(self, blog_ids: Any = None) -> Any:
-        return []
-
-    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
+    def put_many(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
         return BatchResult(items=[], batches=1)
 
 
@@ -276,13 +277,13 @@ def test_a_payment_whose_membership_failed_is_skipped_with_its_children() -> Non
     plan = build_plan(src, target())
 
     class Refusing(FakeServer):
-        def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
+        def batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
             if items[0].path.endswith("/memberships"):
                 self.batches.append(list(items))
                 from wpbridge.errors import InvalidRequestError
                 err = InvalidRequestError("plan_id: refused", status=400, code="rest_invalid_param")
                 return BatchResult(items=[BatchItemResult(i.key, False, 400, err) for i in items], batches=1)
-            return super().import_batch(items, limit=limit)
+            return super().batch(items, limit=limit)
 
     server = Refusing()
     out = Applier(server, plan).run()  # type: ignore[arg-type]

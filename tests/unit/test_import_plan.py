@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from wpbridge.limits import effective_limitations
+from wpbridge.managers.flavor import STUB, UM, Flavor
 from wpbridge.models import Limitations, Membership, ScheduledChange, Site
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.importer_input import check_references, read_csv
@@ -25,7 +26,7 @@ def source():  # type: ignore[no-untyped-def]
 
 
 def target(**kw: object) -> TargetState:
-    base: dict[str, object] = dict(mode="stub", domain="net.example", path="/", subdomain=False, catalog=CATALOG,
+    base: dict[str, object] = dict(flavor=STUB, domain="net.example", path="/", subdomain=False, catalog=CATALOG,
                                    customers=[], memberships={}, keys={}, sites={}, scheduled={})
     base.update(kw)
     return TargetState(**base)  # type: ignore[arg-type]
@@ -155,17 +156,17 @@ def test_a_ums_swap_is_compared_on_what_ums_swap_can_hold() -> None:
     when = datetime(2026, 12, 1, tzinfo=UTC)
     swap = {"plan_id": 2, "addon_products": {}, "amount": "15.0000", "duration": 1, "duration_unit": "month"}
 
-    def plan_on(mode: str, held: dict[str, object]):  # type: ignore[no-untyped-def]
-        t = target(mode=mode, customers=[{"id": 7, "email": "ann@example.com"}],
+    def plan_on(flavor: Flavor, held: dict[str, object]):  # type: ignore[no-untyped-def]
+        t = target(flavor=flavor, customers=[{"id": 7, "email": "ann@example.com"}],
                    memberships={70: ann_membership(plan_id=3, addon_products={}, date_expiration=None)},
                    keys={"http://a/membership/4": 70},
                    scheduled={70: ScheduledChange(membership_id=70, scheduled_for=when, target=held)})
         return build_plan(read_json(json.dumps(data)), t).of("scheduled_change")[0]
 
-    assert plan_on("um", swap).action == "unchanged"
-    assert plan_on("stub", swap).differences == {"target.initial_amount": (None, "39"),
+    assert plan_on(UM, swap).action == "unchanged"
+    assert plan_on(STUB, swap).differences == {"target.initial_amount": (None, "39"),
                                                  "target.recurring": (None, False)}
-    assert plan_on("um", {**swap, "amount": "12.0000"}).differences == {"target.amount": ("12.0000", "15")}
+    assert plan_on(UM, {**swap, "amount": "12.0000"}).differences == {"target.amount": ("12.0000", "15")}
 
 
 def test_quota_steps() -> None:
@@ -186,7 +187,7 @@ def test_existing_sites_get_their_quota_planned_in_stub_mode() -> None:
     plan = build_plan(source(), existing(), quota_reader=lambda ids: [(b, None) for b in ids])
     assert [(s.key, s.action) for s in plan.of("quota")] == [("site 9", "create")]
     um = existing()
-    um.mode = "um"  # UM computes and enforces its own limits
+    um.flavor = UM  # UM computes and enforces its own limits
     assert build_plan(source(), um, quota_reader=lambda ids: [(b, None) for b in ids]).of("quota") == []
 
 

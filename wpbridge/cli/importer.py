@@ -99,7 +99,7 @@ def register(main: click.Group) -> None:
         net = open_network(network_name, config_path)
         with net:
             prepared = prepare(net, file, options)
-            mode = prepared.plan.target.mode if prepared.plan is not None else None
+            mode = prepared.plan.target.flavor.name if prepared.plan is not None else None
             for issue in prepared.issues[:SHOWN_LINES]:
                 click.echo(f"import: {issue}", err=True)
             if len(prepared.issues) > SHOWN_LINES:

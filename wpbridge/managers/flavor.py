@@ -59,6 +59,11 @@ class Flavor:
     scheduled_label = "scheduled change"
     sites_route = "GET /wu/v2/site"
     """The listing the sites' links come from (named when they cannot be read)."""
+    keeps_payment_hash = True
+    """True: a payment's hash given by an import is stored as given (the stub's column holds 32 characters). False:
+    the network derives a payment's hash, and its pay link, from the payment's own id (UM)."""
+    numeric_invoice_numbers = True
+    """True: invoice numbers are stored as numbers (the stub), so one that is not a number is not kept."""
 
     def pick(self, *, stub: T, um: T) -> T:
         """This flavor's one of two things (a workflow's own strategy per flavor, say), without naming the mode."""
@@ -93,6 +98,8 @@ class UMFlavor(Flavor):
     tells_gateways = True
     scheduled_label = "UM scheduled swap"
     sites_route = "GET /wpbridge/v1/sites"
+    keeps_payment_hash = False
+    numeric_invoice_numbers = False
 
     def pick(self, *, stub: T, um: T) -> T:
         return um

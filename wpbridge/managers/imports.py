@@ -52,7 +52,7 @@ class ImportManager:
         """Every site with domain, path, title and its membership/customer/type links, in both modes."""
         return self._list("sites", "blog_id")
 
-    def keys(self) -> Iterator[dict[str, Any]]:
+    def membership_keys(self) -> Iterator[dict[str, Any]]:
         """The source keys earlier imports stored next to the memberships they created."""
         return self._list("keys", "source_key")
 

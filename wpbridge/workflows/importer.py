@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,8 +32,6 @@ from typing import Any
 from ..encoding import dumps, iso_utc
 from ..errors import ConfigError
 from ..network import Network
-from ..rest.pagination import iter_items
-from ..rest.transport import route
 from .importer_apply import Applier, ApplyOutcome, Progress
 from .importer_input import Format, Issue, Source, check_references, read_source
 from .importer_plan import KINDS, Plan, TargetState, build_plan, not_kept_summary, read_target, read_target_payments
@@ -151,26 +148,17 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
         prepared.requests = net.stats.requests
         return prepared
     source.drop_invalid()
-    quota_reader = net.site_quotas if target.mode == "stub" else None
+    quota_reader = None if target.flavor.computes_limits else net.quotas.list
     prepared.plan = build_plan(source, target, update=options.update, quota_reader=quota_reader)
     prepared.requests = net.stats.requests
     prepared.plan_seconds = round(time.monotonic() - started, 3)
     return prepared
 
 
-def import_payment_keys(net: Network) -> Iterator[dict[str, Any]]:
-    """The source keys earlier imports stored next to the payments they created (`GET .../import/payment-keys`)."""
-    for row in iter_items(net.transport, route("wpbridge/v1", "import", "payment-keys"), {},
-                          per_page=net.settings.per_page, concurrency=net.settings.concurrency, legacy=False,
-                          order_by_id=False, id_key="source_key", sorted_by_key=False):
-        if isinstance(row, dict):
-            yield row
-
-
 def _read_payments(net: Network, source: Source, target: TargetState, same_network: bool) -> None:
     """The target's payments the file's name: by the keys of earlier imports, and (an export imported into the
     network it came from) by the file's own ids, when the network still has them."""
-    keys: list[dict[str, Any]] = list(import_payment_keys(net))
+    keys: list[dict[str, Any]] = list(net.imports.payment_keys())
     if same_network:
         known = {str(k["source_key"]) for k in keys}
         keys += [{"source_key": p.key, "payment_id": p.source_id} for p in source.payments if p.key not in known]

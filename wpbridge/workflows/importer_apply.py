@@ -20,16 +20,18 @@ from typing import Any, Protocol
 
 from ..encoding import iso_utc, to_jsonable, wp_utc
 from ..errors import WPBridgeError
+from ..managers.flavor import Flavor
+from ..managers.imports import ImportKind, ensure, update
+from ..managers.schedule import put_item
 from ..models import Limitations, Membership, Product, Site, parse
 from ..rest.batch import BatchItem, BatchResult
-from ..rest.transport import route
+from . import ImportsAPI, ProductsAPI, QuotasAPI
 from .importer_compare import PRODUCT_FIELDS
 from .importer_input import SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_plan import Kind, Plan, Step, change_with_ids, payment_kept_fields, quota_step, scheduled_target
 
 log = logging.getLogger("wpbridge.import")
 
-NS = "wpbridge/v1"
 SITE_BATCH = 10
 """Sites per batch request: each is a real WordPress site (~0.2-0.5 s), so a batch stays well inside the timeout."""
 
@@ -37,13 +39,17 @@ Progress = Callable[[int], None]
 
 
 class ImportWriter(Protocol):
-    def catalog(self) -> list[Product]: ...
+    """What an import writes through, by manager (a live `Network` provides it): the import routes' batches, the
+    catalog read again once products were written, and (where wpbridge writes them) the sites' quotas."""
 
-    def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult: ...
+    @property
+    def products(self) -> ProductsAPI: ...
 
-    def site_quotas(self, blog_ids: Any = None) -> Any: ...
+    @property
+    def imports(self) -> ImportsAPI: ...
 
-    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult: ...
+    @property
+    def quotas(self) -> QuotasAPI: ...
 
 
 @dataclass
@@ -121,7 +127,7 @@ def membership_body(m: SrcMembership, customer_id: int, by_slug: Mapping[str, Pr
     return body
 
 
-def payment_body(sp: SrcPayment, mode: str, *, customer_id: int, membership_id: int | None,
+def payment_body(sp: SrcPayment, flavor: Flavor, *, customer_id: int, membership_id: int | None,
                  parent_id: int | None, ids: Mapping[str, int]) -> dict[str, Any]:
     """The payment as plugin-stub's import route takes it: the target's ids, what the target can hold."""
     body: dict[str, Any] = {
@@ -131,9 +137,19 @@ def payment_body(sp: SrcPayment, mode: str, *, customer_id: int, membership_id: 
                         "product_id": ids[line["product"]] if line.get("product") else 0} for line in sp.lines],
         "wpbridge": _wire(change_with_ids(sp.change, ids)) if sp.change is not None else None,
     }
-    for key, value in payment_kept_fields(sp, mode).items():
+    for key, value in payment_kept_fields(sp, flavor).items():
         body[key] = _wire(value)
     return body
+
+
+def write_item(key: int, kind: ImportKind, step: Step, body: Mapping[str, Any]) -> BatchItem:
+    """The batch item of a step: an ensure by natural key (create), or the absolute state of the target's record
+    (update). The routes are `net.imports`' (`managers.imports.ensure`, `update`)."""
+    if step.action == "create":
+        return ensure(key, kind, body)
+    if step.target_id is None:
+        raise ValueError(f"{step.kind} {step.key}: an update without the target's id")
+    return update(key, kind, step.target_id, body)
 
 
 def customer_body(c: SrcCustomer) -> dict[str, Any]:
@@ -195,7 +211,7 @@ class Applier:
 
         def send(chunk: Sequence[BatchItem]) -> BatchResult | WPBridgeError:
             try:
-                return self.net.import_batch(chunk, limit=size)
+                return self.net.imports.batch(chunk, limit=size)
             except WPBridgeError as exc:
                 return exc
 
@@ -242,7 +258,7 @@ class Applier:
             ("products", self.products), ("customers", self.customers), ("memberships", self.memberships_phase),
             ("sites", self.sites_phase), ("scheduled_changes", self.scheduled_phase),
         ]
-        if self.t.mode == "stub":
+        if not self.t.flavor.computes_limits:
             phases.append(("quotas", self.quotas_phase))
         if self.plan.of("payment"):
             phases.append(("payments", self.payments_phase))
@@ -264,10 +280,7 @@ class Applier:
             items = []
             for i, step in enumerate(layer):
                 body = product_body(step.src, self.product_ids)
-                if step.action == "create":
-                    items.append(BatchItem(i, "POST", route(NS, "import", "products"), body))
-                else:
-                    items.append(BatchItem(i, "PUT", route(NS, "import", "products", step.target_id), body))
+                items.append(write_item(i, "products", step, body))
 
             def done(step: Step, data: Any) -> None:
                 pid = int(data["id"])
@@ -280,7 +293,7 @@ class Applier:
             if step.target_id is not None:
                 self.product_ids[step.key] = step.target_id
         if steps:
-            self.t.catalog = self.net.catalog()
+            self.t.catalog = self.net.products.catalog()
 
     def customers(self) -> None:
         for step in self.plan.of("customer", "unchanged", "conflict"):
@@ -290,11 +303,8 @@ class Applier:
         items = []
         for i, step in enumerate(steps):
             c: SrcCustomer = step.src
-            if step.action == "create":
-                items.append(BatchItem(i, "POST", route(NS, "import", "customers"), customer_body(c)))
-            else:
-                items.append(BatchItem(i, "PUT", route(NS, "import", "customers", step.target_id),
-                                       {k: _wire(v) for k, v in c.fields.items()}))
+            body = customer_body(c) if step.action == "create" else {k: _wire(v) for k, v in c.fields.items()}
+            items.append(write_item(i, "customers", step, body))
 
         def done(step: Step, data: Any) -> None:
             cid = int(data["customer"]["id"])
@@ -322,10 +332,8 @@ class Applier:
                 continue
             body = membership_body(m, customer_id, by_slug)
             if step.action == "create":
-                items.append(BatchItem(len(items), "POST", route(NS, "import", "memberships"),
-                                       {"source_key": m.key, **body}))
-            else:
-                items.append(BatchItem(len(items), "PUT", route(NS, "import", "memberships", step.target_id), body))
+                body = {"source_key": m.key, **body}
+            items.append(write_item(len(items), "memberships", step, body))
             steps.append(step)
 
         def done(step: Step, data: Any) -> None:
@@ -358,9 +366,7 @@ class Applier:
                     body["domain"] = domain
                 if s.limitations is not None:
                     body["limitations"] = limits_wire(s.limitations)
-                items.append(BatchItem(len(items), "POST", route(NS, "import", "sites"), body))
-            else:
-                items.append(BatchItem(len(items), "PUT", route(NS, "import", "sites", step.target_id), body))
+            items.append(write_item(len(items), "sites", step, body))
             steps.append(step)
 
         def done(step: Step, data: Any) -> None:
@@ -394,8 +400,7 @@ class Applier:
                 self.skip(step, "its membership or a product it names was not imported")
                 continue
             body = {"scheduled_for": iso_utc(sc.scheduled_for), "target": _wire(target), "note": sc.note}
-            items.append(BatchItem(len(items), "PUT", route(NS, "memberships", membership.id, "scheduled-change"),
-                                   body))
+            items.append(put_item(len(items), membership.id, body))
             steps.append(step)
 
         def done(step: Step, data: Any) -> None:
@@ -420,11 +425,8 @@ class Applier:
                 if body is None:
                     continue
                 if step.action == "create":
-                    items.append(BatchItem(len(items), "POST", route(NS, "import", "payments"),
-                                           {"source_key": step.key, **body}))
-                else:
-                    items.append(BatchItem(len(items), "PUT", route(NS, "import", "payments", step.target_id),
-                                           body))
+                    body = {"source_key": step.key, **body}
+                items.append(write_item(len(items), "payments", step, body))
                 steps.append(step)
 
             def done(step: Step, data: Any) -> None:
@@ -454,7 +456,7 @@ class Applier:
         if missing:
             self.skip(step, f"product {', '.join(missing)} is not on the network")
             return None
-        return payment_body(sp, self.t.mode, customer_id=customer_id,
+        return payment_body(sp, self.t.flavor, customer_id=customer_id,
                             membership_id=membership.id if membership is not None else None, parent_id=parent,
                             ids=self.product_ids)
 
@@ -462,7 +464,7 @@ class Applier:
         """Every site of the file gets its membership's effective quota (see `importer_plan.quota_step`)."""
         if not self.sites:
             return
-        current: dict[int, Limitations | None] = dict(self.net.site_quotas([s.blog_id for s, _ in self.sites]))
+        current: dict[int, Limitations | None] = dict(self.net.quotas.list([s.blog_id for s, _ in self.sites]))
         writes: dict[int, tuple[Step, Limitations]] = {}
         for site, key in self.sites:
             step = quota_step(site, self.memberships[key], self.t.catalog, current.get(site.blog_id))
@@ -475,7 +477,7 @@ class Applier:
         for start in range(0, len(ids), self.t.batch_limit):
             chunk = {b: quotas[b] for b in ids[start:start + self.t.batch_limit]}
             try:
-                result = self.net.put_site_quotas(chunk)
+                result = self.net.quotas.put_many(chunk)
             except WPBridgeError as exc:
                 for b in chunk:
                     self.record(writes[b][0], "failed", error=str(exc), http=exc)

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..limits import differing_modules
+from ..managers.flavor import Flavor
 from ..models import Membership, Product, parse_utc
 from ..payment_models import Payment
 from .importer_records import MEMBERSHIP_FIELDS, CustomerFields, SrcCustomer, SrcMembership, SrcPayment, SrcProduct
@@ -108,31 +109,37 @@ NOT_KEPT = {
 """What the target cannot hold of a payment, by reason: the words of the import's summary (`not_kept`)."""
 
 
-def payment_not_kept(sp: SrcPayment, mode: str) -> list[tuple[str, str]]:
-    """What of the file's payment the target cannot hold: (reason, words), empty when everything is kept."""
+def _hash_too_long(hash_: Any) -> bool:
+    return bool(hash_) and len(str(hash_)) > STUB_HASH_MAX
+
+
+def _invoice_not_a_number(invoice: Any, flavor: Flavor) -> bool:
+    return flavor.numeric_invoice_numbers and bool(invoice) and not str(invoice).isdigit()
+
+
+def payment_not_kept(sp: SrcPayment, flavor: Flavor) -> list[tuple[str, str]]:
+    """What of the file's payment the target (of this flavor) cannot hold: (reason, words), empty when everything
+    is kept."""
     lost: list[tuple[str, str]] = []
     hash_ = sp.fields.get("hash")
     invoice = sp.fields.get("invoice_number")
-    if mode == "um":
-        if hash_:
-            lost.append(("hash", f"hash {hash_} (Ultimate Multisite derives a payment's hash, and its pay link, from"
-                                 " the payment's own id)"))
-    else:
-        if hash_ and len(str(hash_)) > STUB_HASH_MAX:
-            lost.append(("long-hash", f"hash {hash_} (the stub keeps at most {STUB_HASH_MAX} characters; it makes"
-                                      " its own)"))
-        if invoice and not str(invoice).isdigit():
-            lost.append(("invoice", f"invoice number {invoice!r} (the stub keeps invoice numbers as numbers)"))
+    if hash_ and not flavor.keeps_payment_hash:
+        lost.append(("hash", f"hash {hash_} (Ultimate Multisite derives a payment's hash, and its pay link, from"
+                             " the payment's own id)"))
+    elif flavor.keeps_payment_hash and _hash_too_long(hash_):
+        lost.append(("long-hash", f"hash {hash_} (the stub keeps at most {STUB_HASH_MAX} characters; it makes"
+                                  " its own)"))
+    if _invoice_not_a_number(invoice, flavor):
+        lost.append(("invoice", f"invoice number {invoice!r} (the stub keeps invoice numbers as numbers)"))
     return lost
 
 
-def payment_kept_fields(sp: SrcPayment, mode: str) -> dict[str, Any]:
-    """The file's PAYMENT_FIELDS the target can hold (see `payment_not_kept`)."""
+def payment_kept_fields(sp: SrcPayment, flavor: Flavor) -> dict[str, Any]:
+    """The file's PAYMENT_FIELDS the target (of this flavor) can hold (see `payment_not_kept`)."""
     out = dict(sp.fields)
-    hash_, invoice = out.get("hash"), out.get("invoice_number")
-    if mode == "um" or (hash_ and len(str(hash_)) > STUB_HASH_MAX):
+    if not flavor.keeps_payment_hash or _hash_too_long(out.get("hash")):
         out.pop("hash", None)
-    if mode != "um" and invoice and not str(invoice).isdigit():
+    if _invoice_not_a_number(out.get("invoice_number"), flavor):
         out.pop("invoice_number", None)
     return out
 
@@ -199,12 +206,12 @@ def _slug(by_id: Mapping[int, Product], pid: Any) -> str:
     return product.slug if product is not None else str(pid)
 
 
-def payment_differences(have: Payment, sp: SrcPayment, by_id: Mapping[int, Product], mode: str
+def payment_differences(have: Payment, sp: SrcPayment, by_id: Mapping[int, Product], flavor: Flavor
                         ) -> dict[str, tuple[Any, Any]]:
     """The fields of the file's payment that the target's (found by source key) holds otherwise; what the target
     cannot hold (`payment_not_kept`) and `date_modified` (the target's own) are not compared."""
     diffs: dict[str, tuple[Any, Any]] = {}
-    for name, value in payment_kept_fields(sp, mode).items():
+    for name, value in payment_kept_fields(sp, flavor).items():
         if name == "date_modified":
             continue
         if not same(getattr(have, name), value):
@@ -224,11 +231,6 @@ def payment_differences(have: Payment, sp: SrcPayment, by_id: Mapping[int, Produ
 
 def _addons_text(addons: Mapping[str, int]) -> str:
     return ";".join(f"{k}:{v}" for k, v in sorted(addons.items())) or "none"
-
-
-# What UM's own scheduled swap keeps of a target (plugin-stub's um-swap.php, `um_cart_target`): UM's swap sets
-# `initial_amount` to the swap cart's total and derives `recurring` itself, so those two cannot be compared there.
-UM_SWAP_FIELDS = frozenset({"plan_id", "addon_products", "amount", "duration", "duration_unit"})
 
 
 def scheduled_target(target: Mapping[str, Any], by_slug: Mapping[str, Product]) -> dict[str, Any] | None:

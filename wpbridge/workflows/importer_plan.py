@@ -29,7 +29,6 @@ from ..models import Limitations, Membership, Product, Site
 from ..payment_models import Payment
 from .importer_compare import (
     NOT_KEPT,
-    UM_SWAP_FIELDS,
     Differences,
     change_with_ids,
     customer_differences,
@@ -122,8 +121,8 @@ QuotaReader = Callable[[list[int]], Iterable[tuple[int, Limitations | None]]]
 
 def build_plan(source: Source, target: TargetState, *, update: bool = False,
                quota_reader: QuotaReader | None = None) -> Plan:
-    """The plan of an import; `quota_reader` (e.g. `Network.site_quotas`) reads the stored quotas of the sites
-    that exist already (stub mode)."""
+    """The plan of an import; `quota_reader` (e.g. `net.quotas.list`) reads the stored quotas of the sites that
+    exist already (where wpbridge writes them: a flavor that does not compute limits, stub mode)."""
     plan = Plan(source, target, update)
     _Planner(plan, quota_reader).run()
     return plan
@@ -167,7 +166,7 @@ class _Planner:
             self.site(s)
         for sc in self.src.scheduled:
             self.scheduled(sc)
-        if self.t.mode == "stub":
+        if not self.t.flavor.computes_limits:
             self.quotas()
         for sp in self.src.payments:
             self.payment(sp)
@@ -255,7 +254,7 @@ class _Planner:
                 diffs["scheduled_for"] = (have.scheduled_for, sc.scheduled_for)
             want = scheduled_target(sc.target, self.by_slug)
             if want is not None:
-                held = UM_SWAP_FIELDS if self.t.mode == "um" else want.keys()
+                held = self.t.flavor.swap_keys or want.keys()  # UM's swap sets initial_amount and recurring itself
                 for k in sorted(set(want) & set(held)):  # what the file gives and the network can hold
                     if not same(have.target.get(k), want.get(k)):
                         diffs[f"target.{k}"] = (have.target.get(k), want.get(k))
@@ -270,8 +269,8 @@ class _Planner:
         diffs: Differences = {}
         if have is not None:
             diffs.update(self._payment_owners(have, sp))
-            diffs.update(payment_differences(have, sp, self.by_id, self.t.mode))
-        lost = payment_not_kept(sp, self.t.mode)
+            diffs.update(payment_differences(have, sp, self.by_id, self.t.flavor))
+        lost = payment_not_kept(sp, self.t.flavor)
         note = "not kept: " + "; ".join(words for _, words in lost) if lost and (have is None or diffs) else ""
         step = self.add("payment", sp.key, diffs, where=sp.where, target_id=have.id if have else None, src=sp,
                         note=note)
@@ -360,7 +359,7 @@ def not_kept_summary(plan: Plan) -> list[str]:
     """One line per reason: how many payments this import writes without something the target cannot hold."""
     counts: dict[str, int] = {}
     for step in plan.of("payment", "create", "update"):
-        for reason, _ in payment_not_kept(step.src, plan.target.mode):
+        for reason, _ in payment_not_kept(step.src, plan.target.flavor):
             counts[reason] = counts.get(reason, 0) + 1
     return [f"{n} payment{'s' if n != 1 else ''}: not kept: {NOT_KEPT[r]}" for r, n in counts.items()]
 

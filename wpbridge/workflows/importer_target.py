@@ -8,37 +8,35 @@ the same way (dates, booleans, "" as none, WordPress's escaped titles).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from ..models import Limitations, Membership, NetworkInfo, OptionalStr, PhpBool, Product, ScheduledChange
+from ..managers.flavor import Flavor, flavor_of
+from ..models import Membership, NetworkInfo, OptionalStr, PhpBool, Product, ScheduledChange
 from ..payment_models import Payment
+from . import ImportsAPI, MembershipsReadAPI, ProductsAPI, ScheduleReadAPI
 from .importer_records import CustomerFields, SrcSite
 
 
 class ImportTarget(Protocol):
-    """What the planner reads (a live `Network` provides it)."""
+    """What the planner reads, by manager (a live `Network` provides it)."""
 
     def info(self) -> NetworkInfo: ...
 
-    def catalog(self) -> list[Product]: ...
+    @property
+    def products(self) -> ProductsAPI: ...
 
-    def memberships(self) -> Iterator[Membership]: ...
+    @property
+    def memberships(self) -> MembershipsReadAPI: ...
 
-    def scheduled_changes(self) -> Iterator[ScheduledChange]: ...
+    @property
+    def schedule(self) -> ScheduleReadAPI: ...
 
-    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
-
-    def import_customers(self) -> Iterator[dict[str, Any]]: ...
-
-    def import_sites(self) -> Iterator[dict[str, Any]]: ...
-
-    def import_keys(self) -> Iterator[dict[str, Any]]: ...
-
-    def import_network(self) -> dict[str, Any]: ...
+    @property
+    def imports(self) -> ImportsAPI: ...
 
 
 class TargetCustomer(CustomerFields):
@@ -72,9 +70,11 @@ class TargetSite(BaseModel):
 @dataclass
 class TargetState:
     """One read of the target network: what the plan compares with. `customers` and `sites` are the rows as the
-    network gives them; `customer_by_email`, `customer_by_username` and `site_at` read them as models."""
+    network gives them; `customer_by_email`, `customer_by_username` and `site_at` read them as models. `flavor`
+    (chosen once from its `info()`) says what the target does itself: compute the sites' limits, keep a payment's
+    hash, compare a scheduled swap on some fields only."""
 
-    mode: str
+    flavor: Flavor
     domain: str
     path: str
     subdomain: bool
@@ -131,21 +131,21 @@ class TargetState:
 
 def read_target(net: ImportTarget) -> TargetState:
     info = net.info()
-    where = net.import_network()
+    where = net.imports.network()
     sites: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in net.import_sites():
+    for row in net.imports.sites():
         sites[(str(row.get("domain", "")), str(row.get("path", "/")))] = row
     return TargetState(
-        mode=info.mode,
+        flavor=flavor_of(info),
         domain=str(where.get("domain", "")),
         path=str(where.get("path", "/")),
         subdomain=bool(where.get("subdomain_install")),
-        catalog=net.catalog(),
-        customers=list(net.import_customers()),
-        memberships={m.id: m for m in net.memberships()},
-        keys={str(k["source_key"]): int(k["membership_id"]) for k in net.import_keys()},
+        catalog=net.products.catalog(),
+        customers=list(net.imports.customers()),
+        memberships={m.id: m for m in net.memberships.list()},
+        keys={str(k["source_key"]): int(k["membership_id"]) for k in net.imports.membership_keys()},
         sites=sites,
-        scheduled={c.membership_id: c for c in net.scheduled_changes()},
+        scheduled={c.membership_id: c for c in net.schedule.list()},
         batch_limit=info.batch_limit,
     )
 
