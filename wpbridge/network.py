@@ -37,6 +37,7 @@ from .managers.products import DiscountCodeManager, ProductManager
 from .managers.quotas import Mismatch, QuotaManager, SiteQuota
 from .managers.schedule import ScheduleManager
 from .managers.sites import SiteManager
+from .managers.taxes import TaxManager
 from .managers.usage import UsageManager
 from .models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, parse
 from .rest.batch import BatchItem, BatchResult
@@ -85,6 +86,7 @@ class Network:
         self.locks = LockManager(ctx)
         """The server's named locks."""
         self.payments = PaymentManager(ctx)
+        self.taxes = TaxManager(ctx)  # the tax settings and rates, each customer's tax facts (`wpbridge/v1/taxes`)
         """The network's payments (`wpbridge/v1/payments`, both flavors)."""
         self._ctx = ctx
 
