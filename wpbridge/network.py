@@ -86,8 +86,8 @@ class Network:
         self.locks = LockManager(ctx)
         """The server's named locks."""
         self.payments = PaymentManager(ctx)
-        self.taxes = TaxManager(ctx)  # the tax settings and rates, each customer's tax facts (`wpbridge/v1/taxes`)
         """The network's payments (`wpbridge/v1/payments`, both flavors)."""
+        self.taxes = TaxManager(ctx)  # the tax settings and rates, each customer's tax facts (`wpbridge/v1/taxes`)
         self._ctx = ctx
 
     @classmethod
