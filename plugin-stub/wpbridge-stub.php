@@ -43,6 +43,7 @@ require_once __DIR__ . '/includes/import.php';
 require_once __DIR__ . '/includes/um-sites.php';
 require_once __DIR__ . '/includes/um-swap.php';
 require_once __DIR__ . '/includes/payments.php';
+require_once __DIR__ . '/includes/taxes.php';
 require_once __DIR__ . '/includes/import-payments.php';
 require_once __DIR__ . '/includes/import-um.php';
 require_once __DIR__ . '/includes/stores.php';
@@ -82,4 +83,5 @@ function register_routes(): void {
 	register_import_routes( $flavor );
 	register_import_payment_routes( $flavor );
 	register_payment_routes( $flavor->payments );
+	register_tax_routes( tax_store( $flavor ) );
 }

@@ -572,6 +572,8 @@ function product_out( array $r ): array {
 		'available_addons'    => array_map( 'intval', json_in( $r['available_addons'] ) ),
 		'price_variations'    => $vars,
 		'limitations'         => limitations_out( json_in( $r['limitations'] ) ),
+		'taxable'             => (bool) ( $r['taxable'] ?? true ), // taxes.php: UM's product meta, the stub's tax option.
+		'tax_category'        => (string) ( $r['tax_category'] ?? 'default' ),
 		'date_created'        => d( $r['date_created'] ),
 		'date_modified'       => d( $r['date_modified'] ),
 	);

@@ -321,12 +321,17 @@ function info_schema(): array {
 }
 
 function catalog_schema(): array {
+	$product                = entity_schema( 'product' );
+	$product['properties'] += array( // taxes.php: UM's product meta, the stub's tax option.
+		'taxable'      => ro( 'boolean' ),
+		'tax_category' => ro( 'string' ),
+	);
 	return object_schema(
 		'wpbridge-catalog',
 		array(
 			'products'       => array(
 				'type'  => 'array',
-				'items' => entity_schema( 'product' ),
+				'items' => $product,
 			),
 			'discount_codes' => array(
 				'type'  => 'array',

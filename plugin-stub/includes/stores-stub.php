@@ -42,7 +42,7 @@ final class Stub_Catalog_Store implements Catalog_Store {
 		$products = $wpdb->get_results( 'SELECT * FROM ' . ident( table( 'products' ) ) . ' ORDER BY list_order ASC, id ASC', ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- no value, the table name quoted by ident().
 		$codes    = $wpdb->get_results( 'SELECT * FROM ' . ident( table( 'discount_codes' ) ) . ' ORDER BY id ASC', ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- no value, the table name quoted by ident().
 		return array(
-			'products'       => array_map( __NAMESPACE__ . '\\product_out', $products ?: array() ),
+			'products'       => array_map( fn( $r ) => product_out( ( tax_store( flavor() )->product_flags()[ (int) $r['id'] ] ?? array() ) + $r ), $products ?: array() ),
 			'discount_codes' => array_map( __NAMESPACE__ . '\\discount_code_out', $codes ?: array() ),
 		);
 	}

@@ -57,7 +57,7 @@ function um_value( mixed $v ): mixed {
 function um_catalog(): array {
 	global $wpdb;
 	$rows = $wpdb->get_results( 'SELECT * FROM ' . ident( um_table( 'products' ) ) . ' ORDER BY list_order ASC, id ASC', ARRAY_A ) ?: array(); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- no value, UM's table quoted by ident().
-	$meta = um_meta( 'productmeta', 'wu_product_id', array_column( $rows, 'id' ), array( 'price_variations', 'wu_limitations', 'wu_available_addons' ) );
+	$meta = um_meta( 'productmeta', 'wu_product_id', array_column( $rows, 'id' ), array( 'price_variations', 'wu_limitations', 'wu_available_addons', 'taxable', 'tax_category' ) );
 	$out  = array();
 	foreach ( $rows as $r ) {
 		$m       = $meta[ (int) $r['id'] ] ?? array();
@@ -72,6 +72,8 @@ function um_catalog(): array {
 		$r['available_addons'] = json_out( array_values( array_map( 'intval', $addons ) ) );
 		$r['price_variations'] = json_out( array_map( fn( $v ) => array( 'duration' => (int) ( $v['duration'] ?? 1 ), 'duration_unit' => $v['duration_unit'] ?? 'month', 'amount' => (string) ( $v['amount'] ?? '0' ) ), $vars ) );
 		$r['limitations']      = json_out( is_array( $m['wu_limitations'] ?? null ) ? $m['wu_limitations'] : array() );
+		$r['taxable']          = array_key_exists( 'taxable', $m ) ? (bool) $m['taxable'] : true; // Product::is_taxable(): meta, absent = true.
+		$r['tax_category']     = array_key_exists( 'tax_category', $m ) ? (string) $m['tax_category'] : 'default'; // Product::get_tax_category().
 		$out[]                 = product_out( $r );
 	}
 	$codes = $wpdb->get_results( 'SELECT * FROM ' . ident( um_table( 'discount_codes' ) ) . ' ORDER BY id ASC', ARRAY_A ) ?: array(); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- no value, UM's table quoted by ident().
