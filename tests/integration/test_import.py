@@ -201,9 +201,9 @@ def same_view(have: dict[str, Any], want: dict[str, Any]) -> None:
 def source_view(path: Path) -> dict[str, Any]:
     snap = Snapshot.load(path)
     customers = [{"id": c.id, "email": c.user_email, "username": c.user_login, "display_name": c.display_name,
-                  "email_verification": c.email_verification, "vip": c.vip} for c in snap.customers()]
-    sites = [s.model_dump() for s in snap.sites()]
-    return view(snap.catalog(), customers, list(snap.memberships()), sites, list(snap.scheduled_changes()))
+                  "email_verification": c.email_verification, "vip": c.vip} for c in snap.customers.list()]
+    sites = [s.model_dump() for s in snap.sites.list()]
+    return view(snap.products.catalog(), customers, list(snap.memberships.list()), sites, list(snap.schedule.list()))
 
 
 def target_view(net: Network) -> dict[str, Any]:

@@ -138,7 +138,7 @@ def test_crash_between_payment_and_membership_then_rerun_makes_no_second_payment
     assert [w.kind for w in rerun.performed][:1] == ["membership"]
     [payment] = net.payments.list()
     assert rerun.payment is not None and rerun.payment.id == payment.id
-    assert net.membership(2).amount == D("39")
+    assert net.memberships.get(2).amount == D("39")
 
 
 def test_a_refused_membership_write_cancels_its_payment() -> None:
@@ -147,7 +147,7 @@ def test_a_refused_membership_write_cancels_its_payment() -> None:
     def refuse(membership_id: int, state: Any) -> Membership:
         raise ServerError("gateway said no: card declined", status=500)
 
-    net.update_membership = refuse  # type: ignore[method-assign]
+    net.memberships.update = refuse  # type: ignore[method-assign]
     result = flow.apply(net, 2, now=NOW, plan="premium")
     assert result.status == "failed" and not result.ok and "card declined" in result.message
     [payment] = net.payments.list()
@@ -173,7 +173,7 @@ def test_collect_paid_needs_a_reference_and_settles_at_once() -> None:
     assert result.ok
     [payment] = net.payments.list()
     assert payment.status == "completed" and payment.reference == "BANK-2026-118" and payment.invoice_number
-    assert net.membership(2).status == "active"
+    assert net.memberships.get(2).status == "active"
 
 
 def test_expired_membership_paid_comes_back_with_a_new_period() -> None:
@@ -181,14 +181,14 @@ def test_expired_membership_paid_comes_back_with_a_new_period() -> None:
     data["memberships"][1] = membership(2, "basic", amount="15", status="expired", expires_in_days=-20)
     net = FakeNetwork(data)
     invoiced = flow.apply(net, 2, now=NOW, plan="premium")
-    assert invoiced.ok and net.membership(2).status == "expired"  # no access until paid, as before the change
+    assert invoiced.ok and net.memberships.get(2).status == "expired"  # no access until paid, as before the change
     assert invoiced.payment is not None and invoiced.payment.wpbridge is not None
     assert invoiced.payment.wpbridge.status_before == "expired"
     settled_at = NOW + timedelta(days=2)
     state = settled_state(invoiced.payment.wpbridge, duration=1, duration_unit="month", lifetime=False,
                           settled_at=settled_at)
     net.payments.settle(invoiced.payment.id, membership=state, settled_at=settled_at)
-    m = net.membership(2)
+    m = net.memberships.get(2)
     assert m.status == "active" and m.date_renewed == settled_at
     assert m.date_expiration == datetime(2026, 7, 3, 12, 0, tzinfo=UTC) if settled_at.day == 3 else True
 
@@ -199,12 +199,12 @@ def test_a_pending_earlier_change_is_refused_then_replaced() -> None:
     assert first.payment is not None
     with pytest.raises(Conflict, match=f"payment #{first.payment.id}.*--replace-pending"):
         flow.apply(net, 2, now=NOW, addons=["extra-storage:1"])
-    assert net.membership(2).plan_id == first.quote.quote.new_plan_id
+    assert net.memberships.get(2).plan_id == first.quote.quote.new_plan_id
     replaced = flow.apply(net, 2, now=NOW, addons=["extra-storage:1"], replace_pending=True)
     assert replaced.ok, replaced.message
     old = net.payments.get(first.payment.id)
     assert old.status == "cancelled"
-    assert net.membership(2).plan_id == first.quote.membership.plan_id  # back to basic, with the add-on
+    assert net.memberships.get(2).plan_id == first.quote.membership.plan_id  # back to basic, with the add-on
     assert replaced.quote.quote.kind == "addon" and replaced.payment is not None
     assert replaced.payment.id != old.id and replaced.payment.status == "pending"
     assert [p.status for p in net.payments.list()] == ["cancelled", "pending"]
@@ -263,7 +263,7 @@ def test_the_lock_is_not_held_while_a_person_confirms_and_a_change_meanwhile_is_
 
     def meanwhile(q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
         held_while_asked.append(net.lock)
-        net.update_membership(2, {"amount": "16.00"})  # another run (or an admin) changes the membership
+        net.memberships.update(2, {"amount": "16.00"})  # another run (or an admin) changes the membership
         return True
 
     result = flow.apply(net, 2, now=NOW, plan="premium", confirm=meanwhile)

@@ -45,8 +45,8 @@ def test_change_apply_in_um_mode_writes_the_membership_only() -> None:
 
 def test_sync_plans_no_write_for_a_site_not_positively_linked() -> None:
     net = FakeNetwork(with_strangers())
-    membership = net.membership(3)
-    catalog = net.catalog()
+    membership = net.memberships.get(3)
+    catalog = net.products.catalog()
     for raw in with_strangers()["sites"]:
         site = parse(Site, raw)
         if site.membership_id not in (3, None):

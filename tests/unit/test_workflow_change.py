@@ -133,10 +133,10 @@ def test_options() -> None:
 
 
 def _in_line(net: FakeNetwork, mid: int) -> bool:
-    m = net.membership(mid)
-    catalog = net.catalog()
+    m = net.memberships.get(mid)
+    catalog = net.products.catalog()
     return all(not differing_modules(effective_limitations(m, catalog, s), net.quotas_of([s.blog_id])[s.blog_id])
-               for s in net.sites(membership_id=mid))
+               for s in net.sites.list(membership_id=mid))
 
 
 def test_apply_upgrade_then_again_is_a_no_op() -> None:
@@ -146,7 +146,7 @@ def test_apply_upgrade_then_again_is_a_no_op() -> None:
     assert net.writes == [("membership", 3), ("site_quota", 13), ("site_quota", 14)]
     assert [c.ok for c in result.verification] == [True, True, True, True]  # membership, 2 quotas, the payment
     assert result.verification[-1].what.startswith("payment #") and "pending" in result.verification[-1].detail
-    assert net.membership(3).addon_products == {IDS["extra-storage"]: 1, IDS["unlimited-visits"]: 1}
+    assert net.memberships.get(3).addon_products == {IDS["extra-storage"]: 1, IDS["unlimited-visits"]: 1}
     assert _in_line(net, 3)
     again = flow.apply(net, 3, now=NOW, addons=["unlimited-visits"])
     assert again.status == "unchanged" and again.ok and not again.planned
@@ -187,12 +187,12 @@ def test_failed_quota_write_then_rerun() -> None:
 
 def test_downgrade_is_scheduled_once() -> None:
     net = FakeNetwork()
-    before = net.membership(3)
+    before = net.memberships.get(3)
     result = flow.apply(net, 3, now=NOW, plan="free")
     assert result.status == "scheduled" and result.quote.quote.due_now == 0
     assert net.writes == [("scheduled_change", 3)]
-    assert net.membership(3) == before
-    stored = net.scheduled_change(3)
+    assert net.memberships.get(3) == before
+    stored = net.schedule.get(3)
     assert stored is not None and stored.scheduled_for == before.date_expiration
     assert stored.target["plan_id"] == IDS["free"]
     again = flow.apply(net, 3, now=NOW, plan="free")
@@ -250,10 +250,10 @@ def test_describe() -> None:
 def test_a_different_scheduled_change_is_replaced() -> None:
     net = FakeNetwork()
     flow.apply(net, 3, now=NOW, plan="free")
-    stored = net.scheduled_change(3)
+    stored = net.schedule.get(3)
     assert stored is not None
-    net.put_scheduled_change(stored.model_copy(update={"target": {**stored.target, "amount": "1.00"}}))
+    net.schedule.put(stored.model_copy(update={"target": {**stored.target, "amount": "1.00"}}))
     result = flow.apply(net, 3, now=NOW, plan="free")
     assert result.status == "scheduled" and "(replaces the change scheduled before)" in result.planned[0].changes[0]
-    again = net.scheduled_change(3)
+    again = net.schedule.get(3)
     assert again is not None and Decimal(again.target["amount"]) == Decimal(stored.target["amount"])

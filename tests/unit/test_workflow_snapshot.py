@@ -23,10 +23,10 @@ def test_round_trip_answers_the_same() -> None:
                       "scheduled_changes": 1, "payments": 0}
     copy = Snapshot(json.loads(buf.getvalue()))
     assert copy.exported_at == NOW and copy.source_url == "http://127.0.0.1:1"
-    assert list(copy.memberships()) == list(source.memberships())
-    assert dict(copy.site_quotas()) == dict(source.site_quotas())
-    assert copy.usage([11, 12, 99]) == source.usage([11, 12])
-    assert copy.scheduled_change(3) == source.scheduled_change(3)
+    assert list(copy.memberships.list()) == list(source.memberships.list())
+    assert dict(copy.quotas.list()) == dict(source.quotas.list())
+    assert copy.usage.get([11, 12, 99]) == source.usage.get([11, 12])
+    assert copy.schedule.get(3) == source.schedule.get(3)
     assert flow.describe(copy, 3).as_dict() == flow.describe(source, 3).as_dict()
     assert flow.quote(copy, 2, now=NOW, plan="premium").as_dict() == flow.quote(source, 2, now=NOW,
                                                                               plan="premium").as_dict()
@@ -36,15 +36,20 @@ def test_round_trip_answers_the_same() -> None:
 
 def test_filters_and_lookups() -> None:
     snap = FakeNetwork()
-    assert [m.id for m in snap.memberships(status="trialing")] == [4]
-    assert [m.id for m in snap.memberships(customer_id=3)] == [3]
-    assert [s.blog_id for s in snap.sites(membership_id=3)] == [13, 14]
-    assert [s.blog_id for s in snap.sites(customer_id=1)] == [11]
-    assert snap.customer(2).user_id == 102
+    assert [m.id for m in snap.memberships.list(status="trialing")] == [4]
+    assert [m.id for m in snap.memberships.list(customer_id=3)] == [3]
+    assert [s.blog_id for s in snap.sites.list(membership_id=3)] == [13, 14]
+    assert [s.blog_id for s in snap.sites.list(customer_id=1)] == [11]
+    assert snap.customers.get(2).user_id == 102
     with pytest.raises(NotFound, match="membership 7 is not in fake network"):
-        snap.membership(7)
+        snap.memberships.get(7)
     with pytest.raises(NotFound):
-        snap.site(99)
+        snap.sites.get(99)
+    with pytest.raises(NotFound, match="customer 9 is not in fake network"):
+        snap.customers.get(9)
+    assert snap.quotas.get(11) is not None and snap.unreadable == []
+    with pytest.raises(NotFound):
+        snap.quotas.get(99)
 
 
 def test_export_file_is_written_whole(tmp_path: Path) -> None:
@@ -53,12 +58,13 @@ def test_export_file_is_written_whole(tmp_path: Path) -> None:
     assert Snapshot.load(target).info().mode == "stub"
     assert not (tmp_path / "out.json.partial").exists()
 
-    class Broken(FakeNetwork):
-        def customers(self):  # type: ignore[no-untyped-def]
-            raise RuntimeError("connection lost")
+    def lost() -> None:
+        raise RuntimeError("connection lost")
 
+    broken = FakeNetwork()
+    broken.customers.list = lost  # type: ignore[method-assign,assignment]
     with pytest.raises(RuntimeError):
-        export_snapshot(Broken(), tmp_path / "broken.json", now=NOW)
+        export_snapshot(broken, tmp_path / "broken.json", now=NOW)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
 
 

@@ -19,7 +19,17 @@ from wpbridge.network import Mismatch
 from wpbridge.rest.batch import BatchItemResult, BatchResult
 from wpbridge.rest.transport import TransportStats
 from wpbridge.sandbox.example import example_catalog
-from wpbridge.workflows.snapshot import FORMAT, VERSION, Snapshot
+from wpbridge.workflows.snapshot import (
+    FORMAT,
+    VERSION,
+    Snapshot,
+    SnapshotMemberships,
+    SnapshotProducts,
+    SnapshotQuotas,
+    SnapshotSchedule,
+    SnapshotSites,
+    SnapshotUsage,
+)
 
 from .payments_fake import FakePayments
 
@@ -110,8 +120,8 @@ class FakeNetwork(Snapshot):
         self.fail_delete = False
         self.lock: tuple[str, str] | None = None
         self.lock_refusals = 0
+        # the snapshot's managers, counted and writable
         self.payments = FakePayments(self)
-        # the managers; those named like the snapshot's flat reads are callable as them (`net.sites(...)`)
         self.memberships = FakeMemberships(self)
         self.sites = FakeSites(self)
         self.products = FakeProducts(self)
@@ -181,7 +191,7 @@ class FakeNetwork(Snapshot):
     def quotas_of(self, blog_ids: Iterable[int]) -> dict[int, Limitations | None]:
         return {b: self._quotas.get(b) for b in blog_ids}
 
-    # -------------------------------------------------------------- reads, counted as requests
+    # -------------------------------------------------------------- requests, counted as the real client would
 
     @property
     def stats(self) -> TransportStats:
@@ -200,148 +210,53 @@ class FakeNetwork(Snapshot):
         self._req()
         return super().info()
 
-    def catalog(self) -> list[Product]:
-        self._req()
-        return super().catalog()
 
-    def membership(self, membership_id: int) -> Membership:
-        self._req()
-        return super().membership(membership_id)
-
-    def _membership_rows(self, *, status: str | None = None, customer_id: int | None = None,
-                         **filters: Any) -> Iterator[Membership]:
-        ids = filters.get("id")
-        rows = [m for k, m in sorted(self._memberships.items())
-                if (ids is None or k in ids) and (status is None or m.status == status)
-                and (customer_id is None or m.customer_id == customer_id)]
-        return self._pages(rows)
-
-    def _site_listing(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
-        return self._pages(sorted(Snapshot.sites(self, membership_id=membership_id, customer_id=customer_id),
-                                  key=lambda s: s.blog_id))
-
-    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
-        return self._pages(list(super().site_quotas(blog_ids)))
-
-    def _usage_of(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
-        self._req()
-        return Snapshot.usage(self, blog_ids)
-
-    def scheduled_change(self, membership_id: int) -> ScheduledChange | None:
-        self._req()
-        return super().scheduled_change(membership_id)
-
-    def scheduled_changes(self, *, due_before: datetime | None = None,
-                          membership_id: int | None = None) -> Iterator[ScheduledChange]:
-        return self._pages(list(super().scheduled_changes(due_before=due_before, membership_id=membership_id)))
-
-    # -------------------------------------------------------------- writes
-
-    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
-        self._req()
-        self.writes.append(("membership", membership_id))
-        self.stored[membership_id].update(state)  # as a server does it
-        self._memberships[membership_id] = Membership.model_validate(self.stored[membership_id])
-        return self._memberships[membership_id]
-
-    def _write(self, blog_id: int, limits: Limitations) -> WPBridgeError | None:
-        if blog_id in self.fail_quota:
-            return ServerError(f"injected failure for site {blog_id}", status=500, code="wpbridge_test_fault")
-        self._quotas[blog_id] = Limitations.model_validate(limits.to_wire())  # stored as JSON, read back
-        self.writes.append(("site_quota", blog_id))
-        return None
-
-    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
-        self._req(math.ceil(len(quotas) / min(self.batch_limit, batch_limit or self.batch_limit)))
-        if self.fail_batch:
-            raise ServerError("bad gateway", status=502)
-        items = []
-        for bid, limits in quotas.items():
-            err = self._write(bid, limits)
-            items.append(BatchItemResult(bid, err is None, 500 if err else 200, err))
-        return BatchResult(items=items, batches=1)
-
-    def put_site_quota(self, blog_id: int, limits: Limitations) -> Limitations:
-        self._req()
-        err = self._write(blog_id, limits)
-        if err:
-            raise err
-        return limits
-
-    def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange:
-        self._req()
-        self.writes.append(("scheduled_change", change.membership_id))
-        stored = ScheduledChange.model_validate(json.loads(change.model_dump_json()))
-        self._scheduled[change.membership_id] = stored
-        return stored
-
-    def delete_scheduled_change(self, membership_id: int) -> None:
-        self._req()
-        if self.fail_delete:
-            raise ServerError("gateway timeout", status=504)
-        self.writes.append(("delete_scheduled_change", membership_id))
-        self._scheduled.pop(membership_id, None)
-
-    def verify_quotas(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
-        self._req(math.ceil(len(expected) / 100))
-        out = []
-        for bid, want in expected.items():
-            diff = differing_modules(want, self._quotas.get(bid))
-            if diff:
-                out.append(Mismatch(bid, want, self._quotas.get(bid), diff))
-        return out
-
-    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]:
-        self._req()
-        if self.lock is not None and self.lock[1] != owner:
-            self.lock_refusals += 1
-            raise Conflict("held", status=409, code="wpbridge_locked",
-                           data={"owner": self.lock[1], "expires_at": "2026-03-01T12:05:00Z"})
-        self.lock = (name, owner)
-        return {"name": name, "owner": owner}
-
-    def release_lock(self, name: str, owner: str) -> None:
-        self._req()
-        if self.lock is not None and self.lock[1] == owner:
-            self.lock = None
+# ------------------------------------------------------------------ the fake's managers: the snapshot's, counted,
+# with the writes applied as a server applies them
 
 
-class FakeMemberships:
-    """`net.memberships` of the fake (and, called, the flat `memberships(...)` listing the snapshot answers)."""
+class FakeMemberships(SnapshotMemberships):
+    """`net.memberships` of the fake."""
 
     def __init__(self, net: FakeNetwork) -> None:
+        super().__init__(net._memberships, net.name)
         self._net = net
-
-    def __call__(self, *, status: str | None = None, customer_id: int | None = None,
-                 **filters: Any) -> Iterator[Membership]:
-        return self._net._membership_rows(status=status, customer_id=customer_id, **filters)
 
     def list(self, *, status: str | None = None, customer_id: int | None = None,
              **filters: Any) -> Iterator[Membership]:
-        return self._net._membership_rows(status=status, customer_id=customer_id, **filters)
+        ids = filters.get("id")
+        rows = [m for k, m in sorted(self._net._memberships.items())
+                if (ids is None or k in ids) and (status is None or m.status == status)
+                and (customer_id is None or m.customer_id == customer_id)]
+        return self._net._pages(rows)
 
     def get(self, membership_id: int) -> Membership:
-        return self._net.membership(membership_id)
+        self._net._req()
+        return super().get(membership_id)
 
     def update(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
-        return self._net.update_membership(membership_id, state)
+        net = self._net
+        net._req()
+        net.writes.append(("membership", membership_id))
+        net.stored[membership_id].update(state)  # as a server does it
+        net._memberships[membership_id] = Membership.model_validate(net.stored[membership_id])
+        return net._memberships[membership_id]
 
 
-class FakeSites:
-    """`net.sites` of the fake (and, called, the flat `sites(...)` listing the snapshot answers)."""
+class FakeSites(SnapshotSites):
+    """`net.sites` of the fake."""
 
     def __init__(self, net: FakeNetwork) -> None:
+        super().__init__(net._sites, net.name)
         self._net = net
 
-    def __call__(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
-        return self._net._site_listing(membership_id=membership_id, customer_id=customer_id)
-
     def list(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
-        return self._net._site_listing(membership_id=membership_id, customer_id=customer_id)
+        return self._net._pages(sorted(super().list(membership_id=membership_id, customer_id=customer_id),
+                                       key=lambda s: s.blog_id))
 
     def get(self, blog_id: int) -> Site:
         self._net._req()
-        return self._net.site(blog_id)
+        return super().get(blog_id)
 
     def count(self) -> int:
         self._net._req()
@@ -351,75 +266,109 @@ class FakeSites:
         return None  # the fake's sites are all read with their links
 
 
-class FakeProducts:
-    """`net.products` of the fake; called, the snapshot's flat `products()`."""
+class FakeProducts(SnapshotProducts):
+    """`net.products` of the fake."""
 
     def __init__(self, net: FakeNetwork) -> None:
+        super().__init__(net._products)
         self._net = net
-
-    def __call__(self) -> Iterator[Product]:
-        return iter(self._net._products)
-
-    def list(self) -> Iterator[Product]:
-        return self._net._pages(list(self._net._products))
 
     def catalog(self) -> list[Product]:
-        return self._net.catalog()
+        self._net._req()
+        return super().catalog()
+
+    def list(self) -> Iterator[Product]:
+        return self._net._pages(list(super().list()))
 
 
-class FakeUsage:
-    """`net.usage` of the fake; called, the snapshot's flat `usage(ids)`."""
+class FakeUsage(SnapshotUsage):
+    """`net.usage` of the fake."""
 
     def __init__(self, net: FakeNetwork) -> None:
+        super().__init__(net._usage)
         self._net = net
 
-    def __call__(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
-        return self._net._usage_of(blog_ids)
-
     def get(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
-        return self._net._usage_of(blog_ids)
+        self._net._req()
+        return super().get(blog_ids)
 
 
-class FakeQuotas:
+class FakeQuotas(SnapshotQuotas):
     """`net.quotas` of the fake; `net.quotas[blog_id]` is the stored quota (None: none written)."""
 
     def __init__(self, net: FakeNetwork) -> None:
+        super().__init__(net._quotas, net._sites, net.name)
         self._net = net
 
     def __getitem__(self, blog_id: int) -> Limitations | None:
         return self._net._quotas[blog_id]
 
     def list(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
-        return self._net.site_quotas(blog_ids)
+        return self._net._pages(list(super().list(blog_ids)))
+
+    def _write(self, blog_id: int, limits: Limitations) -> WPBridgeError | None:
+        if blog_id in self._net.fail_quota:
+            return ServerError(f"injected failure for site {blog_id}", status=500, code="wpbridge_test_fault")
+        self._net._quotas[blog_id] = Limitations.model_validate(limits.to_wire())  # stored as JSON, read back
+        self._net.writes.append(("site_quota", blog_id))
+        return None
 
     def put(self, blog_id: int, limits: Limitations) -> Limitations:
-        return self._net.put_site_quota(blog_id, limits)
+        self._net._req()
+        err = self._write(blog_id, limits)
+        if err:
+            raise err
+        return limits
 
     def put_many(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
-        return self._net.put_site_quotas(quotas, batch_limit=batch_limit)
+        limit = self._net.batch_limit
+        self._net._req(math.ceil(len(quotas) / min(limit, batch_limit or limit)))
+        if self._net.fail_batch:
+            raise ServerError("bad gateway", status=502)
+        items = []
+        for bid, limits in quotas.items():
+            err = self._write(bid, limits)
+            items.append(BatchItemResult(bid, err is None, 500 if err else 200, err))
+        return BatchResult(items=items, batches=1)
 
     def verify(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
-        return self._net.verify_quotas(expected)
+        self._net._req(math.ceil(len(expected) / 100))
+        out = []
+        for bid, want in expected.items():
+            diff = differing_modules(want, self._net._quotas.get(bid))
+            if diff:
+                out.append(Mismatch(bid, want, self._net._quotas.get(bid), diff))
+        return out
 
 
-class FakeSchedule:
+class FakeSchedule(SnapshotSchedule):
     """`net.schedule` of the fake."""
 
     def __init__(self, net: FakeNetwork) -> None:
+        super().__init__(net._scheduled)
         self._net = net
 
     def get(self, membership_id: int) -> ScheduledChange | None:
-        return self._net.scheduled_change(membership_id)
+        self._net._req()
+        return super().get(membership_id)
 
     def list(self, *, due_before: datetime | None = None,
              membership_id: int | None = None) -> Iterator[ScheduledChange]:
-        return self._net.scheduled_changes(due_before=due_before, membership_id=membership_id)
+        return self._net._pages(list(super().list(due_before=due_before, membership_id=membership_id)))
 
     def put(self, change: ScheduledChange) -> ScheduledChange:
-        return self._net.put_scheduled_change(change)
+        self._net._req()
+        self._net.writes.append(("scheduled_change", change.membership_id))
+        stored = ScheduledChange.model_validate(json.loads(change.model_dump_json()))
+        self._net._scheduled[change.membership_id] = stored
+        return stored
 
     def delete(self, membership_id: int) -> None:
-        self._net.delete_scheduled_change(membership_id)
+        self._net._req()
+        if self._net.fail_delete:
+            raise ServerError("gateway timeout", status=504)
+        self._net.writes.append(("delete_scheduled_change", membership_id))
+        self._net._scheduled.pop(membership_id, None)
 
 
 class FakeLocks:
@@ -429,10 +378,19 @@ class FakeLocks:
         self._net = net
 
     def acquire(self, name: str, owner: str, ttl: int) -> dict[str, Any]:
-        return self._net.acquire_lock(name, owner, ttl)
+        net = self._net
+        net._req()
+        if net.lock is not None and net.lock[1] != owner:
+            net.lock_refusals += 1
+            raise Conflict("held", status=409, code="wpbridge_locked",
+                           data={"owner": net.lock[1], "expires_at": "2026-03-01T12:05:00Z"})
+        net.lock = (name, owner)
+        return {"name": name, "owner": owner}
 
     def release(self, name: str, owner: str) -> None:
-        self._net.release_lock(name, owner)
+        self._net._req()
+        if self._net.lock is not None and self._net.lock[1] == owner:
+            self._net.lock = None
 
 
 def money(text: str) -> Decimal:

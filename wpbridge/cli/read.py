@@ -16,6 +16,7 @@ import click
 from ..billing import CatalogIndex
 from ..models import Limitations, Membership, Product, SiteUsage
 from ..money import round_money
+from ..workflows import NetworkReader
 from ..workflows import change as change_flow
 from ..workflows.check import check_network
 from ..workflows.snapshot import export_snapshot, write_snapshot
@@ -99,9 +100,9 @@ def run_check(network_name: str | None, config_path: str | None) -> dict[str, An
         net.close()
 
 
-def report_unreadable(source: object) -> int:
+def report_unreadable(source: NetworkReader) -> int:
     """Name on stderr every record a listing had to skip (id and field); EXIT_FAILED when there was one."""
-    skipped = list(getattr(source, "unreadable", []) or [])
+    skipped = list(source.unreadable)
     for err in skipped:
         click.echo(f"error: skipped a record that cannot be read: {err}", err=True)
     return EXIT_FAILED if skipped else EXIT_OK
@@ -234,7 +235,7 @@ def register(main: click.Group) -> None:
                       config_path: str | None, output: str) -> None:
         """List products with prices, periods, plan group and list order."""
         source = open_source(network_name, config_path, snapshot)
-        items = _filtered(source.catalog(), group, type_)
+        items = _filtered(source.products.catalog(), group, type_)
         emit(output, rows=[product_row(p) for p in items], data=[p.model_dump(mode="json") for p in items])
         sys.exit(report_unreadable(source))
 
@@ -252,7 +253,7 @@ def register(main: click.Group) -> None:
                    network_name: str | None, config_path: str | None, output: str) -> None:
         """List sites with their membership and customer."""
         source = open_source(network_name, config_path, snapshot)
-        items = list(source.sites(customer_id=customer_id, membership_id=membership_id))
+        items = list(source.sites.list(customer_id=customer_id, membership_id=membership_id))
         rows = [{"blog_id": s.blog_id, "url": f"{s.domain}{s.path}", "title": s.title,
                  "membership": s.membership_id, "customer": s.customer_id, "type": s.type} for s in items]
         emit(output, rows=rows, data=[s.model_dump(mode="json") for s in items],
@@ -274,8 +275,8 @@ def register(main: click.Group) -> None:
                          network_name: str | None, config_path: str | None, output: str) -> None:
         """List memberships."""
         source = open_source(network_name, config_path, snapshot)
-        idx = CatalogIndex(source.catalog())
-        items = list(source.memberships(status=status, customer_id=customer_id))
+        idx = CatalogIndex(source.products.catalog())
+        items = list(source.memberships.list(status=status, customer_id=customer_id))
         emit(output, rows=[membership_row(m, idx) for m in items], data=[m.model_dump(mode="json") for m in items],
              columns=["id", "customer", "status", "plan", "addons", "amount", "currency", "period", "expires"])
         sys.exit(report_unreadable(source))
@@ -308,7 +309,7 @@ def register(main: click.Group) -> None:
             sys.exit(report_unreadable(net))
         counts = export_snapshot(net, out, now=now, source_url=net.settings.url)
         rows = [{"section": k, "records": v} for k, v in counts.items()]
-        skipped = [str(e) for e in getattr(net, "unreadable", [])]
+        skipped = [str(e) for e in net.unreadable]
         emit(output, rows=rows, data={"file": out, "records": counts, "unreadable": skipped},
              text=f"wrote {out}\n" + render_table(rows))
         sys.exit(report_unreadable(net))

@@ -9,8 +9,8 @@ it, `QuotasAPI` is `net.quotas`, ...): a live `wpbridge.network.Network`, the un
 is asked of the network's `managers.flavor.Flavor` (`flavor_of(network.info())`; a quote carries the one it was
 made on), never of the mode.
 
-`NetworkReader` is the read surface an offline `Snapshot` answers today, flat (`network.membership(id)`,
-`network.sites(...)`): a `Network` answers it through delegators until the snapshot has the managers too.
+`NetworkReader` is a network as the read and quote workflows see it (its read-only managers: a live `Network` or an
+offline `Snapshot`), `NetworkWriter` one they also write to.
 """
 
 from __future__ import annotations
@@ -20,40 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..errors import DataError
 from ..managers.payments import PaymentWrite
 from ..managers.quotas import Mismatch
 from ..models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, SiteUsage
 from ..payment_models import Payment
 from ..rest.batch import BatchItem, BatchResult
-
-
-class NetworkReader(Protocol):
-    """The reads the read and quote workflows make, as an offline `Snapshot` answers them (flat)."""
-
-    def info(self) -> NetworkInfo: ...
-
-    def catalog(self) -> list[Product]: ...
-
-    def memberships(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]: ...
-
-    def membership(self, membership_id: int) -> Membership: ...
-
-    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]: ...
-
-    def site(self, blog_id: int) -> Site: ...
-
-    def customers(self) -> Iterator[Customer]: ...
-
-    def usage(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]: ...
-
-    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]: ...
-
-    def scheduled_change(self, membership_id: int) -> ScheduledChange | None: ...
-
-    def scheduled_changes(
-        self, *, due_before: datetime | None = None, membership_id: int | None = None
-    ) -> Iterator[ScheduledChange]: ...
-
 
 # --------------------------------------------------------------------------- the managers, as the workflows use them
 # A `*ReadAPI` is what an offline `Snapshot` answers too; the protocol without `Read` adds the writes.
@@ -97,8 +69,6 @@ class MembershipsReadAPI(Protocol):
 
 class MembershipsAPI(MembershipsReadAPI, Protocol):
     """`net.memberships`, with column filters (`id=[...]`) and the write of a membership's absolute state."""
-
-    def __call__(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]: ...
 
     def list(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
              **filters: Any) -> Iterator[Membership]: ...
@@ -198,6 +168,45 @@ class PaymentsAPI(PaymentsReadAPI, Protocol):
                reference: str = "") -> PaymentWrite: ...
 
     def cancel(self, payment_id: int) -> PaymentWrite: ...
+
+
+# --------------------------------------------------------------------------- a network, as the workflows use it
+
+
+class NetworkReader(Protocol):
+    """What the read and quote workflows read (`change.options/quote/describe`, the read commands, `export`): a live
+    `Network` or an offline `Snapshot`. `payments` None: a snapshot written before payments were exported."""
+
+    def info(self) -> NetworkInfo: ...
+
+    @property
+    def unreadable(self) -> builtins.list[DataError]:
+        """Records a listing skipped (each names its id and field); a command reports each and exits 1."""
+        ...
+
+    @property
+    def products(self) -> ProductsAPI: ...
+
+    @property
+    def customers(self) -> CustomersAPI: ...
+
+    @property
+    def memberships(self) -> MembershipsReadAPI: ...
+
+    @property
+    def sites(self) -> SitesAPI: ...
+
+    @property
+    def usage(self) -> UsageAPI: ...
+
+    @property
+    def quotas(self) -> QuotasReadAPI: ...
+
+    @property
+    def schedule(self) -> ScheduleReadAPI: ...
+
+    @property
+    def payments(self) -> PaymentsReadAPI | None: ...
 
 
 class NetworkWriter(NetworkReader, Protocol):

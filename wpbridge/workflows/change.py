@@ -94,13 +94,13 @@ class MembershipDetail:
 def describe(network: NetworkReader, membership_id: int) -> MembershipDetail:
     """Everything `memberships show` prints, read in a handful of requests."""
     m = load_membership(network, membership_id)
-    idx = CatalogIndex(network.catalog())
+    idx = CatalogIndex(network.products.catalog())
     sites = owned_sites(network, m.id)
     ids = [s.blog_id for s in sites]
-    quotas = dict(network.site_quotas(ids)) if ids else {}
-    usage = network.usage(ids) if ids else {}
+    quotas = dict(network.quotas.list(ids)) if ids else {}
+    usage = network.usage.get(ids) if ids else {}
     release = network.info().um_version  # UM's merge rules differ by release
     details = [SiteDetail(s, quotas.get(s.blog_id), effective_limitations(m, idx, site=s, um_version=release),
                           usage.get(s.blog_id)) for s in sites]
     return MembershipDetail(m, idx, effective_limitations(m, idx, um_version=release), details,
-                            network.scheduled_change(m.id))
+                            network.schedule.get(m.id))

@@ -6,13 +6,24 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from ..billing import Cart, CatalogIndex, ChangeOptions, Quote, change_options, quote_change
+from ..billing import (
+    Cart,
+    CatalogIndex,
+    ChangeOptions,
+    Quote,
+    TaxLocation,
+    TaxSettings,
+    change_options,
+    quote_change,
+    tax_location,
+)
 from ..billing.gateways import GatewayEffect, gateway_effect
 from ..billing.result import Policy
 from ..errors import InputError, NotFound
 from ..managers.flavor import STUB, Flavor, flavor_of
+from ..managers.taxes import CustomerTax
 from ..models import Membership, ScheduledChange, Site, SiteUsage
 from . import NetworkReader
 from .change_request import AddonRequest, PeriodRequest, build_cart, refuse_bad_request
@@ -23,7 +34,7 @@ from .membership_state import with_state
 def load_membership(network: NetworkReader, membership_id: int) -> Membership:
     """The membership, or InputError (exit 2) when it does not exist."""
     try:
-        return network.membership(membership_id)
+        return network.memberships.get(membership_id)
     except NotFound:
         raise InputError(f"membership {membership_id} does not exist", record_id=membership_id) from None
 
@@ -31,7 +42,7 @@ def load_membership(network: NetworkReader, membership_id: int) -> Membership:
 def owned_sites(network: NetworkReader, membership_id: int) -> list[Site]:
     """The membership's own sites, by blog_id: only those positively read as its customer-owned sites (the safety
     invariant, DESIGN §3.3). The server's filter is never trusted: each record is checked here."""
-    return sorted((s for s in network.sites(membership_id=membership_id) if s.belongs_to(membership_id)),
+    return sorted((s for s in network.sites.list(membership_id=membership_id) if s.belongs_to(membership_id)),
                   key=lambda s: s.blog_id)
 
 
@@ -73,8 +84,55 @@ class OptionsResult:
 def options(network: NetworkReader, membership_id: int) -> OptionsResult:
     """The plans (current one marked, upgrade or downgrade), add-ons and periods the membership is offered."""
     membership = load_membership(network, membership_id)
-    idx = CatalogIndex(network.catalog())
+    idx = CatalogIndex(network.products.catalog())
     return OptionsResult(membership, idx, change_options(membership, idx))
+
+
+@runtime_checkable
+class TaxesReadAPI(Protocol):
+    """`net.taxes` as a quote reads it (`managers/taxes.py`); an offline snapshot has none (priced without taxes)."""
+
+    def settings(self) -> TaxSettings: ...
+
+    def customer(self, customer_id: int) -> CustomerTax: ...
+
+
+SOURCE_WORDS = {"cart": "given (--country)", "billing": "billing address", "ip": "IP country",
+                "renewal": "membership's billing address", "none": "no country known: no tax"}
+"""Why a quote was taxed where it was, in words (`QuoteTaxes.source_words`)."""
+
+
+@dataclass(frozen=True)
+class QuoteTaxes:
+    """The taxes a quote was priced with: the network's settings (on), the location UM's Cart would use (the
+    cart's country from --country, else the customer's billing country, else their IP country) and whether the
+    customer is exempt."""
+
+    settings: TaxSettings
+    location: TaxLocation
+    exempt: bool
+
+    @property
+    def source_words(self) -> str:
+        return SOURCE_WORDS.get(self.location.source, self.location.source)
+
+    def as_dict(self) -> dict[str, Any]:
+        loc = self.location
+        return {"enabled": self.settings.enabled, "inclusive": self.settings.inclusive, "exempt": self.exempt,
+                "location": {"country": loc.country, "state": loc.state, "city": loc.city, "source": loc.source}}
+
+
+def quote_taxes(network: object, customer_id: int, cart: TaxLocation | None) -> QuoteTaxes | None:
+    """The network's taxes for a change of this customer's membership, None when the network collects none (or
+    cannot say: an offline snapshot). The location is UM's (`billing.tax_location`)."""
+    api = getattr(network, "taxes", None)
+    if not isinstance(api, TaxesReadAPI):
+        return None
+    settings = api.settings()
+    if not settings.enabled:
+        return None
+    facts = api.customer(customer_id) if customer_id else CustomerTax(0)
+    return QuoteTaxes(settings, tax_location(cart, facts.billing_country, facts.ip_country), facts.tax_exempt)
 
 
 @dataclass(frozen=True)
@@ -95,6 +153,8 @@ class QuoteResult:
     where no gateway is told anything, and when nothing is written)."""
     flavor: Flavor = STUB
     """The flavor of the network the quote was made on (what `apply` writes, and how it reads them back)."""
+    taxes: QuoteTaxes | None = None
+    """The network's taxes the quote was priced with, where and why (None: taxes off, or not known offline)."""
 
     @property
     def kind(self) -> str:
@@ -145,6 +205,8 @@ class QuoteResult:
             "um_version": q.um_version,
             "deviations": [d.model_dump() for d in q.deviations],
             "gateway": dataclasses.asdict(self.gateway) if self.gateway is not None else None,
+            "tax_total": q.tax_total,
+            "taxes": self.taxes.as_dict() if self.taxes is not None else None,
         }
 
 
@@ -161,6 +223,7 @@ def quote(
     force: bool = False,
     um_version: str | None = None,
     base: Membership | None = None,
+    location: TaxLocation | None = None,
 ) -> QuoteResult:
     """Price a change of `membership_id` at `now`.
 
@@ -171,22 +234,28 @@ def quote(
     `um_version`: the UM release whose Cart prices the change (default: the one the network reports).
     `base`: price from this state of the membership instead of the one read (a preview of a change that first
     undoes an unpaid one).
+    `location`: where the cart is taxed, as UM's checkout form's country, state and city (None: the customer's
+    billing country, else their IP country, as UM's Cart of a membership change). Taxes are read from the network
+    (`net.taxes`) and priced when it collects them.
     """
     if now.tzinfo is None:
         raise InputError("now: a timezone-aware date-time is required", field="now")
     membership = base if base is not None else load_membership(network, membership_id)
-    idx = CatalogIndex(network.catalog())
+    idx = CatalogIndex(network.products.catalog())
     cart, notes = build_cart(membership, idx, plan, addons, period)
     sites = owned_sites(network, membership.id)
-    usage = network.usage([s.blog_id for s in sites]) if sites else {}
+    usage = network.usage.get([s.blog_id for s in sites]) if sites else {}
     info = network.info()
     if um_version is None:
         um_version = info.um_version
+    taxes = quote_taxes(network, membership.customer_id, location)
     q = quote_change(membership, idx, cart, now=now, usage=usage, policy=policy, force=force,
-                     sites={s.blog_id: s for s in sites}, um_version=um_version)
+                     sites={s.blog_id: s for s in sites}, um_version=um_version,
+                     taxes=taxes.settings if taxes else None, location=taxes.location if taxes else None,
+                     tax_exempt=taxes.exempt if taxes else False)
     refuse_bad_request(membership, idx, q)
     notes += [f"forced: {w.message}" for w in q.warnings]
-    scheduled = network.scheduled_change(membership.id)
+    scheduled = network.schedule.get(membership.id)
     if scheduled is not None and q.kind in ("upgrade", "addon"):
         notes.append(
             f"a change to {product_name(idx, int(scheduled.target.get('plan_id', 0) or 0))} is scheduled for "
@@ -199,4 +268,4 @@ def quote(
         if effect.action:
             notes.append(f"billed by {effect.gateway}: {effect.action}")
     return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled, effect,
-                       network_flavor)
+                       network_flavor, taxes)

@@ -4,9 +4,10 @@ Why: support and migrations want to look at (and quote against) a network withou
 reaching it at all. A snapshot holds everything the read and quote workflows need: the catalog, customers,
 memberships, sites, each site's effective quota and usage, the scheduled changes, and the payments (with their
 line items, invoice numbers, gateway ids and the plan change a payment pays for; `wpbridge import` carries them).
-`Snapshot` answers the same reads as `Network` (`NetworkReader`), so `--snapshot FILE` works on every read or
-quote command. A snapshot written before payments were exported has no `payments` section: `Snapshot.payments`
-is then None (unknown), never an empty list (none).
+`Snapshot` has the same read-only managers as `Network` (`NetworkReader`: `snapshot.memberships.get(id)`,
+`snapshot.sites.list(...)`, ...), so `--snapshot FILE` works on every read or quote command. A snapshot written
+before payments were exported has no `payments` section: `Snapshot.payments` is then None (unknown), never an
+empty list (none).
 
 The export streams: records are written one per line as they are read, so memory stays flat in the size of the
 network (only the blog ids are kept, to ask for usage in chunks). Records are stored in the models' JSON form
@@ -16,11 +17,12 @@ fit fails loudly, naming the file, the model, the record and the field.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 
@@ -49,12 +51,6 @@ USAGE_CHUNK = 100
 SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "scheduled_changes", "payments")
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class PaymentLister(Protocol):
-    """What an export reads of a network's payments (`Network.payments`)."""
-
-    def list(self) -> Iterator[Payment]: ...
 
 
 # --------------------------------------------------------------------------- export
@@ -99,26 +95,25 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     blog_ids: list[int] = []
 
     def sites() -> Iterator[Site]:
-        for site in network.sites():
+        for site in network.sites.list():
             blog_ids.append(site.blog_id)
             yield site
 
-    section("catalog", network.catalog())
-    section("customers", network.customers())
-    section("memberships", network.memberships())
+    section("catalog", network.products.catalog())
+    section("customers", network.customers.list())
+    section("memberships", network.memberships.list())
     section("sites", sites())
     section(
         "quotas",
         (
             {"blog_id": blog_id, "quota": None if quota is None else quota.model_dump(mode="json", exclude_unset=True)}
-            for blog_id, quota in network.site_quotas()
+            for blog_id, quota in network.quotas.list()
         ),
     )
-    section("usage", (u for chunk in _chunks(blog_ids, USAGE_CHUNK) for u in network.usage(chunk).values()))
-    section("scheduled_changes", network.scheduled_changes())
-    payments: PaymentLister | None = getattr(network, "payments", None)
-    if payments is not None:  # a source that does not know its payments (an old snapshot) writes no section
-        section("payments", payments.list())
+    section("usage", (u for chunk in _chunks(blog_ids, USAGE_CHUNK) for u in network.usage.get(chunk).values()))
+    section("scheduled_changes", network.schedule.list())
+    if network.payments is not None:  # a source that does not know its payments (an old snapshot) writes none
+        section("payments", network.payments.list())
     out.write("\n}\n")
     return counts
 
@@ -224,8 +219,130 @@ class SnapshotPayments:
         return self._rows.get(payment_id)
 
 
+# --------------------------------------------------------------------------- the snapshot's managers (read-only)
+# Each reads the snapshot's records as the live manager of the same name reads the network (`net.sites.list`,
+# `net.memberships.get`, ...), so the read and quote workflows take either. A record that is missing is NotFound.
+
+
+def _missing(what: str, record_id: int, name: str) -> NotFound:
+    return NotFound(f"{what} {record_id} is not in {name}", record_id=record_id)
+
+
+class SnapshotProducts:
+    """`snapshot.products`: the catalog."""
+
+    def __init__(self, products: builtins.list[Product]) -> None:
+        self._products = products
+
+    def catalog(self) -> builtins.list[Product]:
+        return list(self._products)
+
+    def list(self) -> Iterator[Product]:
+        return iter(self._products)
+
+
+class SnapshotCustomers:
+    """`snapshot.customers`."""
+
+    def __init__(self, customers: dict[int, Customer], name: str) -> None:
+        self._customers = customers
+        self._name = name
+
+    def list(self) -> Iterator[Customer]:
+        return iter(self._customers.values())
+
+    def get(self, customer_id: int) -> Customer:
+        found = self._customers.get(customer_id)
+        if found is None:
+            raise _missing("customer", customer_id, self._name)
+        return found
+
+
+class SnapshotMemberships:
+    """`snapshot.memberships`."""
+
+    def __init__(self, memberships: dict[int, Membership], name: str) -> None:
+        self._memberships = memberships
+        self._name = name
+
+    def list(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]:
+        return (m for m in self._memberships.values()
+                if (status is None or m.status == status) and (customer_id is None or m.customer_id == customer_id))
+
+    def get(self, membership_id: int) -> Membership:
+        found = self._memberships.get(membership_id)
+        if found is None:
+            raise _missing("membership", membership_id, self._name)
+        return found
+
+
+class SnapshotSites:
+    """`snapshot.sites`."""
+
+    def __init__(self, sites: dict[int, Site], name: str) -> None:
+        self._sites = sites
+        self._name = name
+
+    def list(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
+        return (s for s in self._sites.values()
+                if (membership_id is None or s.membership_id == membership_id)
+                and (customer_id is None or s.customer_id == customer_id))
+
+    def get(self, blog_id: int) -> Site:
+        found = self._sites.get(blog_id)
+        if found is None:
+            raise _missing("site", blog_id, self._name)
+        return found
+
+
+class SnapshotUsage:
+    """`snapshot.usage`: what each site used when the snapshot was written."""
+
+    def __init__(self, usage: dict[int, SiteUsage]) -> None:
+        self._usage = usage
+
+    def get(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
+        return {b: self._usage[b] for b in blog_ids if b in self._usage}
+
+
+class SnapshotQuotas:
+    """`snapshot.quotas`: each site's stored quota (None: none written)."""
+
+    def __init__(self, quotas: dict[int, Limitations | None], sites: dict[int, Site], name: str) -> None:
+        self._quotas = quotas
+        self._sites = sites
+        self._name = name
+
+    def get(self, blog_id: int) -> Limitations | None:
+        if blog_id not in self._sites and blog_id not in self._quotas:
+            raise _missing("site", blog_id, self._name)
+        return self._quotas.get(blog_id)
+
+    def list(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
+        ids = sorted(self._quotas) if blog_ids is None else [b for b in blog_ids if b in self._quotas]
+        return ((b, self._quotas[b]) for b in ids)
+
+
+class SnapshotSchedule:
+    """`snapshot.schedule`: the memberships' scheduled changes."""
+
+    def __init__(self, scheduled: dict[int, ScheduledChange]) -> None:
+        self._scheduled = scheduled
+
+    def get(self, membership_id: int) -> ScheduledChange | None:
+        return self._scheduled.get(membership_id)
+
+    def list(self, *, due_before: datetime | None = None,
+             membership_id: int | None = None) -> Iterator[ScheduledChange]:
+        return (c for c in self._scheduled.values()
+                if (due_before is None or c.scheduled_for <= due_before)
+                and (membership_id is None or c.membership_id == membership_id))
+
+
 class Snapshot:
-    """A read-only, offline `NetworkReader` over a snapshot file. Lookups of missing records raise NotFound."""
+    """A read-only, offline `NetworkReader` over a snapshot file: `info()` and the managers a live `Network` has
+    for reading (`products`, `customers`, `memberships`, `sites`, `usage`, `quotas`, `schedule`, `payments`), over
+    the records of the file. Lookups of missing records raise NotFound."""
 
     def __init__(self, data: dict[str, Any], *, name: str = "snapshot") -> None:
         self.name = name
@@ -245,13 +362,20 @@ class Snapshot:
         self._scheduled = {
             c.membership_id: c for c in self._section(ScheduledChange, data["scheduled_changes"], "scheduled_changes")
         }
+        self.products = SnapshotProducts(self._products)
+        self.customers = SnapshotCustomers(self._customers, name)
+        self.memberships = SnapshotMemberships(self._memberships, name)
+        self.sites = SnapshotSites(self._sites, name)
+        self.usage = SnapshotUsage(self._usage)
+        self.quotas = SnapshotQuotas(self._quotas, self._sites, name)
+        self.schedule = SnapshotSchedule(self._scheduled)
         self.payments: SnapshotPayments | None = None
         """The snapshot's payments; None when it was written before payments were exported."""
+        if envelope.payments is not None:
+            self.payments = SnapshotPayments(self._section(Payment, envelope.payments, "payments"), name)
         self.unreadable: list[DataError] = []
         """Always empty, as `Network.unreadable` of a listing that skipped nothing: a record of a snapshot that
         cannot be read fails the load."""
-        if envelope.payments is not None:
-            self.payments = SnapshotPayments(self._section(Payment, envelope.payments, "payments"), name)
 
     @classmethod
     def load(cls, path: str | Path) -> Snapshot:
@@ -278,74 +402,5 @@ class Snapshot:
             raise DataError(f"{self.name}, section '{section}': {err.message}", field=err.field,
                             record_id=err.record_id) from None
 
-    # -- NetworkReader
-
     def info(self) -> NetworkInfo:
         return self._info
-
-    def catalog(self) -> list[Product]:
-        return list(self._products)
-
-    def products(self) -> Iterator[Product]:
-        return iter(self._products)
-
-    def customers(self) -> Iterator[Customer]:
-        return iter(self._customers.values())
-
-    def customer(self, customer_id: int) -> Customer:
-        try:
-            return self._customers[customer_id]
-        except KeyError:
-            raise NotFound(f"customer {customer_id} is not in {self.name}", record_id=customer_id) from None
-
-    def memberships(self, *, status: str | None = None, customer_id: int | None = None) -> Iterator[Membership]:
-        return (
-            m
-            for m in self._memberships.values()
-            if (status is None or m.status == status) and (customer_id is None or m.customer_id == customer_id)
-        )
-
-    def membership(self, membership_id: int) -> Membership:
-        try:
-            return self._memberships[membership_id]
-        except KeyError:
-            raise NotFound(f"membership {membership_id} is not in {self.name}", record_id=membership_id) from None
-
-    def sites(self, *, membership_id: int | None = None, customer_id: int | None = None) -> Iterator[Site]:
-        return (
-            s
-            for s in self._sites.values()
-            if (membership_id is None or s.membership_id == membership_id)
-            and (customer_id is None or s.customer_id == customer_id)
-        )
-
-    def site(self, blog_id: int) -> Site:
-        try:
-            return self._sites[blog_id]
-        except KeyError:
-            raise NotFound(f"site {blog_id} is not in {self.name}", record_id=blog_id) from None
-
-    def usage(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
-        return {b: self._usage[b] for b in blog_ids if b in self._usage}
-
-    def site_quota(self, blog_id: int) -> Limitations | None:
-        if blog_id not in self._sites and blog_id not in self._quotas:
-            raise NotFound(f"site {blog_id} is not in {self.name}", record_id=blog_id)
-        return self._quotas.get(blog_id)
-
-    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
-        ids = sorted(self._quotas) if blog_ids is None else [b for b in blog_ids if b in self._quotas]
-        return ((b, self._quotas[b]) for b in ids)
-
-    def scheduled_change(self, membership_id: int) -> ScheduledChange | None:
-        return self._scheduled.get(membership_id)
-
-    def scheduled_changes(
-        self, *, due_before: datetime | None = None, membership_id: int | None = None
-    ) -> Iterator[ScheduledChange]:
-        return (
-            c
-            for c in self._scheduled.values()
-            if (due_before is None or c.scheduled_for <= due_before)
-            and (membership_id is None or c.membership_id == membership_id)
-        )
