@@ -38,7 +38,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from .errors import ConfigError
+from .errors import SECRETS, ConfigError
 
 log = logging.getLogger("wpbridge.config")
 
@@ -182,8 +182,10 @@ def load_settings(
     from_env = {key: env[var] for key, var in ENV_VALUES.items() if env.get(var)}
     name, table, where = _profile(doc, path, network or env.get(ENV_NETWORK) or None, from_env)
     provenance = _layer(table, where, from_env, overrides)
+    _register(table)
     if "api_secret" not in table:
         _resolve_secret(table, provenance, where, env)
+        _register(table)
     _require(table, doc is not None, path, where)
     return _build(table, provenance, name or "env", where)
 
@@ -230,6 +232,20 @@ def _layer(table: dict[str, Any], where: str, from_env: Mapping[str, str],
         table[key] = value
         provenance[key] = "command line"
     return provenance
+
+
+def _register(table: Mapping[str, Any]) -> None:
+    """Every credential goes into the one scrubber (`errors.SECRETS`) as soon as it is read, before anything can
+    fail and quote it; so does a whole `api_secret_command` (a secret may be written into the command line)."""
+    secret = table.get("api_secret")
+    SECRETS.add(secret.get_secret_value() if isinstance(secret, SecretStr) else secret if isinstance(secret, str)
+                else None)
+    key = table.get("api_key")
+    if isinstance(key, str) and len(key) >= 8:  # a short key would mangle ordinary words
+        SECRETS.add(key)
+    command = table.get("api_secret_command")
+    if isinstance(command, str):
+        SECRETS.add(command)
 
 
 def _require(table: Mapping[str, Any], had_file: bool, path: Path, where: str) -> None:
@@ -328,8 +344,8 @@ def _resolve_secret(table: dict[str, Any], provenance: dict[str, str], where: st
         var = table.pop("api_secret_env")
         if not isinstance(var, str) or not var:
             raise ConfigError(f"{where}: key 'api_secret_env' must be the name of an environment variable")
-        if not env.get(var):
-            raise ConfigError(f"{where}: key 'api_secret_env': environment variable {var} is not set")
+        if not env.get(var):  # the name is not echoed: a secret pasted here instead of a name would be printed
+            raise ConfigError(f"{where}: key 'api_secret_env': the environment variable it names is not set")
         table["api_secret"] = env[var]
         provenance["api_secret"] = f"{where} (api_secret_env)"
     elif "api_secret_command" in table:
@@ -339,12 +355,15 @@ def _resolve_secret(table: dict[str, Any], provenance: dict[str, str], where: st
 
 
 def _run_secret_command(command: Any, where: str) -> str:
-    """Run a secret helper (`pass show wp/prod`, a vault CLI...) and take the first line of what it prints."""
+    """Run a secret helper (`pass show wp/prod`, a vault CLI...) and take the first line of what it prints.
+
+    No part of the command line and nothing the helper prints is ever put into a message: the command may hold
+    the secret itself (pasted in by mistake), and a failing helper may print it on its stderr."""
     if isinstance(command, str):
         try:
             args = shlex.split(command)
         except ValueError as exc:
-            raise ConfigError(f"{where}: cannot parse the command: {exc}") from None
+            raise ConfigError(f"{where}: cannot parse the command line ({str(exc).lower()})") from None
     elif isinstance(command, list) and all(isinstance(a, str) for a in command):
         args = list(command)
     else:
@@ -356,19 +375,19 @@ def _run_secret_command(command: Any, where: str) -> str:
             args, capture_output=True, text=True, timeout=SECRET_COMMAND_TIMEOUT, check=False, stdin=subprocess.DEVNULL
         )
     except FileNotFoundError:
-        raise ConfigError(f"{where}: command not found: {args[0]}") from None
+        raise ConfigError(f"{where}: command not found (its program does not exist)") from None
     except PermissionError:
-        raise ConfigError(f"{where}: command not executable: {args[0]}") from None
+        raise ConfigError(f"{where}: command not executable (permission denied)") from None
     except subprocess.TimeoutExpired:
-        raise ConfigError(f"{where}: {args[0]} did not finish within {SECRET_COMMAND_TIMEOUT:g} s") from None
+        raise ConfigError(f"{where}: the command did not finish within {SECRET_COMMAND_TIMEOUT:g} s") from None
     if done.returncode != 0:
-        first = (done.stderr or "").strip().splitlines()
-        detail = f": {first[0][:160]}" if first else ""
-        raise ConfigError(f"{where}: {args[0]} failed with exit status {done.returncode}{detail}")
+        raise ConfigError(f"{where}: the command failed with exit status {done.returncode} (its output is not "
+                          "shown, it may hold the secret: run the command yourself to see why)")
     lines = done.stdout.splitlines()
     secret = lines[0].strip() if lines else ""
     if not secret:
-        raise ConfigError(f"{where}: {args[0]} printed nothing")
+        raise ConfigError(f"{where}: the command printed nothing")
+    SECRETS.add(secret)
     return secret
 
 
@@ -381,12 +400,13 @@ def _build(table: dict[str, Any], provenance: Mapping[str, str], name: str, wher
     try:
         return NetworkSettings(name=name, source=where, **table)
     except PydanticValidationError as exc:
-        raise ConfigError(_scrub(_invalid(exc, provenance, where), table)) from None
+        raise ConfigError(_invalid(exc, provenance, where)) from None
 
 
 def _invalid(exc: PydanticValidationError, provenance: Mapping[str, str], where: str) -> str:
     """One line for the first validation error. The value is quoted only when it is a plain scalar of a key that
-    holds no credential: a model-level error's input is the whole table (secret included), never shown."""
+    holds no credential: a model-level error's input is the whole table (secret included), never shown; a URL is
+    shown without its userinfo; the message goes through the scrubber (a secret pasted into another key)."""
     first = exc.errors()[0]
     key = str(first["loc"][0]) if first["loc"] else "url"
     msg = str(first["msg"]).removeprefix("Value error, ")
@@ -395,18 +415,21 @@ def _invalid(exc: PydanticValidationError, provenance: Mapping[str, str], where:
     value = first.get("input")
     shown = (first["loc"] and first["type"] != "missing" and key not in CREDENTIAL_KEYS
              and isinstance(value, str | int | float | bool))
+    if shown and isinstance(value, str):
+        value = without_userinfo(value)
     got = f" (got {value!r})" if shown else ""
     return f"{provenance.get(key, where)}: key '{key}': {msg}{got}"
 
 
-def _scrub(message: str, table: Mapping[str, Any]) -> str:
-    """Remove the credentials' values from a message, wherever they ended up (a secret pasted into another key)."""
-    for key in CREDENTIAL_KEYS:
-        value = table.get(key)
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if isinstance(text, str) and len(text.strip()) >= 4:
-            message = message.replace(text, "***")
-    return message
+def without_userinfo(url: str) -> str:
+    """`url` with any `user:password@` replaced by `***@` (a password must never be printed)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    host, slash, tail = rest.partition("/")
+    if "@" in host:
+        host = "***@" + host.rpartition("@")[2]
+    return f"{scheme}{sep}{host}{slash}{tail}"
 
 
 # --------------------------------------------------------------------------- [sync]
@@ -456,4 +479,11 @@ def load_sync_settings(network: str, config_path: str | os.PathLike[str] | None 
             known = ", ".join(SyncSettings.model_fields)
             raise ConfigError(f"{where}: unknown key '{key}' (known: {known})") from None
         msg = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{where}: key '{key}': {msg} (got {first.get('input')!r})") from None
+        value = first.get("input")  # a number is shown; a string or a table never (it may be a pasted secret)
+        got = f" (got {value!r})" if isinstance(value, int | float) else f" (got {_kind(value)})"
+        raise ConfigError(f"{where}: key '{key}': {msg}{got}") from None
+
+
+def _kind(value: Any) -> str:
+    kinds: dict[type, str] = {str: "a string", dict: "a table", list: "an array"}
+    return kinds.get(type(value), type(value).__name__)

@@ -7,7 +7,9 @@ A WPBridgeError is printed as one line on stderr, never as a stack trace.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..encoding import to_jsonable
-from ..errors import AuthError, ConfigError, InputError, WPBridgeError
+from ..errors import AuthError, ConfigError, InputError, WPBridgeError, scrub
 from ..models import parse_utc
 from .output import FORMATS, present_money, render_csv, render_json, render_table
 
@@ -91,6 +93,7 @@ class OneLineErrors(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        scrub_logs()
         try:
             return super().main(*args, **kwargs)
         except click.exceptions.Exit as done:
@@ -105,7 +108,7 @@ class OneLineErrors(click.Group):
             hint = ""
             if isinstance(err, click.UsageError) and err.ctx is not None:
                 hint = f" (see: {' '.join(['wpbridge', *err.ctx.command_path.split()[1:]])} --help)"
-            click.echo(f"error: {err.format_message()}{hint}", err=True)
+            click.echo(scrub(f"error: {err.format_message()}{hint}"), err=True)
             sys.exit(err.exit_code)
 
 
@@ -161,13 +164,37 @@ OPTION_OF_FIELD = {"plan": "--plan", "addons": "--addon", "period": "--period", 
 
 
 def error_line(err: WPBridgeError) -> str:
-    """The one line a WPBridgeError becomes on stderr."""
+    """The one line a WPBridgeError becomes on stderr, scrubbed of every secret."""
+    return scrub(_error_line(err))
+
+
+def _error_line(err: WPBridgeError) -> str:
     if isinstance(err, AuthError):
         return f"authentication failed: {err}"
     option = OPTION_OF_FIELD.get(err.field or "") if isinstance(err, InputError) else None
     if option is not None and option not in str(err):
         return f"error: Invalid value for '{option}': {err}"
     return f"error: {err}"
+
+
+_LOG_FACTORY = "wpbridge.scrubbing"
+
+
+def scrub_logs() -> None:
+    """Every log record of a `wpbridge.*` logger is scrubbed of the secrets once formatted (idempotent)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, _LOG_FACTORY, False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if record.name.startswith("wpbridge"):
+            with contextlib.suppress(TypeError, ValueError):  # a malformed call: left to logging to report
+                record.msg, record.args = scrub(record.getMessage()), None
+        return record
+
+    setattr(factory, _LOG_FACTORY, True)
+    logging.setLogRecordFactory(factory)
 
 
 def handle_errors(func: F) -> F:
@@ -192,12 +219,12 @@ def emit(output: str, *, rows: Sequence[Mapping[str, Any]] | None = None, data: 
     is followed by a note on stderr saying so, and from when.
     """
     if output == "json":
-        click.echo(render_json(present_money(to_jsonable(data if data is not None else list(rows or [])))))
+        click.echo(scrub(render_json(present_money(to_jsonable(data if data is not None else list(rows or []))))))
     elif output == "csv":
-        click.echo(render_csv([present_money(to_jsonable(r)) for r in rows or []], columns))
+        click.echo(scrub(render_csv([present_money(to_jsonable(r)) for r in rows or []], columns)))
     else:
-        click.echo(text if text is not None else render_table([present_money(to_jsonable(r)) for r in rows or []],
-                                                              columns))
+        click.echo(scrub(text if text is not None else
+                         render_table([present_money(to_jsonable(r)) for r in rows or []], columns)))
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.meta.get(OFFLINE_NOTE):
         click.echo(ctx.meta[OFFLINE_NOTE], err=True)

@@ -19,7 +19,6 @@ body is streamed and refused once it passes the cap, never buffered whole.
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 import time
@@ -44,6 +43,7 @@ from .. import __version__
 from ..config import NetworkSettings
 from ..encoding import dumps
 from ..errors import (
+    SECRETS,
     ConfigError,
     DeadlineExceeded,
     NetworkConnectionError,
@@ -53,6 +53,8 @@ from ..errors import (
     ReplyTooLarge,
     ServerError,
     WPBridgeError,
+    basic_token,
+    scrub,
 )
 from .deadline import Watch, watched_adapter
 from .mapping import decode_json, error_for
@@ -62,6 +64,15 @@ log = logging.getLogger("wpbridge.rest")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 T = TypeVar("T")
+
+
+def register_credentials(settings: NetworkSettings) -> None:
+    """Put the secret (every spelling), the Basic-auth token and a long enough key into the one scrubber."""
+    key, secret = settings.api_key, settings.api_secret.get_secret_value()
+    SECRETS.add(secret)
+    SECRETS.add_literal(basic_token(key, secret))
+    if len(key) >= 8:  # the key is half of the credentials; a short one would mangle ordinary words
+        SECRETS.add(key)
 
 
 @dataclass(frozen=True)
@@ -166,11 +177,13 @@ class Transport:
             adapter = watched_adapter(max(2, settings.concurrency + 1))
             self.session.mount("https://", adapter)
             self.session.mount("http://", adapter)
-        self.session.auth = (settings.api_key, settings.api_secret.get_secret_value())
+        # UTF-8 bytes: requests would encode a str as Latin-1 and crash on a secret such as "...€"
+        self.session.auth = requests.auth.HTTPBasicAuth(settings.api_key.encode(),
+                                                        settings.api_secret.get_secret_value().encode())
         agent = f"wpbridge/{__version__}"
         self.session.headers["User-Agent"] = f"{settings.user_agent} {agent}" if settings.user_agent else agent
         self.session.headers["Accept"] = "application/json"
-        self._secrets = self._secret_forms(settings)
+        register_credentials(settings)
         if settings.verify is False:
             log.warning("TLS verification is off for network %s (verify_tls = false)", settings.name)
 
@@ -248,19 +261,9 @@ class Transport:
         return self.settings.rest_root + "/" + path.lstrip("/")
 
     def scrub(self, text: str) -> str:
-        """Remove every form of the credentials from text that is about to become an error or a log line."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    @staticmethod
-    def _secret_forms(settings: NetworkSettings) -> tuple[str, ...]:
-        key, secret = settings.api_key, settings.api_secret.get_secret_value()
-        token = base64.b64encode(f"{key}:{secret}".encode()).decode()
-        forms = [s for s in (token, secret, quote(secret, safe="")) if len(s) >= 4]
-        if len(key) >= 8:  # the key is half of the credentials; a short one would mangle ordinary words
-            forms.append(key)
-        return tuple(forms)
+        """Remove every spelling of the credentials from text about to become an error or a log line (the one
+        scrubber: `errors.SECRETS`)."""
+        return scrub(text)
 
     def _retrying(self, predicate: Callable[[BaseException], bool]) -> Retrying:
         policy = self.retry
