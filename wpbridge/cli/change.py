@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from ..billing import POLICIES
+from ..billing import POLICIES, TaxLocation
 from ..billing.result import Policy
 from ..encoding import iso_utc
 from ..errors import InputError
@@ -101,7 +101,9 @@ def quote_text(r: flow.QuoteResult) -> str:
         lines += ["", "Blocked:"] + [f"  {e.message}" for e in q.errors]
         return "\n".join(lines)
     lines += ["", f"Kind: {q.kind}", ""]
-    rows = [{"type": ln.type, "item": ln.title, "qty": ln.quantity, "unit price": ln.unit_price, "total": ln.total}
+    rows = [{"type": ln.type, "item": ln.title, "qty": ln.quantity, "unit price": ln.unit_price,
+             **({"tax": f"{ln.tax_total} ({ln.tax_rate.normalize():f}%)"} if r.taxes is not None else {}),
+             "total": ln.total}
             for ln in q.lines]
     lines.append(render_table(rows))
     pairs: list[tuple[str, Any]] = [
@@ -114,11 +116,28 @@ def quote_text(r: flow.QuoteResult) -> str:
     ]
     if q.scheduled_for is not None:
         pairs.append(("takes effect", f"{fmt_date(q.scheduled_for)} (scheduled; nothing changes now)"))
+    pairs += tax_pairs(r)
     lines += ["", render_pairs(pairs)]
     if q.deviations:
         lines += ["", f"Differs from Ultimate Multisite {q.um_version}'s own Cart:"]
         lines += [f"  {d.field}: UM {d.ultimate_multisite}, wpbridge {d.wpbridge} ({d.reason})" for d in q.deviations]
     return "\n".join(lines)
+
+
+def tax_pairs(r: flow.QuoteResult) -> list[tuple[str, Any]]:
+    """When the network collects taxes: the total tax, whether prices include it, where the cart was taxed and
+    why (the --country given, the customer's billing address, or their IP country), and an exemption."""
+    t = r.taxes
+    if t is None:
+        return []
+    q, loc = r.quote, t.location
+    where = ", ".join(x for x in (loc.country, loc.state, loc.city) if x) or "-"
+    return [
+        ("tax", f"{fmt_money(q.tax_total, q.currency)} ("
+                + ("included in the prices" if t.settings.inclusive else "excluded from the prices, added")
+                + (", customer EXEMPT: none charged" if t.exempt else "") + ")"),
+        ("taxed at", f"{where} ({t.source_words})"),
+    ]
 
 
 def quote_rows(r: flow.QuoteResult) -> list[dict[str, Any]]:
@@ -127,9 +146,20 @@ def quote_rows(r: flow.QuoteResult) -> list[dict[str, Any]]:
         {"kind": q.kind, "type": ln.type, "product_id": ln.product_id, "title": ln.title, "quantity": ln.quantity,
          "unit_price": ln.unit_price, "total": ln.total} for ln in q.lines
     ]
-    for name in ("credit", "due_now", "unused_credit", "recurring_total"):
+    for name in ("credit", "due_now", "unused_credit", "recurring_total") + (("tax_total",) if r.taxes else ()):
         rows.append({"kind": q.kind, "type": "summary", "product_id": "", "title": name, "quantity": "",
                      "unit_price": "", "total": getattr(q, name)})
+    if r.taxes is not None:  # where the cart was taxed, and why
+        loc = r.taxes.location
+        rows.append({"kind": q.kind, "type": "tax_location", "product_id": "",
+                     "title": f"{loc.country}|{loc.state}|{loc.city} ({loc.source}"
+                              + (", exempt" if r.taxes.exempt else "")
+                              + (", inclusive" if r.taxes.settings.inclusive else "") + ")",
+                     "quantity": "", "unit_price": "", "total": q.tax_total})
+        for row, ln in zip(rows, q.lines, strict=False):  # each line's tax (the line rows come first)
+            row["tax_rate"], row["tax_total"] = ln.tax_rate, ln.tax_total
+        for row in rows[len(q.lines):]:
+            row["tax_rate"], row["tax_total"] = "", ""
     if q.next_charge_at is not None:  # when the recurring total is charged next
         rows.append({"kind": q.kind, "type": "next_charge", "product_id": "", "title": iso_utc(q.next_charge_at),
                      "quantity": "", "unit_price": "", "total": q.recurring_total})
@@ -225,6 +255,19 @@ def request_options(func: F) -> F:
     return func
 
 
+def cart_location(country: str | None, state: str = "", city: str = "") -> TaxLocation | None:
+    """The cart's tax location from --country/--state/--city (None: none given, so the customer's); a state or
+    city without a country is refused, as UM's checkout form never sends one."""
+    if not country:
+        if state or city:
+            raise InputError("--state/--city: give --country too", field="country")
+        return None
+    country = country.strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        raise InputError(f"--country {country!r}: a two-letter country code, e.g. FR", field="country")
+    return TaxLocation(country, state, city, "cart")
+
+
 def _every(recurring: bool, duration: int | None, unit: str | None) -> str:
     return f"every {fmt_period(duration, unit)}" if recurring else "once (not recurring)"
 
@@ -265,19 +308,24 @@ def register(main: click.Group) -> None:
 
     @change.command("quote")
     @request_options
+    @click.option("--country", default=None, metavar="CC",
+                  help="Tax the change at this country (as UM's checkout form; default: the customer's billing "
+                       "country, else their IP country).")
+    @click.option("--state", default="", metavar="STATE", help="With --country: the state taxed at.")
+    @click.option("--city", default="", metavar="CITY", help="With --country: the city taxed at.")
     @snapshot_option
     @network_options
     @handle_errors
     def quote(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
-              policy: Policy, force: bool, um_version: str | None, snapshot: str | None, network_name: str | None,
-              config_path: str | None, output: str) -> None:
+              policy: Policy, force: bool, um_version: str | None, country: str | None, state: str, city: str,
+              snapshot: str | None, network_name: str | None, config_path: str | None, output: str) -> None:
         """Price a change: lines, credit, due now, unused credit, next charge; or why it is no change / blocked.
 
         Exit 0 for any valid quote (including no_change and blocked), 2 for bad input.
         """
         result = flow.quote(open_source(network_name, config_path, snapshot), membership_id, now=_now(at),
                             plan=plan, addons=list(addons), period=period, policy=policy, force=force,
-                            um_version=um_version)
+                            um_version=um_version, location=cart_location(country, state, city))
         _refuse_before_creation(result)
         emit(output, rows=quote_rows(result), data=result.as_dict(), text=quote_text(result))
 
