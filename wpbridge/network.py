@@ -10,15 +10,10 @@ send twice blindly.
 
 The network's flavor (plugin-stub alone, or beside Ultimate Multisite) is chosen once, from `info()`, by
 `managers.flavor.flavor_of`; the managers that differ by flavor ask it, nothing compares the mode.
-
-The flat methods below the managers (`net.membership(id)`, `net.site_quotas()`, ...) are one-line delegators kept
-while callers move to the managers (issue 18).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -39,8 +34,7 @@ from .managers.schedule import ScheduleManager
 from .managers.sites import SiteManager
 from .managers.taxes import TaxManager
 from .managers.usage import UsageManager
-from .models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, parse
-from .rest.batch import BatchItem, BatchResult
+from .models import NetworkInfo, parse
 from .rest.transport import RetryPolicy, Transport, TransportStats, route
 
 __all__ = ["MembershipOverride", "Mismatch", "Network", "SiteQuota", "membership_override"]
@@ -88,7 +82,6 @@ class Network:
         self.payments = PaymentManager(ctx)
         """The network's payments (`wpbridge/v1/payments`, both flavors)."""
         self.taxes = TaxManager(ctx)  # the tax settings and rates, each customer's tax facts (`wpbridge/v1/taxes`)
-        self._ctx = ctx
 
     @classmethod
     def from_config(cls, network: str | None = None, config_path: str | None = None) -> Network:
@@ -138,89 +131,3 @@ class Network:
             except NotFound:
                 return DEFAULT_BATCH_LIMIT
         return self._info.batch_limit if self._info else DEFAULT_BATCH_LIMIT
-
-    # ------------------------------------------------------------------ delegators (issue 18: callers move to
-    # the managers; `net.sites(...)`, `net.memberships(...)`, `net.customers(...)`, `net.products(...)`,
-    # `net.discount_codes(...)` and `net.usage(ids)` are the managers' `__call__`)
-
-    def catalog(self) -> list[Product]:
-        return self.products.catalog()
-
-    def membership(self, membership_id: int) -> Membership:
-        return self.memberships.get(membership_id)
-
-    def membership_overrides(self, membership_ids: Iterable[int]) -> dict[int, Limitations | DataError]:
-        return self.memberships.overrides(membership_ids)
-
-    def update_membership(self, membership_id: int, state: Mapping[str, Any]) -> Membership:
-        return self.memberships.update(membership_id, state)
-
-    def site(self, blog_id: int) -> Site:
-        return self.sites.get(blog_id)
-
-    def site_links_problem(self) -> str | None:
-        return self.sites.links_problem()
-
-    def site_count(self) -> int | None:
-        return self.sites.count()
-
-    def customer(self, customer_id: int) -> Customer:
-        return self.customers.get(customer_id)
-
-    def create(self, slug: str, body: Mapping[str, Any], *, natural_key: str | None = None) -> dict[str, Any]:
-        return self._ctx.create(slug, body, natural_key=natural_key)
-
-    def site_quota(self, blog_id: int) -> Limitations:
-        return self.quotas.get(blog_id)
-
-    def site_quotas(self, blog_ids: Iterable[int] | None = None) -> Iterator[tuple[int, Limitations | None]]:
-        return self.quotas.list(blog_ids)
-
-    def put_site_quota(self, blog_id: int, limits: Limitations) -> Limitations:
-        return self.quotas.put(blog_id, limits)
-
-    def put_site_quotas(self, quotas: Mapping[int, Limitations], *, batch_limit: int | None = None) -> BatchResult:
-        return self.quotas.put_many(quotas, batch_limit=batch_limit)
-
-    def verify_quotas(self, expected: Mapping[int, Limitations]) -> list[Mismatch]:
-        return self.quotas.verify(expected)
-
-    def put_site_suspension(self, blog_id: int, suspended: bool, limits: Limitations | None = None) -> None:
-        return self.quotas.suspend(blog_id, suspended, limits)
-
-    def scheduled_change(self, membership_id: int) -> ScheduledChange | None:
-        return self.schedule.get(membership_id)
-
-    def scheduled_changes(self, *, due_before: datetime | None = None,
-                          membership_id: int | None = None) -> Iterator[ScheduledChange]:
-        return self.schedule.list(due_before=due_before, membership_id=membership_id)
-
-    def put_scheduled_change(self, change: ScheduledChange) -> ScheduledChange:
-        return self.schedule.put(change)
-
-    def delete_scheduled_change(self, membership_id: int) -> None:
-        return self.schedule.delete(membership_id)
-
-    def apply_scheduled_change(self, membership_id: int) -> dict[str, Any]:
-        return self.schedule.apply(membership_id)
-
-    def acquire_lock(self, name: str, owner: str, ttl: int) -> dict[str, Any]:
-        return self.locks.acquire(name, owner, ttl)
-
-    def release_lock(self, name: str, owner: str) -> None:
-        return self.locks.release(name, owner)
-
-    def import_network(self) -> dict[str, Any]:
-        return self.imports.network()
-
-    def import_customers(self) -> Iterator[dict[str, Any]]:
-        return self.imports.customers()
-
-    def import_sites(self) -> Iterator[dict[str, Any]]:
-        return self.imports.sites()
-
-    def import_keys(self) -> Iterator[dict[str, Any]]:
-        return self.imports.membership_keys()
-
-    def import_batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult:
-        return self.imports.batch(items, limit=limit)

@@ -100,7 +100,7 @@ def test_um_mode_single_membership_raises_on_an_unreadable_override() -> None:
     responses.get(ROOT + "/wpbridge/v1/memberships/limitations", json={"limitations": [
         {"membership_id": 5, "limitations": None, "unreadable": "broken"}]})
     with pytest.raises(DataError, match=r"Membership 5: field 'limitations'.*broken"):
-        make().membership(5)
+        make().memberships.get(5)
 
 
 @responses.activate
@@ -109,18 +109,18 @@ def test_um_mode_single_membership_and_an_old_plugin_without_the_route() -> None
     responses.get(ROOT + "/wu/v2/membership/5", json=MEMBERSHIP)
     responses.get(ROOT + "/wpbridge/v1/memberships/limitations", json={"limitations": [
         {"membership_id": 5, "limitations": {"sites": {"enabled": True, "limit": 4}}}]})
-    m = make().membership(5)
+    m = make().memberships.get(5)
     assert m.limitations.sites is not None and m.limitations.sites.limit == 4
     responses.replace(responses.GET, ROOT + "/wpbridge/v1/memberships/limitations", status=404,
                       json={"code": "rest_no_route", "message": "No route", "data": {"status": 404}})
     with pytest.raises(DataError, match="update plugin-stub"):
-        make().membership(5)
+        make().memberships.get(5)
 
 
 @responses.activate
 def test_stub_mode_reads_the_membership_as_served() -> None:
     responses.get(ROOT + "/wpbridge/v1/info", json=INFO_STUB)
     responses.get(ROOT + "/wu/v2/membership/5", json={**MEMBERSHIP, "limitations": {"sites": {"limit": 2}}})
-    m = make().membership(5)
+    m = make().memberships.get(5)
     assert m.limitations.sites is not None and m.limitations.sites.limit == 2
     assert not [c for c in responses.calls if "memberships/limitations" in (c.request.url or "")]

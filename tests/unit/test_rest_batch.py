@@ -71,7 +71,7 @@ def test_chunks_by_the_servers_batch_limit_and_reports_every_item() -> None:
     responses.get(ROOT + "/wpbridge/v1/info", json={**INFO, "batch_limit": 20})
     responses.add_callback(responses.POST, BATCH, callback=batch_server())
     quotas = {blog: quota(blog) for blog in range(2, 52)}
-    result = make().put_site_quotas(quotas)
+    result = make().quotas.put_many(quotas)
     assert result.ok and len(result) == 50 and sizes() == [20, 20, 10]
     assert [r.blog_id for r in result] == list(range(2, 52))
     assert result.items[0].data == {"disk_space": {"enabled": True, "limit": 2}} and result.batches == 3
@@ -86,7 +86,7 @@ def test_per_item_errors_are_reported_per_item() -> None:
     failing = {"code": "wpbridge_fault", "message": "injected", "data": {"status": 500}}
     server = batch_server(fail=lambda b: failing if b in (3, 5) else None)
     responses.add_callback(responses.POST, BATCH, callback=server)
-    result = make().put_site_quotas({b: quota(10) for b in range(1, 7)})
+    result = make().quotas.put_many({b: quota(10) for b in range(1, 7)})
     assert not result.ok
     assert [(r.blog_id, r.ok, r.status) for r in result.failed] == [(3, False, 500), (5, False, 500)]
     err = result.failed[0].error
@@ -99,7 +99,7 @@ def test_an_invalid_item_does_not_block_the_valid_ones() -> None:
     bad = {"code": "rest_invalid_param", "message": "Invalid parameter(s): disk_space", "data": {
         "status": 400, "params": {"disk_space": "not an object"}}}
     responses.add_callback(responses.POST, BATCH, callback=batch_server(invalid=lambda b: bad if b == 4 else None))
-    result = make().put_site_quotas({b: quota(10) for b in range(1, 7)})
+    result = make().quotas.put_many({b: quota(10) for b in range(1, 7)})
     assert [r.blog_id for r in result.failed] == [4]
     err = result.failed[0].error
     assert isinstance(err, InvalidRequestError) and err.field == "disk_space"
@@ -113,7 +113,7 @@ def test_routes_not_allowed_in_a_batch_fall_back_to_single_puts() -> None:
     responses.add_callback(responses.POST, BATCH, callback=batch_server(invalid=lambda b: not_allowed))
     for blog in (1, 2, 3):
         responses.put(ROOT + f"/wpbridge/v1/sites/{blog}/quota", json={"disk_space": {"enabled": True, "limit": 1}})
-    result = make().put_site_quotas({b: quota(1) for b in (1, 2, 3)})
+    result = make().quotas.put_many({b: quota(1) for b in (1, 2, 3)})
     assert result.ok and result.fallback and result.singles == 3
     assert sizes() == [2]  # the next chunk went straight to single writes
 
@@ -125,7 +125,7 @@ def test_no_batch_route_falls_back_to_single_puts() -> None:
     responses.put(ROOT + "/wpbridge/v1/sites/1/quota", json={})
     responses.put(ROOT + "/wpbridge/v1/sites/2/quota", status=400,
                   json={"code": "bad", "message": "bad module", "data": {"status": 400, "field": "users"}})
-    result = make().put_site_quotas({1: quota(1), 2: quota(2)})
+    result = make().quotas.put_many({1: quota(1), 2: quota(2)})
     assert result.fallback and [r.ok for r in result] == [True, False]
     assert isinstance(result.items[1].error, InvalidRequestError) and result.items[1].error.field == "users"
 
@@ -135,7 +135,7 @@ def test_a_batch_that_gets_503_is_resent_whole() -> None:
     responses.get(ROOT + "/wpbridge/v1/info", json=INFO)
     responses.post(BATCH, status=503)
     responses.add_callback(responses.POST, BATCH, callback=batch_server())
-    result = make().put_site_quotas({1: quota(1)})
+    result = make().quotas.put_many({1: quota(1)})
     assert result.ok and sizes() == [1, 1]
 
 
@@ -144,7 +144,7 @@ def test_a_batch_refused_for_auth_raises() -> None:
     responses.get(ROOT + "/wpbridge/v1/info", json=INFO)
     responses.post(BATCH, status=401, json={"code": "rest_forbidden", "message": "no", "data": {"status": 401}})
     with pytest.raises(AuthError):
-        make().put_site_quotas({1: quota(1)})
+        make().quotas.put_many({1: quota(1)})
 
 
 @responses.activate
@@ -152,7 +152,7 @@ def test_batch_limit_defaults_to_25_without_an_info_route() -> None:
     responses.get(ROOT + "/wpbridge/v1/info", status=404, json={"code": "rest_no_route", "message": "x",
                                                                  "data": {"status": 404}})
     responses.add_callback(responses.POST, BATCH, callback=batch_server())
-    assert make().put_site_quotas({b: quota(1) for b in range(30)}).ok and sizes() == [25, 5]
+    assert make().quotas.put_many({b: quota(1) for b in range(30)}).ok and sizes() == [25, 5]
 
 
 @responses.activate

@@ -46,7 +46,7 @@ def qs(i: int = 0) -> dict[str, list[str]]:
 def test_memberships_filters_and_models() -> None:
     responses.get(ROOT + "/wpbridge/v1/info", json=INFO_STUB)
     responses.get(ROOT + "/wu/v2/membership", json=[MEMBERSHIP], headers={"X-WP-Total": "1"})
-    got = list(make().memberships(status=["active", "trialing"], customer_id=1))
+    got = list(make().memberships.list(status=["active", "trialing"], customer_id=1))
     assert got == [Membership.model_validate(MEMBERSHIP)] and got[0].addon_products == {31: 2}
     q = qs(1)
     assert q["status__in[]"] == ["active", "trialing"] and q["customer_id"] == ["1"] and "status" not in q
@@ -87,7 +87,7 @@ def test_catalog_is_one_call() -> None:
     responses.get(ROOT + "/wpbridge/v1/catalog", json={"products": [
         {"id": 1, "slug": "free", "limitations": {"disk_space": {"enabled": True, "limit": 100}},
          "price_variations": [{"duration": 1, "duration_unit": "year", "amount": "100"}]}], "discount_codes": []})
-    products = make().catalog()
+    products = make().products.catalog()
     assert len(responses.calls) == 1 and products[0].limitations.disk_space is not None
     assert products[0].limitations.disk_space.limit == 100 and products[0].price_variations[0].duration_unit == "year"
 
@@ -100,7 +100,7 @@ def test_usage_is_chunked_by_100() -> None:
         return 200, {}, json.dumps({"usage": rows})
 
     responses.add_callback(responses.GET, ROOT + "/wpbridge/v1/usage", callback=reply)
-    usage = make().usage(range(1, 251))
+    usage = make().usage.get(range(1, 251))
     assert len(responses.calls) == 3 and len(usage) == 249 and 7 not in usage
     assert str(usage[1].disk_used_mb) == "1.25"
 
@@ -144,7 +144,7 @@ def test_verify_quotas_compares_semantically() -> None:
                                  "themes": None}},
         {"blog_id": 5, "quota": None},
     ])
-    mismatches = make().verify_quotas(expected)
+    mismatches = make().quotas.verify(expected)
     assert [(m.blog_id, m.modules) for m in mismatches] == [(3, ("visits",)), (6, ("sites",))]
     assert str(mismatches[1]) == "site 6: no quota stored"
 
@@ -162,7 +162,7 @@ def test_update_membership_puts_absolute_state() -> None:
 
     responses.put(ROOT + "/wu/v2/membership/5", status=503)
     responses.put(ROOT + "/wu/v2/membership/5", json={**MEMBERSHIP, "plan_id": 3})
-    m = make().update_membership(5, {"plan_id": 3, "amount": Decimal("20.00")})
+    m = make().memberships.update(5, {"plan_id": 3, "amount": Decimal("20.00")})
     assert m.plan_id == 3 and len(responses.calls) == 2
     assert json.loads(responses.calls[1].request.body or b"") == {"plan_id": 3, "amount": "20.00"}
 

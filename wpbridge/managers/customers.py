@@ -24,9 +24,6 @@ class CustomerManager:
     def list(self, **filters: Any) -> Iterator[Customer]:
         return self._flavor().complete_customers(self._ctx.um_list("customer", Customer, filters), self)
 
-    def __call__(self, **filters: Any) -> Iterator[Customer]:
-        """`net.customers(...)` is `net.customers.list(...)` (kept while callers move to `.list`)."""
-        return self.list(**filters)
 
     def get(self, customer_id: int) -> Customer:
         return self._ctx.um_one("customer", customer_id, Customer)

@@ -68,10 +68,6 @@ class MembershipManager:
                                                              **filters})
         return self._flavor().complete_memberships(found, self)
 
-    def __call__(self, *, status: str | Iterable[str] | None = None, customer_id: int | None = None,
-                 **filters: Any) -> Iterator[Membership]:
-        """`net.memberships(...)` is `net.memberships.list(...)` (kept while callers move to `.list`)."""
-        return self.list(status=status, customer_id=customer_id, **filters)
 
     def get(self, membership_id: int) -> Membership:
         """One membership; in UM mode with its own override (DataError when that cannot be read)."""

@@ -29,9 +29,6 @@ class ProductManager:
         """`wu/v2/product`, paged (the catalog without plugin-stub's additions)."""
         return self._ctx.um_list("product", Product, filters)
 
-    def __call__(self, **filters: Any) -> Iterator[Product]:
-        """`net.products(...)` is `net.products.list(...)` (kept while callers move to `.list`)."""
-        return self.list(**filters)
 
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /wu/v2/product; after a try with an unknown outcome it is looked up by its slug first."""
@@ -47,9 +44,6 @@ class DiscountCodeManager:
     def list(self, **filters: Any) -> Iterator[DiscountCode]:
         return self._ctx.um_list("discount_code", DiscountCode, filters)
 
-    def __call__(self, **filters: Any) -> Iterator[DiscountCode]:
-        """`net.discount_codes(...)` is `net.discount_codes.list(...)` (kept while callers move to `.list`)."""
-        return self.list(**filters)
 
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /wu/v2/discount_code; after a try with an unknown outcome it is looked up by its code first."""

@@ -33,10 +33,6 @@ class SiteManager:
                 continue
             yield site
 
-    def __call__(self, *, membership_id: int | None = None, customer_id: int | None = None,
-                 **filters: Any) -> Iterator[Site]:
-        """`net.sites(...)` is `net.sites.list(...)` (kept while callers move to `.list`)."""
-        return self.list(membership_id=membership_id, customer_id=customer_id, **filters)
 
     def get(self, blog_id: int) -> Site:
         """One site, as `wu/v2/site/{id}` gives it."""

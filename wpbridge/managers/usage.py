@@ -27,6 +27,3 @@ class UsageManager:
                 out[usage.blog_id] = usage
         return out
 
-    def __call__(self, blog_ids: Iterable[int]) -> dict[int, SiteUsage]:
-        """`net.usage(ids)` is `net.usage.get(ids)` (kept while callers move to `.get`)."""
-        return self.get(blog_ids)
