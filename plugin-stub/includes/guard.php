@@ -4,9 +4,9 @@
  *  - a body over the cap (1 MiB; filter `wpbridge_max_body_bytes`) is a 413 `wpbridge_too_large`, decided from
  *    Content-Length and the body's length before WordPress decodes the JSON (a 9 MB body once ran PHP out of
  *    memory after it was stored);
- *  - in a batch, a PUT/POST/PATCH item to these routes without a `body` is a 400 for the whole batch: WordPress
- *    hands an item its body as body params and drops an empty one, so the item itself cannot tell "no body"
- *    (refused) from `{}`.
+ *  - in a batch, a PUT/POST/PATCH item to these routes without a `body`, or whose `body` is not a JSON object
+ *    (`[]` included), is a 400 for the whole batch: WordPress hands an item its body as body params and drops an
+ *    empty one, so the item itself cannot tell "no body" or `[]` (refused) from `{}`.
  *
  * @package WPBridge
  */
@@ -84,12 +84,22 @@ function check_batch( mixed $response, array $handler, \WP_REST_Request $request
 		return $response;
 	}
 	$requests = $request['requests'];
+	$raw      = json_decode( (string) $request->get_body() ); // Objects stay objects: `[]` is not `{}` here.
+	$raw      = is_object( $raw ) && isset( $raw->requests ) && is_array( $raw->requests ) ? $raw->requests : array();
 	foreach ( is_array( $requests ) ? $requests : array() as $i => $item ) {
 		$method = strtoupper( (string) ( $item['method'] ?? 'POST' ) );
 		$path   = (string) wp_parse_url( (string) ( $item['path'] ?? '' ), PHP_URL_PATH );
-		if ( in_array( $method, array( 'POST', 'PUT', 'PATCH' ), true ) && is_own_route( $path ) && ! isset( $item['body'] ) ) {
+		if ( ! in_array( $method, array( 'POST', 'PUT', 'PATCH' ), true ) || ! is_own_route( $path ) ) {
+			continue;
+		}
+		if ( ! isset( $item['body'] ) ) {
 			/* translators: 1: the position of the request in the batch, 2: its method, 3: its path. */
 			return invalid_error( new Invalid( '(body)', sprintf( __( 'is required: request %1$s (%2$s %3$s) has no body', 'wpbridge-stub' ), $i, $method, $path ) ) );
+		}
+		$sent = is_object( $raw[ $i ] ?? null ) ? ( $raw[ $i ]->body ?? null ) : null;
+		if ( ! is_object( $sent ) ) {
+			/* translators: 1: the position of the request in the batch, 2: its method, 3: its path. */
+			return invalid_error( new Invalid( '(body)', sprintf( __( 'must be a JSON object: request %1$s (%2$s %3$s)', 'wpbridge-stub' ), $i, $method, $path ) ) );
 		}
 	}
 	$depth = &batch_depth();

@@ -41,7 +41,8 @@ function error( string $code, string $message, int $status, array $extra = array
 
 /**
  * The request's body, which must be a JSON object: `"hello"`, `null`, `42`, a list or an empty body are a 400
- * naming `(body)` (they once read as `{}`, which erased a quota). A form-encoded body is read as its fields. In a
+ * naming `(body)` (they once read as `{}`, which erased a quota). A form-encoded or multipart body is read as its
+ * fields, and one without fields is a 400 too (it once erased a quota the same way). In a
  * batch, WordPress passes each item's body as body params and drops an empty one; guard.php refuses a write item
  * that has no `body` before the batch runs, so an item arriving here without one was sent as `{}`.
  */
@@ -56,6 +57,9 @@ function body( \WP_REST_Request $request ): array {
 	$type = $request->get_content_type();
 	$type = is_array( $type ) ? (string) $type['value'] : '';
 	if ( in_array( $type, array( 'application/x-www-form-urlencoded', 'multipart/form-data' ), true ) ) {
+		if ( ! $request->get_body_params() ) {
+			throw new Invalid( '(body)', __( 'is required: a form body without fields is not accepted', 'wpbridge-stub' ) );
+		}
 		return $request->get_body_params();
 	}
 	if ( ! str_starts_with( $raw, '{' ) ) {

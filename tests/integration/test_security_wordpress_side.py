@@ -1,0 +1,65 @@
+"""plugin-stub under attack, second pass (issue 20, WordPress side, items 1-9): each test reproduces one way in that
+worked on main and failed before its fix. The stub network (`sandbox`) and the real Ultimate Multisite 2.4.12
+(`um_sandbox`); each test makes its own records and sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.integration.stub_api_support import Api, tag
+
+W = "/wp-json/wpbridge/v1"
+U = "/wp-json/wu/v2"
+
+
+@pytest.fixture(scope="module")
+def api(sandbox: Any) -> Iterator[Api]:
+    api = Api(sandbox.url, (sandbox.api_key, sandbox.api_secret))
+    yield api
+    api.cleanup()
+
+
+def new_site(api: Api) -> int:
+    record = api.ok("POST", f"{U}/site", json={"path": f"/w{tag()}/", "title": "attacked"})
+    return int(record["blog_id"])
+
+
+def limit_of(api: Api, blog_id: int) -> Any:
+    return api.ok("GET", f"{W}/sites/{blog_id}/quota").get("visits", {}).get("limit")
+
+
+def bad_body(resp: requests.Response) -> None:
+    assert resp.status_code == 400, (resp.status_code, resp.text[:300])
+    assert "(body)" in resp.text, resp.text[:300]
+
+
+# ------------------------------------------------------------------------------------ 2. an empty body erases
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz"])
+def test_an_empty_form_body_does_not_erase_a_quota(api: Api, content_type: str) -> None:
+    blog = new_site(api)
+    api.ok("PUT", f"{W}/sites/{blog}/quota", json={"visits": {"enabled": True, "limit": 5}})
+    raw = b"&" if content_type.startswith("application") else b"--xyz--\r\n"
+    bad_body(api("PUT", f"{W}/sites/{blog}/quota", data=raw, headers={"Content-Type": content_type}))
+    assert limit_of(api, blog) == 5
+
+
+@pytest.mark.parametrize("body", [[], "x", 3, None, [1]], ids=repr)
+def test_a_batch_item_whose_body_is_not_an_object_is_400(api: Api, body: Any) -> None:
+    blog = new_site(api)
+    api.ok("PUT", f"{W}/sites/{blog}/quota", json={"visits": {"enabled": True, "limit": 5}})
+    resp = api("POST", "/wp-json/batch/v1", json={"requests": [
+        {"method": "PUT", "path": f"/wpbridge/v1/sites/{blog}/quota", "body": body}]})
+    assert resp.status_code in (207, 400), resp.text[:300]
+    items = resp.json().get("responses", [])
+    assert resp.status_code == 400 or items[0]["status"] == 400, resp.text[:300]
+    assert limit_of(api, blog) == 5
+    # `{}` stays an explicit (empty) object, accepted as before.
+    assert api("POST", "/wp-json/batch/v1", json={"requests": [
+        {"method": "PUT", "path": f"/wpbridge/v1/sites/{blog}/quota", "body": {}}]}).status_code == 207
