@@ -21,7 +21,7 @@ import click
 from ..encoding import to_jsonable
 from ..errors import AuthError, ConfigError, InputError, WPBridgeError, scrub
 from ..models import parse_utc
-from .output import FORMATS, present_money, render_csv, render_json, render_table
+from .output import FORMATS, human, present_money, render_csv, render_json, render_table
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -108,7 +108,7 @@ class OneLineErrors(click.Group):
             hint = ""
             if isinstance(err, click.UsageError) and err.ctx is not None:
                 hint = f" (see: {' '.join(['wpbridge', *err.ctx.command_path.split()[1:]])} --help)"
-            click.echo(scrub(f"error: {err.format_message()}{hint}"), err=True)
+            click.echo(human(scrub(f"error: {err.format_message()}{hint}"), keep=""), err=True)
             sys.exit(err.exit_code)
 
 
@@ -164,8 +164,8 @@ OPTION_OF_FIELD = {"plan": "--plan", "addons": "--addon", "period": "--period", 
 
 
 def error_line(err: WPBridgeError) -> str:
-    """The one line a WPBridgeError becomes on stderr, scrubbed of every secret."""
-    return scrub(_error_line(err))
+    """The one line a WPBridgeError becomes on stderr: scrubbed of every secret, control characters escaped."""
+    return human(scrub(_error_line(err)), keep="")
 
 
 def _error_line(err: WPBridgeError) -> str:
@@ -223,11 +223,11 @@ def emit(output: str, *, rows: Sequence[Mapping[str, Any]] | None = None, data: 
     elif output == "csv":
         click.echo(scrub(render_csv([present_money(to_jsonable(r)) for r in rows or []], columns)))
     else:
-        click.echo(scrub(text if text is not None else
+        click.echo(scrub(human(text, keep="\n\t") if text is not None else
                          render_table([present_money(to_jsonable(r)) for r in rows or []], columns)))
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.meta.get(OFFLINE_NOTE):
-        click.echo(ctx.meta[OFFLINE_NOTE], err=True)
+        click.echo(human(ctx.meta[OFFLINE_NOTE], keep=""), err=True)
 
 
 def snapshot_option(func: F) -> F:

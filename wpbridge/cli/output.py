@@ -1,10 +1,18 @@
-"""Rendering of command results as table, json or csv; one place so every command formats the same way."""
+"""Rendering of command results as table, json or csv; one place so every command formats the same way.
+
+What a server sent (a site title, a product or customer name) is data, never terminal control: the human formats
+(table, `key  value` pairs, a command's own text layout, error lines) show every control character escaped
+(`human`: C0, DEL, C1 and the bidi overrides as `\\x1b`, `\\u202e`...; ordinary unicode is kept). JSON escapes
+them itself. CSV keeps values verbatim except that a cell a spreadsheet would run as a formula gets a `'` in front
+(`csv_cell`, OWASP's advice; a plain number such as `-4.93` is left alone).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +26,39 @@ FORMATS = ("table", "json", "csv")
 
 def render_json(value: Any) -> str:
     return dumps(value, indent=2)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+def human(text: str, *, keep: str = "\n") -> str:
+    """`text` safe for a terminal: every control character but those in `keep` escaped (`\\x1b`, `\\r`, `\\x9b`,
+    `\\u202e`); letters of any script are kept."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell a spreadsheet cannot run: one starting with `=`, `+`, `-`, `@`, a tab or a CR gets a `'` in front
+    (OWASP, CSV injection), unless it is a plain number (`-4.93`, `+12`, `-1e3`: amounts stay numbers)."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _text(value: Any) -> str:
+    return human(_cell(value), keep="")
 
 
 def _cell(value: Any) -> str:
@@ -36,8 +77,9 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Non
     if not rows:
         return "(none)"
     cols = list(columns or rows[0].keys())
-    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+    cells = [[_text(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    cols = [human(c, keep="") for c in cols]
     lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
@@ -45,13 +87,16 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Non
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
-    buf = io.StringIO()
+    """RFC 4180 rows joined by `\\n`; a cell holding a CR or LF is quoted (the writer's line terminator is
+    `\\r\\n` so that a lone CR is quoted too, then each row's terminator becomes `\\n`)."""
     cols = list(columns or (rows[0].keys() if rows else []))
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(cols)
-    for r in rows:
-        writer.writerow([_cell(r.get(c)) for c in cols])
-    return buf.getvalue().rstrip("\n")
+    table = [[csv_cell(c) for c in cols], *([csv_cell(_cell(r.get(c))) for c in cols] for r in rows)]
+    lines = []
+    for row in table:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerow(row)
+        lines.append(buf.getvalue()[:-2])
+    return "\n".join(lines)
 
 
 def fmt_money(amount: Decimal | None, currency: str = "") -> str:
@@ -114,4 +159,4 @@ def render_pairs(pairs: Sequence[tuple[str, Any]], indent: str = "") -> str:
     if not pairs:
         return ""
     width = max(len(k) for k, _ in pairs)
-    return "\n".join(f"{indent}{k.ljust(width)}  {_cell(v)}".rstrip() for k, v in pairs)
+    return "\n".join(f"{indent}{human(k, keep='').ljust(width)}  {_text(v)}".rstrip() for k, v in pairs)
