@@ -3,7 +3,8 @@
  * Request-level guards of the plugin's own routes (`wpbridge/v1`, `wu/v2`), before any of their code runs:
  *  - a body over the cap (1 MiB; filter `wpbridge_max_body_bytes`) is a 413 `wpbridge_too_large`, decided from
  *    Content-Length and the body's length before WordPress decodes the JSON (a 9 MB body once ran PHP out of
- *    memory after it was stored);
+ *    memory after it was stored); a batch item over the cap is the same 413 (to anyone: it is decided before
+ *    authentication, and answered as a response, since a WP_Error there made WordPress fatal);
  *  - in a batch, a PUT/POST/PATCH item to these routes without a `body`, or whose `body` is not a JSON object
  *    (`[]` included), is a 400 for the whole batch: WordPress hands an item its body as body params and drops an
  *    empty one, so the item itself cannot tell "no body" or `[]` (refused) from `{}`.
@@ -52,12 +53,16 @@ function refuse_big_body( mixed $result, \WP_REST_Server $server, \WP_REST_Reque
 		$size = max( $size, strlen( (string) wp_json_encode( $request->get_body_params() ) ) ); // A batch item.
 	}
 	if ( $size > $cap ) {
-		return error(
-			'wpbridge_too_large',
-			/* translators: 1: body size in bytes, 2: the cap in bytes. */
-			sprintf( __( 'The request body has %1$d bytes; at most %2$d are accepted.', 'wpbridge-stub' ), $size, $cap ),
-			413,
-			array( 'max_bytes' => $cap )
+		// A response, never a WP_Error: in a batch, WordPress hands a rest_pre_dispatch result straight to
+		// rest_post_dispatch, whose rest_send_allow_header() fatals on a WP_Error (a 500 before authentication).
+		return rest_convert_error_to_response(
+			error(
+				'wpbridge_too_large',
+				/* translators: 1: body size in bytes, 2: the cap in bytes. */
+				sprintf( __( 'The request body has %1$d bytes; at most %2$d are accepted.', 'wpbridge-stub' ), $size, $cap ),
+				413,
+				array( 'max_bytes' => $cap )
+			)
 		);
 	}
 	return $result;

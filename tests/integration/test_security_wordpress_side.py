@@ -5,13 +5,14 @@ worked on main and failed before its fix. The stub network (`sandbox`) and the r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from tests.integration.stub_api_support import Api, tag
+from tests.integration.stub_api_support import TIMEOUT, Api, tag
 
 W = "/wp-json/wpbridge/v1"
 U = "/wp-json/wu/v2"
@@ -63,3 +64,20 @@ def test_a_batch_item_whose_body_is_not_an_object_is_400(api: Api, body: Any) ->
     # `{}` stays an explicit (empty) object, accepted as before.
     assert api("POST", "/wp-json/batch/v1", json={"requests": [
         {"method": "PUT", "path": f"/wpbridge/v1/sites/{blog}/quota", "body": {}}]}).status_code == 207
+
+
+# ------------------------------------------------------------------------- 3. a big batch item fatals before auth
+
+
+@pytest.mark.parametrize("auth", ["anonymous", "api"])
+def test_a_big_batch_item_is_413_not_a_fatal(sandbox: Any, api: Api, auth: str) -> None:
+    blog = new_site(api)
+    big = {"themes": {"enabled": True, "limit": {f"t-{i:07d}": {"visibility": "visible"} for i in range(40_000)}}}
+    payload = {"requests": [{"method": "PUT", "path": f"/wpbridge/v1/sites/{blog}/quota", "body": big}]}
+    assert len(json.dumps(payload)) > 1_100_000
+    http = requests.Session()
+    if auth == "api":
+        http.auth = (sandbox.api_key, sandbox.api_secret)
+    resp = http.post(sandbox.url + "/wp-json/batch/v1", json=payload, timeout=TIMEOUT)
+    assert resp.status_code in (207, 413), (resp.status_code, resp.text[:300])
+    assert "critical error" not in resp.text and "wpbridge_too_large" in resp.text, resp.text[:300]
