@@ -20,9 +20,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..billing import TaxSettings
 from ..errors import DataError
 from ..managers.payments import PaymentWrite
 from ..managers.quotas import Mismatch
+from ..managers.taxes import CustomerTax
 from ..models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, SiteUsage
 from ..payment_models import Payment
 from ..rest.batch import BatchItem, BatchResult
@@ -149,6 +151,14 @@ class ImportsAPI(Protocol):
     def batch(self, items: Sequence[BatchItem], *, limit: int | None = None) -> BatchResult: ...
 
 
+class TaxesReadAPI(Protocol):
+    """`net.taxes` (`managers/taxes.py`) as a quote reads it; an offline snapshot has none (priced without taxes)."""
+
+    def settings(self) -> TaxSettings: ...
+
+    def customer(self, customer_id: int) -> CustomerTax: ...
+
+
 class PaymentsReadAPI(Protocol):
     """`net.payments` (`managers/payments.py`), read."""
 
@@ -175,7 +185,8 @@ class PaymentsAPI(PaymentsReadAPI, Protocol):
 
 class NetworkReader(Protocol):
     """What the read and quote workflows read (`change.options/quote/describe`, the read commands, `export`): a live
-    `Network` or an offline `Snapshot`. `payments` None: a snapshot written before payments were exported."""
+    `Network` or an offline `Snapshot`. `payments` None: a snapshot written before payments were exported; `taxes`
+    None: a snapshot (its taxes are not exported)."""
 
     def info(self) -> NetworkInfo: ...
 
@@ -207,6 +218,11 @@ class NetworkReader(Protocol):
 
     @property
     def payments(self) -> PaymentsReadAPI | None: ...
+
+    @property
+    def taxes(self) -> TaxesReadAPI | None:
+        """The network's taxes; None: not known (a snapshot), a quote is priced without taxes."""
+        ...
 
 
 class NetworkWriter(NetworkReader, Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from ..billing import (
     Cart,
@@ -88,15 +88,6 @@ def options(network: NetworkReader, membership_id: int) -> OptionsResult:
     return OptionsResult(membership, idx, change_options(membership, idx))
 
 
-@runtime_checkable
-class TaxesReadAPI(Protocol):
-    """`net.taxes` as a quote reads it (`managers/taxes.py`); an offline snapshot has none (priced without taxes)."""
-
-    def settings(self) -> TaxSettings: ...
-
-    def customer(self, customer_id: int) -> CustomerTax: ...
-
-
 SOURCE_WORDS = {"cart": "given (--country)", "billing": "billing address", "ip": "IP country",
                 "renewal": "membership's billing address", "none": "no country known: no tax"}
 """Why a quote was taxed where it was, in words (`QuoteTaxes.source_words`)."""
@@ -122,11 +113,11 @@ class QuoteTaxes:
                 "location": {"country": loc.country, "state": loc.state, "city": loc.city, "source": loc.source}}
 
 
-def quote_taxes(network: object, customer_id: int, cart: TaxLocation | None) -> QuoteTaxes | None:
+def quote_taxes(network: NetworkReader, customer_id: int, cart: TaxLocation | None) -> QuoteTaxes | None:
     """The network's taxes for a change of this customer's membership, None when the network collects none (or
-    cannot say: an offline snapshot). The location is UM's (`billing.tax_location`)."""
-    api = getattr(network, "taxes", None)
-    if not isinstance(api, TaxesReadAPI):
+    cannot say: an offline snapshot, whose `taxes` is None). The location is UM's (`billing.tax_location`)."""
+    api = network.taxes
+    if api is None:
         return None
     settings = api.settings()
     if not settings.enabled:
@@ -256,16 +247,26 @@ def quote(
     refuse_bad_request(membership, idx, q)
     notes += [f"forced: {w.message}" for w in q.warnings]
     scheduled = network.schedule.get(membership.id)
-    if scheduled is not None and q.kind in ("upgrade", "addon"):
-        notes.append(
-            f"a change to {product_name(idx, int(scheduled.target.get('plan_id', 0) or 0))} is scheduled for "
-            f"{scheduled.scheduled_for:%Y-%m-%d %H:%M} UTC; it stays scheduled"
-        )
-    effect = None
+    notes += _scheduled_note(idx, q, scheduled)
     network_flavor = flavor_of(info)
-    if q.target is not None and network_flavor.tells_gateways:
-        effect = gateway_effect(membership, q.target)
-        if effect.action:
-            notes.append(f"billed by {effect.gateway}: {effect.action}")
+    effect = _gateway_effect(network_flavor, membership, q)
+    if effect is not None and effect.action:
+        notes.append(f"billed by {effect.gateway}: {effect.action}")
     return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled, effect,
                        network_flavor, taxes)
+
+
+def _scheduled_note(idx: CatalogIndex, q: Quote, scheduled: ScheduledChange | None) -> list[str]:
+    """An upgrade or add-on leaves a scheduled change in place: said in a note."""
+    if scheduled is None or q.kind not in ("upgrade", "addon"):
+        return []
+    plan = product_name(idx, int(scheduled.target.get("plan_id", 0) or 0))
+    return [f"a change to {plan} is scheduled for {scheduled.scheduled_for:%Y-%m-%d %H:%M} UTC; it stays scheduled"]
+
+
+def _gateway_effect(flavor: Flavor, membership: Membership, q: Quote) -> GatewayEffect | None:
+    """What saving the change does to the membership's gateway subscription, on a network whose save tells the
+    gateway (UM); None where nothing is told or nothing is written."""
+    if q.target is None or not flavor.tells_gateways:
+        return None
+    return gateway_effect(membership, q.target)

@@ -41,7 +41,7 @@ from ..models import (
     parse_utc,
 )
 from ..payment_models import Payment
-from . import NetworkReader
+from . import NetworkReader, TaxesReadAPI
 
 FORMAT = "wpbridge-snapshot"
 VERSION = 1
@@ -373,6 +373,8 @@ class Snapshot:
         """The snapshot's payments; None when it was written before payments were exported."""
         if envelope.payments is not None:
             self.payments = SnapshotPayments(self._section(Payment, envelope.payments, "payments"), name)
+        self.taxes: TaxesReadAPI | None = None
+        """A snapshot does not hold the network's taxes: a quote from it is priced without taxes."""
         self.unreadable: list[DataError] = []
         """Always empty, as `Network.unreadable` of a listing that skipped nothing: a record of a snapshot that
         cannot be read fails the load."""
