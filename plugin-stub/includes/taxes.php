@@ -296,7 +296,8 @@ final class Stub_Tax_Store implements Tax_Store {
 		$out  = array();
 		foreach ( $rows ?: array() as $r ) {
 			$id         = (int) $r['id'];
-			$address    = as_map( json_in( $r['billing_address'] ) );
+			$address    = json_in( $r['billing_address'] );
+			$address    = is_array( $address ) ? $address : array();
 			$out[ $id ] = customer_tax_row( $id, $address, (string) ( $address['ip_country'] ?? '' ), in_array( $id, $exempt, true ) );
 		}
 		return $out;

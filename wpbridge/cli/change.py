@@ -102,7 +102,7 @@ def quote_text(r: flow.QuoteResult) -> str:
         return "\n".join(lines)
     lines += ["", f"Kind: {q.kind}", ""]
     rows = [{"type": ln.type, "item": ln.title, "qty": ln.quantity, "unit price": ln.unit_price,
-             **({"tax": f"{ln.tax_total} ({ln.tax_rate.normalize():f}%)"} if r.taxes is not None else {}),
+             **({"tax": f"{round_money(ln.tax_total, cur)} ({ln.tax_rate.normalize():f}%)"} if r.taxes else {}),
              "total": ln.total}
             for ln in q.lines]
     lines.append(render_table(rows))
