@@ -101,11 +101,7 @@ def quote_text(r: flow.QuoteResult) -> str:
         lines += ["", "Blocked:"] + [f"  {e.message}" for e in q.errors]
         return "\n".join(lines)
     lines += ["", f"Kind: {q.kind}", ""]
-    rows = [{"type": ln.type, "item": ln.title, "qty": ln.quantity, "unit price": ln.unit_price,
-             **({"tax": f"{round_money(ln.tax_total, cur)} ({ln.tax_rate.normalize():f}%)"} if r.taxes else {}),
-             "total": ln.total}
-            for ln in q.lines]
-    lines.append(render_table(rows))
+    lines.append(render_table(line_rows(r)))
     pairs: list[tuple[str, Any]] = [
         ("credit", fmt_money(q.credit, cur) + (f" (setup fees {q.setup_fee_credit})" if q.setup_fee_credit else "")),
         ("due now", fmt_money(q.due_now, cur)),
@@ -122,6 +118,15 @@ def quote_text(r: flow.QuoteResult) -> str:
         lines += ["", f"Differs from Ultimate Multisite {q.um_version}'s own Cart:"]
         lines += [f"  {d.field}: UM {d.ultimate_multisite}, wpbridge {d.wpbridge} ({d.reason})" for d in q.deviations]
     return "\n".join(lines)
+
+
+def line_rows(r: flow.QuoteResult) -> list[dict[str, Any]]:
+    """The quote's lines for a person; with each line's tax and rate when the network collects taxes."""
+    cur = r.quote.currency
+    return [{"type": ln.type, "item": ln.title, "qty": ln.quantity, "unit price": ln.unit_price,
+             **({"tax": f"{round_money(ln.tax_total, cur)} ({ln.tax_rate.normalize():f}%)"} if r.taxes else {}),
+             "total": ln.total}
+            for ln in r.quote.lines]
 
 
 def tax_pairs(r: flow.QuoteResult) -> list[tuple[str, Any]]:
