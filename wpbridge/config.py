@@ -285,6 +285,8 @@ def _read(path: Path, origin: str | None) -> dict[str, Any] | None:
         raise ConfigError(f"config {path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config {path}: not valid UTF-8 TOML") from None
+    except RecursionError:  # tomllib recurses per nested array or inline table
+        raise ConfigError(f"config {path}: not valid TOML: values nested too deep") from None
 
 
 def _networks(doc: Mapping[str, Any], path: Path) -> dict[str, dict[str, Any]]:

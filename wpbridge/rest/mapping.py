@@ -9,12 +9,12 @@ status, so HTTP 500). All of them end up in `err.field`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import jsonsafe
 from ..errors import (
     AuthError,
     Conflict,
@@ -35,8 +35,8 @@ MAX_MESSAGE = 300
 
 def decode_json(content: bytes) -> Any:
     """Parse a reply body; a UTF-8 BOM (some PHP setups emit one) is tolerated, anything else that is not JSON
-    raises ValueError."""
-    return json.loads(content.decode("utf-8-sig"))
+    raises ValueError (nesting too deep for Python included: `jsonsafe`)."""
+    return jsonsafe.loads(content.decode("utf-8-sig"))
 
 
 def error_body(content: bytes) -> Mapping[str, Any]:
