@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from .. import jsonsafe as safe_json
 from ..errors import DataError, InputError
 from ..models import Customer, Membership, Product, ScheduledChange, Site, parse
 from ..payment_models import Payment
@@ -42,7 +43,7 @@ def read_json(text: str, *, name: str = "input") -> Source:
     from .snapshot import FORMAT, VERSION
 
     try:
-        data = json.loads(text)
+        data = safe_json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"import {name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

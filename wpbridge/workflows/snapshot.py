@@ -26,6 +26,7 @@ from typing import IO, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 
+from .. import jsonsafe as safe_json
 from ..encoding import dumps, iso_utc
 from ..errors import DataError, InputError, NotFound
 from ..models import (
@@ -388,7 +389,7 @@ class Snapshot:
         except OSError as exc:
             raise InputError(f"snapshot {p}: cannot read it ({exc.strerror or exc})") from None
         try:
-            data = json.loads(text)
+            data = safe_json.loads(text)
         except json.JSONDecodeError as exc:
             where = f"line {exc.lineno}, column {exc.colno}"
             raise InputError(f"snapshot {p}: not valid JSON ({where}: {exc.msg})") from None
