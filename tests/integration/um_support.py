@@ -22,7 +22,8 @@ from wpbridge.models import MembershipStatus
 from wpbridge.sandbox import SandboxInfo
 from wpbridge.sandbox.mariadb import DB_NAME, DB_PASSWORD, DB_USER
 from wpbridge.sandbox.seed import SeedMember, membership_body, seed_base
-from wpbridge.sandbox.wordpress import PHP_CLI, recipe_file
+from wpbridge.sandbox.shipped import recipe_file
+from wpbridge.sandbox.wordpress import PHP_CLI
 
 _counter = itertools.count(1)
 

@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from .errors import SandboxError, SandboxUsageError
+from .shipped import recipe_file
 
 FLAVORS = ("stub", "ultimate-multisite")
 PLUGIN_DIR = "ultimate-multisite"
@@ -97,8 +98,6 @@ def _plugin_root(folder: Path) -> Path | None:
 
 def install(plugin: Path, docroot: Path, cache: Path | None) -> None:
     """UM as wp-content/plugins/ultimate-multisite, and the compat must-use plugin (recipe/um-compat.php)."""
-    from .wordpress import recipe_file
-
     source = plugin if plugin.is_dir() else _unpacked(plugin, cache)
     root = _plugin_root(source)
     if root is None:
@@ -116,8 +115,6 @@ def install(plugin: Path, docroot: Path, cache: Path | None) -> None:
 def install_test_gateway(docroot: Path) -> bool:
     """The test gateway (recipe/um-test-gateway.php) as a must-use plugin, for a sandbox in test mode that runs UM;
     False (nothing copied) when UM is not installed in `docroot`. The file also checks WPBRIDGE_TEST_MODE itself."""
-    from .wordpress import recipe_file
-
     if not (docroot / "wp-content" / "plugins" / PLUGIN_DIR / MAIN_FILE).is_file():
         return False
     mu = docroot / "wp-content" / "mu-plugins"

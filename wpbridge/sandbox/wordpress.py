@@ -24,16 +24,13 @@ from typing import Any
 from . import procs
 from .errors import SandboxError
 from .mariadb import DB_NAME, DB_PASSWORD, DB_USER
+from .shipped import recipe_file
+from .um import install_test_gateway
 
 WORDPRESS_SOURCE = Path("/usr/share/wordpress")
 WORKERS = 4  # PHP_CLI_SERVER_WORKERS: without workers a request that calls the site back stalls for 10 s
 PHP_CLI = ("php", "-d", "display_errors=stderr", "-d", "log_errors=0",
            "-d", "error_reporting=E_ALL & ~E_DEPRECATED & ~E_STRICT")
-
-
-def recipe_file(name: str) -> Path:
-    """A file of the recipe shipped inside the package (works from a wheel and from a checkout)."""
-    return Path(str(resources.files("wpbridge.sandbox") / "recipe" / name))
 
 
 def plugin_source() -> Path:
@@ -192,8 +189,6 @@ def write_config(root: Path, sock: Path, test_mode: bool) -> None:
     )
     test_line = "define( 'WPBRIDGE_TEST_MODE', true ); // test-only switches of plugin-stub\n" if test_mode else ""
     if test_mode:  # the test-only must-use plugins go with test mode only (the files are in place by now)
-        from .um import install_test_gateway
-
         install_test_faults(root / "wordpress")
         install_test_gateway(root / "wordpress")
     _private(root / "wordpress" / "wp-config.php").write_text(f"""<?php

@@ -6,15 +6,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..billing import CatalogIndex
 from ..models import Limitations, Membership
 from ..money import round_money
 from .membership_state import with_state
 
-if TYPE_CHECKING:
-    from .change_quote import QuoteResult
+
+class Quoted(Protocol):
+    """What the view reads of a quote (`change_quote.QuoteResult`): the membership as read and its catalog."""
+
+    @property
+    def membership(self) -> Membership: ...
+
+    @property
+    def catalog(self) -> CatalogIndex: ...
 
 
 def product_ref(idx: CatalogIndex, product_id: int) -> dict[str, Any]:
@@ -95,7 +102,7 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
-def membership_changes(q: QuoteResult, state: Mapping[str, Any]) -> tuple[str, ...]:
+def membership_changes(q: Quoted, state: Mapping[str, Any]) -> tuple[str, ...]:
     idx = q.catalog
     lines = []
     for key, (held, wanted) in state_differences(q.membership, state).items():
