@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from . import jsonsafe
 from .errors import DataError
 from .money import to_decimal
 
@@ -274,12 +275,10 @@ def _limitations_in(value: Any) -> Any:
     """A JSON-string module (UM stores some that way) is decoded; `[]`, null and false are an empty set."""
     value = _empty_map(value)
     if isinstance(value, Mapping):
-        import json
-
         out: dict[str, Any] = {}
         for key, module in value.items():
             if isinstance(module, str) and module.strip().startswith("{"):
-                module = json.loads(module)
+                module = jsonsafe.loads(module)  # a module stored as JSON text: bounded nesting (issue 20, 14)
             out[key] = module
         return out
     return value
