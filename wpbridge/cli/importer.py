@@ -27,7 +27,7 @@ from ..workflows.importer import (
     step_delay_from_env,
     write_report,
 )
-from ..workflows.importer_plan import KINDS, not_kept_summary
+from ..workflows.importer_plan import KINDS, Plan, not_kept_summary
 from ..workflows.importer_records import FORMATS
 from .common import emit, handle_errors, network_options, open_network
 
@@ -100,11 +100,7 @@ def register(main: click.Group) -> None:
         with net:
             prepared = prepare(net, file, options)
             mode = prepared.plan.target.flavor.name if prepared.plan is not None else None
-            for issue in prepared.issues[:SHOWN_LINES]:
-                click.echo(f"import: {issue}", err=True)
-            if len(prepared.issues) > SHOWN_LINES:
-                click.echo(f"import: ... and {len(prepared.issues) - SHOWN_LINES} more problems"
-                           + (" (see the report)" if report_path else ""), err=True)
+            _say_issues(prepared, report_path)
             if prepared.refused:
                 result = execute(net, prepared)
                 _finish(result, report_path, net.settings.url, mode, output, dry_run)
@@ -114,34 +110,57 @@ def register(main: click.Group) -> None:
                 sys.exit(EXIT_INPUT)
             plan = prepared.plan
             assert plan is not None
-            for line in not_kept_summary(plan):  # what the target cannot hold is said, never dropped silently
-                click.echo(f"import: {line}", err=True)
-            if output == "table":
-                click.echo(plan_line(prepared))
-                shown = [s for s in plan.steps if s.action != "unchanged"]
-                if dry_run:
-                    for step in shown:
-                        click.echo("  " + step.describe())
-                else:
-                    for step in plan.conflicts[:SHOWN_LINES]:
-                        click.echo("  " + step.describe())
+            _show_plan(prepared, plan, output, dry_run)
             if not dry_run and plan.writes_planned and not yes:
-                if not sys.stdin.isatty():
-                    raise InputError(f"import: {plan.writes_planned} writes planned but not confirmed: stdin is not"
-                                     " a terminal; pass --yes to import without asking (or --dry-run to only look)")
-                if not click.confirm(f"Write {plan.writes_planned} records to {net.settings.url}?", err=True):
-                    click.echo("import: not confirmed; nothing written", err=True)
-                    sys.exit(EXIT_INPUT)
+                _confirm(plan, net.settings.url)
             result = _run(net, prepared, dry_run)
             _finish(result, report_path, net.settings.url, mode, output, dry_run)
-            if result.applied is not None:
-                failures = [w for w in result.applied.writes if w.status in ("failed", "skipped")]
-                for w in failures[:SHOWN_LINES]:
-                    click.echo(f"import: {w.status}: {w.kind} {w.key}" + (f" ({w.where})" if w.where else "")
-                               + f": {w.error}", err=True)
-                if len(failures) > SHOWN_LINES:
-                    click.echo(f"import: ... and {len(failures) - SHOWN_LINES} more", err=True)
+            _say_failures(result)
         sys.exit(result.exit_code)
+
+
+def _say_issues(prepared: Prepared, report_path: str | None) -> None:
+    """The file's bad records on stderr (the first SHOWN_LINES; the report has them all)."""
+    for issue in prepared.issues[:SHOWN_LINES]:
+        click.echo(f"import: {issue}", err=True)
+    if len(prepared.issues) > SHOWN_LINES:
+        click.echo(f"import: ... and {len(prepared.issues) - SHOWN_LINES} more problems"
+                   + (" (see the report)" if report_path else ""), err=True)
+
+
+def _show_plan(prepared: Prepared, plan: Plan, output: str, dry_run: bool) -> None:
+    """What the target cannot hold (never dropped silently), and, as a table, the plan's line and its steps (a dry
+    run: every step that is not unchanged; else the conflicts)."""
+    for line in not_kept_summary(plan):
+        click.echo(f"import: {line}", err=True)
+    if output != "table":
+        return
+    click.echo(plan_line(prepared))
+    steps = [s for s in plan.steps if s.action != "unchanged"] if dry_run else plan.conflicts[:SHOWN_LINES]
+    for step in steps:
+        click.echo("  " + step.describe())
+
+
+def _confirm(plan: Plan, url: str) -> None:
+    """Ask before writing (a person at a terminal); exit 2 when not confirmed, an InputError without a terminal."""
+    if not sys.stdin.isatty():
+        raise InputError(f"import: {plan.writes_planned} writes planned but not confirmed: stdin is not"
+                         " a terminal; pass --yes to import without asking (or --dry-run to only look)")
+    if not click.confirm(f"Write {plan.writes_planned} records to {url}?", err=True):
+        click.echo("import: not confirmed; nothing written", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+def _say_failures(result: ImportResult) -> None:
+    """The writes that failed or were skipped, on stderr (the first SHOWN_LINES)."""
+    if result.applied is None:
+        return
+    failures = [w for w in result.applied.writes if w.status in ("failed", "skipped")]
+    for w in failures[:SHOWN_LINES]:
+        click.echo(f"import: {w.status}: {w.kind} {w.key}" + (f" ({w.where})" if w.where else "")
+                   + f": {w.error}", err=True)
+    if len(failures) > SHOWN_LINES:
+        click.echo(f"import: ... and {len(failures) - SHOWN_LINES} more", err=True)
 
 
 def _run(net: Any, prepared: Prepared, dry_run: bool) -> ImportResult:

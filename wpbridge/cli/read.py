@@ -47,24 +47,36 @@ def _entries(limit: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _amounts(limits: Limitations) -> list[str]:
+    """The numeric modules: disk, visits, sites (0 is unlimited)."""
+    parts = []
+    for name, module, unit in (("disk", limits.disk_space, " MB"), ("visits", limits.visits, "/month"),
+                               ("sites", limits.sites, "")):
+        if module is not None and module.enabled and module.limit is not None:
+            parts.append(f"{name} {'unlimited' if module.limit == 0 else f'{module.limit}{unit}'}")
+    return parts
+
+
+def _per_kind(limits: Limitations) -> list[str]:
+    """The modules counted per post type and per role."""
+    return [f"{name}: {_entries(module.limit)}" for name, module in (("posts", limits.post_types),
+                                                                      ("users", limits.users))
+            if module is not None and module.enabled and module.limit]
+
+
+def _domains(limits: Limitations) -> list[str]:
+    dm = limits.domain_mapping
+    if dm is None or not dm.enabled or dm.limit is None:
+        return []
+    shown = "unlimited" if dm.limit is True else ("none" if dm.limit is False or dm.limit == 0 else dm.limit)
+    return [f"custom domains {shown}"]
+
+
 def quota_summary(limits: Limitations | None) -> str:
     """A quota in one readable line ('-' when the site has none): what WordPress enforces on the site."""
     if limits is None:
         return "-"
-    parts = []
-    for name, module, unit in (("disk", limits.disk_space, " MB"), ("visits", limits.visits, "/month"),
-                               ("sites", limits.sites, "")):
-        if module is None or not module.enabled or module.limit is None:
-            continue
-        parts.append(f"{name} {'unlimited' if module.limit == 0 else f'{module.limit}{unit}'}")
-    for name, qmodule in (("posts", limits.post_types), ("users", limits.users)):
-        if qmodule is not None and qmodule.enabled and qmodule.limit:
-            parts.append(f"{name}: {_entries(qmodule.limit)}")
-    dm = limits.domain_mapping
-    if dm is not None and dm.enabled and dm.limit is not None:
-        shown = "unlimited" if dm.limit is True else ("none" if dm.limit is False or dm.limit == 0 else dm.limit)
-        parts.append(f"custom domains {shown}")
-    return "; ".join(parts) or "no limits"
+    return "; ".join([*_amounts(limits), *_per_kind(limits), *_domains(limits)]) or "no limits"
 
 
 def usage_summary(usage: SiteUsage | None) -> str:

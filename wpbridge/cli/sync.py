@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..config import DEFAULT_LOCK_TTL, load_sync_settings
+from ..config import DEFAULT_LOCK_TTL, InactivePolicy, SyncSettings, load_sync_settings
 from ..errors import ConfigError, WPBridgeError
 from ..limits import differing_modules
 from ..network import Network
@@ -237,12 +237,10 @@ def register(main: click.Group) -> None:
         step_delay = _step_delay()
         network = open_network(network_name, config_path)
         settings = load_sync_settings(network.settings.name, config_path)
-        policy = settings.inactive_policy if inactive_policy is None else _choice(INACTIVE_POLICIES, inactive_policy)
-        options = SyncOptions(
-            now=now, dry_run=dry_run, only_memberships=tuple(sorted(set(only))), inactive_policy=policy,
-            lock_ttl=lock_ttl or settings.lock_ttl, step_delay=step_delay, batch_size=batch_size,
-            payment_grace_days=settings.payment_grace_days if payment_grace_days is None else payment_grace_days,
-        )
+        policy, ttl, grace = _configured(settings, inactive_policy, lock_ttl, payment_grace_days)
+        options = SyncOptions(now=now, dry_run=dry_run, only_memberships=tuple(sorted(set(only))),
+                              inactive_policy=policy, lock_ttl=ttl, payment_grace_days=grace, step_delay=step_delay,
+                              batch_size=batch_size)
         spool = ReportSpool() if report_path else None
         sink = ConsoleSink(spool or NullSink(), dry_run=dry_run)
         try:
@@ -256,20 +254,32 @@ def register(main: click.Group) -> None:
             if spool is not None:
                 spool.close()
         summary = outcome.summary
-        hidden = sink.errors_seen - SHOWN_LINES
-        if hidden > 0:
-            click.echo(f"sync: ... and {hidden} more errors" + (" (see the report)" if report_path else ""),
-                       err=True)
-        hidden = len(sink.pending_payments) - SHOWN_LINES
-        if hidden > 0:
-            click.echo(f"sync: ... and {hidden} more pending payments", err=True)
-        if outcome.fatal:
-            click.echo(f"error: {outcome.fatal}", err=True)
+        _say_rest(sink, outcome, report_path)
         _render(output, summary.to_json(), summary.line(dry_run=dry_run), outcome.fatal, outcome.interrupted,
                 [e.model_dump(mode="json") for e in sink.pending_payments])
         if outcome.interrupted and signals.exit_code is not None:
             sys.exit(signals.exit_code)
         sys.exit(outcome.exit_code)
+
+
+def _configured(settings: SyncSettings, inactive_policy: str | None, lock_ttl: int | None,
+                payment_grace_days: int | None) -> tuple[InactivePolicy, int, int]:
+    """The inactive policy, lock ttl and payment grace given on the command line, else the config's [sync] ones."""
+    policy = settings.inactive_policy if inactive_policy is None else _choice(INACTIVE_POLICIES, inactive_policy)
+    grace = settings.payment_grace_days if payment_grace_days is None else payment_grace_days
+    return policy, lock_ttl or settings.lock_ttl, grace
+
+
+def _say_rest(sink: ConsoleSink, outcome: SyncOutcome, report_path: str | None) -> None:
+    """After the run, on stderr: how many errors and pending payments were not shown, and why it stopped."""
+    hidden = sink.errors_seen - SHOWN_LINES
+    if hidden > 0:
+        click.echo(f"sync: ... and {hidden} more errors" + (" (see the report)" if report_path else ""), err=True)
+    hidden = len(sink.pending_payments) - SHOWN_LINES
+    if hidden > 0:
+        click.echo(f"sync: ... and {hidden} more pending payments", err=True)
+    if outcome.fatal:
+        click.echo(f"error: {outcome.fatal}", err=True)
 
 
 def _choice(choices: tuple[T, ...], value: str) -> T:
