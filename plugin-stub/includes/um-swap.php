@@ -151,6 +151,9 @@ function um_get_swap( int $id ): array|\WP_Error {
  * "duration"?, "duration_unit"?, ...}, "note"?}`. UM's Cart decides the rest (amounts, recurring): the reply is
  * the swap UM stored, read back. The Cart must classify the change as a downgrade (409 otherwise: UM applies
  * upgrades at once, never as a swap). Other target keys are accepted and ignored (UM's swap sets only its own).
+ * Refused with a 400 naming the field: an inactive plan (other than the current one), an add-on that is a plan,
+ * inactive, or not offered by the new plan (its available add-ons). A date already past is stored as an overdue swap
+ * without UM's job (which Action Scheduler would run at once): only `.../apply` applies it.
  */
 function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|\WP_Error {
 	$m = um_membership( $id );
@@ -163,13 +166,23 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 		/* translators: %d: a product id. */
 		throw new Invalid( 'target.plan_id', sprintf( __( 'product %d is not a plan', 'wpbridge-stub' ), $plan_id ) );
 	}
-	$addons = array();
+	if ( (int) $m->get_plan_id() !== $plan_id && ! $plan->is_active() ) {
+		/* translators: 1: a product id, 2: a membership id. */
+		throw new Invalid( 'target.plan_id', sprintf( __( 'plan %1$d is inactive: it is not offered to membership %2$d', 'wpbridge-stub' ), $plan_id, $m->get_id() ) );
+	}
+	$offered = array_map( 'intval', (array) $plan->get_available_addons() );
+	$addons  = array();
 	foreach ( (array) ( $target['addon_products'] ?? array() ) as $pid => $qty ) {
-		$pid = to_int( $pid, 'target.addon_products', 1 );
-		$qty = to_int( $qty, "target.addon_products.$pid", 0, 1000 );
-		if ( ! wu_get_product( $pid ) ) {
+		$pid     = to_int( $pid, 'target.addon_products', 1 );
+		$qty     = to_int( $qty, "target.addon_products.$pid", 0, 1000 );
+		$product = wu_get_product( $pid );
+		if ( ! $product ) {
 			/* translators: %s: a product id. */
 			throw new Invalid( "target.addon_products.$pid", sprintf( __( 'no product %s', 'wpbridge-stub' ), $pid ) );
+		}
+		if ( $qty > 0 && ( 'plan' === $product->get_type() || ! $product->is_active() || ! in_array( $pid, $offered, true ) ) ) {
+			/* translators: 1: a product id, 2: a plan id. */
+			throw new Invalid( "target.addon_products.$pid", sprintf( __( 'product %1$d is not an active add-on offered by plan %2$d', 'wpbridge-stub' ), $pid, $plan_id ) );
 		}
 		if ( $qty > 0 ) {
 			$addons[ $pid ] = $qty;
@@ -191,6 +204,11 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 	if ( is_wp_error( $result ) ) {
 		/* translators: %s: the reason given. */
 		return error( 'wpbridge_um_swap', sprintf( __( 'UM refused to schedule the swap: %s', 'wpbridge-stub' ), $result->get_error_message() ), 409 );
+	}
+	if ( $when->getTimestamp() <= time() && function_exists( 'wu_unschedule_action' ) ) {
+		// schedule_swap() queued UM's job for a date already past: Action Scheduler would run it at once. The swap
+		// stays stored as overdue (as in stub mode), applied only by `.../apply` (wpbridge sync).
+		wu_unschedule_action( 'wu_async_membership_swap', array( 'membership_id' => $m->get_id() ), 'membership' );
 	}
 	$fresh = um_membership( $id );
 	return ( $fresh ? um_swap_out( $fresh ) : null ) ?? error( 'wpbridge_um_swap', __( 'UM did not store the swap.', 'wpbridge-stub' ), 500 );

@@ -81,3 +81,61 @@ def test_a_big_batch_item_is_413_not_a_fatal(sandbox: Any, api: Api, auth: str) 
     resp = http.post(sandbox.url + "/wp-json/batch/v1", json=payload, timeout=TIMEOUT)
     assert resp.status_code in (207, 413), (resp.status_code, resp.text[:300])
     assert "critical error" not in resp.text and "wpbridge_too_large" in resp.text, resp.text[:300]
+
+
+# ---------------------------------------------------- 5. UM mode: validation before auth, swaps UM should refuse
+
+
+@pytest.mark.parametrize("params", [{}, {"membership_ids": "x"}, {"membership_ids": ",".join(["1"] * 101)}])
+def test_anonymous_callers_are_refused_before_any_validation(any_sandbox: Any, params: dict[str, str]) -> None:
+    anonymous = requests.Session()
+    resp = anonymous.get(any_sandbox.url + f"{W}/memberships/limitations", params=params, timeout=TIMEOUT)
+    assert resp.status_code == 401, (resp.status_code, resp.text[:300])
+    assert "membership_ids" not in resp.text and "maxItems" not in resp.text, resp.text[:300]
+
+
+def test_um_swaps_only_to_active_offered_products_and_never_at_once_in_the_past(um_sandbox: Any) -> None:
+    from tests.integration.um_support import new_um_member, um_membership, um_php
+
+    ids = um_sandbox.info["seeded"]["products"]
+    made = um_php(um_sandbox, """
+$t = $data;
+$p = wu_create_product( array( 'slug' => "off-$t", 'name' => "Off $t", 'type' => 'plan', 'amount' => 1,
+    'pricing_type' => 'paid', 'duration' => 1, 'duration_unit' => 'month', 'recurring' => true,
+    'product_group' => 'High End', 'active' => false, 'list_order' => 0 ) );
+$a = wu_create_product( array( 'slug' => "lone-$t", 'name' => "Lone $t", 'type' => 'package', 'amount' => 1,
+    'pricing_type' => 'paid', 'duration' => 1, 'duration_unit' => 'month', 'recurring' => true, 'active' => true ) );
+return array( 'inactive' => $p->get_id(), 'lone' => $a->get_id() );
+""", tag())
+    try:
+        _swaps_refused(um_sandbox, ids, made, new_um_member, um_membership)
+    finally:  # the shared network's catalog is left as seeded (other modules compare it)
+        um_php(um_sandbox, "foreach ( $data as $id ) { wu_get_product( $id )->delete(); } return true;",
+               [made["inactive"], made["lone"]])
+
+
+def _swaps_refused(um_sandbox: Any, ids: dict[str, int], made: dict[str, int], new_um_member: Any,
+                   um_membership: Any) -> None:
+    member = new_um_member(um_sandbox, "premium")
+    api = Api(um_sandbox.url, (um_sandbox.api_key, um_sandbox.api_secret))
+    path = f"{W}/memberships/{member.membership_id}/scheduled-change"
+    when = "2031-01-01T00:00:00Z"
+    cases = [
+        ({"plan_id": made["inactive"]}, when, "target.plan_id"),  # inactive, in the group
+        ({"plan_id": ids["free"], "addon_products": {str(made["lone"]): 1}}, when,
+         f"target.addon_products.{made['lone']}"),  # an add-on free does not offer
+    ]
+    for target, date, field in cases:
+        resp = api("PUT", path, json={"scheduled_for": date, "target": target})
+        assert resp.status_code == 400, (target, date, resp.status_code, resp.text[:300])
+        assert resp.json()["data"]["field"] == field, resp.text[:300]
+        held = um_membership(um_sandbox, member.membership_id)
+        assert held["plan_id"] == ids["premium"] and held["swap_date"] is None, (target, held)
+    ok = api("PUT", path, json={"scheduled_for": when, "target": {"plan_id": ids["free"]}})
+    assert ok.status_code == 200, ok.text[:300]
+    assert um_membership(um_sandbox, member.membership_id)["swap_jobs"] == 1
+    # A date already past is an overdue swap, kept for `.../apply` (wpbridge sync): UM's job, which Action
+    # Scheduler would run at once, is not left queued, and nothing is applied.
+    api.ok("PUT", path, json={"scheduled_for": "2020-01-01T00:00:00Z", "target": {"plan_id": ids["free"]}})
+    held = um_membership(um_sandbox, member.membership_id)
+    assert held["swap_date"] and held["swap_jobs"] == 0 and held["plan_id"] == ids["premium"], held
