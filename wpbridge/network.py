@@ -23,12 +23,13 @@ from .config import NetworkSettings, load_settings
 from .errors import DataError, NotFound
 from .managers.base import DEFAULT_BATCH_LIMIT, UM, Context
 from .managers.customers import CustomerManager
+from .managers.discount_codes import DiscountCodeManager
 from .managers.flavor import Flavor, flavor_of
 from .managers.imports import ImportManager
 from .managers.locks import LockManager
 from .managers.memberships import MembershipManager, MembershipOverride, membership_override
 from .managers.payments import PaymentManager
-from .managers.products import DiscountCodeManager, ProductManager
+from .managers.products import ProductManager
 from .managers.quotas import Mismatch, QuotaManager, SiteQuota
 from .managers.schedule import ScheduleManager
 from .managers.sites import SiteManager

@@ -153,6 +153,22 @@ function register_payment_routes( Payment_Store $store ): void {
 	);
 }
 
+/**
+ * UM counts a use of a payment's code when the payment completes (Discount_Code_Manager::
+ * maybe_add_use_on_payment_received, on `wu_gateway_payment_processed`, which only a gateway fires: settling here
+ * does not). So the settle route counts it, once: only on its own pending -> completed, as UM does, by the code of
+ * the Cart the payment was made from (`wu_original_cart`), else by the payment's code.
+ */
+function um_count_code_use( object $payment ): void {
+	$cart = $payment->get_meta( 'wu_original_cart' );
+	$code = is_a( $cart, '\WP_Ultimo\Checkout\Cart' ) ? $cart->get_discount_code() : null;
+	$code = $code ? wu_get_discount_code( $code->get_id() ) : ( $payment->get_discount_code() ? wu_get_discount_code_by_code( $payment->get_discount_code() ) : null );
+	if ( $code ) {
+		$code->add_use();
+		$code->save();
+	}
+}
+
 function payment_not_found( int $id ): \WP_Error {
 	/* translators: %d: a payment id. */
 	return error( 'wpbridge_payment_not_found', sprintf( __( 'No payment %d.', 'wpbridge-stub' ), $id ), 404 );
@@ -302,9 +318,9 @@ function payment_change_body( array $body ): array {
 	}
 	$cart = $body['cart'] ?? null;
 	if ( ! is_map( $cart ) ) {
-		throw new Invalid( 'cart', __( 'is required: {"cart_type", "products", "duration", "duration_unit"}', 'wpbridge-stub' ) );
+		throw new Invalid( 'cart', __( 'is required: {"cart_type", "products", "duration", "duration_unit", "discount_code"?}', 'wpbridge-stub' ) );
 	}
-	only_keys( $cart, array( 'cart_type', 'products', 'duration', 'duration_unit' ), 'cart.' );
+	only_keys( $cart, array( 'cart_type', 'products', 'duration', 'duration_unit', 'discount_code' ), 'cart.' );
 	$products = $cart['products'] ?? null;
 	if ( ! is_map( $products ) || ! $products ) {
 		throw new Invalid( 'cart.products', __( 'is required: an object {"<product_id>": <quantity>} with at least one product', 'wpbridge-stub' ) );
@@ -323,6 +339,7 @@ function payment_change_body( array $body ): array {
 			'products'      => $clean_products,
 			'duration'      => isset( $cart['duration'] ) ? to_int( $cart['duration'], 'cart.duration', 1, 65535 ) : null,
 			'duration_unit' => isset( $cart['duration_unit'] ) ? to_enum( $cart['duration_unit'], UNITS, 'cart.duration_unit' ) : null,
+			'discount_code' => isset( $cart['discount_code'] ) ? strtoupper( ( entities()['discount_code']['fields']['code'] )( $cart['discount_code'], 'cart.discount_code' ) ) : '',
 		),
 		'currency'       => ( entities()['membership']['fields']['currency'] )( $body['currency'] ?? 'USD', 'currency' ),
 		'subtotal'       => to_money( $body['subtotal'] ?? 0, 'subtotal' ),
@@ -545,6 +562,10 @@ class Stub_Payment_Store implements Payment_Store {
 				$plan = (int) $pid;
 			}
 		}
+		if ( '' !== $change['cart']['discount_code'] && ! discount_code_by_code( $change['cart']['discount_code'] ) ) {
+			/* translators: %s: a discount code. */
+			throw new Invalid( 'cart.discount_code', sprintf( __( 'no discount code "%s"', 'wpbridge-stub' ), $change['cart']['discount_code'] ) );
+		}
 		$t        = table( 'payments' );
 		$existing = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . ident( $t ) . " WHERE membership_id = %d AND change_key = %s AND status IN ('pending','completed') ORDER BY id ASC LIMIT 1", $membership_id, $change['change_key'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 		if ( $existing ) {
@@ -562,6 +583,7 @@ class Stub_Payment_Store implements Payment_Store {
 			'currency'           => $change['currency'],
 			'subtotal'           => $change['subtotal'],
 			'discount_total'     => $change['discount_total'],
+			'discount_code'      => $change['cart']['discount_code'],
 			'tax_total'          => $change['tax_total'],
 			'total'              => $change['total'],
 			'gateway'            => 'manual',
@@ -638,6 +660,9 @@ class Stub_Payment_Store implements Payment_Store {
 				}
 				if ( false === $wpdb->update( table( 'payments' ), $update, array( 'id' => $id ) ) ) {
 					return error( 'wpbridge_payment', __( 'Something went wrong (Code 2).', 'wpbridge-stub' ), 500 );
+				}
+				if ( '' !== (string) $row['discount_code'] ) { // A use of the code, once: on this pending -> completed only.
+					$wpdb->query( $wpdb->prepare( 'UPDATE ' . ident( table( 'discount_codes' ) ) . ' SET uses = uses + 1 WHERE code = %s', $row['discount_code'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is quoted by ident().
 				}
 				return array(
 					'settled'       => true,
@@ -773,7 +798,7 @@ class UM_Payment_Store implements Payment_Store {
 				'payment' => $this->get( $existing ),
 			);
 		}
-		$cart = um_change_cart( $m, $change['cart']['cart_type'], $change['cart']['products'], $change['cart']['duration'] ?? false, $change['cart']['duration_unit'] ?? false );
+		$cart = um_change_cart( $m, $change['cart']['cart_type'], $change['cart']['products'], $change['cart']['duration'] ?? false, $change['cart']['duration_unit'] ?? false, $change['cart']['discount_code'] );
 		if ( is_wp_error( $cart ) ) {
 			return $cart;
 		}
@@ -862,6 +887,7 @@ class UM_Payment_Store implements Payment_Store {
 				if ( is_array( $meta ) ) {
 					$p->update_meta( PAYMENT_CHANGE_META, payment_change_settled( $meta, $settle ) );
 				}
+				um_count_code_use( $p );
 				if ( $m ) {
 					// Status and dates only: UM's Membership::save() reaches the gateway only for amount, product or
 					// period changes (class-membership.php, save()).

@@ -80,7 +80,7 @@ function um_cart_target( object $cart ): array {
  * @param string|false $unit     The period's unit (false: the plan's own).
  * @return object|\WP_Error The Cart (an object), or 409 `wpbridge_um_cart` (no customer, or the Cart's own errors).
  */
-function um_change_cart( object $membership, string $cart_type, array $products, int|false $duration, string|false $unit ): mixed {
+function um_change_cart( object $membership, string $cart_type, array $products, int|false $duration, string|false $unit, string $discount_code = '' ): mixed {
 	$customer = $membership->get_customer();
 	if ( ! $customer ) {
 		/* translators: %d: a membership id. */
@@ -105,6 +105,7 @@ function um_change_cart( object $membership, string $cart_type, array $products,
 				'membership_id' => (int) $membership->get_id(),
 				'duration'      => $duration,
 				'duration_unit' => $unit,
+				'discount_code' => '' !== $discount_code ? $discount_code : false, // Refused by the Cart as at checkout.
 			)
 		);
 	} finally {

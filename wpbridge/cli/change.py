@@ -255,6 +255,8 @@ def request_options(func: F) -> F:
         click.option("--force", is_flag=True, help="Accept a plan or add-on outside the offered set."),
         click.option("--um-version", "um_version", default=None, metavar="VERSION",
                      help="Price as this Ultimate Multisite release's Cart, e.g. 2.4.12 (default: the network's)."),
+        click.option("--discount-code", "discount_code", default=None, metavar="CODE",
+                     help="Apply this discount code of the network, as UM's Cart applies it (refused: exit 2)."),
     ]):
         func = decorator(func)
     return func
@@ -322,15 +324,17 @@ def register(main: click.Group) -> None:
     @network_options
     @handle_errors
     def quote(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
-              policy: Policy, force: bool, um_version: str | None, country: str | None, state: str, city: str,
-              snapshot: str | None, network_name: str | None, config_path: str | None, output: str) -> None:
+              policy: Policy, force: bool, um_version: str | None, discount_code: str | None, country: str | None,
+              state: str, city: str, snapshot: str | None, network_name: str | None, config_path: str | None,
+              output: str) -> None:
         """Price a change: lines, credit, due now, unused credit, next charge; or why it is no change / blocked.
 
         Exit 0 for any valid quote (including no_change and blocked), 2 for bad input.
         """
         result = flow.quote(open_source(network_name, config_path, snapshot), membership_id, now=_now(at),
                             plan=plan, addons=list(addons), period=period, policy=policy, force=force,
-                            um_version=um_version, location=cart_location(country, state, city))
+                            um_version=um_version, location=cart_location(country, state, city),
+                            discount_code=discount_code)
         _refuse_before_creation(result)
         emit(output, rows=quote_rows(result), data=result.as_dict(), text=quote_text(result))
 
@@ -348,7 +352,7 @@ def register(main: click.Group) -> None:
     @network_options
     @handle_errors
     def apply(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
-              policy: Policy, force: bool, um_version: str | None, dry_run: bool, yes: bool,
+              policy: Policy, force: bool, um_version: str | None, discount_code: str | None, dry_run: bool, yes: bool,
               collect: str | None, reference: str, replace_pending: bool, network_name: str | None,
               config_path: str | None, output: str) -> None:
         """Carry out a change: upgrades and add-ons now (their payment, the membership, then each site's quota),
@@ -384,7 +388,7 @@ def register(main: click.Group) -> None:
                             policy=policy, force=force, um_version=um_version, dry_run=dry_run,
                             confirm=None if yes else confirm, notify=notify if yes else None,
                             collect=cast(Collect | None, collect), reference=reference,
-                            replace_pending=replace_pending)
+                            replace_pending=replace_pending, discount_code=discount_code)
         show(result.quote)
         emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result, problems=False))
         for line in apply_problems(result):

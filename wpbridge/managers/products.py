@@ -1,12 +1,12 @@
-"""`net.products` (the catalog: plans, packages, services with their limitations and price variations) and
-`net.discount_codes`."""
+"""`net.products` (the catalog: plans, packages, services with their limitations and price variations);
+`net.discount_codes` is in `discount_codes.py`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..models import DiscountCode, Product
+from ..models import Product
 from ..rest.transport import route
 from .base import COMPANION, Context
 
@@ -33,18 +33,3 @@ class ProductManager:
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /wu/v2/product; after a try with an unknown outcome it is looked up by its slug first."""
         return self._ctx.create("product", body)
-
-
-class DiscountCodeManager:
-    """The discount codes of one network (`wu/v2/discount_code`)."""
-
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
-
-    def list(self, **filters: Any) -> Iterator[DiscountCode]:
-        return self._ctx.um_list("discount_code", DiscountCode, filters)
-
-
-    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """POST /wu/v2/discount_code; after a try with an unknown outcome it is looked up by its code first."""
-        return self._ctx.create("discount_code", body)

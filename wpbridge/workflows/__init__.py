@@ -25,7 +25,17 @@ from ..errors import DataError
 from ..managers.payments import PaymentWrite
 from ..managers.quotas import Mismatch
 from ..managers.taxes import CustomerTax
-from ..models import Customer, Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site, SiteUsage
+from ..models import (
+    Customer,
+    DiscountCode,
+    Limitations,
+    Membership,
+    NetworkInfo,
+    Product,
+    ScheduledChange,
+    Site,
+    SiteUsage,
+)
 from ..payment_models import Payment
 from ..rest.batch import BatchItem, BatchResult
 
@@ -159,6 +169,14 @@ class TaxesReadAPI(Protocol):
     def customer(self, customer_id: int) -> CustomerTax: ...
 
 
+class DiscountCodesReadAPI(Protocol):
+    """`net.discount_codes` (`managers/discount_codes.py`) as a quote reads it; an offline snapshot has none."""
+
+    def all(self) -> builtins.list[DiscountCode]: ...
+
+    def find(self, code: str) -> DiscountCode | None: ...
+
+
 class PaymentsReadAPI(Protocol):
     """`net.payments` (`managers/payments.py`), read."""
 
@@ -222,6 +240,11 @@ class NetworkReader(Protocol):
     @property
     def taxes(self) -> TaxesReadAPI | None:
         """The network's taxes; None: not known (a snapshot), a quote is priced without taxes."""
+        ...
+
+    @property
+    def discount_codes(self) -> DiscountCodesReadAPI | None:
+        """The network's discount codes; None: not known (a snapshot), a quote cannot take a code."""
         ...
 
 

@@ -265,6 +265,7 @@ def apply(
     reference: str = "",
     replace_pending: bool = False,
     notify: Notify | None = None,
+    discount_code: str | None = None,
 ) -> ApplyResult:
     """Quote the change, then carry it out (see the module docstring) unless `dry_run` or `confirm` says no.
 
@@ -278,7 +279,7 @@ def apply(
     """
     def priced(base: Membership | None = None) -> QuoteResult:
         return quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy,
-                     force=force, um_version=um_version, base=base)
+                     force=force, um_version=um_version, base=base, discount_code=discount_code)
 
     def run(preview: bool) -> ApplyResult:
         q = priced()

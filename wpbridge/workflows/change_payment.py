@@ -188,7 +188,7 @@ def payment_body(q: QuoteResult, key: str, collect: Collect, reference: str,
     return {
         "change_key": key, "collect": collect, "reference": reference,
         "cart": {"cart_type": quote.kind, "products": cart_products(cart.plan_id, m.plan_id, cart.addons),
-                 "duration": cart.duration, "duration_unit": cart.duration_unit},
+                 "duration": cart.duration, "duration_unit": cart.duration_unit, "discount_code": quote.discount_code},
         "currency": quote.currency, "subtotal": totals.subtotal, "discount_total": totals.discount_total,
         "tax_total": totals.tax_total, "total": totals.total,
         "line_items": [li.model_dump(mode="json") for li in lines],

@@ -24,7 +24,7 @@ from ..billing.result import Policy
 from ..errors import InputError, NotFound
 from ..managers.flavor import STUB, Flavor, flavor_of
 from ..managers.taxes import CustomerTax
-from ..models import Membership, ScheduledChange, Site, SiteUsage
+from ..models import DiscountCode, Membership, ScheduledChange, Site, SiteUsage
 from . import NetworkReader
 from .change_request import AddonRequest, PeriodRequest, build_cart, refuse_bad_request
 from .change_view import product_name, product_ref
@@ -146,6 +146,8 @@ class QuoteResult:
     """The flavor of the network the quote was made on (what `apply` writes, and how it reads them back)."""
     taxes: QuoteTaxes | None = None
     """The network's taxes the quote was priced with, where and why (None: taxes off, or not known offline)."""
+    discount_code: DiscountCode | None = None
+    """The code given (`--discount-code`), as read from the network (None: none given)."""
 
     @property
     def kind(self) -> str:
@@ -198,6 +200,7 @@ class QuoteResult:
             "gateway": dataclasses.asdict(self.gateway) if self.gateway is not None else None,
             "tax_total": q.tax_total,
             "taxes": self.taxes.as_dict() if self.taxes is not None else None,
+            "discount_code": self.discount_code.model_dump(mode="json") if self.discount_code else None,
         }
 
 
@@ -215,6 +218,7 @@ def quote(
     um_version: str | None = None,
     base: Membership | None = None,
     location: TaxLocation | None = None,
+    discount_code: str | None = None,
 ) -> QuoteResult:
     """Price a change of `membership_id` at `now`.
 
@@ -228,12 +232,17 @@ def quote(
     `location`: where the cart is taxed, as UM's checkout form's country, state and city (None: the customer's
     billing country, else their IP country, as UM's Cart of a membership change). Taxes are read from the network
     (`net.taxes`) and priced when it collects them.
+    `discount_code`: a code of the network (`net.discount_codes`), applied as UM's Cart applies it; one UM's Cart
+    refuses (unknown, inactive, not started, expired, no uses left) is an InputError naming it, with UM's message.
     """
     if now.tzinfo is None:
         raise InputError("now: a timezone-aware date-time is required", field="now")
     membership = base if base is not None else load_membership(network, membership_id)
     idx = CatalogIndex(network.products.catalog())
     cart, notes = build_cart(membership, idx, plan, addons, period)
+    code = lookup_code(network, discount_code, now) if discount_code is not None else None
+    if code is not None:
+        cart = cart.model_copy(update={"discount_code": code})
     sites = owned_sites(network, membership.id)
     usage = network.usage.get([s.blog_id for s in sites]) if sites else {}
     info = network.info()
@@ -245,6 +254,7 @@ def quote(
                      taxes=taxes.settings if taxes else None, location=taxes.location if taxes else None,
                      tax_exempt=taxes.exempt if taxes else False)
     refuse_bad_request(membership, idx, q)
+    notes += _code_notes(code, q)
     notes += [f"forced: {w.message}" for w in q.warnings]
     scheduled = network.schedule.get(membership.id)
     notes += _scheduled_note(idx, q, scheduled)
@@ -253,7 +263,73 @@ def quote(
     if effect is not None and effect.action:
         notes.append(f"billed by {effect.gateway}: {effect.action}")
     return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled, effect,
-                       network_flavor, taxes)
+                       network_flavor, taxes, code)
+
+
+UM_CODE_INVALID = "This coupon code is not valid."
+UM_CODE_USED_UP = "This discount code was already redeemed the maximum amount of times allowed."
+
+
+def um_code_refusal(code: DiscountCode, now: datetime) -> str | None:
+    """Why UM's Cart refuses `code` at `now` (`Discount_Code::is_valid()` without a product, as
+    `Cart::set_discount_code` calls it: active, uses left, start, expiration, in that order), in UM's words followed
+    by the reason in brackets; None when the Cart takes it."""
+    if not code.active:
+        return f"{UM_CODE_INVALID} (it is not active)"
+    if code.max_uses > 0 and code.uses >= code.max_uses:
+        return f"{UM_CODE_USED_UP} (used {code.uses} of {code.max_uses})"
+    if code.date_start is not None and now < code.date_start:
+        return f"{UM_CODE_INVALID} (it starts on {code.date_start:%Y-%m-%d %H:%M} UTC)"
+    if code.date_expiration is not None and now > code.date_expiration:
+        return f"{UM_CODE_INVALID} (it expired on {code.date_expiration:%Y-%m-%d %H:%M} UTC)"
+    return None
+
+
+def lookup_code(network: NetworkReader, given: str, now: datetime) -> DiscountCode:
+    """The network's code `given` (found as UM's Cart finds it: upper-cased), refused as UM's Cart refuses it
+    (InputError, exit 2, naming the code; UM's refusal code is `discount_code`)."""
+    name = given.strip().upper()
+    api = network.discount_codes
+    if api is None:
+        raise InputError(f"discount code {name}: this source holds no discount codes (an offline snapshot): quote "
+                         "it on the network", field="discount_code")
+    code = api.find(name) if name else None
+    if code is None:
+        raise InputError(f"discount code {name}: The code {name} does not exist or is no longer valid.",
+                         field="discount_code")
+    reason = um_code_refusal(code, now)
+    if reason:
+        raise InputError(f"discount code {code.code}: {reason}", field="discount_code", record_id=code.id)
+    return code
+
+
+def code_terms(code: DiscountCode) -> str:
+    """What a code takes off, in words: '10% off' / '5.00 off each product', the setup fee's, renewals."""
+    def off(kind: str, value: Any) -> str:
+        return f"{value.normalize():f}% off" if kind == "percentage" else f"{value.normalize():f} off"
+    parts = [off(code.type, code.value) + (" (renewals too)" if code.apply_to_renewals else " (first payment)")]
+    if code.setup_fee_value > 0:
+        parts.append(off(code.setup_fee_type, code.setup_fee_value) + " the setup fees")
+    if code.limit_products:
+        parts.append("only products " + ", ".join(str(p) for p in code.allowed_products))
+    return ", ".join(parts)
+
+
+def _code_notes(code: DiscountCode | None, q: Quote) -> list[str]:
+    """The code given, in its own line; a code the engine refused (the non-UM policies) is an InputError; a code
+    limited to products none of the change's lines hold takes nothing off (UM's Cart accepts it all the same)."""
+    if code is None:
+        return []
+    refused = next((e for e in q.errors if e.code in ("invalid_discount_code", "discount_code")), None)
+    if refused is not None:
+        raise InputError(f"discount code {code.code}: {refused.message}", field="discount_code", record_id=code.id)
+    line = f"discount code {code.code}: {code_terms(code)}"
+    if q.discount_code and q.discount_code != code.code:
+        return [line, f"the membership's own code {q.discount_code} is applied instead (as UM {q.um_version}'s Cart "
+                      "of an add-on purchase does)"]
+    if q.kind not in ("no_change", "blocked") and not any(ln.type == "discount" for ln in q.lines):
+        line += ": it takes nothing off this change (none of its lines is discounted)"
+    return [line]
 
 
 def _scheduled_note(idx: CatalogIndex, q: Quote, scheduled: ScheduledChange | None) -> list[str]:

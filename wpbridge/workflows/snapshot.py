@@ -42,7 +42,7 @@ from ..models import (
     parse_utc,
 )
 from ..payment_models import Payment
-from . import NetworkReader, TaxesReadAPI
+from . import DiscountCodesReadAPI, NetworkReader, TaxesReadAPI
 
 FORMAT = "wpbridge-snapshot"
 VERSION = 1
@@ -376,6 +376,8 @@ class Snapshot:
             self.payments = SnapshotPayments(self._section(Payment, envelope.payments, "payments"), name)
         self.taxes: TaxesReadAPI | None = None
         """A snapshot does not hold the network's taxes: a quote from it is priced without taxes."""
+        self.discount_codes: DiscountCodesReadAPI | None = None
+        """A snapshot does not hold the network's discount codes: a quote from it takes none."""
         self.unreadable: list[DataError] = []
         """Always empty, as `Network.unreadable` of a listing that skipped nothing: a record of a snapshot that
         cannot be read fails the load."""
