@@ -111,3 +111,21 @@ def test_codes_ums_cart_refuses_are_exit_2_naming_them(any_sandbox: SandboxInfo)
     res = run(sb, "change", "quote", str(mid), "--plan", "premium", "--discount-code", "NOSUCHCODE")
     assert res.exit_code == 2
     assert "The code NOSUCHCODE does not exist or is no longer valid." in res.output
+
+
+def test_discount_codes_list_and_show_read_every_field(any_sandbox: SandboxInfo) -> None:
+    """UM's REST reads `allowed_products` as null; `discount-codes` reads UM's meta through plugin-stub."""
+    sb = any_sandbox
+    basic = int(sb.info["seeded"]["products"]["basic"])
+    with a_code(sb, uses=1, max_uses=4) as (name, cid):
+        if is_um(sb):
+            um_php(sb, "$c = wu_get_discount_code( $data['id'] ); $c->set_limit_products( true ); "
+                       "$c->set_allowed_products( array( $data['p'] ) ); return $c->save();", {"id": cid, "p": basic})
+        else:
+            Rest(sb).api("PUT", f"/wu/v2/discount_code/{cid}", {"limit_products": True, "allowed_products": [basic]})
+        listed = {c["code"]: c for c in run_json(sb, "discount-codes", "list")}
+        assert listed[name]["allowed_products"] == [basic] and listed[name]["limit_products"] is True
+        shown = run_json(sb, "discount-codes", "show", str(cid))
+        assert (shown["code"], shown["uses"], shown["max_uses"], Decimal(shown["value"])) == (name, 1, 4, 10)
+        text = run(sb, "discount-codes", "show", name.lower()).stdout
+        assert "1 of 4" in text and str(basic) in text

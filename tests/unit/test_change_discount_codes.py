@@ -136,3 +136,26 @@ def test_get_code_by_id_or_code() -> None:
     assert get_code(codes, "9").code == "OTHER" and get_code(codes, "other").id == 9
     with pytest.raises(Exception, match="discount code X does not exist"):
         get_code(codes, "X")
+
+
+def codes_cli(net: FakeNetwork | None, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    monkeypatch.setattr("wpbridge.cli.discount_codes.open_source", lambda *_a: net)
+    return CliRunner().invoke(main, ["discount-codes", *args], catch_exceptions=False,
+                              env={"WPBRIDGE_CONFIG": None, "WPBRIDGE_URL": None})
+
+
+def test_discount_codes_list_and_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = with_codes(code(max_uses=5, uses=2, setup_fee_value="50"),
+                     code("BASIC", id=9, type="absolute", value="5", limit_products=True, allowed_products=[2]))
+    listed = codes_cli(net, monkeypatch, "list", "--output", "json")
+    assert listed.exit_code == 0 and [c["code"] for c in json.loads(listed.output)] == ["SAVE10", "BASIC"]
+    table = codes_cli(net, monkeypatch, "list").output
+    assert "SAVE10" in table and "2 of 5" in table and "BASIC" in table
+    shown = codes_cli(net, monkeypatch, "show", "basic")
+    assert shown.exit_code == 0 and "5 off (absolute)" in shown.output and "products" in shown.output
+    by_id = json.loads(codes_cli(net, monkeypatch, "show", "9", "--output", "json").output)
+    assert by_id["code"] == "BASIC" and by_id["allowed_products"] == [2]
+    missing = codes_cli(net, monkeypatch, "show", "NOPE")
+    assert missing.exit_code != 0 and "discount code NOPE does not exist" in missing.output
+    offline = codes_cli(FakeNetwork(example_data()), monkeypatch, "list")
+    assert offline.exit_code == 2 and "holds none" in offline.output
