@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from ..safe_files import config_file, refuse_inputs
 from ..workflows.importer import (
     EXIT_INPUT,
     ImportOptions,
@@ -93,6 +94,7 @@ def register(main: click.Group) -> None:
         """
         if report_path is not None:
             _check_writable(report_path)
+            refuse_inputs(report_path, [file, config_file(config_path)], option="--report")
         input_format = next((f for f in FORMATS if f == fmt), None)  # click has checked it is one of them
         options = ImportOptions(format=input_format, dry_run=dry_run, update=update, skip_invalid=skip_invalid,
                                 step_delay=step_delay_from_env(), site_concurrency=site_concurrency)

@@ -16,6 +16,7 @@ import click
 from ..billing import CatalogIndex
 from ..models import Limitations, Membership, Product, SiteUsage
 from ..money import round_money
+from ..safe_files import config_file, refuse_inputs
 from ..workflows import NetworkReader
 from ..workflows import change as change_flow
 from ..workflows.check import check_network
@@ -314,6 +315,8 @@ def register(main: click.Group) -> None:
 
         Any read or quote command works offline from it with --snapshot FILE.
         """
+        if out is not None:
+            refuse_inputs(out, [config_file(config_path)], option="--out")
         net = open_network(network_name, config_path)
         now = datetime.now(UTC)
         if out is None:

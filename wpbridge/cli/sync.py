@@ -38,6 +38,7 @@ from ..config import DEFAULT_LOCK_TTL, InactivePolicy, SyncSettings, load_sync_s
 from ..errors import ConfigError, WPBridgeError
 from ..limits import differing_modules
 from ..network import Network
+from ..safe_files import config_file, refuse_inputs
 from ..workflows.sync import (
     INACTIVE_POLICIES,
     SyncOptions,
@@ -233,6 +234,7 @@ def register(main: click.Group) -> None:
         now = at or datetime.now(UTC)
         if report_path is not None:
             _check_writable(report_path)
+            refuse_inputs(report_path, [config_file(config_path)], option="--report")
             _remove_stale(report_path)
         step_delay = _step_delay()
         network = open_network(network_name, config_path)

@@ -32,6 +32,7 @@ from typing import Any
 from ..encoding import dumps, iso_utc
 from ..errors import ConfigError
 from ..network import Network
+from ..safe_files import write_private
 from .importer_apply import Applier, ApplyOutcome, Progress
 from .importer_input import Format, Issue, Source, check_references, read_source
 from .importer_plan import KINDS, Plan, TargetState, build_plan, not_kept_summary, read_target, read_target_payments
@@ -227,11 +228,5 @@ def _exit_code(prepared: Prepared, writes: dict[str, int], conflicts: int, inval
 
 
 def write_report(path: str | Path, report: dict[str, Any]) -> None:
-    """The report file, written complete or not at all (a temporary file renamed into place)."""
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    try:
-        partial.write_text(dumps(report, indent=1) + "\n", encoding="utf-8")
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    """The report file, written complete or not at all, 0600, never through a planted symlink (safe_files)."""
+    write_private(path, dumps(report, indent=1) + "\n")

@@ -42,6 +42,7 @@ from ..models import (
     parse_utc,
 )
 from ..payment_models import Payment
+from ..safe_files import open_private
 from . import DiscountCodesReadAPI, NetworkReader, TaxesReadAPI
 
 FORMAT = "wpbridge-snapshot"
@@ -123,14 +124,8 @@ def export_snapshot(network: NetworkReader, path: str | Path, *, now: datetime, 
     dict[str, int]
 ):
     """`write_snapshot` to a file, written next to it first and renamed, so a failed export leaves no half file."""
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    try:
-        with partial.open("w", encoding="utf-8") as fh:
-            counts = write_snapshot(network, fh, now=now, source_url=source_url)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    with open_private(path) as fh:  # exclusive temporary file, 0600, no symlink followed (safe_files)
+        counts = write_snapshot(network, fh, now=now, source_url=source_url)
     return counts
 
 

@@ -45,7 +45,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import (
@@ -62,6 +61,7 @@ from pydantic_core import ValidationError as CoreValidationError
 
 from ...config import DEFAULT_PAYMENT_GRACE_DAYS
 from ...encoding import dumps
+from ...safe_files import open_private
 
 SCHEMA = "wpbridge.sync.report/1"
 LISTS = ("scheduled_changes", "changes", "errors", "pending_payments")
@@ -334,23 +334,16 @@ class ReportSpool:
               interrupted: str | None = None, fatal: str | None = None) -> None:
         """Assemble the report in a temporary file next to `path` (unique, so two runs never share one) and rename
         it into place only when complete."""
-        target = Path(path)
         head = _head(header, summary, finished_at, interrupted, fatal)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
-                for key in LISTS:
-                    out.write(f',\n  "{key}": [')
-                    count = 0
-                    for count, line in enumerate(self._lines(key), start=1):
-                        out.write(("\n    " if count == 1 else ",\n    ") + line)
-                    out.write("\n  ]" if count else "]")
-                out.write("\n}\n")
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with open_private(path) as out:  # exclusive temporary file, 0600, no symlink followed (safe_files)
+            out.write(dumps(head, indent=2)[:-2])  # drop the closing "\n}" to append the lists
+            for key in LISTS:
+                out.write(f',\n  "{key}": [')
+                count = 0
+                for count, line in enumerate(self._lines(key), start=1):
+                    out.write(("\n    " if count == 1 else ",\n    ") + line)
+                out.write("\n  ]" if count else "]")
+            out.write("\n}\n")
 
     def close(self) -> None:
         for spool in self._files.values():
