@@ -36,6 +36,9 @@ function import_um_create_customer( string $email, ?string $username, ?\WP_User 
 		/* translators: %s: Ultimate Multisite's reason. */
 		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the customer: %s', 'wpbridge-stub' ), $customer->get_error_message() ), 400, array( 'field' => 'email' ) );
 	}
+	if ( ! $customer->get_id() ) {
+		return import_um_not_saved( 'customer' );
+	}
 	if ( ! empty( $fields['has_trialed'] ) ) {
 		$customer->update_meta( 'wu_has_trialed', true );
 	}
@@ -67,6 +70,27 @@ function import_um_update_customer( int $id, array $body ): ?\WP_Error {
 	return null;
 }
 
+/** The largest value of UM's membership integer columns (smallint, smallint unsigned): a larger one is a 400. */
+const UM_MEMBERSHIP_INT_MAX = array(
+	'duration'       => 32767,
+	'times_billed'   => 65535,
+	'billing_cycles' => 65535,
+);
+
+/** The largest value of UM's product integer columns (smallint, tinyint) and the widths of its short text columns. */
+const UM_PRODUCT_INT_MAX = array(
+	'duration'       => 32767,
+	'billing_cycles' => 32767,
+	'trial_duration' => 32767,
+	'list_order'     => 127,
+);
+const UM_PRODUCT_TEXT_MAX = array(
+	'product_group' => 20,
+	'group'         => 20,
+	'currency'      => 10,
+	'pricing_type'  => 10,
+);
+
 /** Membership fields as UM's setters want them; an unknown key is a 400 naming it (as UM's REST). */
 function import_um_membership_args( array $body ): array {
 	$allowed = array(
@@ -91,9 +115,9 @@ function import_um_membership_args( array $body ): array {
 		} elseif ( in_array( $k, array( 'recurring', 'auto_renew' ), true ) ) {
 			$v = to_bool( $v, $k );
 		} elseif ( in_array( $k, array( 'customer_id', 'plan_id', 'duration', 'times_billed', 'billing_cycles' ), true ) ) {
-			$v = to_int( $v, $k, 0 );
+			$v = to_int( $v, $k, 0, UM_MEMBERSHIP_INT_MAX[ $k ] ?? null ); // never clamped by UM's column
 		} elseif ( in_array( $k, array( 'gateway', 'gateway_customer_id', 'gateway_subscription_id', 'currency' ), true ) ) {
-			$v = to_string( $v, $k ); // null -> '' (UM's model loses a record given null here)
+			$v = to_string( $v, $k, 'currency' === $k ? 10 : 191 ); // null -> '' (UM's model loses a record given null here)
 		}
 		$args[ $k ] = $v;
 	}
@@ -124,14 +148,19 @@ function import_um_create_membership( array $body ): int|\WP_Error {
 		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the membership: %s', 'wpbridge-stub' ), $membership->get_error_message() ), 400, array( 'field' => (string) $membership->get_error_code() ) );
 	}
 	if ( ! $membership->get_id() ) {
-		global $wpdb;
-		/* translators: %s: the database error. */
-		return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite did not save the membership (%s)', 'wpbridge-stub' ), $wpdb->last_error ?: __( 'no database error', 'wpbridge-stub' ) ), 400 );
+		return import_um_not_saved( 'membership' );
 	}
 	if ( $limitations ) {
 		$membership->update_meta( 'wu_limitations', validate_limitations( $limitations, 'limitations' ) );
 	}
 	return (int) $membership->get_id();
+}
+
+/** A write UM's model answered without an id (its insert failed): an error, never a created id 0. */
+function import_um_not_saved( string $what ): \WP_Error {
+	global $wpdb;
+	/* translators: 1: customer, membership or product, 2: the database error. */
+	return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite did not save the %1$s (%2$s)', 'wpbridge-stub' ), $what, $wpdb->last_error ?: __( 'no database error', 'wpbridge-stub' ) ), 400 );
 }
 
 /** UM mode: the membership's new absolute values through its model (status included). */
@@ -240,7 +269,7 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 				break;
 			case 'product_group':
 			case 'group':
-				$args['group'] = to_string( $v, $k );
+				$args['group'] = to_string( $v, $k, UM_PRODUCT_TEXT_MAX[ $k ] );
 				break;
 			case 'available_addons':
 				$args['available_addons'] = to_id_list( $v, $k );
@@ -253,7 +282,7 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 			case 'billing_cycles':
 			case 'trial_duration':
 			case 'list_order':
-				$args[ $k ] = to_int( $v, $k, 0 );
+				$args[ $k ] = to_int( $v, $k, 0, UM_PRODUCT_INT_MAX[ $k ] );
 				break;
 			case 'slug':
 			case 'name':
@@ -263,7 +292,7 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 			case 'currency':
 			case 'duration_unit':
 			case 'trial_duration_unit':
-				$args[ $k ] = null === $v ? '' : to_string( $v, $k );
+				$args[ $k ] = null === $v ? '' : to_string( $v, $k, UM_PRODUCT_TEXT_MAX[ $k ] ?? 191 );
 				break;
 			default:
 				throw new Invalid( (string) $k, __( 'not a product field an import can set', 'wpbridge-stub' ) );
@@ -274,6 +303,9 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 		if ( is_wp_error( $product ) ) {
 			/* translators: %s: the reason given. */
 			return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the product: %s', 'wpbridge-stub' ), $product->get_error_message() ), 400 );
+		}
+		if ( ! $product->get_id() ) {
+			return import_um_not_saved( 'product' );
 		}
 	} else {
 		foreach ( $args as $k => $v ) {

@@ -139,3 +139,54 @@ def _swaps_refused(um_sandbox: Any, ids: dict[str, int], made: dict[str, int], n
     api.ok("PUT", path, json={"scheduled_for": "2020-01-01T00:00:00Z", "target": {"plan_id": ids["free"]}})
     held = um_membership(um_sandbox, member.membership_id)
     assert held["swap_date"] and held["swap_jobs"] == 0 and held["plan_id"] == ids["premium"], held
+
+
+# ------------------------------------------------ 6. UM import: no silent clamping, no created id for a refused write
+
+
+def _um_api(um_sandbox: Any) -> Api:
+    return Api(um_sandbox.url, (um_sandbox.api_key, um_sandbox.api_secret))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("list_order", 300), ("list_order", -200), ("duration", 40_000), ("trial_duration", 70_000),
+    ("billing_cycles", 32_768), ("product_group", "g" * 21), ("currency", "C" * 11)])
+def test_um_import_refuses_a_product_value_its_column_would_clamp(um_sandbox: Any, field: str, value: Any) -> None:
+    from tests.integration.um_support import sql
+
+    api = _um_api(um_sandbox)
+    slug = f"clamp-{tag()}"
+    resp = api("POST", f"{W}/import/products", json={"slug": slug, "name": "Clamp", "type": "plan", field: value})
+    try:
+        assert resp.status_code == 400, (resp.status_code, resp.text[:300])
+        assert resp.json()["data"]["field"] == field, resp.text[:300]
+    finally:
+        sql(um_sandbox, f"DELETE FROM wp_wu_products WHERE slug = '{slug}'")
+
+
+def test_um_import_refuses_a_membership_value_its_column_would_clamp(um_sandbox: Any) -> None:
+    from tests.integration.um_support import new_um_member
+
+    member = new_um_member(um_sandbox, "premium")
+    api = _um_api(um_sandbox)
+    for field, value in (("duration", 40_000), ("times_billed", 70_000), ("billing_cycles", 65_536)):
+        resp = api("PUT", f"{W}/import/memberships/{member.membership_id}", json={field: value})
+        assert resp.status_code == 400, (field, resp.status_code, resp.text[:300])
+        assert resp.json()["data"]["field"] == field, resp.text[:300]
+
+
+def test_um_import_a_refused_write_is_an_error_never_a_created_id(um_sandbox: Any) -> None:
+    from pathlib import Path
+
+    api = _um_api(um_sandbox)
+    t = tag()
+    # A must-use plugin makes the database refuse this one product's INSERT (as a failing write would).
+    plugin = Path(um_sandbox.info["docroot"]) / "wp-content" / "mu-plugins" / f"wpb-refuse-{t}.php"
+    plugin.write_text("<?php add_filter( 'query', function ( $q ) { return ( str_starts_with( $q, 'INSERT' ) && "
+                      f"str_contains( $q, 'refused-{t}' ) ) ? 'INSERT INTO wpb_no_such_table VALUES (1)' : $q; }} );\n")
+    try:
+        resp = api("POST", f"{W}/import/products", json={"slug": f"refused-{t}", "name": "Refused", "type": "plan"})
+    finally:
+        plugin.unlink()
+    assert resp.status_code == 400, (resp.status_code, resp.text[:300])
+    assert "wpbridge_import_failed" in resp.text and '"id"' not in resp.text, resp.text[:300]
