@@ -26,8 +26,8 @@ function entities(): array {
 	$id     = fn( $v, $f ) => to_int( $v, $f, 0 );
 	$date   = fn( $v, $f ) => to_date( $v, $f );
 	$unit   = fn( $v, $f ) => to_enum( $v, UNITS, $f );
-	$str    = fn( $v, $f ) => to_string( $v, $f );
-	$text   = fn( $v, $f ) => to_string( $v, $f, 65535 );
+	$str    = fn( $v, $f ) => to_text( $v, $f );
+	$text   = fn( $v, $f ) => to_html( $v, $f );
 	$cur    = function ( $v, $f ) {
 		if ( ! is_string( $v ) || ! preg_match( '/^[A-Z]{3}$/', $v ) ) {
 			/* translators: %s: the value given. */
@@ -48,7 +48,7 @@ function entities(): array {
 				throw new Invalid( "$f.$k", __( 'must be a string', 'wpbridge-stub' ) );
 			}
 		}
-		return $v;
+		return array_map( fn( $x ) => is_string( $x ) ? sanitize_text_field( $x ) : $x, $v );
 	};
 
 	$specs = array(

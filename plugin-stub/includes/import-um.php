@@ -22,7 +22,7 @@ function import_um_create_customer( string $email, ?string $username, ?\WP_User 
 		'password'           => wp_generate_password( 24 ),
 		'email_verification' => $fields['email_verification'] ?? 'none',
 		'vip'                => ! empty( $fields['vip'] ),
-		'billing_address'    => is_array( $fields['billing_address'] ?? null ) ? $fields['billing_address'] : array(),
+		'billing_address'    => is_array( $fields['billing_address'] ?? null ) ? map_deep( $fields['billing_address'], 'sanitize_text_field' ) : array(),
 		'signup_form'        => 'wpbridge-import',
 	);
 	if ( $user ) {
@@ -56,6 +56,8 @@ function import_um_update_customer( int $id, array $body ): ?\WP_Error {
 			$v = to_date( $v, $k );
 		} elseif ( in_array( $k, array( 'has_trialed', 'vip' ), true ) ) {
 			$v = to_bool( $v, $k );
+		} elseif ( is_string( $v ) || is_array( $v ) ) {
+			$v = map_deep( $v, fn( $x ) => is_string( $x ) ? sanitize_text_field( $x ) : $x );
 		}
 		$setter = "set_$k";
 		if ( method_exists( $customer, $setter ) ) {
@@ -117,7 +119,7 @@ function import_um_membership_args( array $body ): array {
 		} elseif ( in_array( $k, array( 'customer_id', 'plan_id', 'duration', 'times_billed', 'billing_cycles' ), true ) ) {
 			$v = to_int( $v, $k, 0, UM_MEMBERSHIP_INT_MAX[ $k ] ?? null ); // never clamped by UM's column
 		} elseif ( in_array( $k, array( 'gateway', 'gateway_customer_id', 'gateway_subscription_id', 'currency' ), true ) ) {
-			$v = to_string( $v, $k, 'currency' === $k ? 10 : 191 ); // null -> '' (UM's model loses a record given null here)
+			$v = to_text( $v, $k, 'currency' === $k ? 10 : 191 ); // null -> '' (UM's model loses a record given null here)
 		}
 		$args[ $k ] = $v;
 	}
@@ -192,7 +194,7 @@ function import_um_update_membership( int $id, array $body ): mixed {
 
 /** UM mode: a real WordPress site (`wpmu_create_blog`), owned by the customer's user, linked in UM's blogmeta. */
 function import_um_create_site( string $domain, string $path, array $body ): int|\WP_Error {
-	$title = to_string( $body['title'] ?? null, 'title', 191, false );
+	$title = to_text( $body['title'] ?? null, 'title', 191, false );
 	$link  = import_um_link_args( $body );
 	$owner = 0;
 	if ( $link['customer_id'] ) {
@@ -269,7 +271,7 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 				break;
 			case 'product_group':
 			case 'group':
-				$args['group'] = to_string( $v, $k, UM_PRODUCT_TEXT_MAX[ $k ] );
+				$args['group'] = to_text( $v, $k, UM_PRODUCT_TEXT_MAX[ $k ] );
 				break;
 			case 'available_addons':
 				$args['available_addons'] = to_id_list( $v, $k );
@@ -284,9 +286,13 @@ function import_um_save_product( ?int $id, array $body ): int|\WP_Error {
 			case 'list_order':
 				$args[ $k ] = to_int( $v, $k, 0, UM_PRODUCT_INT_MAX[ $k ] );
 				break;
-			case 'slug':
 			case 'name':
+				$args[ $k ] = to_text( $v, $k );
+				break;
 			case 'description':
+				$args[ $k ] = null === $v ? '' : to_html( $v, $k );
+				break;
+			case 'slug':
 			case 'type':
 			case 'pricing_type':
 			case 'currency':

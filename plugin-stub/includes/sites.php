@@ -284,7 +284,7 @@ function site_changes( array $body, array $current ): array {
 				$link['limitations'] = validate_limitations( $value, 'limitations' );
 				break;
 			case 'title':
-				$link['title'] = to_string( $value, 'title', 191, false );
+				$link['title'] = to_text( $value, 'title', 191, false );
 				break;
 			case 'path':
 			case 'domain':

@@ -202,7 +202,7 @@ final class UM_Import_Store implements Import_Store {
 	public function update_site( int $blog_id, array $body ): ?\WP_Error {
 		$link = import_um_link_args( $body );
 		if ( isset( $body['title'] ) ) {
-			update_blog_option( $blog_id, 'blogname', to_string( $body['title'], 'title', 191, false ) );
+			update_blog_option( $blog_id, 'blogname', to_text( $body['title'], 'title', 191, false ) );
 		}
 		import_um_save_link( $blog_id, $link );
 		return null;

@@ -228,6 +228,16 @@ function to_enum( mixed $v, array $allowed, string $field ): string {
 	return $v;
 }
 
+/** A plain-text value (a name, a title) as WordPress stores its own: `sanitize_text_field` (no tags, no octets). */
+function to_text( mixed $v, string $field, int $max = 191, bool $nullable = true ): string {
+	return sanitize_text_field( to_string( $v, $field, $max, $nullable ) );
+}
+
+/** A description that may hold HTML, as WordPress stores post content: `wp_kses_post` (no script, no handlers). */
+function to_html( mixed $v, string $field, int $max = 65535 ): string {
+	return wp_kses_post( to_string( $v, $field, $max ) );
+}
+
 function to_string( mixed $v, string $field, int $max = 191, bool $nullable = true ): string {
 	if ( null === $v || false === $v ) {
 		if ( $nullable ) {

@@ -190,3 +190,29 @@ def test_um_import_a_refused_write_is_an_error_never_a_created_id(um_sandbox: An
         plugin.unlink()
     assert resp.status_code == 400, (resp.status_code, resp.text[:300])
     assert "wpbridge_import_failed" in resp.text and '"id"' not in resp.text, resp.text[:300]
+
+
+# ------------------------------------------------------- 8. stored XSS: what we write is sanitized as WordPress does
+
+XSS = "<img src=x onerror=alert(1)>Evil"
+
+
+def test_imported_names_titles_and_descriptions_are_sanitized(any_sandbox: Any) -> None:
+    api = Api(any_sandbox.url, (any_sandbox.api_key, any_sandbox.api_secret))
+    t = tag()
+    try:
+        made = api.ok("POST", f"{W}/import/products", json={
+            "slug": f"xss-{t}", "name": XSS, "type": "plan", "product_group": "<b>g</b>",
+            "description": "<p>ok</p><script>alert(1)</script><img src=x onerror=alert(2)>"})
+        api.created.append(("product", int(made["id"])))
+        product = api.ok("GET", f"{U}/product/{made['id']}")
+        assert product["name"] == "Evil", product["name"]  # sanitize_text_field
+        assert "<script" not in product["description"] and "onerror" not in product["description"], product
+        assert "<p>ok</p>" in product["description"], product["description"]  # wp_kses_post keeps safe HTML
+        assert product.get("product_group", product.get("group")) == "g", product
+        site = api.ok("POST", f"{W}/import/sites", json={"path": f"/x{t}/", "title": XSS})["site"]
+        api.created.append(("site", int(site["blog_id"])))
+        listed = api.ok("GET", f"{W}/sites", params={"blog_ids": site["blog_id"]})
+        assert listed[0]["title"] == "Evil", listed
+    finally:
+        api.cleanup()
