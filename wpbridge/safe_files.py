@@ -73,3 +73,13 @@ def write_private(path: str | os.PathLike[str], text: str | Callable[[IO[str]], 
             fh.write(text)
         else:
             text(fh)
+
+
+def remove_stale(path: str | os.PathLike[str], *, option: str = "--report") -> None:
+    """A report left by an earlier (killed) run must never pass for this run's: it goes before the run starts."""
+    try:
+        Path(path).expanduser().unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot remove the earlier report: {exc.strerror}") from None

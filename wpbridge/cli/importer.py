@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from ..errors import InputError
-from ..safe_files import config_file, refuse_inputs
+from ..safe_files import config_file, refuse_inputs, remove_stale
 from ..workflows.importer import (
     EXIT_INPUT,
+    SCHEMA,
     ImportOptions,
     ImportResult,
     Prepared,
@@ -30,7 +31,9 @@ from ..workflows.importer import (
 )
 from ..workflows.importer_plan import KINDS, Plan, not_kept_summary
 from ..workflows.importer_records import FORMATS
+from ..workflows.sync.stop import StopNow
 from .common import emit, handle_errors, network_options, open_network
+from .sync import StopSignals
 
 SHOWN_LINES = 20
 
@@ -95,12 +98,17 @@ def register(main: click.Group) -> None:
         if report_path is not None:
             _check_writable(report_path)
             refuse_inputs(report_path, [file, config_file(config_path)], option="--report")
+            remove_stale(report_path)
         input_format = next((f for f in FORMATS if f == fmt), None)  # click has checked it is one of them
         options = ImportOptions(format=input_format, dry_run=dry_run, update=update, skip_invalid=skip_invalid,
                                 step_delay=step_delay_from_env(), site_concurrency=site_concurrency)
         net = open_network(network_name, config_path)
-        with net:
-            prepared = prepare(net, file, options)
+        with StopSignals("import") as signals, net:
+            try:
+                with signals.stop.read_only():  # planning only reads: a signal stops it at once
+                    prepared = prepare(net, file, options)
+            except StopNow:
+                _stopped_before_writing(signals, report_path)
             mode = prepared.plan.target.flavor.name if prepared.plan is not None else None
             _say_issues(prepared, report_path)
             if prepared.refused:
@@ -115,10 +123,10 @@ def register(main: click.Group) -> None:
             _show_plan(prepared, plan, output, dry_run)
             if not dry_run and plan.writes_planned and not yes:
                 _confirm(plan, net.settings.url)
-            result = _run(net, prepared, dry_run)
-            _finish(result, report_path, net.settings.url, mode, output, dry_run)
+            result = _run(net, prepared, dry_run, signals)
+            _finish(result, report_path, net.settings.url, mode, output, dry_run, signals)
             _say_failures(result)
-        sys.exit(result.exit_code)
+        sys.exit(signals.exit_code if signals.exit_code is not None else result.exit_code)
 
 
 def _say_issues(prepared: Prepared, report_path: str | None) -> None:
@@ -165,18 +173,31 @@ def _say_failures(result: ImportResult) -> None:
         click.echo(f"import: ... and {len(failures) - SHOWN_LINES} more", err=True)
 
 
-def _run(net: Any, prepared: Prepared, dry_run: bool) -> ImportResult:
+def _run(net: Any, prepared: Prepared, dry_run: bool, signals: StopSignals) -> ImportResult:
     plan = prepared.plan
     if dry_run or plan is None or not sys.stderr.isatty():
-        return execute(net, prepared)
+        return execute(net, prepared, should_stop=signals.stop)
     total = plan.writes_planned + sum(1 for s in plan.of("site", "create"))  # new sites get a quota too
     with click.progressbar(length=max(total, 1), label="import", file=sys.stderr, show_pos=True) as bar:
-        return execute(net, prepared, progress=bar.update)
+        return execute(net, prepared, progress=bar.update, should_stop=signals.stop)
+
+
+def _stopped_before_writing(signals: StopSignals, report_path: str | None) -> NoReturn:
+    """A signal while the import was still reading and planning: nothing was written; say so (and in the report)."""
+    code = signals.exit_code or 143
+    if report_path is not None:
+        write_report(report_path, {"schema": SCHEMA, "interrupted": signals.stop.requested,
+                                   "summary": {"writes": 0, "exit_code": code}, "writes": [], "errors": []})
+    click.echo("import: interrupted while planning; nothing was written", err=True)
+    sys.exit(code)
 
 
 def _finish(result: ImportResult, report_path: str | None, url: str, mode: str | None, output: str,
-            dry_run: bool) -> None:
+            dry_run: bool, signals: StopSignals | None = None) -> None:
     report = result.report(network_url=url, mode=mode)
+    if signals is not None and signals.exit_code is not None:  # stopped at a safe point: the report says so
+        report["interrupted"] = signals.stop.requested
+        report["summary"] = {**report["summary"], "exit_code": signals.exit_code}
     if report_path is not None:
         write_report(report_path, report)
     if output == "table":

@@ -54,6 +54,7 @@ from ..workflows.sync.report import (
     ReportSpool,
     ScheduledEntry,
 )
+from ..workflows.sync.stop import StopRequest
 from .common import at_option, emit, handle_errors, network_options, open_network
 
 STEP_DELAY_ENV = "WPBRIDGE_SYNC_STEP_DELAY"
@@ -159,8 +160,10 @@ class StopSignals:
     safe point (the lock is released, the report written and marked interrupted, exit 128 + the signal: 143 or
     130); a second one stops at once (the lock is still released on the way out)."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str = "sync") -> None:
+        self.label = label
         self.received: signal.Signals | None = None
+        self.stop = StopRequest()  # the run's should_stop: while it only reads, a signal ends the read at once
         self._previous: dict[signal.Signals, Any] = {}
 
     def __enter__(self) -> StopSignals:
@@ -176,8 +179,9 @@ class StopSignals:
         if self.received is not None:
             raise SystemExit(128 + signum)
         self.received = signal.Signals(signum)
-        click.echo(f"sync: {self.received.name} received; stopping at the next safe point (send it again to stop"
-                   " at once)", err=True)
+        click.echo(f"{self.label}: {self.received.name} received; stopping at the next safe point (send it again"
+                   " to stop at once)", err=True)
+        self.stop.request(self.received.name)
 
     def stop_requested(self) -> bool:
         return self.received is not None
@@ -247,7 +251,9 @@ def register(main: click.Group) -> None:
         sink = ConsoleSink(spool or NullSink(), dry_run=dry_run)
         try:
             with StopSignals() as signals, network:
-                outcome = _run_with_progress(network, options, sink, signals.stop_requested)
+                outcome = _run_with_progress(network, options, sink, signals.stop)
+                if outcome.interrupted and signals.exit_code is not None:
+                    outcome.summary.exit_code = signals.exit_code  # the report says how the run ended: 143 / 130
                 if spool is not None and report_path is not None:
                     interrupted = signals.received.name if signals.received and outcome.interrupted else None
                     spool.write(report_path, outcome.header, outcome.summary, outcome.finished_at,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,13 +174,15 @@ def _same_url(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
-def execute(net: Network, prepared: Prepared, *, progress: Progress | None = None) -> ImportResult:
-    """Carry out the plan (nothing when refused or a dry run); the summary and exit code."""
+def execute(net: Network, prepared: Prepared, *, progress: Progress | None = None,
+            should_stop: Callable[[], bool] | None = None) -> ImportResult:
+    """Carry out the plan (nothing when refused or a dry run); the summary and exit code. `should_stop` is asked
+    before each batch (a safe point): once True, the rest is skipped and the outcome marked interrupted."""
     applied: ApplyOutcome | None = None
     if prepared.plan is not None and not prepared.refused and not prepared.options.dry_run:
         applied = Applier(net, prepared.plan, progress=progress, step_delay=prepared.options.step_delay,
-                          requests=lambda: net.stats.requests,
-                          site_concurrency=prepared.options.site_concurrency).run()
+                          requests=lambda: net.stats.requests, site_concurrency=prepared.options.site_concurrency,
+                          should_stop=should_stop).run()
     summary = summarize(prepared, applied, requests=net.stats.requests)
     return ImportResult(prepared, applied, summary, summary["exit_code"])
 

@@ -33,6 +33,11 @@ from .importer_plan import Kind, Plan, Step, change_with_ids, payment_kept_field
 log = logging.getLogger("wpbridge.import")
 
 SITE_BATCH = 10
+INTERRUPTED = "not sent: the import was interrupted (SIGTERM / Ctrl-C); run it again to finish"
+
+
+class NotSent(WPBridgeError):
+    """A batch that was not sent because the run was asked to stop."""
 """Sites per batch request: each is a real WordPress site (~0.2-0.5 s), so a batch stays well inside the timeout."""
 
 Progress = Callable[[int], None]
@@ -82,6 +87,8 @@ class ApplyOutcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
     phases: dict[str, dict[str, float]] = field(default_factory=dict)
     """Per phase (products, customers, memberships, sites, scheduled_changes, quotas): seconds and requests."""
+    interrupted: bool = False
+    """Asked to stop (SIGTERM, Ctrl-C): the batches not sent by then are `skipped`."""
 
     @property
     def written(self) -> int:
@@ -165,8 +172,10 @@ def customer_body(c: SrcCustomer) -> dict[str, Any]:
 class Applier:
     def __init__(self, net: ImportWriter, plan: Plan, *, progress: Progress | None = None,
                  step_delay: float = 0.0, requests: Callable[[], int] | None = None,
-                 site_concurrency: int = 1) -> None:
+                 site_concurrency: int = 1, should_stop: Callable[[], bool] | None = None) -> None:
         self.net = net
+        self.should_stop = should_stop or (lambda: False)
+        """Asked before each batch is sent (a safe point): once True, the batches not sent yet are skipped."""
         self.site_concurrency = max(1, site_concurrency)
         self.requests = requests or (lambda: 0)
         self.plan = plan
@@ -210,6 +219,9 @@ class Applier:
         chunks = [(steps[i:i + size], items[i:i + size]) for i in range(0, len(items), size)]
 
         def send(chunk: Sequence[BatchItem]) -> BatchResult | WPBridgeError:
+            if self.should_stop():
+                self.out.interrupted = True
+                return NotSent(INTERRUPTED)
             try:
                 return self.net.imports.batch(chunk, limit=size)
             except WPBridgeError as exc:
@@ -226,8 +238,9 @@ class Applier:
                 replies: Iterable[BatchResult | WPBridgeError], on_ok: Callable[[Step, Any], None]) -> None:
         for (chunk_steps, chunk), result in zip(chunks, replies, strict=True):
             if isinstance(result, WPBridgeError):
+                status = "skipped" if isinstance(result, NotSent) else "failed"
                 for step in chunk_steps:
-                    self.record(step, "failed", error=str(result), http=result)
+                    self.record(step, status, error=str(result), http=None if status == "skipped" else result)
                 continue
             for step, item in zip(chunk_steps, result.items, strict=True):
                 if item.ok:
@@ -476,21 +489,30 @@ class Applier:
         ids = list(quotas)
         for start in range(0, len(ids), self.t.batch_limit):
             chunk = {b: quotas[b] for b in ids[start:start + self.t.batch_limit]}
-            try:
-                result = self.net.quotas.put_many(chunk)
-            except WPBridgeError as exc:
-                for b in chunk:
-                    self.record(writes[b][0], "failed", error=str(exc), http=exc)
-                continue
-            for item in result.items:
-                step = writes[item.key][0]
-                if item.ok:
-                    self.record(step, "done", target_id=item.key)
-                else:
-                    err = item.error
-                    self.record(step, "failed", error=str(err), http=err if isinstance(err, WPBridgeError) else None)
-            self.progress(len(chunk))
-            if self.step_delay:
-                time.sleep(self.step_delay)
+            self._put_quotas(chunk, writes)
+
+    def _put_quotas(self, chunk: Mapping[int, Limitations], writes: Mapping[int, tuple[Step, Limitations]]) -> None:
+        """One batch of quota writes (skipped once the run was asked to stop), each outcome recorded."""
+        if self.should_stop():
+            self.out.interrupted = True
+            for b in chunk:
+                self.record(writes[b][0], "skipped", error=INTERRUPTED)
+            return
+        try:
+            result = self.net.quotas.put_many(chunk)
+        except WPBridgeError as exc:
+            for b in chunk:
+                self.record(writes[b][0], "failed", error=str(exc), http=exc)
+            return
+        for item in result.items:
+            step = writes[item.key][0]
+            if item.ok:
+                self.record(step, "done", target_id=item.key)
+            else:
+                err = item.error
+                self.record(step, "failed", error=str(err), http=err if isinstance(err, WPBridgeError) else None)
+        self.progress(len(chunk))
+        if self.step_delay:
+            time.sleep(self.step_delay)
 
 

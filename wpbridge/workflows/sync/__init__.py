@@ -59,6 +59,7 @@ from .rules import (
     plan_site,
     target_quota,
 )
+from .stop import StopNow, StopRequest, read_only
 from .stub import StubFlavor
 from .um import UMFlavor
 
@@ -73,7 +74,11 @@ def run_sync(network: SyncNetwork, options: SyncOptions, *, sink: ReportSink | N
     outcome is marked `interrupted`. The flavor is chosen here, once: on a network in UM mode the run is
     `um.UMFlavor`'s (UM computes and enforces limits; nothing is reconciled), else `stub.StubFlavor`'s."""
     stub: SyncFlavor = StubFlavor()
-    flavor = flavor_of(network.info()).pick(stub=stub, um=UMFlavor())
+    try:
+        with read_only(should_stop):
+            flavor = flavor_of(network.info()).pick(stub=stub, um=UMFlavor())
+    except StopNow:
+        flavor = stub  # never used: the run stops at its first safe point
     return Run(network, options, sink or NullSink(), flavor, progress, should_stop).execute()
 
 
@@ -90,6 +95,8 @@ __all__ = [
     "QuotaChange",
     "QuotaMemo",
     "Run",
+    "StopNow",
+    "StopRequest",
     "StubFlavor",
     "SyncFlavor",
     "SyncLocked",

@@ -14,9 +14,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ...config import DEFAULT_LOCK_TTL, DEFAULT_PAYMENT_GRACE_DAYS, InactivePolicy, NetworkSettings
 from ...encoding import iso_utc as iso
@@ -27,6 +28,7 @@ from .. import LocksAPI, MembershipsAPI, PaymentsReadAPI, ProductsAPI, SiteLinks
 from .lock import LockKeeper, LockLost, NoLock, SyncLocked
 from .report import ErrorEntry, ErrorStage, ReportHeader, ReportSink, ScheduledEntry, ScheduledStatus, Summary
 from .rules import CHUNK, INACTIVE_POLICIES, QuotaMemo, chunks, is_due, join_quotas, overdue_payment
+from .stop import STOPPED, StopNow, read_only
 
 log = logging.getLogger("wpbridge.sync")
 
@@ -108,6 +110,8 @@ class SyncOptions:
             raise InputError(f"sync: lock ttl must be at least 5 seconds (got {self.lock_ttl})")
         if self.payment_grace_days < 0:
             raise InputError(f"sync: payment grace must be 0 days or more (got {self.payment_grace_days})")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -197,8 +201,10 @@ class Run:
     def _guarded(self) -> tuple[str | None, bool]:
         """The run, under the lock unless a dry run: (why it stopped before the end, whether it was asked to)."""
         try:
+            self.safe_point()  # a signal before the run began: stop before the lock is taken
             if self.only:
-                self._check_only()
+                with self.reading():
+                    self._check_only()
             if self.options.dry_run:
                 self._work()
             else:
@@ -212,6 +218,8 @@ class Run:
             return str(exc), False
         except Interrupted as exc:
             return str(exc), True
+        except StopNow:  # a signal while the run was only reading: given up at once (nothing half written)
+            return f"sync {STOPPED} to finish", True
         except WPBridgeError as exc:
             self.error("lock" if isinstance(exc, LockLost) else "read", exc)
             return f"sync stopped: {exc}", False
@@ -232,22 +240,37 @@ class Run:
                               " was not sent); run it again to finish")
         self.lock.check()
 
+    def reading(self) -> AbstractContextManager[None]:
+        """A read-only stretch: a stop signal there ends the run at once (stop.StopRequest), not at a safe point."""
+        return read_only(self.should_stop)
+
+    def _reads(self, items: Iterator[T]) -> Iterator[T]:
+        """`items`, each one fetched in a read-only stretch (what the caller does with it may write)."""
+        while True:
+            with self.reading():
+                item = next(items, None)
+            if item is None:
+                return
+            yield item
+
     def _work(self) -> None:
-        info = self.network.info()
-        self.batch_limit = max(1, min(info.batch_limit, self.options.batch_size or 10**6))
-        self.quota_of = QuotaMemo(um_version=info.um_version)  # the merge rules of the network's UM release
-        self.flavor.begin(self)
-        self.catalog = self.network.products.catalog()
-        for change, membership in self._due_changes():
+        with self.reading():
+            info = self.network.info()
+            self.batch_limit = max(1, min(info.batch_limit, self.options.batch_size or 10**6))
+            self.quota_of = QuotaMemo(um_version=info.um_version)  # the merge rules of the network's UM release
+            self.flavor.begin(self)
+            self.catalog = self.network.products.catalog()
+        for change, membership in self._reads(self._due_changes()):
             self.flavor.scheduled(self, change, membership)
-        for rows, members in self._filtered_chunks() if self.only else self._all_chunks():
+        for rows, members in self._reads(self._filtered_chunks() if self.only else self._all_chunks()):
             self.safe_point()
             for row in rows:
                 self.flavor.site(self, row, members)
             if self.progress:
                 self.progress(len(rows))
         self.flavor.end(self)
-        self._pending_payments()
+        with self.reading():
+            self._pending_payments()
 
     def _check_only(self) -> None:
         found = {m.id for m in self.network.memberships.list(id=sorted(self.only))}
