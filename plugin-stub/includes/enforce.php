@@ -336,14 +336,33 @@ function &reverting_role(): bool {
 }
 
 /**
- * Undo a role given over its quota on the current site: `$undo` runs with the role hooks silenced (its own role
+ * The WP_User whose `$method` (add_role, set_role) fired the running role hook: the hooks pass no blog, and the
+ * user may be one of another blog of the network (`new WP_User( $id, '', $blog )`, `for_site()`), not the current.
+ */
+function role_hook_user( string $method ): ?\WP_User {
+	// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_debug_backtrace -- the role hooks pass no WP_User.
+	foreach ( debug_backtrace( DEBUG_BACKTRACE_PROVIDE_OBJECT | DEBUG_BACKTRACE_IGNORE_ARGS, 16 ) as $frame ) {
+		if ( $method === ( $frame['function'] ?? '' ) && ( $frame['object'] ?? null ) instanceof \WP_User ) {
+			return $frame['object'];
+		}
+	}
+	return null;
+}
+
+/** The blog a role hook's change was made for (the WP_User's site, else the current blog). */
+function role_hook_blog( string $method ): int {
+	$user = role_hook_user( $method );
+	return $user ? (int) $user->get_site_id() : get_current_blog_id();
+}
+
+/**
+ * Undo a role given over its quota on blog `$blog`: `$undo` runs with the role hooks silenced (its own role
  * changes must not be rechecked). Nothing happens when the role has room or when a revert is already running.
  */
-function revert_role_over_quota( string $role, callable $undo ): void {
+function revert_role_over_quota( int $blog, string $role, callable $undo ): void {
 	if ( reverting_role() ) {
 		return;
 	}
-	$blog  = get_current_blog_id();
 	$limit = entry_limit( quota( $blog ), 'users', $role );
 	if ( null === $limit || role_count( $blog, $role ) <= $limit ) {
 		return;
@@ -359,10 +378,14 @@ function revert_role_over_quota( string $role, callable $undo ): void {
 
 /**
  * add_user_role (WP_User::add_role, as REST and add_user_to_blog use it), the last word for roles: a role added
- * over its quota on the current site is removed again.
+ * over its quota on the user's blog is removed again. Inside WP_User::set_role it waits for set_user_role, which
+ * puts the old roles back (removing the role here would leave the user with no role at all on the site).
  */
 function recheck_added_role( int $user_id, string $role ): void {
-	revert_role_over_quota( $role, fn( int $blog ) => ( new \WP_User( $user_id, '', $blog ) )->remove_role( $role ) );
+	if ( role_hook_user( 'set_role' ) ) {
+		return;
+	}
+	revert_role_over_quota( role_hook_blog( 'add_role' ), $role, fn( int $blog ) => ( new \WP_User( $user_id, '', $blog ) )->remove_role( $role ) );
 }
 
 /** set_user_role (WP_User::set_role: user-edit screen, promotions, plugins): over the quota, the old roles return. */
@@ -371,6 +394,7 @@ function recheck_set_role( int $user_id, string $role, array $old_roles ): void 
 		return;
 	}
 	revert_role_over_quota(
+		role_hook_blog( 'set_role' ),
 		$role,
 		function ( int $blog ) use ( $user_id, $role, $old_roles ): void {
 			$user = new \WP_User( $user_id, '', $blog );

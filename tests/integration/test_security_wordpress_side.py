@@ -216,3 +216,40 @@ def test_imported_names_titles_and_descriptions_are_sanitized(any_sandbox: Any) 
         assert listed[0]["title"] == "Evil", listed
     finally:
         api.cleanup()
+
+
+# ------------------------------------------------------- 1. role rechecks: the old role kept, the right blog checked
+
+ROLE_RECHECK = """
+$blog = (int) $data['blog'];
+$t    = $data['t'];
+$made = array();
+foreach ( array( 'a', 'b', 'c' ) as $k ) {
+    $id = wpmu_create_user( "rr$k$t", wp_generate_password(), "rr$k$t@example.com" );
+    add_user_to_blog( $blog, $id, 'a' === $k ? 'editor' : 'subscriber' );
+    $made[ $k ] = $id;
+}
+$roles = function ( $id ) use ( $blog ) { return ( new WP_User( $id, '', $blog ) )->roles; };
+switch_to_blog( $blog );  // on the site: a promotion over the quota
+( new WP_User( $made['b'] ) )->set_role( 'editor' );
+restore_current_blog();
+$out = array( 'same_blog' => $roles( $made['b'] ) );
+( new WP_User( $made['c'], '', $blog ) )->set_role( 'editor' );  // from the main site, for that site
+$out['other_blog'] = $roles( $made['c'] );
+$out['editor_kept'] = $roles( $made['a'] );
+require_once ABSPATH . 'wp-admin/includes/ms.php';
+foreach ( $made as $id ) { wpmu_delete_user( $id ); }
+return $out;
+"""
+
+
+def test_a_role_recheck_keeps_the_old_role_and_checks_the_blog_it_was_made_for(sandbox: Any, api: Api) -> None:
+    from tests.integration.um_support import um_php
+
+    blog = new_site(api)
+    api.ok("PUT", f"{W}/sites/{blog}/quota",
+           json={"users": {"enabled": True, "limit": {"editor": {"enabled": True, "number": 1}}}})
+    out = um_php(sandbox, ROLE_RECHECK, {"blog": blog, "t": tag()})
+    assert out["editor_kept"] == ["editor"], out
+    assert out["same_blog"] == ["subscriber"], out  # not [] (no role at all on the site)
+    assert out["other_blog"] == ["subscriber"], out  # checked against that blog's quota
