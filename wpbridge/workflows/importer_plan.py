@@ -42,7 +42,7 @@ from .importer_compare import (
     site_differences,
 )
 from .importer_input import Source, SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
-from .importer_target import ImportTarget, TargetCustomer, TargetState, read_target, read_target_payments
+from .importer_target import ImportTarget, TargetCustomer, TargetSite, TargetState, read_target, read_target_payments
 
 Action = Literal["create", "update", "unchanged", "conflict"]
 Kind = Literal["product", "customer", "membership", "site", "scheduled_change", "quota", "payment"]
@@ -140,6 +140,9 @@ class _Planner:
         """customer key -> target id (None: created by this run)."""
         self.membership_ids: dict[str, int | None] = {}
         self.payment_ids: dict[str, int | None] = {}
+        self.blocked: set[str] = set()
+        """Customer and membership keys of the file whose record on the network is another customer's: nothing of
+        them is written (their memberships, sites, scheduled changes and payments are conflicts too)."""
         self.by_email: dict[str, TargetCustomer] | None = None
         self.by_username: dict[str, TargetCustomer] | None = None
 
@@ -199,53 +202,80 @@ class _Planner:
                 note = "a username cannot be changed"
         step = self.add("customer", c.email, diffs, where=c.where, target_id=have.id if have else None, src=c,
                         note=note)
-        if step.action == "update" and ("email" in diffs or "username" in diffs):
+        if step.action in ("update", "conflict") and ("email" in diffs or "username" in diffs):
             step.action = "conflict"  # never resolved by --update: the identity itself differs
+            self.blocked.add(c.key)  # and never used: that record is another customer's (issue 20, item 16)
+            self.customer_ids[c.key] = None
+            return
         self.customer_ids[c.key] = step.target_id
 
     # ------------------------------------------------------------------ memberships
 
     def membership(self, m: SrcMembership) -> None:
+        if m.customer in self.blocked:
+            self._blocked("membership", m.key, m, f"its customer {m.customer} is a conflict (another customer's)")
+            return
         target_id = self.t.keys.get(m.key)
         have = self.t.memberships.get(target_id) if target_id is not None else None
         diffs: Differences = {}
         customer_id = self.customer_ids.get(m.customer)
         if have is not None:
-            if customer_id is not None and have.customer_id != customer_id:
-                diffs["customer"] = (have.customer_id, customer_id)
+            if have.customer_id != customer_id:  # another customer's, or the file's customer is new: never moved
+                wanted = customer_id if customer_id is not None else f"new ({m.customer})"
+                diffs["customer"] = (have.customer_id, wanted)
             diffs.update(membership_differences(have, m, self.by_id))
         step = self.add("membership", m.key, diffs, where=m.where, target_id=have.id if have else None, src=m)
         if "customer" in diffs:
             step.action = "conflict"
-            step.note = "the target's membership with this source key belongs to another customer"
+            step.note = "the target's membership with this source key belongs to another customer; never moved"
+            self.blocked.add(m.key)
+            self.membership_ids[m.key] = None
+            return
         self.membership_ids[m.key] = step.target_id
+
+    def _blocked(self, kind: Kind, key: str, src: Any, why: str) -> None:
+        """A record that depends on another customer's: a conflict, with nothing to write (issue 20, item 16)."""
+        self.plan.steps.append(Step(kind, key, "conflict", src.where, None, {}, src, f"not imported: {why}"))
+        self.blocked.add(key)
 
     # ------------------------------------------------------------------ sites
 
     def site(self, s: SrcSite) -> None:
         domain, path = self.t.site_address(s)
+        if s.membership in self.blocked:
+            self._blocked("site", f"{domain}{path}", s, f"its membership {s.membership} is a conflict")
+            return
         have = self.t.site_at(domain, path)
         if have is not None and have.pending:
             have = None  # an earlier run's create of this site is finishing (or died before linking): ensure it
         member_id = self.membership_ids.get(s.membership)
-        diffs: Differences = {}
-        note = ""
-        if have is not None:
-            if have.membership_id != member_id or have.membership_id is None:
-                diffs["membership"] = (have.membership_id,
-                                       member_id if member_id is not None else f"new ({s.membership})")
-                note = "the site exists and is not linked to this membership"
-            diffs.update(site_differences(have, s.title, s.type))
-            if have.type == "main":
-                note = "the main site is never linked to a membership"
+        diffs, note = self._site_differences(have, s, member_id) if have is not None else ({}, "")
+        moved = have is not None and have.membership_id is not None and have.membership_id != member_id
+        if moved:
+            note = "the site belongs to another membership; an import never moves it"
         step = self.add("site", f"{domain}{path}", diffs, where=s.where, target_id=have.blog_id if have else None,
                         src=s, note=note)
-        if have is not None and have.type == "main" and step.action == "update":
-            step.action = "conflict"
+        if have is not None and (have.type == "main" or moved) and step.action == "update":
+            step.action = "conflict"  # never resolved by --update (issue 20, item 16)
+
+    @staticmethod
+    def _site_differences(have: TargetSite, s: SrcSite, member_id: int | None) -> tuple[Differences, str]:
+        diffs: Differences = {}
+        note = ""
+        if have.membership_id != member_id or have.membership_id is None:
+            diffs["membership"] = (have.membership_id, member_id if member_id is not None else f"new ({s.membership})")
+            note = "the site exists and is not linked to this membership"
+        diffs.update(site_differences(have, s.title, s.type))
+        if have.type == "main":
+            note = "the main site is never linked to a membership"
+        return diffs, note
 
     # ------------------------------------------------------------------ scheduled changes
 
     def scheduled(self, sc: SrcScheduled) -> None:
+        if sc.membership in self.blocked:
+            self._blocked("scheduled_change", sc.membership, sc, f"its membership {sc.membership} is a conflict")
+            return
         member_id = self.membership_ids.get(sc.membership)
         have = self.t.scheduled.get(member_id) if member_id is not None else None
         diffs: Differences = {}
@@ -264,6 +294,9 @@ class _Planner:
     # ------------------------------------------------------------------ payments
 
     def payment(self, sp: SrcPayment) -> None:
+        if sp.customer in self.blocked or (sp.membership is not None and sp.membership in self.blocked):
+            self._blocked("payment", sp.key, sp, "its customer or membership is a conflict")
+            return
         target_id = self.t.payment_keys.get(sp.key)
         have = self.t.payments.get(target_id) if target_id is not None else None
         diffs: Differences = {}
