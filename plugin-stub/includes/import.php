@@ -526,6 +526,9 @@ function import_update_site( Import_Store $store, Site_Store $sites, \WP_REST_Re
 		/* translators: %s: a site id. */
 		return error( 'wpbridge_site_not_found', sprintf( __( 'site %s does not exist', 'wpbridge-stub' ), $id ), 404 );
 	}
+	if ( is_main_site( $id ) && ( ! empty( $body['membership_id'] ) || ! empty( $body['customer_id'] ) ) ) {
+		return main_site_refusal( $id, __( 'it is linked to no membership', 'wpbridge-stub' ) );
+	}
 	return $store->update_site( $id, $body ) ?? import_site( $sites, $id );
 }
 

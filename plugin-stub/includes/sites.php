@@ -389,7 +389,24 @@ function site_slug( mixed $path ): string {
 		/* translators: %s: a site slug. */
 		throw new Invalid( 'path', sprintf( __( '"%s" is reserved by WordPress', 'wpbridge-stub' ), $slug ) );
 	}
+	if ( ! is_subdomain_install() && main_site_page_exists( $slug ) ) {
+		/* translators: %s: a site slug. */
+		throw new Invalid( 'path', sprintf( __( 'a site at "/%s/" would hide the main site\'s page of that name', 'wpbridge-stub' ), $slug ) );
+	}
 	return $slug;
+}
+
+/** A write the network's main site may not take (a quota, a membership): 409 naming the site. */
+function main_site_refusal( int $blog_id, string $why ): \WP_Error {
+	/* translators: 1: a site id, 2: why the write is refused. */
+	return error( 'wpbridge_main_site', sprintf( __( 'site %1$d is the network\'s main site: %2$s', 'wpbridge-stub' ), $blog_id, $why ), 409, array( 'field' => 'blog_id' ) );
+}
+
+/** Whether the main site has a page `$slug` (as wpmu_validate_blog_signup refuses such a site name). */
+function main_site_page_exists( string $slug ): bool {
+	global $wpdb;
+	$posts = $wpdb->get_blog_prefix( get_main_site_id() ) . 'posts';
+	return (bool) $wpdb->get_var( $wpdb->prepare( 'SELECT ID FROM ' . ident( $posts ) . " WHERE post_type = 'page' AND post_name = %s LIMIT 1", $slug ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- quoted table.
 }
 
 /** The new site's administrator: the customer's WordPress user, else the first super admin. */

@@ -253,3 +253,59 @@ def test_a_role_recheck_keeps_the_old_role_and_checks_the_blog_it_was_made_for(s
     assert out["editor_kept"] == ["editor"], out
     assert out["same_blog"] == ["subscriber"], out  # not [] (no role at all on the site)
     assert out["other_blog"] == ["subscriber"], out  # checked against that blog's quota
+
+
+# --------------------------------- 7. no site hides a page of the main site; the main site is linked to no membership
+
+
+def test_an_imported_site_may_not_shadow_a_page_of_the_main_site(any_sandbox: Any) -> None:
+    from tests.integration.um_support import um_php
+
+    api = Api(any_sandbox.url, (any_sandbox.api_key, any_sandbox.api_secret))
+    slug = f"page-{tag()}"
+    page = um_php(any_sandbox, "return wp_insert_post( array( 'post_type' => 'page', 'post_status' => 'publish', "
+                               "'post_title' => $data, 'post_name' => $data ) );", slug)
+    try:
+        resp = api("POST", f"{W}/import/sites", json={"path": f"/{slug}/", "title": "shadow"})
+        if resp.status_code == 200:
+            api.created.append(("site", int(resp.json()["site"]["blog_id"])))
+        assert resp.status_code == 400, (resp.status_code, resp.text[:300])
+        assert resp.json()["data"]["field"] == "path" and slug in resp.text, resp.text[:300]
+    finally:
+        um_php(any_sandbox, "return (bool) wp_delete_post( $data, true );", page)
+        api.cleanup()
+
+
+def test_the_main_site_is_never_linked_to_a_membership_by_an_import(any_sandbox: Any) -> None:
+    from tests.integration.um_support import new_um_member, um_php
+
+    api = Api(any_sandbox.url, (any_sandbox.api_key, any_sandbox.api_secret))
+    main = next(s for s in api.ok("GET", f"{W}/sites", params={"per_page": 100}) if s["is_main"])
+    blog = main["blog_id"]
+    stub = any_sandbox.info.get("flavor") != "ultimate-multisite"
+    if stub:
+        membership_id = api.ok("GET", f"{U}/membership", params={"per_page": 1})[0]["id"]
+    else:
+        membership_id = new_um_member(any_sandbox, "premium").membership_id
+    try:
+        resp = api("PUT", f"{W}/import/sites/{blog}", json={"membership_id": membership_id})
+        assert resp.status_code == 409, (resp.status_code, resp.text[:300])
+        assert f"site {blog}" in resp.json()["message"], resp.text[:300]
+        after = next(s for s in api.ok("GET", f"{W}/sites", params={"per_page": 100}) if s["is_main"])
+        assert after["membership_id"] == main["membership_id"], after
+    finally:  # the shared network's main site is left as it was, whatever failed
+        if stub:
+            api("PUT", f"{U}/site/{blog}", json={"membership_id": main["membership_id"] or 0,
+                                                  "customer_id": main["customer_id"] or 0})
+        else:
+            um_php(any_sandbox, UM_RELINK, {"blog": blog, "site": main})
+
+
+UM_RELINK = """
+$keys = array( 'wu_membership_id' => 'membership_id', 'wu_customer_id' => 'customer_id', 'wu_type' => 'type' );
+foreach ( $keys as $m => $k ) {
+    if ( null === $data['site'][ $k ] || 'main' === $data['site'][ $k ] ) { delete_site_meta( $data['blog'], $m ); }
+    else { update_site_meta( $data['blog'], $m, $data['site'][ $k ] ); }
+}
+return true;"""
+
