@@ -7,7 +7,8 @@
  *  - posts: a post of a type at its quota may not become publish/private/future (REST: 403 before the insert;
  *    admin: post-new.php is closed, and a publish over the quota is saved as a draft instead);
  *  - uploads: refused when the file would take the upload directory over `disk_space` MB, or when attachments are
- *    at their `post_types.attachment` quota (REST: 403 before the file is written; elsewhere: the upload prefilter);
+ *    at their `post_types.attachment` quota (REST: 403 before the file is written; elsewhere: the upload prefilter,
+ *    and wp_upload_bits for XML-RPC uploads);
  *  - users: adding a member with a role at its `users` quota, or a disabled role, is refused (REST create/update,
  *    add_user_to_blog everywhere; the admin "Add user" screen hides those roles);
  *  - visits: once this month's visits reach `visits`, the front end answers 404 "This site is not available at
@@ -25,6 +26,7 @@ function enforce_hooks(): void {
 	add_filter( 'get_space_allowed', __NAMESPACE__ . '\\space_allowed' );
 	add_filter( 'wp_handle_upload_prefilter', __NAMESPACE__ . '\\upload_prefilter' );
 	add_filter( 'wp_handle_sideload_prefilter', __NAMESPACE__ . '\\upload_prefilter' );
+	add_filter( 'wp_upload_bits', __NAMESPACE__ . '\\upload_bits_check' );
 	add_action( 'add_attachment', __NAMESPACE__ . '\\recheck_attachment' );
 	add_filter( 'rest_request_before_callbacks', __NAMESPACE__ . '\\rest_guard', 10, 3 );
 	add_action( 'rest_api_init', __NAMESPACE__ . '\\hook_rest_post_types', 99 );
@@ -232,6 +234,18 @@ function upload_prefilter( array $file ): array {
 		}
 	}
 	return $file;
+}
+
+/**
+ * wp_upload_bits (XML-RPC's wp.uploadFile / metaWeblog.newMediaObject, and plugins writing bytes directly): the
+ * bytes are checked as an upload of their size; a string returned is WordPress's error for the call.
+ */
+function upload_bits_check( mixed $args ): mixed {
+	if ( ! is_array( $args ) ) {
+		return $args; // Already refused by another filter.
+	}
+	$error = upload_refusal( strlen( (string) ( $args['bits'] ?? '' ) ) );
+	return $error ? $error->get_error_message() : $args;
 }
 
 /**

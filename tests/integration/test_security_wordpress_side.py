@@ -309,3 +309,27 @@ foreach ( $keys as $m => $k ) {
 }
 return true;"""
 
+
+# ------------------------------------------------------------- 9. XML-RPC uploads are checked against the disk quota
+
+
+def test_xmlrpc_uploads_are_checked_against_the_disk_quota(sandbox: Any, api: Api) -> None:
+    import xmlrpc.client
+
+    from tests.integration.um_support import um_php
+
+    record = api.ok("POST", f"{U}/site", json={"path": f"/x{tag()}/", "title": "xmlrpc"})
+    blog = int(record["blog_id"])
+    api.ok("PUT", f"{W}/sites/{blog}/quota", json={"disk_space": {"enabled": True, "limit": 1}})
+    big = b"x" * (3 * 1024 * 1024 // 2)  # 1.5 MB, over the 1 MB quota
+    rpc = xmlrpc.client.ServerProxy(f"{sandbox.url}{record['path']}xmlrpc.php")
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        rpc.wp.uploadFile(blog, sandbox.user, sandbox.app_password,
+                          {"name": "big.png", "type": "image/png", "bits": xmlrpc.client.Binary(big)})
+    assert "disk space" in fault.value.faultString, fault.value.faultString
+    direct = um_php(sandbox, """
+switch_to_blog( $data );
+$r = wp_upload_bits( 'direct.png', null, str_repeat( 'x', 1536 * 1024 ) );
+restore_current_blog();
+return $r;""", blog)
+    assert direct["error"] and "disk space" in direct["error"], direct
