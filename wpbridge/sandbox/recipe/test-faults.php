@@ -12,6 +12,8 @@
  *     with that status (400..599, default 500) and code `wpbridge_test_fault`, after validation and before anything
  *     is stored; `[]` switches it off. Returns the stored setting (network option `wpbridge_test_faults`).
  *   - `GET /wpbridge/v1/test/faults`: the current setting.
+ *   - `PUT /wpbridge/v1/test/clock` `{"offset_ms": 1500}`: plugin-stub's lock clock (the filter `wpbridge_now_ms`)
+ *     runs that far ahead (0 puts it back), so a test sees a lock lapse without sleeping. Returns the setting.
  */
 
 if ( ! defined( 'ABSPATH' ) ) {
@@ -53,6 +55,15 @@ add_filter(
 	2
 );
 
+const WPBRIDGE_TEST_CLOCK = 'wpbridge_test_clock_offset_ms';
+
+add_filter(
+	'wpbridge_now_ms',
+	function ( $now_ms ) {
+		return (int) $now_ms + (int) get_site_option( WPBRIDGE_TEST_CLOCK, 0 );
+	}
+);
+
 add_action(
 	'rest_api_init',
 	function () {
@@ -76,6 +87,19 @@ add_action(
 						);
 						update_site_option( WPBRIDGE_TEST_FAULTS, $faults );
 						return $faults;
+					},
+				),
+			)
+		);
+		WPBridge\route(
+			'/test/clock',
+			array(
+				array(
+					'methods'  => 'PUT',
+					'callback' => function ( WP_REST_Request $request ) {
+						$offset = WPBridge\to_int( WPBridge\body( $request )['offset_ms'] ?? 0, 'offset_ms', -86400000, 86400000 );
+						update_site_option( WPBRIDGE_TEST_CLOCK, $offset );
+						return array( 'offset_ms' => $offset );
 					},
 				),
 			)
