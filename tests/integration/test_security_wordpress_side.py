@@ -137,8 +137,11 @@ def _swaps_refused(um_sandbox: Any, ids: dict[str, int], made: dict[str, int], n
     # A date already past is an overdue swap, kept for `.../apply` (wpbridge sync): UM's job, which Action
     # Scheduler would run at once, is not left queued, and nothing is applied.
     api.ok("PUT", path, json={"scheduled_for": "2020-01-01T00:00:00Z", "target": {"plan_id": ids["free"]}})
-    held = um_membership(um_sandbox, member.membership_id)
-    assert held["swap_date"] and held["swap_jobs"] == 0 and held["plan_id"] == ids["premium"], held
+    try:
+        held = um_membership(um_sandbox, member.membership_id)
+        assert held["swap_date"] and held["swap_jobs"] == 0 and held["plan_id"] == ids["premium"], held
+    finally:  # an overdue swap left on the shared network would be applied by other modules' `sync` runs
+        api("DELETE", path)
 
 
 # ------------------------------------------------ 6. UM import: no silent clamping, no created id for a refused write
