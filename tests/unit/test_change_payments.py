@@ -107,6 +107,16 @@ def test_payment_reads_um_blanks() -> None:
 # --------------------------------------------------------------------------- apply
 
 
+def killed_after_the_payment(net: FakeNetwork) -> None:
+    """An upgrade of membership 2 to premium whose run dies right after its payment was made."""
+    def crash(write: flow.Write) -> None:
+        if write.kind == "payment":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        flow.apply(net, 2, now=NOW, plan="premium", after_write=crash)
+
+
 def test_upgrade_invoices_the_due_now_once() -> None:
     net = FakeNetwork()
     result = flow.apply(net, 2, now=NOW, plan="premium")
@@ -125,13 +135,7 @@ def test_upgrade_invoices_the_due_now_once() -> None:
 
 def test_crash_between_payment_and_membership_then_rerun_makes_no_second_payment() -> None:
     net = FakeNetwork()
-
-    def crash(write: flow.Write) -> None:
-        if write.kind == "payment":
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        flow.apply(net, 2, now=NOW, plan="premium", after_write=crash)
+    killed_after_the_payment(net)
     assert net.writes == [] and len(list(net.payments.list())) == 1
     rerun = flow.apply(net, 2, now=NOW + timedelta(minutes=5), plan="premium")
     assert rerun.ok and rerun.status == "applied"
@@ -212,13 +216,7 @@ def test_a_pending_earlier_change_is_refused_then_replaced() -> None:
 
 def test_an_orphan_payment_is_cancelled_by_the_next_change() -> None:
     net = FakeNetwork()
-
-    def crash(write: flow.Write) -> None:
-        if write.kind == "payment":
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        flow.apply(net, 2, now=NOW, plan="premium", after_write=crash)
+    killed_after_the_payment(net)
     other = flow.apply(net, 2, now=NOW, addons=["extra-storage:1"])
     assert other.ok
     statuses = [p.status for p in net.payments.list()]
