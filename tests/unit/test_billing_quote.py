@@ -368,3 +368,14 @@ def test_quote_is_frozen_and_serialises() -> None:
     assert not hasattr(q, "__dict__") and not hasattr(q.lines[0], "__dict__")  # slotted
 
 
+
+
+def test_sub_cent_amounts_round_half_up_like_the_lines() -> None:
+    """Found by the property test: a one-time 0.025 plan asked again (credit 0.03 for a 0.025 line). The unused
+    credit is 0.005, which rounds half up (PHP's round) to 0.01, so the lines (-0.005 -> -0.01) add up to
+    due now - unused credit; Decimal's default half-even gave 0.00."""
+    one_time = {"recurring": False, "duration_unit": "week"}
+    m = member(amount="0", initial_amount="0.025", recurring=False, duration_unit="day", date_renewed=None,
+               date_expiration=None, date_created=NOW)
+    q = quote_change(m, [plan(1, "0.025", **one_time), plan(2, "0", recurring=False)], Cart(plan_id=1), now=NOW)
+    assert (q.credit, q.due_now, q.unused_credit) == (D("0.03"), D("0.00"), D("0.01"))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -144,16 +144,16 @@ class _Builder:
         if not main_addon:
             held = self.held_recurring()
             if held:
-                recurring = (recurring + held).quantize(self.zero)
+                recurring = (recurring + held).quantize(self.zero, ROUND_HALF_UP)
                 if recurring != um.recurring_total:
                     self.deviate("recurring_total", um.recurring_total, recurring, REASONS["held"])
         if main_addon:
-            recurring = (m.amount + ours.recurring_total).quantize(self.zero)
+            recurring = (m.amount + ours.recurring_total).quantize(self.zero, ROUND_HALF_UP)
             if recurring != um.recurring_total:
                 self.deviate("recurring_total", um.recurring_total, recurring, REASONS["addon_recurring"])
         next_charge, scheduled_for = self.next_charge(kind, main_addon)
         charges = sum((ln.total for ln in ours.lines if ln.type != "credit"), ZERO)
-        unused = max(credit - charges, ZERO).quantize(self.zero) if credit else self.zero
+        unused = max(credit - charges, ZERO).quantize(self.zero, ROUND_HALF_UP) if credit else self.zero
         target = self.target(kind, main_addon, recurring, due, next_charge, scheduled_for)
         return self.quote(kind, credit, min(ours.fee_credit, credit), due, unused, recurring, next_charge,
                           scheduled_for, target)
@@ -297,14 +297,16 @@ class _Builder:
     def refused(self, kind: QuoteKind, errors: list[QuoteError]) -> Any:
         m = self.m
         return self.make(kind=kind, errors=errors, lines=[], credit=self.zero, setup_fee_credit=self.zero,
-                         due_now=self.zero, unused_credit=self.zero, recurring_total=m.amount.quantize(self.zero),
+                         due_now=self.zero, unused_credit=self.zero,
+                         recurring_total=m.amount.quantize(self.zero, ROUND_HALF_UP),
                          next_charge_at=m.date_expiration, scheduled_for=None, target=None)
 
     def quote(self, kind: QuoteKind, credit: Decimal, fee_credit: Decimal, due: Decimal, unused: Decimal,
               recurring: Decimal, next_charge: datetime | None, scheduled_for: datetime | None,
               target: dict[str, Any]) -> Any:
         return self.make(kind=kind, errors=[], lines=self.lines(), credit=credit,
-                         setup_fee_credit=fee_credit.quantize(self.zero), due_now=due, unused_credit=unused,
+                         setup_fee_credit=fee_credit.quantize(self.zero, ROUND_HALF_UP), due_now=due,
+                         unused_credit=unused,
                          recurring_total=recurring, next_charge_at=next_charge, scheduled_for=scheduled_for,
                          target=target)
 
