@@ -55,3 +55,18 @@ def fee_discount(code: DiscountCode | None, product_id: int, subtotal: Decimal) 
     if code is None or code.setup_fee_value <= 0 or not applies_to(code, product_id):
         return ZERO
     return _off(code.setup_fee_type, code.setup_fee_value, subtotal)
+
+
+def code_refusal(code: DiscountCode, now: datetime) -> tuple[str, datetime | None] | None:
+    """Why UM's `Discount_Code::is_valid()` (without a product, as `Cart::set_discount_code` calls it) refuses
+    `code` at `now`, in UM's order: ("inactive" | "used_up" | "not_started" | "expired", the date concerned), or None.
+    The one rule both the pricing port and the CLI's lookup word in their own way."""
+    if not code.active:
+        return "inactive", None
+    if code.max_uses > 0 and code.uses >= code.max_uses:
+        return "used_up", None
+    if code.date_start is not None and now < code.date_start:
+        return "not_started", code.date_start
+    if code.date_expiration is not None and now > code.date_expiration:
+        return "expired", code.date_expiration
+    return None

@@ -34,6 +34,7 @@ from ..models import DiscountCode, Membership, Product, is_recurring_price
 from ..money import currency_decimals
 from ..um_release import LATEST_RELEASE, is_main
 from .catalog import CatalogIndex
+from .discounts import code_refusal
 from .periods import add_period
 from .taxes import TaxLocation, TaxRate, TaxSettings, applicable_rate, taxed_total
 
@@ -367,17 +368,20 @@ def run_cart(
 
 
 def _code_invalid(code: DiscountCode, now: datetime) -> str | None:
-    """`Discount_Code::is_valid()` without a product (UM's checks and order; wpbridge's clearer wording)."""
+    """`Discount_Code::is_valid()` without a product (UM's checks and order: `discounts.code_refusal`; wpbridge's
+    clearer wording)."""
+    refusal = code_refusal(code, now)
+    if refusal is None:
+        return None
+    kind, when = refusal
     name = code.code
-    if not code.active:
+    if kind == "inactive":
         return f"The discount code {name} is not active."
-    if code.max_uses > 0 and code.uses >= code.max_uses:
+    if kind == "used_up":
         return f"The discount code {name} was already used the maximum number of times allowed."
-    if code.date_start is not None and now < code.date_start:
-        return f"The discount code {name} is not valid yet (it starts on {code.date_start:%Y-%m-%d})."
-    if code.date_expiration is not None and now > code.date_expiration:
-        return f"The discount code {name} expired on {code.date_expiration:%Y-%m-%d}."
-    return None
+    if kind == "not_started":
+        return f"The discount code {name} is not valid yet (it starts on {when:%Y-%m-%d})."
+    return f"The discount code {name} expired on {when:%Y-%m-%d}."
 
 
 def _product(st: _CartState, pid: int) -> _Product | None:

@@ -19,6 +19,7 @@ from ..billing import (
     quote_change,
     tax_location,
 )
+from ..billing.discounts import code_refusal
 from ..billing.gateways import GatewayEffect, gateway_effect
 from ..billing.result import Policy
 from ..errors import InputError, NotFound
@@ -271,18 +272,18 @@ UM_CODE_USED_UP = "This discount code was already redeemed the maximum amount of
 
 
 def um_code_refusal(code: DiscountCode, now: datetime) -> str | None:
-    """Why UM's Cart refuses `code` at `now` (`Discount_Code::is_valid()` without a product, as
-    `Cart::set_discount_code` calls it: active, uses left, start, expiration, in that order), in UM's words followed
-    by the reason in brackets; None when the Cart takes it."""
-    if not code.active:
-        return f"{UM_CODE_INVALID} (it is not active)"
-    if code.max_uses > 0 and code.uses >= code.max_uses:
+    """Why UM's Cart refuses `code` at `now` (`billing.discounts.code_refusal`), in UM's words followed by the reason
+    in brackets; None when the Cart takes it."""
+    refusal = code_refusal(code, now)
+    if refusal is None:
+        return None
+    kind, when = refusal
+    if kind == "used_up":
         return f"{UM_CODE_USED_UP} (used {code.uses} of {code.max_uses})"
-    if code.date_start is not None and now < code.date_start:
-        return f"{UM_CODE_INVALID} (it starts on {code.date_start:%Y-%m-%d %H:%M} UTC)"
-    if code.date_expiration is not None and now > code.date_expiration:
-        return f"{UM_CODE_INVALID} (it expired on {code.date_expiration:%Y-%m-%d %H:%M} UTC)"
-    return None
+    if kind == "inactive":
+        return f"{UM_CODE_INVALID} (it is not active)"
+    verb = "starts" if kind == "not_started" else "expired"
+    return f"{UM_CODE_INVALID} (it {verb} on {when:%Y-%m-%d %H:%M} UTC)"
 
 
 def lookup_code(network: NetworkReader, given: str, now: datetime) -> DiscountCode:
