@@ -128,6 +128,8 @@ def _check_text(r: dict[str, Any]) -> str:
     plugin = "-"
     if r["mode"]:
         plugin = f"{r['plugin_version']} ({r['mode']} mode), WordPress {r['wp_version'] or '?'}"
+        if r.get("um_version"):
+            plugin += f", Ultimate Multisite {r['um_version']}"
     skew = "-" if r["clock_skew_seconds"] is None else f"{r['clock_skew_seconds']:+.1f} s (server - local)"
     pairs = [("network", r["network"]), ("url", r["url"]), ("reachable", yes(r["reachable"])),
              ("authenticated", yes(r["authenticated"])), ("plugin", plugin),

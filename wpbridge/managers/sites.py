@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import DataError, WPBridgeError
 from ..models import Site
 from ..rest.transport import route
-from .base import UM, Context, take
+from .base import UM, Context
 from .flavor import Flavor
 
 
@@ -48,16 +48,21 @@ class SiteManager:
         return self._ctx.transport.get(route(UM, "site"), {"per_page": 1, "page": 1, "number": 1}).total
 
     def links_problem(self) -> str | None:
-        """Why the sites' membership links cannot be read on this network (None: they can). Reads one page."""
+        """Why the sites' membership links cannot be read on this network (None: they can).
+
+        Only a customer's site (typed customer-owned, or carrying a customer) whose membership is unknown is a
+        problem, and a listing that cannot be read at all: a network with no customer site yet (a fresh UM
+        network, whose sites UM never typed) is usable."""
         try:
-            first = list(take(self.list(), 100))
+            unread = [s.blog_id for s in self.list() if not s.is_main and s.membership_id is None
+                      and (s.type == "customer_owned" or s.customer_id is not None)]
         except WPBridgeError as err:
             return f"site links cannot be read: {err}"
-        non_main = [s for s in first if not s.is_main]
-        if non_main and all(s.type is None for s in non_main):
-            return (f"site links cannot be read: {self._flavor().sites_route} gives no type and no membership for "
-                    f"any of {len(non_main)} sites (Ultimate Multisite's own REST does this; plugin-stub in UM "
-                    "mode serves the links)")
+        if unread:
+            more = f" and {len(unread) - 10} more" if len(unread) > 10 else ""
+            shown = ", ".join(str(b) for b in unread[:10]) + more
+            return (f"site links cannot be read: {self._flavor().sites_route} gives no membership for the customer "
+                    f"site{'s' if len(unread) > 1 else ''} {shown}")
         return None
 
     # -- the flavor's two listings (`Flavor.list_sites` picks one)

@@ -1,5 +1,6 @@
 """`check`: is a network usable by wpbridge? Reachable, authenticated, plugin mode and version, clock skew, and
-whether its sites' membership links can be read (without them no site may be written: DESIGN §3.3)."""
+whether its customer sites' membership links can be read (without them no site may be written: DESIGN §3.3). A
+network with no customer site yet is usable."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ def check_network(net: Network) -> dict[str, Any]:
     """Reachable, authenticated, plugin mode and version, clock skew, site links; `usable` only when all hold."""
     out: dict[str, Any] = {
         "network": net.settings.name, "url": net.settings.url, "reachable": False, "authenticated": False,
-        "mode": None, "plugin_version": None, "wp_version": None, "batch_limit": None, "server_time": None,
-        "clock_skew_seconds": None, "site_links": None, "usable": False, "problems": [], "warnings": [],
+        "mode": None, "plugin_version": None, "wp_version": None, "um_version": None, "batch_limit": None,
+        "server_time": None, "clock_skew_seconds": None, "site_links": None, "usable": False, "problems": [],
+        "warnings": [],
     }
     try:
         net.check_auth()
@@ -50,6 +52,7 @@ def check_network(net: Network) -> dict[str, Any]:
         else:
             skew = round((info.server_time - local_mid).total_seconds(), 1)
             out.update(mode=info.mode, plugin_version=info.plugin_version, wp_version=info.wp_version,
+                       um_version=info.um_version,
                        batch_limit=info.batch_limit, server_time=info.server_time, clock_skew_seconds=skew)
             if abs(skew) > SKEW_WARNING_SECONDS:
                 out["warnings"].append(
