@@ -49,12 +49,13 @@ def refuse_inputs(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLi
 
 
 @contextmanager
-def open_private(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+def open_private(path: str | os.PathLike[str], *, mode: int = FILE_MODE) -> Iterator[IO[str]]:
     """A text file to write `path` through: created exclusively next to it (0600, no symlink followed), renamed
-    onto `path` when the block ends without an error, removed otherwise."""
+    onto `path` when the block ends without an error, removed otherwise. `mode` (less the umask) for a file that
+    other users must read (`sync --metrics`, read by node_exporter; it holds no secret)."""
     target = Path(path).expanduser()
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.partial")
-    fd = os.open(tmp, _FLAGS, FILE_MODE)
+    fd = os.open(tmp, _FLAGS, mode)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             yield fh
@@ -66,9 +67,10 @@ def open_private(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         raise
 
 
-def write_private(path: str | os.PathLike[str], text: str | Callable[[IO[str]], object]) -> None:
-    """`text` (or what the callable writes) into `path`, complete or not at all, 0600."""
-    with open_private(path) as fh:
+def write_private(path: str | os.PathLike[str], text: str | Callable[[IO[str]], object], *,
+                  mode: int = FILE_MODE) -> None:
+    """`text` (or what the callable writes) into `path`, complete or not at all, 0600 (or `mode`)."""
+    with open_private(path, mode=mode) as fh:
         if isinstance(text, str):
             fh.write(text)
         else:
