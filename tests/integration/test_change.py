@@ -93,9 +93,9 @@ def test_quote_table_and_csv_and_no_change(sandbox: SandboxInfo) -> None:
     csv_out = run(sandbox, "change", "quote", mid, "--addon", "extra-storage:2", "--output", "csv", *MAIN)
     assert csv_out.exit_code == 0
     lines = csv_out.stdout.strip().splitlines()
-    assert lines[0] == "kind,type,product_id,title,quantity,unit_price,total"
-    assert any(ln.startswith("addon,product,") and ",2,5.00,10.00" in ln for ln in lines)
-    assert "addon,summary,,due_now,,,10.00" in lines
+    assert lines[0].startswith("kind,type,product_id,title,quantity,unit_price,total,currency,credit,due_now,")
+    assert any(ln.startswith("addon,product,") and ",2,5.00,10.00,USD,0.00,10.00," in ln for ln in lines)
+    assert not any(",summary," in ln for ln in lines)  # one table: lines, each with the quote's totals
 
 
 def test_quote_blocked_is_exit_0_and_apply_blocked_is_exit_3(sandbox: SandboxInfo) -> None:

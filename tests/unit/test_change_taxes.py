@@ -94,8 +94,9 @@ def test_quote_text_json_csv_with_taxes(monkeypatch: pytest.MonkeyPatch) -> None
     assert data["taxes"]["location"]["source"] == "ip" and Decimal(data["tax_total"]) > 0
     assert all("tax_total" in ln and "tax_rate" in ln for ln in data["lines"])
     rows = cli(taxed("FR"), monkeypatch, "-o", "csv").stdout.splitlines()
-    assert rows[0].endswith(",tax_rate,tax_total") and any(",summary,,tax_total," in r for r in rows)
-    assert any(",tax_location,,FR|| (billing)," in r for r in rows)
+    assert ",total,tax_rate,tax_total," in rows[0] and rows[0].endswith(
+        ",quote_tax_total,tax_country,tax_state,tax_city,tax_source,tax_exempt,tax_inclusive")
+    assert all(r.endswith(",FR,,,billing,no,no") for r in rows[1:])
 
 
 def test_country_overrides_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:

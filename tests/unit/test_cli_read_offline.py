@@ -46,7 +46,7 @@ def test_sites_and_memberships(snap: str) -> None:
     assert "example.test/s11/" in table.stdout and "s12" not in table.stdout
     rows = cli("memberships", "list", "--snapshot", snap, "-o", "csv").stdout.splitlines()
     assert rows[0] == "id,customer,status,plan,addons,amount,currency,period,expires"
-    assert rows[3] == "3,3,active,premium,1 x Extra storage,44.00,USD,1 month,2026-06-01 00:00 UTC"
+    assert rows[3] == "3,3,active,premium,1 x Extra storage,44.00,USD,1 month,2026-06-01T00:00:00Z"
     trialing = json.loads(cli("memberships", "list", "--status", "trialing", "--snapshot", snap, "-o", "json").stdout)
     assert [m["id"] for m in trialing] == [4]
 
@@ -141,7 +141,7 @@ def test_global_options_go_before_the_command_and_after_it_wins(snap: str, tmp_p
 def test_usage_mistakes_are_one_line_naming_the_option() -> None:
     bad = cli("products", "list", "-o", "xml")
     assert bad.exit_code == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1
-    assert bad.stderr.startswith("error: Invalid value for '--output' / '-o': 'xml' is not one of")
+    assert bad.stderr.startswith("error: Invalid value for '--output' / '--format' / '-o': 'xml' is not one of")
     unknown = cli("memberships", "show")
     assert unknown.exit_code == 2 and unknown.stderr == (
         "error: Missing argument 'ID'. (see: wpbridge memberships show --help)\n")

@@ -17,7 +17,6 @@ import click
 
 from ..billing import POLICIES, TaxLocation
 from ..billing.result import Policy
-from ..encoding import iso_utc
 from ..errors import InputError
 from ..money import round_money
 from ..payment_models import Collect
@@ -146,31 +145,29 @@ def tax_pairs(r: flow.QuoteResult) -> list[tuple[str, Any]]:
 
 
 def quote_rows(r: flow.QuoteResult) -> list[dict[str, Any]]:
+    """The quote as ONE table (CSV): a row per line, each carrying the quote's totals, currency, next charge and
+    message (a no_change or blocked quote, which has no lines, is one row with its message)."""
     q = r.quote
-    rows: list[dict[str, Any]] = [
-        {"kind": q.kind, "type": ln.type, "product_id": ln.product_id, "title": ln.title, "quantity": ln.quantity,
-         "unit_price": ln.unit_price, "total": ln.total} for ln in q.lines
-    ]
-    for name in ("credit", "due_now", "unused_credit", "recurring_total") + (("tax_total",) if r.taxes else ()):
-        rows.append({"kind": q.kind, "type": "summary", "product_id": "", "title": name, "quantity": "",
-                     "unit_price": "", "total": getattr(q, name)})
-    if r.taxes is not None:  # where the cart was taxed, and why
+    quote = {"currency": q.currency, "credit": q.credit, "due_now": q.due_now, "unused_credit": q.unused_credit,
+             "recurring_total": q.recurring_total, "next_charge_at": q.next_charge_at,
+             "scheduled_for": q.scheduled_for, "message": q.message or None}
+    taxed = r.taxes is not None
+    if taxed and r.taxes is not None:
         loc = r.taxes.location
-        rows.append({"kind": q.kind, "type": "tax_location", "product_id": "",
-                     "title": f"{loc.country}|{loc.state}|{loc.city} ({loc.source}"
-                              + (", exempt" if r.taxes.exempt else "")
-                              + (", inclusive" if r.taxes.settings.inclusive else "") + ")",
-                     "quantity": "", "unit_price": "", "total": q.tax_total})
-        for row, ln in zip(rows, q.lines, strict=False):  # each line's tax (the line rows come first)
-            row["tax_rate"], row["tax_total"] = ln.tax_rate, ln.tax_total
-        for row in rows[len(q.lines):]:
-            row["tax_rate"], row["tax_total"] = "", ""
-    if q.next_charge_at is not None:  # when the recurring total is charged next
-        rows.append({"kind": q.kind, "type": "next_charge", "product_id": "", "title": iso_utc(q.next_charge_at),
-                     "quantity": "", "unit_price": "", "total": q.recurring_total})
-    if q.message:
-        rows.append({"kind": q.kind, "type": "message", "product_id": "", "title": q.message, "quantity": "",
-                     "unit_price": "", "total": ""})
+        quote |= {"quote_tax_total": q.tax_total, "tax_country": loc.country, "tax_state": loc.state,
+                  "tax_city": loc.city, "tax_source": loc.source, "tax_exempt": r.taxes.exempt,
+                  "tax_inclusive": r.taxes.settings.inclusive}
+    rows: list[dict[str, Any]] = []
+    for ln in q.lines:
+        row: dict[str, Any] = {"kind": q.kind, "type": ln.type, "product_id": ln.product_id, "title": ln.title,
+                               "quantity": ln.quantity, "unit_price": ln.unit_price, "total": ln.total}
+        if taxed:
+            row |= {"tax_rate": ln.tax_rate, "tax_total": ln.tax_total}
+        rows.append(row | quote)
+    if not rows:
+        empty: dict[str, Any] = {"kind": q.kind, "type": None, "product_id": None, "title": None, "quantity": None,
+                                 "unit_price": None, "total": None}
+        rows.append(empty | ({"tax_rate": None, "tax_total": None} if taxed else {}) | quote)
     return rows
 
 

@@ -21,7 +21,7 @@ import click
 from ..encoding import to_jsonable
 from ..errors import AuthError, ConfigError, InputError, WPBridgeError, scrub
 from ..models import parse_utc
-from .output import FORMATS, human, present_money, render_csv, render_json, render_table
+from .output import FORMATS, human, present_money, render_csv, render_json, render_table, render_yaml
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -41,6 +41,12 @@ class GlobalOptions:
     network: str | None = None
     config: str | None = None
     output: str | None = None
+    fields: str | None = None
+
+
+OUTPUT_HELP = "Output format: table (default), json, csv or yaml. --format is WP-CLI's name for it."
+FIELDS_HELP = "Only these fields, in this order (comma-separated, as WP-CLI's --fields)."
+FIELDS = "wpbridge.fields"
 
 
 def global_options(func: F) -> F:
@@ -51,8 +57,10 @@ def global_options(func: F) -> F:
         setattr(options, str(param.name), value)
         return value
 
-    func = click.option("--output", "-o", "output", type=click.Choice(FORMATS), default=None, expose_value=False,
-                        callback=keep, help="Output format (default: table).")(func)
+    func = click.option("--fields", "fields", default=None, metavar="A,B,C", expose_value=False, callback=keep,
+                        help=FIELDS_HELP)(func)
+    func = click.option("--output", "--format", "-o", "output", type=click.Choice(FORMATS), default=None,
+                        expose_value=False, callback=keep, help=OUTPUT_HELP)(func)
     func = click.option("--config", "config", type=click.Path(dir_okay=False), default=None, expose_value=False,
                         callback=keep, help=CONFIG_HELP)(func)
     func = click.option("--network", "network", default=None, expose_value=False, callback=keep,
@@ -76,15 +84,26 @@ def network_options(func: F) -> F:
             kwargs["config_path"] = kwargs.get("config_path") or given.config
             kwargs["output"] = kwargs.get("output") or given.output
         kwargs["output"] = kwargs.get("output") or "table"
+        fields = kwargs.pop("fields", None) or (given.fields if given is not None else None)
+        if ctx is not None and fields:
+            ctx.meta[FIELDS] = parse_fields(fields)
         return func(*args, **kwargs)
 
     out: Any = wrapper
-    out = click.option("--output", "-o", "output", type=click.Choice(FORMATS), default=None,
-                       help="Output format (default: table).")(out)
+    out = click.option("--fields", "fields", default=None, metavar="A,B,C", help=FIELDS_HELP)(out)
+    out = click.option("--output", "--format", "-o", "output", type=click.Choice(FORMATS), default=None,
+                       help=OUTPUT_HELP)(out)
     out = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
                        help=CONFIG_HELP)(out)
     out = click.option("--network", "network_name", default=None, help="Network name in the config file.")(out)
     return out  # type: ignore[no-any-return]
+
+
+def parse_fields(text: str) -> list[str]:
+    fields = [f.strip() for f in text.split(",") if f.strip()]
+    if not fields:
+        raise click.BadParameter("give field names separated by commas, e.g. id,status", param_hint="'--fields'")
+    return fields
 
 
 class OneLineErrors(click.Group):
@@ -213,21 +232,64 @@ def handle_errors(func: F) -> F:
 
 def emit(output: str, *, rows: Sequence[Mapping[str, Any]] | None = None, data: Any = None,
          columns: Sequence[str] | None = None, text: str | None = None) -> None:
-    """Print a result: `data` (any JSON-able value, default `rows`) for json; `rows` for table/csv.
+    """Print a result: `data` (any JSON-able value, default `rows`) for json and yaml; `rows` for table/csv.
 
-    `text` replaces the table rendering when a command has a richer human layout. A result read from a snapshot
-    is followed by a note on stderr saying so, and from when.
+    `text` replaces the table rendering when a command has a richer human layout (not with --fields: the rows
+    then). A result read from a snapshot is followed by a note on stderr saying so, and from when.
     """
-    if output == "json":
-        click.echo(scrub(render_json(present_money(to_jsonable(data if data is not None else list(rows or []))))))
-    elif output == "csv":
-        click.echo(scrub(render_csv([present_money(to_jsonable(r)) for r in rows or []], columns)))
-    else:
-        click.echo(scrub(human(text, keep="\n\t") if text is not None else
-                         render_table([present_money(to_jsonable(r)) for r in rows or []], columns)))
     ctx = click.get_current_context(silent=True)
+    fields = ctx.meta.get(FIELDS) if ctx is not None else None
+    if output in ("json", "yaml"):
+        value = present_money(to_jsonable(data if data is not None else list(rows or [])))
+        if fields:
+            value = _only_fields(value, fields)
+        click.echo(scrub(render_json(value) if output == "json" else render_yaml(value)))
+    else:
+        click.echo(scrub(_rendered_rows(output, rows or [], columns, text, fields)))
     if ctx is not None and ctx.meta.get(OFFLINE_NOTE):
         click.echo(human(ctx.meta[OFFLINE_NOTE], keep=""), err=True)
+
+
+def _rendered_rows(output: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None, text: str | None,
+                   fields: Sequence[str] | None) -> str:
+    if fields:
+        columns = _checked_columns(rows, columns, fields)
+    shown = [present_money(r) for r in rows]
+    if output == "csv":
+        return render_csv(shown, columns)
+    return human(text, keep="\n\t") if text is not None and not fields else render_table(shown, columns)
+
+
+def _refuse_fields(unknown: Sequence[str], known: Sequence[str]) -> None:
+    raise InputError(f"Invalid value for '--fields': no field {', '.join(map(repr, unknown))} in this output"
+                     f" (fields: {', '.join(known) or 'none'})", field="fields")
+
+
+def _checked_columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None,
+                     fields: Sequence[str]) -> list[str]:
+    known = list(columns or [])
+    for row in rows:
+        known += [k for k in row if k not in known]
+    unknown = [f for f in fields if f not in known]
+    if unknown and rows:
+        _refuse_fields(unknown, known)
+    return list(fields)
+
+
+def _only_fields(value: Any, fields: Sequence[str]) -> Any:
+    """The objects of a JSON result (a list of objects, or one object) cut to `fields`, in their order."""
+    items = value if isinstance(value, list) else [value]
+    objects = [v for v in items if isinstance(v, dict)]
+    if not objects:
+        return value
+    known: list[str] = []
+    for obj in objects:
+        known += [k for k in obj if k not in known]
+    unknown = [f for f in fields if f not in known]
+    if unknown:
+        _refuse_fields(unknown, known)
+    cut = [{f: v.get(f) for f in fields} if isinstance(v, dict) else v for v in items]
+    return cut if isinstance(value, list) else cut[0]
 
 
 def snapshot_option(func: F) -> F:

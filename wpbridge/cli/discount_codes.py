@@ -36,7 +36,7 @@ def _uses(c: DiscountCode) -> str:
 def code_row(c: DiscountCode) -> dict[str, Any]:
     return {"id": c.id, "code": c.code, "name": c.name, "active": c.active, "off": _off(c.type, c.value),
             "setup_fee_off": _off(c.setup_fee_type, c.setup_fee_value), "renewals": c.apply_to_renewals,
-            "uses": _uses(c), "starts": fmt_date(c.date_start), "expires": fmt_date(c.date_expiration),
+            "uses": _uses(c), "starts": c.date_start, "expires": c.date_expiration,
             "products": ", ".join(str(p) for p in c.allowed_products) if c.limit_products else "all"}
 
 

@@ -73,8 +73,9 @@ def result_line(result: ImportResult, *, dry_run: bool) -> str:
 def register(main: click.Group) -> None:
     @main.command("import")
     @click.argument("file", type=click.Path(dir_okay=False))
-    @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                  help="Input format (default: from the file's extension, else sniffed).")
+    @click.option("--input-format", "fmt", type=click.Choice(FORMATS), default=None,
+                  help="FILE's format (default: from the file's extension, else sniffed). --format is the output's,"
+                       " as on every command.")
     @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
     @click.option("--yes", "-y", is_flag=True, help="Import without asking (needed when stdin is not a terminal).")
     @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,

@@ -1,4 +1,8 @@
-"""Rendering of command results as table, json or csv; one place so every command formats the same way.
+"""Rendering of command results as table, json, csv or yaml; one place so every command formats the same way.
+
+The convention (README, Output): rows carry raw values (datetimes, Decimals, None); a table shows a moment as
+`2026-12-20 00:00 UTC` and an empty value as `-`, while CSV, JSON and YAML carry the raw value: a moment in ISO 8601
+with `Z`, an empty cell (CSV) or null. Amounts are rounded to their currency's decimals (`present_money`).
 
 What a server sent (a site title, a product or customer name) is data, never terminal control: the human formats
 (table, `key  value` pairs, a command's own text layout, error lines) show every control character escaped
@@ -21,7 +25,7 @@ from typing import Any
 from ..encoding import dumps, to_jsonable
 from ..money import round_money
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "yaml")
 
 
 def render_json(value: Any) -> str:
@@ -58,6 +62,10 @@ def csv_cell(text: str) -> str:
 
 
 def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return fmt_date(value)
     return human(_cell(value), keep="")
 
 
@@ -84,6 +92,56 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Non
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_ .:/@-]*")
+_YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
+
+
+def _yaml_scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS and not text.endswith((" ", ":")) \
+            and ": " not in text and " #" not in text:
+        return text
+    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar (numbers as text stay text)
+
+
+def _yaml_lines(value: Any, indent: str) -> list[str]:
+    if isinstance(value, dict) and value:
+        out = []
+        for key, item in value.items():
+            head = f"{indent}{_yaml_scalar(str(key))}:"
+            if isinstance(item, dict | list) and item:
+                out += [head, *_yaml_lines(item, indent + "  ")]
+            else:
+                out.append(f"{head} {_yaml_scalar(item) if not isinstance(item, dict | list) else _empty(item)}")
+        return out
+    if isinstance(value, list) and value:
+        out = []
+        for item in value:
+            if isinstance(item, dict | list) and item:
+                inner = _yaml_lines(item, indent + "  ")
+                out += [f"{indent}- {inner[0].lstrip()}", *inner[1:]]
+            else:
+                out.append(f"{indent}- {_yaml_scalar(item) if not isinstance(item, dict | list) else _empty(item)}")
+        return out
+    return [indent + (_empty(value) if isinstance(value, dict | list) else _yaml_scalar(value))]
+
+
+def _empty(value: dict[Any, Any] | list[Any]) -> str:
+    return "{}" if isinstance(value, dict) else "[]"
+
+
+def render_yaml(value: Any) -> str:
+    """Block-style YAML of JSON-able data (the same values as `render_json`: amounts and moments stay strings,
+    any string a YAML reader would take for another type is double-quoted)."""
+    return "\n".join(_yaml_lines(to_jsonable(value), ""))
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:

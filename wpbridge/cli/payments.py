@@ -24,9 +24,9 @@ COLUMNS = ["id", "membership", "customer", "status", "total", "currency", "gatew
 
 
 def payment_row(p: Payment) -> dict[str, Any]:
-    return {"id": p.id, "membership": p.membership_id or "", "customer": p.customer_id, "status": p.status,
+    return {"id": p.id, "membership": p.membership_id or None, "customer": p.customer_id, "status": p.status,
             "total": p.total, "currency": p.currency, "gateway": p.gateway or "", "invoice": p.invoice_number or "",
-            "created": fmt_date(p.date_created) if p.date_created else "",
+            "created": p.date_created,
             "change": "wpbridge" if p.wpbridge is not None else ""}
 
 

@@ -162,7 +162,7 @@ def membership_row(m: Membership, idx: CatalogIndex) -> dict[str, Any]:
         "id": m.id, "customer": m.customer_id, "status": m.status, "plan": plan.slug if plan else m.plan_id,
         "addons": addons_text(idx, m.addon_products), "amount": round_money(m.amount, m.currency),
         "currency": m.currency,
-        "period": fmt_billing(m.recurring, m.duration, m.duration_unit), "expires": fmt_date(m.date_expiration),
+        "period": fmt_billing(m.recurring, m.duration, m.duration_unit), "expires": m.date_expiration,
     }
 
 

@@ -25,7 +25,7 @@ from ..billing.result import Policy
 from ..errors import InputError, NotFound
 from ..managers.flavor import STUB, Flavor, flavor_of
 from ..managers.taxes import CustomerTax
-from ..models import DiscountCode, Membership, ScheduledChange, Site, SiteUsage
+from ..models import DiscountCode, Membership, ScheduledChange, Site, SiteUsage, parse_utc
 from . import NetworkReader
 from .change_request import AddonRequest, PeriodRequest, build_cart, refuse_bad_request
 from .change_view import product_name, product_ref
@@ -195,7 +195,7 @@ class QuoteResult:
             "recurring_total": q.recurring_total,
             "next_charge_at": q.next_charge_at,
             "scheduled_for": q.scheduled_for,
-            "target": q.target,
+            "target": _moments_iso(q.target),
             "um_version": q.um_version,
             "deviations": [d.model_dump() for d in q.deviations],
             "gateway": dataclasses.asdict(self.gateway) if self.gateway is not None else None,
@@ -347,3 +347,10 @@ def _gateway_effect(flavor: Flavor, membership: Membership, q: Quote) -> Gateway
     if q.target is None or not flavor.tells_gateways:
         return None
     return gateway_effect(membership, q.target)
+
+
+def _moments_iso(target: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The target's dates (wire-ready in WordPress's `Y-m-d H:i:s`) as every moment of the output: ISO 8601 `Z`."""
+    if target is None:
+        return None
+    return {k: (parse_utc(v) or v) if k.startswith("date_") and isinstance(v, str) else v for k, v in target.items()}

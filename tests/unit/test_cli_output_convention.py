@@ -1,0 +1,89 @@
+"""One output convention for every command (issue 21 item 6): --format beside --output/-o, yaml, --fields,
+CSV with raw values (ISO 8601 `Z`, empty cells), JSON moments always `Z`, amounts with the currency's decimals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from tests.unit.workflow_support import NOW, example_data, write_snapshot_file
+from wpbridge.cli import main
+
+AT = ["--at", NOW.isoformat()]
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False,
+                              env={"WPBRIDGE_CONFIG": None, "WPBRIDGE_URL": None})
+
+
+@pytest.fixture
+def snap(tmp_path: Path) -> str:
+    return str(write_snapshot_file(tmp_path, example_data(posts={13: 12})))
+
+
+@pytest.mark.parametrize("spelling", [["--format", "json"], ["--format=json"], ["-o", "json"], ["--output", "json"]])
+def test_format_is_accepted_wherever_output_is(snap: str, spelling: list[str]) -> None:
+    after = cli("products", "list", "--snapshot", snap, *spelling)
+    before = cli(*spelling, "products", "list", "--snapshot", snap)
+    assert after.exit_code == before.exit_code == 0, after.stderr
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+
+
+def test_import_input_format_and_output_format_never_clash(tmp_path: Path) -> None:
+    help_text = cli("import", "--help").stdout
+    assert "--input-format" in help_text and "--format" in help_text
+    bad = cli("import", str(tmp_path / "x.csv"), "--input-format", "xml")
+    assert bad.exit_code == 2 and "'--input-format'" in bad.stderr
+
+
+def test_yaml_is_the_json_data(snap: str) -> None:
+    for args in (["products", "list"], ["memberships", "show", "3"],
+                 ["change", "quote", "2", "--plan", "premium", *AT]):
+        as_json = json.loads(cli(*args, "--snapshot", snap, "-o", "json").stdout)
+        as_yaml = cli(*args, "--snapshot", snap, "--format", "yaml")
+        assert as_yaml.exit_code == 0 and yaml.safe_load(as_yaml.stdout) == as_json, args
+
+
+def test_fields_cut_every_format(snap: str) -> None:
+    rows = cli("memberships", "list", "--snapshot", snap, "-o", "csv", "--fields", "id,status").stdout.splitlines()
+    assert rows[0] == "id,status" and rows[3] == "3,active"
+    table = cli("memberships", "list", "--snapshot", snap, "--fields", "status,id").stdout.splitlines()
+    assert table[0].split() == ["status", "id"]
+    data = json.loads(cli("--fields", "id,plan_id", "memberships", "list", "--snapshot", snap, "-o", "json").stdout)
+    assert data[0] == {"id": 1, "plan_id": 1}
+    one = json.loads(cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "json",
+                         "--fields", "kind,due_now").stdout)
+    assert one == {"kind": "upgrade", "due_now": "31.61"}
+    bad = cli("memberships", "list", "--snapshot", snap, "--fields", "id,colour")
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert bad.stderr.startswith("error: Invalid value for '--fields': no field 'colour'") and "status" in bad.stderr
+
+
+def test_csv_carries_raw_values(snap: str) -> None:
+    rows = cli("memberships", "list", "--snapshot", snap, "-o", "csv").stdout.splitlines()
+    cell = dict(zip(rows[0].split(","), rows[3].split(","), strict=True))
+    assert (cell["id"], cell["amount"], cell["expires"]) == ("3", "44.00", "2026-06-01T00:00:00Z")
+    assert " UTC" not in "\n".join(rows) and ",-," not in "\n".join(rows)
+    table = cli("memberships", "list", "--snapshot", snap).stdout
+    assert "2026-06-01 00:00 UTC" in table
+
+
+def test_quote_csv_is_one_table(snap: str) -> None:
+    rows = cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "csv").stdout.splitlines()
+    head = rows[0].split(",")
+    assert head[:7] == ["kind", "type", "product_id", "title", "quantity", "unit_price", "total"]
+    assert all(len(r.split(",")) == len(head) for r in rows)
+    assert [r.split(",")[1] for r in rows[1:]] == ["product", "credit"]  # lines only, no summary rows
+    cell = dict(zip(head, rows[1].split(","), strict=True))
+    assert (cell["currency"], cell["due_now"], cell["next_charge_at"]) == ("USD", "31.61", "2026-06-16T12:00:00Z")
+
+
+def test_quote_json_moments_are_iso_z(snap: str) -> None:
+    data = json.loads(cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "json").stdout)
+    assert data["target"]["date_expiration"] == "2026-06-16T12:00:00Z"
+    assert data["target"]["date_renewed"] == "2026-05-16T12:00:00Z"
