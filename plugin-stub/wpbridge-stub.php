@@ -42,6 +42,7 @@ require_once __DIR__ . '/includes/um.php';
 require_once __DIR__ . '/includes/import.php';
 require_once __DIR__ . '/includes/um-sites.php';
 require_once __DIR__ . '/includes/um-swap.php';
+require_once __DIR__ . '/includes/um-addon-removal.php';
 require_once __DIR__ . '/includes/payments.php';
 require_once __DIR__ . '/includes/taxes.php';
 require_once __DIR__ . '/includes/import-payments.php';

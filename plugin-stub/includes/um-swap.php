@@ -171,6 +171,10 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 		/* translators: 1: a product id, 2: a membership id. */
 		throw new Invalid( 'target.plan_id', sprintf( __( 'plan %1$d is inactive: it is not offered to membership %2$d', 'wpbridge-stub' ), $plan_id, $m->get_id() ) );
 	}
+	$removal = um_addon_removal_swap( $m, $when, $target ); // Fewer add-ons: as UM's account page removes one.
+	if ( null !== $removal ) {
+		return $removal;
+	}
 	$offered = array_map( 'intval', (array) $plan->get_available_addons() );
 	$addons  = array();
 	foreach ( (array) ( $target['addon_products'] ?? array() ) as $pid => $qty ) {
