@@ -20,23 +20,116 @@ const UM_LINK_KEYS = array( 'wu_membership_id', 'wu_customer_id', 'wu_type', 'wu
 /**
  * UM's own computed limitations of these blogs: [blog_id => array|null]. null for a blog that is not a
  * customer-owned site of a membership (UM gives such sites no limits) or that UM cannot load.
+ *
+ * Computed in bulk for a page of blogs, with UM's own objects and in UM's own order, so each value equals
+ * `wu_get_site($id)->get_limitations()->to_array()` (Limitable::get_limitations(), Site::limitations_to_merge(),
+ * reference §3.3; um_computed_limits_per_site() is that call, kept as the judge of tests and bench/um_limits.php):
+ * - a membership's composite (its plan and add-ons times their quantities, then its own override) depends only on
+ *   its plan id, its stored add-ons and its own `wu_limitations` meta, so UM computes it once per distinct triple
+ *   (Membership::get_limitations() on the first membership of each) instead of once per site;
+ * - a site's value is `Limitations([])->merge(composite)->merge(true, its own wu_limitations meta)`, as
+ *   Limitable::get_limitations() merges it, once per distinct (composite, site meta) pair.
+ * The metas and the membership rows are read in one query each per page, not per site (~45 ms a site at load
+ * before: UM loaded a Site and a Membership model and merged every product for every site).
  */
 function um_computed_limits( Site_Store $sites, array $blog_ids ): array {
-	$links = site_links_of( $sites, $blog_ids );
+	$owned = um_owned_sites( $sites, $blog_ids );
+	$out   = array_fill_keys( array_map( 'intval', $blog_ids ), null );
+	if ( ! $owned || ! class_exists( '\WP_Ultimo\Objects\Limitations' ) || ! function_exists( 'wu_get_membership' ) ) {
+		return $out;
+	}
+	$composites = um_membership_composites( array_values( array_unique( $owned ) ) );
+	$site_metas = um_limitations_meta( 'blog', array_keys( $owned ) );
+	$computed   = array();
+	foreach ( $owned as $id => $membership_id ) {
+		list( $key, $composite ) = $composites[ $membership_id ] ?? array( 'none', null );
+		$raw                     = $site_metas[ $id ] ?? '';
+		$cache                   = $key . '|' . md5( $raw );
+		if ( ! isset( $computed[ $cache ] ) ) {
+			$parents            = $composite ? array( $composite ) : array();
+			$limits             = ( new \WP_Ultimo\Objects\Limitations( array() ) )->merge( ...$parents )->merge( true, um_meta_value( $raw ) );
+			$computed[ $cache ] = um_value( $limits->to_array() );
+		}
+		$out[ $id ] = $computed[ $cache ];
+	}
+	return $out;
+}
+
+/** [blog_id => membership_id] of the customer-owned, non-main blogs among these that have a membership. */
+function um_owned_sites( Site_Store $sites, array $blog_ids ): array {
+	$owned = array();
+	foreach ( site_links_of( $sites, $blog_ids ) as $id => $link ) {
+		if ( 'customer_owned' === $link['type'] && $link['membership_id'] && ! $link['is_main'] ) {
+			$owned[ (int) $id ] = (int) $link['membership_id'];
+		}
+	}
+	return $owned;
+}
+
+/**
+ * [membership_id => [key, Limitations]] for these memberships: UM's own composite, computed once per distinct
+ * (plan id, stored add-ons, own override). A membership UM cannot find has none (as Site::limitations_to_merge()).
+ */
+function um_membership_composites( array $membership_ids ): array {
+	global $wpdb;
+	if ( ! $membership_ids ) {
+		return array();
+	}
+	$table = $wpdb->base_prefix . 'wu_memberships';
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- UM's table name and an IN list of %d placeholders.
+	$rows  = $wpdb->get_results( $wpdb->prepare( 'SELECT id, plan_id, addon_products FROM ' . ident( $table ) . ' WHERE id IN (' . placeholders( $membership_ids, '%d' ) . ')', $membership_ids ), ARRAY_A );
+	$metas = um_limitations_meta( 'wu_membership', $membership_ids );
+	$by    = array();
 	$out   = array();
-	foreach ( $blog_ids as $id ) {
-		$id          = (int) $id;
-		$out[ $id ] = null;
-		$link        = $links[ $id ] ?? null;
-		if ( ! $link || 'customer_owned' !== $link['type'] || ! $link['membership_id'] || $link['is_main'] ) {
-			continue;
+	foreach ( (array) $rows as $row ) {
+		$id  = (int) $row['id'];
+		$key = md5( $row['plan_id'] . '|' . $row['addon_products'] . '|' . ( $metas[ $id ] ?? '' ) );
+		if ( ! array_key_exists( $key, $by ) ) {
+			$membership = wu_get_membership( $id );
+			$by[ $key ] = $membership ? $membership->get_limitations() : null;
 		}
+		if ( $by[ $key ] ) {
+			$out[ $id ] = array( $key, $by[ $key ] );
+		}
+	}
+	return $out;
+}
+
+/**
+ * The raw `wu_limitations` meta of these objects, one query: [id => serialized value]. `blog` reads WordPress's
+ * blogmeta, `wu_membership` UM's membership meta; the first row of an id wins, as UM's early_get_limitations().
+ */
+function um_limitations_meta( string $kind, array $ids ): array {
+	global $wpdb;
+	$table  = 'blog' === $kind ? $wpdb->base_prefix . 'blogmeta' : $wpdb->base_prefix . 'wu_membershipmeta';
+	$column = 'blog' === $kind ? 'blog_id' : 'wu_membership_id';
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- fixed table and column names and an IN list of %d placeholders.
+	$rows = $wpdb->get_results( $wpdb->prepare( 'SELECT ' . ident( $column ) . ' AS id, meta_value FROM ' . ident( $table ) . " WHERE meta_key = 'wu_limitations' AND " . ident( $column ) . ' IN (' . placeholders( $ids, '%d' ) . ') ORDER BY meta_id', array_map( 'intval', $ids ) ), ARRAY_A );
+	$out  = array();
+	foreach ( (array) $rows as $row ) {
+		$out[ (int) $row['id'] ] ??= (string) $row['meta_value'];
+	}
+	return $out;
+}
+
+/** A stored `wu_limitations` value as UM's early_get_limitations() returns it: empty is [], else unserialized. */
+function um_meta_value( string $raw ): mixed {
+	return empty( $raw ) ? array() : maybe_unserialize( $raw );
+}
+
+/**
+ * The same value one site at a time, as UM computes it for one site: `wu_get_site($id)->get_limitations()`. The
+ * judge of um_computed_limits() in tests and in bench/um_limits.php (and what this route did before).
+ */
+function um_computed_limits_per_site( Site_Store $sites, array $blog_ids ): array {
+	$owned = um_owned_sites( $sites, $blog_ids );
+	$out   = array_fill_keys( array_map( 'intval', $blog_ids ), null );
+	foreach ( array_keys( $owned ) as $id ) {
 		$site = function_exists( 'wu_get_site' ) ? wu_get_site( $id ) : null;
-		if ( ! $site ) {
-			continue;
+		if ( $site ) {
+			$limits     = $site->get_limitations();
+			$out[ $id ] = um_value( is_object( $limits ) && method_exists( $limits, 'to_array' ) ? $limits->to_array() : (array) $limits );
 		}
-		$limits      = $site->get_limitations();
-		$out[ $id ] = um_value( is_object( $limits ) && method_exists( $limits, 'to_array' ) ? $limits->to_array() : (array) $limits );
 	}
 	return $out;
 }
