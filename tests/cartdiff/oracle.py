@@ -29,15 +29,15 @@ def cart_batch_path() -> Path | None:
 
 
 def run_oracle(script: Path, scenarios: list[dict[str, Any]], url: str, docroot: str, *,
-               timeout: float = 900) -> list[dict[str, Any]]:
+               timeout: float = 900, args: list[str] | None = None) -> list[dict[str, Any]]:
     """A PHP oracle's answer for each scenario, in order: one `php SCRIPT --um-json=F` process, JSON lines in and
     out (cart_batch.php, form_batch.php, limits_batch.php all speak this)."""
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "um.json"
         conf.write_text(json.dumps({"url": url, "docroot": docroot}))
         payload = "".join(json.dumps(s) + "\n" for s in scenarios)
-        proc = subprocess.run(["php", str(script), f"--um-json={conf}"], input=payload, capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        proc = subprocess.run(["php", str(script), f"--um-json={conf}", *(args or [])], input=payload,
+                              capture_output=True, text=True, timeout=timeout, check=False)
     out = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or len(out) != len(scenarios):
         raise RuntimeError(f"{script.name}: exit {proc.returncode}, {len(out)} of {len(scenarios)} answers: "
@@ -45,11 +45,17 @@ def run_oracle(script: Path, scenarios: list[dict[str, Any]], url: str, docroot:
     return out
 
 
+MEMBER_CODE = Path(__file__).resolve().parent / "cart_batch_member_code.php"
+
+
 def run_batch(scenarios: list[dict[str, Any]], url: str, docroot: str, *, timeout: float = 900) -> list[dict[str, Any]]:
-    """The real Cart's result for each scenario, in order (one `php cart_batch.php` process)."""
+    """The real Cart's result for each scenario, in order (one `php cart_batch.php` process; through
+    `cart_batch_member_code.php` when a scenario gives the membership its own code, `membership.discount`)."""
     tool = cart_batch_path()
     if tool is None:
         raise RuntimeError("cart_batch.php not found (../shared/ultimate-multisite/tools/)")
+    if any(s.get("membership", {}).get("discount") for s in scenarios):
+        return run_oracle(MEMBER_CODE, scenarios, url, docroot, timeout=timeout, args=[f"--cart-batch={tool}"])
     return run_oracle(tool, scenarios, url, docroot, timeout=timeout)
 
 
@@ -112,15 +118,10 @@ def convert(s: dict[str, Any]) -> Converted:
         date_created=_dt(m.get("date_created")), date_renewed=_dt(m.get("date_renewed")),
         date_expiration=_dt(m.get("date_expiration")),
     )
+    if m.get("discount"):
+        membership = membership.model_copy(update={"discount_code": _code(m["discount"], "MEMBER")})
     c = s.get("cart", {})
-    code = None
-    if c.get("discount"):
-        d = c["discount"]
-        code = DiscountCode(code=d.get("code", "PROBE"), type=d.get("type", "percentage"),
-                            value=_dec(d.get("value", 0)),
-                            setup_fee_type=d.get("setup_fee_type", "percentage"),
-                            setup_fee_value=_dec(d.get("setup_fee_value", 0)),
-                            apply_to_renewals=bool(d.get("apply_to_renewals")))
+    code = _code(c["discount"], "PROBE") if c.get("discount") else None
     cart = Cart(plan_id=ids[c["plan"]] if c.get("plan") else None,
                 addons={ids[k]: q for k, q in (c.get("addons") or {}).items()},
                 duration=c.get("duration"), duration_unit=c.get("duration_unit"), discount_code=code)
@@ -128,6 +129,15 @@ def convert(s: dict[str, Any]) -> Converted:
     assert now is not None
     taxes, location, exempt = convert_taxes(s)
     return Converted(membership, catalog, cart, now, ids, taxes, location, exempt)
+
+
+def _code(d: dict[str, Any], default: str) -> DiscountCode:
+    """A scenario's `discount` (the cart's, or the membership's own) as the record the Cart is given."""
+    return DiscountCode(code=d.get("code", default), type=d.get("type", "percentage"), value=_dec(d.get("value", 0)),
+                        setup_fee_type=d.get("setup_fee_type", "percentage"),
+                        setup_fee_value=_dec(d.get("setup_fee_value", 0)),
+                        apply_to_renewals=bool(d.get("apply_to_renewals")), active=d.get("active", True),
+                        date_expiration=_dt(d.get("date_expiration")))
 
 
 def convert_taxes(s: dict[str, Any]) -> tuple[TaxSettings | None, TaxLocation | None, bool]:

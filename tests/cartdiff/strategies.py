@@ -141,8 +141,30 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
             "setup_fee_value": float(draw(st.sampled_from(("0", "0", "50", "5", "100")))),
             "apply_to_renewals": draw(st.booleans()),
         }
+    if draw(st.integers(0, 3)) == 0:
+        membership["discount"] = draw(member_code(now))
     return {"now": _fmt(now), "currency": draw(st.sampled_from(CURRENCIES)), "products": products,
             "membership": membership, "cart": cart}
+
+
+@st.composite
+def member_code(draw: st.DrawFn, now: datetime) -> dict[str, Any]:
+    """The membership's own discount code (UM keeps the code it was bought with): mostly one that applies to
+    renewals (UM 2.4.13 carries those into add-on carts), sometimes inactive or expired."""
+    code: dict[str, Any] = {
+        "code": "M",
+        "type": draw(st.sampled_from(("percentage", "absolute"))),
+        "value": float(draw(st.sampled_from(("10", "50", "33.33", "5", "100", "2.5")))),
+        "setup_fee_type": draw(st.sampled_from(("percentage", "absolute"))),
+        "setup_fee_value": float(draw(st.sampled_from(("0", "0", "50", "5")))),
+        "apply_to_renewals": draw(st.sampled_from((True, True, True, False))),
+    }
+    state = draw(st.sampled_from(("ok",) * 6 + ("inactive", "expired")))
+    if state == "inactive":
+        code["active"] = False
+    elif state == "expired":
+        code["date_expiration"] = _fmt(now - timedelta(days=2))
+    return code
 
 
 def _fmt(at: datetime) -> str:
