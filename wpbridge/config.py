@@ -190,6 +190,20 @@ def load_settings(
     return _build(table, provenance, name or "env", where)
 
 
+def network_names(config_path: str | os.PathLike[str] | None = None,
+                  env: Mapping[str, str] | None = None) -> list[str]:
+    """The names of the config file's `[networks.NAME]` tables, in the file's order (`sync --all-networks`)."""
+    env = os.environ if env is None else env
+    path, origin = _config_path(config_path, env)
+    doc = _read(path, origin)
+    if doc is None:
+        raise ConfigError(f"config {path} does not exist; every network of the config needs [networks.NAME] tables")
+    names = list(_networks(doc, path))
+    if not names:
+        raise ConfigError(f"config {path}: no [networks.NAME] table")
+    return names
+
+
 def _profile(doc: Mapping[str, Any] | None, path: Path, name: str | None,
              from_env: Mapping[str, str]) -> tuple[str | None, dict[str, Any], str]:
     """Which network, its table from the file (a copy) and where that is, for messages."""
