@@ -491,6 +491,14 @@ class Site(WireModel):
     def _zero_is_none(cls, v: int | None) -> int | None:
         return v or None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _main_type_is_main(cls, data: Any) -> Any:
+        """The main site is `is_main` in both flavors: stub mode's site record types it "main" without the flag."""
+        if isinstance(data, Mapping) and data.get("type") == "main" and not data.get("is_main"):
+            return {**data, "is_main": True}
+        return data
+
 
 class Customer(WireModel):
     id: int

@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from tests.unit.workflow_support import NOW, example_data, write_snapshot_file
 from wpbridge.cli import main
+from wpbridge.models import Site
 
 AT = ["--at", NOW.isoformat()]
 
@@ -87,3 +88,11 @@ def test_quote_json_moments_are_iso_z(snap: str) -> None:
     data = json.loads(cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "json").stdout)
     assert data["target"]["date_expiration"] == "2026-06-16T12:00:00Z"
     assert data["target"]["date_renewed"] == "2026-05-16T12:00:00Z"
+
+
+def test_the_main_site_is_main_in_both_flavors() -> None:
+    stub_record = {"blog_id": 1, "domain": "example.test", "path": "/", "type": "main"}  # stub mode: no is_main
+    um_record = {"blog_id": 1, "domain": "example.test", "path": "/", "type": "main", "is_main": True}
+    for record in (stub_record, um_record):
+        assert Site.model_validate(record).model_dump(mode="json")["is_main"] is True
+    assert Site.model_validate({"blog_id": 2, "type": "customer_owned"}).is_main is False
