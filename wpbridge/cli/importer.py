@@ -84,13 +84,15 @@ def register(main: click.Group) -> None:
                                                  " report them as conflicts and leave them alone).")
     @click.option("--skip-invalid", is_flag=True, help="Import the valid records and report the bad ones (default:"
                                                        " refuse the whole file when any record is bad).")
+    @click.option("--allow-currency-mismatch", is_flag=True, help="Import memberships whose currency is not their"
+                                                                  " plan's (default: refuse those rows).")
     @click.option("--site-concurrency", type=click.IntRange(1, 8), default=2, show_default=True, metavar="N",
                   help="Batches of new WordPress sites created at once (the slow part of an import).")
     @network_options
     @handle_errors
     def import_command(file: str, fmt: str | None, dry_run: bool, yes: bool, report_path: str | None, update: bool,
-                       skip_invalid: bool, site_concurrency: int, network_name: str | None, config_path: str | None,
-                       output: str) -> None:
+                       skip_invalid: bool, allow_currency_mismatch: bool, site_concurrency: int,
+                       network_name: str | None, config_path: str | None, output: str) -> None:
         """Import a catalog, customers, memberships and sites from FILE: a `wpbridge export` (JSON) or a CSV with
         one row per membership (see README). Idempotent: a second run writes nothing.
 
@@ -102,7 +104,8 @@ def register(main: click.Group) -> None:
             remove_stale(report_path)
         input_format = next((f for f in FORMATS if f == fmt), None)  # click has checked it is one of them
         options = ImportOptions(format=input_format, dry_run=dry_run, update=update, skip_invalid=skip_invalid,
-                                step_delay=step_delay_from_env(), site_concurrency=site_concurrency)
+                                step_delay=step_delay_from_env(), site_concurrency=site_concurrency,
+                                allow_currency_mismatch=allow_currency_mismatch)
         net = open_network(network_name, config_path)
         with StopSignals("import") as signals, net:
             try:
@@ -131,11 +134,17 @@ def register(main: click.Group) -> None:
 
 
 def _say_issues(prepared: Prepared, report_path: str | None) -> None:
-    """The file's bad records on stderr (the first SHOWN_LINES; the report has them all)."""
+    """The file's bad records, then its warnings, on stderr (the first SHOWN_LINES; the report has them all)."""
     for issue in prepared.issues[:SHOWN_LINES]:
         click.echo(f"import: {issue}", err=True)
     if len(prepared.issues) > SHOWN_LINES:
         click.echo(f"import: ... and {len(prepared.issues) - SHOWN_LINES} more problems"
+                   + (" (see the report)" if report_path else ""), err=True)
+    warnings = prepared.source.warnings
+    for warning in warnings[:SHOWN_LINES]:
+        click.echo(f"import: {warning}", err=True)
+    if len(warnings) > SHOWN_LINES:
+        click.echo(f"import: ... and {len(warnings) - SHOWN_LINES} more warnings"
                    + (" (see the report)" if report_path else ""), err=True)
 
 

@@ -54,6 +54,8 @@ class ImportOptions:
     step_delay: float = 0.0
     site_concurrency: int = 2
     """Batches of site creates in flight at once (sites are independent; the server locks each address)."""
+    allow_currency_mismatch: bool = False
+    """Import a membership whose currency is not its plan's (a warning instead of a refusal)."""
 
 
 @dataclass
@@ -111,6 +113,7 @@ class ImportResult:
             "writes": writes,
             "conflicts": [s.to_json() for s in plan.conflicts] if plan is not None else [],
             "not_kept": not_kept_summary(plan) if plan is not None else [],
+            "warnings": [w.to_json() for w in p.source.warnings],
             "errors": errors,
         }
 
@@ -135,7 +138,7 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
             target.keys.setdefault(f"{str(source.source_url).rstrip('/')}/membership/{membership_id}", membership_id)
     if source.payments:
         _read_payments(net, source, target, same_network)
-    check_references(source, target.catalog)
+    check_references(source, target.catalog, allow_currency_mismatch=options.allow_currency_mismatch)
     for site in source.sites:
         problem = target.address_problem(site)
         if problem is not None:

@@ -70,12 +70,17 @@ def read_source(path: str | Path, fmt: Format | None = None) -> Source:
 # --------------------------------------------------------------------------- references (need the catalog)
 
 
-def check_references(src: Source, catalog: Sequence[Product]) -> None:
+def check_references(src: Source, catalog: Sequence[Product], *, allow_currency_mismatch: bool = False) -> None:
     """Check plan and add-on slugs against the catalog the import will have (the file's own products plus the
     target's), and fill in what a CSV row leaves to the catalog: the period (the plan's own), the amount (the
     plan's price for the period plus the recurring add-ons times their quantity) and the currency.
+
+    Then what a membership surely does not mean (issue 21, item 5): a currency that is not its plan's (the
+    target's plan where it has one) is an issue unless `allow_currency_mismatch` (then a warning); a recurring
+    membership without `date_expiration` is a warning (the network would make it expire at once).
     """
     by_slug, plans, addon_list = _catalog_of(src, catalog)
+    target_plans = {p.slug: p for p in catalog}
 
     def issue(record: Any, field_name: str, message: str) -> None:
         src.issues.append(Issue(record.where, field_name, message))
@@ -88,9 +93,33 @@ def check_references(src: Source, catalog: Sequence[Product]) -> None:
         addons_ok = _addons(m, by_slug, addon_list, issue)
         if src.format == "csv" and plan is not None and addons_ok and m.valid:
             _fill_from_catalog(m, plan, by_slug, issue)
+        if plan is not None and m.valid:
+            _meaning(src, m, target_plans.get(m.plan, plan), allow_currency_mismatch, issue)
     for s in src.sites:
         if s.path == "/" and s.domain is None:
             issue(s, "site_path", "a site needs site_path or site_domain")
+
+
+def _meaning(src: Source, m: SrcMembership, plan: Product, allow_currency_mismatch: bool, issue: Report) -> None:
+    """A currency other than the plan's (refused, or a warning with the flag); a recurring membership without an
+    expiration (a warning)."""
+    currency = m.fields.get("currency")
+    if currency and plan.currency and str(currency).upper() != plan.currency.upper():
+        if allow_currency_mismatch:
+            src.warnings.append(Issue(m.where, "currency", f"warning: currency {currency} is not the currency of"
+                                      f" plan {m.plan!r} ({plan.currency}); imported as {currency}"
+                                      " (--allow-currency-mismatch)"))
+        else:
+            issue(m, "currency", f"currency {currency} is not the currency of plan {m.plan!r} ({plan.currency}):"
+                  f" a later quote would compare {currency} amounts with {plan.currency} prices; convert the"
+                  f" amounts, or pass --allow-currency-mismatch to import it as {currency}")
+            return
+    if m.fields.get("recurring") and m.fields.get("date_expiration") is None:
+        period = f"{m.fields.get('duration', plan.duration)}:{m.fields.get('duration_unit', plan.duration_unit)}"
+        src.warnings.append(Issue(m.where, "date_expiration", "warning: date_expiration is not given for a recurring"
+                                  f" membership ({m.plan}, {period}): the network sets it to the time of the import"
+                                  " (Ultimate Multisite's default), so it expires at once; give the date its paid"
+                                  " period ends"))
 
 
 def _catalog_of(src: Source, catalog: Sequence[Product]) -> tuple[dict[str, Product], list[str], list[str]]:

@@ -203,6 +203,9 @@ class Source:
     payments_given: bool = False
     """The file has a `payments` section (an export written before payments were exported has none)."""
     issues: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    """What is imported as given but surely not what its author meant (issue 21, item 5): shown with the plan and
+    in the report's `warnings`; nothing is refused for them."""
     source_url: str | None = None
     source_domain: str | None = None
     """The source network's own domain: sites on it are moved to the target's domain."""
