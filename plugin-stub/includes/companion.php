@@ -353,8 +353,12 @@ function validate_quota_body( \WP_REST_Request $request ): bool|\WP_Error {
 	return true;
 }
 
+/** A quota for the main site is refused in both modes (409 naming it): the network's own site is no customer's. */
 function put_quota_route( Limits_Store $limits, \WP_REST_Request $request ): mixed {
 	$id = url_id( $request, 'blog_id' );
+	if ( ! site_missing( $id ) && (int) get_main_site_id() === $id ) {
+		return main_site_refusal( $id, __( 'it takes no quota (it belongs to no customer)', 'wpbridge-stub' ) );
+	}
 	return site_missing( $id ) ?? $limits->put( $id, validate_limitations( without_credentials( body( $request ) ) ) );
 }
 
