@@ -45,6 +45,7 @@ require_once __DIR__ . '/includes/um-swap.php';
 require_once __DIR__ . '/includes/um-addon-removal.php';
 require_once __DIR__ . '/includes/payments.php';
 require_once __DIR__ . '/includes/taxes.php';
+require_once __DIR__ . '/includes/discount-codes.php';
 require_once __DIR__ . '/includes/import-payments.php';
 require_once __DIR__ . '/includes/import-um.php';
 require_once __DIR__ . '/includes/stores.php';
@@ -85,4 +86,5 @@ function register_routes(): void {
 	register_import_payment_routes( $flavor );
 	register_payment_routes( $flavor->payments );
 	register_tax_routes( tax_store( $flavor ) );
+	register_discount_code_routes( discount_code_store( $flavor ) );
 }

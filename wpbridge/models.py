@@ -377,20 +377,28 @@ class Product(WireModel):
         return is_recurring_price(self.recurring, self.amount)
 
 
+def _null_as(empty: Any) -> BeforeValidator:
+    """UM's nullable columns of a code (uses, max_uses, name, description, billing periods): null reads `empty`."""
+    return BeforeValidator(lambda v: empty if v is None or v == "" or v == {} else v)
+
+
 class DiscountCode(WireModel):
     id: int | None = None
-    name: str = ""
+    name: Annotated[str, _null_as("")] = ""
     code: str
+    description: Annotated[str, _null_as("")] = ""
     type: Literal["percentage", "absolute"] = "percentage"
     value: Money = Decimal(0)
     setup_fee_type: Literal["percentage", "absolute"] = "percentage"
     setup_fee_value: Money = Decimal(0)
     apply_to_renewals: PhpBool = False
     active: PhpBool = True
-    uses: int = 0
-    max_uses: int = 0
+    uses: Annotated[int, _null_as(0)] = 0
+    max_uses: Annotated[int, _null_as(0)] = 0
     limit_products: PhpBool = False
     allowed_products: IdList = Field(default_factory=list)
+    limit_billing_periods: PhpBool = False
+    allowed_billing_periods: Annotated[list[str], _null_as(())] = Field(default_factory=list)
     date_start: UtcDateTime = None
     date_expiration: UtcDateTime = None
 

@@ -77,19 +77,7 @@ function um_catalog(): array {
 		$out[]                 = product_out( $r );
 	}
 	$codes = $wpdb->get_results( 'SELECT * FROM ' . ident( um_table( 'discount_codes' ) ) . ' ORDER BY id ASC', ARRAY_A ) ?: array(); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- no value, UM's table quoted by ident().
-	// UM keeps a code's product and period restrictions in its meta (Discount_Code::META_*), not in columns.
-	$cmeta = um_meta( 'discount_codemeta', 'wu_discount_code_id', array_column( $codes, 'id' ), array( 'wu_limit_products', 'wu_allowed_products', 'wu_limit_billing_periods', 'wu_allowed_billing_periods' ) );
-	$dc    = array();
-	foreach ( $codes as $c ) {
-		$m    = $cmeta[ (int) $c['id'] ] ?? array();
-		$c    = array(
-			'limit_products'          => (int) (bool) ( $m['wu_limit_products'] ?? false ),
-			'allowed_products'        => json_out( array_values( array_map( 'intval', (array) ( $m['wu_allowed_products'] ?? array() ) ) ) ),
-			'limit_billing_periods'   => (int) (bool) ( $m['wu_limit_billing_periods'] ?? false ),
-			'allowed_billing_periods' => json_out( array_values( (array) ( $m['wu_allowed_billing_periods'] ?? array() ) ) ),
-		) + $c + array( 'description' => '' );
-		$dc[] = discount_code_out( $c );
-	}
+	$dc    = um_discount_codes_out( $codes ); // UM keeps a code's product and period restrictions in its meta (discount-codes.php).
 	return array(
 		'products'       => $out,
 		'discount_codes' => $dc,
