@@ -27,6 +27,14 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
+def shown_amount(amount: Decimal, currency: str | None = None) -> Decimal:
+    """An amount as output shows it: the currency's decimals (2 without a currency) when that loses nothing
+    (UM's stored `58.0000` is `58.00`), else every decimal it has (an unrounded credit `7.3912` stays)."""
+    places = currency_decimals(currency) if currency else 2
+    rounded = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return rounded if rounded == amount else amount.normalize()
+
+
 def to_decimal(value: object) -> Decimal:
     """Parse an amount from JSON: str, int, float or Decimal, without binary-float error.
 

@@ -4,6 +4,7 @@ CSV with raw values (ISO 8601 `Z`, empty cells), JSON moments always `Z`, amount
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from click.testing import CliRunner, Result
 from tests.unit.workflow_support import NOW, example_data, write_snapshot_file
 from wpbridge.cli import main
 from wpbridge.models import Site
+from wpbridge.money import shown_amount
 
 AT = ["--at", NOW.isoformat()]
 
@@ -96,3 +98,11 @@ def test_the_main_site_is_main_in_both_flavors() -> None:
     for record in (stub_record, um_record):
         assert Site.model_validate(record).model_dump(mode="json")["is_main"] is True
     assert Site.model_validate({"blog_id": 2, "type": "customer_owned"}).is_main is False
+
+
+@pytest.mark.parametrize(("stored", "currency", "shown"), [
+    ("58.0000", "USD", "58.00"), ("58.0000", None, "58.00"), ("58.0000", "JPY", "58"), ("7.3912", "USD", "7.3912"),
+    ("0", "EUR", "0.00"),
+])
+def test_amounts_are_shown_with_the_currency_decimals(stored: str, currency: str | None, shown: str) -> None:
+    assert f"{shown_amount(Decimal(stored), currency):f}" == shown

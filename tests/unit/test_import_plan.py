@@ -78,7 +78,7 @@ def test_different_values_are_a_conflict_unless_update() -> None:
     step = plan.of("membership")[0]
     assert step.action == "conflict"
     assert step.differences == {"amount": (Decimal("39"), Decimal("49")), "addons": ("none", "extra-storage:2")}
-    assert "amount: 39 -> 49" in step.describe()
+    assert "amount: 39.00 -> 49.00" in step.describe()  # the currency's decimals, as all output
     assert build_plan(source(), existing(amount="39"), update=True).of("membership")[0].action == "update"
 
 

@@ -126,8 +126,8 @@ def test_due_downgrade_is_applied_once_and_its_quota_follows() -> None:
     assert list(net.scheduled) == [2]
     assert net.written_sites == [4] and s.writes == 2
     entry = report.scheduled_changes[0]
-    assert (entry.before, entry.after, entry.status) == ({"plan_id": 3, "amount": "15"},
-                                                         {"plan_id": 2, "amount": "0.0000"}, "applied")
+    assert (entry.before, entry.after, entry.status) == ({"plan_id": 3, "amount": "15.00"},  # the currency's
+                                                         {"plan_id": 2, "amount": "0.00"}, "applied")  # decimals
     again, _ = sync(net)
     assert again.summary.writes == 0 and again.summary.scheduled_changes_due == 0
 

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 from ..encoding import dumps, to_jsonable
 from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, Product, Site
+from ..money import shown_amount
 from ..payment_models import Payment
 from .importer_compare import (
     NOT_KEPT,
@@ -398,6 +400,8 @@ def not_kept_summary(plan: Plan) -> list[str]:
 
 
 def _show(v: Any) -> str:
+    if isinstance(v, Decimal):  # an amount as UM stores it (58.0000) shown as every amount: 58.00
+        return f"{shown_amount(v):f}"
     j = to_jsonable(v)
     return j if isinstance(j, str) else dumps(j, separators=(",", ":"))
 

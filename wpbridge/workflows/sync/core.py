@@ -14,15 +14,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from ...config import DEFAULT_LOCK_TTL, DEFAULT_PAYMENT_GRACE_DAYS, InactivePolicy, NetworkSettings
 from ...encoding import iso_utc as iso
 from ...errors import ConfigError, DataError, InputError, WPBridgeError
 from ...models import Limitations, Membership, NetworkInfo, Product, ScheduledChange, Site
+from ...money import shown_amount
 from ...rest.transport import TransportStats
 from .. import LocksAPI, MembershipsAPI, PaymentsReadAPI, ProductsAPI, SiteLinksAPI, SuspensionAPI, SwapAPI
 from .lock import LockKeeper, LockLost, NoLock, SyncLocked
@@ -133,10 +135,27 @@ class Interrupted(WPBridgeError):
     """The run was asked to stop (a signal): raised at the next safe point, between writes."""
 
 
-def scheduled_entry(change: ScheduledChange, before: dict[str, Any] | None, status: ScheduledStatus) -> ScheduledEntry:
-    """The report's entry of a due scheduled change (`before`: the membership's values of the fields it sets)."""
-    return ScheduledEntry(membership_id=change.membership_id, scheduled_for=iso(change.scheduled_for), before=before,
-                          after=dict(change.target), status=status)
+def scheduled_entry(change: ScheduledChange, before: dict[str, Any] | None, status: ScheduledStatus,
+                    currency: str | None = None) -> ScheduledEntry:
+    """The report's entry of a due scheduled change (`before`: the membership's values of the fields it sets);
+    amounts shown with the currency's decimals (UM's stored `58.0000` is `58.00`), as all output shows them."""
+    return ScheduledEntry(membership_id=change.membership_id, scheduled_for=iso(change.scheduled_for),
+                          before=_amounts_shown(before, currency), after=_amounts_shown(dict(change.target), currency)
+                          or {}, status=status)
+
+
+_AMOUNTS = ("amount", "initial_amount")
+
+
+def _amounts_shown(values: dict[str, Any] | None, currency: str | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    out = dict(values)
+    for key in _AMOUNTS:
+        if isinstance(out.get(key), str | int | Decimal) and not isinstance(out.get(key), bool):
+            with suppress(ArithmeticError):
+                out[key] = f"{shown_amount(Decimal(str(out[key])), currency):f}"
+    return out
 
 
 # --------------------------------------------------------------------------- the seam

@@ -39,23 +39,23 @@ class StubFlavor:
                       membership_id=mid)
             run.sink.scheduled(scheduled_entry(change, None, "failed"))
             return
-        data = membership.model_dump(mode="json")
+        data, currency = membership.model_dump(mode="json"), membership.currency
         before = {key: data.get(key) for key in target}
         if run.options.dry_run:
             run.overlay[mid] = target
-            run.sink.scheduled(scheduled_entry(change, before, "would-apply"))
+            run.sink.scheduled(scheduled_entry(change, before, "would-apply", currency))
             return
         if not already_applied(membership, target):
             try:
                 run.network.memberships.update(mid, target)
             except WPBridgeError as exc:
                 run.error("scheduled_change", exc, membership_id=mid)
-                run.sink.scheduled(scheduled_entry(change, before, "failed"))
+                run.sink.scheduled(scheduled_entry(change, before, "failed", currency))
                 return
             run.summary.memberships_updated += 1
             run.pause()
         run.summary.scheduled_changes_applied += 1
-        run.sink.scheduled(scheduled_entry(change, before, "applied"))
+        run.sink.scheduled(scheduled_entry(change, before, "applied", currency))
         try:
             run.network.schedule.delete(mid)
         except WPBridgeError as exc:

@@ -50,13 +50,13 @@ class UMFlavor:
 
     def scheduled(self, run: Run, change: ScheduledChange, membership: Membership | None) -> None:
         mid, target = change.membership_id, dict(change.target)
-        before = None
+        before, currency = None, membership.currency if membership is not None else None
         if membership is not None:
             data = membership.model_dump(mode="json")
             before = {key: data.get(key) for key in target}
         if run.options.dry_run:
             run.overlay[mid] = target
-            run.sink.scheduled(scheduled_entry(change, before, "would-apply"))
+            run.sink.scheduled(scheduled_entry(change, before, "would-apply", currency))
             return
         try:
             run.network.schedule.apply(mid)
@@ -68,16 +68,16 @@ class UMFlavor:
                 log.info("membership %s: swap not due yet on the server's clock", mid)
                 return
             run.error("scheduled_change", exc, membership_id=mid)
-            run.sink.scheduled(scheduled_entry(change, before, "failed"))
+            run.sink.scheduled(scheduled_entry(change, before, "failed", currency))
             return
         except WPBridgeError as exc:
             run.error("scheduled_change", exc, membership_id=mid)
-            run.sink.scheduled(scheduled_entry(change, before, "failed"))
+            run.sink.scheduled(scheduled_entry(change, before, "failed", currency))
             return
         run.summary.scheduled_changes_applied += 1
         run.summary.scheduled_changes_cleared += 1
         run.summary.memberships_updated += 1
-        run.sink.scheduled(scheduled_entry(change, before, "applied"))
+        run.sink.scheduled(scheduled_entry(change, before, "applied", currency))
         run.pause()
 
     # ------------------------------------------------------------------ 2. UM's limits vs wpbridge's
