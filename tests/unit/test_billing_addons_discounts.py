@@ -112,6 +112,33 @@ def test_addon_cart_uses_the_membership_code_only_when_it_applies_to_renewals(
     assert (q.due_now, q.recurring_total, q.discount_code) == (D(due), D(recurring), applied)
 
 
+def test_membership_code_is_its_own_quote_line_naming_it() -> None:
+    """UM main's add-on cart discounts with the membership's code (class-cart.php 2.4.13-beta.1:927-950, the line's
+    discount_label is the code): the quote shows it in its own line, naming the code and whose it is."""
+    m = member(discount_code=code(value="20", apply_to_renewals=True).model_dump())
+    q = quote_change(m, example_catalog(), Cart(addons={STORAGE: 2}), now=NOW, um_version=MAIN)
+    discounts = [ln for ln in q.lines if ln.type == "discount"]
+    assert [(ln.title, ln.total) for ln in discounts] == [
+        ("Discount SAVE (the membership's own code) on Extra storage", D("-2.00"))]
+
+
+def test_membership_code_replaces_the_carts_own_in_a_main_addon_cart() -> None:
+    """UM main's add_discount_code replaces the code the cart was given (class-cart.php 2.4.13-beta.1:2234-2249)."""
+    m = member(discount_code=code(value="20", apply_to_renewals=True).model_dump())
+    given = DiscountCode.model_validate({"id": 2, "code": "OTHER", "type": "percentage", "value": "50"})
+    q = quote_change(m, example_catalog(), Cart(addons={STORAGE: 2}, discount_code=given), now=NOW, um_version=MAIN)
+    assert q.discount_code == "SAVE"
+    assert [ln.title for ln in q.lines if ln.type == "discount"] == [
+        "Discount SAVE (the membership's own code) on Extra storage"]
+
+
+def test_addon_cart_of_2_4_12_never_uses_the_membership_code() -> None:
+    """2.4.12 reads the membership's code only for a payment's retry cart (class-cart.php 2.4.12:637-646)."""
+    m = member(discount_code=code(value="20", apply_to_renewals=True).model_dump())
+    q = quote_change(m, example_catalog(), Cart(addons={STORAGE: 2}), now=NOW, um_version="2.4.12")
+    assert (q.kind, q.discount_code, [ln for ln in q.lines if ln.type == "discount"]) == ("addon", None, [])
+
+
 def test_addon_cart_ignores_an_expired_membership_code() -> None:
     expired = code(value="20", apply_to_renewals=True, date_expiration=NOW - timedelta(days=1)).model_dump()
     q = quote_change(member(discount_code=expired), example_catalog(), Cart(addons={STORAGE: 2}),

@@ -143,9 +143,9 @@ class UMLine:
     """A `Line_Item`; `set_discount` and `set_tax` recompute its totals as `recalculate_totals()` does (the
     discount first, then the tax on the discounted subtotal)."""
 
-    __slots__ = ("apply_discount_to_renewals", "discount_total", "discountable", "duration", "duration_unit",
-                 "product_id", "quantity", "recurring", "subtotal", "tax", "tax_category", "tax_total", "taxable",
-                 "title", "total", "type", "unit_price")
+    __slots__ = ("apply_discount_to_renewals", "discount_label", "discount_total", "discountable", "duration",
+                 "duration_unit", "product_id", "quantity", "recurring", "subtotal", "tax", "tax_category",
+                 "tax_total", "taxable", "title", "total", "type", "unit_price")
 
     def __init__(self, type: str, product_id: int | None, title: str, quantity: int, unit_price: Decimal,
                  recurring: bool = False, duration: int = 1, duration_unit: str = "month",
@@ -158,6 +158,8 @@ class UMLine:
         self.tax: tuple[Decimal, bool, bool] | None = None
         """(rate, inclusive, exempt) once `apply_taxes_to_item` found a rate."""
         self.apply_discount_to_renewals = True
+        self.discount_label = ""
+        """The code whose discount the line carries (UM's `discount_label`: the code, upper-cased)."""
         self.subtotal = self.total = unit_price if quantity == 1 else unit_price * quantity
         self.discount_total = self.tax_total = ZERO
 
@@ -165,10 +167,10 @@ class UMLine:
     def tax_rate(self) -> Decimal:
         return self.tax[0] if self.tax is not None else ZERO
 
-    def set_discount(self, rate: Decimal, kind: str, renewals: bool) -> None:
+    def set_discount(self, rate: Decimal, kind: str, renewals: bool, label: str = "") -> None:
         """`attributes(discount_*)` + `recalculate_totals()`: the discount is rounded to cents
         (`wu_get_tax_amount(..., $format = false)` is `round($x, 2)`, whatever the currency)."""
-        self.apply_discount_to_renewals = renewals
+        self.apply_discount_to_renewals, self.discount_label = renewals, label
         sub = self.subtotal
         disc = (sub * rate / HUNDRED if kind == "percentage" else rate).quantize(CENT, ROUND_HALF_UP)
         net = sub - disc
@@ -402,11 +404,12 @@ def _apply_discount(st: _CartState, line: UMLine) -> None:
         return
     if (code.limit_products and line.product_id not in code.allowed_products) or _code_invalid(code, st.now):
         return
+    label = code.code.upper()
     if line.type == "fee":
         if code.setup_fee_value > 0:
-            line.set_discount(code.setup_fee_value, code.setup_fee_type, False)
+            line.set_discount(code.setup_fee_value, code.setup_fee_type, False, label)
     else:
-        line.set_discount(code.value, code.type, code.apply_to_renewals)
+        line.set_discount(code.value, code.type, code.apply_to_renewals, label)
 
 
 def _add_line(st: _CartState, line: UMLine) -> None:

@@ -286,13 +286,21 @@ class _Builder:
                 recurring=ln.recurring, tax_rate=ln.tax[0] if ln.tax is not None else ZERO, tax_total=ln.tax_total,
             ))
             if ln.discount_total:
-                code = self.cart.discount_code
                 out.append(QuoteLine(
-                    type="discount", product_id=ln.product_id,
-                    title=f"Discount {code.code if code else ''} on {ln.title}".replace("  ", " "),
+                    type="discount", product_id=ln.product_id, title=self.discount_title(ln.discount_label, ln.title),
                     quantity=1, unit_price=shown(-ln.discount_total), total=shown(-ln.discount_total),
                 ))
         return out
+
+    def discount_title(self, label: str, title: str) -> str:
+        """'Discount CODE on TITLE'; the membership's own code (UM main's add-on carts) is said to be its."""
+        own = self.m.discount_code
+        given = self.cart.discount_code
+        whose = ""
+        if isinstance(own, DiscountCode) and own.code.upper() == label and (
+                given is None or given.code.upper() != label):
+            whose = " (the membership's own code)"
+        return f"Discount {label}{whose} on {title}" if label else f"Discount on {title}"
 
     def refused(self, kind: QuoteKind, errors: list[QuoteError]) -> Any:
         m = self.m

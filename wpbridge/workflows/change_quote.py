@@ -239,8 +239,10 @@ def quote(
     if now.tzinfo is None:
         raise InputError("now: a timezone-aware date-time is required", field="now")
     membership = base if base is not None else load_membership(network, membership_id)
+    membership, own_notes = own_code(network, membership)
     idx = CatalogIndex(network.products.catalog())
     cart, notes = build_cart(membership, idx, plan, addons, period)
+    notes += own_notes
     code = lookup_code(network, discount_code, now) if discount_code is not None else None
     if code is not None:
         cart = cart.model_copy(update={"discount_code": code})
@@ -256,6 +258,7 @@ def quote(
                      tax_exempt=taxes.exempt if taxes else False)
     refuse_bad_request(membership, idx, q)
     notes += _code_notes(code, q)
+    notes += _own_code_note(membership, code, q)
     notes += [f"forced: {w.message}" for w in q.warnings]
     scheduled = network.schedule.get(membership.id)
     notes += _scheduled_note(idx, q, scheduled)
@@ -302,6 +305,32 @@ def lookup_code(network: NetworkReader, given: str, now: datetime) -> DiscountCo
     if reason:
         raise InputError(f"discount code {code.code}: {reason}", field="discount_code", record_id=code.id)
     return code
+
+
+def own_code(network: NetworkReader, membership: Membership) -> tuple[Membership, list[str]]:
+    """The membership with its own discount code as the network holds it now (the engine needs the record: stub
+    mode keeps the code string, UM's REST copy of the object lacks its restrictions); a code the network no longer
+    has is left out, said in a note. Offline (no codes read) an object is kept as it is, a string left out."""
+    own = membership.discount_code
+    if own is None:
+        return membership, []
+    name = (own if isinstance(own, str) else own.code).strip().upper()
+    api = network.discount_codes
+    found = api.find(name) if api is not None and name else None
+    if found is None and isinstance(own, DiscountCode) and api is None:
+        return membership, []
+    note = [] if found is not None else [f"the membership's own code {name} is not on the network: priced without it"]
+    return membership.model_copy(update={"discount_code": found}), note
+
+
+def _own_code_note(membership: Membership, given: DiscountCode | None, q: Quote) -> list[str]:
+    """UM main's add-on cart applies the membership's own code: said, with its terms (a code given is said by
+    `_code_notes`, also when the membership's replaces it)."""
+    own = membership.discount_code
+    if given is not None or not isinstance(own, DiscountCode) or q.discount_code not in (own.code, own.code.upper()):
+        return []
+    return [f"the membership's own code {own.code} applies to this add-on purchase (as UM {q.um_version}'s Cart "
+            f"does): {code_terms(own)}"]
 
 
 def code_terms(code: DiscountCode) -> str:

@@ -1,0 +1,66 @@
+"""Issue 19, "Discount codes": the membership's own code on a change, as each UM release treats it. The network
+keeps the code a membership was bought with (stub mode: the code string; UM: the Discount_Code object, whose REST
+copy lacks restrictions): `change quote` reads the code itself from `net.discount_codes`, so UM main's add-on cart
+applies it (class-cart.php 2.4.13-beta.1:927-950) with every restriction, in its own line; 2.4.12 never does."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tests.unit.test_change_discount_codes import FakeCodes, code
+from tests.unit.workflow_support import NOW, FakeNetwork, example_data
+from wpbridge.workflows.change_quote import quote
+
+
+def network(own: Any, *codes: Any, um_version: str = "2.4.13-beta.1") -> FakeNetwork:
+    data = example_data()
+    data["info"]["um_version"] = um_version
+    for m in data["memberships"]:
+        if m["id"] == 2:
+            m["discount_code"] = own
+    net = FakeNetwork(data)
+    net.discount_codes = FakeCodes(*codes)
+    return net
+
+
+RENEWALS = {"value": "20", "apply_to_renewals": True}
+
+
+def test_a_code_string_is_read_from_the_network_and_applied_to_a_main_addon_cart() -> None:
+    r = quote(network("save10", code(**RENEWALS)), 2, now=NOW, addons=["extra-storage"])
+    assert r.quote.discount_code == "SAVE10"
+    [line] = [ln for ln in r.quote.lines if ln.type == "discount"]
+    assert line.title == "Discount SAVE10 (the membership's own code) on Extra storage"
+    assert line.total < 0
+    assert "the membership's own code SAVE10 applies to this add-on purchase (as UM 2.4.13-beta.1's Cart does): " \
+           "20% off (renewals too)" in r.notes
+
+
+def test_the_networks_copy_of_the_code_wins_over_the_memberships() -> None:
+    """UM's REST copy of the membership's code carries no restrictions: the network's record has them."""
+    stale = code(**RENEWALS).model_dump(mode="json")
+    limited = code(**RENEWALS, limit_products=True, allowed_products=[999])
+    r = quote(network(stale, limited), 2, now=NOW, addons=["extra-storage"])
+    assert [ln for ln in r.quote.lines if ln.type == "discount"] == []
+
+
+def test_2_4_12_does_not_carry_it_and_says_nothing() -> None:
+    r = quote(network("SAVE10", code(**RENEWALS), um_version="2.4.12"), 2, now=NOW, addons=["extra-storage"])
+    assert r.quote.discount_code is None
+    assert not any("membership's own code" in n for n in r.notes)
+
+
+def test_a_code_no_longer_on_the_network_is_left_out_with_a_note() -> None:
+    r = quote(network("GONE"), 2, now=NOW, addons=["extra-storage"])
+    plain = quote(network(None), 2, now=NOW, addons=["extra-storage"])
+    assert r.quote.due_now == plain.quote.due_now
+    assert "the membership's own code GONE is not on the network: priced without it" in r.notes
+
+
+def test_an_upgrade_is_priced_without_it_on_both_releases() -> None:
+    for version in ("2.4.12", "2.4.13-beta.1"):
+        r = quote(network("SAVE10", code(**RENEWALS), um_version=version), 2, now=NOW, plan="premium")
+        plain = quote(network(None, um_version=version), 2, now=NOW, plan="premium")
+        assert (r.quote.due_now, r.quote.discount_code) == (plain.quote.due_now, None)
+        assert r.quote.due_now > Decimal(0)
