@@ -100,8 +100,10 @@ def test_sites_and_memberships_lists(sandbox: SandboxInfo) -> None:
     assert mine[0]["addon_products"] == {str(k): v for k, v in mine[0]["addon_products"].items()}
     csv_out = run(sandbox, "memberships", "list", "--customer", str(member.customer_id), "--output", "csv")
     header, row = csv_out.stdout.strip().splitlines()
-    assert header == "id,customer,status,plan,addons,amount,currency,period,expires"
-    assert row.startswith(f"{member.membership_id},{member.customer_id},active,basic,2 x Extra storage,25.00,")
+    assert header == "id,customer,email,status,plan,addons,amount,currency,period,expires"
+    cells = row.split(",")
+    assert cells[:2] == [str(member.membership_id), str(member.customer_id)] and cells[2].endswith("@example.com")
+    assert ",".join(cells[3:]).startswith("active,basic,2 x Extra storage,25.00,")
     trialing = run_json(sandbox, "memberships", "list", "--status", "trialing")
     assert trialing and all(m["status"] == "trialing" for m in trialing)
 

@@ -45,8 +45,8 @@ def test_sites_and_memberships(snap: str) -> None:
     table = cli("sites", "list", "--membership", "1", "--snapshot", snap)
     assert "example.test/s11/" in table.stdout and "s12" not in table.stdout
     rows = cli("memberships", "list", "--snapshot", snap, "-o", "csv").stdout.splitlines()
-    assert rows[0] == "id,customer,status,plan,addons,amount,currency,period,expires"
-    assert rows[3] == "3,3,active,premium,1 x Extra storage,44.00,USD,1 month,2026-06-01T00:00:00Z"
+    assert rows[0] == "id,customer,email,status,plan,addons,amount,currency,period,expires"
+    assert rows[3] == "3,3,,active,premium,1 x Extra storage,44.00,USD,1 month,2026-06-01T00:00:00Z"  # no email
     trialing = json.loads(cli("memberships", "list", "--status", "trialing", "--snapshot", snap, "-o", "json").stdout)
     assert [m["id"] for m in trialing] == [4]
 
@@ -132,7 +132,7 @@ def test_global_options_go_before_the_command_and_after_it_wins(snap: str, tmp_p
     before = cli("-o", "json", "products", "list", "--type", "plan", "--snapshot", snap)
     assert before.exit_code == 0 and [p["slug"] for p in json.loads(before.stdout)] == ["free", "basic", "premium"]
     both = cli("--output", "json", "memberships", "list", "--snapshot", snap, "-o", "csv")
-    assert both.exit_code == 0 and both.stdout.startswith("id,customer,status,plan,")
+    assert both.exit_code == 0 and both.stdout.startswith("id,customer,email,status,plan,")
     missing = tmp_path / "nope.toml"
     config = cli("--config", str(missing), "--network", "prod", "sites", "list")
     assert config.exit_code == 2 and config.stderr == f"error: config {missing} (from --config) does not exist\n"

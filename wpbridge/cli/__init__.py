@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import change, discount_codes, importer, payments, read, sandbox, sync
+from . import change, customers, discount_codes, importer, payments, read, sandbox, sync
 from .common import OneLineErrors, global_options
 
 
@@ -23,5 +23,5 @@ def main() -> None:
     """
 
 
-for _family in (sandbox, read, change, discount_codes, payments, sync, importer):
+for _family in (sandbox, read, customers, change, discount_codes, payments, sync, importer):
     _family.register(main)

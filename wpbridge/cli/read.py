@@ -14,6 +14,8 @@ from typing import Any
 import click
 
 from ..billing import CatalogIndex
+from ..errors import InputError
+from ..managers.customers import customer_email, customer_id_of
 from ..models import Limitations, Membership, Product, SiteUsage
 from ..money import round_money
 from ..safe_files import config_file, refuse_inputs
@@ -113,6 +115,16 @@ def run_check(network_name: str | None, config_path: str | None) -> dict[str, An
         net.close()
 
 
+def customer_filter(source: NetworkReader, key: str | None) -> int | None:
+    """`--customer ID|EMAIL` as a customer id (None: no filter)."""
+    return None if key is None else customer_id_of(key, source.customers.list)
+
+
+def emails_by_id(source: NetworkReader) -> dict[int, str]:
+    """Every customer's email by customer id (the memberships table's `email`)."""
+    return {c.id: email for c in source.customers.list() if (email := customer_email(c))}
+
+
 def report_unreadable(source: NetworkReader) -> int:
     """Name on stderr every record a listing had to skip (id and field); EXIT_FAILED when there was one."""
     skipped = list(source.unreadable)
@@ -205,9 +217,17 @@ def _detail_rows(d: change_flow.MembershipDetail) -> list[dict[str, Any]]:
 
 
 def _filtered(items: Iterable[Product], group: str | None, type_: str | None) -> list[Product]:
+    """The products of `group` (in any letter case; a group no product has is refused naming the groups there
+    are) and `type_`, plans first in list order."""
+    items = list(items)
+    if group:
+        groups = sorted({p.product_group for p in items if p.product_group})
+        if group.casefold() not in {g.casefold() for g in groups}:
+            raise InputError(f"Invalid value for '--group': no product is in the group {group!r}"
+                             f" (groups: {', '.join(groups) or 'none'}; '' for products in none)", field="group")
     out = []
     for p in items:
-        if group is not None and (p.product_group or "") != group:
+        if group is not None and (p.product_group or "").casefold() != group.casefold():
             continue
         if type_ is not None and p.type != type_:
             continue
@@ -259,15 +279,17 @@ def register(main: click.Group) -> None:
         """The network's customer sites."""
 
     @sites.command("list")
-    @click.option("--customer", "customer_id", type=int, default=None, help="Only this customer's sites.")
+    @click.option("--customer", "customer", metavar="ID|EMAIL", default=None,
+                  help="Only this customer's sites (an id, or an email in any letter case).")
     @click.option("--membership", "membership_id", type=int, default=None, help="Only this membership's sites.")
     @snapshot_option
     @network_options
     @handle_errors
-    def sites_list(customer_id: int | None, membership_id: int | None, snapshot: str | None,
+    def sites_list(customer: str | None, membership_id: int | None, snapshot: str | None,
                    network_name: str | None, config_path: str | None, output: str) -> None:
         """List sites with their membership and customer."""
         source = open_source(network_name, config_path, snapshot)
+        customer_id = customer_filter(source, customer)
         items = list(source.sites.list(customer_id=customer_id, membership_id=membership_id))
         rows = [{"blog_id": s.blog_id, "url": f"{s.domain}{s.path}", "title": s.title,
                  "membership": s.membership_id, "customer": s.customer_id, "type": s.type} for s in items]
@@ -282,18 +304,23 @@ def register(main: click.Group) -> None:
     @memberships.command("list")
     @click.option("--status", type=click.Choice(["pending", "trialing", "active", "on-hold", "expired",
                                                  "cancelled"]), default=None, help="Only this status.")
-    @click.option("--customer", "customer_id", type=int, default=None, help="Only this customer's memberships.")
+    @click.option("--customer", "customer", metavar="ID|EMAIL", default=None,
+                  help="Only this customer's memberships (an id, or an email in any letter case).")
     @snapshot_option
     @network_options
     @handle_errors
-    def memberships_list(status: str | None, customer_id: int | None, snapshot: str | None,
+    def memberships_list(status: str | None, customer: str | None, snapshot: str | None,
                          network_name: str | None, config_path: str | None, output: str) -> None:
-        """List memberships."""
+        """List memberships (with each customer's email)."""
         source = open_source(network_name, config_path, snapshot)
+        customer_id = customer_filter(source, customer)
         idx = CatalogIndex(source.products.catalog())
         items = list(source.memberships.list(status=status, customer_id=customer_id))
-        emit(output, rows=[membership_row(m, idx) for m in items], data=[m.model_dump(mode="json") for m in items],
-             columns=["id", "customer", "status", "plan", "addons", "amount", "currency", "period", "expires"])
+        emails = emails_by_id(source) if output not in ("json", "yaml") else {}
+        rows = [{**membership_row(m, idx), "email": emails.get(m.customer_id)} for m in items]
+        emit(output, rows=rows, data=[m.model_dump(mode="json") for m in items],
+             columns=["id", "customer", "email", "status", "plan", "addons", "amount", "currency", "period",
+                      "expires"])
         sys.exit(report_unreadable(source))
 
     @memberships.command("show")
@@ -317,6 +344,9 @@ def register(main: click.Group) -> None:
 
         Any read or quote command works offline from it with --snapshot FILE.
         """
+        if out is None and output in ("csv", "yaml"):  # the snapshot on stdout is JSON, whatever -o says
+            raise InputError(f"Invalid value for '--output': export writes its snapshot as JSON; -o {output} only"
+                             " formats the summary of an export to a file (add --out FILE)", field="output")
         if out is not None:
             refuse_inputs(out, [config_file(config_path)], option="--out")
         net = open_network(network_name, config_path)

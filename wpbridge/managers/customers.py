@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from difflib import get_close_matches
 from typing import Any
 
+from ..errors import InputError
 from ..models import Customer
 from .base import Context
 from .flavor import Flavor
@@ -42,11 +44,75 @@ class CustomerManager:
 
 
 def with_user(customer: Customer, row: Mapping[str, Any] | None) -> Customer:
-    """The customer with its WordPress user's email, login and name from plugin-stub's row (when UM's record has
-    none and the row is this customer's: same id and user)."""
-    if row is None or customer.user_email or (customer.user_id and row.get("user_id") != customer.user_id):
+    """The customer with its WordPress user's email, login and name, and its billing address, from plugin-stub's
+    row (what UM's record lacks, when the row is this customer's: same id and user)."""
+    if row is None or (customer.user_id and row.get("user_id") != customer.user_id):
         return customer
-    return customer.model_copy(update={
-        "user_email": row.get("email") or None, "user_login": row.get("username") or None,
-        "display_name": customer.display_name or row.get("display_name") or None,
-    })
+    update: dict[str, Any] = {}
+    if not customer.user_email:
+        update.update(user_email=row.get("email") or None, user_login=row.get("username") or None,
+                      display_name=customer.display_name or row.get("display_name") or None)
+    address = row.get("billing_address")
+    if not customer.billing_address and isinstance(address, Mapping) and address:
+        update["billing_address"] = dict(address)
+    return customer.model_copy(update=update) if update else customer
+
+
+# -- who a customer is (the `customers` commands and `--customer ID|EMAIL`)
+
+
+def customer_email(customer: Customer) -> str | None:
+    """The customer's email: their WordPress user's, else the billing address's."""
+    billing = customer.billing_address.get("billing_email")
+    return customer.user_email or (str(billing) if billing else None)
+
+
+def customer_name(customer: Customer) -> str | None:
+    """The customer's name: their WordPress display name, else the billing address's name."""
+    billing = customer.billing_address.get("billing_name")
+    return customer.display_name or (str(billing) if billing else None)
+
+
+def billing_country(customer: Customer) -> str | None:
+    country = customer.billing_address.get("billing_country")
+    return str(country) if country else None
+
+
+def is_customer_id(key: str) -> bool:
+    """`--customer 7` is an id; anything else an email (or a login)."""
+    return key.strip().isdigit()
+
+
+def find_customer(customers: Iterable[Customer], key: str) -> Customer:
+    """The customer `key` names: an id, an email (any letter case) or a login. Unknown: an InputError (exit 2)
+    naming the key, with the closest email when one is close ("did you mean")."""
+    wanted = key.strip()
+    found = list(customers)
+    if is_customer_id(wanted):
+        for customer in found:
+            if customer.id == int(wanted):
+                return customer
+        raise InputError(f"customer {int(wanted)} does not exist", field="customer", record_id=int(wanted))
+    lowered = wanted.lower()
+    for customer in found:
+        if (customer_email(customer) or "").lower() == lowered:
+            return customer
+    for customer in found:
+        if (customer.user_login or "").lower() == lowered:
+            return customer
+    emails = [e.lower() for e in (customer_email(c) for c in found) if e]
+    close = get_close_matches(lowered, emails, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    what = "email" if "@" in wanted else "email or login"
+    raise InputError(f"no customer with {what} {wanted!r}{hint}", field="customer")
+
+
+def customer_id_of(key: str, customers: Callable[[], Iterable[Customer]]) -> int:
+    """The customer id `--customer ID|EMAIL` names: an id as is (an unknown one simply matches nothing), an email
+    or login looked up in `customers()` (read only then); unknown: an InputError naming `--customer`."""
+    if is_customer_id(key):
+        return int(key.strip())
+    try:
+        return find_customer(customers(), key).id
+    except InputError as err:
+        raise InputError(f"Invalid value for '--customer': {err}", field="customer") from None
