@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from tests.unit.workflow_support import NOW, example_data, write_snapshot_file
+from tests.unit.workflow_support import NOW, FakeNetwork, example_data, write_snapshot_file
 from wpbridge.cli import main
 from wpbridge.models import Site
 from wpbridge.money import shown_amount
@@ -106,3 +106,30 @@ def test_the_main_site_is_main_in_both_flavors() -> None:
 ])
 def test_amounts_are_shown_with_the_currency_decimals(stored: str, currency: str | None, shown: str) -> None:
     assert f"{shown_amount(Decimal(stored), currency):f}" == shown
+
+
+def test_export_to_stdout_is_json_so_csv_and_yaml_are_refused_before_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr("wpbridge.cli.read.open_network", lambda *_a: opened.append("net"))
+    for fmt in ("csv", "yaml"):
+        res = cli("export", "-o", fmt)
+        assert res.exit_code == 2 and res.stdout == "" and res.stderr.count("\n") == 1
+        assert res.stderr.startswith("error: Invalid value for '--output': export writes its snapshot as JSON")
+    assert opened == []
+
+
+def test_export_file_is_0600(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("wpbridge.cli.read.open_network", lambda *_a: FakeNetwork())
+    out = tmp_path / "snap.json"
+    res = cli("export", "--out", str(out), "-o", "csv")
+    assert res.exit_code == 0, res.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert res.stdout.splitlines()[0] == "section,records"
+
+
+def test_products_group_in_any_case_or_the_groups_named(snap: str) -> None:
+    rows = cli("products", "list", "--group", "high end", "--snapshot", snap, "-o", "json").stdout
+    assert [p["slug"] for p in json.loads(rows)] == ["free", "premium"]
+    bad = cli("products", "list", "--group", "high-end", "--snapshot", snap)
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1
+    assert "no product is in the group 'high-end' (groups: High End;" in bad.stderr
