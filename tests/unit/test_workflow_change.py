@@ -31,7 +31,8 @@ def test_parse_period_refuses(text: str) -> None:
 def test_parse_addon() -> None:
     assert flow.parse_addon("extra-storage") == ("extra-storage", 1)
     assert flow.parse_addon("5:3") == ("5", 3)
-    for bad in ("", ":2", "x:0", "x:two", "x:-1"):
+    assert flow.parse_addon("x:0") == ("x", 0)  # hold none: a removal (issue 21 item 10)
+    for bad in ("", ":2", "x:two", "x:-1"):
         with pytest.raises(InputError, match="expected SLUG or ID"):
             flow.parse_addon(bad)
 
@@ -75,11 +76,12 @@ def test_no_change_and_addon_quantities_are_totals() -> None:
     assert "holds 1 x Extra storage: adds 2 to reach 3" in more.notes
 
 
-def test_removing_an_addon_is_refused() -> None:
+def test_holding_fewer_addons_is_a_removal() -> None:  # was refused; tests/unit/test_workflow_addon_removal.py
     data = example_data()
     data["memberships"][2]["addon_products"] = {str(IDS["extra-storage"]): 3}
-    with pytest.raises(InputError, match="already holds 3 x Extra storage; quantities are the total"):
-        flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:2"])
+    q = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:2"])
+    assert q.kind == "downgrade" and q.quote.target is not None
+    assert q.quote.target["addon_products"] == {IDS["extra-storage"]: 2}
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

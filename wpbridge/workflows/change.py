@@ -25,7 +25,8 @@ from .change_apply import (
     apply_quote,
     plan_writes,
 )
-from .change_quote import OptionsResult, QuoteResult, load_membership, options, owned_sites, quote
+from .change_quote import OptionsResult, QuoteResult, load_membership, options, owned_sites
+from .change_removal import REMOVAL_MODES, RemovalMode, quote
 from .change_request import (
     FORCE_HINT,
     INPUT_ERROR_CODES,
@@ -41,11 +42,11 @@ from .change_view import product_name, product_ref, quota_changes, state_differe
 from .membership_state import with_state
 
 __all__ = [
-    "FORCE_HINT", "INPUT_ERROR_CODES", "UNITS", "AddonRequest", "AfterWrite", "ApplyResult", "ApplyStatus", "Check",
-    "Confirm", "MembershipDetail", "OptionsResult", "PeriodRequest", "QuoteResult", "SiteDetail", "Write",
-    "WriteKind", "apply", "apply_quote", "describe", "find_product", "load_membership", "options", "owned_sites",
-    "parse_addon", "parse_at", "parse_period", "plan_writes", "product_name", "product_ref", "quota_changes", "quote",
-    "state_differences", "with_state",
+    "FORCE_HINT", "INPUT_ERROR_CODES", "REMOVAL_MODES", "UNITS", "AddonRequest", "AfterWrite", "ApplyResult",
+    "ApplyStatus", "Check", "Confirm", "MembershipDetail", "OptionsResult", "PeriodRequest", "QuoteResult",
+    "RemovalMode", "SiteDetail", "Write", "WriteKind", "apply", "apply_quote", "describe", "find_product",
+    "load_membership", "options", "owned_sites", "parse_addon", "parse_at", "parse_period", "plan_writes",
+    "product_name", "product_ref", "quota_changes", "quote", "state_differences", "with_state",
 ]
 
 

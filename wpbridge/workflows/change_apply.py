@@ -52,9 +52,10 @@ from ..money import round_money
 from ..payment_models import Collect, Payment, PaymentChange
 from . import NetworkWriter
 from .change_payment import PaymentDecision, payment_summary, pending_change_payments, plan_payment
-from .change_quote import QuoteResult, quote
+from .change_removal import QuoteResult, RemovalMode, quote
 from .change_request import AddonRequest, PeriodRequest
 from .change_view import (
+    change_title,
     membership_changes,
     product_name,
     quota_changes,
@@ -209,23 +210,23 @@ def _same_target(a: Mapping[str, Any], b: Mapping[str, Any], base: Membership,
 
 def plan_writes(network: NetworkWriter, q: QuoteResult) -> tuple[list[Write], dict[int, Limitations], str]:
     """The writes `apply` would make for this quote (reads only), the expected quotas, and what they achieve."""
-    kind, target, m = q.quote.kind, q.quote.target, q.membership
+    kind, target, m, plan = q.quote.kind, q.quote.target, q.membership, product_name(q.catalog, q.quote.new_plan_id)
     if kind == "blocked":
         return [], {}, q.message
     if kind == "downgrade" and q.quote.scheduled_for is not None and target is not None:
         change = ScheduledChange(membership_id=m.id, scheduled_for=q.quote.scheduled_for, target=target,
-                                 note=f"downgrade to {product_name(q.catalog, q.quote.new_plan_id)} (wpbridge)")
+                                 note=f"{change_title(q, target, f'downgrade to {plan}')} (wpbridge)")
         if q.scheduled is not None and q.scheduled.scheduled_for == change.scheduled_for and _same_target(
             q.scheduled.target, target, m, q.flavor.swap_keys
         ):
-            return [], {}, (f"already scheduled: {product_name(q.catalog, q.quote.new_plan_id)} from "
+            return [], {}, (f"already scheduled: {change_title(q, target, plan)} from "
                             f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC; nothing written")
         replaces = " (replaces the change scheduled before)" if q.scheduled is not None else ""
         body = change.model_dump(mode="json", include={"scheduled_for", "target", "note"})
         write = Write("scheduled_change", m.id, "PUT", scheduled_change_route(m.id),
                       (f"at {change.scheduled_for:%Y-%m-%d %H:%M:%S} UTC{replaces}",
                        *membership_changes(q, target)), body)
-        return [write], {}, (f"downgrade to {product_name(q.catalog, q.quote.new_plan_id)} scheduled for "
+        return [write], {}, (f"{change_title(q, target, f'downgrade to {plan}')} scheduled for "
                              f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC (due now 0)")
     writes: list[Write] = []
     new_state = m
@@ -243,7 +244,7 @@ def plan_writes(network: NetworkWriter, q: QuoteResult) -> tuple[list[Write], di
             what += (f"; {len(quota_writes)} site quota(s) to bring in line" if quota_writes
                      else "; its sites' quotas match; nothing written")
     else:
-        what = f"{kind} of membership {m.id} to {product_name(q.catalog, q.quote.new_plan_id)}"
+        what = change_title(q, target, f"{kind} of membership {m.id} to {plan}")
     return writes, expected, what
 
 
@@ -266,6 +267,7 @@ def apply(
     replace_pending: bool = False,
     notify: Notify | None = None,
     discount_code: str | None = None,
+    removal: RemovalMode = "period_end",
 ) -> ApplyResult:
     """Quote the change, then carry it out (see the module docstring) unless `dry_run` or `confirm` says no.
 
@@ -275,11 +277,12 @@ def apply(
     before the server's lock is taken (a person may take longer than the lock lives): under the lock the change is
     quoted again and written only if it is still exactly what was confirmed. `notify(quote, writes)` is told the
     writes under the lock, right before they are made, without asking (`--yes`).
-    `after_write(write)` is called after each write succeeds (progress reporting; tests inject crashes there).
+    `after_write(write)` is called after each write succeeds (progress reporting; tests inject crashes there);
+    `removal` how add-ons held fewer are removed (workflows.change_removal).
     """
     def priced(base: Membership | None = None) -> QuoteResult:
         return quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy,
-                     force=force, um_version=um_version, base=base, discount_code=discount_code)
+                     force=force, um_version=um_version, base=base, discount_code=discount_code, removal=removal)
 
     def run(preview: bool) -> ApplyResult:
         q = priced()

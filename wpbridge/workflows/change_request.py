@@ -39,11 +39,11 @@ def parse_period(text: str) -> tuple[int, str]:
 
 
 def parse_addon(text: str) -> tuple[str, int]:
-    """'SLUG|ID[:QTY]' -> (reference, quantity); QTY (default 1) is the total the membership should hold."""
+    """'SLUG|ID[:QTY]' -> (reference, quantity); QTY (default 1) is the total the membership should hold (0: none)."""
     ref, sep, qty_text = text.strip().partition(":")
-    if not ref.strip() or (sep and not re.fullmatch(r"\s*\d+\s*", qty_text)) or (sep and int(qty_text) < 1):
-        raise InputError(f"add-on {text!r}: expected SLUG or ID, optionally :QTY with QTY >= 1 (e.g. extra-storage:2)",
-                         field="addons")
+    if not ref.strip() or (sep and not re.fullmatch(r"\s*\d+\s*", qty_text)):
+        raise InputError(f"add-on {text!r}: expected SLUG or ID, optionally :QTY with QTY >= 0 (e.g. extra-storage:2; "
+                         "0 removes it)", field="addons")
     return ref.strip(), int(qty_text) if sep else 1
 
 
@@ -86,8 +86,8 @@ def resolve_addons(catalog: Sequence[Product], addons: AddonRequest) -> dict[int
     out: dict[int, tuple[Product, int]] = {}
     names = ", ".join(p.slug for p in catalog if not p.is_plan) or "none"
     for ref, qty in pairs:
-        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
-            raise InputError(f"add-on {str(ref)!r}: quantity must be a whole number >= 1, got {qty!r}",
+        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
+            raise InputError(f"add-on {str(ref)!r}: quantity must be a whole number >= 0, got {qty!r}",
                              field="addons")
         product = find_product(catalog, ref)
         if product is None:
@@ -122,13 +122,13 @@ def build_cart(
     to_add: dict[int, int] = {}
     for pid, (product, qty) in wanted.items():
         held = membership.addon_products.get(pid, 0)
-        if qty < held:
-            raise InputError(
-                f"add-on {product.slug}:{qty}: membership {membership.id} already holds {held} x {product.name}; "
-                "quantities are the total to hold, and removing add-ons is not supported here",
-                field="addons", record_id=membership.id,
-            )
-        if qty == held:
+        if qty < held:  # workflows.change_removal prices these
+            raise InputError(f"add-on {product.slug}:{qty}: membership {membership.id} holds {held} x {product.name}; "
+                             "a removal is priced by workflows.change_removal.quote", field="addons",
+                             record_id=membership.id)
+        if qty == held == 0:
+            notes.append(f"does not hold {product.name}: nothing to remove")
+        elif qty == held:
             notes.append(f"already holds {held} x {product.name}")
         else:
             to_add[pid] = qty - held

@@ -102,6 +102,19 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def change_title(q: Quoted, target: Mapping[str, Any] | None, default: str) -> str:
+    """'removal of 2 x Extra storage' for a change that holds fewer add-ons on the same plan (workflows.
+    change_removal), else `default`."""
+    m = q.membership
+    if not target or int(target.get("plan_id", m.plan_id)) != m.plan_id:
+        return default
+    wanted = with_state(m, target).addon_products
+    fewer = {pid: qty - wanted.get(pid, 0) for pid, qty in m.addon_products.items() if wanted.get(pid, 0) < qty}
+    if not fewer or any(qty > m.addon_products.get(pid, 0) for pid, qty in wanted.items()):
+        return default
+    return "removal of " + ", ".join(f"{n} x {product_name(q.catalog, pid)}" for pid, n in fewer.items())
+
+
 def membership_changes(q: Quoted, state: Mapping[str, Any]) -> tuple[str, ...]:
     idx = q.catalog
     lines = []

@@ -1,0 +1,72 @@
+"""`change quote|apply --addon SLUG:N` with N below what the membership holds (issue 21 item 10): removing add-ons as
+Ultimate Multisite's own screens do (workflows.change_removal over the in-memory network)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.unit.workflow_support import IDS, NOW, FakeNetwork, example_data
+from wpbridge.errors import InputError
+from wpbridge.workflows import change as flow
+
+STORAGE = IDS["extra-storage"]
+
+
+def two_storage() -> FakeNetwork:
+    data = example_data()
+    data["memberships"][2]["addon_products"] = {str(STORAGE): 2}
+    data["memberships"][2]["amount"] = "49"
+    return FakeNetwork(data)
+
+
+def test_holding_fewer_is_quoted_as_ums_account_page_removal() -> None:
+    q = flow.quote(two_storage(), 3, now=NOW, addons=["extra-storage:0"])
+    assert (q.kind, q.quote.due_now, q.quote.recurring_total) == ("downgrade", Decimal("0.00"), Decimal("39.00"))
+    m = q.membership
+    assert q.quote.scheduled_for == m.date_expiration and q.quote.target is not None
+    assert q.quote.target["addon_products"] == {}
+    assert any("removes 2 x Extra storage (holds 2, keeps 0) at the end of the period" in n for n in q.notes)
+    assert any(n.startswith("quota from ") and "disk_space" in n for n in q.notes), q.notes
+
+
+def test_apply_schedules_it_and_a_second_run_writes_nothing() -> None:
+    net = two_storage()
+    result = flow.apply(net, 3, now=NOW, addons=["extra-storage:1"])
+    assert result.ok and result.status == "scheduled", result.message
+    assert [w.kind for w in result.performed] == ["scheduled_change"]
+    held = net.schedule.get(3)
+    assert held is not None and held.target["addon_products"] == {str(STORAGE): 1} and held.target["amount"] == "44.00"
+    assert net.memberships.get(3).addon_products == {STORAGE: 2}  # nothing changes before the date
+    again = flow.apply(net, 3, now=NOW, addons=["extra-storage:1"])
+    assert again.status == "unchanged" and again.performed == []
+    # one more removed from the scheduled state: the scheduled change is replaced, holding 0
+    more = flow.apply(net, 3, now=NOW, addons=["extra-storage:0"])
+    held = net.schedule.get(3)
+    assert more.ok and held is not None and held.target["addon_products"] == {} and held.target["amount"] == "39.00"
+
+
+def test_remove_now_writes_the_membership_and_the_quotas() -> None:
+    net = two_storage()
+    result = flow.apply(net, 3, now=NOW, addons=["extra-storage:0"], removal="now")
+    assert result.ok and result.status == "applied", result.message
+    kinds = [w.kind for w in result.performed]
+    assert kinds[0] == "membership" and "site_quota" in kinds
+    m = net.memberships.get(3)
+    assert m.addon_products == {} and m.amount == Decimal("39")
+    assert result.payment is None  # nothing is charged, nothing refunded
+    kept = two_storage()
+    flow.apply(kept, 3, now=NOW, addons=["extra-storage:0"], removal="now_keep_amount")
+    assert kept.memberships.get(3).amount == Decimal("49")
+
+
+def test_a_removal_mixed_with_another_change_says_what_to_do() -> None:
+    with pytest.raises(InputError, match=r"removing an add-on is a change of its own .* also asks for a plan: make "
+                                         r"the removal first \(wpbridge change apply 3 --addon extra-storage:0\)"):
+        flow.quote(two_storage(), 3, now=NOW, plan="basic", addons=["extra-storage:0"])
+
+
+def test_not_holding_it_is_nothing_to_remove() -> None:
+    q = flow.quote(FakeNetwork(), 2, now=NOW, addons=["extra-storage:0"])
+    assert q.kind == "no_change" and q.notes == ["does not hold Extra storage: nothing to remove"]
