@@ -263,7 +263,8 @@ def test_failed_quota_write_exits_1_and_a_rerun_completes(sandbox: SandboxInfo) 
     assert rerun["status"] == "applied" and [w["kind"] for w in rerun["performed"]] == ["site_quota"]
 
 
-def test_dry_run_and_declined_write_nothing(sandbox: SandboxInfo) -> None:
+def test_dry_run_and_declined_write_nothing(sandbox: SandboxInfo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wpbridge.cli.change.interactive", lambda: True)  # a person answers the question
     member = new_member(sandbox, "free")
     before = server_state(sandbox, member)
     mid = str(member.membership_id)

@@ -107,7 +107,17 @@ def test_apply_yes_then_again(net: FakeNetwork) -> None:
     assert len(net.writes) == 2
 
 
-def test_apply_prompts_and_declines(net: FakeNetwork) -> None:
+def test_apply_without_a_terminal_nor_yes_says_to_pass_yes(net: FakeNetwork) -> None:
+    res = cli("change", "apply", "2", "--plan", "premium", *AT, input="")
+    assert res.exit_code == 2 and net.writes == [] and not list(net.payments.list())
+    assert "Writes (3):" in res.stdout  # what would be written, then why nothing was
+    assert res.stderr.splitlines()[-1] == ("error: change apply: 3 writes planned but not confirmed: stdin is not a"
+                                           " terminal; pass --yes to apply without asking (or --dry-run to only"
+                                           " look)")
+
+
+def test_apply_prompts_and_declines(net: FakeNetwork, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wpbridge.cli.change.interactive", lambda: True)
     declined = cli("change", "apply", "2", "--plan", "premium", *AT, input="n\n")
     assert declined.exit_code == 1 and "Write these changes? [y/N]" in declined.stderr
     assert "Declined: not confirmed: nothing written" in declined.stdout and net.writes == []

@@ -28,6 +28,7 @@ from .common import (
     at_option,
     emit,
     handle_errors,
+    interactive,
     network_options,
     open_network,
     open_source,
@@ -375,6 +376,9 @@ def register(main: click.Group) -> None:
 
         def confirm(q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
             notify(q, writes)
+            if not interactive():  # nothing written yet: the question cannot be answered, so say how to go on
+                raise InputError(f"change apply: {len(writes)} writes planned but not confirmed: stdin is not a"
+                                 " terminal; pass --yes to apply without asking (or --dry-run to only look)")
             try:
                 return click.confirm("Write these changes?", default=False, err=True)
             except click.Abort:

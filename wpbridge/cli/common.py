@@ -167,6 +167,11 @@ def parse_moment(text: str, option: str) -> datetime:
     return moment
 
 
+def interactive() -> bool:
+    """A person can answer a question: stdin is a terminal (else a command that asks says to pass --yes)."""
+    return sys.stdin.isatty()
+
+
 def open_network(network_name: str | None, config_path: str | None) -> Network:
     from ..network import Network
 
