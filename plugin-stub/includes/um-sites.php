@@ -24,9 +24,9 @@ const UM_LINK_KEYS = array( 'wu_membership_id', 'wu_customer_id', 'wu_type', 'wu
  * Computed in bulk for a page of blogs, with UM's own objects and in UM's own order, so each value equals
  * `wu_get_site($id)->get_limitations()->to_array()` (Limitable::get_limitations(), Site::limitations_to_merge(),
  * reference §3.3; um_computed_limits_per_site() is that call, kept as the judge of tests and bench/um_limits.php):
- * - a membership's composite (its plan and add-ons times their quantities, then its own override) depends only on
- *   its plan id, its stored add-ons and its own `wu_limitations` meta, so UM computes it once per distinct triple
- *   (Membership::get_limitations() on the first membership of each) instead of once per site;
+ * - a membership's composite is its products' limitations (plan and add-ons times their quantities, UM's own
+ *   Membership::limitations_to_merge()) merged once per distinct plan id and stored add-ons, then its own
+ *   `wu_limitations` meta merged in override mode once per distinct meta, as Limitable::get_limitations() does;
  * - a site's value is `Limitations([])->merge(composite)->merge(true, its own wu_limitations meta)`, as
  *   Limitable::get_limitations() merges it, once per distinct (composite, site meta) pair.
  * The metas and the membership rows are read in one query each per page, not per site (~45 ms a site at load
@@ -67,8 +67,9 @@ function um_owned_sites( Site_Store $sites, array $blog_ids ): array {
 }
 
 /**
- * [membership_id => [key, Limitations]] for these memberships: UM's own composite, computed once per distinct
- * (plan id, stored add-ons, own override). A membership UM cannot find has none (as Site::limitations_to_merge()).
+ * [membership_id => [key, Limitations]] for these memberships: UM's composite, its products merged once per distinct
+ * (plan id, stored add-ons), its own override once per distinct meta. A membership UM cannot find has none (as
+ * Site::limitations_to_merge()).
  */
 function um_membership_composites( array $membership_ids ): array {
 	global $wpdb;
@@ -78,17 +79,25 @@ function um_membership_composites( array $membership_ids ): array {
 	$table = $wpdb->base_prefix . 'wu_memberships';
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- UM's table name and an IN list of %d placeholders.
 	$rows  = $wpdb->get_results( $wpdb->prepare( 'SELECT id, plan_id, addon_products FROM ' . ident( $table ) . ' WHERE id IN (' . placeholders( $membership_ids, '%d' ) . ')', $membership_ids ), ARRAY_A );
-	$metas = um_limitations_meta( 'wu_membership', $membership_ids );
-	$by    = array();
-	$out   = array();
+	$metas    = um_limitations_meta( 'wu_membership', $membership_ids );
+	$products = array();
+	$by       = array();
+	$out      = array();
 	foreach ( (array) $rows as $row ) {
-		$id  = (int) $row['id'];
-		$key = md5( $row['plan_id'] . '|' . $row['addon_products'] . '|' . ( $metas[ $id ] ?? '' ) );
-		if ( ! array_key_exists( $key, $by ) ) {
-			$membership = wu_get_membership( $id );
-			$by[ $key ] = $membership ? $membership->get_limitations() : null;
+		$id    = (int) $row['id'];
+		$pkey  = md5( $row['plan_id'] . '|' . $row['addon_products'] );
+		$raw   = $metas[ $id ] ?? '';
+		$key   = md5( $pkey . '|' . $raw );
+		if ( ! array_key_exists( $pkey, $products ) ) {
+			// Limitable::get_limitations() with $waterfall: the parents (the membership's products) merged first.
+			$membership        = wu_get_membership( $id );
+			$products[ $pkey ] = $membership ? ( new \WP_Ultimo\Objects\Limitations( array() ) )->merge( ...$membership->limitations_to_merge() ) : null;
 		}
-		if ( $by[ $key ] ) {
+		if ( $products[ $pkey ] && ! isset( $by[ $key ] ) ) {
+			// ... then the membership's own `wu_limitations` in override mode.
+			$by[ $key ] = $products[ $pkey ]->merge( true, um_meta_value( $raw ) );
+		}
+		if ( $products[ $pkey ] ) {
 			$out[ $id ] = array( $key, $by[ $key ] );
 		}
 	}

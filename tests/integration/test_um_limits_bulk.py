@@ -32,11 +32,15 @@ SETUP = """
 $m = wu_get_membership( $data['override_array'] );
 $m->update_meta( 'wu_limitations', array( 'disk_space' => array( 'enabled' => true, 'limit' => 123 ),
     'sites' => array( 'enabled' => true, 'limit' => 7 ) ) );
+$m = wu_get_membership( $data['twin_over'] );
+$m->update_meta( 'wu_limitations', array( 'visits' => array( 'enabled' => true, 'limit' => 77 ) ) );
 $m = wu_get_membership( $data['override_object'] );
 $m->update_meta( 'wu_limitations', new \\WP_Ultimo\\Objects\\Limitations( array(
-    'post_types' => array( 'enabled' => true, 'limit' => array( 'post' => array( 'enabled' => true, 'number' => 3 ) ) ) ) ) );
+    'post_types' => array( 'enabled' => true,
+        'limit' => array( 'post' => array( 'enabled' => true, 'number' => 3 ) ) ) ) ) );
 update_site_meta( $data['site_override'], 'wu_limitations', array(
-    'users' => array( 'enabled' => true, 'limit' => array( 'editor' => array( 'enabled' => true, 'number' => 9 ) ) ) ) );
+    'users' => array( 'enabled' => true,
+        'limit' => array( 'editor' => array( 'enabled' => true, 'number' => 9 ) ) ) ) );
 global $wpdb;
 $wpdb->delete( $wpdb->base_prefix . 'wu_memberships', array( 'id' => $data['deleted'] ) );
 wp_cache_flush();
@@ -47,13 +51,15 @@ return true;
 def _members(sb: SandboxInfo) -> dict[str, Any]:
     shared = new_um_member(sb, "premium", addons={"extra-storage": 2}, sites=3)
     twin = new_um_member(sb, "premium", addons={"extra-storage": 2})  # the same composite as `shared`
+    twin_over = new_um_member(sb, "premium", addons={"extra-storage": 2})  # the same products, its own override
     arr = new_um_member(sb, "premium", addons={"extra-storage": 1})
     obj = new_um_member(sb, "basic")
     site_over = new_um_member(sb, "basic", addons={"extra-storage": 3})
     deleted = new_um_member(sb, "basic")
     other = new_um_member(sb, "premium", site_type="site_template")
-    um_php(sb, SETUP, {"override_array": arr.membership_id, "override_object": obj.membership_id,
-                       "site_override": site_over.blog_ids[0], "deleted": deleted.membership_id})
+    um_php(sb, SETUP, {"override_array": arr.membership_id, "twin_over": twin_over.membership_id,
+                       "override_object": obj.membership_id, "site_override": site_over.blog_ids[0],
+                       "deleted": deleted.membership_id})
     return {"shared": shared, "twin": twin, "other": other}
 
 
