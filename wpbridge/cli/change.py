@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..money import round_money
 from ..payment_models import Collect
 from ..workflows import change as flow
+from ..workflows.change_view import change_title
 from .common import (
     EXIT_BLOCKED,
     EXIT_FAILED,
@@ -89,6 +90,7 @@ def quote_text(r: flow.QuoteResult) -> str:
         f"Requested: {flow.product_name(idx, q.new_plan_id)}, every {fmt_period(q.duration, q.duration_unit)}"
         + (f", add {', '.join(f'{n} x {flow.product_name(idx, p)}' for p, n in r.cart.addons.items())}"
            if r.cart.addons else "")
+        + (f", {removal}" if (removal := change_title(r, q.target, "")) else "")
         + f"  (policy {q.policy}, at {fmt_date(r.now, seconds=True)})",
     ]
     lines += [f"note: {n}" for n in r.notes]
@@ -255,9 +257,23 @@ def request_options(func: F) -> F:
                      help="Price as this Ultimate Multisite release's Cart, e.g. 2.4.12 (default: the network's)."),
         click.option("--discount-code", "discount_code", default=None, metavar="CODE",
                      help="Apply this discount code of the network, as UM's Cart applies it (refused: exit 2)."),
+        click.option("--remove-now", "remove_now", is_flag=True,
+                     help="With --addon SLUG:N below what is held: remove now, as UM's network-admin membership "
+                          "screen (default: at the period end, as UM's account page; the amount falls either way)."),
+        click.option("--keep-amount", "keep_amount", is_flag=True,
+                     help="With --remove-now: keep the membership's amount (UM's 'Update Pricing' off)."),
     ]):
         func = decorator(func)
     return func
+
+
+def removal_mode(remove_now: bool, keep_amount: bool) -> flow.RemovalMode:
+    """How add-ons held fewer are removed: at the period end (UM's account page), now (UM's admin screen), now
+    keeping the amount (its 'Update Pricing' off)."""
+    if keep_amount and not remove_now:
+        raise InputError("--keep-amount: only with --remove-now (a removal at the period end always lowers the "
+                         "amount, as UM's account page does)", field="keep_amount")
+    return "now_keep_amount" if keep_amount else "now" if remove_now else "period_end"
 
 
 def cart_location(country: str | None, state: str = "", city: str = "") -> TaxLocation | None:
@@ -322,9 +338,9 @@ def register(main: click.Group) -> None:
     @network_options
     @handle_errors
     def quote(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
-              policy: Policy, force: bool, um_version: str | None, discount_code: str | None, country: str | None,
-              state: str, city: str, snapshot: str | None, network_name: str | None, config_path: str | None,
-              output: str) -> None:
+              policy: Policy, force: bool, um_version: str | None, discount_code: str | None, remove_now: bool,
+              keep_amount: bool, country: str | None, state: str, city: str, snapshot: str | None,
+              network_name: str | None, config_path: str | None, output: str) -> None:
         """Price a change: lines, credit, due now, unused credit, next charge; or why it is no change / blocked.
 
         Exit 0 for any valid quote (including no_change and blocked), 2 for bad input.
@@ -332,7 +348,7 @@ def register(main: click.Group) -> None:
         result = flow.quote(open_source(network_name, config_path, snapshot), membership_id, now=_now(at),
                             plan=plan, addons=list(addons), period=period, policy=policy, force=force,
                             um_version=um_version, location=cart_location(country, state, city),
-                            discount_code=discount_code)
+                            discount_code=discount_code, removal=removal_mode(remove_now, keep_amount))
         _refuse_before_creation(result)
         emit(output, rows=quote_rows(result), data=result.as_dict(), text=quote_text(result))
 
@@ -350,9 +366,9 @@ def register(main: click.Group) -> None:
     @network_options
     @handle_errors
     def apply(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
-              policy: Policy, force: bool, um_version: str | None, discount_code: str | None, dry_run: bool, yes: bool,
-              collect: str | None, reference: str, replace_pending: bool, network_name: str | None,
-              config_path: str | None, output: str) -> None:
+              policy: Policy, force: bool, um_version: str | None, discount_code: str | None, remove_now: bool,
+              keep_amount: bool, dry_run: bool, yes: bool, collect: str | None, reference: str,
+              replace_pending: bool, network_name: str | None, config_path: str | None, output: str) -> None:
         """Carry out a change: upgrades and add-ons now (their payment, the membership, then each site's quota),
         downgrades scheduled for the period end. Re-running it is safe: what is already in place is not written
         again, and a change's payment is made once.
@@ -389,7 +405,8 @@ def register(main: click.Group) -> None:
                             policy=policy, force=force, um_version=um_version, dry_run=dry_run,
                             confirm=None if yes else confirm, notify=notify if yes else None,
                             collect=cast(Collect | None, collect), reference=reference,
-                            replace_pending=replace_pending, discount_code=discount_code)
+                            replace_pending=replace_pending, discount_code=discount_code,
+                            removal=removal_mode(remove_now, keep_amount))
         show(result.quote)
         emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result, problems=False))
         for line in apply_problems(result):
