@@ -30,7 +30,9 @@ def test_an_event_is_one_json_object_with_time_in_utc_z() -> None:
                       {"blog_id": 5, "when": datetime(2026, 5, 1, 14, 0, tzinfo=UTC)},
                       now=datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC))
     assert "\n" not in line
-    assert json.loads(line) == {"time": "2026-05-01T12:00:00.123000Z", "level": "warning",
+    assert json.loads(event_json("info", "e", "m", None, {}, now=datetime(2026, 5, 1, tzinfo=UTC)))["time"] == (
+        "2026-05-01T00:00:00.000Z")  # always milliseconds: one width, sortable as text
+    assert json.loads(line) == {"time": "2026-05-01T12:00:00.123Z", "level": "warning",
                                 "event": "sync.item_failed", "network": "production",
                                 "message": "sync error (quota_write): site 5: boom",
                                 "fields": {"blog_id": 5, "when": "2026-05-01T14:00:00Z"}}

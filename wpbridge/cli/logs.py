@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 
 import click
 
-from ..encoding import iso_utc, to_jsonable
+from ..encoding import to_jsonable
 from ..errors import scrub
 from .output import human
 
@@ -55,7 +55,7 @@ def event_json(level: Level, event: str, message: str, network: str | None, fiel
                now: datetime | None = None) -> str:
     """One event as one line of JSON (no newline inside: JSON escapes every control character)."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    record = {"time": iso_utc(moment.replace(microsecond=moment.microsecond // 1000 * 1000)), "level": level,
+    record = {"time": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z", "level": level,
               "event": event, "network": network, "message": message, "fields": to_jsonable(fields)}
     return scrub(json.dumps(_clean(record), ensure_ascii=False, separators=(",", ":"), default=str))
 
