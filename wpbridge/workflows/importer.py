@@ -35,6 +35,7 @@ from ..errors import ConfigError
 from ..network import Network
 from ..safe_files import write_private
 from .importer_apply import Applier, ApplyOutcome, Progress
+from .importer_codes import read_target_codes
 from .importer_input import Format, Issue, Source, check_references, read_source
 from .importer_plan import KINDS, Plan, TargetState, build_plan, not_kept_summary, read_target, read_target_payments
 
@@ -138,6 +139,8 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
             target.keys.setdefault(f"{str(source.source_url).rstrip('/')}/membership/{membership_id}", membership_id)
     if source.payments:
         _read_payments(net, source, target, same_network)
+    if source.discount_codes is not None:
+        read_target_codes(net.discount_codes, target)
     check_references(source, target.catalog, allow_currency_mismatch=options.allow_currency_mismatch)
     for site in source.sites:
         problem = target.address_problem(site)

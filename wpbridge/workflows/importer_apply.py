@@ -26,6 +26,7 @@ from ..managers.schedule import put_item
 from ..models import Limitations, Membership, Product, Site, parse
 from ..rest.batch import BatchItem, BatchResult
 from . import ImportsAPI, ProductsAPI, QuotasAPI
+from .importer_codes import CodesAPI, apply_codes, apply_membership_codes
 from .importer_compare import PRODUCT_FIELDS
 from .importer_input import SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_plan import Kind, Plan, Step, change_with_ids, payment_kept_fields, quota_step, scheduled_target
@@ -55,6 +56,9 @@ class ImportWriter(Protocol):
 
     @property
     def quotas(self) -> QuotasAPI: ...
+
+    @property
+    def discount_codes(self) -> CodesAPI: ...
 
 
 @dataclass
@@ -271,6 +275,9 @@ class Applier:
             ("products", self.products), ("customers", self.customers), ("memberships", self.memberships_phase),
             ("sites", self.sites_phase), ("scheduled_changes", self.scheduled_phase),
         ]
+        if self.plan.of("discount_code") or self.plan.of("membership_code"):  # codes after products, theirs after
+            phases[1:1] = [("discount_codes", lambda: apply_codes(self, self.net.discount_codes))]
+            phases[4:4] = [("membership_codes", lambda: apply_membership_codes(self, self.net.discount_codes))]
         if not self.t.flavor.computes_limits:
             phases.append(("quotas", self.quotas_phase))
         if self.plan.of("payment"):

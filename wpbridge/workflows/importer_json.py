@@ -16,6 +16,7 @@ from .. import jsonsafe as safe_json
 from ..errors import DataError, InputError
 from ..models import Customer, Membership, Product, ScheduledChange, Site, parse
 from ..payment_models import Payment
+from .importer_codes import read_codes
 from .importer_records import (
     CUSTOMER_FIELDS,
     EMAIL_RE,
@@ -36,7 +37,7 @@ from .importer_records import (
 M = TypeVar("M", bound=BaseModel)
 Problems = list[tuple[str, str]]
 """(field, message) of one record."""
-SECTIONS = ("catalog", "customers", "memberships", "sites", "scheduled_changes", "payments")
+SECTIONS = ("catalog", "customers", "memberships", "sites", "scheduled_changes", "payments", "discount_codes")
 
 
 def read_json(text: str, *, name: str = "input") -> Source:
@@ -126,6 +127,7 @@ class _JsonReader:
         self.products()
         self.customers()
         self.memberships()
+        self.src.discount_codes = read_codes(self.data, self.product_slugs, self.member_keys, self.src.issues)
         self.sites()
         self.scheduled()
         self.payments()

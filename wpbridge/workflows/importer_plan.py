@@ -29,6 +29,7 @@ from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, Product, Site
 from ..money import shown_amount
 from ..payment_models import Payment
+from .importer_codes import plan_codes, plan_membership_codes
 from .importer_compare import (
     NOT_KEPT,
     Differences,
@@ -47,8 +48,10 @@ from .importer_input import Source, SrcCustomer, SrcMembership, SrcPayment, SrcP
 from .importer_target import ImportTarget, TargetCustomer, TargetSite, TargetState, read_target, read_target_payments
 
 Action = Literal["create", "update", "unchanged", "conflict"]
-Kind = Literal["product", "customer", "membership", "site", "scheduled_change", "quota", "payment"]
-KINDS: tuple[Kind, ...] = ("product", "customer", "membership", "site", "scheduled_change", "quota", "payment")
+Kind = Literal["product", "discount_code", "customer", "membership", "membership_code", "site", "scheduled_change",
+               "quota", "payment"]
+KINDS: tuple[Kind, ...] = ("product", "discount_code", "customer", "membership", "membership_code", "site",
+                           "scheduled_change", "quota", "payment")
 ACTIVE_STATUSES = frozenset({"pending", "trialing", "active", "on-hold"})
 
 
@@ -163,10 +166,12 @@ class _Planner:
     def run(self) -> None:
         for p in _product_order(self.src.products):
             self.product(p)
+        plan_codes(self.plan, Step)
         for c in self.src.customers:
             self.customer(c)
         for m in self.src.memberships:
             self.membership(m)
+        plan_membership_codes(self.plan, self.membership_ids, Step)
         for s in self.src.sites:
             self.site(s)
         for sc in self.src.scheduled:

@@ -15,11 +15,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from ..models import Limitations, OptionalStr, Product, UtcDateTime, php_bool
+
+if TYPE_CHECKING:
+    from .importer_codes import SrcCodes
 
 
 def _php_bool_or_none(value: Any) -> bool | None:
@@ -201,6 +204,9 @@ class Source:
     scheduled: list[SrcScheduled] = field(default_factory=list)
     payments: list[SrcPayment] = field(default_factory=list)
     payments_given: bool = False
+    discount_codes: SrcCodes | None = None
+    """The file's discount codes and its memberships' own codes (importer_codes); None: the file carries none (a
+    CSV, or an export written before codes were exported)."""
     """The file has a `payments` section (an export written before payments were exported has none)."""
     issues: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Protocol
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from ..managers.flavor import Flavor, flavor_of
-from ..models import Membership, NetworkInfo, OptionalStr, PhpBool, Product, ScheduledChange
+from ..models import DiscountCode, Membership, NetworkInfo, OptionalStr, PhpBool, Product, ScheduledChange
 from ..payment_models import Payment
 from . import ImportsAPI, MembershipsReadAPI, ProductsAPI, ScheduleReadAPI
 from .importer_records import CustomerFields, SrcSite
@@ -89,6 +89,9 @@ class TargetState:
     """Source key -> payment id, of the payments earlier imports made (plugin-stub's payment keys)."""
     payments: dict[int, Payment] = field(default_factory=dict)
     """The target's payments that a source key names (read by id)."""
+    discount_codes: list[DiscountCode] = field(default_factory=list)
+    membership_codes: dict[int, str] = field(default_factory=dict)
+    """The target's codes and its memberships' own codes (by membership id), read when the file carries codes."""
 
     @property
     def by_slug(self) -> dict[str, Product]:
