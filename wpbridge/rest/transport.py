@@ -171,6 +171,7 @@ class Transport:
         self.retry = retry or RetryPolicy.from_settings(settings)
         self.stats = TransportStats()
         self._sleep = sleep
+        self._answered = False  # a reply came back: a refused connection is then a restart, retried
         self._owns_session = session is None
         self.session = session or requests.Session()
         if self._owns_session:
@@ -287,11 +288,12 @@ class Transport:
         return Retrying(retry=retry_if_exception(predicate), stop=stop, wait=wait, sleep=self._sleep,
                         before_sleep=before_sleep, reraise=True)
 
-    @staticmethod
-    def _retriable(exc: BaseException) -> bool:
+    def _retriable(self, exc: BaseException) -> bool:
         if isinstance(exc, DeadlineExceeded):
             return False
         if isinstance(exc, NetworkConnectionError):
+            if not self._answered and _refused(exc.__cause__):  # nothing listens: said at once, not retried
+                return False
             return not isinstance(exc.__cause__, requests.exceptions.SSLError)
         return isinstance(exc, RateLimited | ServerError) and exc.status in RETRY_STATUSES
 
@@ -325,6 +327,7 @@ class Transport:
                     method, url, params=_query(params), data=data, headers=headers, timeout=self.settings.timeout,
                     verify=self.settings.verify, allow_redirects=False, stream=True,
                 )
+                self._answered = True
                 try:
                     content = self._read_body(method, url_path, resp, watch) if resp.status_code < 300 else (
                         self._read_body(method, url_path, resp, watch, limit=1024 * 1024))
@@ -389,6 +392,8 @@ class Transport:
         host = urlsplit(self.settings.url).netloc
         if isinstance(exc, requests.exceptions.SSLError):
             what = f"TLS verification of {host} failed (set ca_bundle for a private CA)"
+        elif _refused(exc):
+            what = f"connection refused by {host}: is the server running? (url in {self.settings.source})"
         elif isinstance(exc, requests.exceptions.ConnectTimeout):
             what = f"connecting to {host} timed out"
         elif isinstance(exc, requests.exceptions.ReadTimeout):
@@ -412,6 +417,17 @@ class Transport:
             f" no redirects (another address could serve other data, a write would be lost): {advice}",
             method=method, path=url_path, status=resp.status_code, location=target or None, suggested_url=suggested,
         )
+
+
+def _refused(exc: BaseException | None) -> bool:
+    """The connection was refused (nothing listens at the address): ECONNREFUSED under requests and urllib3."""
+    if not isinstance(exc, requests.exceptions.ConnectionError) or not exc.args:
+        return False
+    reason = getattr(exc.args[0], "reason", exc.args[0])
+    if not isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return False
+    return isinstance(reason.__cause__ or reason.__context__, ConnectionRefusedError) or "Connection refused" in str(
+        reason)
 
 
 def suggest_url(location: str) -> str:
