@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -68,3 +69,15 @@ def test_cli_says_is_the_server_running_at_once(tmp_path: object) -> None:
     assert time.monotonic() - started < 2.0
     assert res.exit_code == 1 and res.stdout == "" and res.stderr.count("\n") == 1
     assert res.stderr.startswith(f"error: connection refused by 127.0.0.1:{port}: is the server running?")
+
+
+@responses.activate
+def test_a_wrong_secret_is_an_error_line() -> None:
+    responses.get(re.compile(r"http://127\.0\.0\.1:8999/.*"), status=401,
+                  json={"code": "rest_forbidden", "message": "Sorry, you are not allowed to do that.",
+                        "data": {"status": 401}})
+    res = CliRunner().invoke(main, ["products", "list"], env={
+        "WPBRIDGE_CONFIG": None, "WPBRIDGE_URL": "http://127.0.0.1:8999", "WPBRIDGE_API_KEY": "k",
+        "WPBRIDGE_API_SECRET": "wrong-secret-value"})
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith("error: authentication failed: ") and "wrong-secret-value" not in res.stderr

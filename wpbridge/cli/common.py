@@ -194,7 +194,7 @@ def error_line(err: WPBridgeError) -> str:
 
 def _error_line(err: WPBridgeError) -> str:
     if isinstance(err, AuthError):
-        return f"authentication failed: {err}"
+        return f"error: authentication failed: {err}"
     option = OPTION_OF_FIELD.get(err.field or "") if isinstance(err, InputError) else None
     if option is not None and option not in str(err):
         return f"error: Invalid value for '{option}': {err}"
