@@ -1,0 +1,88 @@
+"""Removing an add-on (issue 21 item 10) on both flavors, as Ultimate Multisite's own screens do it: at the period
+end (UM's account page: its scheduled swap, the amount lowered by UM's own `wu_get_membership_product_price`), or now
+(UM's admin membership screen: the membership written, the quotas follow at once). Nothing is charged or refunded."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from tests.integration.change_support import Rest, new_member, run
+from tests.integration.um_support import new_um_member, um_membership, um_php, um_site_limits
+from wpbridge.models import parse_utc
+from wpbridge.sandbox import SandboxInfo
+
+
+def is_um(sb: SandboxInfo) -> bool:
+    return sb.info.get("flavor") == "ultimate-multisite"
+
+
+def fresh(sb: SandboxInfo, **kw: Any) -> tuple[int, tuple[int, ...]]:
+    """A premium member holding 2 x extra storage (amount 39 + 2 x 5 = 49)."""
+    if is_um(sb):
+        m = new_um_member(sb, "premium", renewed=5, addons={"extra-storage": 2}, **kw)
+        return m.membership_id, m.blog_ids
+    s = new_member(sb, "premium", renewed=5, addons={"extra-storage": 2}, **kw)
+    return s.membership_id, s.blog_ids
+
+
+def apply_json(sb: SandboxInfo, *args: str) -> tuple[int, dict[str, Any]]:
+    result = run(sb, "change", "apply", *args, "--yes", "--output", "json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def membership(sb: SandboxInfo, mid: int) -> dict[str, Any]:
+    return dict(Rest(sb).api("GET", f"/wu/v2/membership/{mid}"))
+
+
+def disk_limits(sb: SandboxInfo, blog_ids: tuple[int, ...]) -> list[int]:
+    if is_um(sb):
+        return [int(um_site_limits(sb, b)["disk_space"]["limit"]) for b in blog_ids]
+    return [int(Rest(sb).api("GET", f"/wpbridge/v1/sites/{b}/quota")["disk_space"]["limit"]) for b in blog_ids]
+
+
+def test_removal_at_the_period_end_is_scheduled_and_lowers_the_amount_as_um(any_sandbox: SandboxInfo) -> None:
+    sb = any_sandbox
+    mid, blogs = fresh(sb)
+    before = membership(sb, mid)
+    disk_before = disk_limits(sb, blogs)
+    code, out = apply_json(sb, str(mid), "--addon", "extra-storage:0")
+    assert code == 0 and out["status"] == "scheduled" and out["ok"], out["message"]
+    assert out["payment"] is None and Decimal(out["quote"]["due_now"]) == 0
+    assert Decimal(out["quote"]["recurring_total"]) == Decimal("39.00")
+    assert "removal of 2 x Extra storage scheduled for" in out["message"]
+    # the read-back compared the stored swap (UM: UM's own price of the add-on) with the quote: amount included
+    assert all(c["ok"] for c in out["verification"]) and out["verification"]
+    assert membership(sb, mid)["addon_products"] == before["addon_products"]  # nothing changes before the date
+    assert disk_limits(sb, blogs) == disk_before
+    again_code, again = apply_json(sb, str(mid), "--addon", "extra-storage:0")
+    assert again_code == 0 and again["status"] == "unchanged" and again["performed"] == []
+    # when it is due: the add-on is gone, the amount lower, the quotas follow
+    if is_um(sb):
+        held = um_membership(sb, mid)
+        assert held["swap_date"][:10] == held["date_expiration"][:10] and held["swap_jobs"] == 1
+        um_php(sb, "\\WP_Ultimo\\Managers\\Membership_Manager::get_instance()->async_membership_swap( $data );"
+                   " return true;", mid)
+    else:
+        at = parse_utc(before["date_expiration"]) + timedelta(hours=1)
+        synced = run(sb, "sync", "--at", at.isoformat(), "--only-membership", str(mid))
+        assert synced.exit_code == 0, synced.output
+    after = membership(sb, mid)
+    assert after["addon_products"] in ({}, []) and Decimal(str(after["amount"])) == Decimal("39")
+    assert all(new < old for new, old in zip(disk_limits(sb, blogs), disk_before, strict=True))
+
+
+def test_removal_now_writes_the_membership_and_the_quotas_follow(any_sandbox: SandboxInfo) -> None:
+    sb = any_sandbox
+    mid, blogs = fresh(sb)
+    disk_before = disk_limits(sb, blogs)
+    code, out = apply_json(sb, str(mid), "--addon", "extra-storage:1", "--remove-now")
+    assert code == 0 and out["status"] == "applied" and out["ok"], out["message"]
+    assert out["payment"] is None and out["performed"][0]["kind"] == "membership"
+    after = membership(sb, mid)
+    storage = str(Rest(sb).product_ids()["extra-storage"])
+    assert {str(k): int(v) for k, v in after["addon_products"].items()} == {storage: 1}
+    assert Decimal(str(after["amount"])) == Decimal("44")
+    assert all(new < old for new, old in zip(disk_limits(sb, blogs), disk_before, strict=True))
