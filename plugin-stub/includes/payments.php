@@ -304,6 +304,31 @@ function to_state( mixed $v, string $f ): array {
 }
 
 /**
+ * The cart's tax location (`country` two letters, `state`, `city`: the checkout form's billing fields, which
+ * wpbridge sends for `change apply --country`), or an empty array when none is given. A state or city needs a country.
+ */
+function cart_location( array $cart ): array {
+	$country = isset( $cart['country'] ) ? to_string( $cart['country'], 'cart.country' ) : '';
+	$state   = isset( $cart['state'] ) ? to_string( $cart['state'], 'cart.state' ) : '';
+	$city    = isset( $cart['city'] ) ? to_string( $cart['city'], 'cart.city' ) : '';
+	if ( '' === $country ) {
+		if ( '' !== $state || '' !== $city ) {
+			throw new Invalid( 'cart.country', __( 'is required with cart.state or cart.city', 'wpbridge-stub' ) );
+		}
+		return array();
+	}
+	if ( ! preg_match( '/^[A-Z]{2}$/', $country ) ) {
+		/* translators: %s: the value given. */
+		throw new Invalid( 'cart.country', sprintf( __( 'must be a two-letter country code in capitals, e.g. FR (got %s)', 'wpbridge-stub' ), short( $country ) ) );
+	}
+	return array(
+		'country' => $country,
+		'state'   => $state,
+		'city'    => $city,
+	);
+}
+
+/**
  * The body of `POST /memberships/{id}/payments`, checked as a whole (README.md "Payments"). Returns the
  * normalised change: change_key (lowercase hex), collect, reference, cart {cart_type, products {id: qty},
  * duration, duration_unit}, currency, the amounts, line_items, status_before, before, target.
@@ -318,9 +343,9 @@ function payment_change_body( array $body ): array {
 	}
 	$cart = $body['cart'] ?? null;
 	if ( ! is_map( $cart ) ) {
-		throw new Invalid( 'cart', __( 'is required: {"cart_type", "products", "duration", "duration_unit", "discount_code"?}', 'wpbridge-stub' ) );
+		throw new Invalid( 'cart', __( 'is required: {"cart_type", "products", "duration", "duration_unit", "discount_code"?, "country"?, "state"?, "city"?}', 'wpbridge-stub' ) );
 	}
-	only_keys( $cart, array( 'cart_type', 'products', 'duration', 'duration_unit', 'discount_code' ), 'cart.' );
+	only_keys( $cart, array( 'cart_type', 'products', 'duration', 'duration_unit', 'discount_code', 'country', 'state', 'city' ), 'cart.' );
 	$products = $cart['products'] ?? null;
 	if ( ! is_map( $products ) || ! $products ) {
 		throw new Invalid( 'cart.products', __( 'is required: an object {"<product_id>": <quantity>} with at least one product', 'wpbridge-stub' ) );
@@ -340,6 +365,7 @@ function payment_change_body( array $body ): array {
 			'duration'      => isset( $cart['duration'] ) ? to_int( $cart['duration'], 'cart.duration', 1, 65535 ) : null,
 			'duration_unit' => isset( $cart['duration_unit'] ) ? to_enum( $cart['duration_unit'], UNITS, 'cart.duration_unit' ) : null,
 			'discount_code' => isset( $cart['discount_code'] ) ? strtoupper( ( entities()['discount_code']['fields']['code'] )( $cart['discount_code'], 'cart.discount_code' ) ) : '',
+			'location'      => cart_location( $cart ),
 		),
 		'currency'       => ( entities()['membership']['fields']['currency'] )( $body['currency'] ?? 'USD', 'currency' ),
 		'subtotal'       => to_money( $body['subtotal'] ?? 0, 'subtotal' ),
@@ -798,7 +824,7 @@ class UM_Payment_Store implements Payment_Store {
 				'payment' => $this->get( $existing ),
 			);
 		}
-		$cart = um_change_cart( $m, $change['cart']['cart_type'], $change['cart']['products'], $change['cart']['duration'] ?? false, $change['cart']['duration_unit'] ?? false, $change['cart']['discount_code'] );
+		$cart = um_change_cart( $m, $change['cart']['cart_type'], $change['cart']['products'], $change['cart']['duration'] ?? false, $change['cart']['duration_unit'] ?? false, $change['cart']['discount_code'], $change['cart']['location'] );
 		if ( is_wp_error( $cart ) ) {
 			return $cart;
 		}

@@ -602,6 +602,23 @@ function payment_change_schema(): array {
 						'type' => 'string',
 						'enum' => UNITS,
 					),
+					'discount_code' => array(
+						'type'        => 'string',
+						'description' => __( 'The discount code the change was priced with (found without case; stub: it must exist; UM: given to UM\'s Cart, which refuses it as at checkout).', 'wpbridge-stub' ),
+					),
+					'country'       => array(
+						'type'        => 'string',
+						'pattern'     => '^[A-Z]{2}$',
+						'description' => __( 'Where the change is taxed, as the checkout form\'s billing country (wpbridge change apply --country); absent: the customer\'s own.', 'wpbridge-stub' ),
+					),
+					'state'         => array(
+						'type'        => 'string',
+						'description' => __( 'With country: the billing state taxed at.', 'wpbridge-stub' ),
+					),
+					'city'          => array(
+						'type'        => 'string',
+						'description' => __( 'With country: the billing city taxed at.', 'wpbridge-stub' ),
+					),
 				),
 			),
 			'currency'       => array(

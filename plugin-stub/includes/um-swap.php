@@ -78,9 +78,12 @@ function um_cart_target( object $cart ): array {
  * @param array      $products   [product_id => quantity], the plan first.
  * @param int|false  $duration   The period (false: the plan's own).
  * @param string|false $unit     The period's unit (false: the plan's own).
+ * @param string     $discount_code The code given ('' none), refused by the Cart as at checkout.
+ * @param array      $location   The checkout form's billing `country`, `state`, `city` (empty: none, so the Cart
+ *                               taxes at the customer's own country, class-cart.php build_from_membership).
  * @return object|\WP_Error The Cart (an object), or 409 `wpbridge_um_cart` (no customer, or the Cart's own errors).
  */
-function um_change_cart( object $membership, string $cart_type, array $products, int|false $duration, string|false $unit, string $discount_code = '' ): mixed {
+function um_change_cart( object $membership, string $cart_type, array $products, int|false $duration, string|false $unit, string $discount_code = '', array $location = array() ): mixed {
 	$customer = $membership->get_customer();
 	if ( ! $customer ) {
 		/* translators: %d: a membership id. */
@@ -97,17 +100,21 @@ function um_change_cart( object $membership, string $cart_type, array $products,
 	wp_set_current_user( (int) $customer->get_user_id() );
 	add_filter( 'wu_add_product_line_item', $qty_filter, 10, 2 );
 	add_filter( 'wu_add_product_setup_fee_line_item', $qty_filter, 10, 2 );
+	$args = array(
+		'cart_type'     => $cart_type,
+		'products'      => array_keys( $products ),
+		'membership_id' => (int) $membership->get_id(),
+		'duration'      => $duration,
+		'duration_unit' => $unit,
+		'discount_code' => '' !== $discount_code ? $discount_code : false, // Refused by the Cart as at checkout.
+	);
+	if ( ! empty( $location['country'] ) ) { // As the checkout form's billing fields (the Cart's own arguments).
+		$args['country'] = (string) $location['country'];
+		$args['state']   = (string) ( $location['state'] ?? '' );
+		$args['city']    = (string) ( $location['city'] ?? '' );
+	}
 	try {
-		$cart = new \WP_Ultimo\Checkout\Cart(
-			array(
-				'cart_type'     => $cart_type,
-				'products'      => array_keys( $products ),
-				'membership_id' => (int) $membership->get_id(),
-				'duration'      => $duration,
-				'duration_unit' => $unit,
-				'discount_code' => '' !== $discount_code ? $discount_code : false, // Refused by the Cart as at checkout.
-			)
-		);
+		$cart = new \WP_Ultimo\Checkout\Cart( $args );
 	} finally {
 		remove_filter( 'wu_add_product_line_item', $qty_filter, 10 );
 		remove_filter( 'wu_add_product_setup_fee_line_item', $qty_filter, 10 );

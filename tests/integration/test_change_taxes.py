@@ -150,6 +150,31 @@ return array( 'total' => (string) $p->get_total(), 'tax_total' => (string) $p->g
         assert Decimal(shown["tax_total"]) == Decimal(held["tax_total"])
 
 
+def test_change_apply_with_country_charges_the_quotes_tax(any_sandbox: SandboxInfo) -> None:
+    """`change apply --country` (as `quote`): the payment carries the tax of the location given, not the billing
+    country's. Failed before: no such option on apply (exit 2); UM's Cart of the payment taxed the billing country."""
+    mid, _ = fresh(any_sandbox, "basic", renewed=10)
+    set_billing_country(any_sandbox, customer_of(any_sandbox, mid), "FR")
+    with taxes(any_sandbox):
+        q = quote(any_sandbox, mid, "--country", "de")
+        assert q["taxes"]["location"] == {"country": "DE", "state": "", "city": "", "source": "cart"}
+        code, out = apply(any_sandbox, str(mid), "--plan", "premium", "--country", "de", "--at", q["at"])
+        assert code == 0 and out["ok"], out["message"]
+        assert out["quote"]["taxes"]["location"]["country"] == "DE"
+        assert (out["quote"]["tax_total"], out["quote"]["due_now"]) == (q["tax_total"], q["due_now"])
+        rates = {Decimal(ln["tax_rate"]) for ln in out["quote"]["lines"] if Decimal(ln["tax_total"])}
+        assert rates == {Decimal(19)}
+        shown = run_json(any_sandbox, "payments", "show", str(out["payment"]["id"]))
+        assert Decimal(shown["tax_total"]).quantize(CENT) == Decimal(q["tax_total"]).quantize(CENT)
+        assert Decimal(shown["total"]).quantize(CENT) == Decimal(q["due_now"]).quantize(CENT)
+        if is_um(any_sandbox):
+            held = um_php(any_sandbox, "return (string) wu_get_payment( $data )->get_tax_total();",
+                          out["payment"]["id"])
+            assert Decimal(held).quantize(CENT) == Decimal(q["tax_total"]).quantize(CENT)
+    bad = run(any_sandbox, "change", "apply", str(mid), "--plan", "premium", "--state", "CA", "--yes")
+    assert bad.exit_code == 2 and "--state/--city: give --country too" in bad.output
+
+
 def test_the_network_taxes_are_read(any_sandbox: SandboxInfo) -> None:
     with taxes(any_sandbox, inclusive=True):
         read = Rest(any_sandbox).api("GET", "/wpbridge/v1/taxes")

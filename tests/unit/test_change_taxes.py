@@ -17,6 +17,7 @@ from wpbridge.cli import main
 from wpbridge.cli.change import cart_location
 from wpbridge.errors import InputError
 from wpbridge.managers.taxes import CustomerTax, customer_tax, tax_settings
+from wpbridge.workflows import change as flow
 from wpbridge.workflows.change_quote import quote, quote_taxes
 
 AT = ["--at", NOW.isoformat()]
@@ -119,3 +120,49 @@ def test_the_routes_are_read() -> None:
     facts: dict[str, Any] = {"customer_id": 4, "billing_address": {"billing_country": "FR"},
                              "billing_country": "FR", "ip_country": "DE", "tax_exempt": True}
     assert customer_tax(facts) == CustomerTax(4, "FR", "DE", True, {"billing_country": "FR"})
+
+
+def _payment_bodies(net: FakeNetwork) -> list[dict[str, Any]]:
+    bodies: list[dict[str, Any]] = []
+    create = net.payments.create_for_change
+
+    def spy(membership_id: int, body: dict[str, Any]) -> Any:
+        bodies.append(body)
+        return create(membership_id, body)
+
+    net.payments.create_for_change = spy  # type: ignore[method-assign]
+    return bodies
+
+
+def test_apply_with_a_country_pays_the_quotes_tax_and_tells_the_cart() -> None:
+    """`change apply --country`: priced at the location given, and the payment's cart carries it, so UM's Cart of
+    the payment (um_change_cart) taxes as the quote did. Without one, the cart carries none (UM finds the
+    customer's country itself)."""
+    net = taxed("FR")
+    bodies = _payment_bodies(net)
+    where = TaxLocation("DE", "", "", "cart")
+    result = flow.apply(net, 2, now=NOW, plan="premium", location=where)
+    assert result.ok and result.payment is not None
+    [body] = bodies
+    assert {k: body["cart"].get(k) for k in ("country", "state", "city")} == {"country": "DE", "state": "",
+                                                                              "city": ""}
+    q = quote(taxed("FR"), 2, now=NOW, plan="premium", location=where).quote
+    assert Decimal(str(body["tax_total"])) == q.tax_total > 0
+    assert {Decimal(str(li["tax_rate"])) for li in body["line_items"] if Decimal(str(li["tax_total"]))} == {
+        Decimal(19)}
+    plain = taxed("FR")
+    plain_bodies = _payment_bodies(plain)
+    assert flow.apply(plain, 2, now=NOW, plan="premium").ok
+    assert "country" not in plain_bodies[0]["cart"]
+
+
+def test_apply_country_option_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = taxed("FR")
+    monkeypatch.setattr("wpbridge.cli.change.open_network", lambda *_a: net)
+    res = CliRunner().invoke(main, ["change", "apply", "2", "--plan", "premium", *AT, "--state", "CA", "--yes"],
+                             env={"WPBRIDGE_CONFIG": None, "WPBRIDGE_URL": None})
+    assert res.exit_code == 2 and "--state/--city: give --country too" in res.output
+    res = CliRunner().invoke(main, ["change", "apply", "2", "--plan", "premium", *AT, "--country", "de", "--yes",
+                                    "-o", "json"], env={"WPBRIDGE_CONFIG": None, "WPBRIDGE_URL": None})
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["quote"]["taxes"]["location"]["country"] == "DE"

@@ -276,6 +276,19 @@ def removal_mode(remove_now: bool, keep_amount: bool) -> flow.RemovalMode:
     return "now_keep_amount" if keep_amount else "now" if remove_now else "period_end"
 
 
+def location_options(func: F) -> F:
+    """--country/--state/--city: where the change is taxed (quote and apply alike)."""
+    for decorator in reversed([
+        click.option("--country", default=None, metavar="CC",
+                     help="Tax the change at this country (as UM's checkout form; default: the customer's billing "
+                          "country, else their IP country)."),
+        click.option("--state", default="", metavar="STATE", help="With --country: the state taxed at."),
+        click.option("--city", default="", metavar="CITY", help="With --country: the city taxed at."),
+    ]):
+        func = decorator(func)
+    return func
+
+
 def cart_location(country: str | None, state: str = "", city: str = "") -> TaxLocation | None:
     """The cart's tax location from --country/--state/--city (None: none given, so the customer's); a state or
     city without a country is refused, as UM's checkout form never sends one."""
@@ -329,11 +342,7 @@ def register(main: click.Group) -> None:
 
     @change.command("quote")
     @request_options
-    @click.option("--country", default=None, metavar="CC",
-                  help="Tax the change at this country (as UM's checkout form; default: the customer's billing "
-                       "country, else their IP country).")
-    @click.option("--state", default="", metavar="STATE", help="With --country: the state taxed at.")
-    @click.option("--city", default="", metavar="CITY", help="With --country: the city taxed at.")
+    @location_options
     @snapshot_option
     @network_options
     @handle_errors
@@ -354,6 +363,7 @@ def register(main: click.Group) -> None:
 
     @change.command("apply")
     @request_options
+    @location_options
     @click.option("--dry-run", is_flag=True, help="Show the quote and the writes; write nothing.")
     @click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask for confirmation.")
     @click.option("--collect", type=click.Choice(["invoice", "paid", "none"]), default=None,
@@ -367,14 +377,16 @@ def register(main: click.Group) -> None:
     @handle_errors
     def apply(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
               policy: Policy, force: bool, um_version: str | None, discount_code: str | None, remove_now: bool,
-              keep_amount: bool, dry_run: bool, yes: bool, collect: str | None, reference: str,
-              replace_pending: bool, network_name: str | None, config_path: str | None, output: str) -> None:
+              keep_amount: bool, country: str | None, state: str, city: str, dry_run: bool, yes: bool,
+              collect: str | None, reference: str, replace_pending: bool, network_name: str | None,
+              config_path: str | None, output: str) -> None:
         """Carry out a change: upgrades and add-ons now (their payment, the membership, then each site's quota),
         downgrades scheduled for the period end. Re-running it is safe: what is already in place is not written
         again, and a change's payment is made once.
 
         Exit 0 done (or already in place), 3 blocked, 2 bad input, 1 failed or declined.
         """
+        location = cart_location(country, state, city)  # checked before the network is opened
         net = open_network(network_name, config_path)
         now = _now(at)
         human = output == "table"
@@ -406,7 +418,7 @@ def register(main: click.Group) -> None:
                             confirm=None if yes else confirm, notify=notify if yes else None,
                             collect=cast(Collect | None, collect), reference=reference,
                             replace_pending=replace_pending, discount_code=discount_code,
-                            removal=removal_mode(remove_now, keep_amount))
+                            removal=removal_mode(remove_now, keep_amount), location=location)
         show(result.quote)
         emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result, problems=False))
         for line in apply_problems(result):

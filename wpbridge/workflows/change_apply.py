@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from ..billing import TaxLocation
 from ..billing.payment import settled_state
 from ..billing.result import Policy
 from ..encoding import dumps, iso_utc
@@ -268,6 +269,7 @@ def apply(
     notify: Notify | None = None,
     discount_code: str | None = None,
     removal: RemovalMode = "period_end",
+    location: TaxLocation | None = None,
 ) -> ApplyResult:
     """Quote the change, then carry it out (see the module docstring) unless `dry_run` or `confirm` says no.
 
@@ -278,11 +280,13 @@ def apply(
     quoted again and written only if it is still exactly what was confirmed. `notify(quote, writes)` is told the
     writes under the lock, right before they are made, without asking (`--yes`).
     `after_write(write)` is called after each write succeeds (progress reporting; tests inject crashes there);
-    `removal` how add-ons held fewer are removed (workflows.change_removal).
+    `removal` how add-ons held fewer are removed (workflows.change_removal); `location` where the change is taxed
+    (`--country`, as `quote`'s), told to UM's Cart of the payment.
     """
     def priced(base: Membership | None = None) -> QuoteResult:
         return quote(network, membership_id, now=now, plan=plan, addons=addons, period=period, policy=policy,
-                     force=force, um_version=um_version, base=base, discount_code=discount_code, removal=removal)
+                     force=force, um_version=um_version, base=base, discount_code=discount_code, removal=removal,
+                     location=location)
 
     def run(preview: bool) -> ApplyResult:
         q = priced()

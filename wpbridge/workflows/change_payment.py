@@ -185,10 +185,14 @@ def payment_body(q: QuoteResult, key: str, collect: Collect, reference: str,
     if totals.total != quote.due_now:
         raise InputError(f"membership {m.id}: the payment's lines add up to {totals.total}, the quote's due now is "
                          f"{quote.due_now}", record_id=m.id)
+    um_cart: dict[str, Any] = {"cart_type": quote.kind, "products": cart_products(cart.plan_id, m.plan_id, cart.addons),
+                               "duration": cart.duration, "duration_unit": cart.duration_unit,
+                               "discount_code": quote.discount_code}
+    where = q.taxes.location if q.taxes is not None else None
+    if where is not None and where.source == "cart":  # --country: UM's Cart is told, as its checkout form would
+        um_cart.update(country=where.country, state=where.state, city=where.city)
     return {
-        "change_key": key, "collect": collect, "reference": reference,
-        "cart": {"cart_type": quote.kind, "products": cart_products(cart.plan_id, m.plan_id, cart.addons),
-                 "duration": cart.duration, "duration_unit": cart.duration_unit, "discount_code": quote.discount_code},
+        "change_key": key, "collect": collect, "reference": reference, "cart": um_cart,
         "currency": quote.currency, "subtotal": totals.subtotal, "discount_total": totals.discount_total,
         "tax_total": totals.tax_total, "total": totals.total,
         "line_items": [li.model_dump(mode="json") for li in lines],
