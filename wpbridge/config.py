@@ -303,10 +303,19 @@ def _read(path: Path, origin: str | None) -> dict[str, Any] | None:
         raise ConfigError(f"config {path}: not valid TOML: values nested too deep") from None
 
 
+TOP_LEVEL_TABLES = ("networks", "sync")
+
+
 def _networks(doc: Mapping[str, Any], path: Path) -> dict[str, dict[str, Any]]:
     for key, value in doc.items():
         if key not in ("default", "networks") and not isinstance(value, dict):
             raise ConfigError(f"config {path}: unknown top-level key '{key}' (known: default, networks)")
+        if isinstance(value, dict) and key not in TOP_LEVEL_TABLES:  # [network.p]: never silently ignored
+            close = difflib.get_close_matches(key, TOP_LEVEL_TABLES, n=1)
+            first = next(iter(value), "NAME")
+            hint = (f" (did you mean [{close[0]}.{first}]?)" if close else
+                    f" (known: {', '.join(f'[{t}]' for t in TOP_LEVEL_TABLES)})")
+            raise ConfigError(f"config {path}: unknown table [{key}]{hint}")
     networks = doc.get("networks", {})
     if not isinstance(networks, dict):
         raise ConfigError(f"config {path}: 'networks' must be a table of [networks.NAME] tables")

@@ -283,3 +283,16 @@ def test_example_config_loads_every_network(home: Path) -> None:
     assert prod.name == "production" and prod.timeout == (5.0, 30.0) and prod.user_agent
     sandbox = load_settings("sandbox", str(EXAMPLE), env={"HOME": str(home), "WPBRIDGE_SANDBOX_SECRET": "x"})
     assert sandbox.url == "http://127.0.0.1:8081" and sandbox.api_secret.get_secret_value() == "x"
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ("[network.p]", "unknown table [network] (did you mean [networks.p]?)"),
+    ("[netwrks.p]", "unknown table [netwrks] (did you mean [networks.p]?)"),
+    ("[logging]", "unknown table [logging] (known: [networks], [sync])"),
+])
+def test_a_misspelled_table_is_named_not_ignored(tmp_path: Path, home: Path, table: str, message: str) -> None:
+    """Issue 21 item 8: `[network.p]` (for [networks.p]) was silently ignored; `--network p` then said unknown."""
+    cfg = write(tmp_path / "c.toml", TWO + f"\n{table}\nurl = \"https://p.example.com\"\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(network="prod", config_path=cfg, env={"HOME": str(home)})
+    assert str(err.value) == f"config {cfg}: {message}"
