@@ -70,3 +70,12 @@ def test_a_removal_mixed_with_another_change_says_what_to_do() -> None:
 def test_not_holding_it_is_nothing_to_remove() -> None:
     q = flow.quote(FakeNetwork(), 2, now=NOW, addons=["extra-storage:0"])
     assert q.kind == "no_change" and q.notes == ["does not hold Extra storage: nothing to remove"]
+
+
+def test_an_addon_ums_screens_cannot_remove_is_removed_and_said() -> None:
+    data = example_data()
+    data["memberships"][2]["addon_products"] = {str(IDS["unlimited-visits"]): 1, str(STORAGE): 2}
+    q = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"])
+    assert q.kind == "downgrade" and any("UM's own screens would remove nothing here" in n for n in q.notes)
+    first = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["unlimited-visits:0"])
+    assert not any("would remove nothing" in n for n in first.notes)

@@ -12,11 +12,12 @@ such a request is one InputError line saying to make the removal a change of its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ..billing import Cart, CatalogIndex
-from ..billing.addon_removal import REMOVAL_MODES, RemovalMode, quote_addon_removal
+from ..billing.addon_removal import REMOVAL_MODES, RemovalMode, RemovedAddon, quote_addon_removal
 from ..billing.gateways import gateway_effect
 from ..errors import InputError
 from ..limits import effective_limitations
@@ -94,10 +95,7 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
     removal = quote_addon_removal(base, list(idx), keep, now=now, mode=mode, um_version=release)
     q = removal.quote
     sites = owned_sites(network, membership.id)
-    for r in removal.removed:
-        off = "is kept" if mode == "now_keep_amount" else f"falls by {round_money(r.amount_off, membership.currency)}"
-        notes.append(f"removes {r.removed} x {r.product.name} (holds {r.held}, keeps {r.keep}) {REMOVAL_WORDS[mode]}"
-                     f"; the amount {off}")
+    notes += _removal_notes(base, removal.removed, mode)
     if q.target is not None:
         notes += _quota_notes(membership, idx, q.target, q.scheduled_for, release)
         if scheduled is not None:
@@ -107,6 +105,20 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
         notes.append(f"billed by {effect.gateway}: {effect.action}")
     return QuoteResult(membership, idx, sites, {}, Cart(), q, now.astimezone(UTC), notes, scheduled, effect,
                        flavor)
+
+
+def _removal_notes(m: Membership, removed: Sequence[RemovedAddon], mode: RemovalMode) -> list[str]:
+    notes = []
+    first = next(iter(m.addon_products), None)
+    for r in removed:
+        off = "is kept" if mode == "now_keep_amount" else f"falls by {round_money(r.amount_off, m.currency)}"
+        notes.append(f"removes {r.removed} x {r.product.name} (holds {r.held}, keeps {r.keep}) {REMOVAL_WORDS[mode]}"
+                     f"; the amount {off}")
+        if r.product.id != first:
+            notes.append(f"UM's own screens would remove nothing here ({r.product.name} is not the membership's first "
+                         "add-on: UM reads the first one's quantity, docs/ultimate-multisite.md §4.6); wpbridge "
+                         "removes it")
+    return notes
 
 
 def _on_scheduled(membership: Membership, scheduled: ScheduledChange | None, mode: RemovalMode,
