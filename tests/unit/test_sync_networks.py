@@ -7,6 +7,10 @@ The networks are the fake in-memory network under two names and a profile whose 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +180,48 @@ def test_opened_networks_are_closed(fakes: dict[str, FakeNetwork], tmp_path: Pat
     monkeypatch.setattr(Network, "close", close)
     CliRunner().invoke(main, ["sync", "--all-networks", "--config", str(config(tmp_path))])
     assert closed == ["down"]
+
+
+def slow_catalog(net: FakeNetwork, seconds: float) -> None:
+    real = net.products.catalog
+
+    def catalog() -> Any:
+        time.sleep(seconds)
+        return real()
+
+    net.products.catalog = catalog  # type: ignore[method-assign]
+
+
+def test_sigterm_in_turn_stops_the_run_at_once_and_starts_no_other(fakes: dict[str, FakeNetwork],
+                                                                   tmp_path: Path) -> None:
+    slow_catalog(fakes["alpha"], 6.0)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    start = time.monotonic()
+    result = CliRunner().invoke(main, ["sync", "--all-networks", "--config", str(config(tmp_path)),
+                                       "--metrics", str(tmp_path / "m.prom")])
+    timer.join()
+    assert time.monotonic() - start < 3.0  # the read ended at once
+    assert result.exit_code == 143, result.output
+    assert "[down] sync: not run: not started: stopped by SIGTERM" in result.stdout
+    assert "[beta] sync: not run: not started: stopped by SIGTERM" in result.stdout
+    assert fakes["alpha"].written_sites == [] and fakes["beta"].written_sites == []
+    assert fakes["alpha"].lock is None
+    got = gauges(tmp_path / "m.prom")
+    assert got[("wpbridge_sync_exit_code", "beta")] == 143
+
+
+def test_sigterm_in_parallel_stops_each_run_at_its_safe_point(fakes: dict[str, FakeNetwork],
+                                                               tmp_path: Path) -> None:
+    slow_catalog(fakes["alpha"], 1.0)
+    slow_catalog(fakes["beta"], 1.0)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    result = CliRunner().invoke(main, ["sync", "--all-networks", "--parallel", "3",
+                                       "--config", str(config(tmp_path))])
+    timer.join()
+    assert result.exit_code == 143, result.output
+    assert result.stdout.startswith("[alpha] sync (interrupted): ")
+    assert "\n[beta] sync (interrupted): " in result.stdout
+    assert fakes["alpha"].written_sites == [] and fakes["beta"].written_sites == []  # stopped before writing
+    assert fakes["alpha"].lock is None and fakes["beta"].lock is None
