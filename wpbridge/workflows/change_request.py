@@ -3,6 +3,7 @@ into a `Cart`; requests that cannot be priced as given are one InputError line (
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -66,11 +67,24 @@ def find_product(catalog: Sequence[Product], ref: str | int) -> Product | None:
     return next((p for p in catalog if p.slug == text), None)
 
 
+def did_you_mean(ref: str | int, slugs: Sequence[str]) -> str:
+    """`did you mean 'premium'?; ` for a slug mistyped or in another letter case (empty when none is close)."""
+    text = str(ref).strip()
+    same_case = [s for s in slugs if s.casefold() == text.casefold()]
+    close = same_case or difflib.get_close_matches(text.casefold(), [s.casefold() for s in slugs], n=1, cutoff=0.7)
+    if not close:
+        return ""
+    found = next(s for s in slugs if s.casefold() == close[0].casefold())
+    return f"did you mean {found!r}?; "
+
+
 def resolve_plan(catalog: Sequence[Product], ref: str | int) -> Product:
     product = find_product(catalog, ref)
     plans = ", ".join(p.slug for p in catalog if p.is_plan) or "none"
     if product is None:
-        raise InputError(f"unknown plan {str(ref)!r}: no plan has that slug or id (plans: {plans})", field="plan")
+        hint = did_you_mean(ref, [p.slug for p in catalog if p.is_plan])
+        raise InputError(f"unknown plan {str(ref)!r}: no plan has that slug or id ({hint}plans: {plans})",
+                         field="plan")
     if not product.is_plan:
         raise InputError(f"plan {str(ref)!r}: {product.name} (id {product.id}) is a {product.type}, not a plan "
                          f"(plans: {plans})", field="plan", record_id=product.id)
@@ -91,7 +105,8 @@ def resolve_addons(catalog: Sequence[Product], addons: AddonRequest) -> dict[int
                              field="addons")
         product = find_product(catalog, ref)
         if product is None:
-            raise InputError(f"unknown add-on {str(ref)!r}: no product has that slug or id (add-ons: {names})",
+            hint = did_you_mean(ref, [p.slug for p in catalog if not p.is_plan])
+            raise InputError(f"unknown add-on {str(ref)!r}: no product has that slug or id ({hint}add-ons: {names})",
                              field="addons")
         if product.is_plan:
             raise InputError(f"add-on {str(ref)!r}: {product.name} is a plan; choose it with --plan",
@@ -169,6 +184,31 @@ def refuse_bad_request(membership: Membership, idx: CatalogIndex, q: Quote) -> N
             parts.append(f"{not_offered_reason(membership, idx, q.new_plan_id)}; {FORCE_HINT}")
         elif err.code == "addon_not_offered":
             parts.append(f"{err.message.rstrip('.')} (membership {membership.id}); {FORCE_HINT}")
+        elif err.code == "missing-price-variations":
+            parts.append(f"{_periods_missing(membership, idx, q)} (UM's Cart: {err.message.rstrip('.')})")
         else:
             parts.append(err.message.rstrip("."))
-    raise InputError("; ".join(parts), record_id=membership.id)
+    field = "period" if all(e.code == "missing-price-variations" for e in bad) else None
+    raise InputError("; ".join(parts), field=field, record_id=membership.id)
+
+
+def _period_words(duration: int, unit: str) -> str:
+    return f"{duration} {unit}" + ("s" if duration != 1 else "")
+
+
+def _periods_missing(membership: Membership, idx: CatalogIndex, q: Quote) -> str:
+    """Which product of the cart has no price for the period asked, and the periods it has (`--period 1:week`)."""
+    asked = (q.duration, q.duration_unit)
+    ids = [q.new_plan_id, *(ln.product_id for ln in q.lines if ln.product_id), *membership.addon_products]
+    named: list[str] = []
+    for pid in dict.fromkeys(i for i in ids if i is not None):
+        product = idx.get(pid)
+        if product is None or not product.recurring:
+            continue
+        periods = [(product.duration, product.duration_unit),
+                   *((v.duration, v.duration_unit) for v in product.price_variations)]
+        if asked not in periods:
+            has = ", ".join(dict.fromkeys(_period_words(d, u) for d, u in periods if d and u))
+            named.append(f"{product.name} ({product.slug}) has no {_period_words(*asked)} price (its periods:"
+                         f" {has or 'none'})")
+    return "; ".join(named) or f"no {_period_words(*asked)} price"
