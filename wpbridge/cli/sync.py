@@ -145,7 +145,7 @@ def _sync(request: SyncRequest, events: EventLog, network_name: str | None, all_
         results = run_networks(names, request, events, signals, parallel,
                                opener=lambda name, path: open_network(name, path))
     if all_networks:
-        click.echo(render_all(output, results, request.dry_run))
+        render_all(output, results, request.dry_run)
     else:
         _render_one(output, results[0], request.dry_run)
     code = worst(results)

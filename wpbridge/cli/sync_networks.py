@@ -28,7 +28,7 @@ from ..network import Network
 from ..workflows.sync import INACTIVE_POLICIES, SyncOptions, SyncOutcome, run_sync
 from ..workflows.sync.metrics import NetworkRun
 from ..workflows.sync.report import NullSink, ReportSink, ReportSpool
-from .common import error_line, exit_code_for, open_network
+from .common import emit, error_line, exit_code_for, open_network
 from .logs import EventLog
 from .sync_console import SHOWN_LINES, ConsoleSink, StopSignals, choice, site_total
 
@@ -196,25 +196,19 @@ def worst(results: Sequence[NetworkResult]) -> int:
     return max((r.exit_code for r in results), default=0)
 
 
-def render_all(output: str, results: Sequence[NetworkResult], dry_run: bool) -> str:
-    """stdout of `--all-networks`: a section (one line) per network, then the whole; or JSON / CSV rows."""
-    if output == "json":
-        from ..encoding import dumps
-
-        return dumps({"networks": [r.to_json() for r in results], "exit_code": worst(results)}, indent=2)
-    if output == "csv":
-        from .output import render_csv
-
-        rows: list[dict[str, Any]] = [{"network": r.network, "exit_code": r.exit_code, "error": r.error or "",
-                 **(r.outcome.summary.to_json() if r.outcome else {})} for r in results]
-        columns: list[str] = []
-        for row in rows:
-            columns += [key for key in row if key not in columns]
-        return render_csv(rows, columns)
+def render_all(output: str, results: Sequence[NetworkResult], dry_run: bool) -> None:
+    """stdout of `--all-networks`: a section (one line) per network, then the whole; or the data (json, yaml: every
+    network's result and the exit code; csv: one row per network)."""
+    rows: list[dict[str, Any]] = [{"network": r.network, "exit_code": r.exit_code, "error": r.error or "",
+                                   **(r.outcome.summary.to_json() if r.outcome else {})} for r in results]
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
     lines = [f"[{r.network}] {_section(r, dry_run)}" for r in results]
     failed = sum(1 for r in results if r.exit_code)
     lines.append(f"sync: {len(results)} networks, {failed} not clean (exit {worst(results)})")
-    return "\n".join(lines)
+    emit(output, rows=rows, columns=columns, text="\n".join(lines),
+         data={"networks": [r.to_json() for r in results], "exit_code": worst(results)})
 
 
 def _section(result: NetworkResult, dry_run: bool) -> str:
