@@ -439,7 +439,11 @@ function put_scheduled_change( Schedule_Store $schedule, Membership_Store $membe
 		return membership_not_found( $id );
 	}
 	list( $body, $when, $target ) = scheduled_change_body( $request );
-	return $schedule->put( $id, $when, $target, $body['note'] ?? '' );
+	$force                        = $body['force'] ?? false;
+	if ( ! is_bool( $force ) ) {
+		throw new Invalid( 'force', __( 'must be true or false', 'wpbridge-stub' ) );
+	}
+	return $schedule->put( $id, $when, $target, $body['note'] ?? '', $force );
 }
 
 // ------------------------------------------------------------------------------------------------------ locks
@@ -530,8 +534,8 @@ function release_lock( \WP_REST_Request $request ): array {
 function scheduled_change_body( \WP_REST_Request $request ): array {
 	$body = without_credentials( body( $request ) );
 	foreach ( array_keys( $body ) as $k ) {
-		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note' ), true ) ) {
-			throw new Invalid( (string) $k, __( 'unknown key (allowed: scheduled_for, target, note)', 'wpbridge-stub' ) );
+		if ( ! in_array( $k, array( 'scheduled_for', 'target', 'note', 'force' ), true ) ) {
+			throw new Invalid( (string) $k, __( 'unknown key (allowed: scheduled_for, target, note, force)', 'wpbridge-stub' ) );
 		}
 	}
 	$when = is_string( $body['scheduled_for'] ?? null ) ? parse_datetime( $body['scheduled_for'] ) : null;

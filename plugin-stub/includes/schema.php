@@ -398,6 +398,10 @@ function scheduled_change_schema(): array {
 				'type'      => 'string',
 				'maxLength' => 1000,
 			),
+			'force'         => array(
+				'type'        => 'boolean',
+				'description' => __( 'UM mode, write only: schedule a plan of another plan group, an inactive plan or an add-on the new plan does not offer (wpbridge sends it only for change apply --force).', 'wpbridge-stub' ),
+			),
 			'created_at'    => array(
 				'type'     => 'string',
 				'format'   => 'date-time',

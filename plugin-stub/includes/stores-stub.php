@@ -143,7 +143,7 @@ final class Stub_Schedule_Store implements Schedule_Store {
 	 * The target holds membership fields, each checked like a membership write, and merged onto the membership it
 	 * must pass the membership's whole-record checks (the plan exists and is a plan, add-ons exist...).
 	 */
-	public function put( int $membership_id, \DateTimeImmutable $when, array $target, mixed $note ): array|\WP_Error {
+	public function put( int $membership_id, \DateTimeImmutable $when, array $target, mixed $note, bool $force = false ): array|\WP_Error {
 		global $wpdb;
 		$scheduled_for = db_datetime( $when, 'scheduled_for' );
 		$spec          = entities()['membership'];

@@ -137,8 +137,8 @@ final class UM_Schedule_Store implements Schedule_Store, Swap_Applier {
 		return um_get_swap( $membership_id );
 	}
 
-	public function put( int $membership_id, \DateTimeImmutable $when, array $target, mixed $note ): array|\WP_Error {
-		return um_put_swap( $membership_id, $when, $target );
+	public function put( int $membership_id, \DateTimeImmutable $when, array $target, mixed $note, bool $force = false ): array|\WP_Error {
+		return um_put_swap( $membership_id, $when, $target, $force );
 	}
 
 	public function delete( int $membership_id ): array {

@@ -88,8 +88,11 @@ interface Schedule_Store {
 	/** The change of an existing membership, or 404 `wpbridge_no_scheduled_change` (UM: also 404 for no membership). */
 	public function get( int $membership_id ): array|\WP_Error;
 
-	/** Store the change of an existing membership (absolute); `$target` is a non-empty object of membership fields. */
-	public function put( int $membership_id, \DateTimeImmutable $when, array $target, mixed $note ): array|\WP_Error;
+	/**
+	 * Store the change of an existing membership (absolute); `$target` is a non-empty object of membership fields.
+	 * `$force` (UM mode): accept a plan of another group, an inactive plan or an add-on the new plan does not offer.
+	 */
+	public function put( int $membership_id, \DateTimeImmutable $when, array $target, mixed $note, bool $force = false ): array|\WP_Error;
 
 	/** `{"deleted": true}`, also when there was none. */
 	public function delete( int $membership_id ): array;

@@ -159,11 +159,13 @@ function um_get_swap( int $id ): array|\WP_Error {
  * "duration"?, "duration_unit"?, ...}, "note"?}`. UM's Cart decides the rest (amounts, recurring): the reply is
  * the swap UM stored, read back. The Cart must classify the change as a downgrade (409 otherwise: UM applies
  * upgrades at once, never as a swap). Other target keys are accepted and ignored (UM's swap sets only its own).
- * Refused with a 400 naming the field: an inactive plan (other than the current one), an add-on that is a plan,
- * inactive, or not offered by the new plan (its available add-ons). A date already past is stored as an overdue swap
- * without UM's job (which Action Scheduler would run at once): only `.../apply` applies it.
+ * Refused with a 400 naming the field, unless the request says `"force": true` (sent only by wpbridge's
+ * `change apply --force`, which shows it in its plan): a plan of another plan group than the current plan's, an
+ * inactive plan (other than the current one), an add-on that is inactive or not offered by the new plan (its
+ * available add-ons). An add-on that is a plan is refused even then. A date already past is stored as an overdue
+ * swap without UM's job (which Action Scheduler would run at once): only `.../apply` applies it.
  */
-function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|\WP_Error {
+function um_put_swap( int $id, \DateTimeImmutable $when, array $target, bool $force = false ): array|\WP_Error {
 	$m = um_membership( $id );
 	if ( ! $m ) {
 		return membership_not_found( $id );
@@ -174,9 +176,8 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 		/* translators: %d: a product id. */
 		throw new Invalid( 'target.plan_id', sprintf( __( 'product %d is not a plan', 'wpbridge-stub' ), $plan_id ) );
 	}
-	if ( (int) $m->get_plan_id() !== $plan_id && ! $plan->is_active() ) {
-		/* translators: 1: a product id, 2: a membership id. */
-		throw new Invalid( 'target.plan_id', sprintf( __( 'plan %1$d is inactive: it is not offered to membership %2$d', 'wpbridge-stub' ), $plan_id, $m->get_id() ) );
+	if ( ! $force && (int) $m->get_plan_id() !== $plan_id ) {
+		um_swap_plan_offered( $m, $plan );
 	}
 	$removal = um_addon_removal_swap( $m, $when, $target ); // Fewer add-ons: as UM's account page removes one.
 	if ( null !== $removal ) {
@@ -192,7 +193,7 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 			/* translators: %s: a product id. */
 			throw new Invalid( "target.addon_products.$pid", sprintf( __( 'no product %s', 'wpbridge-stub' ), $pid ) );
 		}
-		if ( $qty > 0 && ( 'plan' === $product->get_type() || ! $product->is_active() || ! in_array( $pid, $offered, true ) ) ) {
+		if ( $qty > 0 && ( 'plan' === $product->get_type() || ( ! $force && ( ! $product->is_active() || ! in_array( $pid, $offered, true ) ) ) ) ) {
 			/* translators: 1: a product id, 2: a plan id. */
 			throw new Invalid( "target.addon_products.$pid", sprintf( __( 'product %1$d is not an active add-on offered by plan %2$d', 'wpbridge-stub' ), $pid, $plan_id ) );
 		}
@@ -224,6 +225,24 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target ): array|
 	}
 	$fresh = um_membership( $id );
 	return ( $fresh ? um_swap_out( $fresh ) : null ) ?? error( 'wpbridge_um_swap', __( 'UM did not store the swap.', 'wpbridge-stub' ), 500 );
+}
+
+/**
+ * A swap's new plan must be one UM offers the membership: active, and in the current plan's group (UM lists the
+ * plans of that group for a change); a 400 on `target.plan_id` naming why and that `force` overrides it.
+ */
+function um_swap_plan_offered( object $m, object $plan ): void {
+	$current = wu_get_product( (int) $m->get_plan_id() );
+	$have    = $current ? (string) $current->get_group() : '';
+	$want    = (string) $plan->get_group();
+	if ( ! $plan->is_active() ) {
+		/* translators: 1: a product id, 2: a membership id. */
+		throw new Invalid( 'target.plan_id', sprintf( __( 'plan %1$d is inactive: it is not offered to membership %2$d (send "force": true to schedule it anyway)', 'wpbridge-stub' ), $plan->get_id(), $m->get_id() ) );
+	}
+	if ( $have !== $want ) {
+		/* translators: 1: a product id, 2: its plan group, 3: a membership id, 4: the group of its plan. */
+		throw new Invalid( 'target.plan_id', sprintf( __( 'plan %1$d is in plan group "%2$s", membership %3$d\'s plan in "%4$s": it is not offered (send "force": true to schedule it anyway)', 'wpbridge-stub' ), $plan->get_id(), $want, $m->get_id(), $have ) );
+	}
 }
 
 function um_delete_swap( int $id ): array {

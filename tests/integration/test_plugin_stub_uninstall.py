@@ -161,7 +161,7 @@ def test_uninstall_in_um_mode_lifts_suspensions_and_removes_everything(own_um_sa
         assert reply["suspended"] is True
     when = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     call(info, "PUT", f"/wpbridge/v1/memberships/{carla['membership_id']}/scheduled-change",
-         {"scheduled_for": when, "target": {"plan_id": products["basic"]}})
+         {"scheduled_for": when, "target": {"plan_id": products["basic"]}, "force": True})  # another group
     import_records(info, karin["customer_id"], products["basic"])
     before = inspect(info)
     assert before["meta"] == ["wpbridge_override_before_suspension", "wpbridge_suspended"]

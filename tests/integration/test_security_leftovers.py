@@ -47,3 +47,49 @@ def test_reading_or_deleting_the_main_site_quota_still_works(sandbox: Any, metho
     api = _api(sandbox)
     main = next(s for s in api.ok("GET", f"{W}/sites", params={"per_page": 100}) if s["is_main"])
     assert api(method, f"{W}/sites/{main['blog_id']}/quota").status_code == 200
+
+
+# ------------------------------------------------ 5. UM swaps to another group's plan only when the request forces
+
+
+def test_um_swap_to_another_groups_plan_needs_force(um_sandbox: Any) -> None:
+    from tests.integration.um_support import new_um_member, um_membership
+
+    ids = um_sandbox.info["seeded"]["products"]
+    member = new_um_member(um_sandbox, "premium")  # Premium is in group 'High End'; Basic in none
+    api = _api(um_sandbox)
+    path = f"{W}/memberships/{member.membership_id}/scheduled-change"
+    body = {"scheduled_for": "2031-01-01T00:00:00Z", "target": {"plan_id": ids["basic"]}}
+    try:
+        resp = api("PUT", path, json=body)
+        assert resp.status_code == 400, (resp.status_code, resp.text[:300])
+        assert resp.json()["data"]["field"] == "target.plan_id", resp.text[:300]
+        assert "group" in resp.json()["message"] and "force" in resp.json()["message"], resp.text[:300]
+        assert um_membership(um_sandbox, member.membership_id)["swap_date"] is None
+        assert api("PUT", path, json={**body, "force": "yes"}).json()["data"]["field"] == "force"
+        api.ok("PUT", path, json={**body, "force": True})
+        held = um_membership(um_sandbox, member.membership_id)
+        assert held["swap_plan"] == ids["basic"] and held["plan_id"] == ids["premium"], held
+    finally:  # no swap left on the shared network
+        api("DELETE", path)
+
+
+def test_change_apply_force_sends_force_and_shows_it_in_the_plan(um_sandbox: Any) -> None:
+    from tests.integration.change_support import run
+    from tests.integration.um_support import new_um_member, um_membership
+
+    ids = um_sandbox.info["seeded"]["products"]
+    member = new_um_member(um_sandbox, "premium", renewed=5)
+    mid = str(member.membership_id)
+    refused = run(um_sandbox, "change", "apply", mid, "--plan", "basic", "--yes")
+    assert refused.exit_code == 2 and "--force" in refused.stderr, refused.output
+    try:
+        preview = run(um_sandbox, "change", "apply", mid, "--plan", "basic", "--force", "--dry-run")
+        assert preview.exit_code == 0, preview.output
+        assert "forced (sent with force): Basic is not offered" in preview.output, preview.output
+        assert um_membership(um_sandbox, member.membership_id)["swap_date"] is None
+        applied = run(um_sandbox, "change", "apply", mid, "--plan", "basic", "--force", "--yes")
+        assert applied.exit_code == 0, applied.output
+        assert um_membership(um_sandbox, member.membership_id)["swap_plan"] == ids["basic"]
+    finally:
+        _api(um_sandbox)("DELETE", f"{W}/memberships/{mid}/scheduled-change")

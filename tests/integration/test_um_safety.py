@@ -42,7 +42,8 @@ def test_no_write_at_all_when_site_links_cannot_be_read(um_sandbox: SandboxInfo,
     ids = um_sandbox.info["seeded"]["products"]
     yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     Rest(um_sandbox).api("PUT", f"/wpbridge/v1/memberships/{m.membership_id}/scheduled-change",
-                         {"scheduled_for": yesterday, "target": {"plan_id": ids["basic"]}})
+                         {"scheduled_for": yesterday, "target": {"plan_id": ids["basic"]},
+                          "force": True})  # Basic is outside Premium's plan group
     before = um_membership(um_sandbox, m.membership_id)
 
     check = run(um_sandbox, "check")

@@ -29,7 +29,8 @@ def test_an_overdue_swap_is_applied_by_ums_own_code_then_nothing_is_due(um_sandb
     ids = um_sandbox.info["seeded"]["products"]
     yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     Rest(um_sandbox).api("PUT", f"/wpbridge/v1/memberships/{m.membership_id}/scheduled-change",
-                         {"scheduled_for": yesterday, "target": {"plan_id": ids["basic"]}})
+                         {"scheduled_for": yesterday, "target": {"plan_id": ids["basic"]},
+                          "force": True})  # Basic is outside Premium's plan group
     code, report, _ = sync(um_sandbox, tmp_path, "--only-membership", str(m.membership_id))
     assert code == 0, report["errors"]
     assert [(e["membership_id"], e["status"]) for e in report["scheduled_changes"]] == [(m.membership_id, "applied")]

@@ -356,7 +356,7 @@ class FakeSchedule(SnapshotSchedule):
              membership_id: int | None = None) -> Iterator[ScheduledChange]:
         return self._net._pages(list(super().list(due_before=due_before, membership_id=membership_id)))
 
-    def put(self, change: ScheduledChange) -> ScheduledChange:
+    def put(self, change: ScheduledChange, *, force: bool = False) -> ScheduledChange:
         self._net._req()
         self._net.writes.append(("scheduled_change", change.membership_id))
         stored = ScheduledChange.model_validate(json.loads(change.model_dump_json()))

@@ -48,9 +48,13 @@ class ScheduleManager:
                                              sorted_by_key=False, concurrency=1):
             yield parse(ScheduledChange, item)
 
-    def put(self, change: ScheduledChange) -> ScheduledChange:
-        """Store the membership's scheduled change (absolute: it replaces the one stored; safe to resend)."""
-        body = {"scheduled_for": change.scheduled_for, "target": change.target, "note": change.note}
+    def put(self, change: ScheduledChange, *, force: bool = False) -> ScheduledChange:
+        """Store the membership's scheduled change (absolute: it replaces the one stored; safe to resend).
+        `force` (UM mode): a plan of another group, an inactive plan or an unoffered add-on is stored anyway (sent
+        only for `change apply --force`; without it plugin-stub refuses them, 400 naming the field)."""
+        body: dict[str, Any] = {"scheduled_for": change.scheduled_for, "target": change.target, "note": change.note}
+        if force:
+            body["force"] = True
         data = self._ctx.transport.request("PUT", scheduled_change_route(change.membership_id), json_body=body).data
         return parse(ScheduledChange, data)
 

@@ -224,9 +224,12 @@ def plan_writes(network: NetworkWriter, q: QuoteResult) -> tuple[list[Write], di
                             f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC; nothing written")
         replaces = " (replaces the change scheduled before)" if q.scheduled is not None else ""
         body = change.model_dump(mode="json", include={"scheduled_for", "target", "note"})
+        forced = tuple(f"forced (sent with force): {w.message}" for w in q.quote.warnings)
+        if forced:  # UM refuses another group's, an inactive or an unoffered product unless the request forces it
+            body["force"] = True
         write = Write("scheduled_change", m.id, "PUT", scheduled_change_route(m.id),
                       (f"at {change.scheduled_for:%Y-%m-%d %H:%M:%S} UTC{replaces}",
-                       *membership_changes(q, target)), body)
+                       *membership_changes(q, target), *forced), body)
         return [write], {}, (f"{change_title(q, target, f'downgrade to {plan}')} scheduled for "
                              f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC (due now 0)")
     writes: list[Write] = []
@@ -449,7 +452,9 @@ def _perform(network: NetworkWriter, q: QuoteResult, write: Write, result: Apply
     elif write.kind == "membership":
         network.memberships.update(write.record_id, write.body)
     elif write.kind == "scheduled_change":
-        network.schedule.put(ScheduledChange.model_validate({"membership_id": write.record_id, **write.body}))
+        fields = {k: v for k, v in write.body.items() if k != "force"}
+        network.schedule.put(ScheduledChange.model_validate({"membership_id": write.record_id, **fields}),
+                             force=write.body.get("force") is True)
         result.status = "scheduled"
     elif write.kind == "payment_settle":
         pid = write.record_id or (result.payment.id if result.payment is not None else 0)
