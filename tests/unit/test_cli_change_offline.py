@@ -137,6 +137,8 @@ def test_apply_dry_run_blocked_and_failed(net: FakeNetwork) -> None:
     assert dry.stdout.splitlines()[2].startswith("dry_run,membership,2,PUT /wu/v2/membership/2,plan: Basic")
     blocked = cli("change", "apply", "3", "--plan", "free", "--yes", *AT)
     assert blocked.exit_code == 3 and "Blocked:" in blocked.stdout and net.writes == []
+    assert blocked.stdout.count("You must trash 2 posts") == 1, "a blocked apply says its reason once"
+    assert "Blocked (the reason is above): nothing written." in blocked.stdout
     net.fail_quota = {12}
     failed = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
     assert failed.exit_code == 1 and "FAILED:" in failed.stderr and "injected failure" in failed.stderr

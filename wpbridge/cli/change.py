@@ -182,14 +182,17 @@ def writes_text(writes: list[flow.Write]) -> str:
     return "\n".join(out)
 
 
-def apply_text(r: flow.ApplyResult, *, problems: bool = True) -> str:
-    """The result for a person; `problems=False` leaves out the FAILED and MISMATCH lines (see `apply_problems`)."""
+def apply_text(r: flow.ApplyResult, *, problems: bool = True, quoted: bool = False) -> str:
+    """The result for a person; `problems=False` leaves out the FAILED and MISMATCH lines (see `apply_problems`);
+    `quoted`: the quote was shown just before, so a blocked change's reason (in it) is not said twice."""
     lines = []
     if r.status == "dry_run":
         lines.append(writes_text(r.planned))
     head = {"applied": "Applied", "scheduled": "Scheduled", "unchanged": "Nothing to do", "blocked": "Blocked",
             "dry_run": "Dry run", "declined": "Declined", "failed": "FAILED"}[r.status]
-    if problems or r.status != "failed":
+    if r.status == "blocked" and quoted and r.quote.quote.errors:
+        lines.append("Blocked (the reason is above): nothing written.")
+    elif problems or r.status != "failed":
         lines.append(f"{head}: {r.message}")
     if r.performed:
         lines.append(f"{len(r.performed)} write(s) made.")
@@ -420,7 +423,8 @@ def register(main: click.Group) -> None:
                             replace_pending=replace_pending, discount_code=discount_code,
                             removal=removal_mode(remove_now, keep_amount), location=location)
         show(result.quote)
-        emit(output, rows=apply_rows(result), data=result.as_dict(), text=apply_text(result, problems=False))
+        emit(output, rows=apply_rows(result), data=result.as_dict(),
+             text=apply_text(result, problems=False, quoted=human))
         for line in apply_problems(result):
             click.echo(line, err=True)
         if result.status == "blocked":
