@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,29 @@ def test_a_usage_mistake_in_json_is_one_event_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     (event,) = lines(result.stderr)
     assert "--parallel" in event["message"]
+
+
+def test_the_lock_refresher_logs_as_the_run_of_its_network(capsys: pytest.CaptureFixture[str]) -> None:
+    """The lock is renewed from a thread of its own: its warnings still carry the network of the run."""
+    from wpbridge.errors import WPBridgeError
+    from wpbridge.workflows.sync.lock import LockKeeper
+
+    class Blips:
+        calls = 0
+
+        def acquire(self, name: str, owner: str, ttl: int) -> None:
+            self.calls += 1
+            if self.calls > 1:
+                raise WPBridgeError("server said 503")
+
+        def release(self, name: str, owner: str) -> None:
+            pass
+
+    events = EventLog("json")
+    locks = Blips()
+    with events.capture_logging(), events.network("alpha"), LockKeeper(locks, 30, refresh_every=0.01):  # type: ignore[arg-type]
+        deadline = time.monotonic() + 5
+        while locks.calls < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    refresh = [e for e in lines(capsys.readouterr().err) if "could not refresh" in e["message"]]
+    assert refresh and all(e["network"] == "alpha" for e in refresh)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -61,7 +62,10 @@ class LockKeeper:
         self._take()
         self._progress = self.clock()
         if self.background:
-            self._thread = threading.Thread(target=self._refresh, name="wpbridge-sync-lock", daemon=True)
+            # in the run's context: what it logs is the run's (the network of `--log-format json`'s events)
+            context = contextvars.copy_context()
+            self._thread = threading.Thread(target=context.run, args=(self._refresh,), name="wpbridge-sync-lock",
+                                            daemon=True)
             self._thread.start()
         return self
 
