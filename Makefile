@@ -24,7 +24,7 @@ define apt_ensure
   fi; }
 endef
 
-.PHONY: demo demo-um test test-unit lint venv debian-packages python-packages bench clean
+.PHONY: demo demo-um test test-unit lint venv debian-packages python-packages bench clean plugin-zip
 
 $(BIN)/wpbridge: pyproject.toml | python-packages
 	$(PY) -m venv $(VENV)
@@ -70,6 +70,12 @@ lint: venv
 
 bench: venv debian-packages
 	$(BIN)/python bench/pricing.py
+
+# The WordPress side as a network owner installs it: dist/wpbridge.zip, one top directory wpbridge/ (main file
+# wpbridge.php, `Plugin Name: wpbridge`) built from plugin-stub/ (README "Install on your network"). Python's
+# standard library only: no venv needed.
+plugin-zip:
+	$(PY) -m wpbridge.plugin_zip dist/wpbridge.zip
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

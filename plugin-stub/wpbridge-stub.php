@@ -1,6 +1,6 @@
 <?php
 /**
- * Plugin Name: wpbridge stub
+ * Plugin Name: wpbridge
  * Description: The WordPress side of wpbridge. Serves Ultimate Multisite's `wu/v2` REST subset from its own tables
  *              when Ultimate Multisite is not active (stub mode), the `wpbridge/v1` companion routes in both modes,
  *              and enforces each site's quota with WordPress's own hooks. Contract: README.md next to this file.
@@ -28,6 +28,7 @@ require_once __DIR__ . '/includes/registry.php';
 require_once __DIR__ . '/includes/util.php';
 require_once __DIR__ . '/includes/db.php';
 require_once __DIR__ . '/includes/auth.php';
+require_once __DIR__ . '/includes/keys.php';
 require_once __DIR__ . '/includes/limitations.php';
 require_once __DIR__ . '/includes/entities.php';
 require_once __DIR__ . '/includes/crud.php';
@@ -68,6 +69,7 @@ add_action(
 		add_action( 'rest_api_init', __NAMESPACE__ . '\\register_routes' );
 		add_filter( 'rest_authentication_errors', __NAMESPACE__ . '\\bypass_core_auth_errors', 89 );
 		guard_hooks();
+		keys_screen_hooks();
 		schema_hooks();
 		flavor()->limits->hooks(); // Stub mode: the enforcement of quotas.
 	},

@@ -1,61 +1,35 @@
 <?php
 /**
- * Network-activate wpbridge-stub on a multisite from the command line (no WP-CLI on Debian 12), create its tables,
+ * Network-activate wpbridge on a multisite from the command line (no WP-CLI on Debian 12), create its tables,
  * and optionally set the API credentials. Idempotent.
  *
- *   php activate.php DOCROOT [--plugin=wpbridge-stub/wpbridge-stub.php] [--domain=127.0.0.1:8081]
+ *   php activate.php DOCROOT [--plugin=wpbridge/wpbridge.php] [--domain=127.0.0.1:8081]
  *                            [--api-key=KEY --api-secret=SECRET] [--allow-query-auth=0|1]
  *
- * DOCROOT is the WordPress directory (with wp-load.php); the plugin must already be copied to
- * DOCROOT/wp-content/plugins/wpbridge-stub/. The network domain is read from DOMAIN_CURRENT_SITE in
- * DOCROOT/wp-config*.php unless --domain is given. Credentials may also come from the environment
+ * DOCROOT is the WordPress directory (with wp-load.php); the plugin must already be in DOCROOT/wp-content/plugins/
+ * (unzipped from dist/wpbridge.zip). --plugin defaults to the plugin this file belongs to (its directory and main
+ * file). The API pair is better set with key.php (its secret stays out of the process list). The network domain
+ * is read from DOMAIN_CURRENT_SITE in DOCROOT/wp-config*.php unless --domain is given. Credentials may also come from the environment
  * (WPBRIDGE_API_KEY, WPBRIDGE_API_SECRET) so that they stay out of the process list.
  * Prints one JSON line: {"plugin","network_active","db_version","mode","credentials_set"} (never the secrets).
  * Exit codes: 0 ok, 2 usage, 3 WordPress did not boot as a multisite, 4 activation failed.
  */
 
-if ( PHP_SAPI !== 'cli' ) {
-	exit( 1 );
-}
+require __DIR__ . '/boot.php';
 
-$wpb_args = array();
-$wpb_pos  = array();
-foreach ( array_slice( $argv, 1 ) as $a ) {
-	if ( preg_match( '/^--([a-z\-]+)=(.*)$/s', $a, $m ) ) {
-		$wpb_args[ $m[1] ] = $m[2];
-	} else {
-		$wpb_pos[] = $a;
-	}
-}
+list( $wpb_args, $wpb_pos ) = wpbridge_tool_args( $argv );
 if ( count( $wpb_pos ) !== 1 || ! is_file( rtrim( $wpb_pos[0], '/' ) . '/wp-load.php' ) ) {
 	fwrite( STDERR, "usage: php activate.php DOCROOT [--plugin=...] [--domain=...] [--api-key=... --api-secret=...]\n" );
 	exit( 2 );
 }
 $wpb_docroot = rtrim( $wpb_pos[0], '/' );
-$wpb_plugin  = $wpb_args['plugin'] ?? 'wpbridge-stub/wpbridge-stub.php';
-$wpb_domain  = $wpb_args['domain'] ?? null;
-if ( null === $wpb_domain ) {
-	foreach ( glob( "$wpb_docroot/wp-config*.php" ) as $wpb_config ) {
-		if ( preg_match( "/define\(\s*['\"]DOMAIN_CURRENT_SITE['\"]\s*,\s*['\"]([^'\"]+)['\"]/", (string) file_get_contents( $wpb_config ), $m ) ) {
-			$wpb_domain = $m[1];
-		}
-	}
-}
+$wpb_plugin  = $wpb_args['plugin'] ?? wpbridge_tool_plugin();
+$wpb_domain  = wpbridge_tool_domain( $wpb_docroot, $wpb_args['domain'] ?? null );
 if ( null === $wpb_domain ) {
 	fwrite( STDERR, "activate.php: no DOMAIN_CURRENT_SITE in $wpb_docroot/wp-config*.php; pass --domain=HOST[:PORT]\n" );
 	exit( 2 );
 }
-
-// Boot WordPress as a request to the network's main site (as the recipe's wp-sites.php does).
-$_SERVER['HTTP_HOST']       = $wpb_domain;
-$_SERVER['SERVER_NAME']     = preg_replace( '/:\d+$/', '', $wpb_domain );
-$_SERVER['SERVER_PORT']     = preg_match( '/:(\d+)$/', $wpb_domain, $pm ) ? $pm[1] : '80';
-$_SERVER['REQUEST_URI']     = '/';
-$_SERVER['REQUEST_METHOD']  = 'GET';
-$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
-$_SERVER['PHP_SELF']        = '/index.php';
-$_SERVER['SCRIPT_NAME']     = '/index.php';
-$_SERVER['SCRIPT_FILENAME'] = $wpb_docroot . '/index.php';
+wpbridge_tool_fake_request( $wpb_docroot, $wpb_domain );
 
 require $wpb_docroot . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';

@@ -94,17 +94,19 @@ def find_customer(customers: Iterable[Customer], key: str) -> Customer:
                 return customer
         raise InputError(f"customer {int(wanted)} does not exist", field="customer", record_id=int(wanted))
     lowered = wanted.lower()
-    for customer in found:
-        if (customer_email(customer) or "").lower() == lowered:
-            return customer
-    for customer in found:
-        if (customer.user_login or "").lower() == lowered:
-            return customer
-    emails = [e.lower() for e in (customer_email(c) for c in found) if e]
-    close = get_close_matches(lowered, emails, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    by_email = [c for c in found if (customer_email(c) or "").lower() == lowered]
+    by_login = [c for c in found if (c.user_login or "").lower() == lowered]
+    if by_email or by_login:
+        return (by_email or by_login)[0]
     what = "email" if "@" in wanted else "email or login"
-    raise InputError(f"no customer with {what} {wanted!r}{hint}", field="customer")
+    raise InputError(f"no customer with {what} {wanted!r}{_closest_email(lowered, found)}", field="customer")
+
+
+def _closest_email(wanted: str, customers: Iterable[Customer]) -> str:
+    """` (did you mean 'x'?)` for the email closest to `wanted`, '' when none is close."""
+    emails = [e.lower() for e in (customer_email(c) for c in customers) if e]
+    close = get_close_matches(wanted, emails, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def customer_id_of(key: str, customers: Callable[[], Iterable[Customer]]) -> int:

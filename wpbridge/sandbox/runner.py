@@ -74,7 +74,7 @@ class SandboxInfo:
 
 def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, seed: str = "example", *,
        flavor: str = "stub", um_plugin: str | Path | None = None, test_mode: bool = True,
-       log: Log | None = None) -> SandboxInfo:
+       plugin: bool = True, log: Log | None = None) -> SandboxInfo:
     """Start a sandbox in DIR (new or empty; default a fresh /tmp/wpbridge-sandbox-*), return its description.
 
     `sites` counts the main site (/, /site2/ ... /siteN/); `seed="example"` then creates the example network
@@ -85,10 +85,16 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
     `flavor="ultimate-multisite"`: the real UM from `um_plugin` (a directory, .zip or .tar.xz; default
     $WPBRIDGE_UM_PLUGIN) is network-active with plugin-stub in UM mode, and the example is seeded through UM's
     own PHP functions (um_seed.py).
+
+    `plugin=False`: WordPress (and UM) without plugin-stub, for a test that installs the release zip the way a
+    network owner does (seed "none" only; `api_key`/`api_secret` are then UM's pair in the UM flavor, and in the
+    stub flavor a pair nothing accepts until it is set on the network).
     """
     say: Log = log or (lambda _msg: None)
     started = time.monotonic()
     want_port = _check_args(port, sites, seed)
+    if not plugin and seed != "none":
+        raise SandboxUsageError("a sandbox without plugin-stub can only be seeded 'none'")
     um_source = um.resolve_plugin(flavor, um_plugin)
     apt_seconds = packages.ensure_packages(say)
     if want_port is not None and wordpress.port_in_use(want_port):
@@ -97,7 +103,7 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
     timings: dict[str, float] = {}
     try:
         with _sigterm_as_exception():
-            info = _start(root, want_port, sites, seed, test_mode, say, timings, um_source)
+            info = _start(root, want_port, sites, seed, test_mode, say, timings, um_source, plugin)
     except BaseException as exc:
         say("start failed: stopping what was started")
         _stop_all(root)
@@ -128,7 +134,7 @@ def down(dir: str | Path, *, purge: bool = False) -> dict[str, Any]:
 
 
 def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: bool, say: Log,
-           timings: dict[str, float], um_source: Path | None = None) -> dict[str, Any]:
+           timings: dict[str, float], um_source: Path | None = None, plugin: bool = True) -> dict[str, Any]:
     def step(name: str, t0: float) -> float:
         now = time.monotonic()
         timings[name] = round(now - t0, 3)
@@ -137,8 +143,8 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     t = time.monotonic()
     for sub in ("run", "conf", "logs", "tmp", "wordpress"):
         (root / sub).mkdir()
-    plugin_src = wordpress.plugin_source()
-    plugin_file = wordpress.plugin_main_file(plugin_src)
+    plugin_src = wordpress.plugin_source() if plugin else None
+    plugin_file = wordpress.plugin_main_file(plugin_src) if plugin_src is not None else ""
     plugin_slug = plugin_file.removesuffix(".php")  # wpbridge-stub/wpbridge-stub.php, as plugin-stub's tools expect
     port = _start_web(root, want_port)
     domain, url = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
@@ -166,8 +172,8 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         served = pool.submit(_wait_served, root, url, give_up)
         try:
             net = wordpress.run_php(root, "wp-network.php", {
-                **base_env, "WP_SITES": str(sites), "WPBRIDGE_PLUGIN": f"{plugin_slug}/{plugin_file}",
-                "WPBRIDGE_API_KEY": api_key, "WPBRIDGE_API_SECRET": api_secret,
+                **base_env, "WP_SITES": str(sites), "WPBRIDGE_PLUGIN": f"{plugin_slug}/{plugin_file}" if plugin else "",
+                "WPBRIDGE_API_KEY": api_key if plugin else "", "WPBRIDGE_API_SECRET": api_secret if plugin else "",
             })
         except BaseException:
             give_up.set()
@@ -179,7 +185,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         say(f"activating Ultimate Multisite from {um_source}")
         um_facts = _activate_um(root, base_env, api_key, api_secret)
         t = step("um_activate", t)
-    _check_credentials(root, url, (ADMIN_USER, str(net["app_password"])), (api_key, api_secret))
+    _check_credentials(root, url, (ADMIN_USER, str(net["app_password"])), (api_key, api_secret) if plugin else None)
     t = step("ready", t)
     info: dict[str, Any] = {
         **read_info(root),
@@ -206,7 +212,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     return info
 
 
-def _copy_files(root: Path, plugin_src: Path, plugin_slug: str, um_source: Path | None) -> None:
+def _copy_files(root: Path, plugin_src: Path | None, plugin_slug: str, um_source: Path | None) -> None:
     wordpress.copy_files(root, plugin_src, plugin_slug)
     if um_source is not None:
         um.install(um_source, root / "wordpress", mariadb.cache_dir())
@@ -250,11 +256,13 @@ def _wait_served(root: Path, url: str, give_up: threading.Event, timeout: float 
     raise SandboxError(f"{url}/wp-json/ did not answer 200 within {timeout:.0f}s (last: {status})")
 
 
-def _check_credentials(root: Path, url: str, app_auth: tuple[str, str], api_auth: tuple[str, str]) -> None:
-    """The Application Password works, and plugin-stub (network-active) accepts the API credentials."""
+def _check_credentials(root: Path, url: str, app_auth: tuple[str, str], api_auth: tuple[str, str] | None) -> None:
+    """The Application Password works, and plugin-stub (network-active) accepts the API credentials (None: no
+    plugin-stub to ask)."""
     http = _http()
-    checks = (("application password", "/wp-json/wp/v2/users/me", app_auth),
-              ("plugin-stub API credentials", "/wp-json/wu/v2/auth", api_auth))
+    checks = [("application password", "/wp-json/wp/v2/users/me", app_auth)]
+    if api_auth is not None:
+        checks.append(("plugin-stub API credentials", "/wp-json/wu/v2/auth", api_auth))
     for what, path, auth in checks:
         resp = http.get(f"{url}{path}", auth=auth, timeout=30)
         if resp.status_code != 200:

@@ -103,8 +103,8 @@ def start_web_server(root: Path, port: int) -> procs.ProcRecord | None:
     raise SandboxError(f"php -S did not listen on 127.0.0.1:{port} within 10s, see {log}")
 
 
-def copy_files(root: Path, plugin_src: Path, plugin_slug: str) -> None:
-    """WordPress, the must-use plugin test-env.php and plugin-stub (as wp-content/plugins/<slug>)."""
+def copy_files(root: Path, plugin_src: Path | None, plugin_slug: str) -> None:
+    """WordPress, the must-use plugin test-env.php and plugin-stub (as wp-content/plugins/<slug>; None: none)."""
     docroot = root / "wordpress"
     if os.environ.get("WPBRIDGE_SANDBOX_COPY") == "1" or not _link_core(docroot):
         shutil.rmtree(docroot)
@@ -115,8 +115,9 @@ def copy_files(root: Path, plugin_src: Path, plugin_slug: str) -> None:
     for sub in ("mu-plugins", "uploads", "plugins"):
         (content / sub).mkdir(parents=True, exist_ok=True)
     shutil.copyfile(recipe_file("test-env.php"), content / "mu-plugins" / "test-env.php")
-    shutil.copytree(plugin_src, content / "plugins" / plugin_slug, symlinks=False,
-                    ignore=shutil.ignore_patterns(".git", "__pycache__", "node_modules"))
+    if plugin_src is not None:
+        shutil.copytree(plugin_src, content / "plugins" / plugin_slug, symlinks=False,
+                        ignore=shutil.ignore_patterns(".git", "__pycache__", "node_modules"))
 
 
 def _link_core(docroot: Path) -> bool:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import AuthError, NetworkConnectionError, NotFound, RedirectError, WPBridgeError
+from ..managers.flavor import flavor_of
 from ..network import Network
 
 SKEW_WARNING_SECONDS = 60.0
@@ -52,7 +53,7 @@ def check_network(net: Network) -> dict[str, Any]:
         else:
             skew = round((info.server_time - local_mid).total_seconds(), 1)
             out.update(mode=info.mode, plugin_version=info.plugin_version, wp_version=info.wp_version,
-                       um_version=info.um_version,
+                       um_version=flavor_of(info).pick(stub=None, um=info.um_version),  # stub: pricing release only
                        batch_limit=info.batch_limit, server_time=info.server_time, clock_skew_seconds=skew)
             if abs(skew) > SKEW_WARNING_SECONDS:
                 out["warnings"].append(
