@@ -40,10 +40,10 @@ def test_a_thousand_rows_with_three_bad_ones_names_exactly_those_lines() -> None
         999: "user999@example.com,user00999,basic,1:month,15,USD,active,2026-02-30,2026-12-01,,/site-999/,S",
     }
     issues = checked(big_csv(1000, bad))
-    assert issues == [
+    assert issues == [  # in line order (issue 21 item 8), though the plan is checked after the cells
+        "line 14: plan 'premuim' does not exist (did you mean 'premium'?) (plans: free, basic, premium)",
         "line 501: amount 'fifteen' is not an amount >= 0 (e.g. 15 or 15.00)",
         "line 1000: date_created '2026-02-30' is not a date (YYYY-MM-DD or ISO 8601; UTC unless an offset is given)",
-        "line 14: plan 'premuim' does not exist (did you mean 'premium'?) (plans: free, basic, premium)",
     ]
     src = read_csv(big_csv(1000, bad))
     check_references(src, CATALOG)
@@ -203,3 +203,10 @@ def test_not_an_export(tmp_path: Path) -> None:
         read_source(path)
     with pytest.raises(InputError, match="cannot read it"):
         read_source(tmp_path / "missing.csv")
+
+
+def test_a_semicolon_separated_csv_is_said_as_such() -> None:
+    """Issue 21 item 8: a CSV saved by a European spreadsheet (';' between cells) is named, not 'unknown column'."""
+    with pytest.raises(InputError) as err:
+        read_csv(HEADER.replace(",", ";") + "\nann@example.com;ann;basic;1:month;15,00;USD;active;2026-01-01;;;/a/;A\n")
+    assert str(err.value).startswith("import input: line 1 (header): the columns are separated by semicolons (';')")

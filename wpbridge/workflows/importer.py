@@ -36,7 +36,7 @@ from ..network import Network
 from ..safe_files import write_private
 from .importer_apply import Applier, ApplyOutcome, Progress
 from .importer_codes import read_target_codes
-from .importer_input import Format, Issue, Source, check_references, read_source
+from .importer_input import Format, Issue, Source, check_references, in_line_order, read_source
 from .importer_plan import KINDS, Plan, TargetState, build_plan, not_kept_summary, read_target, read_target_payments
 
 SCHEMA = "wpbridge.import.report/1"
@@ -150,7 +150,7 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
             for m in source.memberships:  # a CSV row is one record: its membership goes with its site
                 if source.format == "csv" and m.key == site.membership:
                     m.valid = False
-    issues = list(source.issues)
+    issues = source.issues[:] = in_line_order(source.issues)  # the address problems among the others
     prepared = Prepared(str(path), options, source, None, issues, started=started)
     if issues and not options.skip_invalid:
         prepared.requests = net.stats.requests

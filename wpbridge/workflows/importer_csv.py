@@ -189,6 +189,7 @@ def read_csv(text: str, *, name: str = "input") -> Source:
     except csv.Error as exc:
         raise InputError(f"import {name}: line 1: {exc}") from None
     columns = [h.strip().lower() for h in header]
+    _refuse_semicolons(name, columns)
     problems = _header_problems(columns)
     if problems:
         raise InputError(f"import {name}: line 1 (header): " + "; ".join(problems))
@@ -202,6 +203,16 @@ def read_csv(text: str, *, name: str = "input") -> Source:
     except csv.Error as exc:
         raise InputError(f"import {name}: line {line}: {exc}") from None
     return src
+
+
+def _refuse_semicolons(name: str, columns: list[str]) -> None:
+    """A header of known columns joined by `;`: a CSV saved by a spreadsheet in a locale whose list separator is
+    the semicolon (much of Europe). Said as such, not as one unknown column."""
+    cells = [c.strip() for col in columns for c in col.split(";")]
+    if any(";" in col for col in columns) and sum(c in CSV_COLUMNS for c in cells) >= 2:
+        raise InputError(f"import {name}: line 1 (header): the columns are separated by semicolons (';'), as"
+                         " spreadsheets save CSV in many European locales; save the file with commas (e.g."
+                         " 'CSV UTF-8 (comma delimited)') and use '.' for the decimals of amounts")
 
 
 def _header_problems(columns: list[str]) -> list[str]:

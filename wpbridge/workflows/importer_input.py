@@ -13,6 +13,8 @@ The records and their natural keys: `importer_records`.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -98,6 +100,17 @@ def check_references(src: Source, catalog: Sequence[Product], *, allow_currency_
     for s in src.sites:
         if s.path == "/" and s.domain is None:
             issue(s, "site_path", "a site needs site_path or site_domain")
+    src.issues[:] = in_line_order(src.issues)
+
+
+def in_line_order(issues: Sequence[Issue]) -> list[Issue]:
+    """A CSV's problems in the order of its lines (found in several passes: cells, then the catalog, then the
+    target's addresses); the JSON paths keep their order, after them."""
+    def line(issue: Issue) -> float:
+        found = re.match(r"line (\d+)", issue.where)
+        return int(found.group(1)) if found else math.inf
+
+    return sorted(issues, key=line)
 
 
 def _meaning(src: Source, m: SrcMembership, plan: Product, allow_currency_mismatch: bool, issue: Report) -> None:
