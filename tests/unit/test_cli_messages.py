@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner, Result
 
 from tests.unit.workflow_support import NOW, example_data, write_snapshot_file
 from wpbridge.cli import main
+from wpbridge.errors import Conflict
+from wpbridge.models import ScheduledChange
+from wpbridge.workflows.sync.report import Summary
+from wpbridge.workflows.sync.um import UMFlavor
 
 
 def cli(*args: str) -> Result:
@@ -43,3 +48,21 @@ def test_a_mistyped_request_is_one_line_that_says_what_there_is(snap: str, args:
     res = cli("change", "quote", "2", *args, "--at", NOW.isoformat(), "--snapshot", snap)
     assert res.exit_code == 2 and res.stdout == ""
     assert res.stderr == line + "\n"
+
+
+class _Swaps:
+    def apply(self, membership_id: int) -> None:
+        raise Conflict("not due", code="wpbridge_not_due", status=409)
+
+
+def test_sync_at_in_the_future_on_um_says_the_server_refuses_what_is_not_due_by_its_clock() -> None:
+    summary = Summary(scheduled_changes_due=1)
+    run = SimpleNamespace(options=SimpleNamespace(dry_run=False), network=SimpleNamespace(schedule=_Swaps()),
+                          summary=summary, sink=None, overlay={})
+    change = ScheduledChange(membership_id=3, scheduled_for=NOW, target={"plan_id": 2})
+    UMFlavor().scheduled(run, change, None)  # type: ignore[arg-type]
+    assert summary.scheduled_changes_not_due_on_server == 1 and summary.errors == 0
+    line = summary.line(dry_run=False)
+    assert ("0 of 1 due scheduled changes applied (1 not due yet by the server's clock: Ultimate Multisite applies a"
+            " change only once it is due by its own time; run sync again then)") in line
+    assert "not due" not in Summary(scheduled_changes_due=1, scheduled_changes_applied=1).line(dry_run=False)

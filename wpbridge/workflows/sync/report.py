@@ -27,7 +27,8 @@ Report layout (`SCHEMA`, version 1):
      "interrupted": null|"SIGINT"|"SIGTERM"|"yes", "fatal": null|str (why the run stopped before the end),
      "summary": {"sites_checked", "sites_skipped", "changes", "writes", "quota_writes", "memberships_updated",
                  "scheduled_changes_due", "scheduled_changes_applied", "scheduled_changes_cleared",
-                 "verified", "differences", "pending_payments", "errors", "requests": int,
+                 "scheduled_changes_not_due_on_server", "verified", "differences", "pending_payments", "errors",
+                 "requests": int,
                  "elapsed_seconds": float, "exit_code": int},
      "scheduled_changes": [{"membership_id", "scheduled_for", "before", "after", "status"}],
      "changes": [{"blog_id", "membership_id", "reason", "before", "after", "status"}],
@@ -116,7 +117,8 @@ class Summary(_Part):
     so by the model, whenever a count changes."""
 
     model_config = ConfigDict(validate_assignment=True)
-    optional_in_file: ClassVar[frozenset[str]] = frozenset({"differences", "pending_payments"})
+    optional_in_file: ClassVar[frozenset[str]] = frozenset({"differences", "pending_payments",
+                                                            "scheduled_changes_not_due_on_server"})
 
     sites_checked: Count = 0
     sites_skipped: Count = 0
@@ -126,6 +128,8 @@ class Summary(_Part):
     scheduled_changes_due: Count = 0
     scheduled_changes_applied: Count = 0
     scheduled_changes_cleared: Count = 0
+    scheduled_changes_not_due_on_server: Count = 0
+    """UM mode: due by the run's moment (`--at`) but not by the server's clock, so UM refused to apply them yet."""
     verified: Count = 0
     differences: Count = 0
     """UM mode: sites whose UM-computed limits differ from wpbridge's computation (reported, not written)."""
@@ -156,9 +160,12 @@ class Summary(_Part):
         if dry_run:
             return (f"sync (dry run): {self.changes} changes; {self.sites_checked} sites checked,"
                     f" {self.scheduled_changes_due} due scheduled changes, nothing written, {tail}")
+        not_due = (f" ({self.scheduled_changes_not_due_on_server} not due yet by the server's clock: Ultimate"
+                   " Multisite applies a change only once it is due by its own time; run sync again then)"
+                   if self.scheduled_changes_not_due_on_server else "")
         return (f"sync: {self.changes} changes; {self.sites_checked} sites checked, {self.quota_writes} quotas"
                 f" written, {self.scheduled_changes_applied} of {self.scheduled_changes_due} due scheduled changes"
-                f" applied, {tail}")
+                f" applied{not_due}, {tail}")
 
 
 class ChangeEntry(_Part):

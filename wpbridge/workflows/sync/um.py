@@ -66,6 +66,7 @@ class UMFlavor:
         except Conflict as exc:
             if exc.code == "wpbridge_not_due":  # the server's clock is behind ours: UM applies it later
                 log.info("membership %s: swap not due yet on the server's clock", mid)
+                run.summary.scheduled_changes_not_due_on_server += 1
                 return
             run.error("scheduled_change", exc, membership_id=mid)
             run.sink.scheduled(scheduled_entry(change, before, "failed", currency))
