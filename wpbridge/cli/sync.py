@@ -14,6 +14,11 @@ or finish (another sync holds the lock: "another sync is running on this network
 (bad --at, unknown --only-membership id, bad [sync] key);
 143 / 130 stopped by SIGTERM / Ctrl-C at a safe point (lock released, report marked interrupted).
 
+Run as a service (README "Running sync as a service", deploy/): `--metrics FILE` writes the run's gauges for
+node_exporter (workflows/sync/metrics.py); `--log-format json` makes stderr one JSON object per event (logs.py);
+`--all-networks [--parallel N]` runs every network of the config, each on its own (sync_networks.py), exit code
+the worst of theirs.
+
 Settings, highest first: the command line, `[sync.networks.NAME]`, `[sync]` in the config file:
     [sync]
     inactive_policy = "keep"     # or "suspend": sites of expired/cancelled memberships get the suspended quota
