@@ -149,6 +149,16 @@ def test_usage_mistakes(fakes: dict[str, FakeNetwork], tmp_path: Path, monkeypat
     assert fakes["alpha"].written_sites == [] and not list(tmp_path.glob("*.json"))
 
 
+def test_the_environment_s_network_never_applies_to_every_network(fakes: dict[str, FakeNetwork],
+                                                                   tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["sync", "--all-networks", "--config", str(config(tmp_path))],
+                                env={"WPBRIDGE_API_SECRET": "one-secret-for-all"})
+    assert result.exit_code == 2
+    assert "WPBRIDGE_API_SECRET set in the environment would apply to every network" in result.stderr
+    assert "one-secret-for-all" not in result.output
+    assert fakes["alpha"].written_sites == []
+
+
 def test_metrics_is_never_the_config(fakes: dict[str, FakeNetwork], tmp_path: Path) -> None:
     cfg = config(tmp_path)
     before = cfg.read_text()

@@ -37,7 +37,7 @@ from typing import Any, NoReturn
 
 import click
 
-from ..config import DEFAULT_LOCK_TTL, network_names
+from ..config import DEFAULT_LOCK_TTL, ENV_VALUES, network_names
 from ..errors import ConfigError, InputError, WPBridgeError
 from ..safe_files import config_file, refuse_inputs
 from ..workflows.sync import INACTIVE_POLICIES
@@ -174,6 +174,10 @@ def _networks(network_name: str | None, all_networks: bool, parallel: int,
     if network_name is not None:
         raise click.BadParameter("--network and --all-networks exclude each other; give one",
                                  param_hint="--all-networks")
+    overriding = [var for var in ENV_VALUES.values() if os.environ.get(var)]
+    if overriding:  # they override every profile's value: each "network" would be the same one
+        raise click.BadParameter(f"{', '.join(overriding)} set in the environment would apply to every network;"
+                                 " unset it, or run one network at a time", param_hint="--all-networks")
     return list(network_names(config_path))
 
 
