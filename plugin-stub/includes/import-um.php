@@ -40,7 +40,14 @@ function import_um_create_customer( string $email, ?string $username, ?\WP_User 
 		return import_um_not_saved( 'customer' );
 	}
 	if ( ! empty( $fields['has_trialed'] ) ) {
-		$customer->update_meta( 'wu_has_trialed', true );
+		// The column and the meta (set_has_trialed()), as UM's own checkout leaves them: UM's REST and the import's
+		// rows read the column, Customer::has_trialed() reads either.
+		$customer->set_has_trialed( true );
+		$saved = $customer->save();
+		if ( is_wp_error( $saved ) ) {
+			/* translators: %s: Ultimate Multisite's reason. */
+			return error( 'wpbridge_import_failed', sprintf( __( 'Ultimate Multisite refused the customer: %s', 'wpbridge-stub' ), $saved->get_error_message() ), 400, array( 'field' => 'has_trialed' ) );
+		}
 	}
 	return (int) $customer->get_id();
 }

@@ -213,8 +213,17 @@ function import_customer_row_out( array $r ): array {
 		'has_trialed'        => null === $r['has_trialed'] ? null : b( $r['has_trialed'] ),
 		'vip'                => b( $r['vip'] ),
 		'date_registered'    => d( $r['date_registered'] ?: null ),
-		'billing_address'    => isset( $r['billing_address'] ) ? as_map( json_in( $r['billing_address'] ) ) : null,
+		'billing_address'    => isset( $r['billing_address'] ) ? as_map( import_billing_address_in( (string) $r['billing_address'] ) ) : null,
 	);
+}
+
+/** A customer's stored billing address: the stub's JSON column, or UM's meta `wu_billing_address` (serialized). */
+function import_billing_address_in( string $stored ): array {
+	if ( is_serialized( $stored ) ) {
+		return um_billing_address( $stored );
+	}
+	$address = json_in( $stored );
+	return is_array( $address ) ? $address : array();
 }
 
 function import_customer_select( Import_Store $store ): string {
@@ -545,12 +554,16 @@ function import_product_id( Import_Store $store, string $slug ): ?int {
  * product with that slug, created when missing. `PUT /import/products/{id}` sets new values.
  */
 function import_ensure_product( Import_Store $store, \WP_REST_Request $request ): mixed {
-	$body = without_credentials( body( $request ) );
-	$slug = to_string( $body['slug'] ?? null, 'slug', 191, false );
+	$body  = without_credentials( body( $request ) );
+	$slug  = to_string( $body['slug'] ?? null, 'slug', 191, false );
+	$flags = import_product_tax_flags( $body );
 	import_lock( "product:$slug" );
 	try {
 		$existing = import_product_id( $store, $slug );
 		$id       = $existing ?? $store->create_product( $body );
+		if ( null === $existing && null !== $flags && ! is_wp_error( $id ) ) {
+			tax_store( flavor() )->set_product_flags( $id, $flags );
+		}
 		return is_wp_error( $id ) ? $id : array(
 			'created' => null === $existing,
 			'id'      => $id,
@@ -561,9 +574,30 @@ function import_ensure_product( Import_Store $store, \WP_REST_Request $request )
 	}
 }
 
+/**
+ * The product's tax flags an import gives (`taxable`, `tax_category`), taken out of the body (they are not the
+ * product store's: the stub keeps them in its tax option, UM in product meta; taxes.php writes them); null: none.
+ */
+function import_product_tax_flags( array &$body ): ?array {
+	if ( ! array_key_exists( 'taxable', $body ) && ! array_key_exists( 'tax_category', $body ) ) {
+		return null;
+	}
+	$flags = array(
+		'taxable'      => to_bool( $body['taxable'] ?? true, 'taxable' ),
+		'tax_category' => to_text( $body['tax_category'] ?? 'default', 'tax_category', 191 ) ?: 'default',
+	);
+	unset( $body['taxable'], $body['tax_category'] );
+	return $flags;
+}
+
 function import_update_product( Import_Store $store, \WP_REST_Request $request ): mixed {
-	$id   = url_id( $request );
-	$slug = $store->update_product( $id, without_credentials( body( $request ) ) );
+	$id    = url_id( $request );
+	$body  = without_credentials( body( $request ) );
+	$flags = import_product_tax_flags( $body );
+	$slug  = $store->update_product( $id, $body );
+	if ( null !== $flags && ! is_wp_error( $slug ) ) {
+		tax_store( flavor() )->set_product_flags( $id, $flags );
+	}
 	return is_wp_error( $slug ) ? $slug : array(
 		'created' => false,
 		'id'      => $id,

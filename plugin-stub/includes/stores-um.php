@@ -171,8 +171,9 @@ final class UM_Import_Store implements Import_Store {
 		return um_table( $entity );
 	}
 
+	/** UM's meta `wu_billing_address` (a serialized Billing_Address; import_billing_address_in() reads it). */
 	public function billing_address_sql(): string {
-		return 'NULL AS billing_address';
+		return '(SELECT meta_value FROM ' . ident( um_table( 'customermeta' ) ) . " WHERE wu_customer_id = c.id AND meta_key = 'wu_billing_address' ORDER BY meta_id DESC LIMIT 1) AS billing_address";
 	}
 
 	public function create_customer( string $email, ?string $username, ?\WP_User $user, array $fields ): int|\WP_Error {

@@ -11,6 +11,11 @@
  *                                          "exempt_customers": [ids]); 400 naming the field; UM mode: 409.
  * GET  /wpbridge/v1/customers/{id}/tax     {customer_id, billing_address, billing_country, ip_country, country, tax_exempt}
  * GET  /wpbridge/v1/customers/tax?customer_ids=1,2   {"customers": [the same, per customer found]}
+ * PUT  /wpbridge/v1/import/taxes           `wpbridge import` (both modes): {"enabled", "inclusive", "rates",
+ *                                          "exempt_customers"}; UM mode writes UM's own settings and rates as its tax
+ *                                          editor saves them, and refuses exempt customers (400: UM keeps no exemption,
+ *                                          its filter `wu_cart_is_tax_exempt` decides); the products' flags come with
+ *                                          the product import (set_product_flags()).
  */
 
 namespace WPBridge;
@@ -43,6 +48,12 @@ interface Tax_Store {
 	 * taxable, category `default`).
 	 */
 	public function product_flags(): array;
+
+	/** `wpbridge import`: the settings, rates and exempt customers (checked body) written; the settings read back. */
+	public function import( array $settings ): array|\WP_Error;
+
+	/** `wpbridge import`: one product's `{"taxable", "tax_category"}` (UM: its product meta). */
+	public function set_product_flags( int $product_id, array $flags ): void;
 }
 
 /** The network's tax store: the flavor's, picked once. */
@@ -67,6 +78,17 @@ function register_tax_routes( Tax_Store $store ): void {
 			array(
 				'methods'  => 'PUT',
 				'callback' => fn( \WP_REST_Request $r ) => $store->put( tax_settings_body( body( $r ) ) ),
+				'args'     => endpoint_args( tax_settings_schema(), \WP_REST_Server::EDITABLE ),
+			),
+			'schema' => __NAMESPACE__ . '\\tax_settings_schema',
+		)
+	);
+	route(
+		'/import/taxes',
+		array(
+			array(
+				'methods'  => 'PUT',
+				'callback' => fn( \WP_REST_Request $r ) => $store->import( tax_settings_body( body( $r ) ) ),
 				'args'     => endpoint_args( tax_settings_schema(), \WP_REST_Server::EDITABLE ),
 			),
 			'schema' => __NAMESPACE__ . '\\tax_settings_schema',
@@ -284,6 +306,27 @@ final class Stub_Tax_Store implements Tax_Store {
 		return $this->stored()['products'];
 	}
 
+	public function import( array $settings ): array|\WP_Error {
+		$stored = $this->stored();
+		update_site_option(
+			STUB_TAX_OPTION,
+			array(
+				'enabled'          => $settings['enabled'],
+				'inclusive'        => $settings['inclusive'],
+				'rates'            => $settings['rates'],
+				'products'         => $settings['products'] + $stored['products'],
+				'exempt_customers' => $settings['exempt_customers'],
+			)
+		);
+		return $this->settings() + array( 'exempt_customers' => $settings['exempt_customers'] );
+	}
+
+	public function set_product_flags( int $product_id, array $flags ): void {
+		$stored                           = $this->stored();
+		$stored['products'][ $product_id ] = $flags;
+		update_site_option( STUB_TAX_OPTION, $stored );
+	}
+
 	public function customers( array $ids ): array {
 		global $wpdb;
 		$ids = array_values( array_filter( array_map( 'intval', $ids ) ) );
@@ -337,6 +380,59 @@ final class UM_Tax_Store implements Tax_Store {
 		return array();
 	}
 
+	/**
+	 * UM's settings `enable_taxes` and `inclusive_tax`, and its rates by category as its tax editor saves them
+	 * (Tax::save_taxes_rates(): `wu_save_option( 'tax_rates', ... )`, the `default` category first; a category
+	 * that exists keeps its name, a new one is named after its slug). An exempt customer is refused: UM keeps no
+	 * exemption (its filter `wu_cart_is_tax_exempt` decides, e.g. a VAT add-on).
+	 */
+	public function import( array $settings ): array|\WP_Error {
+		if ( $settings['exempt_customers'] ) {
+			return error( 'wpbridge_um_no_tax_exemption', __( 'Ultimate Multisite keeps no tax exemption of a customer (its filter wu_cart_is_tax_exempt decides): leave exempt_customers out.', 'wpbridge-stub' ), 400, array( 'field' => 'exempt_customers' ) );
+		}
+		$before = wu_get_option( 'tax_rates', array() );
+		$cats   = array(
+			'default' => array(
+				'name'  => (string) ( $before['default']['name'] ?? __( 'Default', 'wpbridge-stub' ) ),
+				'rates' => array(),
+			),
+		);
+		foreach ( $settings['rates'] as $i => $r ) {
+			$slug = strtolower( sanitize_title( $r['category'] ) ) ?: 'default';
+			if ( ! isset( $cats[ $slug ] ) ) {
+				$cats[ $slug ] = array(
+					'name'  => (string) ( $before[ $slug ]['name'] ?? ucfirst( $slug ) ),
+					'rates' => array(),
+				);
+			}
+			$cats[ $slug ]['rates'][] = array(
+				'id'         => 'wpbridge-' . $i,
+				'title'      => $r['title'],
+				'country'    => $r['country'],
+				'state'      => $r['state'],
+				'city'       => $r['city'],
+				'tax_rate'   => $r['rate'],
+				'priority'   => 10,
+				'compound'   => false,
+				'type'       => 'regular',
+				'tax_type'   => 'percentage',
+				'tax_amount' => 0,
+			);
+		}
+		wu_save_setting( 'enable_taxes', $settings['enabled'] );
+		wu_save_setting( 'inclusive_tax', $settings['inclusive'] );
+		wu_save_option( 'tax_rates', $cats );
+		return $this->settings() + array( 'exempt_customers' => array() );
+	}
+
+	public function set_product_flags( int $product_id, array $flags ): void {
+		$product = wu_get_product( $product_id );
+		if ( $product ) {
+			$product->update_meta( 'taxable', $flags['taxable'] );
+			$product->update_meta( 'tax_category', $flags['tax_category'] );
+		}
+	}
+
 	public function customers( array $ids ): array {
 		$out = array();
 		foreach ( array_unique( array_map( 'intval', $ids ) ) as $id ) {
@@ -344,9 +440,10 @@ final class UM_Tax_Store implements Tax_Store {
 			if ( ! $c ) {
 				continue;
 			}
-			$address    = $c->get_billing_address();
-			$address    = is_object( $address ) && method_exists( $address, 'to_array' ) ? $address->to_array() : (array) $address;
-			$out[ $id ] = customer_tax_row( $id, array_filter( $address, fn( $v ) => null !== $v && '' !== $v ), (string) $c->get_meta( 'ip_country', '' ), $this->exempt( $c ) );
+			// The stored address (meta wu_billing_address), not UM's default made of the name, email and IP country:
+			// Customer::get_country() gives the same country either way (the IP country when the address has none).
+			$address    = um_billing_address( $c->get_meta( 'wu_billing_address' ) );
+			$out[ $id ] = customer_tax_row( $id, $address, (string) $c->get_meta( 'ip_country', '' ), $this->exempt( $c ) );
 		}
 		return $out;
 	}
@@ -370,4 +467,16 @@ final class UM_Tax_Store implements Tax_Store {
 			wp_set_current_user( $previous_user );
 		}
 	}
+}
+
+/**
+ * A UM customer's stored billing address (the meta `wu_billing_address`: a serialized Billing_Address, as read from
+ * the database, or the object itself) as a map of its non-empty lines; none stored: an empty map.
+ */
+function um_billing_address( mixed $stored ): array {
+	$stored = is_string( $stored ) ? maybe_unserialize( $stored ) : $stored;
+	if ( is_object( $stored ) && method_exists( $stored, 'to_array' ) ) {
+		$stored = $stored->to_array();
+	}
+	return is_array( $stored ) ? array_filter( $stored, fn( $v ) => null !== $v && '' !== $v && false !== $v ) : array();
 }

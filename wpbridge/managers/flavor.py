@@ -64,6 +64,13 @@ class Flavor:
     the network derives a payment's hash, and its pay link, from the payment's own id (UM)."""
     numeric_invoice_numbers = True
     """True: invoice numbers are stored as numbers (the stub), so one that is not a number is not kept."""
+    keeps_tax_exemption = True
+    """True: a customer's tax exemption is stored (the stub's tax option). False: the network keeps none (UM: its
+    filter `wu_cart_is_tax_exempt` decides), so an import names the exempt customers it cannot carry."""
+    keeps_cancelled_gateway = True
+    """False: saving a cancelled membership clears its gateway and gateway ids (UM's `Membership::save()`)."""
+    billing_address_keys: tuple[str, ...] | None = None
+    """The lines of a customer's billing address the network keeps (None: any, the stub's JSON column)."""
 
     def pick(self, *, stub: T, um: T) -> T:
         """This flavor's one of two things (a workflow's own strategy per flavor, say), without naming the mode."""
@@ -100,6 +107,11 @@ class UMFlavor(Flavor):
     sites_route = "GET /wpbridge/v1/sites"
     keeps_payment_hash = False
     numeric_invoice_numbers = False
+    keeps_tax_exemption = False
+    keeps_cancelled_gateway = False
+    billing_address_keys = ("company_name", "billing_email", "billing_address_line_1", "billing_address_line_2",
+                            "billing_country", "billing_state", "billing_city", "billing_zip_code")
+    """UM's `Billing_Address::fields()` (inc/objects/class-billing-address.php): it drops any other key."""
 
     def pick(self, *, stub: T, um: T) -> T:
         return um

@@ -53,6 +53,15 @@ class TaxManager:
         where = route(COMPANION, "taxes")
         return tax_settings(self._ctx.transport.request("PUT", where, json_body=body, idempotent=True).data)
 
+    def import_settings(self, settings: TaxSettings, *, exempt_customers: Iterable[int] = ()) -> dict[str, Any]:
+        """`PUT /wpbridge/v1/import/taxes` (`wpbridge import`, both flavors): the settings, the rates and the exempt
+        customers (absolute); UM mode writes UM's own settings and rates, and answers 400 to exempt customers (UM
+        keeps none). The settings read back, with `exempt_customers`."""
+        body = {**settings_body(settings), "exempt_customers": sorted({int(i) for i in exempt_customers})}
+        where = route(COMPANION, "import", "taxes")
+        data: dict[str, Any] = self._ctx.transport.request("PUT", where, json_body=body, idempotent=True).data
+        return data
+
     def customer(self, customer_id: int) -> CustomerTax:
         """`GET /wpbridge/v1/customers/{id}/tax`; NotFound when there is no such customer."""
         return customer_tax(self._ctx.transport.get(route(COMPANION, "customers", customer_id, "tax")).data)

@@ -168,6 +168,8 @@ class TaxesReadAPI(Protocol):
 
     def customer(self, customer_id: int) -> CustomerTax: ...
 
+    def customers(self, customer_ids: Iterable[int]) -> dict[int, CustomerTax]: ...
+
 
 class DiscountCodesReadAPI(Protocol):
     """`net.discount_codes` (`managers/discount_codes.py`) as a quote reads it; an offline snapshot has none."""

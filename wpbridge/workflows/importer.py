@@ -38,6 +38,7 @@ from .importer_apply import Applier, ApplyOutcome, Progress
 from .importer_codes import read_target_codes
 from .importer_input import Format, Issue, Source, check_references, in_line_order, read_source
 from .importer_plan import KINDS, Plan, TargetState, build_plan, not_kept_summary, read_target, read_target_payments
+from .importer_taxes import not_kept_fields, read_target_taxes
 
 SCHEMA = "wpbridge.import.report/1"
 STEP_DELAY_ENV = "WPBRIDGE_IMPORT_STEP_DELAY"
@@ -115,6 +116,7 @@ class ImportResult:
             "conflicts": [s.to_json() for s in plan.conflicts] if plan is not None else [],
             "not_kept": not_kept_summary(plan) if plan is not None else [],
             "warnings": [w.to_json() for w in p.source.warnings],
+            "not_kept_fields": not_kept_fields(plan) if plan is not None else [],
             "errors": errors,
         }
 
@@ -141,6 +143,8 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
         _read_payments(net, source, target, same_network)
     if source.discount_codes is not None:
         read_target_codes(net.discount_codes, target)
+    if source.taxes is not None:
+        read_target_taxes(net.taxes, target)
     check_references(source, target.catalog, allow_currency_mismatch=options.allow_currency_mismatch)
     for site in source.sites:
         problem = target.address_problem(site)

@@ -30,6 +30,7 @@ from .importer_codes import CodesAPI, apply_codes, apply_membership_codes
 from .importer_compare import PRODUCT_FIELDS
 from .importer_input import SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_plan import Kind, Plan, Step, change_with_ids, payment_kept_fields, quota_step, scheduled_target
+from .importer_taxes import TaxesAPI, apply_taxes
 
 log = logging.getLogger("wpbridge.import")
 
@@ -59,6 +60,9 @@ class ImportWriter(Protocol):
 
     @property
     def discount_codes(self) -> CodesAPI: ...
+
+    @property
+    def taxes(self) -> TaxesAPI: ...
 
 
 @dataclass
@@ -278,6 +282,9 @@ class Applier:
         if self.plan.of("discount_code") or self.plan.of("membership_code"):  # codes after products, theirs after
             phases[1:1] = [("discount_codes", lambda: apply_codes(self, self.net.discount_codes))]
             phases[4:4] = [("membership_codes", lambda: apply_membership_codes(self, self.net.discount_codes))]
+        if self.plan.of("taxes", "create", "update"):  # after the customers: the exempt ones by the target's ids
+            at = [name for name, _ in phases].index("customers") + 1
+            phases.insert(at, ("taxes", lambda: apply_taxes(self, self.net.taxes)))
         if not self.t.flavor.computes_limits:
             phases.append(("quotas", self.quotas_phase))
         if self.plan.of("payment"):

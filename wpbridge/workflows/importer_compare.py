@@ -20,7 +20,8 @@ Differences = dict[str, tuple[Any, Any]]
 
 PRODUCT_FIELDS = (
     "name", "type", "pricing_type", "amount", "setup_fee", "currency", "recurring", "duration", "duration_unit",
-    "billing_cycles", "trial_duration", "trial_duration_unit", "product_group", "list_order", "active",
+    "billing_cycles", "trial_duration", "trial_duration_unit", "product_group", "list_order", "active", "taxable",
+    "tax_category",
 )
 CANCELLED_RESETS = frozenset({"gateway", "gateway_customer_id", "gateway_subscription_id", "auto_renew"})
 """What the network itself clears when a membership is saved cancelled (UM's Membership::save(); the stub keeps

@@ -33,6 +33,7 @@ from .importer_records import (
     SrcScheduled,
     SrcSite,
 )
+from .importer_taxes import read_taxes
 
 M = TypeVar("M", bound=BaseModel)
 Problems = list[tuple[str, str]]
@@ -127,6 +128,7 @@ class _JsonReader:
         self.products()
         self.customers()
         self.memberships()
+        self.src.taxes = read_taxes(self.data, self.customer_keys, self.src.issues)
         self.src.discount_codes = read_codes(self.data, self.product_slugs, self.member_keys, self.src.issues)
         self.sites()
         self.scheduled()

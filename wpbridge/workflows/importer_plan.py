@@ -46,11 +46,12 @@ from .importer_compare import (
 )
 from .importer_input import Source, SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_target import ImportTarget, TargetCustomer, TargetSite, TargetState, read_target, read_target_payments
+from .importer_taxes import held_address, not_kept_lines, plan_taxes
 
 Action = Literal["create", "update", "unchanged", "conflict"]
-Kind = Literal["product", "discount_code", "customer", "membership", "membership_code", "site", "scheduled_change",
-               "quota", "payment"]
-KINDS: tuple[Kind, ...] = ("product", "discount_code", "customer", "membership", "membership_code", "site",
+Kind = Literal["product", "discount_code", "customer", "taxes", "membership", "membership_code", "site",
+               "scheduled_change", "quota", "payment"]
+KINDS: tuple[Kind, ...] = ("product", "discount_code", "customer", "taxes", "membership", "membership_code", "site",
                            "scheduled_change", "quota", "payment")
 ACTIVE_STATUSES = frozenset({"pending", "trialing", "active", "on-hold"})
 
@@ -169,6 +170,7 @@ class _Planner:
         plan_codes(self.plan, Step)
         for c in self.src.customers:
             self.customer(c)
+        plan_taxes(self.plan, self.add)
         for m in self.src.memberships:
             self.membership(m)
         plan_membership_codes(self.plan, self.membership_ids, Step)
@@ -205,6 +207,7 @@ class _Planner:
                 note = "found by username; an email is not changed by an import"
         if have is not None:
             diffs.update(customer_differences(have, c))
+            held_address(diffs, self.t.flavor)
             if "username" in diffs:
                 note = "a username cannot be changed"
         step = self.add("customer", c.email, diffs, where=c.where, target_id=have.id if have else None, src=c,
@@ -401,7 +404,8 @@ def not_kept_summary(plan: Plan) -> list[str]:
     for step in plan.of("payment", "create", "update"):
         for reason, _ in payment_not_kept(step.src, plan.target.flavor):
             counts[reason] = counts.get(reason, 0) + 1
-    return [f"{n} payment{'s' if n != 1 else ''}: not kept: {NOT_KEPT[r]}" for r, n in counts.items()]
+    lines = [f"{n} payment{'s' if n != 1 else ''}: not kept: {NOT_KEPT[r]}" for r, n in counts.items()]
+    return lines + not_kept_lines(plan)
 
 
 def _show(v: Any) -> str:

@@ -23,6 +23,7 @@ from ..models import Limitations, OptionalStr, Product, UtcDateTime, php_bool
 
 if TYPE_CHECKING:
     from .importer_codes import SrcCodes
+    from .importer_taxes import SrcTaxes
 
 
 def _php_bool_or_none(value: Any) -> bool | None:
@@ -210,6 +211,8 @@ class Source:
     """The file has a `payments` section (an export written before payments were exported has none)."""
     issues: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    taxes: SrcTaxes | None = None
+    """The network's taxes the file carries (importer_taxes); None: none (a CSV, an export written before)."""
     """What is imported as given but surely not what its author meant (issue 21, item 5): shown with the plan and
     in the report's `warnings`; nothing is refused for them."""
     source_url: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -19,6 +19,9 @@ from ..models import DiscountCode, Membership, NetworkInfo, OptionalStr, PhpBool
 from ..payment_models import Payment
 from . import ImportsAPI, MembershipsReadAPI, ProductsAPI, ScheduleReadAPI
 from .importer_records import CustomerFields, SrcSite
+
+if TYPE_CHECKING:
+    from .importer_taxes import TargetTaxes
 
 
 class ImportTarget(Protocol):
@@ -90,6 +93,8 @@ class TargetState:
     payments: dict[int, Payment] = field(default_factory=dict)
     """The target's payments that a source key names (read by id)."""
     discount_codes: list[DiscountCode] = field(default_factory=list)
+    taxes: TargetTaxes | None = None
+    """The target's taxes (importer_taxes), read when the file carries taxes."""
     membership_codes: dict[int, str] = field(default_factory=dict)
     """The target's codes and its memberships' own codes (by membership id), read when the file carries codes."""
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_va
 from .. import jsonsafe as safe_json
 from ..encoding import dumps, iso_utc
 from ..errors import DataError, InputError, NotFound
+from ..managers.taxes import settings_body
 from ..models import (
     Customer,
     Limitations,
@@ -51,6 +52,9 @@ USAGE_CHUNK = 100
 """Blog ids per usage request (the companion route's maximum)."""
 
 SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "scheduled_changes", "payments")
+TAXES = "taxes"
+"""The network's taxes (an object, not a section): `enabled`, `inclusive`, `rates` (as `GET /wpbridge/v1/taxes`
+gives them) and `exempt_customers` (customer ids); absent from a snapshot of a source without taxes."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,8 +105,9 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
             blog_ids.append(site.blog_id)
             yield site
 
+    exempt: list[int] = []
     section("catalog", network.products.catalog())
-    section("customers", network.customers.list())
+    section("customers", _with_tax_facts(network, exempt))
     section("memberships", network.memberships.list())
     section("sites", sites())
     section(
@@ -116,8 +121,39 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     section("scheduled_changes", network.schedule.list())
     if network.payments is not None:  # a source that does not know its payments (an old snapshot) writes none
         section("payments", network.payments.list())
+    if network.taxes is not None:
+        out.write(f',\n"{TAXES}": ' + dumps({**settings_body(network.taxes.settings()),
+                                              "exempt_customers": sorted(exempt)}, separators=(",", ":")))
     out.write("\n}\n")
     return counts
+
+
+def _with_tax_facts(network: NetworkReader, exempt: list[int]) -> Iterator[Customer]:
+    """The customers, each with its stored billing address where the customers' listing gives none (UM's REST
+    answers `{}`: the companion's tax route reads UM's meta), the exempt ones' ids added to `exempt`; a source
+    without taxes (an old snapshot): the customers as listed."""
+    taxes = network.taxes
+    if taxes is None:
+        yield from network.customers.list()
+        return
+    batch: list[Customer] = []
+
+    def flush() -> Iterator[Customer]:
+        facts = taxes.customers([c.id for c in batch]) if batch else {}
+        for c in batch:
+            f = facts.get(c.id)
+            if f is not None and f.tax_exempt:
+                exempt.append(c.id)
+            if f is not None and f.billing_address and not c.billing_address:
+                c = c.model_copy(update={"billing_address": dict(f.billing_address)})
+            yield c
+        batch.clear()
+
+    for customer in network.customers.list():
+        batch.append(customer)
+        if len(batch) == USAGE_CHUNK:
+            yield from flush()
+    yield from flush()
 
 
 def export_snapshot(network: NetworkReader, path: str | Path, *, now: datetime, source_url: str | None = None) -> (

@@ -1,0 +1,174 @@
+"""`wpbridge import` of the network's taxes (issue 19) and what a target cannot hold of a migration (issue 21,
+item 4), named field by field.
+
+An export written since taxes are exported has a `taxes` object: collection on or off, prices inclusive or not,
+the rates in stored order (`GET /wpbridge/v1/taxes`) and the exempt customers (by the file's ids; read here as
+emails). The plan compares them with the target's (one step, kind `taxes`, key `network`): create on a target
+that has none (no rate, off, nobody exempt), else unchanged / conflict / --update. The products' tax flags travel
+with the products (`taxable`, `tax_category`), the customers' billing addresses with the customers.
+
+What a target cannot hold is named, never dropped silently (`not_kept_fields`: kind, key, field, why; the report
+has them, stderr prints them as `not kept`): Ultimate Multisite keeps no tax exemption of a customer (its filter
+`wu_cart_is_tax_exempt` decides, e.g. a VAT add-on), and clears a cancelled membership's gateway and gateway ids
+on every save (`Membership::save()`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..billing import TaxSettings
+from ..errors import DataError, WPBridgeError
+from ..managers.taxes import CustomerTax, settings_body, tax_settings
+from .importer_records import Issue
+
+if TYPE_CHECKING:
+    from ..managers.flavor import Flavor
+    from .importer_apply import Applier
+    from .importer_plan import Plan, Step
+    from .importer_target import TargetState
+
+KEY = "network"
+GATEWAY_FIELDS = ("gateway", "gateway_customer_id", "gateway_subscription_id")
+
+
+class TaxesAPI(Protocol):
+    """`net.taxes` as an import reads and writes it (`managers/taxes.py`)."""
+
+    def settings(self) -> TaxSettings: ...
+
+    def customers(self, customer_ids: Iterable[int]) -> dict[int, CustomerTax]: ...
+
+    def import_settings(self, settings: TaxSettings, *, exempt_customers: Iterable[int] = ()) -> dict[str, Any]: ...
+
+
+@dataclass
+class SrcTaxes:
+    settings: TaxSettings
+    exempt: list[str]
+    """The exempt customers' keys (lower-case emails)."""
+    where: str = "taxes"
+
+
+@dataclass
+class TargetTaxes:
+    settings: TaxSettings
+    exempt: list[str]
+
+
+def read_taxes(data: Mapping[str, Any], customer_keys: Mapping[int, str], issues: list[Issue]) -> SrcTaxes | None:
+    """The file's `taxes` object (None: the file has none); a bad one is an issue naming its field."""
+    raw = data.get("taxes")
+    if raw is None:
+        return None
+    try:
+        settings = tax_settings(raw)
+    except DataError as err:
+        issues.append(Issue("taxes", err.field, err.message))
+        return None
+    exempt: list[str] = []
+    for cid in raw.get("exempt_customers") or []:
+        key = customer_keys.get(int(cid)) if str(cid).isdigit() else None
+        if key is None:
+            issues.append(Issue("taxes", "exempt_customers", f"exempt customer {cid} is not among the file's"
+                                                             " customers"))
+        else:
+            exempt.append(key)
+    return SrcTaxes(settings, sorted(exempt))
+
+
+def read_target_taxes(taxes: TaxesAPI, target: TargetState) -> None:
+    """The target's settings and its exempt customers (by email), into `target.taxes`."""
+    emails = {int(row["id"]): str(row.get("email") or "").lower() for row in target.customers
+              if str(row.get("id", "")).isdigit()}
+    facts = taxes.customers(emails) if emails else {}
+    target.taxes = TargetTaxes(taxes.settings(), sorted(emails[i] for i, f in facts.items() if f.tax_exempt))
+
+
+def _rates(settings: TaxSettings) -> list[dict[str, str]]:
+    return [{**r, "rate": _number(r["rate"])} for r in settings_body(settings)["rates"]]
+
+
+def _number(text: str) -> str:
+    return f"{Decimal(text).normalize():f}"
+
+
+def plan_taxes(plan: Plan, add: Callable[..., Step]) -> None:
+    """The taxes step (none when the file has no taxes): create on a target that has none, else compared."""
+    src: SrcTaxes | None = plan.source.taxes
+    have: TargetTaxes | None = plan.target.taxes
+    if src is None or have is None:
+        return
+    empty = not have.settings.enabled and not have.settings.rates and not have.exempt
+    diffs: dict[str, tuple[Any, Any]] = {}
+    want_exempt = [] if not plan.target.flavor.keeps_tax_exemption else src.exempt
+    for name, a, b in (("enabled", have.settings.enabled, src.settings.enabled),
+                       ("inclusive", have.settings.inclusive, src.settings.inclusive),
+                       ("rates", _rates(have.settings), _rates(src.settings)),
+                       ("exempt_customers", have.exempt, want_exempt)):
+        if a != b:
+            diffs[name] = (a, b)
+    add("taxes", KEY, {} if empty else diffs, where=src.where, target_id=None if empty else 0, src=src)
+    steps: dict[tuple[str, str], Step] = {(s.kind, s.key): s for s in plan.steps}
+    for lost in not_kept_fields(plan):  # each step that writes without something says what, in its note
+        step = steps[(lost["kind"], lost["key"])]
+        step.note = "; ".join(x for x in (step.note, f"not kept: {lost['why']}") if x)
+
+
+def not_kept_fields(plan: Plan) -> list[dict[str, str]]:
+    """What the target cannot hold of what this import writes, field by field: {kind, key, field, why}."""
+    out: list[dict[str, str]] = []
+    flavor = plan.target.flavor
+    src: SrcTaxes | None = plan.source.taxes
+    writes = {(s.kind, s.key) for s in plan.steps if s.action in ("create", "update")}
+    if src is not None and src.exempt and not flavor.keeps_tax_exemption and ("taxes", KEY) in writes:
+        out.append({"kind": "taxes", "key": KEY, "field": "exempt_customers",
+                    "why": f"exempt_customers {', '.join(src.exempt)} (Ultimate Multisite keeps no tax exemption:"
+                           " its filter wu_cart_is_tax_exempt decides, e.g. a VAT add-on)"})
+    for c in plan.source.customers:
+        extra = sorted(set(c.fields.get("billing_address") or {}) - set(flavor.billing_address_keys or ()))
+        if flavor.billing_address_keys is not None and extra and ("customer", c.email) in writes:
+            out.append({"kind": "customer", "key": c.email, "field": "billing_address",
+                        "why": f"billing address lines {', '.join(extra)} of {c.email} (Ultimate Multisite's"
+                               f" Billing_Address keeps only {', '.join(flavor.billing_address_keys)})"})
+    if not flavor.keeps_cancelled_gateway:
+        for m in plan.source.memberships:
+            if m.fields.get("status") != "cancelled" or ("membership", m.key) not in writes:
+                continue
+            for name in GATEWAY_FIELDS:
+                if m.fields.get(name):
+                    out.append({"kind": "membership", "key": m.key, "field": name,
+                                "why": f"{name} {m.fields[name]!r} of the cancelled membership {m.key} (Ultimate"
+                                       " Multisite clears a cancelled membership's gateway on every save)"})
+    return out
+
+
+def held_address(diffs: dict[str, tuple[Any, Any]], flavor: Flavor) -> None:
+    """A billing address that differs only in lines the target cannot hold is no difference (named instead)."""
+    if "billing_address" not in diffs or flavor.billing_address_keys is None:
+        return
+    have, want = diffs["billing_address"]
+    kept = {k: v for k, v in dict(want or {}).items() if k in flavor.billing_address_keys}
+    if dict(have or {}) == kept:
+        del diffs["billing_address"]
+
+
+def not_kept_lines(plan: Plan) -> list[str]:
+    return [f"not kept: {x['field']}: {x['why']}" for x in not_kept_fields(plan)]
+
+
+def apply_taxes(applier: Applier, taxes: TaxesAPI) -> None:
+    """Write the taxes step (after the customers: the exempt ones by the target's ids)."""
+    for step in applier.plan.of("taxes", "create", "update"):
+        src: SrcTaxes = step.src
+        exempt = ([applier.customer_ids[k] for k in src.exempt if k in applier.customer_ids]
+                  if applier.t.flavor.keeps_tax_exemption else [])
+        try:
+            taxes.import_settings(src.settings, exempt_customers=exempt)
+        except WPBridgeError as exc:
+            applier.record(step, "failed", error=str(exc), http=exc)
+            continue
+        applier.record(step, "done")
