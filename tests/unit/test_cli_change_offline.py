@@ -176,7 +176,7 @@ def test_output_rules_free_plan_period_next_charge_offline_note_and_no_python_na
     assert csv_rows.stderr.startswith(f"offline: from the snapshot {snap}")
     assert "exported 2026-" in csv_rows.stderr
     options = cli("change", "options", "2", "--snapshot", snap)
-    assert "0.00 USD / once" in options.stdout, "a free plan does not renew: 'once', as products list says"
+    assert "free     Free     downgrade  free " in options.stdout, "a free plan reads as free (issue 21 item 9)"
     forced = cli("change", "quote", "1", "--plan", "basic", *AT, "--snapshot", snap)
     assert forced.exit_code == 2 and "add --force to use it anyway" in forced.stderr
     assert "force=True" not in forced.stderr

@@ -15,9 +15,10 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from ..billing import POLICIES, TaxLocation
+from ..billing import POLICIES, CatalogIndex, TaxLocation
 from ..billing.result import Policy
 from ..errors import InputError
+from ..models import Membership
 from ..money import round_money
 from ..payment_models import Collect
 from ..workflows import change as flow
@@ -45,11 +46,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def options_text(r: flow.OptionsResult) -> str:
     m, o = r.membership, r.options
-    head = (f"Membership {m.id} (customer {m.customer_id}, {m.status}): "
-            f"{flow.product_name(r.catalog, m.plan_id)}, {_every(m.recurring, m.duration, m.duration_unit)}")
+    head = _membership_head(m, r.catalog, with_amount=False)
     plans = [
         {"plan": p.product.slug, "name": p.product.name, "relation": p.relation,
-         "price": f"{fmt_money(p.amount, o.currency)} / "
+         "price": "free" if _is_free(p.amount, p.product.recurring) else
+                  f"{fmt_money(p.amount, o.currency)} / "
                   f"{fmt_billing(p.product.recurring, p.duration, p.duration_unit)}",
          "setup fee": p.setup_fee,
          "other periods": ", ".join(f"{round_money(pr.amount, o.currency)} / "
@@ -84,9 +85,7 @@ def quote_text(r: flow.QuoteResult) -> str:
     q, m, idx = r.quote, r.membership, r.catalog
     cur = q.currency
     lines = [
-        f"Membership {m.id} (customer {m.customer_id}, {m.status}): {flow.product_name(idx, m.plan_id)}, "
-        f"{fmt_money(m.amount, m.currency)} {_every(m.recurring, m.duration, m.duration_unit)}, "
-        f"expires {fmt_date(m.date_expiration)}",
+        f"{_membership_head(m, idx)}, expires {fmt_date(m.date_expiration)}",
         f"Requested: {flow.product_name(idx, q.new_plan_id)}, every {fmt_period(q.duration, q.duration_unit)}"
         + (f", add {', '.join(f'{n} x {flow.product_name(idx, p)}' for p, n in r.cart.addons.items())}"
            if r.cart.addons else "")
@@ -303,6 +302,22 @@ def cart_location(country: str | None, state: str = "", city: str = "") -> TaxLo
     if len(country) != 2 or not country.isalpha():
         raise InputError(f"--country {country!r}: a two-letter country code, e.g. FR", field="country")
     return TaxLocation(country, state, city, "cart")
+
+
+def _membership_head(m: Membership, idx: CatalogIndex, *, with_amount: bool = True) -> str:
+    """'Membership 7 (customer 3, active): Basic, 15.00 USD every 1 month' ('Free, free of charge')."""
+    if _is_free(m.amount, m.recurring):
+        price = "free of charge"
+    else:
+        every = _every(m.recurring, m.duration, m.duration_unit)
+        price = f"{fmt_money(m.amount, m.currency)} {every}" if with_amount else every
+    return f"Membership {m.id} (customer {m.customer_id}, {m.status}): {flow.product_name(idx, m.plan_id)}, {price}"
+
+
+def _is_free(amount: Any, recurring: bool) -> bool:
+    """A price of nothing that never renews (a free plan): shown as "free" in the human tables (CSV/JSON keep the
+    raw amount and period)."""
+    return not recurring and amount is not None and amount == 0
 
 
 def _every(recurring: bool, duration: int | None, unit: str | None) -> str:
