@@ -178,6 +178,8 @@ class DiscountCodesReadAPI(Protocol):
 
     def find(self, code: str) -> DiscountCode | None: ...
 
+    def membership_codes(self) -> dict[int, str]: ...
+
 
 class PaymentsReadAPI(Protocol):
     """`net.payments` (`managers/payments.py`), read."""

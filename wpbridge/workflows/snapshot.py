@@ -32,6 +32,7 @@ from ..errors import DataError, InputError, NotFound
 from ..managers.taxes import settings_body
 from ..models import (
     Customer,
+    DiscountCode,
     Limitations,
     Membership,
     NetworkInfo,
@@ -45,13 +46,15 @@ from ..models import (
 from ..payment_models import Payment
 from ..safe_files import open_private
 from . import DiscountCodesReadAPI, NetworkReader, TaxesReadAPI
+from .snapshot_codes import SnapshotDiscountCodes, codes_of, memberships_with_codes
 
 FORMAT = "wpbridge-snapshot"
 VERSION = 1
 USAGE_CHUNK = 100
 """Blog ids per usage request (the companion route's maximum)."""
 
-SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "scheduled_changes", "payments")
+SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "scheduled_changes", "payments",
+            "discount_codes")
 TAXES = "taxes"
 """The network's taxes (an object, not a section): `enabled`, `inclusive`, `rates` (as `GET /wpbridge/v1/taxes`
 gives them) and `exempt_customers` (customer ids); absent from a snapshot of a source without taxes."""
@@ -108,7 +111,7 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     exempt: list[int] = []
     section("catalog", network.products.catalog())
     section("customers", _with_tax_facts(network, exempt))
-    section("memberships", network.memberships.list())
+    section("memberships", memberships_with_codes(network))  # each with its own code (snapshot_codes)
     section("sites", sites())
     section(
         "quotas",
@@ -121,6 +124,9 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     section("scheduled_changes", network.schedule.list())
     if network.payments is not None:  # a source that does not know its payments (an old snapshot) writes none
         section("payments", network.payments.list())
+    codes = codes_of(network)
+    if codes is not None:  # every code, every field; a source that holds none (an old snapshot) writes none
+        section("discount_codes", codes)
     if network.taxes is not None:
         out.write(f',\n"{TAXES}": ' + dumps({**settings_body(network.taxes.settings()),
                                               "exempt_customers": sorted(exempt)}, separators=(",", ":")))
@@ -195,6 +201,8 @@ class SnapshotFile(BaseModel):
     scheduled_changes: list[Any]
     payments: list[Any] | None = None
     """None: written before payments were exported (unknown), not "no payments"."""
+    discount_codes: list[Any] | None = None
+    """None: written before discount codes were exported."""
 
     @field_validator("exported_at", mode="before")
     @classmethod
@@ -408,7 +416,11 @@ class Snapshot:
         self.taxes: TaxesReadAPI | None = None
         """A snapshot does not hold the network's taxes: a quote from it is priced without taxes."""
         self.discount_codes: DiscountCodesReadAPI | None = None
-        """A snapshot does not hold the network's discount codes: a quote from it takes none."""
+        """The snapshot's discount codes; None (a quote from it takes none) when it was written before codes were
+        exported."""
+        if envelope.discount_codes is not None:
+            self.discount_codes = SnapshotDiscountCodes(
+                self._section(DiscountCode, envelope.discount_codes, "discount_codes"), self._memberships.values())
         self.unreadable: list[DataError] = []
         """Always empty, as `Network.unreadable` of a listing that skipped nothing: a record of a snapshot that
         cannot be read fails the load."""
