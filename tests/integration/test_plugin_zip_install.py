@@ -119,12 +119,15 @@ def test_without_um_the_zip_installs_and_check_passes_once_the_key_is_set(bare_s
     stored = php(key_tool, str(docroot), "set", f"--key={bare_stub.api_key}", stdin=bare_stub.api_secret + "\n")
     assert stored.returncode == 0, stored.stderr
     assert bare_stub.api_secret not in stored.stdout and json.loads(stored.stdout)["set"] is True
+    fingerprint = json.loads(stored.stdout)["fingerprint"]
+    assert f"this machine's secret is {fingerprint}" in refused.stdout  # the same secret, before it was set
 
     table, as_json = check(bare_stub, bare_stub.api_key, bare_stub.api_secret)
     assert table.exit_code == 0, table.output
     assert "usable         yes" in table.stdout and "stub mode" in table.stdout
     data = json.loads(as_json.stdout)
     assert data["usable"] and data["site_links"] is True and data["um_version"] is None
+    assert data["secret_fingerprint"] == fingerprint
 
 
 def test_the_wp_cli_command_and_the_network_admin_screen_manage_the_key(bare_stub: SandboxInfo,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from pydantic import SecretStr
 
 from tests.unit.workflow_support import FakeNetwork, write_snapshot_file
 from wpbridge.cli import main
@@ -74,7 +75,8 @@ class _CheckSites:
 
 class _CheckNet:
     def __init__(self, *, auth: Exception | None = None, skew: float = 0.0, links: str | None = None) -> None:
-        self.settings = type("S", (), {"name": "test", "url": "http://127.0.0.1:1"})()
+        self.settings = type("S", (), {"name": "test", "url": "http://127.0.0.1:1",
+                                       "api_secret": SecretStr("s3cret-value")})()
         self.auth, self.skew = auth, skew
         self.sites = _CheckSites(links)
 

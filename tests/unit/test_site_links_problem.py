@@ -78,3 +78,18 @@ def test_check_on_an_empty_um_network_is_usable_and_names_um_version() -> None:
     assert result["usable"] is True and result["site_links"] is True and result["problems"] == []
     assert result["um_version"] == "2.4.12"
     assert "0.1.0 (um mode), WordPress 6.1.9, Ultimate Multisite 2.4.12" in _check_text(result)
+
+
+@responses.activate
+def test_check_shows_the_secrets_fingerprint_never_the_secret_and_names_it_when_refused() -> None:
+    from wpbridge.cli.read import _check_text
+    from wpbridge.workflows.check import check_network
+
+    responses.get(ROOT + "/wu/v2/auth", status=401, json={"code": "rest_forbidden", "message": "Sorry"})
+    result = check_network(make())
+    want = "sha256:" + __import__("hashlib").sha256(b"s3cret-net").hexdigest()[:16]
+    assert result["secret_fingerprint"] == want and not result["usable"]
+    text = _check_text(result)
+    assert f"secret         {want}" in text and "s3cret-net" not in text
+    assert f"this machine's secret is {want}" in result["problems"][0]
+    assert "wp wpbridge key show-fingerprint" in result["problems"][0]

@@ -146,7 +146,7 @@ def _check_text(r: dict[str, Any]) -> str:
     pairs = [("network", r["network"]), ("url", r["url"]), ("reachable", yes(r["reachable"])),
              ("authenticated", yes(r["authenticated"])), ("plugin", plugin),
              ("batch limit", r["batch_limit"] or "-"), ("server time", fmt_date(r["server_time"], seconds=True)),
-             ("clock skew", skew),
+             ("clock skew", skew), ("secret", r.get("secret_fingerprint") or "-"),
              ("site links", "-" if r.get("site_links") is None else yes(r["site_links"])),
              ("usable", yes(r["usable"]))]
     lines = [render_pairs(pairs)]

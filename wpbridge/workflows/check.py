@@ -4,6 +4,7 @@ network with no customer site yet is usable."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,20 +17,29 @@ SKEW_WARNING_SECONDS = 60.0
 """Beyond this the local clock (which prices quotes by default) and the server's disagree enough to mention."""
 
 
+def secret_fingerprint(secret: str) -> str:
+    """`sha256:` and the first 16 hex digits of the secret's SHA-256: what plugin-stub's Network Admin screen and
+    `wp wpbridge key show-fingerprint` show of the network's secret, so the two can be compared (never the secret)."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
 def check_network(net: Network) -> dict[str, Any]:
     """Reachable, authenticated, plugin mode and version, clock skew, site links; `usable` only when all hold."""
     out: dict[str, Any] = {
         "network": net.settings.name, "url": net.settings.url, "reachable": False, "authenticated": False,
         "mode": None, "plugin_version": None, "wp_version": None, "um_version": None, "batch_limit": None,
         "server_time": None, "clock_skew_seconds": None, "site_links": None, "usable": False, "problems": [],
-        "warnings": [],
+        "warnings": [], "secret_fingerprint": secret_fingerprint(net.settings.api_secret.get_secret_value()),
     }
     try:
         net.check_auth()
         out["reachable"] = out["authenticated"] = True
     except AuthError as err:
         out["reachable"] = True
-        out["problems"].append(f"authentication failed: {err}")
+        out["problems"].append(
+            f"authentication failed: {err} (this machine's secret is {out['secret_fingerprint']}: compare it with "
+            "Network Admin -> Settings -> wpbridge or `wp wpbridge key show-fingerprint`; with Ultimate Multisite, "
+            "its own pair in UM -> Settings -> API)")
     except NetworkConnectionError as err:
         out["problems"].append(f"not reachable: {err}")
     except NotFound as err:
