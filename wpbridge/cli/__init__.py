@@ -6,6 +6,8 @@ one clear line on stderr and an exit code (2 for config and input mistakes, 1 ot
 
 from __future__ import annotations
 
+from . import early  # noqa: F401  # isort: skip  (first: a Ctrl-C while the rest is imported is never a traceback)
+
 import click
 
 from .. import __version__

@@ -8,10 +8,11 @@ time. Exit codes: 0 a valid quote (also no_change or blocked) / a change carried
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
@@ -37,6 +38,7 @@ from .common import (
     snapshot_option,
 )
 from .output import fmt_billing, fmt_date, fmt_money, fmt_period, render_pairs, render_table
+from .signals import ApplySignals, Interrupted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -240,6 +242,29 @@ def apply_rows(r: flow.ApplyResult) -> list[dict[str, Any]]:
                                      "changes": "", "result": r.message}]
 
 
+def apply_interrupted(stops: ApplySignals, stop: Interrupted) -> NoReturn:
+    """A signal stopped `change apply`: which writes landed and which were not sent (a rerun writes only what is
+    missing); exit 130 (Ctrl-C) or 143 (SIGTERM)."""
+    if not stops.written:
+        click.echo(f"change apply: interrupted ({stop.name}) before any write: nothing written", err=True)
+        sys.exit(stop.exit_code)
+    lines = [f"change apply: interrupted ({stop.name}) after {len(stops.written)} of"
+             f" {len(stops.planned) or len(stops.written)} writes; written:"]
+    lines += [f"  {w.method} {w.path}" for w in stops.written]
+    missing = stops.not_sent()
+    if missing:
+        lines.append("not sent (the first was in flight when a second signal stopped it at once: it may have"
+                     " landed):" if stops.forced else "not sent:")
+        lines += [f"  {w.method} {w.path}" for w in missing]
+    lines.append("run the same command again to finish: it writes only what is missing")
+    click.echo("\n".join(lines), err=True)
+    sys.exit(stop.exit_code)
+
+
+def signal_name(signum: int | None) -> str:
+    return signal.Signals(signum).name if signum is not None else "a signal"
+
+
 # --------------------------------------------------------------------------- options shared by quote and apply
 
 
@@ -416,27 +441,42 @@ def register(main: click.Group) -> None:
                 click.echo(quote_text(q) + "\n")
             shown.append(q)
 
-        def notify(q: flow.QuoteResult, writes: list[flow.Write]) -> None:
+        def tell(q: flow.QuoteResult, writes: list[flow.Write]) -> None:
             show(q)
             click.echo(writes_text(writes), err=not human)
 
+        def notify(q: flow.QuoteResult, writes: list[flow.Write]) -> None:
+            tell(q, writes)
+            stops.begin_writes(writes)
+
         def confirm(q: flow.QuoteResult, writes: list[flow.Write]) -> bool:
-            notify(q, writes)
+            tell(q, writes)
             if not interactive():  # nothing written yet: the question cannot be answered, so say how to go on
                 raise InputError(f"change apply: {len(writes)} writes planned but not confirmed: stdin is not a"
                                  " terminal; pass --yes to apply without asking (or --dry-run to only look)")
             try:
-                return click.confirm("Write these changes?", default=False, err=True)
+                confirmed = click.confirm("Write these changes?", default=False, err=True)
             except click.Abort:
                 return False
+            if confirmed:
+                stops.begin_writes(writes)
+            return confirmed
 
         # flow.apply quotes under the membership's lock, so a concurrent apply's write is seen (never lost)
-        result = flow.apply(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
-                            policy=policy, force=force, um_version=um_version, dry_run=dry_run,
-                            confirm=None if yes else confirm, notify=notify if yes else None,
-                            collect=cast(Collect | None, collect), reference=reference,
-                            replace_pending=replace_pending, discount_code=discount_code,
-                            removal=removal_mode(remove_now, keep_amount), location=location)
+        with ApplySignals() as stops:
+            try:
+                result = flow.apply(net, membership_id, now=now, plan=plan, addons=list(addons), period=period,
+                                    policy=policy, force=force, um_version=um_version, dry_run=dry_run,
+                                    confirm=None if yes else confirm, notify=notify if yes else None,
+                                    collect=cast(Collect | None, collect), reference=reference,
+                                    replace_pending=replace_pending, discount_code=discount_code,
+                                    removal=removal_mode(remove_now, keep_amount), location=location,
+                                    after_write=stops.after_write)
+            except Interrupted as stop:
+                apply_interrupted(stops, stop)
+        if stops.late:
+            click.echo(f"change apply: {signal_name(stops.received)} came after the last write: nothing was cut"
+                       " short", err=True)
         show(result.quote)
         emit(output, rows=apply_rows(result), data=result.as_dict(),
              text=apply_text(result, problems=False, quoted=human))

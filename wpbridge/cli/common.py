@@ -22,6 +22,7 @@ from ..encoding import to_jsonable
 from ..errors import AuthError, ConfigError, InputError, WPBridgeError, scrub
 from ..models import parse_utc
 from .output import FORMATS, human, present_money, render_csv, render_json, render_table, render_yaml
+from .signals import Interrupted, default_handlers
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -114,7 +115,11 @@ class OneLineErrors(click.Group):
         kwargs["standalone_mode"] = False
         scrub_logs()
         try:
-            return super().main(*args, **kwargs)
+            with default_handlers():  # Ctrl-C / SIGTERM: one line, 128 + the signal (signals.py)
+                return super().main(*args, **kwargs)
+        except Interrupted as stop:
+            click.echo(f"wpbridge: interrupted ({stop.name}); stopped at once", err=True)
+            sys.exit(stop.exit_code)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
         except click.Abort:

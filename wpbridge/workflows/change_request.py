@@ -98,14 +98,15 @@ def resolve_addons(catalog: Sequence[Product], addons: AddonRequest) -> dict[int
     pairs: list[tuple[str | int, int]]
     pairs = list(addons.items()) if isinstance(addons, Mapping) else [parse_addon(spec) for spec in addons]
     out: dict[int, tuple[Product, int]] = {}
-    names = ", ".join(p.slug for p in catalog if not p.is_plan) or "none"
+    slugs = [p.slug for p in catalog if not p.is_plan]
+    names = ", ".join(slugs) or "none"
     for ref, qty in pairs:
         if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
             raise InputError(f"add-on {str(ref)!r}: quantity must be a whole number >= 0, got {qty!r}",
                              field="addons")
         product = find_product(catalog, ref)
         if product is None:
-            hint = did_you_mean(ref, [p.slug for p in catalog if not p.is_plan])
+            hint = did_you_mean(ref, slugs)
             raise InputError(f"unknown add-on {str(ref)!r}: no product has that slug or id ({hint}add-ons: {names})",
                              field="addons")
         if product.is_plan:

@@ -1,0 +1,104 @@
+"""Ctrl-C and SIGTERM one way everywhere (issue 21 item 7): `change apply` says which writes landed, a read stops at
+once with one line and 128 + the signal, an interrupt after the last write cuts nothing short (exit 0)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.unit.workflow_support import NOW, FakeNetwork, example_data
+from wpbridge.cli import main
+
+AT = ["--at", NOW.isoformat()]
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False,
+                              env={"WPBRIDGE_CONFIG": None, "WPBRIDGE_URL": None})
+
+
+@pytest.fixture
+def net(monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
+    fake = FakeNetwork(example_data(posts={13: 12}))
+    monkeypatch.setattr("wpbridge.cli.change.open_network", lambda *_a: fake)
+    monkeypatch.setattr("wpbridge.cli.read.open_source", lambda *_a: fake)
+    return fake
+
+
+def signal_during(obj: Any, name: str, sig: signal.Signals, *, twice: bool = False) -> None:
+    """`obj.name` sends `sig` to this process while it runs (as a person pressing Ctrl-C mid-write)."""
+    real = getattr(obj, name)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), sig)
+        if twice:
+            os.kill(os.getpid(), sig)
+        return real(*args, **kwargs)
+
+    setattr(obj, name, wrapped)
+
+
+def test_apply_stopped_between_writes_says_which_landed(net: FakeNetwork) -> None:
+    signal_during(net.payments, "create_for_change", signal.SIGTERM)  # the first of 3 writes
+    res = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
+    assert res.exit_code == 143
+    assert net.writes == [] and len(list(net.payments.list())) == 1  # the payment landed, nothing after it
+    lines = res.stderr.splitlines()
+    start = lines.index("change apply: interrupted (SIGTERM) after 1 of 3 writes; written:")
+    assert lines[start + 1] == "  POST /wpbridge/v1/memberships/2/payments"
+    assert lines[start + 2] == "not sent:" and lines[start + 3] == "  PUT /wu/v2/membership/2"
+    assert lines[-1] == "run the same command again to finish: it writes only what is missing"
+    assert "Traceback" not in res.output
+    again = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
+    assert again.exit_code == 0 and net.writes == [("membership", 2), ("site_quota", 12)]
+    assert len(list(net.payments.list())) == 1  # the change's payment made once
+
+
+def test_apply_stopped_before_any_write(net: FakeNetwork) -> None:
+    signal_during(net.products, "catalog", signal.SIGINT)
+    res = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
+    assert res.exit_code == 130 and net.writes == [] and not list(net.payments.list())
+    assert res.stderr.strip().splitlines()[-1] == "change apply: interrupted (SIGINT) before any write: nothing written"
+
+
+def test_a_signal_after_the_last_write_cuts_nothing_short_so_exit_0(net: FakeNetwork) -> None:
+    signal_during(net.quotas, "put_many", signal.SIGINT)  # the last write: the sites' quotas, in one batch
+    res = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
+    assert res.exit_code == 0 and net.writes == [("membership", 2), ("site_quota", 12)]
+    assert "Applied: upgrade" in res.stdout
+    assert "change apply: SIGINT came after the last write: nothing was cut short" in res.stderr
+
+
+def test_any_command_interrupted_is_one_line_and_128_plus_the_signal(net: FakeNetwork) -> None:
+    signal_during(net.products, "catalog", signal.SIGTERM)
+    res = cli("products", "list")
+    assert res.exit_code == 143 and res.stdout == ""
+    assert res.stderr == "wpbridge: interrupted (SIGTERM); stopped at once\n"
+
+
+def test_the_handlers_are_given_back_after_a_command(net: FakeNetwork) -> None:
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    cli("products", "list")
+    cli("change", "apply", "2", "--plan", "premium", "--yes", *AT)
+    assert {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} == before
+
+
+def test_no_traceback_when_interrupted_while_starting(tmp_path: Path) -> None:
+    """Ctrl-C in the first second (Python still importing wpbridge.cli): one line, exit 130, no traceback."""
+    script = tmp_path / "wpbridge"  # the program's name: as the console script runs it
+    script.write_text("import time\nfrom wpbridge.cli import main\ntime.sleep(5)\n")
+    proc = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert err == "wpbridge: interrupted (SIGINT) while starting; nothing done\n"
