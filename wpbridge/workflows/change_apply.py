@@ -54,7 +54,7 @@ from ..payment_models import Collect, Payment, PaymentChange
 from . import NetworkWriter
 from .change_payment import PaymentDecision, payment_summary, pending_change_payments, plan_payment
 from .change_removal import QuoteResult, RemovalMode, quote
-from .change_request import AddonRequest, PeriodRequest
+from .change_request import AddonRequest, PeriodRequest, forced_body
 from .change_view import (
     change_title,
     membership_changes,
@@ -223,10 +223,7 @@ def plan_writes(network: NetworkWriter, q: QuoteResult) -> tuple[list[Write], di
             return [], {}, (f"already scheduled: {change_title(q, target, plan)} from "
                             f"{change.scheduled_for:%Y-%m-%d %H:%M} UTC; nothing written")
         replaces = " (replaces the change scheduled before)" if q.scheduled is not None else ""
-        body = change.model_dump(mode="json", include={"scheduled_for", "target", "note"})
-        forced = tuple(f"forced (sent with force): {w.message}" for w in q.quote.warnings)
-        if forced:  # UM refuses another group's, an inactive or an unoffered product unless the request forces it
-            body["force"] = True
+        body, forced = forced_body(change.model_dump(mode="json", include={"scheduled_for", "target", "note"}), q.quote)
         write = Write("scheduled_change", m.id, "PUT", scheduled_change_route(m.id),
                       (f"at {change.scheduled_for:%Y-%m-%d %H:%M:%S} UTC{replaces}",
                        *membership_changes(q, target), *forced), body)
@@ -452,8 +449,7 @@ def _perform(network: NetworkWriter, q: QuoteResult, write: Write, result: Apply
     elif write.kind == "membership":
         network.memberships.update(write.record_id, write.body)
     elif write.kind == "scheduled_change":
-        fields = {k: v for k, v in write.body.items() if k != "force"}
-        network.schedule.put(ScheduledChange.model_validate({"membership_id": write.record_id, **fields}),
+        network.schedule.put(ScheduledChange.model_validate({"membership_id": write.record_id, **write.body}),
                              force=write.body.get("force") is True)
         result.status = "scheduled"
     elif write.kind == "payment_settle":

@@ -22,6 +22,13 @@ INPUT_ERROR_CODES = frozenset({"plan_not_offered", "addon_not_offered", "missing
 FORCE_HINT = "add --force to use it anyway"
 
 
+def forced_body(body: dict[str, object], quote: Quote) -> tuple[dict[str, object], tuple[str, ...]]:
+    """A write's body with `"force": true` when `--force` let something through (UM mode refuses to schedule a plan
+    of another group, an inactive plan or an unoffered add-on otherwise), and the plan's lines that say so."""
+    forced = tuple(f"forced (sent with force): {w.message}" for w in quote.warnings)
+    return ({**body, "force": True} if forced else body), forced
+
+
 AddonRequest = Mapping[str | int, int] | Iterable[str] | None
 
 
