@@ -12,10 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
@@ -178,9 +178,11 @@ def row_issues(where: str, exc: ValidationError) -> list[Issue]:
 # --------------------------------------------------------------------------- the file
 
 
-def read_csv(text: str, *, name: str = "input") -> Source:
+def read_csv(text: str | Iterable[str], *, name: str = "input") -> Source:
+    """The rows of a CSV: `text` is the whole text, or its lines as a stream (`utf8_lines`: a row at a time, so
+    the file is never held whole)."""
     src = Source(format="csv", name=name)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline="") if isinstance(text, str) else text)
     try:
         header = next(reader)
     except StopIteration:
@@ -203,6 +205,26 @@ def read_csv(text: str, *, name: str = "input") -> Source:
     except csv.Error as exc:
         raise InputError(f"import {name}: line {line}: {exc}") from None
     return src
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def utf8_lines(stream: BinaryIO, name: str) -> Iterator[str]:
+    """The lines of a binary stream, decoded one at a time (a UTF-8 BOM dropped; line ends kept, a lone CR ending
+    a line as in a text file opened with newline=""); a byte that is not UTF-8 is an InputError naming its line."""
+    number = 0
+    for raw in stream:
+        if number == 0 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"import {name}: not UTF-8 text (line {number + 1})") from None
+        for line in _LONE_CR.split(text) if "\r" in text else (text,):
+            if line:
+                number += 1
+                yield line
 
 
 def _refuse_semicolons(name: str, columns: list[str]) -> None:
@@ -257,8 +279,11 @@ class _RowKeys:
 class _CsvRows:
     """The rows read so far: what a row is checked against (customers, usernames, sites, source ids)."""
 
+    SHARED_MAX = 10_000
+
     def __init__(self, src: Source) -> None:
         self.src = src
+        self.shared: dict[tuple[type, str], Any] = {}  # values many rows repeat (dates, plans, statuses), held once
         self.customers: dict[str, SrcCustomer] = {}
         self.usernames: dict[str, str] = {}
         self.counts: dict[str, int] = {}
@@ -271,6 +296,16 @@ class _CsvRows:
             self.src.records += 1
             return
         self.row(line, {col: (record[i].strip() if i < len(record) else "") for i, col in enumerate(columns)})
+
+    def share(self, value: Any) -> Any:
+        """The one copy of an immutable value an earlier row gave (equal and spelled the same), else `value`."""
+        if isinstance(value, dict):
+            return {self.share(k): self.share(v) for k, v in value.items()}
+        key = (type(value), repr(value))
+        held = self.shared.get(key)
+        if held is None and len(self.shared) < self.SHARED_MAX:
+            self.shared[key] = held = value
+        return value if held is None else held
 
     def row(self, line: int, cells: dict[str, str]) -> None:
         where = f"line {line}"
@@ -320,8 +355,8 @@ class _CsvRows:
         if keys.site is not None:
             self.sites[keys.site] = line
         self.src.memberships.append(SrcMembership(
-            key=key, customer=keys.customer, plan=keys.plan, addons=keys.addons,
-            fields=row.membership_fields() if row is not None else {}, where=where,
+            key=key, customer=keys.customer, plan=self.share(keys.plan), addons=self.share(keys.addons),
+            fields=self.share(row.membership_fields()) if row is not None else {}, where=where,
             period_given=row is not None and row.period is not None,
             amount_given=row is not None and row.amount is not None, valid=valid,
         ))

@@ -23,7 +23,7 @@ from typing import Any
 from ..billing.periods import list_amounts, price_in_period
 from ..errors import InputError
 from ..models import Product
-from .importer_csv import CSV_COLUMNS, CsvRow, read_csv
+from .importer_csv import CSV_COLUMNS, CsvRow, read_csv, utf8_lines
 from .importer_json import read_json
 from .importer_records import (
     CUSTOMER_FIELDS,
@@ -49,24 +49,43 @@ def read_source(path: str | Path, fmt: Format | None = None) -> Source:
     """Read FILE (format from `fmt`, else the extension, else sniffed) into a Source with its syntax issues.
 
     A file that cannot be read at all (missing, not UTF-8, not JSON, not a wpbridge export, no header row) is an
-    InputError; problems in individual records are `Source.issues`.
+    InputError; problems in individual records are `Source.issues`. A CSV is read as a stream, a row at a time
+    (its bytes and text are never held whole: a 1,000,000-row file is about 110 MB of text); a JSON export is
+    parsed whole.
     """
     p = Path(path)
+    if fmt is None:
+        suffix = p.suffix.lower()
+        fmt = "json" if suffix == ".json" else "csv" if suffix == ".csv" else (
+            "json" if _first_text(p).lstrip().startswith("{") else "csv")
+    if fmt == "json":
+        return read_json(_whole_text(p), name=str(p))
+    try:
+        with p.open("rb") as stream:
+            return read_csv(utf8_lines(stream, str(p)), name=str(p))
+    except OSError as exc:
+        raise InputError(f"import {p}: cannot read it ({exc.strerror or exc})") from None
+
+
+def _whole_text(p: Path) -> str:
     try:
         raw = p.read_bytes()
     except OSError as exc:
         raise InputError(f"import {p}: cannot read it ({exc.strerror or exc})") from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"import {p}: not UTF-8 text (byte {exc.start})") from None
-    if fmt is None:
-        suffix = p.suffix.lower()
-        fmt = "json" if suffix == ".json" else "csv" if suffix == ".csv" else (
-            "json" if text.lstrip().startswith("{") else "csv")
-    if fmt == "json":
-        return read_json(text, name=str(p))
-    return read_csv(text, name=str(p))
+
+
+def _first_text(p: Path, size: int = 4096) -> str:
+    """The file's first characters (to tell a JSON export from a CSV without reading it all)."""
+    try:
+        with p.open("rb") as stream:
+            head = stream.read(size)
+    except OSError as exc:
+        raise InputError(f"import {p}: cannot read it ({exc.strerror or exc})") from None
+    return head.decode("utf-8-sig", errors="ignore")
 
 
 # --------------------------------------------------------------------------- references (need the catalog)
