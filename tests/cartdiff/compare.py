@@ -96,31 +96,46 @@ def compare_one(scenario: dict[str, Any], result: dict[str, Any], version: str) 
         raise AssertionError(f"cart_batch failed on {scenario.get('id')}: {result.get('error')} "
                              f"{json.dumps(scenario)}")
     c = convert(scenario)
-    # force: wpbridge's offered-set check is a refusal beyond UM's Cart (UM's server does not enforce groups)
+    # force: wpbridge's offered-set check is a refusal beyond UM's Cart (UM's server does not enforce groups), so
+    # the prices are compared forced; the refusal itself (force off) is compared below: it must declare UM's answer
     q = quote_change(c.membership, c.catalog, c.cart, now=c.now, um_version=version, force=True, taxes=c.taxes,
                      location=c.location, tax_exempt=c.tax_exempt)
     um, ours = um_values(scenario, result), quote_values(q, c.key_of)
     out = Outcome(scenario, um, ours)
-    devs = {d.field: d for d in q.deviations}
+    if q.warnings:
+        unforced = quote_change(c.membership, c.catalog, c.cart, now=c.now, um_version=version, taxes=c.taxes,
+                                location=c.location, tax_exempt=c.tax_exempt)
+        _check_fields(out, ("kind", "error"), um, quote_values(unforced, c.key_of), unforced, "without force: ")
     compared = FIELDS if ("credit" in um and "credit" in ours) else ("kind", "error")
-    for name in compared:
-        a, b = um.get(name), ours.get(name)
-        dev = devs.pop(name, None)
-        if _same(name, a, b):
-            if dev is not None:
-                out.problems.append(f"{name}: deviation declared but no difference ({dev})")
-            continue
-        if dev is not None and _same(name, dev.ultimate_multisite, a) and _same(name, dev.wpbridge, b):
-            out.declared.append(name)
-            continue
-        out.undeclared.append(name)
-        out.problems.append(f"{name}: UM {a!r} vs wpbridge {b!r} (deviation: {dev})")
+    devs = _check_fields(out, compared, um, ours, q)
     for name, dev in devs.items():
         if name in compared:
             continue
         if "credit" in um and "credit" in ours:
             out.problems.append(f"{name}: deviation on a field not compared ({dev})")
     return out
+
+
+def _check_fields(out: Outcome, compared: tuple[str, ...], um: dict[str, Any], ours: dict[str, Any], q: Quote,
+                  prefix: str = "") -> dict[str, Any]:
+    """Each field of `compared`: the same, or different with a deviation of `q` declaring both values (recorded in
+    `out`; a `prefix` marks the unforced check, whose fields are not counted). Returns the deviations left."""
+    devs = {d.field: d for d in q.deviations}
+    for name in compared:
+        a, b = um.get(name), ours.get(name)
+        dev = devs.pop(name, None)
+        if _same(name, a, b):
+            if dev is not None:
+                out.problems.append(f"{prefix}{name}: deviation declared but no difference ({dev})")
+            continue
+        if dev is not None and _same(name, dev.ultimate_multisite, a) and _same(name, dev.wpbridge, b):
+            if not prefix:
+                out.declared.append(name)
+            continue
+        if not prefix:
+            out.undeclared.append(name)
+        out.problems.append(f"{prefix}{name}: UM {a!r} vs wpbridge {b!r} (deviation: {dev})")
+    return devs
 
 
 @dataclass

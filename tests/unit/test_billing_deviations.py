@@ -89,3 +89,24 @@ def test_no_deviation_when_um_is_right() -> None:
     q = quote_change(member(NOW), [plan(1, "10"), plan(2, "20")], Cart(plan_id=2), now=NOW)
     assert (q.kind, q.credit, q.due_now, q.deviations, q.um_version) == ("upgrade", D("3.29"), D("16.71"), [],
                                                                          "2.4.12")
+
+
+def test_a_product_outside_the_change_form_is_refused_and_says_what_ums_cart_would_do() -> None:
+    """wpbridge's offered-set refusal (force off) goes beyond UM's Cart, which prices the cart: declared, so the
+    differential can run without force (issue 19: an expired membership's add-on UM's form does not offer)."""
+    addon = Product.model_validate({"id": 3, "slug": "a", "name": "Addon", "type": "package", "amount": "5"})
+    m = member(NOW, status="expired", date_expiration=NOW - timedelta(days=3))
+    q = quote_change(m, [plan(1, "10"), plan(2, "20"), addon], Cart(addons={3: 1}), now=NOW)
+    assert (q.kind, [e.code for e in q.errors]) == ("blocked", ["addon_not_offered"])
+    assert devs(q) == [("kind", "addon", "blocked"), ("error", None, "addon_not_offered")]
+    assert "Change form" in q.deviations[0].reason
+    forced = quote_change(m, [plan(1, "10"), plan(2, "20"), addon], Cart(addons={3: 1}), now=NOW, force=True)
+    assert (forced.kind, forced.deviations) == ("addon", [])
+
+
+def test_a_refusal_both_make_is_a_deviation_of_the_error_only() -> None:
+    addon = Product.model_validate({"id": 3, "slug": "a", "name": "Addon", "type": "package", "amount": "5",
+                                    "duration": 1, "duration_unit": "year", "recurring": True})
+    q = quote_change(member(NOW), [plan(1, "10"), plan(2, "20"), addon], Cart(addons={3: 1}), now=NOW)
+    assert q.kind == "blocked" and q.errors[0].code == "addon_not_offered"
+    assert devs(q) == [("error", "wrong", "addon_not_offered")]  # UM 2.4.12: the add-on's year is not the plan's month

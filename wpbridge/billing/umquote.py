@@ -12,6 +12,8 @@ difference is a `Deviation` on the quote (README "Pricing" lists them all):
   wpbridge charges the new plan one period from now.
 - `kind`: UM main turns any cart of a `pending` membership into a new signup (cart type "new"); wpbridge prices
   the same numbers and calls it an upgrade (the change applies now).
+- `kind`/`error`: a plan or add-on outside the customer's Change form is refused (`plan_not_offered`,
+  `addon_not_offered`; `force` makes it a warning) where UM's Cart, which does not check it, prices the cart.
 - `recurring_total`/`next_charge_at` of add-on carts in UM main: the Cart reports only the add-ons (recurring
   total and a next charge one add-on period from now) while its swap leaves the membership's amount and dates as
   they were, so a recurring add-on is never billed; wpbridge's recurring total is the membership's amount plus the
@@ -53,6 +55,8 @@ REASONS: dict[str, str] = {
             "in 2.4.12); wpbridge keeps them and adds their renewal price.",
     "addon_next": "UM 2.4.13's add-on cart shows the add-ons' period from now while its swap keeps the membership's "
                   "dates; wpbridge reports the membership's next renewal.",
+    "offered": "wpbridge refuses a plan or add-on outside the customer's Change form, which UM's Cart would price "
+               "(UM's server does not check it); --force lets it through.",
 }
 
 
@@ -125,6 +129,7 @@ class _Builder:
     def build(self, pre_errors: list[QuoteError]) -> Any:
         um, ours, m = self.um, self.ours, self.m
         if pre_errors:
+            self.declare_offered(pre_errors[0].code)
             return self.refused("blocked", pre_errors)
         if ours.errors:
             errors = [QuoteError(code=c, message=msg) for c, msg in ours.errors]
@@ -157,6 +162,14 @@ class _Builder:
         target = self.target(kind, main_addon, recurring, due, next_charge, scheduled_for)
         return self.quote(kind, credit, min(ours.fee_credit, credit), due, unused, recurring, next_charge,
                           scheduled_for, target)
+
+    def declare_offered(self, code: str) -> None:
+        """wpbridge's offered-set refusal: what UM's Cart answers instead (its kind and first error), declared."""
+        um = self.um
+        kind, error = (refusal_kind(*um.errors[0]), um.errors[0][0]) if um.errors else (um.cart_type, None)
+        if kind != "blocked":
+            self.deviate("kind", kind, "blocked", REASONS["offered"])
+        self.deviate("error", error, code, REASONS["offered"])
 
     def held_recurring(self) -> Decimal:
         """The renewal price of the add-ons held, in the cart's period (the cart charges only what it adds)."""
