@@ -3,12 +3,13 @@
 Starts a throw-away WordPress multisite with the example network (`wpbridge.sandbox`), then, through the same
 workflows the `wpbridge change` commands use:
 1. a Free member's options: Premium offered (same plan group), Basic not;
-2. a mid-cycle upgrade (Basic -> Premium, renewed 12 days ago): the quote with its credit, then applied;
-3. the new quota enforced by WordPress: a Free site refuses its 11th post, is upgraded, and accepts it;
+2. a mid-cycle upgrade (Basic -> Premium, renewed 12 days ago): its price in words, then applied;
+3. the new quota enforced by WordPress: a Free site refuses its 11th post, is upgraded, and accepts it (on the
+   real UM: WordPress refuses an upload over UM's disk limit, then takes it after the upgrade);
 4. the same upgrade applied again: "already in that state", nothing written;
 5. a downgrade scheduled for the period end (nothing else changes now); and one blocked by the site's posts.
-The sandbox is stopped (and its directory removed) at the end, also on failure. Exit 0 when every step showed
-what it should.
+Each change's price is said in words before its writes are shown (`price_story`). The sandbox is stopped (and its
+directory removed) at the end, also on failure. Exit 0 when every step showed what it should.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import os
 import sys
 import tempfile
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import requests
 
-from .cli.change import apply_text, options_text, quote_text, writes_text
+from .cli.change import apply_text, options_text, writes_text
 from .cli.read import quota_summary
 from .config import load_settings
 from .errors import WPBridgeError
+from .money import round_money
 from .network import Network
 from .sandbox import FLAVORS, SandboxInfo, down, um_plugin_path, up
 from .workflows import change, payments
@@ -55,7 +58,34 @@ def _membership_of(sb: SandboxInfo, username: str) -> tuple[int, list[int]]:
     raise DemoFailure(f"the example seed has no customer {username!r}")
 
 
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{round_money(amount, currency)} {currency}"
+
+
+def price_story(r: change.QuoteResult) -> str:
+    """A change's price in a network owner's words (what `change quote` shows as a table)."""
+    q, idx, m = r.quote, r.catalog, r.membership
+    new, old = change.product_name(idx, q.new_plan_id), change.product_name(idx, m.plan_id)
+    every = f"a {q.duration_unit}" if q.duration == 1 else f"every {q.duration} {q.duration_unit}s"
+    renews = f"{_money(q.recurring_total, q.currency)} {every}"
+    if q.kind == "downgrade" and q.scheduled_for is not None:
+        kept = " (the add-ons held are kept, and billed with it)" if m.addon_products else ""
+        return (f"Price: nothing is due now. On {q.scheduled_for:%Y-%m-%d}, when the period paid for ends, the "
+                f"membership moves to {new}{kept} and renews at {renews}; until then nothing changes.")
+    if q.kind not in ("upgrade", "addon"):
+        return f"Price: nothing to pay ({q.message or q.kind})."
+    story = f"Price: {new} costs {renews}."
+    if q.credit > 0:
+        story += f" The unused part of the {old} period already paid is worth {_money(q.credit, q.currency)},"
+        story += f" so {_money(q.due_now, q.currency)} is due now"
+    else:
+        story += f" {_money(q.due_now, q.currency)} is due now"
+    when = f" from {q.next_charge_at:%Y-%m-%d}" if q.next_charge_at is not None else ""
+    return story + f"; then {renews}{when}."
+
+
 def _show_writes(quote: change.QuoteResult, writes: list[change.Write]) -> bool:
+    _say(price_story(quote))
     _say(writes_text(writes))
     return True  # the demo confirms; `wpbridge change apply` asks unless --yes
 
@@ -71,6 +101,28 @@ class _Posts:
 
     def publish(self, title: str) -> requests.Response:
         return self.http.post(self.url, json={"title": title, "content": "demo", "status": "publish"}, timeout=60)
+
+    def upload(self, name: str, data: bytes) -> requests.Response:
+        """A media upload (POST /wp/v2/media), as the block editor sends one."""
+        headers = {"Content-Type": "image/png", "Content-Disposition": f"attachment; filename={name}"}
+        return self.http.post(self.url.replace("/wp/v2/posts", "/wp/v2/media"), data=data, timeout=60,
+                              headers=headers)
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000b49444154789c63"
+                    "60000200000500017a5eab3f0000000049454e44ae426082")
+"""A 1 x 1 pixel PNG: the file the demo uploads."""
+
+
+def _fill_uploads(sb: SandboxInfo, blog_id: int, megabytes: int) -> Path:
+    """Make a site's upload folder count `megabytes` (a sparse file: it takes no disk space), as a site that has
+    used up its disk quota. WordPress sums the folder's file sizes."""
+    folder = Path(sb.info["docroot"]) / "wp-content" / "uploads" / "sites" / str(blog_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    filler = folder / "demo-full-disk.bin"
+    with filler.open("wb") as fh:
+        fh.truncate(megabytes * 1024 * 1024)
+    return filler
 
 
 def now() -> datetime:
@@ -113,6 +165,16 @@ def _upgrade_on_um(sb: SandboxInfo, net: Network, alice: int, blog_id: int) -> N
     _step(f"3. The new limits, computed by Ultimate Multisite for Alice's site {site.path}")
     before = dict(net.quotas.list([blog_id])).get(blog_id)
     _say(f"UM's limits now: {quota_summary(before)}")
+    disk = before.disk_space.limit if before is not None and before.disk_space is not None else None
+    _expect(isinstance(disk, int) and disk > 0, f"UM should limit Alice's disk on Free, got {disk}")
+    assert isinstance(disk, int)
+    posts = _Posts(sb, site.path)
+    _fill_uploads(sb, blog_id, disk)
+    refused = posts.upload("logo.png", PNG)
+    _say(f"Alice's uploads fill her {disk} MB; she uploads a logo and WordPress refuses it at UM's limit: "
+         f"upload -> {refused.status_code} {refused.json().get('code')}: {refused.json().get('message')}")
+    _expect(refused.status_code == 400, f"the upload over UM's disk limit should be refused, got {refused.status_code}")
+    _say()
     upgrade = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
     _say(apply_text(upgrade))
     _expect(upgrade.ok, f"Alice's upgrade failed: {upgrade.message}")
@@ -122,7 +184,10 @@ def _upgrade_on_um(sb: SandboxInfo, net: Network, alice: int, blog_id: int) -> N
     _expect(posts_after is not None and posts_after.number == 1000,
             f"UM should compute Premium's 1,000 posts for Alice's site, got {posts_after}")
     _say("-> one membership write; UM recomputed the site's limits itself (no quota was written).")
-    posts = _Posts(sb, site.path)
+    accepted = posts.upload("logo.png", PNG)
+    _expect(accepted.status_code == 201, f"the upload should be accepted on Premium, got {accepted.status_code}")
+    _say(f"The same logo again: upload -> {accepted.status_code} created (id {accepted.json().get('id')}): "
+         "UM's new disk limit is live")
     count = net.usage.get([blog_id])[blog_id].post_types or {}
     for i in range(count.get("post", 0), 11):
         _expect(posts.publish(f"Post {i + 1}").status_code == 201, f"post {i + 1} (under Premium's limit) refused")
@@ -143,7 +208,6 @@ def run(sb: SandboxInfo, net: Network) -> None:
 
     _step(f"2. Bruno (Basic, renewed 12 days ago, membership {bruno}) upgrades to Premium mid-cycle")
     quote = change.quote(net, bruno, now=now(), plan="premium")
-    _say(quote_text(quote))
     _expect(quote.kind == "upgrade" and quote.quote.credit > 0, "expected an upgrade with a credit")
     result = change.apply_quote(net, quote, confirm=_show_writes)
     _say(apply_text(result))
@@ -152,8 +216,8 @@ def run(sb: SandboxInfo, net: Network) -> None:
             and result.payment.status == "pending", "the upgrade's due now should be invoiced as a pending payment")
     assert result.payment is not None
     _say()
-    _say(f"Bruno pays the {result.payment.total} {result.payment.currency} by bank transfer; the owner records it "
-         f"(wpbridge payments settle {result.payment.id} --reference ...):")
+    _say(f"Bruno pays the {_money(result.payment.total, result.payment.currency)} by bank transfer; the owner "
+         f"records it (wpbridge payments settle {result.payment.id} --reference ...):")
     settled = payments.settle(net, result.payment.id, now=now(), reference="transfer 2026-118")
     _say(settled.message)
     _expect(settled.settled and settled.payment.status == "completed", "the payment should be completed")
@@ -168,13 +232,11 @@ def run(sb: SandboxInfo, net: Network) -> None:
 
     _step("4. The same upgrade again: nothing to do")
     again = change.apply(net, alice, now=now(), plan="premium", confirm=_show_writes)
-    _say(quote_text(again.quote))
     _say(apply_text(again))
     _expect(again.status == "unchanged" and not again.performed, "the second apply should write nothing")
 
     _step(f"5. Downgrades: Carla (Premium + add-ons, membership {carla}) to Free, scheduled for the period end")
     down_quote = change.quote(net, carla, now=now(), plan="free")
-    _say(quote_text(down_quote))
     scheduled = change.apply_quote(net, down_quote, confirm=_show_writes)
     _say(apply_text(scheduled))
     _expect(scheduled.status == "scheduled" and down_quote.quote.due_now == 0, "expected a scheduled downgrade")
@@ -185,7 +247,7 @@ def run(sb: SandboxInfo, net: Network) -> None:
     _say()
     _say("Alice, now on Premium with 11 posts, asks to go back to Free (10 posts):")
     blocked = change.quote(net, alice, now=now(), plan="free")
-    _say(quote_text(blocked))
+    _say(f"Refused, nothing written: {blocked.message}")
     _expect(blocked.kind == "blocked", "expected the downgrade to be blocked by the site's posts")
 
 
