@@ -276,4 +276,7 @@ function remove_everything(): void {
 	foreach ( OPTIONS as $option ) {
 		delete_site_option( $option );
 	}
+	if ( is_multisite() ) { // The key screen's one-minute notes (keys.php: a new pair shown once after the redirect).
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE %s OR meta_key LIKE %s", $wpdb->esc_like( '_site_transient_wpbridge_keys_shown_' ) . '%', $wpdb->esc_like( '_site_transient_timeout_wpbridge_keys_shown_' ) . '%' ) );
+	}
 }

@@ -56,6 +56,20 @@ $out['html_later'] = \WPBridge\keys_screen_html( \WPBridge\key_status(), array()
 echo wp_json_encode( $out ), "\n";
 """
 
+UNINSTALL_AFTER_THE_SCREEN = r"""<?php
+// The screen's one-minute note of a new pair (set by its post handler) goes with the plugin's other data.
+require $argv[1] . '/wp-content/plugins/wpbridge/tools/boot.php';
+wpbridge_tool_fake_request( $argv[1], wpbridge_tool_domain( $argv[1], null ) );
+require $argv[1] . '/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/plugin.php';
+set_site_transient( 'wpbridge_keys_shown_1', array( 'rotated' => array( 'secret' => 'x' ) ), MINUTE_IN_SECONDS );
+deactivate_plugins( 'wpbridge/wpbridge.php', true, true );
+uninstall_plugin( 'wpbridge/wpbridge.php' );
+global $wpdb;
+$left = $wpdb->get_col( "SELECT meta_key FROM {$wpdb->sitemeta} WHERE meta_key LIKE '%wpbridge%'" );
+echo wp_json_encode( $left ), "\n";
+"""
+
 
 def fresh(tmp_path: Path, **kwargs: Any) -> Iterator[SandboxInfo]:
     try:
@@ -156,6 +170,10 @@ def test_the_wp_cli_command_and_the_network_admin_screen_manage_the_key(bare_stu
     assert stale.exit_code == 1
     table, _ = check(bare_stub, rotated["key"], rotated["secret"])
     assert table.exit_code == 0 and "usable         yes" in table.stdout
+
+    script.write_text(UNINSTALL_AFTER_THE_SCREEN)
+    removed = php(str(script), str(docroot))
+    assert removed.returncode == 0 and json.loads(removed.stdout.strip().splitlines()[-1]) == [], removed.stderr
 
 
 def test_beside_um_the_zip_works_with_ums_own_key_pair_on_an_empty_network(bare_um: SandboxInfo,
