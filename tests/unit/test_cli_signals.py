@@ -3,6 +3,7 @@ once with one line and 128 + the signal, an interrupt after the last write cuts 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -102,3 +103,27 @@ def test_no_traceback_when_interrupted_while_starting(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert err == "wpbridge: interrupted (SIGINT) while starting; nothing done\n"
+
+
+def test_sync_interrupted_is_the_same_in_json_and_in_the_report(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """Issue 21 items 6 and 7: `interrupted` is the signal's name (or null) in -o json as in the report file, and
+    both say the process's exit code (143), never 0."""
+    from wpbridge.cli import sync as cli_sync
+
+    fake = FakeNetwork.with_sites(30)
+    fake.stale([4, 5])
+    monkeypatch.setattr(cli_sync, "open_network", lambda name, path: fake)
+    for name in ("close", "__enter__", "__exit__"):
+        monkeypatch.setattr(FakeNetwork, name, (lambda self, *a: self) if name == "__enter__" else
+                            (lambda self, *a: None), raising=False)
+    signal_during(fake.quotas, "put_many", signal.SIGTERM)
+    path = tmp_path / "report.json"
+    res = cli("sync", "--report", str(path), "--batch-size", "1", "-o", "json", "--config", str(tmp_path / "no.toml"))
+    assert res.exit_code == 143, res.output
+    shown = json.loads(res.stdout)
+    report = json.loads(path.read_text())
+    assert shown["interrupted"] == report["interrupted"] == "SIGTERM"
+    assert shown["summary"]["exit_code"] == report["summary"]["exit_code"] == 143
+    quiet = cli("sync", "--dry-run", "-o", "json", "--config", str(tmp_path / "no.toml"))
+    assert json.loads(quiet.stdout)["interrupted"] is None

@@ -205,6 +205,7 @@ def _stopped_before_writing(signals: StopSignals, report_path: str | None) -> No
 def _finish(result: ImportResult, report_path: str | None, url: str, mode: str | None, output: str,
             dry_run: bool, signals: StopSignals | None = None) -> None:
     report = result.report(network_url=url, mode=mode)
+    report["interrupted"] = None  # null, or the signal's name: as sync's report and -o json say it
     if signals is not None and signals.exit_code is not None:  # stopped at a safe point: the report says so
         report["interrupted"] = signals.stop.requested
         report["summary"] = {**report["summary"], "exit_code": signals.exit_code}

@@ -238,6 +238,6 @@ def _render_one(output: str, result: NetworkResult, dry_run: bool) -> None:
             click.echo(line.replace("sync:", "sync (interrupted):" if interrupted else "sync (incomplete):", 1))
     else:
         emit(output, rows=[dict(summary)], data={"summary": dict(summary), "fatal": fatal,
-                                                 "interrupted": interrupted,
+                                                 "interrupted": outcome.interrupted_by,
                                                  "pending_payments": result.pending_payments})
 

@@ -86,7 +86,7 @@ class NetworkResult:
         return {"network": self.network, "exit_code": self.exit_code,
                 "summary": outcome.summary.to_json() if outcome is not None else None,
                 "fatal": outcome.fatal if outcome is not None else self.error,
-                "interrupted": outcome.interrupted if outcome is not None else False,
+                "interrupted": outcome.interrupted_by if outcome is not None else None,
                 "pending_payments": self.pending_payments}
 
 
@@ -130,10 +130,10 @@ def _run(network: Network, options: SyncOptions, request: SyncRequest, events: E
         outcome = _with_progress(network, options, sink, should_stop, request.progress)
         if outcome.interrupted and signals.exit_code is not None:
             outcome.summary.exit_code = signals.exit_code  # the report says how the run ended: 143 / 130
+            outcome.signal = signals.received.name if signals.received else None
         if spool is not None and report is not None:
-            interrupted = signals.received.name if signals.received and outcome.interrupted else None
-            spool.write(report, outcome.header, outcome.summary, outcome.finished_at, interrupted=interrupted,
-                        fatal=outcome.fatal)
+            spool.write(report, outcome.header, outcome.summary, outcome.finished_at,
+                        interrupted=outcome.interrupted_by, fatal=outcome.fatal)
     finally:
         if spool is not None:
             spool.close()

@@ -125,6 +125,14 @@ class SyncOutcome:
     """Why the run stopped before the end (lock held, lock lost, a list that could not be read), else None."""
     interrupted: bool = False
     """The run was asked to stop (`should_stop`: SIGTERM, Ctrl-C) and stopped at a safe point."""
+    signal: str | None = None
+    """The signal that stopped it (SIGTERM, SIGINT), told by the CLI."""
+
+    @property
+    def interrupted_by(self) -> str | None:
+        """`interrupted` as the report file and `-o json` both spell it: null, or the signal's name ("yes" when
+        the stop came from elsewhere)."""
+        return (self.signal or "yes") if self.interrupted else None
 
     @property
     def exit_code(self) -> int:
