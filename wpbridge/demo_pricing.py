@@ -22,8 +22,10 @@ def render_options(options: ChangeOptions) -> list[str]:
     out = [f"Membership {options.membership_id} can change to:"]
     for plan in options.plans:
         mark = "*" if plan.is_current else " "
-        out.append(f"  {mark} {plan.product.name:<18} {plan.amount:>8} {options.currency} / "
-                   f"{plan.duration} {plan.duration_unit}  ({plan.relation})")
+        price = f"{plan.amount:>8} {options.currency} / {plan.duration} {plan.duration_unit}"
+        if plan.amount == 0 and not plan.product.recurring:  # a free plan reads as free
+            price = f"{'free':>8}".ljust(len(price))
+        out.append(f"  {mark} {plan.product.name:<18} {price}  ({plan.relation})")
     out.append("  add-ons:")
     for addon in options.addons:
         every = f"/ {addon.duration} {addon.duration_unit}" if addon.recurring else "once"
