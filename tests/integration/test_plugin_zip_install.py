@@ -6,8 +6,10 @@ own pair), and then `wpbridge check` exits 0: reachable, authenticated, and an e
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.integration.change_support import cli_env, run
 from tests.integration.conftest import UM_LATEST, um_build
@@ -144,6 +147,38 @@ def test_without_um_the_zip_installs_and_check_passes_once_the_key_is_set(bare_s
     assert data["secret_fingerprint"] == fingerprint
 
 
+def screen_over_http(sb: SandboxInfo, current: dict[str, str]) -> tuple[str, str]:
+    """Network Admin -> Settings -> wpbridge as a super admin uses it in a browser: log in, open the screen, generate
+    a new pair (shown once, after the redirect), then set one of one's own; an anonymous post changes nothing.
+    Returns the pair set last."""
+    http = requests.Session()
+    http.trust_env = False
+    http.cookies.set("wordpress_test_cookie", "WP Cookie check")
+    login = http.post(f"{sb.url}/wp-login.php", timeout=60, allow_redirects=False, data={
+        "log": sb.user, "pwd": sb.info["admin_password"], "wp-submit": "Log In", "testcookie": "1"})
+    assert login.status_code == 302, login.text[:300]
+    screen = f"{sb.url}/wp-admin/network/settings.php?page=wpbridge"
+    page = http.get(screen, timeout=60)
+    assert page.status_code == 200 and current["fingerprint"] in page.text and current["key"] in page.text
+    assert current["secret"] not in page.text
+    nonce = re.search(r'name="_wpnonce" value="([0-9a-f]+)"', page.text)
+    assert nonce is not None
+    post = f"{sb.url}/wp-admin/network/edit.php?action=wpbridge_keys"
+    anonymous = requests.post(post, data={"_wpnonce": nonce.group(1), "do": "rotate"}, timeout=60,
+                              allow_redirects=False)
+    assert anonymous.status_code in (302, 403) and current["fingerprint"] in http.get(screen, timeout=60).text
+
+    shown = http.post(post, data={"_wpnonce": nonce.group(1), "do": "rotate"}, timeout=60)
+    assert shown.url == screen
+    pair = re.search(r'api_key = "([^"]+)".*api_secret = "([^"]+)"', html.unescape(shown.text), re.S)
+    assert pair is not None and pair.group(2) not in http.get(screen, timeout=60).text  # shown once
+    own_key, own_secret = "my-own-network-key-1", "my-own-network-secret-0123456789"
+    saved = http.post(post, timeout=60, data={"_wpnonce": nonce.group(1), "do": "set", "api_key": own_key,
+                                              "api_secret": own_secret})
+    assert "API key pair stored." in saved.text and own_secret not in saved.text
+    return own_key, own_secret
+
+
 def test_the_wp_cli_command_and_the_network_admin_screen_manage_the_key(bare_stub: SandboxInfo,
                                                                          tmp_path: Path) -> None:
     docroot = install_zip(bare_stub, tmp_path)
@@ -169,6 +204,10 @@ def test_the_wp_cli_command_and_the_network_admin_screen_manage_the_key(bare_stu
     stale, _ = check(bare_stub, key, secret)  # the WP-CLI pair was replaced by the screen's
     assert stale.exit_code == 1
     table, _ = check(bare_stub, rotated["key"], rotated["secret"])
+    assert table.exit_code == 0 and "usable         yes" in table.stdout
+
+    new_key, new_secret = screen_over_http(bare_stub, rotated)
+    table, _ = check(bare_stub, new_key, new_secret)
     assert table.exit_code == 0 and "usable         yes" in table.stdout
 
     script.write_text(UNINSTALL_AFTER_THE_SCREEN)
