@@ -133,3 +133,24 @@ def test_products_group_in_any_case_or_the_groups_named(snap: str) -> None:
     bad = cli("products", "list", "--group", "high-end", "--snapshot", snap)
     assert bad.exit_code == 2 and bad.stderr.count("\n") == 1
     assert "no product is in the group 'high-end' (groups: High End;" in bad.stderr
+
+
+def test_apply_json_spells_every_moment_in_iso_z(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeNetwork(example_data(posts={13: 12}))
+    monkeypatch.setattr("wpbridge.cli.change.open_network", lambda *_a: fake)
+    res = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "json")
+    assert res.exit_code == 0, res.stderr
+    found: list[tuple[str, str]] = []
+
+    def walk(value: object, key: str = "") -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif isinstance(value, str) and (key.startswith("date_") or key.endswith(("_at", "_for"))):
+            found.append((key, value))
+
+    walk(json.loads(res.stdout))
+    assert found and all(v.endswith("Z") and "T" in v for _, v in found), found

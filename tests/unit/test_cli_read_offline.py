@@ -166,8 +166,9 @@ def test_amounts_booleans_and_free_plan_period_read_one_way(tmp_path: Path) -> N
     csv_rows = cli("memberships", "show", "1", "--snapshot", snap, "-o", "csv").stdout
     assert "True" not in csv_rows and ",yes," in csv_rows
     free_product = next(ln for ln in table.splitlines() if " free " in ln)
-    free_member = cli("memberships", "list", "--snapshot", snap, "-o", "csv").stdout.splitlines()[1]
-    assert " once " in free_product and free_member.split(",")[7] == "once"
+    head, free_member = cli("memberships", "list", "--snapshot", snap, "-o", "csv").stdout.splitlines()[:2]
+    assert " once " in free_product and dict(zip(head.split(","), free_member.split(","), strict=True))["period"] \
+        == "once"
     assert "0.00 USD once (not recurring)" in cli("memberships", "show", "1", "--snapshot", snap).stdout
 
 

@@ -21,7 +21,7 @@ import click
 from ..encoding import to_jsonable
 from ..errors import AuthError, ConfigError, InputError, WPBridgeError, scrub
 from ..models import parse_utc
-from .output import FORMATS, human, present_money, render_csv, render_json, render_table, render_yaml
+from .output import FORMATS, human, iso_moments, present_money, render_csv, render_json, render_table, render_yaml
 from .signals import Interrupted, default_handlers
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def emit(output: str, *, rows: Sequence[Mapping[str, Any]] | None = None, data: 
     ctx = click.get_current_context(silent=True)
     fields = ctx.meta.get(FIELDS) if ctx is not None else None
     if output in ("json", "yaml"):
-        value = present_money(to_jsonable(data if data is not None else list(rows or [])))
+        value = iso_moments(present_money(to_jsonable(data if data is not None else list(rows or []))))
         if fields:
             value = _only_fields(value, fields)
         click.echo(scrub(render_json(value) if output == "json" else render_yaml(value)))

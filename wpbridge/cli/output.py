@@ -18,11 +18,11 @@ import io
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..encoding import dumps, to_jsonable
+from ..encoding import dumps, iso_utc, to_jsonable
 from ..money import round_money
 
 FORMATS = ("table", "json", "csv", "yaml")
@@ -203,6 +203,26 @@ def present_money(value: Any, currency: str | None = None) -> Any:
         return out
     if isinstance(value, list | tuple):
         return [present_money(v, currency) for v in value]
+    return value
+
+
+_WP_MOMENT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def _moment_key(key: str) -> bool:
+    return key.startswith("date_") or key.endswith(("_at", "_for"))
+
+
+def iso_moments(value: Any) -> Any:
+    """JSON-able output with every moment in ISO 8601 `Z`: a value under a date key (`date_*`, `*_at`, `*_for`)
+    still in WordPress's GMT `Y-m-d H:i:s` (a request body as sent, a record as stored) is rewritten, so that
+    -o json and yaml spell every moment one way."""
+    if isinstance(value, Mapping):
+        return {k: (iso_utc(datetime.strptime(v, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC))
+                    if isinstance(v, str) and _moment_key(str(k)) and _WP_MOMENT.fullmatch(v) else iso_moments(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [iso_moments(v) for v in value]
     return value
 
 
