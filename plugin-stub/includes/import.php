@@ -282,6 +282,10 @@ function import_ensure_customer( Import_Store $store, \WP_REST_Request $request 
 					'customer' => $existing,
 				);
 			}
+			if ( is_super_admin( (int) $user->ID ) ) { // Never made a customer (and a site's owner) by an import.
+				/* translators: 1: an email address, 2: a username. */
+				return error( 'wpbridge_super_admin', sprintf( __( 'email %1$s belongs to a super admin of the network (user "%2$s"): an import never makes a super admin a customer; give the customer its own email', 'wpbridge-stub' ), $email, $user->user_login ), 409, array( 'field' => 'email' ) );
+			}
 		}
 		$id = $store->create_customer( $email, $username, $user ?: null, $fields );
 		if ( is_wp_error( $id ) ) {

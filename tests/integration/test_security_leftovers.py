@@ -93,3 +93,36 @@ def test_change_apply_force_sends_force_and_shows_it_in_the_plan(um_sandbox: Any
         assert um_membership(um_sandbox, member.membership_id)["swap_plan"] == ids["basic"]
     finally:
         _api(um_sandbox)("DELETE", f"{W}/memberships/{mid}/scheduled-change")
+
+
+# ------------------------------------------- left to decide: a super admin's email never becomes a customer's
+
+
+def _customers_of_user(api: Api, user_id: int) -> list[Any]:
+    rows = api.ok("GET", f"{W}/import/customers", params={"per_page": 100})
+    return [c for c in rows if int(c["user_id"]) == user_id]
+
+
+def test_an_import_refuses_a_super_admins_email(any_sandbox: Any, tmp_path: Any) -> None:
+    from tests.integration.change_support import run
+
+    api = _api(any_sandbox)
+    email = any_sandbox.info["admin_email"]
+    admin_id = int(api.ok("GET", "/wp-json/wp/v2/users", params={"search": email, "context": "edit"},
+                          auth=(any_sandbox.user, any_sandbox.app_password))[0]["id"])
+    assert _customers_of_user(api, admin_id) == []
+    try:
+        resp = api("POST", f"{W}/import/customers", json={"email": email.upper()})
+        assert resp.status_code == 409, (resp.status_code, resp.text[:300])
+        body = resp.json()
+        assert body["code"] == "wpbridge_super_admin" and body["data"]["field"] == "email", body
+        assert email in body["message"].lower() and "super admin" in body["message"], body
+        csv = tmp_path / "admin.csv"
+        csv.write_text(f"email,plan\n{email},basic\n")
+        result = run(any_sandbox, "import", str(csv), "--yes")
+        assert result.exit_code != 0 and "super admin" in result.output, result.output
+        assert "Traceback" not in result.output
+        assert _customers_of_user(api, admin_id) == []
+    finally:  # the shared network's super admin is left no customer (deleting one keeps its WordPress user)
+        for customer in _customers_of_user(api, admin_id):
+            api("DELETE", f"/wp-json/wu/v2/customer/{customer['id']}")
