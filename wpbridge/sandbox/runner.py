@@ -143,9 +143,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     t = time.monotonic()
     for sub in ("run", "conf", "logs", "tmp", "wordpress"):
         (root / sub).mkdir()
-    plugin_src = wordpress.plugin_source() if plugin else None
-    plugin_file = wordpress.plugin_main_file(plugin_src) if plugin_src is not None else ""
-    plugin_slug = plugin_file.removesuffix(".php")  # wpbridge-stub/wpbridge-stub.php, as plugin-stub's tools expect
+    plugin_src, plugin_file, plugin_slug = _plugin_files(plugin)
     port = _start_web(root, want_port)
     domain, url = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
     write_info(root, {**read_info(root), "port": port, "url": url})
@@ -172,8 +170,8 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         served = pool.submit(_wait_served, root, url, give_up)
         try:
             net = wordpress.run_php(root, "wp-network.php", {
-                **base_env, "WP_SITES": str(sites), "WPBRIDGE_PLUGIN": f"{plugin_slug}/{plugin_file}" if plugin else "",
-                "WPBRIDGE_API_KEY": api_key if plugin else "", "WPBRIDGE_API_SECRET": api_secret if plugin else "",
+                **base_env, "WP_SITES": str(sites),
+                **_plugin_env(plugin_src is not None, f"{plugin_slug}/{plugin_file}", api_key, api_secret),
             })
         except BaseException:
             give_up.set()
@@ -185,7 +183,8 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         say(f"activating Ultimate Multisite from {um_source}")
         um_facts = _activate_um(root, base_env, api_key, api_secret)
         t = step("um_activate", t)
-    _check_credentials(root, url, (ADMIN_USER, str(net["app_password"])), (api_key, api_secret) if plugin else None)
+    _check_credentials(root, url, (ADMIN_USER, str(net["app_password"])),
+                       (api_key, api_secret) if plugin_src is not None else None)
     t = step("ready", t)
     info: dict[str, Any] = {
         **read_info(root),
@@ -210,6 +209,23 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         info["seeded"] = seed_example(url, (api_key, api_secret), (ADMIN_USER, str(net["app_password"])))
         step("seed", t)
     return info
+
+
+def _plugin_files(plugin: bool) -> tuple[Path | None, str, str]:
+    """(source, main file, slug) of plugin-stub: wpbridge-stub/wpbridge-stub.php, as plugin-stub's tools expect;
+    (None, "", "") without it."""
+    if not plugin:
+        return None, "", ""
+    source = wordpress.plugin_source()
+    main = wordpress.plugin_main_file(source)
+    return source, main, main.removesuffix(".php")
+
+
+def _plugin_env(plugin: bool, basename: str, api_key: str, api_secret: str) -> dict[str, str]:
+    """What wp-network.php activates and stores: nothing without plugin-stub (its pair is then set by hand)."""
+    if not plugin:
+        return {"WPBRIDGE_PLUGIN": "", "WPBRIDGE_API_KEY": "", "WPBRIDGE_API_SECRET": ""}
+    return {"WPBRIDGE_PLUGIN": basename, "WPBRIDGE_API_KEY": api_key, "WPBRIDGE_API_SECRET": api_secret}
 
 
 def _copy_files(root: Path, plugin_src: Path | None, plugin_slug: str, um_source: Path | None) -> None:
