@@ -37,10 +37,13 @@ def sandbox() -> None:
                    "ultimate-multisite.")
 @click.option("--test-mode/--no-test-mode", default=True, show_default=True,
               help="Define WPBRIDGE_TEST_MODE (plugin-stub's test-only switches).")
+@click.option("--subdomains", is_flag=True,
+              help="A subdomain multisite: sites at siteN.wpbridge.localhost:PORT (*.localhost made to resolve"
+                   " here: libnss-myhostname).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def up(dir_: str | None, port: str, sites: int, seed: str, flavor: str, um_plugin: str | None, test_mode: bool,
-       quiet: bool) -> None:
+       subdomains: bool, quiet: bool) -> None:
     """Start a sandbox and print its URL and credentials as JSON."""
     from ..sandbox import runner
 
@@ -51,7 +54,7 @@ def up(dir_: str | None, port: str, sites: int, seed: str, flavor: str, um_plugi
     if flavor == "stub":
         um_plugin = None  # $WPBRIDGE_UM_PLUGIN set for other commands must not turn a stub sandbox into an error
     info = runner.up(dir_, port=port, sites=sites, seed=seed, flavor=flavor, um_plugin=um_plugin,
-                     test_mode=test_mode, log=progress)
+                     test_mode=test_mode, subdomains=subdomains, log=progress)
     click.echo(json.dumps(info.public(), indent=2))
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from . import mariadb, packages, procs, um, wordpress
+from . import mariadb, names, packages, procs, um, wordpress
 from .errors import SandboxError, SandboxUsageError
 from .state import claim_dir, read_info, write_info
 
@@ -74,7 +74,7 @@ class SandboxInfo:
 
 def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, seed: str = "example", *,
        flavor: str = "stub", um_plugin: str | Path | None = None, test_mode: bool = True,
-       plugin: bool = True, log: Log | None = None) -> SandboxInfo:
+       plugin: bool = True, subdomains: bool = False, log: Log | None = None) -> SandboxInfo:
     """Start a sandbox in DIR (new or empty; default a fresh /tmp/wpbridge-sandbox-*), return its description.
 
     `sites` counts the main site (/, /site2/ ... /siteN/); `seed="example"` then creates the example network
@@ -89,6 +89,9 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
     `plugin=False`: WordPress (and UM) without plugin-stub, for a test that installs the release zip the way a
     network owner does (seed "none" only; `api_key`/`api_secret` are then UM's pair in the UM flavor, and in the
     stub flavor a pair nothing accepts until it is set on the network).
+
+    `subdomains=True`: a subdomain multisite: the main site is `http://wpbridge.localhost:PORT`, site N is
+    `http://siteN.wpbridge.localhost:PORT/`; `*.localhost` is made to resolve here first (names.py).
     """
     say: Log = log or (lambda _msg: None)
     started = time.monotonic()
@@ -97,13 +100,15 @@ def up(dir: str | Path | None = None, port: int | str = "auto", sites: int = 3, 
         raise SandboxUsageError("a sandbox without plugin-stub can only be seeded 'none'")
     um_source = um.resolve_plugin(flavor, um_plugin)
     apt_seconds = packages.ensure_packages(say)
+    if subdomains:
+        names.ensure_localhost_names(say)
     if want_port is not None and wordpress.port_in_use(want_port):
         raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
     root = claim_dir(dir)
     timings: dict[str, float] = {}
     try:
         with _sigterm_as_exception():
-            info = _start(root, want_port, sites, seed, test_mode, say, timings, um_source, plugin)
+            info = _start(root, want_port, sites, seed, test_mode, say, timings, um_source, plugin, subdomains)
     except BaseException as exc:
         say("start failed: stopping what was started")
         _stop_all(root)
@@ -134,7 +139,8 @@ def down(dir: str | Path, *, purge: bool = False) -> dict[str, Any]:
 
 
 def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: bool, say: Log,
-           timings: dict[str, float], um_source: Path | None = None, plugin: bool = True) -> dict[str, Any]:
+           timings: dict[str, float], um_source: Path | None = None, plugin: bool = True,
+           subdomains: bool = False) -> dict[str, Any]:
     def step(name: str, t0: float) -> float:
         now = time.monotonic()
         timings[name] = round(now - t0, 3)
@@ -145,7 +151,8 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         (root / sub).mkdir()
     plugin_src, plugin_file, plugin_slug = _plugin_files(plugin)
     port = _start_web(root, want_port)
-    domain, url = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+    domain = f"{names.BASE_HOST if subdomains else '127.0.0.1'}:{port}"
+    url = f"http://{domain}"
     write_info(root, {**read_info(root), "port": port, "url": url})
     t = step("web_server", t)
     say(f"php -S on {url}; copying WordPress and starting MariaDB")
@@ -158,12 +165,13 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
     wordpress.write_config(root, sock, test_mode)
     admin_password = wordpress.random_token(20)
     api_key, api_secret = wordpress.random_token(32), wordpress.random_token(40)
-    base_env = {"WP_DOCROOT": str(root / "wordpress"), "WP_DOMAIN": domain, "WP_ADMIN_USER": ADMIN_USER}
+    base_env = {"WP_DOCROOT": str(root / "wordpress"), "WP_DOMAIN": domain, "WP_ADMIN_USER": ADMIN_USER,
+                "WP_SUBDOMAINS": "1" if subdomains else ""}
     wordpress.run_php(root, "wp-install.php", {
         **base_env, "WP_TITLE": "wpbridge sandbox", "WP_ADMIN_PASSWORD": admin_password,
         "WP_ADMIN_EMAIL": ADMIN_EMAIL,
     })
-    wordpress.write_multisite_config(root, domain)
+    wordpress.write_multisite_config(root, domain, subdomains=subdomains)
     t = step("wp_install", t)
     give_up = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:  # the first request (cold opcache) overlaps phase 2
@@ -194,7 +202,7 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         "sites": net["sites"], "plugin": net["plugin"], "wp_version": net["wp_version"],
         "php_version": net["php_version"], "db_socket": str(sock), "seed": seed,
         "flavor": "ultimate-multisite" if um_source is not None else "stub", "docroot": str(root / "wordpress"),
-        **um_facts,
+        "subdomains": subdomains, **um_facts,
     }
     if seed == "example" and um_source is not None:
         say("seeding the example network through Ultimate Multisite's own functions")

@@ -227,11 +227,11 @@ require_once ABSPATH . 'wp-settings.php';
 """)
 
 
-def write_multisite_config(root: Path, domain: str) -> None:
+def write_multisite_config(root: Path, domain: str, *, subdomains: bool = False) -> None:
     _private(root / "wordpress" / "wp-config-multisite.php").write_text(f"""<?php
 define( 'WP_ALLOW_MULTISITE', true );
 define( 'MULTISITE', true );
-define( 'SUBDOMAIN_INSTALL', false );
+define( 'SUBDOMAIN_INSTALL', {'true' if subdomains else 'false'} );
 define( 'DOMAIN_CURRENT_SITE', '{domain}' );
 define( 'PATH_CURRENT_SITE', '/' );
 define( 'SITE_ID_CURRENT_SITE', 1 );

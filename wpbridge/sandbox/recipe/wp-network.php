@@ -62,25 +62,29 @@ if ( '' !== $wpb_key && '' !== $wpb_secret ) {
 	update_site_option( 'wpbridge_api_secret', $wpb_secret );
 }
 
-// 3. Extra sites (no customer, no membership): /site2/ ... /siteN/.
+// 3. Extra sites (no customer, no membership): /site2/ ... /siteN/, or siteN.DOMAIN/ on a subdomain network.
+$wpb_subdomains = is_subdomain_install();
 $wpb_sites = array(
 	array(
 		'blog_id' => 1,
+		'domain'  => $wpb_domain,
 		'path'    => '/',
 		'url'     => get_home_url( 1, '/' ),
 	),
 );
 for ( $wpb_i = 2; $wpb_i <= $wpb_nsites; $wpb_i++ ) {
-	$wpb_path = "/site$wpb_i/";
-	$wpb_id   = domain_exists( $wpb_domain, $wpb_path, 1 );
+	$wpb_host = $wpb_subdomains ? "site$wpb_i.$wpb_domain" : $wpb_domain;
+	$wpb_path = $wpb_subdomains ? '/' : "/site$wpb_i/";
+	$wpb_id   = domain_exists( $wpb_host, $wpb_path, 1 );
 	if ( ! $wpb_id ) {
-		$wpb_id = wpmu_create_blog( $wpb_domain, $wpb_path, "Site $wpb_i", $wpb_admin->ID, array( 'public' => 1 ), 1 );
+		$wpb_id = wpmu_create_blog( $wpb_host, $wpb_path, "Site $wpb_i", $wpb_admin->ID, array( 'public' => 1 ), 1 );
 		if ( is_wp_error( $wpb_id ) ) {
 			wpbridge_sandbox_fail( 5, "wpmu_create_blog($wpb_path) failed: " . $wpb_id->get_error_message() );
 		}
 	}
 	$wpb_sites[] = array(
 		'blog_id' => (int) $wpb_id,
+		'domain'  => $wpb_host,
 		'path'    => $wpb_path,
 		'url'     => get_home_url( $wpb_id, '/' ),
 	);

@@ -1,0 +1,90 @@
+"""`wpbridge sandbox up --subdomains` (issue 22, subdomain networks): a subdomain multisite whose site hosts resolve
+on this machine (`*.wpbridge.localhost`, sandbox/names.py), seeded with the example network, read and synced by
+wpbridge as it is. Its own sandbox (stub flavor), started once for the module and removed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from wpbridge.config import NetworkSettings
+from wpbridge.network import Network
+from wpbridge.sandbox import SandboxInfo, down, up
+from wpbridge.sandbox.names import BASE_HOST, resolves_to_loopback
+
+WPBRIDGE = str(Path(sys.executable).with_name("wpbridge"))
+
+
+@pytest.fixture(scope="module")
+def subdomain_sandbox() -> Iterator[SandboxInfo]:
+    info = up(seed="example", subdomains=True)
+    try:
+        yield info
+    finally:
+        down(info.dir, purge=os.environ.get("WPBRIDGE_TEST_KEEP") != "1")
+
+
+@pytest.fixture(scope="module")
+def net(subdomain_sandbox: SandboxInfo) -> Iterator[Network]:
+    settings = NetworkSettings(name="subdomains", url=subdomain_sandbox.url, api_key=subdomain_sandbox.api_key,
+                               api_secret=subdomain_sandbox.api_secret)
+    with Network(settings) as network:
+        yield network
+
+
+def home_of(host: str) -> dict[str, str]:
+    """What the site at `host` says about itself (its REST index), fetched by its own host name."""
+    reply = requests.get(f"http://{host}/wp-json/", timeout=30)
+    reply.raise_for_status()
+    data = reply.json()
+    return {"name": data["name"], "home": data["home"]}
+
+
+def test_the_network_is_on_its_own_host_and_every_site_on_a_subdomain(subdomain_sandbox: SandboxInfo,
+                                                                       net: Network) -> None:
+    base = urlsplit(subdomain_sandbox.url).netloc
+    assert base == f"{BASE_HOST}:{subdomain_sandbox.info['port']}"
+    assert subdomain_sandbox.info["subdomains"] is True
+    sites = list(net.sites.list())
+    assert len(sites) >= 3 + 12
+    for site in sites:
+        assert site.path == "/"
+        assert site.domain == base or site.domain.endswith("." + base), site.domain
+    assert {s.domain for s in sites} >= {f"site2.{base}", f"alice.{base}", f"carla-shop.{base}"}
+
+
+def test_site_hosts_resolve_here_and_each_serves_its_own_site(subdomain_sandbox: SandboxInfo, net: Network) -> None:
+    base = urlsplit(subdomain_sandbox.url).netloc
+    assert resolves_to_loopback(f"anything-new.{BASE_HOST}")  # any slug, also one created later
+    by_domain = {s.domain: s for s in net.sites.list()}
+    for host in (base, f"site2.{base}", f"alice.{base}", f"carla-shop.{base}"):
+        seen = home_of(host)
+        assert seen["home"] == f"http://{host}"
+        assert seen["name"] == by_domain[host].title
+
+
+def test_sync_and_export_read_the_subdomain_network(subdomain_sandbox: SandboxInfo, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WPBRIDGE_")}
+    env.update(WPBRIDGE_URL=subdomain_sandbox.url, WPBRIDGE_API_KEY=subdomain_sandbox.api_key,
+               WPBRIDGE_API_SECRET=subdomain_sandbox.api_secret, HOME=str(tmp_path))
+    for _ in range(2):  # the seeded network is in sync: a run writes nothing, twice
+        done = subprocess.run([WPBRIDGE, "sync"], capture_output=True, text=True, env=env, timeout=300,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("sync: 0 changes; 18 sites checked,"), done.stdout
+    out = tmp_path / "export.json"
+    done = subprocess.run([WPBRIDGE, "export", "--out", str(out), "-o", "json"], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    exported = json.loads(out.read_text())
+    base = urlsplit(subdomain_sandbox.url).netloc
+    assert {(s["domain"], s["path"]) for s in exported["sites"]} >= {(f"alice.{base}", "/"), (base, "/")}
