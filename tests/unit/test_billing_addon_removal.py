@@ -93,3 +93,18 @@ def test_zero_decimal_currency_rounds_to_whole_units() -> None:
                Product(id=2, slug="a", name="A", type="package", amount="333.4", currency="JPY")]
     m = member(1, "1333.4", addons={2: 1}, currency="JPY")
     assert quote_addon_removal(m, catalog, {2: 0}, now=NOW).quote.recurring_total == D("1000")
+
+
+def test_taxes_are_part_of_the_price_removed_where_prices_exclude_them() -> None:
+    from wpbridge.billing.taxes import TaxLocation, TaxRate, TaxSettings
+    rate = TaxRate(category="default", country="FR", state="", city="", rate=D("20"), title="VAT")
+    exclusive = (TaxSettings(enabled=True, inclusive=False, rates=(rate,)), TaxLocation("FR", source="renewal"), False)
+    m = member(amount="30")  # 15 + 2 x 5, +20 % tax
+    q = quote_addon_removal(m, example_catalog(), {STORAGE: 0}, now=NOW, taxes=exclusive).quote
+    assert q.recurring_total == D("18.00")  # 30 - 12 (10 + 2.00 tax)
+    inclusive = (exclusive[0].__class__(enabled=True, inclusive=True, rates=(rate,)), exclusive[1], False)
+    q = quote_addon_removal(member(), example_catalog(), {STORAGE: 0}, now=NOW, taxes=inclusive).quote
+    assert q.recurring_total == D("15.00")  # the price holds its tax
+    elsewhere = (exclusive[0], TaxLocation("DE", source="renewal"), False)
+    assert quote_addon_removal(member(), example_catalog(), {STORAGE: 0}, now=NOW,
+                               taxes=elsewhere).quote.recurring_total == D("15.00")

@@ -24,13 +24,17 @@ from typing import Any, Literal
 
 from ..errors import InputError
 from ..models import DiscountCode, Membership, Product
+from ..um_release import is_main
 from .catalog import index_catalog
 from .discounts import invalid_reason, product_discount
 from .lines import quantum, round_to
 from .periods import check_aware, price_in_period
 from .result import Quote, QuoteError
+from .taxes import TaxLocation, TaxSettings, applicable_rate, taxed_total
 
 RemovalMode = Literal["period_end", "now", "now_keep_amount"]
+RemovalTaxes = tuple[TaxSettings, TaxLocation, bool]
+"""The network's tax settings, where the membership is billed (its billing address) and whether it is exempt."""
 REMOVAL_MODES: tuple[RemovalMode, ...] = ("period_end", "now", "now_keep_amount")
 ZERO = Decimal(0)
 UM_SCHEDULE_DATE_INVALID = "Schedule date is invalid."
@@ -61,12 +65,14 @@ class RemovalQuote:
     mode: RemovalMode
 
 
-def um_product_price(product: Product, quantity: int, m: Membership, now: datetime) -> Decimal | None:
+def um_product_price(product: Product, quantity: int, m: Membership, now: datetime,
+                     taxes: RemovalTaxes | None = None, main: bool = False) -> Decimal | None:
     """`wu_get_membership_product_price($membership, $product_id, $quantity)`: the recurring price of `quantity` ×
     `product` in the membership's period, less the membership's discount code where UM's Cart applies it to that
     line (`Cart::apply_discounts_to_item`: the code valid for the product); 0 for a one-time product (UM removes
     non-recurring lines); None when the product has no price in that period (UM's Cart error
-    `missing-price-variations`)."""
+    `missing-price-variations`). With `taxes`, the line's tax where prices exclude it (a taxable product, at the
+    rate of its category at the membership's billing address), as UM's Cart totals the line."""
     price = price_in_period(product, m.duration, m.duration_unit)
     if price is None:
         return None
@@ -76,7 +82,12 @@ def um_product_price(product: Product, quantity: int, m: Membership, now: dateti
     code = m.discount_code
     if isinstance(code, DiscountCode) and invalid_reason(code, now, [product.id]) is None:
         subtotal -= product_discount(code, product.id, subtotal)
-    return subtotal
+    if taxes is None or not product.taxable:
+        return subtotal
+    settings, location, exempt = taxes
+    rate = applicable_rate(settings, product.tax_category, location, main) if settings.enabled else None
+    return subtotal if rate is None else taxed_total(subtotal, float(subtotal), rate.rate, settings.inclusive,
+                                                     exempt)[0]
 
 
 def quote_addon_removal(
@@ -87,6 +98,7 @@ def quote_addon_removal(
     now: datetime,
     mode: RemovalMode = "period_end",
     um_version: str | None = None,
+    taxes: RemovalTaxes | None = None,
 ) -> RemovalQuote:
     """Price holding `keep` ({product_id: quantity to keep, 0 = remove}) of add-ons the membership holds more of.
 
@@ -100,7 +112,8 @@ def quote_addon_removal(
     step = quantum(m.currency)[0]
     amount = m.amount
     plan = idx.require(m.plan_id, f"membership {m.id}: plan_id")
-    plan_price = um_product_price(plan, 1, m, now)
+    main = is_main(um_version)
+    plan_price = um_product_price(plan, 1, m, now, taxes, main)
     removed: list[RemovedAddon] = []
     errors: list[QuoteError] = []
     for pid, kept in keep.items():
@@ -108,7 +121,7 @@ def quote_addon_removal(
         if not 0 <= kept < held:
             raise InputError(f"add-on {product.slug}: membership {m.id} holds {held}; keeping {kept} removes none",
                              field="addons", record_id=m.id)
-        value = um_product_price(product, held - kept, m, now)
+        value = um_product_price(product, held - kept, m, now, taxes, main)
         if value is None:
             errors.append(QuoteError(code="missing-price-variations", message=(
                 f"{product.name} does not have a valid price variation for that billing period (every "

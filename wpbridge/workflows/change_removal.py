@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..billing import Cart, CatalogIndex
-from ..billing.addon_removal import REMOVAL_MODES, RemovalMode, RemovedAddon, quote_addon_removal
+from ..billing.addon_removal import REMOVAL_MODES, RemovalMode, RemovalTaxes, RemovedAddon, quote_addon_removal
 from ..billing.gateways import gateway_effect
+from ..billing.taxes import renewal_tax_location
 from ..errors import InputError
 from ..limits import effective_limitations
 from ..managers.flavor import flavor_of
@@ -92,7 +93,8 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
     notes: list[str] = []
     base, keep = _on_scheduled(membership, scheduled, mode, keep, notes)
     release = um_version if um_version is not None else info.um_version
-    removal = quote_addon_removal(base, list(idx), keep, now=now, mode=mode, um_version=release)
+    removal = quote_addon_removal(base, list(idx), keep, now=now, mode=mode, um_version=release,
+                                  taxes=_removal_taxes(network, membership))
     q = removal.quote
     sites = owned_sites(network, membership.id)
     notes += _removal_notes(base, removal.removed, mode)
@@ -105,6 +107,22 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
         notes.append(f"billed by {effect.gateway}: {effect.action}")
     return QuoteResult(membership, idx, sites, {}, Cart(), q, now.astimezone(UTC), notes, scheduled, effect,
                        flavor)
+
+
+def _removal_taxes(network: NetworkReader, m: Membership) -> RemovalTaxes | None:
+    """The taxes UM's price of the add-on carries (`wu_get_membership_product_price` builds its Cart at the
+    billing address: country, state, city), None when the network collects none (or an offline snapshot)."""
+    api = network.taxes
+    if api is None or not m.customer_id:
+        return None
+    settings = api.settings()
+    if not settings.enabled:
+        return None
+    facts = api.customer(m.customer_id)
+    address = facts.billing_address
+    where = renewal_tax_location(facts.billing_country, str(address.get("billing_state") or ""),
+                                 str(address.get("billing_city") or ""))
+    return settings, where, facts.tax_exempt
 
 
 def _removal_notes(m: Membership, removed: Sequence[RemovedAddon], mode: RemovalMode) -> list[str]:
