@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.integration.conftest import UM_LATEST, um_build
 from wpbridge.config import NetworkSettings
@@ -404,3 +405,5 @@ def test_an_export_into_the_network_it_came_from_duplicates_nothing(sandbox: San
         ("product", "pro-support"), ("scheduled_change", next(s["key"] for s in plan
                                                                if s["kind"] == "scheduled_change"))}
     assert all(s["action"] == "unchanged" for s in plan if s["kind"] in ("customer", "membership", "site"))
+    as_yaml = run(env_of(sandbox, tmp_path), str(source_file), "--dry-run", "--format", "yaml")  # issue 21 item 6
+    assert as_yaml.returncode == 0 and yaml.safe_load(as_yaml.stdout)["plan"] == plan

@@ -38,7 +38,7 @@ from .common import (
     snapshot_option,
 )
 from .output import fmt_billing, fmt_date, fmt_money, fmt_period, render_pairs, render_table
-from .signals import ApplySignals, Interrupted
+from .signals import ApplySignals, Interrupted, interrupted_by
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -456,7 +456,10 @@ def register(main: click.Group) -> None:
                                  " terminal; pass --yes to apply without asking (or --dry-run to only look)")
             try:
                 confirmed = click.confirm("Write these changes?", default=False, err=True)
-            except click.Abort:
+            except click.Abort as abort:
+                stop = interrupted_by(abort)
+                if stop is not None:  # Ctrl-C at the question: an interruption (130), not a "no"
+                    raise stop from None
                 return False
             if confirmed:
                 stops.begin_writes(writes)

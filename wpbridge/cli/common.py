@@ -22,7 +22,7 @@ from ..encoding import to_jsonable
 from ..errors import AuthError, ConfigError, InputError, WPBridgeError, scrub
 from ..models import parse_utc
 from .output import FORMATS, human, iso_moments, present_money, render_csv, render_json, render_table, render_yaml
-from .signals import Interrupted, default_handlers
+from .signals import Interrupted, default_handlers, interrupted_by
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -107,6 +107,14 @@ def parse_fields(text: str) -> list[str]:
     return fields
 
 
+class _Stopped(BaseException):
+    """An Interrupted carried past click's own KeyboardInterrupt handling (which prints an empty line first)."""
+
+    def __init__(self, signal: Interrupted) -> None:
+        super().__init__(signal.name)
+        self.signal = signal
+
+
 class OneLineErrors(click.Group):
     """The top-level group: a usage mistake (unknown option, bad value, missing argument) is one line on stderr
     naming the option, `error: ...`, exit 2, in the same style as every other error (no usage block)."""
@@ -117,14 +125,15 @@ class OneLineErrors(click.Group):
         try:
             with default_handlers():  # Ctrl-C / SIGTERM: one line, 128 + the signal (signals.py)
                 return super().main(*args, **kwargs)
-        except Interrupted as stop:
+        except (Interrupted, _Stopped, click.Abort) as err:
+            stop = err.signal if isinstance(err, _Stopped) else interrupted_by(err)
+            if stop is None:
+                click.echo("aborted", err=True)
+                sys.exit(EXIT_FAILED)
             click.echo(f"wpbridge: interrupted ({stop.name}); stopped at once", err=True)
             sys.exit(stop.exit_code)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
-        except click.Abort:
-            click.echo("aborted", err=True)
-            sys.exit(EXIT_FAILED)
         except click.exceptions.NoArgsIsHelpError as err:  # `wpbridge` or a group alone: its help, as click does
             err.show()
             sys.exit(err.exit_code)
@@ -134,6 +143,12 @@ class OneLineErrors(click.Group):
                 hint = f" (see: {' '.join(['wpbridge', *err.ctx.command_path.split()[1:]])} --help)"
             click.echo(human(scrub(f"error: {err.format_message()}{hint}"), keep=""), err=True)
             sys.exit(err.exit_code)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Interrupted as stop:
+            raise _Stopped(stop) from None
 
 
 def at_option(help: str) -> Callable[[F], F]:

@@ -214,7 +214,7 @@ def _finish(result: ImportResult, report_path: str | None, url: str, mode: str |
     if output == "table":
         if result.prepared.plan is not None:
             click.echo(result_line(result, dry_run=dry_run))
-    elif output == "json":
-        emit("json", data=report)
+    elif output in ("json", "yaml"):
+        emit(output, data=report)
     else:
         emit("csv", rows=report["writes"], columns=["kind", "key", "action", "status", "id", "where", "error"])

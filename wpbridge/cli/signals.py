@@ -23,9 +23,11 @@ from typing import Any
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class Interrupted(BaseException):
-    """Raised from a signal handler: the command stops here. A BaseException, so that no `except Exception` (a
-    retry, an error handler) takes it for a failed request."""
+class Interrupted(KeyboardInterrupt):
+    """Raised from a signal handler: the command stops here. A KeyboardInterrupt (so a BaseException: no `except
+    Exception` of a retry or an error handler takes it for a failed request), so that what cleans up after a Ctrl-C
+    (the sandbox's start) does so for SIGTERM too; click turns it into an Abort, which the top-level group says as
+    an interruption (`interrupted_by`)."""
 
     def __init__(self, signum: int, message: str = "") -> None:
         super().__init__(message or signal.Signals(signum).name)
@@ -118,3 +120,11 @@ class ApplySignals:
 
     def __exit__(self, *exc: object) -> None:
         self._context.__exit__(None, None, None)
+
+
+def interrupted_by(err: BaseException) -> Interrupted | None:
+    """The signal behind `err` (click's Abort raised for it, or itself), else None."""
+    for candidate in (err, err.__cause__, err.__context__):
+        if isinstance(candidate, Interrupted):
+            return candidate
+    return None
