@@ -49,6 +49,8 @@ def code_text(c: DiscountCode) -> str:
         ("renewals", "discounted too" if c.apply_to_renewals else "first payment only"),
         ("uses", _uses(c)), ("starts", fmt_date(c.date_start)), ("expires", fmt_date(c.date_expiration)),
         ("products", ", ".join(str(p) for p in c.allowed_products) if c.limit_products else "all"),
+        ("billing periods", ", ".join(c.allowed_billing_periods) if c.limit_billing_periods else "all"),
+        ("description", c.description or "-"),
     ])
 
 
