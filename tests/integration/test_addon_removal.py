@@ -86,3 +86,18 @@ def test_removal_now_writes_the_membership_and_the_quotas_follow(any_sandbox: Sa
     assert {str(k): int(v) for k, v in after["addon_products"].items()} == {storage: 1}
     assert Decimal(str(after["amount"])) == Decimal("44")
     assert all(new < old for new, old in zip(disk_limits(sb, blogs), disk_before, strict=True))
+
+
+def test_um_takes_the_addons_tax_off_too(um_sandbox: SandboxInfo) -> None:
+    """With taxes on (FR 20 %, prices without tax), UM's account page lowers the amount by the add-on's price with
+    its tax (`wu_get_membership_product_price` at the billing address): 49 - 2 x 5 x 1.2 = 37; the read-back
+    compares UM's stored swap amount with wpbridge's quote."""
+    from tests.integration.test_change_taxes import customer_of, set_billing_country, taxes
+
+    mid, _ = fresh(um_sandbox)
+    set_billing_country(um_sandbox, customer_of(um_sandbox, mid), "FR")
+    with taxes(um_sandbox):
+        code, out = apply_json(um_sandbox, str(mid), "--addon", "extra-storage:0")
+    assert code == 0 and out["ok"], out["message"]
+    assert Decimal(out["quote"]["recurring_total"]) == Decimal("37.00")
+    assert Decimal(str(um_membership(um_sandbox, mid)["amount"])) == Decimal("49")  # until the period ends
