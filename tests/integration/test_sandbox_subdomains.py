@@ -1,6 +1,6 @@
 """`wpbridge sandbox up --subdomains` (issue 22, subdomain networks): a subdomain multisite whose site hosts resolve
 on this machine (`*.wpbridge.localhost`, sandbox/names.py), seeded with the example network, read and synced by
-wpbridge as it is. Its own sandbox (stub flavor), started once for the module and removed at the end.
+wpbridge as it is. Its own sandbox per flavor (stub, the real UM 2.4.12), started once and removed at the end.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from wpbridge.network import Network
 from wpbridge.sandbox import SandboxInfo, down, up
 from wpbridge.sandbox.names import BASE_HOST, resolves_to_loopback
 
+from .conftest import UM_LATEST, um_build
+
 WPBRIDGE = str(Path(sys.executable).with_name("wpbridge"))
 
 
-@pytest.fixture(scope="module")
-def subdomain_sandbox() -> Iterator[SandboxInfo]:
-    info = up(seed="example", subdomains=True)
+@pytest.fixture(scope="module", params=["stub", "ultimate-multisite"])
+def subdomain_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxInfo]:
+    um = {"flavor": "ultimate-multisite", "um_plugin": um_build(UM_LATEST)} if request.param != "stub" else {}
+    info = up(seed="example", subdomains=True, **um)  # type: ignore[arg-type]
     try:
         yield info
     finally:

@@ -127,11 +127,14 @@ foreach ( $wpb_spec['members'] as $wpb_m ) {
 	}
 	$wpb_blogs = array();
 	foreach ( $wpb_m['sites'] as $wpb_site ) {
-		$wpb_blog = domain_exists( $wpb_domain, $wpb_site['path'], 1 );
+		// A subdomain network (sandbox up --subdomains): /alice/ becomes alice.DOMAIN/.
+		$wpb_host = is_subdomain_install() ? trim( $wpb_site['path'], '/' ) . '.' . $wpb_domain : $wpb_domain;
+		$wpb_path = is_subdomain_install() ? '/' : $wpb_site['path'];
+		$wpb_blog = domain_exists( $wpb_host, $wpb_path, 1 );
 		if ( ! $wpb_blog ) {
 			$wpb_blog = wpbridge_seed_check(
-				wpmu_create_blog( $wpb_domain, $wpb_site['path'], $wpb_site['title'], $wpb_user_id, array( 'public' => 1 ), 1 ),
-				"site {$wpb_site['path']}"
+				wpmu_create_blog( $wpb_host, $wpb_path, $wpb_site['title'], $wpb_user_id, array( 'public' => 1 ), 1 ),
+				"site {$wpb_host}{$wpb_path}"
 			);
 		}
 		update_site_meta( $wpb_blog, 'wu_membership_id', (int) $wpb_membership->get_id() );
