@@ -127,3 +127,49 @@ def test_sync_interrupted_is_the_same_in_json_and_in_the_report(monkeypatch: pyt
     assert shown["summary"]["exit_code"] == report["summary"]["exit_code"] == 143
     quiet = cli("sync", "--dry-run", "-o", "json", "--config", str(tmp_path / "no.toml"))
     assert json.loads(quiet.stdout)["interrupted"] is None
+
+
+def test_import_interrupted_at_its_question_stops_at_once_and_reports(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    """Ctrl-C at `Write N records?` is an interruption (130, the report marked), not a wait for the answer."""
+    from types import SimpleNamespace
+
+    import click
+
+    from wpbridge.cli import importer as cli_importer
+
+    plan = SimpleNamespace(writes_planned=3, target=SimpleNamespace(flavor=SimpleNamespace(name="stub")))
+    prepared = SimpleNamespace(plan=plan, refused=False, issues=[], source=SimpleNamespace(warnings=[]))
+
+    class Net:
+        settings = SimpleNamespace(url="http://127.0.0.1:1")
+
+        def __enter__(self) -> Net:
+            return self
+
+        def __exit__(self, *a: object) -> None:
+            return None
+
+    def execute(*a: Any, **k: Any) -> Any:
+        raise AssertionError("nothing may be written")
+
+    def confirm(*a: Any, **k: Any) -> bool:
+        os.kill(os.getpid(), signal.SIGINT)  # a person presses Ctrl-C at the question
+        time.sleep(5)
+        return True
+
+    monkeypatch.setattr(cli_importer, "open_network", lambda *_a: Net())
+    monkeypatch.setattr(cli_importer, "prepare", lambda *_a: prepared)
+    monkeypatch.setattr(cli_importer, "_show_plan", lambda *_a: None)
+    monkeypatch.setattr(cli_importer, "execute", execute)
+    monkeypatch.setattr(cli_importer, "interactive", lambda: True)
+    monkeypatch.setattr(click, "confirm", confirm)
+    source, report = tmp_path / "in.csv", tmp_path / "report.json"
+    source.write_text("email\n")
+    started = time.monotonic()
+    res = cli("import", str(source), "--report", str(report))
+    assert time.monotonic() - started < 3
+    assert res.exit_code == 130, res.output
+    assert "import: interrupted (SIGINT) before any write; nothing was written" in res.stderr
+    data = json.loads(report.read_text())
+    assert data["interrupted"] == "SIGINT" and data["summary"]["exit_code"] == 130

@@ -32,7 +32,7 @@ from ..workflows.importer import (
 from ..workflows.importer_plan import KINDS, Plan, not_kept_summary
 from ..workflows.importer_records import FORMATS
 from ..workflows.sync.stop import StopNow
-from .common import emit, handle_errors, network_options, open_network
+from .common import emit, handle_errors, interactive, network_options, open_network
 from .sync import StopSignals
 
 SHOWN_LINES = 20
@@ -126,7 +126,7 @@ def register(main: click.Group) -> None:
             assert plan is not None
             _show_plan(prepared, plan, output, dry_run)
             if not dry_run and plan.writes_planned and not yes:
-                _confirm(plan, net.settings.url)
+                _confirm(plan, net.settings.url, signals, report_path)
             result = _run(net, prepared, dry_run, signals)
             _finish(result, report_path, net.settings.url, mode, output, dry_run, signals)
             _say_failures(result)
@@ -161,12 +161,18 @@ def _show_plan(prepared: Prepared, plan: Plan, output: str, dry_run: bool) -> No
         click.echo("  " + step.describe())
 
 
-def _confirm(plan: Plan, url: str) -> None:
-    """Ask before writing (a person at a terminal); exit 2 when not confirmed, an InputError without a terminal."""
-    if not sys.stdin.isatty():
+def _confirm(plan: Plan, url: str, signals: StopSignals, report_path: str | None) -> None:
+    """Ask before writing (a person at a terminal); exit 2 when not confirmed, an InputError without a terminal.
+    Ctrl-C or SIGTERM at the question stops at once, as while planning (nothing written; the report says so)."""
+    if not interactive():
         raise InputError(f"import: {plan.writes_planned} writes planned but not confirmed: stdin is not"
                          " a terminal; pass --yes to import without asking (or --dry-run to only look)")
-    if not click.confirm(f"Write {plan.writes_planned} records to {url}?", err=True):
+    try:
+        with signals.stop.read_only():
+            confirmed = click.confirm(f"Write {plan.writes_planned} records to {url}?", err=True)
+    except StopNow:
+        _stopped_before_writing(signals, report_path)
+    if not confirmed:
         click.echo("import: not confirmed; nothing written", err=True)
         sys.exit(EXIT_INPUT)
 
@@ -198,7 +204,8 @@ def _stopped_before_writing(signals: StopSignals, report_path: str | None) -> No
     if report_path is not None:
         write_report(report_path, {"schema": SCHEMA, "interrupted": signals.stop.requested,
                                    "summary": {"writes": 0, "exit_code": code}, "writes": [], "errors": []})
-    click.echo("import: interrupted while planning; nothing was written", err=True)
+    click.echo(f"import: interrupted ({signals.stop.requested or 'a signal'}) before any write; nothing was"
+               " written", err=True)
     sys.exit(code)
 
 
