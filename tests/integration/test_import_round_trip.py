@@ -226,6 +226,7 @@ def test_export_import_export_loses_nothing_the_import_did_not_name(
         again = run(env, str(source_file), "--yes", "--report", str(tmp_path / "again-r.json"))
         assert again.returncode == 0, again.stderr + again.stdout
         assert report(tmp_path / "again-r.json")["summary"]["writes"] == 0
+        assert again.stderr == ""  # nothing written, nothing lost: nothing to name
     finally:
         _down(target)
 

@@ -54,7 +54,8 @@ def plan_line(prepared: Prepared) -> str:
         if kind in counts:
             c = counts[kind]
             text = ", ".join(f"{c[a]} {a}" for a in ("create", "update", "unchanged", "conflict") if c.get(a))
-            parts.append(f"{kind.replace('_', ' ')}s: {text}")
+            name = kind.replace("_", " ")
+            parts.append(f"{name if name.endswith('s') else name + 's'}: {text}")
     return "plan: " + ("; ".join(parts) if parts else "nothing to import")
 
 

@@ -170,7 +170,6 @@ class _Planner:
         plan_codes(self.plan, Step)
         for c in self.src.customers:
             self.customer(c)
-        plan_taxes(self.plan, self.add)
         for m in self.src.memberships:
             self.membership(m)
         plan_membership_codes(self.plan, self.membership_ids, Step)
@@ -182,6 +181,7 @@ class _Planner:
             self.quotas()
         for sp in self.src.payments:
             self.payment(sp)
+        plan_taxes(self.plan, self.add)  # last: it names, in each step's note, what the target cannot hold
 
     # ------------------------------------------------------------------ products
 

@@ -111,7 +111,8 @@ def plan_taxes(plan: Plan, add: Callable[..., Step]) -> None:
                        ("exempt_customers", have.exempt, want_exempt)):
         if a != b:
             diffs[name] = (a, b)
-    add("taxes", KEY, {} if empty else diffs, where=src.where, target_id=None if empty else 0, src=src)
+    create = empty and bool(diffs)  # a target without taxes gets the file's; none on either side: unchanged
+    add("taxes", KEY, {} if create else diffs, where=src.where, target_id=None if create else 0, src=src)
     steps: dict[tuple[str, str], Step] = {(s.kind, s.key): s for s in plan.steps}
     for lost in not_kept_fields(plan):  # each step that writes without something says what, in its note
         step = steps[(lost["kind"], lost["key"])]
@@ -120,30 +121,42 @@ def plan_taxes(plan: Plan, add: Callable[..., Step]) -> None:
 
 def not_kept_fields(plan: Plan) -> list[dict[str, str]]:
     """What the target cannot hold of what this import writes, field by field: {kind, key, field, why}."""
-    out: list[dict[str, str]] = []
-    flavor = plan.target.flavor
+    writes: set[tuple[str, str]] = {(s.kind, s.key) for s in plan.steps if s.action in ("create", "update")}
+    return _exemption_lost(plan, writes) + _addresses_lost(plan, writes) + _gateways_lost(plan, writes)
+
+
+def _exemption_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
     src: SrcTaxes | None = plan.source.taxes
-    writes = {(s.kind, s.key) for s in plan.steps if s.action in ("create", "update")}
-    if src is not None and src.exempt and not flavor.keeps_tax_exemption and ("taxes", KEY) in writes:
-        out.append({"kind": "taxes", "key": KEY, "field": "exempt_customers",
-                    "why": f"exempt_customers {', '.join(src.exempt)} (Ultimate Multisite keeps no tax exemption:"
-                           " its filter wu_cart_is_tax_exempt decides, e.g. a VAT add-on)"})
+    if src is None or not src.exempt or plan.target.flavor.keeps_tax_exemption or ("taxes", KEY) not in writes:
+        return []
+    return [{"kind": "taxes", "key": KEY, "field": "exempt_customers",
+             "why": f"exempt_customers {', '.join(src.exempt)} (Ultimate Multisite keeps no tax exemption: its"
+                    " filter wu_cart_is_tax_exempt decides, e.g. a VAT add-on)"}]
+
+
+def _addresses_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
+    keys = plan.target.flavor.billing_address_keys
+    if keys is None:
+        return []
+    out = []
     for c in plan.source.customers:
-        extra = sorted(set(c.fields.get("billing_address") or {}) - set(flavor.billing_address_keys or ()))
-        if flavor.billing_address_keys is not None and extra and ("customer", c.email) in writes:
+        extra = sorted(set(c.fields.get("billing_address") or {}) - set(keys))
+        if extra and ("customer", c.email) in writes:
             out.append({"kind": "customer", "key": c.email, "field": "billing_address",
                         "why": f"billing address lines {', '.join(extra)} of {c.email} (Ultimate Multisite's"
-                               f" Billing_Address keeps only {', '.join(flavor.billing_address_keys)})"})
-    if not flavor.keeps_cancelled_gateway:
-        for m in plan.source.memberships:
-            if m.fields.get("status") != "cancelled" or ("membership", m.key) not in writes:
-                continue
-            for name in GATEWAY_FIELDS:
-                if m.fields.get(name):
-                    out.append({"kind": "membership", "key": m.key, "field": name,
-                                "why": f"{name} {m.fields[name]!r} of the cancelled membership {m.key} (Ultimate"
-                                       " Multisite clears a cancelled membership's gateway on every save)"})
+                               f" Billing_Address keeps only {', '.join(keys)})"})
     return out
+
+
+def _gateways_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
+    if plan.target.flavor.keeps_cancelled_gateway:
+        return []
+    return [{"kind": "membership", "key": m.key, "field": name,
+             "why": f"{name} {m.fields[name]!r} of the cancelled membership {m.key} (Ultimate Multisite clears a"
+                    " cancelled membership's gateway on every save)"}
+            for m in plan.source.memberships
+            if m.fields.get("status") == "cancelled" and ("membership", m.key) in writes
+            for name in GATEWAY_FIELDS if m.fields.get(name)]
 
 
 def held_address(diffs: dict[str, tuple[Any, Any]], flavor: Flavor) -> None:
