@@ -37,3 +37,13 @@ def test_apply_remove_now(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "removal of 1 x Extra storage" in out.stdout
     m = fake.memberships.get(3)
     assert m.addon_products == {} and str(m.amount) in ("44", "44.00")
+
+
+def test_memberships_show_says_what_a_scheduled_removal_leaves(tmp_path: Path) -> None:
+    data = example_data()
+    data["scheduled_changes"] = [{"membership_id": 3, "scheduled_for": "2026-06-01T00:00:00Z",
+                                  "target": {"plan_id": 3, "addon_products": {}, "amount": "39.00"}}]
+    snap = str(write_snapshot_file(tmp_path, data))
+    out = cli("memberships", "show", "3", "--snapshot", snap)
+    assert out.exit_code == 0, out.output
+    assert "scheduled change  to Premium at 2026-06-01 00:00 UTC: add-ons -, 39.00 USD" in out.stdout

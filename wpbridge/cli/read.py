@@ -192,9 +192,11 @@ def _detail_text(d: change_flow.MembershipDetail) -> str:
         ("effective quota", quota_summary(d.effective)),
     ]
     if d.scheduled is not None:
-        target_plan = d.scheduled.target.get("plan_id")
-        pairs.append(("scheduled change", f"to {change_flow.product_name(idx, int(target_plan or 0))} at "
-                                          f"{fmt_date(d.scheduled.scheduled_for)}"))
+        then = change_flow.with_state(m, d.scheduled.target)  # what it leaves: plan, add-ons (a removal), amount
+        pairs.append(("scheduled change", f"to {change_flow.product_name(idx, then.plan_id)} at "
+                                          f"{fmt_date(d.scheduled.scheduled_for)}: add-ons "
+                                          f"{addons_text(idx, then.addon_products)}, "
+                                          f"{fmt_money(then.amount, m.currency)}"))
     else:
         pairs.append(("scheduled change", "-"))
     lines = [render_pairs(pairs), "", f"sites ({len(d.sites)}):"]
