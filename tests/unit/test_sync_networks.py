@@ -138,6 +138,7 @@ def test_a_failed_run_keeps_the_last_success_in_the_metrics(fakes: dict[str, Fak
     (["--all-networks", "--report", "one-file.json"], "put {network} in the path"),
     (["--all-networks", "--network", "alpha"], "exclude each other"),
     (["--parallel", "2"], "only with --all-networks"),
+    (["--report", "r-{network}.json"], "needs --network NAME"),
     (["--all-networks", "--report", "r-{network}.json", "--metrics", "r-alpha.json"], "also the --report file"),
 ])
 def test_usage_mistakes(fakes: dict[str, FakeNetwork], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -235,3 +236,10 @@ def test_sigterm_in_parallel_stops_each_run_at_its_safe_point(fakes: dict[str, F
     assert "\n[beta] sync (interrupted): " in result.stdout
     assert fakes["alpha"].written_sites == [] and fakes["beta"].written_sites == []  # stopped before writing
     assert fakes["alpha"].lock is None and fakes["beta"].lock is None
+
+
+def test_one_network_report_path_with_its_name(fakes: dict[str, FakeNetwork], tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["sync", "--network", "alpha", "--config", str(config(tmp_path)),
+                                       "--report", str(tmp_path / "sync-{network}.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "sync-alpha.json").read_text())["network"] == "alpha"

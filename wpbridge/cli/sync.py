@@ -188,6 +188,9 @@ def _check_outputs(report: str | None, metrics_path: str | None, names: Sequence
         if len(names) > 1 and NETWORK_FIELD not in report:
             raise click.BadParameter(f"with --all-networks, put {NETWORK_FIELD} in the path (one report per"
                                      " network)", param_hint="--report")
+        if NETWORK_FIELD in report and names == [None]:
+            raise click.BadParameter(f"{NETWORK_FIELD} in the path needs --network NAME (or --all-networks)",
+                                     param_hint="--report")
         paths = sorted({report.replace(NETWORK_FIELD, name or "default") for name in names})
         for path in paths:
             _check_writable(path)
