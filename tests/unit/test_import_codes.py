@@ -12,7 +12,7 @@ from wpbridge.managers.flavor import STUB, UM
 from wpbridge.models import DiscountCode, Membership, Product
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.importer_json import read_json
-from wpbridge.workflows.importer_plan import Plan, TargetState, build_plan
+from wpbridge.workflows.importer_plan import Plan, TargetState, build_plan, not_kept_summary
 
 CATALOG = example_catalog()
 SOURCE = "https://old.example"
@@ -122,6 +122,8 @@ def test_what_um_cannot_hold_is_named() -> None:
     [mstep] = plan.of("membership_code")
     assert mstep.action == "conflict" and "not imported" in mstep.note
     assert plan_of(export([long], member_code="A" * 25), target()).of("discount_code")[0].action == "create"
+    assert [line.split(": not imported")[0] for line in not_kept_summary(plan)] == [
+        f"discount code {'A' * 25}", f"membership code {SOURCE}/membership/70"]  # the report's not_kept
 
 
 def test_a_product_not_in_the_file_is_dropped_and_named() -> None:

@@ -206,6 +206,13 @@ def _membership_code_action(target_id: int | None, want: str | None, refused: se
     return ("create" if target_id is None else "update" if update else "conflict"), ""
 
 
+def codes_not_kept(plan: Plan) -> list[str]:
+    """The report's `not_kept` lines of the codes: a code (or a membership's code) the target cannot hold, a code
+    written without an allowed product the file's catalog does not have."""
+    return [f"{s.kind.replace('_', ' ')} {s.key}: {s.note}" for s in plan.steps
+            if s.kind in ("discount_code", "membership_code") and s.note.startswith(("not kept", "not imported"))]
+
+
 # --------------------------------------------------------------------------- writing
 
 

@@ -29,7 +29,7 @@ from ..limits import differing_modules, effective_limitations
 from ..models import Limitations, Membership, Product, Site
 from ..money import shown_amount
 from ..payment_models import Payment
-from .importer_codes import plan_codes, plan_membership_codes
+from .importer_codes import codes_not_kept, plan_codes, plan_membership_codes
 from .importer_compare import (
     NOT_KEPT,
     Differences,
@@ -405,7 +405,7 @@ def not_kept_summary(plan: Plan) -> list[str]:
         for reason, _ in payment_not_kept(step.src, plan.target.flavor):
             counts[reason] = counts.get(reason, 0) + 1
     lines = [f"{n} payment{'s' if n != 1 else ''}: not kept: {NOT_KEPT[r]}" for r, n in counts.items()]
-    return lines + not_kept_lines(plan)
+    return lines + not_kept_lines(plan) + codes_not_kept(plan)
 
 
 def _show(v: Any) -> str:
