@@ -7,6 +7,8 @@ broken test run, not a reason to skip.
 Developer knobs (environment): WPBRIDGE_TEST_SANDBOX=DIR reuses a sandbox already running in DIR (started with
 `wpbridge sandbox up --dir DIR`; not stopped at the end; earlier runs may have changed its data);
 WPBRIDGE_TEST_KEEP=1 stops the session's sandbox but keeps its directory (logs, database) for inspection.
+WPBRIDGE_TEST_SUBDOMAINS=1 starts the session's sandboxes as subdomain networks (`sandbox up --subdomains`), to
+run the suite's stories on one (issue 22).
 
 The real Ultimate Multisite: `um_sandbox` (UM 2.4.12, the latest release) and `um_main_sandbox` (UM main,
 2.4.13-beta.1) are the same example network in the UM flavor; `any_sandbox` runs a test on both flavors (stub
@@ -63,6 +65,7 @@ def _session_sandbox(reuse_env: str, **kwargs: object) -> Iterator[SandboxInfo]:
     if reuse:
         yield SandboxInfo.load(reuse)
         return
+    kwargs.setdefault("subdomains", os.environ.get("WPBRIDGE_TEST_SUBDOMAINS") == "1")
     try:
         info = up(seed="example", **kwargs)  # type: ignore[arg-type]
     except WPBridgeError as err:
