@@ -101,3 +101,20 @@ def test_um_takes_the_addons_tax_off_too(um_sandbox: SandboxInfo) -> None:
     assert code == 0 and out["ok"], out["message"]
     assert Decimal(out["quote"]["recurring_total"]) == Decimal("37.00")
     assert Decimal(str(um_membership(um_sandbox, mid)["amount"])) == Decimal("49")  # until the period ends
+
+
+def test_a_removal_adds_to_the_change_already_scheduled(any_sandbox: SandboxInfo) -> None:
+    """As UM's account page: the scheduled swap is applied first, then the add-on removed; one swap holds both.
+    Removing now is refused then (the scheduled change would bring the add-on back)."""
+    sb = any_sandbox
+    mid, _ = fresh(sb)
+    code, down = apply_json(sb, str(mid), "--plan", "free")
+    assert code == 0 and down["status"] == "scheduled", down["message"]
+    now = run(sb, "change", "apply", str(mid), "--addon", "extra-storage:0", "--remove-now", "--yes")
+    assert now.exit_code == 2 and "would come back when it applies" in now.stderr
+    code, out = apply_json(sb, str(mid), "--addon", "extra-storage:0")
+    assert code == 0 and out["status"] == "scheduled" and out["ok"], out["message"]
+    assert any("added to the change scheduled for" in n for n in out["quote"]["notes"])
+    target = out["performed"][0]["body"]["target"]
+    assert int(target["plan_id"]) == Rest(sb).product_ids()["free"] and target["addon_products"] in ({}, [])
+    assert Decimal(out["quote"]["recurring_total"]) == 0
