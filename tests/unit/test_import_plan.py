@@ -79,6 +79,7 @@ def test_different_values_are_a_conflict_unless_update() -> None:
     assert step.action == "conflict"
     assert step.differences == {"amount": (Decimal("39"), Decimal("49")), "addons": ("none", "extra-storage:2")}
     assert "amount: 39.00 -> 49.00" in step.describe()  # the currency's decimals, as all output
+    assert step.to_json()["differences"]["amount"] == {"target": "39.00", "file": "49.00"}  # as the plan line says
     assert build_plan(source(), existing(amount="39"), update=True).of("membership")[0].action == "update"
 
 

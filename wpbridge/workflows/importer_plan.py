@@ -89,7 +89,7 @@ class Step:
         if self.where:
             out["where"] = self.where
         if self.differences:
-            out["differences"] = {k: {"target": to_jsonable(a), "file": to_jsonable(b)}
+            out["differences"] = {k: {"target": _shown_value(a), "file": _shown_value(b)}
                                   for k, (a, b) in sorted(self.differences.items())}
         if self.note:
             out["note"] = self.note
@@ -406,6 +406,11 @@ def not_kept_summary(plan: Plan) -> list[str]:
             counts[reason] = counts.get(reason, 0) + 1
     lines = [f"{n} payment{'s' if n != 1 else ''}: not kept: {NOT_KEPT[r]}" for r, n in counts.items()]
     return lines + not_kept_lines(plan) + codes_not_kept(plan)
+
+
+def _shown_value(v: Any) -> Any:
+    """A difference's value for the report: an amount with its currency's decimals, as every output shows it."""
+    return f"{shown_amount(v):f}" if isinstance(v, Decimal) else to_jsonable(v)
 
 
 def _show(v: Any) -> str:
