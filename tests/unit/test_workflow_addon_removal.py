@@ -79,3 +79,13 @@ def test_an_addon_ums_screens_cannot_remove_is_removed_and_said() -> None:
     assert q.kind == "downgrade" and any("UM's own screens would remove nothing here" in n for n in q.notes)
     first = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["unlimited-visits:0"])
     assert not any("would remove nothing" in n for n in first.notes)
+
+
+def test_the_membership_code_named_by_its_code_is_taken_off_the_price_removed() -> None:
+    data = example_data()
+    data["memberships"][2].update({"addon_products": {str(STORAGE): 2}, "amount": "48", "discount_code": "save10"})
+    data["discount_codes"] = [{"id": 1, "code": "SAVE10", "type": "percentage", "value": "10",
+                               "apply_to_renewals": True}]
+    q = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"])
+    assert q.quote.recurring_total == Decimal("39.00")  # 48 - (10 - 10 %)
+    assert any("the amount falls by 9.00" in n for n in q.notes)

@@ -93,6 +93,7 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
     notes: list[str] = []
     base, keep = _on_scheduled(membership, scheduled, mode, keep, notes)
     release = um_version if um_version is not None else info.um_version
+    base = _with_code(network, base)
     removal = quote_addon_removal(base, list(idx), keep, now=now, mode=mode, um_version=release,
                                   taxes=_removal_taxes(network, membership))
     q = removal.quote
@@ -107,6 +108,16 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
         notes.append(f"billed by {effect.gateway}: {effect.action}")
     return QuoteResult(membership, idx, sites, {}, Cart(), q, now.astimezone(UTC), notes, scheduled, effect,
                        flavor)
+
+
+def _with_code(network: NetworkReader, m: Membership) -> Membership:
+    """The membership with its own discount code as the network's record (UM's price of the add-on takes it off);
+    a code the network does not know (or an offline snapshot) is left as it is: nothing taken off."""
+    code, api = m.discount_code, network.discount_codes
+    if not isinstance(code, str) or api is None:
+        return m
+    found = api.find(code)
+    return m.model_copy(update={"discount_code": found}) if found is not None else m
 
 
 def _removal_taxes(network: NetworkReader, m: Membership) -> RemovalTaxes | None:
