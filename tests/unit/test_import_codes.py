@@ -145,3 +145,11 @@ def test_a_memberships_code_that_differs_is_a_conflict_or_cleared_on_update() ->
 def test_a_code_given_twice_is_an_issue() -> None:
     src = read_json(export([code(), code(id=5, code="SAVE10")]))
     assert [(i.where, i.field) for i in src.issues] == [("discount_codes[1] (SAVE10)", "code")]
+
+
+def test_a_memberships_code_that_no_longer_exists_is_named() -> None:
+    plan = plan_of(export([code()], member_code="GONE"), target())
+    [step] = plan.of("membership_code")
+    assert step.action == "conflict" and "GONE is neither in the file nor on the network" in step.note
+    held = DiscountCode.model_validate(code(id=3, code="GONE"))
+    assert plan_of(export([code()], member_code="GONE"), target([held])).of("membership_code")[0].action == "create"

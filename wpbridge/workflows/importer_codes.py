@@ -185,6 +185,7 @@ def plan_membership_codes(plan: Plan, membership_ids: Mapping[str, int | None],
     if codes is None:
         return
     refused = {s.key.upper() for s in plan.of("discount_code", "conflict") if s.note.startswith("not imported")}
+    known = {sc.key for sc in codes.codes} | {c.code.upper() for c in plan.target.discount_codes}
     for m in plan.source.memberships:
         if m.key not in codes.memberships or m.key not in membership_ids:
             continue
@@ -193,16 +194,18 @@ def plan_membership_codes(plan: Plan, membership_ids: Mapping[str, int | None],
         have = plan.target.membership_codes.get(target_id) if target_id is not None else None
         if (have or "").upper() == (want or "").upper():
             continue
-        action, note = _membership_code_action(target_id, want, refused, plan.update)
+        action, note = _membership_code_action(target_id, want, refused, known, plan.update)
         plan.steps.append(step_type("membership_code", m.key, action, m.where, target_id,
                                     {"discount_code": (have, want)} if target_id is not None else {},
                                     (m.key, want), note))
 
 
-def _membership_code_action(target_id: int | None, want: str | None, refused: set[str],
+def _membership_code_action(target_id: int | None, want: str | None, refused: set[str], known: set[str],
                             update: bool) -> tuple[Action, str]:
     if want is not None and want.upper() in refused:
         return "conflict", f"not imported: the code {want} is not imported"
+    if want is not None and want.upper() not in known:  # a code deleted since the membership took it
+        return "conflict", f"not imported: the code {want} is neither in the file nor on the network"
     return ("create" if target_id is None else "update" if update else "conflict"), ""
 
 
