@@ -34,6 +34,8 @@ def test_reads_tell_the_same_story(any_sandbox: SandboxInfo) -> None:
     assert [p["slug"] for p in run_json(any_sandbox, "products", "list", "--group", "High End")] == ["free", "premium"]
     memberships = {m["id"]: m for m in run_json(any_sandbox, "memberships", "list")}
     sites = {s["blog_id"]: s for s in run_json(any_sandbox, "sites", "list")}
+    assert sites[1]["is_main"] is True and not any(s["is_main"] for b, s in sites.items() if b != 1)  # issue 21
+    assert [p["slug"] for p in run_json(any_sandbox, "products", "list", "--group", "high end")] == ["free", "premium"]
     for c in any_sandbox.info["seeded"]["customers"]:
         assert memberships[c["membership_id"]]["status"] == c["status"]
         for blog_id in c["blog_ids"]:
