@@ -89,3 +89,10 @@ def test_the_membership_code_named_by_its_code_is_taken_off_the_price_removed() 
     q = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"])
     assert q.quote.recurring_total == Decimal("39.00")  # 48 - (10 - 10 %)
     assert any("the amount falls by 9.00" in n for n in q.notes)
+
+
+def test_json_names_the_addons_removed() -> None:
+    q = flow.quote(two_storage(), 3, now=NOW, addons=["extra-storage:1"]).as_dict()
+    assert q["new"]["addons_removed"] == [{"id": STORAGE, "slug": "extra-storage", "name": "Extra storage",
+                                           "quantity": 1}]
+    assert flow.quote(two_storage(), 3, now=NOW, plan="free").as_dict()["new"]["addons_removed"] == []

@@ -159,6 +159,13 @@ class QuoteResult:
         """The no-change or blocked message ('' for a quote that can be applied)."""
         return self.quote.message
 
+    def removed(self) -> dict[int, int]:
+        """{product_id: quantity} of the add-ons this change holds fewer of (workflows.change_removal), else {}."""
+        if self.quote.target is None or self.quote.new_plan_id != self.membership.plan_id:
+            return {}
+        held, wanted = self.membership.addon_products, self.new_state().addon_products
+        return {pid: qty - wanted.get(pid, 0) for pid, qty in held.items() if wanted.get(pid, 0) < qty}
+
     def new_state(self) -> Membership:
         """The membership as it will be once the quote's target is written (itself when there is nothing)."""
         return with_state(self.membership, self.quote.target or {})
@@ -184,6 +191,7 @@ class QuoteResult:
             "new": {
                 "plan": product_ref(idx, q.new_plan_id),
                 "addons_added": [{**product_ref(idx, pid), "quantity": qty} for pid, qty in self.cart.addons.items()],
+                "addons_removed": [{**product_ref(idx, pid), "quantity": qty} for pid, qty in self.removed().items()],
                 "duration": q.duration, "duration_unit": q.duration_unit,
             },
             "currency": q.currency,
