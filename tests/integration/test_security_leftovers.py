@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.stub_api_support import Api
+from tests.integration.stub_api_support import Api, tag
 
 W = "/wp-json/wpbridge/v1"
 
@@ -126,3 +126,99 @@ def test_an_import_refuses_a_super_admins_email(any_sandbox: Any, tmp_path: Any)
     finally:  # the shared network's super admin is left no customer (deleting one keeps its WordPress user)
         for customer in _customers_of_user(api, admin_id):
             api("DELETE", f"/wp-json/wu/v2/customer/{customer['id']}")
+
+
+# ------------------------------------------ 16. an import never moves a record from one customer to another
+
+
+def _import(sb: Any, path: Any, *args: str) -> Any:
+    from tests.integration.change_support import run
+
+    result = run(sb, "import", str(path), *args)
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def _owner_rows(sb: Any) -> dict[str, Any]:
+    """Who holds what on the network: customers by email, memberships by id, sites by path."""
+    api = _api(sb)
+    customers = {c["email"]: c for c in api.ok("GET", f"{W}/import/customers", params={"per_page": 100})}
+    memberships = {m["id"]: m for m in api.ok("GET", "/wp-json/wu/v2/membership", params={"per_page": 100})}
+    sites = {s["path"]: s for s in api.ok("GET", f"{W}/sites", params={"per_page": 100})}
+    return {"customers": customers, "memberships": memberships, "sites": sites}
+
+
+def test_a_csv_row_with_another_customers_username_creates_nothing_for_them(sandbox: Any, tmp_path: Any) -> None:
+    alice = next(c for c in sandbox.info["seeded"]["customers"] if c["username"] == "alice")
+    t = tag()
+    csv = tmp_path / "rows.csv"
+    csv.write_text(f"email,username,plan,date_expiration,site_path\nnew{t}@example.org,alice,basic,2031-01-01,/n{t}/\n")
+    before = _owner_rows(sandbox)
+    dry = _import(sandbox, csv, "--dry-run")
+    assert "conflict" in dry.output and f"new{t}@example.org" in dry.output, dry.output
+    for args in (["--yes"], ["--yes", "--update"]):
+        _import(sandbox, csv, *args)
+        after = _owner_rows(sandbox)
+        assert f"new{t}@example.org" not in after["customers"] and f"/n{t}/" not in after["sites"], args
+        assert after["memberships"] == before["memberships"], args  # nothing created for alice, nothing moved
+        assert [c["email"] for c in after["customers"].values() if c["id"] == alice["customer_id"]] == [
+            c["email"] for c in before["customers"].values() if c["id"] == alice["customer_id"]]
+
+
+def test_update_never_relinks_another_customers_site(sandbox: Any, tmp_path: Any) -> None:
+    alice = next(c for c in sandbox.info["seeded"]["customers"] if c["username"] == "alice")
+    before = _owner_rows(sandbox)
+    site = next(s for s in before["sites"].values() if s["blog_id"] == alice["blog_ids"][0])
+    t = tag()
+    csv = tmp_path / "rows.csv"
+    csv.write_text(f"email,plan,date_expiration,site_path\nmover{t}@example.org,basic,2031-01-01,{site['path']}\n")
+    dry = _import(sandbox, csv, "--dry-run", "--update")
+    assert "conflict" in dry.output and site["path"] in dry.output, dry.output
+    _import(sandbox, csv, "--yes", "--update")
+    after = _owner_rows(sandbox)
+    held = after["sites"][site["path"]]
+    assert (held["membership_id"], held["customer_id"]) == (site["membership_id"], site["customer_id"]), held
+    mover = after["customers"].get(f"mover{t}@example.org")
+    assert mover is None or all(m["customer_id"] != mover["id"] for m in after["memberships"].values()
+                                if m["id"] == site["membership_id"])
+
+
+def test_a_json_import_never_moves_a_membership_to_another_customer(sandbox: Any, tmp_path: Any) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from tests.integration.change_support import network
+    from wpbridge.workflows.snapshot import export_snapshot
+
+    exported = tmp_path / "export.json"
+    with network(sandbox) as net:
+        export_snapshot(net, exported, now=datetime.now(UTC), source_url=sandbox.url)
+    data = json.loads(exported.read_text())
+    basic = next(p["id"] for p in data["catalog"] if p["slug"] == "basic")
+    model_c = next(c for c in data["customers"])
+    model_m = next(m for m in data["memberships"] if m["plan_id"] == basic)
+    t = tag()
+    source = f"https://old-{t}.example"
+
+    def snapshot(customer_id: int, email: str, username: str) -> Any:
+        path = tmp_path / f"{username}.json"
+        customer = {**model_c, "id": customer_id, "user_id": customer_id, "email": email, "user_email": email,
+                    "username": username, "user_login": username}
+        membership = {**model_m, "id": 900_001, "customer_id": customer_id}
+        path.write_text(json.dumps({**data, "source_url": source, "customers": [customer],
+                                    "memberships": [membership], "sites": [], "quotas": [], "usage": [],
+                                    "scheduled_changes": [], "payments": []}))
+        return path
+
+    first = _import(sandbox, snapshot(501, f"first{t}@example.org", f"first{t}"), "--yes")
+    assert first.exit_code == 0, first.output
+    owner = _owner_rows(sandbox)["customers"][f"first{t}@example.org"]
+    moved = snapshot(502, f"second{t}@example.org", f"second{t}")
+    dry = _import(sandbox, moved, "--dry-run", "--update")
+    assert "conflict" in dry.output and "another customer" in dry.output, dry.output
+    _import(sandbox, moved, "--yes", "--update")
+    after = _owner_rows(sandbox)
+    mine = [m for m in after["memberships"].values() if m["customer_id"] == owner["id"]]
+    assert len(mine) == 1, mine  # still the first customer's
+    second = after["customers"].get(f"second{t}@example.org")
+    assert second is None or all(m["customer_id"] != second["id"] for m in after["memberships"].values())
