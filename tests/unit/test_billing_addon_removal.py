@@ -108,3 +108,17 @@ def test_taxes_are_part_of_the_price_removed_where_prices_exclude_them() -> None
     elsewhere = (exclusive[0], TaxLocation("DE", source="renewal"), False)
     assert quote_addon_removal(member(), example_catalog(), {STORAGE: 0}, now=NOW,
                                taxes=elsewhere).quote.recurring_total == D("15.00")
+
+
+def test_the_code_must_be_valid_for_the_line_as_ums_is_valid_says() -> None:
+    storage = next(p for p in example_catalog() if p.id == STORAGE)
+    code = DiscountCode.model_validate({"id": 1, "code": "SAVE", "type": "percentage", "value": "10"})
+    yearly_only = code.model_copy(update={"limit_billing_periods": True, "allowed_billing_periods": ["1-year"]})
+    assert um_product_price(storage, 2, member(discount_code=yearly_only), NOW) == D("10")
+    monthly = code.model_copy(update={"limit_billing_periods": True, "allowed_billing_periods": ["1-month"]})
+    assert um_product_price(storage, 2, member(discount_code=monthly), NOW) == D("9.0")
+    other = code.model_copy(update={"limit_products": True, "allowed_products": [PREMIUM]})
+    assert um_product_price(storage, 2, member(discount_code=other), NOW) == D("10")
+    # UM: expired only after its date (`$now > $expiration`)
+    assert um_product_price(storage, 2, member(discount_code=code.model_copy(update={"date_expiration": NOW})),
+                            NOW) == D("9.0")

@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..models import DiscountCode, Membership, Product
 from ..um_release import is_main
 from .catalog import index_catalog
-from .discounts import invalid_reason, product_discount
+from .discounts import applies_to, code_refusal, product_discount
 from .lines import quantum, round_to
 from .periods import check_aware, price_in_period
 from .result import Quote, QuoteError
@@ -80,7 +80,7 @@ def um_product_price(product: Product, quantity: int, m: Membership, now: dateti
         return ZERO
     subtotal = price * quantity
     code = m.discount_code
-    if isinstance(code, DiscountCode) and invalid_reason(code, now, [product.id]) is None:
+    if isinstance(code, DiscountCode) and _code_valid(code, product, m, now):
         subtotal -= product_discount(code, product.id, subtotal)
     if taxes is None or not product.taxable:
         return subtotal
@@ -88,6 +88,14 @@ def um_product_price(product: Product, quantity: int, m: Membership, now: dateti
     rate = applicable_rate(settings, product.tax_category, location, main) if settings.enabled else None
     return subtotal if rate is None else taxed_total(subtotal, float(subtotal), rate.rate, settings.inclusive,
                                                      exempt)[0]
+
+
+def _code_valid(code: DiscountCode, product: Product, m: Membership, now: datetime) -> bool:
+    """`Discount_Code::is_valid($product_id, $duration, $unit)` (`inc/models/class-discount-code.php:505`): active,
+    uses left, started and not expired (`code_refusal`), the product allowed, the line's period allowed."""
+    if code_refusal(code, now) is not None or not applies_to(code, product.id):
+        return False
+    return not code.limit_billing_periods or f"{m.duration}-{m.duration_unit}" in code.allowed_billing_periods
 
 
 def quote_addon_removal(
