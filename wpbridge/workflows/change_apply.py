@@ -52,7 +52,7 @@ from ..models import Limitations, Membership, ScheduledChange
 from ..money import round_money
 from ..payment_models import Collect, Payment, PaymentChange
 from . import NetworkWriter
-from .change_payment import PaymentDecision, payment_summary, pending_change_payments, plan_payment
+from .change_payment import PaymentDecision, payment_summary, pending_change_payments, plan_payment, with_money
 from .change_removal import QuoteResult, RemovalMode, quote
 from .change_request import AddonRequest, PeriodRequest, forced_body
 from .change_view import (
@@ -390,7 +390,7 @@ def apply_quote(
                              reference="", replace_pending=False)
     writes, expected, what = plan_writes(network, q)
     writes = _money_writes(q, money, writes)
-    what = _with_money(what, money)
+    what = with_money(what, money)
     if not writes:
         return ApplyResult("unchanged", q, what, money=money, payment=money.existing)
     if dry_run:
@@ -507,17 +507,6 @@ def _settle_write(q: QuoteResult, money: PaymentDecision) -> Write | None:
     return Write("payment_settle", pid, "POST", payment_route(pid or None, "settle"),
                  (f"settle it: membership {', '.join(f'{k} {v}' for k, v in state.items())}",),
                  {"membership": state, "reference": reference})
-
-
-def _with_money(what: str, money: PaymentDecision) -> str:
-    if money.waived is not None:
-        return f"{what}; due now {money.waived} {money.currency} WAIVED (--collect none): no payment"
-    if money.existing is not None:
-        return f"{what}; its payment #{money.existing.id} was already made ({money.existing.status})"
-    if money.body is not None:
-        how = "invoiced" if money.collect == "invoice" else "paid"
-        return f"{what}; due now {money.due_now} {money.currency} {how}"
-    return what
 
 
 def _write_quotas(network: NetworkWriter, writes: list[Write], expected: Mapping[int, Limitations],

@@ -200,6 +200,18 @@ def payment_body(q: QuoteResult, key: str, collect: Collect, reference: str,
     }
 
 
+def with_money(what: str, money: PaymentDecision) -> str:
+    """What a change's writes achieve (`what`), with how its due now is collected."""
+    if money.waived is not None:
+        return f"{what}; due now {money.waived} {money.currency} WAIVED (--collect none): no payment"
+    if money.existing is not None:
+        return f"{what}; its payment #{money.existing.id} was already made ({money.existing.status})"
+    if money.body is not None:
+        how = "invoiced" if money.collect == "invoice" else "paid"
+        return f"{what}; due now {money.due_now} {money.currency} {how}"
+    return what
+
+
 def payment_summary(payment: Payment | None) -> dict[str, Any] | None:
     """The `payment` of apply's JSON: id, status, total (string), currency, pay link; None when none was made."""
     if payment is None:
