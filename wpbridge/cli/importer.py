@@ -131,7 +131,7 @@ def register(main: click.Group) -> None:
             result = _run(net, prepared, dry_run, signals)
             _finish(result, report_path, net.settings.url, mode, output, dry_run, signals)
             _say_failures(result)
-        sys.exit(signals.exit_code if signals.exit_code is not None else result.exit_code)
+        sys.exit(_exit_code(result, signals))
 
 
 def _say_issues(prepared: Prepared, report_path: str | None) -> None:
@@ -210,11 +210,26 @@ def _stopped_before_writing(signals: StopSignals, report_path: str | None) -> No
     sys.exit(code)
 
 
+def _cut_short(result: ImportResult, signals: StopSignals) -> bool:
+    """A signal stopped the run before its last write (batches were not sent)."""
+    return signals.exit_code is not None and result.applied is not None and result.applied.interrupted
+
+
+def _exit_code(result: ImportResult, signals: StopSignals) -> int:
+    """128 + the signal when it cut the run short; a signal after the last write cut nothing short: the run's own
+    exit code (0 when everything is in place), and a line saying so."""
+    if _cut_short(result, signals):
+        return signals.exit_code or 143
+    if signals.exit_code is not None:
+        click.echo(f"import: {signals.stop.requested} came after the last write: nothing was cut short", err=True)
+    return result.exit_code
+
+
 def _finish(result: ImportResult, report_path: str | None, url: str, mode: str | None, output: str,
             dry_run: bool, signals: StopSignals | None = None) -> None:
     report = result.report(network_url=url, mode=mode)
     report["interrupted"] = None  # null, or the signal's name: as sync's report and -o json say it
-    if signals is not None and signals.exit_code is not None:  # stopped at a safe point: the report says so
+    if signals is not None and _cut_short(result, signals):  # stopped at a safe point: the report says so
         report["interrupted"] = signals.stop.requested
         report["summary"] = {**report["summary"], "exit_code": signals.exit_code}
     if report_path is not None:
