@@ -110,3 +110,19 @@ def test_a_refusal_both_make_is_a_deviation_of_the_error_only() -> None:
     q = quote_change(member(NOW), [plan(1, "10"), plan(2, "20"), addon], Cart(addons={3: 1}), now=NOW)
     assert q.kind == "blocked" and q.errors[0].code == "addon_not_offered"
     assert devs(q) == [("error", "wrong", "addon_not_offered")]  # UM 2.4.12: the add-on's year is not the plan's month
+
+
+def test_a_period_without_a_plan_declares_what_ums_cart_of_the_addons_alone_answers() -> None:
+    """wpbridge reads a period alone as the current plan in that period; UM's Cart given the add-ons and the period
+    (no plan) prices the add-ons: on 2.4.12 the yearly add-on beside the monthly plan put back is `wrong`."""
+    yearly = [{"duration": 1, "duration_unit": "year", "amount": "100"}]
+    addon = Product.model_validate({"id": 3, "slug": "a", "name": "Addon", "type": "package", "amount": "5",
+                                    "price_variations": [{"duration": 1, "duration_unit": "year", "amount": "50"}]})
+    catalog = [plan(1, "10", price_variations=yearly, available_addons=[3]), addon]
+    q = quote_change(member(NOW), catalog, Cart(addons={3: 1}, duration=1, duration_unit="year"), now=NOW)
+    assert q.kind == "upgrade"
+    assert devs(q) == [("kind", "blocked", "upgrade"), ("error", "wrong", None)]
+    assert "period alone" in q.deviations[0].reason
+    named = quote_change(member(NOW), catalog, Cart(plan_id=1, addons={3: 1}, duration=1, duration_unit="year"),
+                         now=NOW)
+    assert (named.kind, named.due_now, devs(named)) == ("upgrade", q.due_now, [])

@@ -39,6 +39,7 @@ from .taxes import TaxLocation, TaxSettings, applicable_rate, taxed_total
 from .umcart import NO_CHANGES_MESSAGE, Member, UMCartResult, quantum_of, run_cart
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 
 REASONS: dict[str, str] = {
     "decimals": "UM 2.4.12 rounds every currency to 2 decimals; {cur} has none, so wpbridge rounds to whole units "
@@ -55,6 +56,8 @@ REASONS: dict[str, str] = {
             "in 2.4.12); wpbridge keeps them and adds their renewal price.",
     "addon_next": "UM 2.4.13's add-on cart shows the add-ons' period from now while its swap keeps the membership's "
                   "dates; wpbridge reports the membership's next renewal.",
+    "period_alone": "A period without a plan is the current plan in that period to wpbridge; UM's Cart, given the "
+                    "add-ons and the period alone, prices the add-ons (or nothing) instead.",
     "offered": "wpbridge refuses a plan or add-on outside the customer's Change form, which UM's Cart would price "
                "(UM's server does not check it); --force lets it through.",
 }
@@ -105,14 +108,20 @@ def um_quote(
                         tax_exempt=exempt)
     b = _Builder(member, idx, cart, now, version, um, ours, warnings)
     b.tax = (taxes, exempt) if taxes is not None else None
+    if plan_id != cart.plan_id:  # a period alone: UM's Cart, given this cart, would get the add-ons alone
+        b.literal = run_cart(member, idx, None, *args[3:], overlimits=overlimits, taxes=taxes, location=location,
+                             tax_exempt=exempt)
     q = b.build(pre_errors)
+    if b.literal is not None and not pre_errors:
+        return b.against(q, b.literal, REASONS["period_alone"])
     if ours is not um and not pre_errors:
         q = b.reconcile(q)
     return q
 
 
 class _Builder:
-    __slots__ = ("cart", "deviations", "idx", "m", "now", "ours", "tax", "um", "version", "warnings", "zero")
+    __slots__ = ("cart", "deviations", "idx", "literal", "m", "now", "ours", "tax", "um", "version", "warnings",
+                 "zero")
 
     def __init__(self, m: Member, idx: CatalogIndex, cart: Cart, now: datetime, version: str,
                  um: UMCartResult, ours: UMCartResult, warnings: list[QuoteError]) -> None:
@@ -121,6 +130,8 @@ class _Builder:
         self.deviations: list[Deviation] = []
         self.zero = quantum_of(currency_decimals(m.currency))[1]
         self.tax: tuple[TaxSettings, bool] | None = None
+        self.literal: UMCartResult | None = None
+        """UM's Cart of the cart as given, when wpbridge reads it otherwise (a period without a plan)."""
 
     def deviate(self, field: DeviationField, um: Any, ours: Any, reason: str) -> None:
         self.deviations.append(Deviation(field=field, ultimate_multisite=None if um is None else str(um),
@@ -165,7 +176,7 @@ class _Builder:
 
     def declare_offered(self, code: str) -> None:
         """wpbridge's offered-set refusal: what UM's Cart answers instead (its kind and first error), declared."""
-        um = self.um
+        um = self.literal or self.um
         kind, error = (refusal_kind(*um.errors[0]), um.errors[0][0]) if um.errors else (um.cart_type, None)
         if kind != "blocked":
             self.deviate("kind", kind, "blocked", REASONS["offered"])
@@ -195,22 +206,43 @@ class _Builder:
             return price
         return taxed_total(price, float(price), rate.rate, settings.inclusive, exempt)[0]
 
-    def reconcile(self, q: Any) -> Any:
-        """2.4.12 and a zero-decimal currency: the quote used the currency's decimals; declare every field where
-        UM's own result (rounded to cents) differs."""
-        um, now = self.um, self.now
-        declared = {d.field for d in self.deviations}
+    def um_values(self, um: UMCartResult) -> dict[str, Any]:
+        """What UM's Cart `um` reports, field by field as the deviations name them."""
         if um.errors:
             code, message = um.errors[0]
-            values: dict[str, Any] = {"kind": refusal_kind(code, message), "error": code}
-        else:
-            values = {"kind": um.cart_type, "error": None, "credit": um.credit, "due_now": um.total,
-                      "recurring_total": um.recurring_total,
-                      "next_charge_at": iso(now if um.next_charge_now else um.next_charge)}
+            return {"kind": refusal_kind(code, message), "error": code}
+        return {"kind": um.cart_type, "error": None, "credit": um.credit, "due_now": um.total,
+                "recurring_total": um.recurring_total,
+                "next_charge_at": iso(self.now if um.next_charge_now else um.next_charge)}
+
+    @staticmethod
+    def quote_values(q: Any) -> dict[str, Any]:
         ours: dict[str, Any] = {"kind": q.kind, "error": q.errors[0].code if q.errors else None}
         if q.kind not in ("no_change", "blocked"):
             ours.update(credit=q.credit, due_now=q.due_now, recurring_total=q.recurring_total,
                         next_charge_at=iso(q.next_charge_at))
+        return ours
+
+    def against(self, q: Any, um: UMCartResult, reason: str) -> Any:
+        """The quote against UM's Cart `um` of another cart: every field that differs is declared (the deviations
+        of the cart wpbridge priced give way, on the fields compared)."""
+        values, ours = self.um_values(um), self.quote_values(q)
+        priced = "credit" in values and "credit" in ours
+        if priced and self.tax is not None:
+            values["tax_total"] = um.tax_total.quantize(CENT, ROUND_HALF_UP)
+            ours["tax_total"] = q.tax_total
+        compared = set(values) if priced else {"kind", "error"}
+        self.deviations = [d for d in self.deviations if d.field not in compared]
+        for name in sorted(compared, key=list(values).index):
+            if ours.get(name) != values.get(name):
+                self.deviate(name, values.get(name), ours.get(name), reason)  # type: ignore[arg-type]
+        return q.model_copy(update={"deviations": list(self.deviations)})
+
+    def reconcile(self, q: Any) -> Any:
+        """2.4.12 and a zero-decimal currency: the quote used the currency's decimals; declare every field where
+        UM's own result (rounded to cents) differs."""
+        declared = {d.field for d in self.deviations}
+        values, ours = self.um_values(self.um), self.quote_values(q)
         reason = REASONS["decimals"].format(cur=self.m.currency)
         added = False
         for name, value in values.items():
