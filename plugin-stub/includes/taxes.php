@@ -6,7 +6,9 @@
  * `inclusive_tax`, its rates (network option `wp-ultimo_tax_rates`, through wu_get_tax_categories()) and each
  * customer's billing address (meta `wu_billing_address`), `ip_country` and exemption (`wu_cart_is_tax_exempt`).
  *
- * GET  /wpbridge/v1/taxes                  {"enabled", "inclusive", "rates": [{category, country, state, city, rate, title}]}
+ * GET  /wpbridge/v1/taxes                  {"enabled", "inclusive", "rates": [{category, country, state, city, rate, title}],
+ *                                          "categories": {slug: name}} (tax_categories(): `default` and every category
+ *                                          of a rate, named; UM: its categories as stored)
  * PUT  /wpbridge/v1/taxes                  stub mode only: the same object (+ "products": {id: {taxable, tax_category}},
  *                                          "exempt_customers": [ids]); 400 naming the field; UM mode: 409.
  * GET  /wpbridge/v1/customers/{id}/tax     {customer_id, billing_address, billing_country, ip_country, country, tax_exempt}
@@ -160,6 +162,7 @@ function tax_settings_schema(): array {
 			'rates'            => prop( 'array', __( 'The rates, in stored order.', 'wpbridge-stub' ), array( 'items' => tax_rate_schema() ) ),
 			'products'         => prop( 'object', __( 'Stub mode, PUT only: each product\'s {"taxable", "tax_category"} by product id.', 'wpbridge-stub' ) ),
 			'exempt_customers' => prop( 'array', __( 'Stub mode, PUT only: the ids of the tax-exempt customers.', 'wpbridge-stub' ), array( 'items' => array( 'type' => 'integer' ) ) ),
+			'categories'       => prop( 'object', __( 'The tax categories\' names by slug (UM: as its tax editor names them).', 'wpbridge-stub' ) ),
 		)
 	);
 }
@@ -210,7 +213,7 @@ function to_tax_rate( mixed $v, string $field ): string {
 /** The body of `PUT /taxes`, checked as a whole. */
 function tax_settings_body( array $body ): array {
 	$body = without_credentials( $body );
-	only_keys( $body, array( 'enabled', 'inclusive', 'rates', 'products', 'exempt_customers' ) );
+	only_keys( $body, array( 'enabled', 'inclusive', 'rates', 'products', 'exempt_customers', 'categories' ) );
 	$rates = $body['rates'] ?? array();
 	if ( ! is_array( $rates ) || ! array_is_list( $rates ) ) {
 		throw new Invalid( 'rates', __( 'must be a list of rates', 'wpbridge-stub' ) );
@@ -246,6 +249,14 @@ function tax_settings_body( array $body ): array {
 			'tax_category' => to_string( $f['tax_category'] ?? 'default', "products.$pid.tax_category" ),
 		);
 	}
+	$names = $body['categories'] ?? array();
+	if ( ! is_map( $names ) && array() !== $names ) {
+		throw new Invalid( 'categories', __( 'must be an object {"<category slug>": "<name>"}', 'wpbridge-stub' ) );
+	}
+	$categories = array();
+	foreach ( $names as $slug => $name ) {
+		$categories[ (string) $slug ] = to_text( $name, "categories.$slug", 191 );
+	}
 	$exempt = $body['exempt_customers'] ?? array();
 	if ( ! is_array( $exempt ) || ! array_is_list( $exempt ) ) {
 		throw new Invalid( 'exempt_customers', __( 'must be a list of customer ids', 'wpbridge-stub' ) );
@@ -256,7 +267,21 @@ function tax_settings_body( array $body ): array {
 		'rates'            => $clean,
 		'products'         => $flags,
 		'exempt_customers' => array_map( fn( $v ) => to_int( $v, 'exempt_customers', 1 ), $exempt ),
+		'categories'       => $categories,
 	);
+}
+
+/**
+ * The tax categories' names as UM lists them: `default` first ("Default"), then each category `$named` gives,
+ * then each category a rate uses and nothing names (named after its slug, as the UM import names a new one).
+ */
+function tax_categories( array $named, array $rates ): object {
+	$out = array( 'default' => (string) ( $named['default'] ?? __( 'Default', 'wpbridge-stub' ) ) ) + array_map( 'strval', $named );
+	foreach ( $rates as $r ) {
+		$slug         = (string) ( $r['category'] ?? 'default' );
+		$out[ $slug ] = $out[ $slug ] ?? ucfirst( $slug );
+	}
+	return (object) $out;
 }
 
 /** A customer's tax facts as the routes answer them. */
@@ -291,9 +316,10 @@ final class Stub_Tax_Store implements Tax_Store {
 	public function settings(): array {
 		$s = $this->stored();
 		return array(
-			'enabled'   => (bool) $s['enabled'],
-			'inclusive' => (bool) $s['inclusive'],
-			'rates'     => array_values( $s['rates'] ),
+			'enabled'    => (bool) $s['enabled'],
+			'inclusive'  => (bool) $s['inclusive'],
+			'rates'      => array_values( $s['rates'] ),
+			'categories' => tax_categories( (array) ( $s['categories'] ?? array() ), $s['rates'] ),
 		);
 	}
 
@@ -316,6 +342,7 @@ final class Stub_Tax_Store implements Tax_Store {
 				'rates'            => $settings['rates'],
 				'products'         => $settings['products'] + $stored['products'],
 				'exempt_customers' => $settings['exempt_customers'],
+				'categories'       => $settings['categories'],
 			)
 		);
 		return $this->settings() + array( 'exempt_customers' => $settings['exempt_customers'] );
@@ -352,7 +379,9 @@ final class UM_Tax_Store implements Tax_Store {
 
 	public function settings(): array {
 		$rates = array();
+		$names = array();
 		foreach ( wu_get_tax_categories() as $slug => $cat ) {
+			$names[ (string) $slug ] = (string) ( $cat['name'] ?? ucfirst( (string) $slug ) );
 			foreach ( (array) ( $cat['rates'] ?? array() ) as $r ) {
 				$rates[] = array(
 					'category' => (string) $slug,
@@ -365,9 +394,10 @@ final class UM_Tax_Store implements Tax_Store {
 			}
 		}
 		return array(
-			'enabled'   => (bool) wu_get_setting( 'enable_taxes', false ),
-			'inclusive' => (bool) wu_get_setting( 'inclusive_tax', false ),
-			'rates'     => $rates,
+			'enabled'    => (bool) wu_get_setting( 'enable_taxes', false ),
+			'inclusive'  => (bool) wu_get_setting( 'inclusive_tax', false ),
+			'rates'      => $rates,
+			'categories' => tax_categories( $names, $rates ),
 		);
 	}
 
@@ -391,17 +421,20 @@ final class UM_Tax_Store implements Tax_Store {
 			return error( 'wpbridge_um_no_tax_exemption', __( 'Ultimate Multisite keeps no tax exemption of a customer (its filter wu_cart_is_tax_exempt decides): leave exempt_customers out.', 'wpbridge-stub' ), 400, array( 'field' => 'exempt_customers' ) );
 		}
 		$before = wu_get_option( 'tax_rates', array() );
-		$cats   = array(
-			'default' => array(
-				'name'  => (string) ( $before['default']['name'] ?? __( 'Default', 'wpbridge-stub' ) ),
+		$named  = $settings['categories'];
+		$name   = fn( string $slug ) => (string) ( $named[ $slug ] ?? $before[ $slug ]['name'] ?? ( 'default' === $slug ? __( 'Default', 'wpbridge-stub' ) : ucfirst( $slug ) ) );
+		$cats   = array();
+		foreach ( array_merge( array( 'default' ), array_keys( $named ) ) as $slug ) {
+			$cats[ $slug ] = array(
+				'name'  => $name( $slug ),
 				'rates' => array(),
-			),
-		);
+			);
+		}
 		foreach ( $settings['rates'] as $i => $r ) {
 			$slug = strtolower( sanitize_title( $r['category'] ) ) ?: 'default';
 			if ( ! isset( $cats[ $slug ] ) ) {
 				$cats[ $slug ] = array(
-					'name'  => (string) ( $before[ $slug ]['name'] ?? ucfirst( $slug ) ),
+					'name'  => $name( $slug ),
 					'rates' => array(),
 				);
 			}

@@ -41,10 +41,14 @@ RATES = [
 ADDRESS = {"company_name": "Alice SARL", "billing_email": "billing@alice.example", "billing_address_line_1": "1 rue",
            "billing_address_line_2": "Bat. B", "billing_city": "Paris", "billing_state": "IDF",
            "billing_zip_code": "75001", "billing_country": "FR"}
+REDUCED_NAME = "Reduced rate (books)"
 FLAVORS = {"stub": {}, "um": {"flavor": "ultimate-multisite"}, "um13": {"flavor": "ultimate-multisite"}}
 UM_BUILD = {"um": UM_LATEST, "um13": UM_MAIN}
 
 UM_SOURCE = """
+$cats = get_network_option( null, 'wp-ultimo_tax_rates' );
+$cats['reduced']['name'] = $data['reduced_name'];
+update_network_option( null, 'wp-ultimo_tax_rates', $cats );
 foreach ( $data['flags'] as $slug => $f ) {
     $p = wu_get_product_by_slug( $slug );
     $p->update_meta( 'taxable', $f['taxable'] );
@@ -89,6 +93,7 @@ def _enrich(sb: SandboxInfo, flavor: str) -> None:
         rest = Rest(sb)
         rest.api("PUT", "/wpbridge/v1/taxes", {
             "enabled": True, "inclusive": True, "rates": RATES, "exempt_customers": [bruno["customer_id"]],
+            "categories": {"reduced": REDUCED_NAME},
             "products": {str(products[s]): f for s, f in flags.items()}})
         rest.api("PUT", f"/wu/v2/customer/{alice['customer_id']}", {"billing_address": ADDRESS})
         rest.api("PUT", f"/wu/v2/membership/{carla['membership_id']}",
@@ -100,7 +105,7 @@ def _enrich(sb: SandboxInfo, flavor: str) -> None:
     um_php(sb, UM_SET_TAXES, {"enable": True, "inclusive": True, "rates": RATES,
                               "exempt": [bruno["customer_id"]]})
     um_php(sb, UM_SOURCE, {"flags": flags, "alice": alice["customer_id"], "address": ADDRESS,
-                           "membership": carla["membership_id"]})
+                           "reduced_name": REDUCED_NAME, "membership": carla["membership_id"]})
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +227,7 @@ def test_export_import_export_loses_nothing_the_import_did_not_name(
             assert f"not kept: {key[2]}" in done.stderr, key
         unnamed = {k: v for k, v in differences(want, have).items() if (k[0], k[1], k[2]) not in lost}
         assert unnamed == {}
+        assert want[("taxes", "network", "categories")] == {"default": "Default", "reduced": REDUCED_NAME}
         assert ("taxes", "network", "rates") in want and ("customers", "alice@example.com", "billing_address") in want
         again = run(env, str(source_file), "--yes", "--report", str(tmp_path / "again-r.json"))
         assert again.returncode == 0, again.stderr + again.stdout

@@ -58,6 +58,17 @@ def test_taxes_that_differ_are_a_conflict_naming_the_fields() -> None:
     assert step.action == "conflict" and set(step.differences) == {"inclusive"}  # 20.0 is 20
 
 
+def test_the_categories_names_the_file_gives_are_compared() -> None:
+    have = TargetTaxes(TaxSettings(True, False, (TaxRate("default", "FR", "", "", Decimal("20"), "TVA"),)), [],
+                       {"default": "Default", "reduced": "Reduced"})
+    src = source({"enabled": True, "inclusive": False, "rates": [FR], "exempt_customers": [],
+                  "categories": {"default": "Default", "reduced": "Reduced rate (books)"}})
+    assert src.taxes is not None and src.taxes.categories["reduced"] == "Reduced rate (books)"
+    (step,) = plan_of(src, have=have).of("taxes")
+    assert step.action == "conflict"
+    assert step.differences == {"categories": ({"reduced": "Reduced"}, {"reduced": "Reduced rate (books)"})}
+
+
 def test_a_file_without_taxes_plans_none() -> None:
     assert plan_of(source()).of("taxes") == []
 

@@ -53,11 +53,20 @@ class TaxManager:
         where = route(COMPANION, "taxes")
         return tax_settings(self._ctx.transport.request("PUT", where, json_body=body, idempotent=True).data)
 
-    def import_settings(self, settings: TaxSettings, *, exempt_customers: Iterable[int] = ()) -> dict[str, Any]:
-        """`PUT /wpbridge/v1/import/taxes` (`wpbridge import`, both flavors): the settings, the rates and the exempt
-        customers (absolute); UM mode writes UM's own settings and rates, and answers 400 to exempt customers (UM
-        keeps none). The settings read back, with `exempt_customers`."""
-        body = {**settings_body(settings), "exempt_customers": sorted({int(i) for i in exempt_customers})}
+    def categories(self) -> dict[str, str]:
+        """The tax categories' names by slug (`GET /wpbridge/v1/taxes`' `categories`: `default` first; UM: its
+        categories as its tax editor names them)."""
+        data = self._ctx.transport.get(route(COMPANION, "taxes")).data
+        names = data.get("categories") if isinstance(data, dict) else None
+        return {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+
+    def import_settings(self, settings: TaxSettings, *, exempt_customers: Iterable[int] = (),
+                        categories: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """`PUT /wpbridge/v1/import/taxes` (`wpbridge import`, both flavors): the settings, the rates, the
+        categories' names and the exempt customers (absolute); UM mode writes UM's own settings and rates, and
+        answers 400 to exempt customers (UM keeps none). The settings read back, with `exempt_customers`."""
+        body = {**settings_body(settings), "exempt_customers": sorted({int(i) for i in exempt_customers}),
+                "categories": dict(categories or {})}
         where = route(COMPANION, "import", "taxes")
         data: dict[str, Any] = self._ctx.transport.request("PUT", where, json_body=body, idempotent=True).data
         return data

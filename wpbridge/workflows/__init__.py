@@ -170,6 +170,8 @@ class TaxesReadAPI(Protocol):
 
     def customers(self, customer_ids: Iterable[int]) -> dict[int, CustomerTax]: ...
 
+    def categories(self) -> dict[str, str]: ...
+
 
 class DiscountCodesReadAPI(Protocol):
     """`net.discount_codes` (`managers/discount_codes.py`) as a quote reads it; an offline snapshot has none."""

@@ -16,7 +16,7 @@ on every save (`Membership::save()`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -42,7 +42,10 @@ class TaxesAPI(Protocol):
 
     def customers(self, customer_ids: Iterable[int]) -> dict[int, CustomerTax]: ...
 
-    def import_settings(self, settings: TaxSettings, *, exempt_customers: Iterable[int] = ()) -> dict[str, Any]: ...
+    def categories(self) -> dict[str, str]: ...
+
+    def import_settings(self, settings: TaxSettings, *, exempt_customers: Iterable[int] = (),
+                        categories: Mapping[str, str] | None = None) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -51,12 +54,15 @@ class SrcTaxes:
     exempt: list[str]
     """The exempt customers' keys (lower-case emails)."""
     where: str = "taxes"
+    categories: dict[str, str] = field(default_factory=dict)
+    """The categories' names by slug (UM's tax editor names them; none in an export written before)."""
 
 
 @dataclass
 class TargetTaxes:
     settings: TaxSettings
     exempt: list[str]
+    categories: dict[str, str] = field(default_factory=dict)
 
 
 def read_taxes(data: Mapping[str, Any], customer_keys: Mapping[int, str], issues: list[Issue]) -> SrcTaxes | None:
@@ -77,7 +83,9 @@ def read_taxes(data: Mapping[str, Any], customer_keys: Mapping[int, str], issues
                                                              " customers"))
         else:
             exempt.append(key)
-    return SrcTaxes(settings, sorted(exempt))
+    names = raw.get("categories")
+    categories = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+    return SrcTaxes(settings, sorted(exempt), categories=categories)
 
 
 def read_target_taxes(taxes: TaxesAPI, target: TargetState) -> None:
@@ -85,7 +93,8 @@ def read_target_taxes(taxes: TaxesAPI, target: TargetState) -> None:
     emails = {int(row["id"]): str(row.get("email") or "").lower() for row in target.customers
               if str(row.get("id", "")).isdigit()}
     facts = taxes.customers(emails) if emails else {}
-    target.taxes = TargetTaxes(taxes.settings(), sorted(emails[i] for i, f in facts.items() if f.tax_exempt))
+    target.taxes = TargetTaxes(taxes.settings(), sorted(emails[i] for i, f in facts.items() if f.tax_exempt),
+                               taxes.categories())
 
 
 def _rates(settings: TaxSettings) -> list[dict[str, str]]:
@@ -96,6 +105,22 @@ def _number(text: str) -> str:
     return f"{Decimal(text).normalize():f}"
 
 
+def _differences(src: SrcTaxes, have: TargetTaxes, *, keeps_exemption: bool) -> dict[str, tuple[Any, Any]]:
+    """The fields the file gives that the target holds otherwise (a category's name: only those the file names;
+    the exempt customers: only where the target keeps them)."""
+    diffs: dict[str, tuple[Any, Any]] = {}
+    for name, a, b in (("enabled", have.settings.enabled, src.settings.enabled),
+                       ("inclusive", have.settings.inclusive, src.settings.inclusive),
+                       ("rates", _rates(have.settings), _rates(src.settings)),
+                       ("exempt_customers", have.exempt, src.exempt if keeps_exemption else [])):
+        if a != b:
+            diffs[name] = (a, b)
+    named = {slug: name for slug, name in src.categories.items() if have.categories.get(slug) != name}
+    if named:
+        diffs["categories"] = ({slug: have.categories.get(slug) for slug in named}, named)
+    return diffs
+
+
 def plan_taxes(plan: Plan, add: Callable[..., Step]) -> None:
     """The taxes step (none when the file has no taxes): create on a target that has none, else compared."""
     src: SrcTaxes | None = plan.source.taxes
@@ -103,14 +128,7 @@ def plan_taxes(plan: Plan, add: Callable[..., Step]) -> None:
     if src is None or have is None:
         return
     empty = not have.settings.enabled and not have.settings.rates and not have.exempt
-    diffs: dict[str, tuple[Any, Any]] = {}
-    want_exempt = [] if not plan.target.flavor.keeps_tax_exemption else src.exempt
-    for name, a, b in (("enabled", have.settings.enabled, src.settings.enabled),
-                       ("inclusive", have.settings.inclusive, src.settings.inclusive),
-                       ("rates", _rates(have.settings), _rates(src.settings)),
-                       ("exempt_customers", have.exempt, want_exempt)):
-        if a != b:
-            diffs[name] = (a, b)
+    diffs = _differences(src, have, keeps_exemption=plan.target.flavor.keeps_tax_exemption)
     create = empty and bool(diffs)  # a target without taxes gets the file's; none on either side: unchanged
     add("taxes", KEY, {} if create else diffs, where=src.where, target_id=None if create else 0, src=src)
     steps: dict[tuple[str, str], Step] = {(s.kind, s.key): s for s in plan.steps}
@@ -180,7 +198,7 @@ def apply_taxes(applier: Applier, taxes: TaxesAPI) -> None:
         exempt = ([applier.customer_ids[k] for k in src.exempt if k in applier.customer_ids]
                   if applier.t.flavor.keeps_tax_exemption else [])
         try:
-            taxes.import_settings(src.settings, exempt_customers=exempt)
+            taxes.import_settings(src.settings, exempt_customers=exempt, categories=src.categories)
         except WPBridgeError as exc:
             applier.record(step, "failed", error=str(exc), http=exc)
             continue

@@ -57,7 +57,8 @@ SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "
             "discount_codes")
 TAXES = "taxes"
 """The network's taxes (an object, not a section): `enabled`, `inclusive`, `rates` (as `GET /wpbridge/v1/taxes`
-gives them) and `exempt_customers` (customer ids); absent from a snapshot of a source without taxes."""
+gives them), `categories` (their names by slug) and `exempt_customers` (customer ids); absent from a snapshot
+of a source without taxes."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -128,8 +129,9 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     if codes is not None:  # every code, every field; a source that holds none (an old snapshot) writes none
         section("discount_codes", codes)
     if network.taxes is not None:
-        out.write(f',\n"{TAXES}": ' + dumps({**settings_body(network.taxes.settings()),
-                                              "exempt_customers": sorted(exempt)}, separators=(",", ":")))
+        taxes = {**settings_body(network.taxes.settings()), "categories": network.taxes.categories(),
+                 "exempt_customers": sorted(exempt)}
+        out.write(f',\n"{TAXES}": ' + dumps(taxes, separators=(",", ":")))
     out.write("\n}\n")
     return counts
 
