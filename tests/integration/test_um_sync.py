@@ -93,3 +93,25 @@ def test_the_whole_um_network_twice_second_run_writes_nothing(um_sandbox: Sandbo
     assert code == 0 and second["summary"]["writes"] == 0 and second["scheduled_changes"] == []
     assert [c for c in second["changes"] if c["status"] != "differs"] == []
     assert second["summary"]["differences"] == first["summary"]["differences"]
+
+
+def test_sync_at_a_moment_the_servers_clock_has_not_reached_says_so(um_sandbox: SandboxInfo, tmp_path: Path) -> None:
+    """Issue 21 item 8: `sync --at` past a swap's date that the server's clock has not reached: UM refuses to
+    apply it yet, and the summary says so (not a bare '0 of 1 applied')."""
+    m = new_um_member(um_sandbox, "premium", renewed=5)
+    ids = um_sandbox.info["seeded"]["products"]
+    rest = Rest(um_sandbox)
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    rest.api("PUT", f"/wpbridge/v1/memberships/{m.membership_id}/scheduled-change",
+             {"scheduled_for": tomorrow.strftime("%Y-%m-%dT%H:%M:%SZ"), "target": {"plan_id": ids["basic"]},
+              "force": True})
+    try:
+        at = (tomorrow + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        code, report, output = sync(um_sandbox, tmp_path, "--only-membership", str(m.membership_id), "--at", at)
+        assert code == 0, report["errors"]
+        assert report["summary"]["scheduled_changes_due"] == 1 and report["summary"]["scheduled_changes_applied"] == 0
+        assert report["summary"]["scheduled_changes_not_due_on_server"] == 1
+        assert "0 of 1 due scheduled changes applied (1 not due yet by the server's clock" in output
+        assert um_membership(um_sandbox, m.membership_id)["plan_id"] == ids["premium"]
+    finally:  # a later module's sync on this shared network must find nothing due
+        rest.api("DELETE", f"/wpbridge/v1/memberships/{m.membership_id}/scheduled-change")
