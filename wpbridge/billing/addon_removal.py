@@ -26,11 +26,12 @@ from ..errors import InputError
 from ..models import DiscountCode, Membership, Product
 from ..um_release import is_main
 from .catalog import index_catalog
-from .discounts import applies_to, code_refusal, product_discount
+from .discounts import applies_to, code_refusal
 from .lines import quantum, round_to
 from .periods import check_aware, price_in_period
 from .result import Quote, QuoteError
-from .taxes import TaxLocation, TaxSettings, applicable_rate, taxed_total
+from .taxes import TaxLocation, TaxSettings, applicable_rate
+from .umcart import UMLine
 
 RemovalMode = Literal["period_end", "now", "now_keep_amount"]
 RemovalTaxes = tuple[TaxSettings, TaxLocation, bool]
@@ -72,22 +73,25 @@ def um_product_price(product: Product, quantity: int, m: Membership, now: dateti
     line (`Cart::apply_discounts_to_item`: the code valid for the product); 0 for a one-time product (UM removes
     non-recurring lines); None when the product has no price in that period (UM's Cart error
     `missing-price-variations`). With `taxes`, the line's tax where prices exclude it (a taxable product, at the
-    rate of its category at the membership's billing address), as UM's Cart totals the line."""
+    rate of its category at the membership's billing address). The line is totalled as UM's `Line_Item` (`umcart.
+    UMLine`: the discount rounded to cents, then the tax on the discounted price)."""
     price = price_in_period(product, m.duration, m.duration_unit)
     if price is None:
         return None
     if not product.is_recurring:
         return ZERO
-    subtotal = price * quantity
+    line = UMLine("product", product.id, product.name, quantity, price, recurring=True, duration=m.duration,
+                  duration_unit=m.duration_unit, discountable=True, taxable=product.taxable,
+                  tax_category=product.tax_category)
     code = m.discount_code
     if isinstance(code, DiscountCode) and _code_valid(code, product, m, now):
-        subtotal -= product_discount(code, product.id, subtotal)
-    if taxes is None or not product.taxable:
-        return subtotal
-    settings, location, exempt = taxes
-    rate = applicable_rate(settings, product.tax_category, location, main) if settings.enabled else None
-    return subtotal if rate is None else taxed_total(subtotal, float(subtotal), rate.rate, settings.inclusive,
-                                                     exempt)[0]
+        line.set_discount(code.value, code.type, code.apply_to_renewals, code.code)
+    if taxes is not None and product.taxable and taxes[0].enabled:
+        settings, location, exempt = taxes
+        rate = applicable_rate(settings, product.tax_category, location, main)
+        if rate is not None:
+            line.set_tax(rate.rate, settings.inclusive, exempt)
+    return line.total
 
 
 def _code_valid(code: DiscountCode, product: Product, m: Membership, now: datetime) -> bool:
