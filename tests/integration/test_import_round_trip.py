@@ -253,3 +253,26 @@ def test_what_a_ultimate_multisite_target_cannot_hold_is_named(sources: Any, tmp
         assert any("exempt" in line for line in rep["not_kept"]) and any("gateway" in line for line in rep["not_kept"])
     finally:
         _down(target)
+
+
+def test_rows_that_surely_mean_something_else_are_refused_or_warned(sandbox: SandboxInfo, tmp_path: Path) -> None:
+    """Issue 21 item 5, through the real command: a JPY row against the USD catalog is refused naming the row and
+    both currencies (exit 2, nothing written) unless --allow-currency-mismatch; a recurring row without
+    date_expiration is a warning on stderr and in the report, and changes no exit code."""
+    csv = tmp_path / "rows.csv"
+    csv.write_text("email,plan,amount,currency,date_expiration\nyen@example.net,basic,1500,JPY,2027-01-01\n"
+                   "noexp@example.net,basic,15,USD,\n")
+    env = env_of(sandbox, tmp_path)
+    refused = run(env, str(csv), "--dry-run")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.splitlines()[0] == (
+        "import: line 2: currency JPY is not the currency of plan 'basic' (USD): a later quote would compare JPY"
+        " amounts with USD prices; convert the amounts, or pass --allow-currency-mismatch to import it as JPY")
+    assert "import: line 3: warning: date_expiration is not given for a recurring membership" in refused.stderr
+    allowed = run(env, str(csv), "--dry-run", "--allow-currency-mismatch", "--report", str(tmp_path / "r.json"))
+    assert allowed.returncode == 0, allowed.stderr
+    warned = report(tmp_path / "r.json")["warnings"]
+    assert [(w["where"], w["field"]) for w in warned] == [("line 2", "currency"), ("line 3", "date_expiration")]
+    assert "imported as JPY (--allow-currency-mismatch)" in allowed.stderr
+    with network_of(sandbox) as net:
+        assert not any(c["email"] in ("yen@example.net", "noexp@example.net") for c in net.imports.customers())
