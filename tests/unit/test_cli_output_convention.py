@@ -154,3 +154,26 @@ def test_apply_json_spells_every_moment_in_iso_z(monkeypatch: pytest.MonkeyPatch
 
     walk(json.loads(res.stdout))
     assert found and all(v.endswith("Z") and "T" in v for _, v in found), found
+
+
+def test_apply_checks_fields_before_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeNetwork(example_data(posts={13: 12}))
+    monkeypatch.setattr("wpbridge.cli.change.open_network", lambda *_a: fake)
+    bad = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "json", "--fields", "status,colour")
+    assert bad.exit_code == 2 and bad.stdout == "" and fake.writes == [] and not list(fake.payments.list())
+    assert bad.stderr.startswith("error: Invalid value for '--fields': no field 'colour'")
+    good = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "json", "--fields", "status,ok")
+    assert json.loads(good.stdout) == {"status": "applied", "ok": True}
+    rows = cli("change", "apply", "2", "--plan", "premium", "--yes", *AT, "-o", "csv", "--fields", "result")
+    assert rows.stdout.splitlines()[0] == "result"
+
+
+def test_apply_keys_are_the_json_keys() -> None:
+    from wpbridge.cli.change import APPLY_COLUMNS, APPLY_KEYS, apply_rows
+    from wpbridge.workflows.change_apply import ApplyResult
+
+    result = ApplyResult("blocked", None, "x")  # type: ignore[arg-type]
+    monkey = type("Q", (), {"as_dict": lambda self: {}})()
+    result.quote = monkey  # type: ignore[assignment]
+    assert tuple(result.as_dict()) == APPLY_KEYS
+    assert tuple(apply_rows(result)[0]) == APPLY_COLUMNS

@@ -29,6 +29,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     at_option,
+    check_fields_first,
     emit,
     handle_errors,
     interactive,
@@ -231,6 +232,12 @@ def apply_problems(r: flow.ApplyResult) -> list[str]:
     return lines + [f"  MISMATCH: {c.what}: {c.detail}" for c in r.verification if not c.ok]
 
 
+APPLY_COLUMNS = ("status", "write", "record_id", "request", "changes", "result")
+APPLY_KEYS = ("status", "ok", "message", "quote", "planned", "performed", "failed", "verification", "collect",
+              "payment", "waived", "payment_notes")
+"""The fields of `change apply`'s output (table/csv rows, json/yaml keys): --fields is checked before writing."""
+
+
 def apply_rows(r: flow.ApplyResult) -> list[dict[str, Any]]:
     done = {id(w) for w in r.performed}
     failed = {id(w): err for w, err in r.failed}
@@ -430,6 +437,7 @@ def register(main: click.Group) -> None:
         Exit 0 done (or already in place), 3 blocked, 2 bad input, 1 failed or declined.
         """
         location = cart_location(country, state, city)  # checked before the network is opened
+        check_fields_first(APPLY_KEYS if output in ("json", "yaml") else APPLY_COLUMNS)
         net = open_network(network_name, config_path)
         now = _now(at)
         human = output == "table"

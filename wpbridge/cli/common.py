@@ -285,6 +285,16 @@ def _rendered_rows(output: str, rows: Sequence[Mapping[str, Any]], columns: Sequ
     return human(text, keep="\n\t") if text is not None and not fields else render_table(shown, columns)
 
 
+def check_fields_first(known: Sequence[str]) -> None:
+    """For a command that writes: `--fields` checked against the fields its output will have before anything is
+    done (the output comes after the writes, too late for a usage error)."""
+    ctx = click.get_current_context(silent=True)
+    fields = ctx.meta.get(FIELDS) if ctx is not None else None
+    unknown = [f for f in fields or [] if f not in known]
+    if unknown:
+        _refuse_fields(unknown, known)
+
+
 def _refuse_fields(unknown: Sequence[str], known: Sequence[str]) -> None:
     raise InputError(f"Invalid value for '--fields': no field {', '.join(map(repr, unknown))} in this output"
                      f" (fields: {', '.join(known) or 'none'})", field="fields")
