@@ -96,3 +96,12 @@ def test_json_names_the_addons_removed() -> None:
     assert q["new"]["addons_removed"] == [{"id": STORAGE, "slug": "extra-storage", "name": "Extra storage",
                                            "quantity": 1}]
     assert flow.quote(two_storage(), 3, now=NOW, plan="free").as_dict()["new"]["addons_removed"] == []
+
+
+def test_no_period_end_says_to_remove_it_now() -> None:
+    data = example_data()
+    data["memberships"][2].update({"addon_products": {str(STORAGE): 1}, "date_expiration": None})
+    q = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"])
+    assert q.kind == "blocked" and q.message == "Schedule date is invalid."
+    assert any("remove it now instead (--remove-now)" in n for n in q.notes)
+    assert flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"], removal="now").kind == "downgrade"

@@ -99,6 +99,9 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
     q = removal.quote
     sites = owned_sites(network, membership.id)
     notes += _removal_notes(base, removal.removed, mode)
+    if any(e.code == "invalid-date" for e in q.errors):
+        notes.append(f"membership {membership.id} has no expiration date, so there is no period end to remove it at "
+                     "(UM's account page fails the same way): remove it now instead (--remove-now)")
     if q.target is not None:
         notes += _quota_notes(membership, idx, q.target, q.scheduled_for, release)
         if scheduled is not None:
