@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.workflow_support import NOW, FakeNetwork, example_data, write_snapshot_file
 from wpbridge.cli import main
+from wpbridge.cli.output import render_yaml
 from wpbridge.models import Site
 from wpbridge.money import shown_amount
 
@@ -177,3 +180,14 @@ def test_apply_keys_are_the_json_keys() -> None:
     result.quote = monkey  # type: ignore[assignment]
     assert tuple(result.as_dict()) == APPLY_KEYS
     assert tuple(apply_rows(result)[0]) == APPLY_COLUMNS
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_yaml_reads_back_as_the_json_data(value: object) -> None:
+    assert yaml.safe_load(render_yaml(value)) == value

@@ -103,13 +103,34 @@ def _yaml_scalar(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):  # YAML 1.1 readers want a dot in a float with an exponent (1.0e+100)
+        text = json.dumps(value)
+        return text.replace("e", ".0e", 1) if "e" in text and "." not in text else text
     text = str(value)
     if _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS and not text.endswith((" ", ":")) \
             and ": " not in text and " #" not in text:
         return text
-    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar (numbers as text stay text)
+    return _yaml_quoted(text)  # numbers as text stay text
+
+
+_YAML_NAMED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _yaml_quoted(text: str) -> str:
+    """A YAML double-quoted scalar of printable ASCII: every other character escaped (`\\u00e9`, `\\U0001f600`),
+    so that no control character reaches a terminal (as -o json)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _YAML_NAMED:
+            out.append(_YAML_NAMED[ch])
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _yaml_lines(value: Any, indent: str) -> list[str]:
