@@ -74,7 +74,8 @@ def test_csv_carries_raw_values(snap: str) -> None:
     rows = cli("memberships", "list", "--snapshot", snap, "-o", "csv").stdout.splitlines()
     cell = dict(zip(rows[0].split(","), rows[3].split(","), strict=True))
     assert (cell["id"], cell["amount"], cell["expires"]) == ("3", "44.00", "2026-06-01T00:00:00Z")
-    assert " UTC" not in "\n".join(rows) and ",-," not in "\n".join(rows)
+    assert " UTC" not in "\n".join(rows) and ",-," not in "\n".join(rows) and "'-" not in "\n".join(rows)
+    assert dict(zip(rows[0].split(","), rows[1].split(","), strict=True))["addons"] == ""  # none held: empty
     table = cli("memberships", "list", "--snapshot", snap).stdout
     assert "2026-06-01 00:00 UTC" in table
 
@@ -191,3 +192,8 @@ _JSON = st.recursive(
 @given(_JSON)
 def test_yaml_reads_back_as_the_json_data(value: object) -> None:
     assert yaml.safe_load(render_yaml(value)) == value
+
+
+def test_yaml_keys_longer_than_yamls_implicit_key_limit() -> None:
+    for value in ({"k" * 1500: {"a": [1, {"b": None}]}}, [{"k" * 1500: "x"}], {"k" * 1500: []}):
+        assert yaml.safe_load(render_yaml(value)) == value

@@ -137,7 +137,8 @@ def _yaml_lines(value: Any, indent: str) -> list[str]:
     if isinstance(value, dict) and value:
         out = []
         for key, item in value.items():
-            head = f"{indent}{_yaml_scalar(str(key))}:"
+            name = _yaml_scalar(str(key))  # a key over YAML's 1024-character implicit key limit is explicit
+            head = f"{indent}{name}:" if len(name) < 1000 else f"{indent}? {name}\n{indent}:"
             if isinstance(item, dict | list) and item:
                 out += [head, *_yaml_lines(item, indent + "  ")]
             else:

@@ -172,7 +172,8 @@ def membership_row(m: Membership, idx: CatalogIndex) -> dict[str, Any]:
     plan = idx.get(m.plan_id)
     return {
         "id": m.id, "customer": m.customer_id, "status": m.status, "plan": plan.slug if plan else m.plan_id,
-        "addons": addons_text(idx, m.addon_products), "amount": round_money(m.amount, m.currency),
+        "addons": addons_text(idx, m.addon_products) if m.addon_products else None,
+        "amount": round_money(m.amount, m.currency),
         "currency": m.currency,
         "period": fmt_billing(m.recurring, m.duration, m.duration_unit), "expires": m.date_expiration,
     }
@@ -213,7 +214,8 @@ def _detail_rows(d: change_flow.MembershipDetail) -> list[dict[str, Any]]:
     return [
         {"blog_id": s.site.blog_id, "url": f"{s.site.domain}{s.site.path}", "title": s.site.title,
          "membership": d.membership.id, "plan": change_flow.product_name(d.catalog, d.membership.plan_id),
-         "quota": quota_summary(s.quota), "quota_in_sync": s.in_sync, "usage": usage_summary(s.usage)}
+         "quota": quota_summary(s.quota) if s.quota is not None else None, "quota_in_sync": s.in_sync,
+         "usage": usage_summary(s.usage) if s.usage is not None else None}
         for s in d.sites
     ]
 
