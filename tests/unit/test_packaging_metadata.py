@@ -18,3 +18,11 @@ def test_the_license_is_an_spdx_string_and_setuptools_reads_it() -> None:
     [setuptools] = [r for r in data["build-system"]["requires"] if r.startswith("setuptools")]
     match = re.fullmatch(r"setuptools>=(\d+)", setuptools.replace(" ", ""))
     assert match is not None and int(match.group(1)) >= 77, setuptools
+
+
+def test_an_editable_install_uses_the_quiet_strategy() -> None:
+    """setuptools picks the .pth strategy (no notice printed by `pip install -e .`) only for `package-dir = {"" =
+    ...}`; the flat layout's default prints "Please be careful with folders..." on every install."""
+    data = tomllib.loads(PYPROJECT.read_text())
+    assert data["tool"]["setuptools"]["package-dir"] == {"": "."}
+    assert data["tool"]["setuptools"]["packages"]["find"]["include"] == ["wpbridge*"]
