@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from click.testing import CliRunner, Result
@@ -71,13 +72,15 @@ class Rest:
         assert resp.status_code < 300, f"{method} {path} -> {resp.status_code} {resp.text[:300]}"
         return resp.json()
 
-    def wp(self, method: str, site_path: str, route: str, body: Any = None) -> requests.Response:
-        """WordPress's own REST API on one site (e.g. site_path '/alice/', route '/wp/v2/posts')."""
-        return self.http.request(method, f"{self.sb.url}{site_path.rstrip('/')}/wp-json{route}", json=body,
+    def wp(self, method: str, site: str, route: str, body: Any = None) -> requests.Response:
+        """WordPress's own REST API on one site: `site` is its URL (`Member.site_urls`: right on a subdirectory
+        and a subdomain network alike) or a path on the main host ('/alice/'); route e.g. '/wp/v2/posts'."""
+        base = site if site.startswith(("http://", "https://")) else f"{self.sb.url}{site}"
+        return self.http.request(method, f"{base.rstrip('/')}/wp-json{route}", json=body,
                                  auth=(self.sb.user, self.sb.app_password), timeout=60)
 
-    def create_post(self, site_path: str, title: str) -> requests.Response:
-        return self.wp("POST", site_path, "/wp/v2/posts", {"title": title, "status": "publish", "content": "x"})
+    def create_post(self, site: str, title: str) -> requests.Response:
+        return self.wp("POST", site, "/wp/v2/posts", {"title": title, "status": "publish", "content": "x"})
 
     def product_ids(self) -> dict[str, int]:
         return {p["slug"]: int(p["id"]) for p in self.api("GET", "/wpbridge/v1/catalog")["products"]}
@@ -95,6 +98,8 @@ class Member:
     membership_id: int
     blog_ids: tuple[int, ...]
     site_paths: tuple[str, ...]
+    site_urls: tuple[str, ...] = ()
+    """Each site's own URL (`http://DOMAIN/PATH/`): its host on a subdomain network, where every path is `/`."""
 
 
 def new_member(
@@ -127,7 +132,7 @@ def new_member(
     membership = parse(Membership, rest.api("POST", "/wu/v2/membership",
                                             membership_body(member, base, ids, int(customer["id"]))))
     catalog = rest.catalog()
-    blog_ids, paths = [], []
+    blog_ids, paths, urls = [], [], []
     for slug in member.sites:
         site = parse(Site, rest.api("POST", "/wu/v2/site", {
             "path": f"/{slug}/", "title": slug, "type": "customer_owned", "membership_id": membership.id,
@@ -137,7 +142,8 @@ def new_member(
                  effective_limitations(membership, catalog, site).to_wire())
         blog_ids.append(site.blog_id)
         paths.append(site.path)
-    return Member(membership.customer_id, membership.id, tuple(blog_ids), tuple(paths))
+        urls.append(f"{urlsplit(sb.url).scheme}://{site.domain}{site.path}")
+    return Member(membership.customer_id, membership.id, tuple(blog_ids), tuple(paths), tuple(urls))
 
 
 def server_state(sb: SandboxInfo, member: Member) -> dict[str, Any]:

@@ -103,7 +103,7 @@ def test_quote_blocked_is_exit_0_and_apply_blocked_is_exit_3(sandbox: SandboxInf
     member = new_member(sandbox, "premium", created=40, renewed=5)
     rest = Rest(sandbox)
     for i in range(10):  # + WordPress's "Hello world!" = 11 published posts
-        assert rest.create_post(member.site_paths[0], f"post {i}").status_code == 201
+        assert rest.create_post(member.site_urls[0], f"post {i}").status_code == 201
     before = server_state(sandbox, member)
     quote = run(sandbox, "change", "quote", str(member.membership_id), "--plan", "free")
     assert quote.exit_code == 0
@@ -124,7 +124,7 @@ def test_quote_blocked_is_exit_0_and_apply_blocked_is_exit_3(sandbox: SandboxInf
 def _posts_allowed(rest: Rest, member: Member) -> int:
     """Publish posts until WordPress refuses one; returns how many were accepted."""
     for accepted in range(30):
-        resp = rest.create_post(member.site_paths[0], f"fill {accepted}")
+        resp = rest.create_post(member.site_urls[0], f"fill {accepted}")
         if resp.status_code != 201:
             assert resp.status_code == 403 and resp.json()["code"] == "wpbridge_quota_exceeded"
             return accepted
@@ -134,7 +134,7 @@ def _posts_allowed(rest: Rest, member: Member) -> int:
 def test_upgrade_apply_enforced_by_wordpress_and_second_apply_is_a_no_op(sandbox: SandboxInfo) -> None:
     member = new_member(sandbox, "free")
     rest = Rest(sandbox)
-    site = member.site_paths[0]
+    site = member.site_urls[0]
     assert _posts_allowed(rest, member) == 9  # Free: 10 posts, "Hello world!" is one
     refused = rest.create_post(site, "over the Free limit")
     assert refused.status_code == 403
