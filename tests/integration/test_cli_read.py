@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests.integration.change_support import cli_env, new_member, run, run_json, today_at
 from wpbridge.sandbox import SandboxInfo
@@ -40,7 +41,8 @@ def test_check_unreachable_exit_1(sandbox: SandboxInfo) -> None:
 def test_localhost_for_127_0_0_1_is_a_redirect_error_naming_the_url(sandbox: SandboxInfo) -> None:
     """Issue 11: WordPress multisite redirects an unknown host (localhost for a network installed as 127.0.0.1) to
     its main site; a list read through it printed (none) and exited 0."""
-    other = sandbox.url.replace("127.0.0.1", "localhost")
+    host = urlsplit(sandbox.url).hostname or ""
+    other = sandbox.url.replace(host, "localhost" if host == "127.0.0.1" else "127.0.0.1")  # a subdomain network's too
     env = {**cli_env(sandbox), "WPBRIDGE_URL": other}
     for args in (["memberships", "list"], ["products", "list"], ["sync", "--dry-run"], ["check"]):
         result = run(sandbox, *args, env=env)
