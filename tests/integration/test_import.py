@@ -90,7 +90,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[SandboxInfo]:
     if request.param == "ultimate-multisite":
         kwargs = {"flavor": "ultimate-multisite", "um_plugin": um_build(UM_LATEST)}
     try:
-        info = up(seed="none", **kwargs)
+        # the same kind of network as the source (WPBRIDGE_TEST_SUBDOMAINS=1: both subdomain networks)
+        info = up(seed="none", subdomains=os.environ.get("WPBRIDGE_TEST_SUBDOMAINS") == "1", **kwargs)
     except WPBridgeError as err:
         pytest.fail(f"the {request.param} sandbox could not start: {err}", pytrace=False)
     try:
