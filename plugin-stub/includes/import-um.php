@@ -22,7 +22,7 @@ function import_um_create_customer( string $email, ?string $username, ?\WP_User 
 		'password'           => wp_generate_password( 24 ),
 		'email_verification' => $fields['email_verification'] ?? 'none',
 		'vip'                => ! empty( $fields['vip'] ),
-		'billing_address'    => is_array( $fields['billing_address'] ?? null ) ? map_deep( $fields['billing_address'], 'sanitize_text_field' ) : array(),
+		'billing_address'    => import_um_address( $fields ),
 		'signup_form'        => 'wpbridge-import',
 	);
 	if ( $user ) {
@@ -39,6 +39,7 @@ function import_um_create_customer( string $email, ?string $username, ?\WP_User 
 	if ( ! $customer->get_id() ) {
 		return import_um_not_saved( 'customer' );
 	}
+	import_um_ip_country( $customer, $fields );
 	if ( ! empty( $fields['has_trialed'] ) ) {
 		// The column and the meta (set_has_trialed()), as UM's own checkout leaves them: UM's REST and the import's
 		// rows read the column, Customer::has_trialed() reads either.
@@ -52,11 +53,30 @@ function import_um_create_customer( string $email, ?string $username, ?\WP_User 
 	return (int) $customer->get_id();
 }
 
+/** The billing address an import gives, sanitized, without `ip_country` (UM keeps that in its own meta). */
+function import_um_address( array $fields ): array {
+	$address = is_array( $fields['billing_address'] ?? null ) ? map_deep( $fields['billing_address'], 'sanitize_text_field' ) : array();
+	unset( $address['ip_country'] );
+	return $address;
+}
+
+/** UM's meta `ip_country` (Customer::META_IP_COUNTRY) from the address an import gives, when it gives one. */
+function import_um_ip_country( object $customer, array $fields ): void {
+	$ip = $fields['billing_address']['ip_country'] ?? null;
+	if ( is_array( $fields['billing_address'] ?? null ) && is_string( $ip ) && '' !== $ip ) {
+		$customer->update_meta( 'ip_country', sanitize_text_field( $ip ) );
+	}
+}
+
 /** UM mode: a customer's fields set through its model (the keys were checked by the route). */
 function import_um_update_customer( int $id, array $body ): ?\WP_Error {
 	$customer = wu_get_customer( $id );
 	if ( ! $customer ) {
 		return error( 'wu_rest_customer_invalid_id', __( 'Item not found.', 'wpbridge-stub' ), 404 );
+	}
+	if ( array_key_exists( 'billing_address', $body ) ) {
+		import_um_ip_country( $customer, $body );
+		$body['billing_address'] = import_um_address( $body );
 	}
 	foreach ( $body as $k => $v ) {
 		if ( 'date_registered' === $k ) {

@@ -213,14 +213,17 @@ function import_customer_row_out( array $r ): array {
 		'has_trialed'        => null === $r['has_trialed'] ? null : b( $r['has_trialed'] ),
 		'vip'                => b( $r['vip'] ),
 		'date_registered'    => d( $r['date_registered'] ?: null ),
-		'billing_address'    => isset( $r['billing_address'] ) ? as_map( import_billing_address_in( (string) $r['billing_address'] ) ) : null,
+		'billing_address'    => isset( $r['billing_address'] ) || ! empty( $r['ip_country'] ) ? as_map( import_billing_address_in( (string) ( $r['billing_address'] ?? '' ), (string) ( $r['ip_country'] ?? '' ) ) ) : null,
 	);
 }
 
-/** A customer's stored billing address: the stub's JSON column, or UM's meta `wu_billing_address` (serialized). */
-function import_billing_address_in( string $stored ): array {
-	if ( is_serialized( $stored ) ) {
-		return um_billing_address( $stored );
+/**
+ * A customer's stored billing address: the stub's JSON column (its `ip_country` inside), or UM's meta
+ * `wu_billing_address` (serialized) with UM's meta `ip_country` added as the stub keeps it.
+ */
+function import_billing_address_in( string $stored, string $ip_country = '' ): array {
+	if ( is_serialized( $stored ) || '' !== $ip_country ) {
+		return um_billing_address( $stored ) + ( '' !== $ip_country ? array( 'ip_country' => $ip_country ) : array() );
 	}
 	$address = json_in( $stored );
 	return is_array( $address ) ? $address : array();

@@ -171,9 +171,14 @@ final class UM_Import_Store implements Import_Store {
 		return um_table( $entity );
 	}
 
-	/** UM's meta `wu_billing_address` (a serialized Billing_Address; import_billing_address_in() reads it). */
+	/**
+	 * UM's meta `wu_billing_address` (a serialized Billing_Address; import_billing_address_in() reads it) and its
+	 * meta `ip_country` (the tax country of a customer without a billing country), read into the address as the
+	 * stub keeps it.
+	 */
 	public function billing_address_sql(): string {
-		return '(SELECT meta_value FROM ' . ident( um_table( 'customermeta' ) ) . " WHERE wu_customer_id = c.id AND meta_key = 'wu_billing_address' ORDER BY meta_id DESC LIMIT 1) AS billing_address";
+		$meta = fn( string $key ) => '(SELECT meta_value FROM ' . ident( um_table( 'customermeta' ) ) . " WHERE wu_customer_id = c.id AND meta_key = '$key' ORDER BY meta_id DESC LIMIT 1)";
+		return $meta( 'wu_billing_address' ) . ' AS billing_address, ' . $meta( 'ip_country' ) . ' AS ip_country';
 	}
 
 	public function create_customer( string $email, ?string $username, ?\WP_User $user, array $fields ): int|\WP_Error {

@@ -4,11 +4,12 @@ everything a migration must carry is exported, imported into a fresh network wit
 and the two exports are compared field by field, every field of every record, by natural keys: the only
 differences allowed are the ones the import named (its report's `not_kept_fields`, also printed as `not kept`).
 
-What each source holds besides the example seed: taxes on, prices inclusive, rates in two categories; a product
-that is not taxable and one in the `reduced` category; customers with full billing addresses, one tax-exempt (UM:
-through `wu_cart_is_tax_exempt`, as a VAT add-on makes them); a membership with gateway ids; trialed customers
-(the seed's trialing ones) and a cancelled membership whose gateway is `manual`. Quotas and usage are not compared
-(UM computes its own limits; usage is measured), test_import.py checks them.
+What each source holds besides the example seed: taxes on, prices inclusive, rates in two categories (one named
+by the network); a product that is not taxable and one in the `reduced` category; customers with full billing
+addresses, one tax-exempt (UM: through `wu_cart_is_tax_exempt`, as a VAT add-on makes them), one taxed by its IP
+country (UM: its meta `ip_country`); a membership with gateway ids; trialed customers (the seed's trialing ones)
+and a cancelled membership whose gateway is `manual`. Quotas and usage are not compared (UM computes its own
+limits; usage is measured), test_import.py checks them.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ foreach ( $data['flags'] as $slug => $f ) {
 $c = wu_get_customer( $data['alice'] );
 $c->set_billing_address( $data['address'] );
 $c->save();
+$k = wu_get_customer( $data['karin'] );
+$k->set_billing_address( array( 'billing_email' => 'karin@example.com' ) );
+$k->save();
+$k->update_meta( 'ip_country', 'DE' );
 $m = wu_get_membership( $data['membership'] );
 $m->set_gateway_customer_id( 'cus_rt1' );
 $m->set_gateway_subscription_id( 'sub_rt1' );
@@ -86,7 +91,7 @@ def _customer(sb: SandboxInfo, username: str) -> dict[str, Any]:
 def _enrich(sb: SandboxInfo, flavor: str) -> None:
     """Everything the example seed lacks that a migration must carry (see the module's doc)."""
     products = sb.info["seeded"]["products"]
-    alice, bruno, carla = (_customer(sb, n) for n in ("alice", "bruno", "carla"))
+    alice, bruno, carla, karin = (_customer(sb, n) for n in ("alice", "bruno", "carla", "karin"))
     flags = {"basic": {"taxable": False, "tax_category": "default"},
              "premium": {"taxable": True, "tax_category": "reduced"}}
     if flavor == "stub":
@@ -96,6 +101,8 @@ def _enrich(sb: SandboxInfo, flavor: str) -> None:
             "categories": {"reduced": REDUCED_NAME},
             "products": {str(products[s]): f for s, f in flags.items()}})
         rest.api("PUT", f"/wu/v2/customer/{alice['customer_id']}", {"billing_address": ADDRESS})
+        rest.api("PUT", f"/wu/v2/customer/{karin['customer_id']}",
+                 {"billing_address": {"billing_email": "karin@example.com", "ip_country": "DE"}})
         rest.api("PUT", f"/wu/v2/membership/{carla['membership_id']}",
                  {"gateway_customer_id": "cus_rt1", "gateway_subscription_id": "sub_rt1"})
         return
@@ -105,7 +112,8 @@ def _enrich(sb: SandboxInfo, flavor: str) -> None:
     um_php(sb, UM_SET_TAXES, {"enable": True, "inclusive": True, "rates": RATES,
                               "exempt": [bruno["customer_id"]]})
     um_php(sb, UM_SOURCE, {"flags": flags, "alice": alice["customer_id"], "address": ADDRESS,
-                           "reduced_name": REDUCED_NAME, "membership": carla["membership_id"]})
+                           "reduced_name": REDUCED_NAME, "membership": carla["membership_id"],
+                           "karin": karin["customer_id"]})
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +236,8 @@ def test_export_import_export_loses_nothing_the_import_did_not_name(
         unnamed = {k: v for k, v in differences(want, have).items() if (k[0], k[1], k[2]) not in lost}
         assert unnamed == {}
         assert want[("taxes", "network", "categories")] == {"default": "Default", "reduced": REDUCED_NAME}
+        assert want[("customers", "karin@example.com", "billing_address")] == {
+            "billing_email": "karin@example.com", "ip_country": "DE"}  # UM: its meta ip_country
         assert ("taxes", "network", "rates") in want and ("customers", "alice@example.com", "billing_address") in want
         again = run(env, str(source_file), "--yes", "--report", str(tmp_path / "again-r.json"))
         assert again.returncode == 0, again.stderr + again.stdout
@@ -249,7 +259,7 @@ def test_what_a_ultimate_multisite_target_cannot_hold_is_named(sources: Any, tmp
         assert {("taxes", "network", "exempt_customers"), ("memberships", "ines@example.com#0", "gateway")} <= lost
         addresses = lost - {("taxes", "network", "exempt_customers"), ("memberships", "ines@example.com#0", "gateway")}
         assert {(s, f) for s, _, f in addresses} == {("customers", "billing_address")}  # the stub's billing_name
-        assert len(addresses) == 11  # every seeded customer but alice (her address is UM's eight lines only)
+        assert len(addresses) == 10  # every seeded customer but alice and karin (UM's own lines only)
         assert any("exempt" in line for line in rep["not_kept"]) and any("gateway" in line for line in rep["not_kept"])
     finally:
         _down(target)

@@ -110,8 +110,9 @@ class UMFlavor(Flavor):
     keeps_tax_exemption = False
     keeps_cancelled_gateway = False
     billing_address_keys = ("company_name", "billing_email", "billing_address_line_1", "billing_address_line_2",
-                            "billing_country", "billing_state", "billing_city", "billing_zip_code")
-    """UM's `Billing_Address::fields()` (inc/objects/class-billing-address.php): it drops any other key."""
+                            "billing_country", "billing_state", "billing_city", "billing_zip_code", "ip_country")
+    """UM's `Billing_Address::fields()` (inc/objects/class-billing-address.php): it drops any other key; and
+    `ip_country`, which UM keeps in its own customer meta (plugin-stub reads and writes it there)."""
 
     def pick(self, *, stub: T, um: T) -> T:
         return um

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_va
 from .. import jsonsafe as safe_json
 from ..encoding import dumps, iso_utc
 from ..errors import DataError, InputError, NotFound
-from ..managers.taxes import settings_body
+from ..managers.taxes import CustomerTax, settings_body
 from ..models import (
     Customer,
     DiscountCode,
@@ -137,9 +137,9 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
 
 
 def _with_tax_facts(network: NetworkReader, exempt: list[int]) -> Iterator[Customer]:
-    """The customers, each with its stored billing address where the customers' listing gives none (UM's REST
-    answers `{}`: the companion's tax route reads UM's meta), the exempt ones' ids added to `exempt`; a source
-    without taxes (an old snapshot): the customers as listed."""
+    """The customers, each with its stored billing address and IP country where the customers' listing gives
+    none (UM's REST answers `{}`: the companion's tax route reads UM's meta), the exempt ones' ids added to
+    `exempt`; a source without taxes (an old snapshot): the customers as listed."""
     taxes = network.taxes
     if taxes is None:
         yield from network.customers.list()
@@ -152,8 +152,9 @@ def _with_tax_facts(network: NetworkReader, exempt: list[int]) -> Iterator[Custo
             f = facts.get(c.id)
             if f is not None and f.tax_exempt:
                 exempt.append(c.id)
-            if f is not None and f.billing_address and not c.billing_address:
-                c = c.model_copy(update={"billing_address": dict(f.billing_address)})
+            address = _address(c, f)
+            if address != c.billing_address:
+                c = c.model_copy(update={"billing_address": address})
             yield c
         batch.clear()
 
@@ -162,6 +163,18 @@ def _with_tax_facts(network: NetworkReader, exempt: list[int]) -> Iterator[Custo
         if len(batch) == USAGE_CHUNK:
             yield from flush()
     yield from flush()
+
+
+def _address(customer: Customer, facts: CustomerTax | None) -> dict[str, Any]:
+    """The customer's billing address as the stub keeps it: the stored one (UM: from its meta, its REST gives
+    `{}`) with the IP country (UM's meta `ip_country`, the tax country of a customer without a billing country)."""
+    address = dict(customer.billing_address)
+    if facts is None:
+        return address
+    address = address or dict(facts.billing_address)
+    if facts.ip_country and "ip_country" not in address:
+        address["ip_country"] = facts.ip_country
+    return address
 
 
 def export_snapshot(network: NetworkReader, path: str | Path, *, now: datetime, source_url: str | None = None) -> (
