@@ -7,7 +7,8 @@ line items, invoice numbers, gateway ids and the plan change a payment pays for;
 `Snapshot` has the same read-only managers as `Network` (`NetworkReader`: `snapshot.memberships.get(id)`,
 `snapshot.sites.list(...)`, ...), so `--snapshot FILE` works on every read or quote command. A snapshot written
 before payments were exported has no `payments` section: `Snapshot.payments` is then None (unknown), never an
-empty list (none).
+empty list (none). For a migration it also holds the network's taxes (`taxes`: settings, rates, categories'
+names, exempt customers) and each customer's stored billing address with its IP country (UM's REST answers `{}`).
 
 The export streams: records are written one per line as they are read, so memory stays flat in the size of the
 network (only the blog ids are kept, to ask for usage in chunks). Records are stored in the models' JSON form
@@ -429,7 +430,8 @@ class Snapshot:
         if envelope.payments is not None:
             self.payments = SnapshotPayments(self._section(Payment, envelope.payments, "payments"), name)
         self.taxes: TaxesReadAPI | None = None
-        """A snapshot does not hold the network's taxes: a quote from it is priced without taxes."""
+        """None: a quote from a snapshot is priced without taxes (its `taxes` object is for `wpbridge import`; the
+        customers' tax facts are not all in it)."""
         self.discount_codes: DiscountCodesReadAPI | None = None
         """The snapshot's discount codes; None (a quote from it takes none) when it was written before codes were
         exported."""
