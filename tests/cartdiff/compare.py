@@ -2,8 +2,9 @@
 
 Fields: kind, error (first refusal code), credit, due_now, recurring_total, next_charge_at. When either side
 refuses, only kind and error are compared (a refused cart has no price). A difference is declared when the quote
-carries a deviation for that field whose `ultimate_multisite` is UM's value and `wpbridge` the quote's; a
-deviation that does not match a real difference is itself an error.
+carries a deviation for that field whose `ultimate_multisite` is UM's value and `wpbridge` the quote's (each line's
+tax has no deviation of its own: it differs declared when the quote declares another kind or tax total, i.e. it
+priced another cart than UM's); a deviation that does not match a real difference is itself an error.
 """
 
 from __future__ import annotations
@@ -130,6 +131,10 @@ def _check_fields(out: Outcome, compared: tuple[str, ...], um: dict[str, Any], o
             continue
         if dev is not None and _same(name, dev.ultimate_multisite, a) and _same(name, dev.wpbridge, b):
             if not prefix:
+                out.declared.append(name)
+            continue
+        if name == "line_taxes" and any(d.field in ("kind", "tax_total") for d in q.deviations):
+            if not prefix:  # another cart than UM's (declared by its kind or tax total): other lines, other taxes
                 out.declared.append(name)
             continue
         if not prefix:
