@@ -105,3 +105,15 @@ def test_no_period_end_says_to_remove_it_now() -> None:
     assert q.kind == "blocked" and q.message == "Schedule date is invalid."
     assert any("remove it now instead (--remove-now)" in n for n in q.notes)
     assert flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"], removal="now").kind == "downgrade"
+
+
+def test_a_gateway_refusal_does_not_stop_the_account_pages_removal_but_stops_a_removal_now() -> None:
+    data = example_data()
+    data["info"]["mode"] = "um"
+    data["memberships"][2].update({"addon_products": {str(STORAGE): 1}, "gateway": "stripe"})
+    q = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"])
+    assert q.gateway is not None and q.gateway.refusal is None
+    assert any("stripe will refuse the new amount" in n and "keeps billing the old amount" in n for n in q.notes)
+    now = flow.quote(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"], removal="now")
+    assert now.gateway is not None and now.gateway.refusal  # UM's save returns the gateway's error: nothing saved
+    assert flow.apply(FakeNetwork(data), 3, now=NOW, addons=["extra-storage:0"], removal="now").status == "blocked"

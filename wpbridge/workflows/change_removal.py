@@ -12,6 +12,7 @@ such a request is one InputError line saying to make the removal a change of its
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -107,6 +108,12 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
         if scheduled is not None:
             q = q.model_copy(update={"target": {**scheduled.target, **q.target}})
     effect = gateway_effect(membership, q.target) if q.target is not None and flavor.tells_gateways else None
+    if effect is not None and effect.refusal and mode == "period_end":
+        # UM's account page tells the gateway itself and ignores its answer: the removal is scheduled all the same
+        notes.append(f"{effect.gateway} will refuse the new amount ({effect.refusal.rstrip('.')}); UM's account "
+                     "page schedules the removal all the same, so the gateway keeps billing the old amount until "
+                     "it is changed there")
+        effect = dataclasses.replace(effect, refusal=None)
     if effect is not None and effect.action:
         notes.append(f"billed by {effect.gateway}: {effect.action}")
     return QuoteResult(membership, idx, sites, {}, Cart(), q, now.astimezone(UTC), notes, scheduled, effect,
