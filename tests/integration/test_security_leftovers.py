@@ -222,3 +222,53 @@ def test_a_json_import_never_moves_a_membership_to_another_customer(sandbox: Any
     assert len(mine) == 1, mine  # still the first customer's
     second = after["customers"].get(f"second{t}@example.org")
     assert second is None or all(m["customer_id"] != second["id"] for m in after["memberships"].values())
+
+
+# ------------------------------------------- 4. a request whose headers trickle in and whose body never comes
+
+
+def _raw(sb: Any, head: bytes, *, trickle: bool) -> Any:
+    import socket
+
+    conn = socket.create_connection(("127.0.0.1", int(sb.info["port"])), timeout=60)
+    if trickle:
+        for i in range(len(head)):
+            conn.sendall(head[i:i + 1])
+    else:
+        conn.sendall(head)
+    return conn
+
+
+def _reply(conn: Any) -> bytes:
+    import time
+
+    started, data = time.monotonic(), b""
+    try:
+        while chunk := conn.recv(65536):
+            data += chunk
+    finally:
+        conn.close()
+    return data + f"\n(after {time.monotonic() - started:.1f} s)".encode()
+
+
+def test_a_trickled_request_whose_body_never_comes_times_out_as_408(sandbox: Any) -> None:
+    import base64
+
+    api = _api(sandbox)
+    blog = int(api.ok("POST", "/wp-json/wu/v2/site", json={"path": f"/t{tag()}/", "title": "trickled"})["blog_id"])
+    try:
+        api.ok("PUT", f"{W}/sites/{blog}/quota", json={"visits": {"enabled": True, "limit": 5}})
+        token = base64.b64encode(f"{sandbox.api_key}:{sandbox.api_secret}".encode()).decode()
+        host = sandbox.url.removeprefix("http://")
+        head = (f"PUT {W}/sites/{blog}/quota HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {token}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 60\r\n\r\n").encode()
+        no_body = _raw(sandbox, head, trickle=True)  # the headers a byte at a time, the body never
+        no_end = _raw(sandbox, head[:-2], trickle=False)  # headers that never end (a slowloris)
+        for conn in (no_body, no_end):
+            reply = _reply(conn)
+            assert reply.startswith(b"HTTP/1.1 408 "), reply[:300]
+            assert b" 200 " not in reply.split(b"\r\n", 1)[0], reply[:300]
+        assert api.ok("GET", f"{W}/sites/{blog}/quota")["visits"]["limit"] == 5
+        assert api.ok("GET", f"{W}/sites/{blog}/quota")  # the server still answers
+    finally:
+        api("DELETE", f"/wp-json/wu/v2/site/{blog}")

@@ -8,6 +8,7 @@ SIGTERM) or times out stops exactly those processes before the error is raised, 
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import threading
@@ -31,7 +32,7 @@ SEEDS = ("example", "none")
 MAX_SITES = 100
 ADMIN_USER = "admin"
 ADMIN_EMAIL = "admin@example.com"
-STOP_ORDER = ("web", "mariadbd")  # web server first (no request sees a dead database), then the database
+STOP_ORDER = ("front", "web", "mariadbd")  # the front and web server first (no request sees a dead database)
 
 Log = Callable[[str], None]
 
@@ -251,6 +252,24 @@ def _activate_um(root: Path, base_env: dict[str, str], api_key: str, api_secret:
 
 
 def _start_web(root: Path, want_port: int | None) -> int:
+    """The public port: the front (request deadlines, `front.py`) before `php -S` on a port of its own; with
+    WPBRIDGE_SANDBOX_FRONT=0, `php -S` itself (no read timeout: a trickled request holds its connection)."""
+    if os.environ.get("WPBRIDGE_SANDBOX_FRONT", "1") == "0":
+        return _start_php(root, want_port)
+    backend = _start_php(root, None)
+    write_info(root, {**read_info(root), "backend_port": backend})
+    if want_port is not None:
+        if wordpress.start_front(root, want_port, backend) is None:
+            raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")
+        return want_port
+    for _attempt in range(5):
+        candidate = wordpress.free_port()
+        if wordpress.start_front(root, candidate, backend) is not None:
+            return candidate
+    raise SandboxError("could not find a free port on 127.0.0.1 after 5 tries")
+
+
+def _start_php(root: Path, want_port: int | None) -> int:
     if want_port is not None:
         if wordpress.start_web_server(root, want_port) is None:
             raise SandboxUsageError(f"--port {want_port}: 127.0.0.1:{want_port} is already in use")

@@ -16,6 +16,7 @@ import shutil
 import socket
 import string
 import subprocess
+import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -101,6 +102,27 @@ def start_web_server(root: Path, port: int) -> procs.ProcRecord | None:
             return record
         time.sleep(0.02)
     raise SandboxError(f"php -S did not listen on 127.0.0.1:{port} within 10s, see {log}")
+
+
+def start_front(root: Path, port: int, backend: int) -> procs.ProcRecord | None:
+    """Start the front (`front.py`: request deadlines, 408) on 127.0.0.1:PORT before `php -S` on BACKEND; None when
+    the port was taken meanwhile (the caller retries)."""
+    log = root / "logs" / "front.log"
+    record = procs.spawn("front", [sys.executable, "-m", "wpbridge.sandbox.front", "--listen", str(port),
+                                   "--backend", str(backend), "--dir", f"{root}/"],
+                         root / "run", log, marker=f"{root}/")
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        if not procs.is_running(record):
+            procs.stop(record)
+            (root / "run" / "front.json").unlink(missing_ok=True)
+            if "Address already in use" in log.read_text(errors="replace"):
+                return None
+            raise SandboxError(f"the sandbox's front exited at start, see {log}")
+        if port_in_use(port):
+            return record
+        time.sleep(0.02)
+    raise SandboxError(f"the sandbox's front did not listen on 127.0.0.1:{port} within 10s, see {log}")
 
 
 def copy_files(root: Path, plugin_src: Path | None, plugin_slug: str) -> None:
