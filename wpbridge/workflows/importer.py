@@ -111,14 +111,19 @@ class ImportResult:
             "skip_invalid": p.options.skip_invalid,
             "finished_at": iso_utc(datetime.now(UTC)),
             "summary": self.summary,
-            "plan": [s.to_json() for s in plan.steps] if plan is not None else [],
-            "writes": writes,
-            "conflicts": [s.to_json() for s in plan.conflicts] if plan is not None else [],
-            "not_kept": not_kept_summary(plan) if plan is not None else [],
+            **_plan_sections(plan, writes),
             "warnings": [w.to_json() for w in p.source.warnings],
-            "not_kept_fields": not_kept_fields(plan) if plan is not None else [],
             "errors": errors,
         }
+
+
+def _plan_sections(plan: Plan | None, writes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report's sections read from the plan (empty without one: the input was refused)."""
+    if plan is None:
+        return {"plan": [], "writes": writes, "conflicts": [], "not_kept": [], "not_kept_fields": []}
+    return {"plan": [s.to_json() for s in plan.steps], "writes": writes,
+            "conflicts": [s.to_json() for s in plan.conflicts], "not_kept": not_kept_summary(plan),
+            "not_kept_fields": not_kept_fields(plan)}
 
 
 def step_delay_from_env() -> float:
