@@ -272,3 +272,22 @@ def test_a_trickled_request_whose_body_never_comes_times_out_as_408(sandbox: Any
         assert api.ok("GET", f"{W}/sites/{blog}/quota")  # the server still answers
     finally:
         api("DELETE", f"/wp-json/wu/v2/site/{blog}")
+
+
+# --------------------------------- 5. anonymous batch items are refused before their arguments are validated
+
+
+@pytest.mark.parametrize("item", [
+    {"method": "PUT", "path": "/wpbridge/v1/sites/2/quota", "body": {"disk_space": "lots"}},
+    {"method": "PUT", "path": "/wpbridge/v1/memberships/2/scheduled-change", "body": {"scheduled_for": "x"}},
+    {"method": "POST", "path": "/wpbridge/v1/locks/x", "body": {"owner": " ", "ttl": -1}},
+], ids=["quota", "scheduled-change", "lock"])
+def test_anonymous_batch_items_get_401_not_a_schema(any_sandbox: Any, item: dict[str, Any]) -> None:
+    import requests
+
+    resp = requests.post(any_sandbox.url + "/wp-json/batch/v1", json={"requests": [item]}, timeout=30)
+    assert resp.status_code in (207, 401), (resp.status_code, resp.text[:300])
+    statuses = [r["status"] for r in resp.json().get("responses", [])] or [resp.status_code]
+    assert statuses == [401], resp.text[:300]
+    for word in ("disk_space", "scheduled_for", "ttl", "owner", "maximum", "type"):
+        assert word not in resp.text, (word, resp.text[:300])
