@@ -64,3 +64,30 @@ def test_an_upgrade_is_priced_without_it_on_both_releases() -> None:
         plain = quote(network(None, um_version=version), 2, now=NOW, plan="premium")
         assert (r.quote.due_now, r.quote.discount_code) == (plain.quote.due_now, None)
         assert r.quote.due_now > Decimal(0)
+
+
+class UMCodes(FakeCodes):
+    """UM's REST reads a membership's code as null: plugin-stub's companion route gives it."""
+
+    def __init__(self, owned: dict[int, str], *codes: Any) -> None:
+        super().__init__(*codes)
+        self.owned, self.asked = owned, 0
+
+    def membership_codes(self) -> dict[int, str]:
+        self.asked += 1
+        return dict(self.owned)
+
+
+def test_on_um_the_code_comes_from_the_companion_route() -> None:
+    stub = network(None)
+    stub.discount_codes = UMCodes({2: "SAVE10"}, code(**RENEWALS))
+    assert quote(stub, 2, now=NOW, addons=["extra-storage"]).quote.discount_code is None
+    assert stub.discount_codes.asked == 0  # stub mode: the REST copy holds the code (here: none)
+    data = example_data()
+    data["info"].update(mode="um", um_version="2.4.13-beta.1")
+    um = FakeNetwork(data)
+    um.discount_codes = UMCodes({2: "SAVE10"}, code(**RENEWALS))
+    r = quote(um, 2, now=NOW, addons=["extra-storage"])
+    assert (r.quote.discount_code, um.discount_codes.asked) == ("SAVE10", 1)
+    assert [ln.title for ln in r.quote.lines if ln.type == "discount"] == [
+        "Discount SAVE10 (the membership's own code) on Extra storage"]

@@ -247,7 +247,8 @@ def quote(
     if now.tzinfo is None:
         raise InputError("now: a timezone-aware date-time is required", field="now")
     membership = base if base is not None else load_membership(network, membership_id)
-    membership, own_notes = own_code(network, membership)
+    info = network.info()
+    membership, own_notes = own_code(network, membership, flavor_of(info).name == "um")
     idx = CatalogIndex(network.products.catalog())
     cart, notes = build_cart(membership, idx, plan, addons, period)
     notes += own_notes
@@ -256,7 +257,6 @@ def quote(
         cart = cart.model_copy(update={"discount_code": code})
     sites = owned_sites(network, membership.id)
     usage = network.usage.get([s.blog_id for s in sites]) if sites else {}
-    info = network.info()
     if um_version is None:
         um_version = info.um_version
     taxes = quote_taxes(network, membership.customer_id, location)
@@ -315,15 +315,18 @@ def lookup_code(network: NetworkReader, given: str, now: datetime) -> DiscountCo
     return code
 
 
-def own_code(network: NetworkReader, membership: Membership) -> tuple[Membership, list[str]]:
+def own_code(network: NetworkReader, membership: Membership, um: bool = False) -> tuple[Membership, list[str]]:
     """The membership with its own discount code as the network holds it now (the engine needs the record: stub
-    mode keeps the code string, UM's REST copy of the object lacks its restrictions); a code the network no longer
-    has is left out, said in a note. Offline (no codes read) an object is kept as it is, a string left out."""
+    mode keeps the code string; UM's REST reads it as null, so on UM (`um`) it comes from plugin-stub's
+    `GET /wpbridge/v1/memberships/discount-codes`); a code the network no longer has is left out, said in a note.
+    Offline (no codes read) an object is kept as it is, a string left out."""
     own = membership.discount_code
+    api = network.discount_codes
+    if own is None and um and api is not None:
+        own = api.membership_codes().get(membership.id)
     if own is None:
         return membership, []
     name = (own if isinstance(own, str) else own.code).strip().upper()
-    api = network.discount_codes
     found = api.find(name) if api is not None and name else None
     if found is None and isinstance(own, DiscountCode) and api is None:
         return membership, []
