@@ -118,3 +118,18 @@ def test_a_removal_adds_to_the_change_already_scheduled(any_sandbox: SandboxInfo
     target = out["performed"][0]["body"]["target"]
     assert int(target["plan_id"]) == Rest(sb).product_ids()["free"] and target["addon_products"] in ({}, [])
     assert Decimal(out["quote"]["recurring_total"]) == 0
+
+
+def test_the_membership_codes_share_is_taken_off_the_price_removed(any_sandbox: SandboxInfo) -> None:
+    """A membership with its own 20 % code: UM's `wu_get_membership_product_price` prices the add-on with it (its
+    Cart applies the code to the line: 2 x 5 - 20 % = 8), so the amount falls by 8, not 10 (UM: read back from the
+    swap UM stored)."""
+    from tests.integration.test_change_member_code import own_code
+
+    sb = any_sandbox
+    mid, _ = fresh(sb)
+    with own_code(sb, mid):
+        code, out = apply_json(sb, str(mid), "--addon", "extra-storage:0")
+    assert code == 0 and out["ok"], out["message"]
+    assert Decimal(out["quote"]["recurring_total"]) == Decimal("41.00")
+    assert any("the amount falls by 8.00" in n for n in out["quote"]["notes"])

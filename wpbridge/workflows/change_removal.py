@@ -27,7 +27,7 @@ from ..managers.flavor import flavor_of
 from ..models import Membership, ScheduledChange
 from ..money import round_money
 from . import NetworkReader
-from .change_quote import QuoteResult, load_membership, owned_sites
+from .change_quote import QuoteResult, load_membership, own_code, owned_sites
 from .change_quote import quote as quote_cart
 from .change_request import AddonRequest, PeriodRequest, resolve_addons
 from .change_view import quota_changes
@@ -94,7 +94,8 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
     notes: list[str] = []
     base, keep = _on_scheduled(membership, scheduled, mode, keep, notes)
     release = um_version if um_version is not None else info.um_version
-    base = _with_code(network, base)
+    base, code_notes = own_code(network, _named_code(network, base))  # the code's record, as the network holds it
+    notes += code_notes
     removal = quote_addon_removal(base, list(idx), keep, now=now, mode=mode, um_version=release,
                                   taxes=_removal_taxes(network, membership))
     q = removal.quote
@@ -120,14 +121,14 @@ def quote_removal(network: NetworkReader, membership: Membership, idx: CatalogIn
                        flavor)
 
 
-def _with_code(network: NetworkReader, m: Membership) -> Membership:
-    """The membership with its own discount code as the network's record (UM's price of the add-on takes it off);
-    a code the network does not know (or an offline snapshot) is left as it is: nothing taken off."""
-    code, api = m.discount_code, network.discount_codes
-    if not isinstance(code, str) or api is None:
+def _named_code(network: NetworkReader, m: Membership) -> Membership:
+    """The membership with its own code named: UM's REST reads it as null (it is membership meta), the companion's
+    `GET /wpbridge/v1/memberships/discount-codes` has it (`net.discount_codes.membership_codes`)."""
+    api = network.discount_codes
+    if m.discount_code is not None or api is None:
         return m
-    found = api.find(code)
-    return m.model_copy(update={"discount_code": found}) if found is not None else m
+    name = api.membership_codes().get(m.id)
+    return m.model_copy(update={"discount_code": name}) if name else m
 
 
 def _removal_taxes(network: NetworkReader, m: Membership) -> RemovalTaxes | None:
