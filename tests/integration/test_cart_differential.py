@@ -4,8 +4,11 @@ Hypothesis draws the scenarios (tests/cartdiff/strategies.py). ONE `cart_batch.p
 all on the session's UM sandbox (2.4.12 and 2.4.13-beta.1; each scenario in a transaction rolled back, so the
 seeded sandboxes are shared), both builds at once; `quote_change` prices the same scenarios with that build's
 `um_version`; the comparison (tests/cartdiff/compare.py) fails on any difference a deviation does not declare,
-printing the smallest failing scenario. `change_options` is compared with UM's Change form the same way
-(tests/cartdiff/forms.py), and `effective_limitations` with UM's composite limitations (tests/cartdiff/limits.py).
+printing the smallest failing scenario (scenarios include the membership's own discount code, run through
+tests/cartdiff/cart_batch_member_code.php, and periods without a plan; each cart wpbridge refuses as outside the
+Change form is priced forced and its unforced refusal must declare UM's answer). `change_options` is compared
+with UM's Change form the same way (tests/cartdiff/forms.py), and `effective_limitations` with UM's composite
+limitations (tests/cartdiff/limits.py).
 With taxes (docs/ultimate-multisite.md §11): the measured facts (tests/cartdiff/taxfacts.py) and random scenarios
 with UM's tax settings, rates, taxable products of some category, customer addresses and exemption
 (`tax_scenarios`), compared on the tax total and each line's rate and tax as well.
