@@ -126,3 +126,17 @@ def test_a_period_without_a_plan_declares_what_ums_cart_of_the_addons_alone_answ
     named = quote_change(member(NOW), catalog, Cart(plan_id=1, addons={3: 1}, duration=1, duration_unit="year"),
                          now=NOW)
     assert (named.kind, named.due_now, devs(named)) == ("upgrade", q.due_now, [])
+
+
+def test_a_period_alone_equal_to_the_memberships_is_a_2_4_12_addon_cart_with_the_plans_setup_fee() -> None:
+    """Issue 19's first shape: on 2.4.12, the current plan named in its own period beside an add-on is an add-on
+    cart whose plan line came with its setup fee (added before UM's `wu_apply_signup_fee` filter) and the fee's
+    credit; UM's Cart of the add-on alone puts the plan back after that filter, without the fee or its credit."""
+    addon = Product.model_validate({"id": 3, "slug": "a", "name": "Addon", "type": "package", "amount": "5"})
+    catalog = [plan(1, "10", setup_fee="15", available_addons=[3]), addon]
+    m = member(NOW, times_billed=1)
+    q = quote_change(m, catalog, Cart(addons={3: 1}, duration=1, duration_unit="month"), now=NOW)
+    alone = quote_change(m, catalog, Cart(addons={3: 1}), now=NOW)
+    assert (q.kind, alone.kind) == ("addon", "addon")
+    assert q.credit == alone.credit + 15 and q.due_now == alone.due_now
+    assert devs(q) == [("credit", str(alone.credit), str(q.credit))]
