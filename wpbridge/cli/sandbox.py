@@ -27,8 +27,9 @@ def sandbox() -> None:
 @click.option("--port", default="auto", show_default=True, help="Port on 127.0.0.1: 'auto' or a number.")
 @click.option("--sites", type=click.IntRange(1, 100), default=3, show_default=True,
               help="Sites before seeding, the main site included (/, /site2/, ...).")
-@click.option("--seed", type=click.Choice(["example", "none"]), default="example", show_default=True,
-              help="'example': the example catalog, 12 customers, memberships, sites and quotas (README).")
+@click.option("--seed", type=click.Choice(["example", "none"]), default=None,
+              help="'example' (the default; 'none' with --no-plugin): the example catalog, 12 customers,"
+                   " memberships, sites and quotas (README).")
 @click.option("--flavor", type=click.Choice(["stub", "ultimate-multisite"]), default="stub", show_default=True,
               help="'stub': plugin-stub imitates Ultimate Multisite; 'ultimate-multisite': the real UM from "
                    "--um-plugin, with plugin-stub in UM mode (companion routes only).")
@@ -40,10 +41,13 @@ def sandbox() -> None:
 @click.option("--subdomains", is_flag=True,
               help="A subdomain multisite: sites at siteN.wpbridge.localhost:PORT (*.localhost made to resolve"
                    " here: libnss-myhostname).")
+@click.option("--plugin/--no-plugin", default=True, show_default=True,
+              help="Install plugin-stub; --no-plugin: WordPress (or UM) alone, to install dist/wpbridge.zip as a"
+                   " network owner does (README 'Install on your network'); seeds nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
-def up(dir_: str | None, port: str, sites: int, seed: str, flavor: str, um_plugin: str | None, test_mode: bool,
-       subdomains: bool, quiet: bool) -> None:
+def up(dir_: str | None, port: str, sites: int, seed: str | None, flavor: str, um_plugin: str | None,
+       test_mode: bool, subdomains: bool, plugin: bool, quiet: bool) -> None:
     """Start a sandbox and print its URL and credentials as JSON."""
     from ..sandbox import runner
 
@@ -53,8 +57,8 @@ def up(dir_: str | None, port: str, sites: int, seed: str, flavor: str, um_plugi
 
     if flavor == "stub":
         um_plugin = None  # $WPBRIDGE_UM_PLUGIN set for other commands must not turn a stub sandbox into an error
-    info = runner.up(dir_, port=port, sites=sites, seed=seed, flavor=flavor, um_plugin=um_plugin,
-                     test_mode=test_mode, subdomains=subdomains, log=progress)
+    info = runner.up(dir_, port=port, sites=sites, seed=seed or ("example" if plugin else "none"), flavor=flavor,
+                     um_plugin=um_plugin, test_mode=test_mode, plugin=plugin, subdomains=subdomains, log=progress)
     click.echo(json.dumps(info.public(), indent=2))
 
 
