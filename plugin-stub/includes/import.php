@@ -231,7 +231,7 @@ function import_billing_address_in( string $stored, string $ip_country = '' ): a
 
 function import_customer_select( Import_Store $store ): string {
 	global $wpdb;
-	return 'SELECT c.id, c.user_id, c.email_verification, c.has_trialed, c.vip, c.date_registered, ' . $store->billing_address_sql() .
+	return 'SELECT c.id, c.user_id, c.email_verification, ' . $store->has_trialed_sql() . ', c.vip, c.date_registered, ' . $store->billing_address_sql() .
 		', u.user_email, u.user_login, u.display_name FROM ' . ident( $store->table_of( 'customers' ) ) . ' c LEFT JOIN ' . ident( $wpdb->users ) . ' u ON u.ID = c.user_id';
 }
 

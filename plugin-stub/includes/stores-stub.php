@@ -225,6 +225,10 @@ final class Stub_Import_Store implements Import_Store {
 		return 'c.billing_address';
 	}
 
+	public function has_trialed_sql(): string {
+		return 'c.has_trialed';
+	}
+
 	public function create_customer( string $email, ?string $username, ?\WP_User $user, array $fields ): int|\WP_Error {
 		$create = $fields;
 		if ( $user ) {

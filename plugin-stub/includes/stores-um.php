@@ -181,6 +181,18 @@ final class UM_Import_Store implements Import_Store {
 		return $meta( 'wu_billing_address' ) . ' AS billing_address, ' . $meta( 'ip_country' ) . ' AS ip_country';
 	}
 
+	/**
+	 * UM's own answer, `Customer::has_trialed()` without its write: the column, else the meta `wu_has_trialed`, else
+	 * a membership of the customer with a trial end (UM sets the column only through set_has_trialed(), which
+	 * nothing in UM's checkout calls; has_trialed() records a trial in the meta). NULL when the column is NULL and
+	 * nothing says the customer trialed.
+	 */
+	public function has_trialed_sql(): string {
+		$meta = ident( um_table( 'customermeta' ) );
+		$mem  = ident( um_table( 'memberships' ) );
+		return "(CASE WHEN c.has_trialed = 1 OR EXISTS (SELECT 1 FROM $meta hm WHERE hm.wu_customer_id = c.id AND hm.meta_key = 'wu_has_trialed' AND hm.meta_value NOT IN ('', '0', 'b:0;')) OR EXISTS (SELECT 1 FROM $mem tm WHERE tm.customer_id = c.id AND tm.date_trial_end IS NOT NULL AND tm.date_trial_end <> '0000-00-00 00:00:00') THEN 1 ELSE c.has_trialed END) AS has_trialed";
+	}
+
 	public function create_customer( string $email, ?string $username, ?\WP_User $user, array $fields ): int|\WP_Error {
 		return import_um_create_customer( $email, $username, $user, $fields );
 	}

@@ -131,6 +131,9 @@ interface Import_Store {
 	/** The SELECT expression of a customer's billing address (`NULL AS billing_address` where there is none). */
 	public function billing_address_sql(): string;
 
+	/** The SELECT expression of whether a customer has trialed (`... AS has_trialed`; NULL: not said). */
+	public function has_trialed_sql(): string;
+
 	public function create_customer( string $email, ?string $username, ?\WP_User $user, array $fields ): int|\WP_Error;
 
 	public function update_customer( int $id, array $body ): ?\WP_Error;

@@ -8,7 +8,8 @@ What each source holds besides the example seed: taxes on, prices inclusive, rat
 by the network); a product that is not taxable and one in the `reduced` category; customers with full billing
 addresses, one tax-exempt (UM: through `wu_cart_is_tax_exempt`, as a VAT add-on makes them), one taxed by its IP
 country (UM: its meta `ip_country`); a membership with gateway ids; trialed customers (the seed's trialing ones)
-and a cancelled membership whose gateway is `manual`. Quotas and usage are not compared (UM computes its own
+a customer who has not trialed beside a membership with a trial end (UM says she has), and a cancelled
+membership whose gateway is `manual`. Quotas and usage are not compared (UM computes its own
 limits; usage is measured), test_import.py checks them.
 """
 
@@ -62,6 +63,9 @@ $k = wu_get_customer( $data['karin'] );
 $k->set_billing_address( array( 'billing_email' => 'karin@example.com' ) );
 $k->save();
 $k->update_meta( 'ip_country', 'DE' );
+$g = wu_get_membership( $data['grace'] );
+$g->set_date_trial_end( '2026-10-01 00:00:00' );
+$g->save();
 $m = wu_get_membership( $data['membership'] );
 $m->set_gateway_customer_id( 'cus_rt1' );
 $m->set_gateway_subscription_id( 'sub_rt1' );
@@ -91,7 +95,7 @@ def _customer(sb: SandboxInfo, username: str) -> dict[str, Any]:
 def _enrich(sb: SandboxInfo, flavor: str) -> None:
     """Everything the example seed lacks that a migration must carry (see the module's doc)."""
     products = sb.info["seeded"]["products"]
-    alice, bruno, carla, karin = (_customer(sb, n) for n in ("alice", "bruno", "carla", "karin"))
+    alice, bruno, carla, grace, karin = (_customer(sb, n) for n in ("alice", "bruno", "carla", "grace", "karin"))
     flags = {"basic": {"taxable": False, "tax_category": "default"},
              "premium": {"taxable": True, "tax_category": "reduced"}}
     if flavor == "stub":
@@ -101,6 +105,7 @@ def _enrich(sb: SandboxInfo, flavor: str) -> None:
             "categories": {"reduced": REDUCED_NAME},
             "products": {str(products[s]): f for s, f in flags.items()}})
         rest.api("PUT", f"/wu/v2/customer/{alice['customer_id']}", {"billing_address": ADDRESS})
+        rest.api("PUT", f"/wu/v2/membership/{grace['membership_id']}", {"date_trial_end": "2026-10-01 00:00:00"})
         rest.api("PUT", f"/wu/v2/customer/{karin['customer_id']}",
                  {"billing_address": {"billing_email": "karin@example.com", "ip_country": "DE"}})
         rest.api("PUT", f"/wu/v2/membership/{carla['membership_id']}",
@@ -113,7 +118,7 @@ def _enrich(sb: SandboxInfo, flavor: str) -> None:
                               "exempt": [bruno["customer_id"]]})
     um_php(sb, UM_SOURCE, {"flags": flags, "alice": alice["customer_id"], "address": ADDRESS,
                            "reduced_name": REDUCED_NAME, "membership": carla["membership_id"],
-                           "karin": karin["customer_id"]})
+                           "karin": karin["customer_id"], "grace": grace["membership_id"]})
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +241,8 @@ def test_export_import_export_loses_nothing_the_import_did_not_name(
         unnamed = {k: v for k, v in differences(want, have).items() if (k[0], k[1], k[2]) not in lost}
         assert unnamed == {}
         assert want[("taxes", "network", "categories")] == {"default": "Default", "reduced": REDUCED_NAME}
+        if source_flavor != "stub":  # UM's own answer: a trial membership is a trial (its REST gives the column)
+            assert want[("customers", "grace@example.com", "has_trialed")] is True
         assert want[("customers", "karin@example.com", "billing_address")] == {
             "billing_email": "karin@example.com", "ip_country": "DE"}  # UM: its meta ip_country
         assert ("taxes", "network", "rates") in want and ("customers", "alice@example.com", "billing_address") in want
@@ -258,6 +265,9 @@ def test_what_a_ultimate_multisite_target_cannot_hold_is_named(sources: Any, tmp
         lost = named(rep, json.loads(sources("stub").read_text()))
         assert {("taxes", "network", "exempt_customers"), ("memberships", "ines@example.com#0", "gateway")} <= lost
         addresses = lost - {("taxes", "network", "exempt_customers"), ("memberships", "ines@example.com#0", "gateway")}
+        trial = ("customers", "grace@example.com", "has_trialed")  # false beside a trial membership: UM says true
+        assert trial in addresses
+        addresses.remove(trial)
         assert {(s, f) for s, _, f in addresses} == {("customers", "billing_address")}  # the stub's billing_name
         assert len(addresses) == 10  # every seeded customer but alice and karin (UM's own lines only)
         assert any("exempt" in line for line in rep["not_kept"]) and any("gateway" in line for line in rep["not_kept"])

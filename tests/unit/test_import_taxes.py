@@ -69,6 +69,18 @@ def test_the_categories_names_the_file_gives_are_compared() -> None:
     assert step.differences == {"categories": ({"reduced": "Reduced"}, {"reduced": "Reduced rate (books)"})}
 
 
+def test_a_customer_with_a_trial_membership_has_trialed_on_um_whatever_the_file_says() -> None:
+    src = source(customers=[{"id": 1, "user_id": 5, "user_email": "ann@example.com", "has_trialed": False}],
+                 memberships=[{"id": 7, "customer_id": 1, "plan_id": 3, "addon_products": {}, "amount": "49",
+                               "status": "active", "date_trial_end": "2026-11-01 00:00:00",
+                               "date_expiration": "2026-12-01 00:00:00"}])
+    plan = plan_of(src, flavor=UM)
+    assert [(x["key"], x["field"]) for x in not_kept_fields(plan)] == [("ann@example.com", "has_trialed")]
+    again = plan_of(src, flavor=UM, customers=[{"id": 7, "email": "ann@example.com", "has_trialed": True}])
+    assert again.of("customer")[0].action == "unchanged"  # nothing an --update could change
+    assert not_kept_fields(plan_of(src, flavor=STUB)) == []
+
+
 def test_a_file_without_taxes_plans_none() -> None:
     assert plan_of(source()).of("taxes") == []
 

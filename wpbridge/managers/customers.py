@@ -55,6 +55,8 @@ def with_user(customer: Customer, row: Mapping[str, Any] | None) -> Customer:
     address = row.get("billing_address")
     if not customer.billing_address and isinstance(address, Mapping) and address:
         update["billing_address"] = dict(address)
+    if row.get("has_trialed") and not customer.has_trialed:  # UM's has_trialed(): its REST gives the column only
+        update["has_trialed"] = True
     return customer.model_copy(update=update) if update else customer
 
 

@@ -69,6 +69,9 @@ class Flavor:
     filter `wu_cart_is_tax_exempt` decides), so an import names the exempt customers it cannot carry."""
     keeps_cancelled_gateway = True
     """False: saving a cancelled membership clears its gateway and gateway ids (UM's `Membership::save()`)."""
+    derives_has_trialed = False
+    """True: a customer with a membership that has a trial end has trialed, whatever was written (UM's
+    `Customer::has_trialed()`)."""
     billing_address_keys: tuple[str, ...] | None = None
     """The lines of a customer's billing address the network keeps (None: any, the stub's JSON column)."""
 
@@ -109,6 +112,7 @@ class UMFlavor(Flavor):
     numeric_invoice_numbers = False
     keeps_tax_exemption = False
     keeps_cancelled_gateway = False
+    derives_has_trialed = True
     billing_address_keys = ("company_name", "billing_email", "billing_address_line_1", "billing_address_line_2",
                             "billing_country", "billing_state", "billing_city", "billing_zip_code", "ip_country")
     """UM's `Billing_Address::fields()` (inc/objects/class-billing-address.php): it drops any other key; and

@@ -140,7 +140,8 @@ def plan_taxes(plan: Plan, add: Callable[..., Step]) -> None:
 def not_kept_fields(plan: Plan) -> list[dict[str, str]]:
     """What the target cannot hold of what this import writes, field by field: {kind, key, field, why}."""
     writes: set[tuple[str, str]] = {(s.kind, s.key) for s in plan.steps if s.action in ("create", "update")}
-    return _exemption_lost(plan, writes) + _addresses_lost(plan, writes) + _gateways_lost(plan, writes)
+    return (_exemption_lost(plan, writes) + _addresses_lost(plan, writes) + _trials_lost(plan, writes)
+            + _gateways_lost(plan, writes))
 
 
 def _exemption_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
@@ -166,6 +167,17 @@ def _addresses_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, 
     return out
 
 
+def _trials_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
+    if not plan.target.flavor.derives_has_trialed:
+        return []
+    trialed = {m.customer for m in plan.source.memberships if m.fields.get("date_trial_end")}
+    return [{"kind": "customer", "key": c.email, "field": "has_trialed",
+             "why": f"has_trialed false of {c.email} (Ultimate Multisite counts a customer with a trial membership"
+                    " as having trialed: Customer::has_trialed())"}
+            for c in plan.source.customers
+            if c.fields.get("has_trialed") is False and c.key in trialed and ("customer", c.email) in writes]
+
+
 def _gateways_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
     if plan.target.flavor.keeps_cancelled_gateway:
         return []
@@ -185,6 +197,14 @@ def held_address(diffs: dict[str, tuple[Any, Any]], flavor: Flavor) -> None:
     kept = {k: v for k, v in dict(want or {}).items() if k in flavor.billing_address_keys}
     if dict(have or {}) == kept:
         del diffs["billing_address"]
+
+
+def held_trial(diffs: dict[str, tuple[Any, Any]], flavor: Flavor) -> None:
+    """A target that says trialed where the file says not, on a network that derives it (UM), is no difference
+    the import can resolve (named instead)."""
+    have, want = diffs.get("has_trialed", (None, None))
+    if flavor.derives_has_trialed and have and not want and "has_trialed" in diffs:
+        del diffs["has_trialed"]
 
 
 def not_kept_lines(plan: Plan) -> list[str]:
