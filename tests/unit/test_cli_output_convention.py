@@ -80,6 +80,15 @@ def test_csv_carries_raw_values(snap: str) -> None:
     assert "2026-06-01 00:00 UTC" in table
 
 
+def test_csv_booleans_are_true_and_false_tables_yes_and_no(snap: str) -> None:
+    rows = cli("products", "list", "--snapshot", snap, "-o", "csv", "--fields", "slug,active").stdout.splitlines()
+    assert rows[0] == "slug,active" and {r.split(",")[1] for r in rows[1:]} == {"true"}
+    shown = cli("memberships", "show", "3", "--snapshot", snap, "-o", "csv", "--fields", "blog_id,quota_in_sync")
+    assert shown.stdout.splitlines()[1] == "13,true"
+    table = cli("products", "list", "--snapshot", snap, "--fields", "slug,active").stdout.splitlines()
+    assert table[2].split() == ["free", "yes"]
+
+
 def test_quote_csv_is_one_table(snap: str) -> None:
     rows = cli("change", "quote", "2", "--plan", "premium", *AT, "--snapshot", snap, "-o", "csv").stdout.splitlines()
     head = rows[0].split(",")

@@ -1,8 +1,9 @@
 """Rendering of command results as table, json, csv or yaml; one place so every command formats the same way.
 
 The convention (README, Output): rows carry raw values (datetimes, Decimals, None); a table shows a moment as
-`2026-12-20 00:00 UTC` and an empty value as `-`, while CSV, JSON and YAML carry the raw value: a moment in ISO 8601
-with `Z`, an empty cell (CSV) or null. Amounts are rounded to their currency's decimals (`present_money`).
+`2026-12-20 00:00 UTC`, an empty value as `-` and a boolean as yes/no, while CSV, JSON and YAML carry the raw
+value: a moment in ISO 8601 with `Z`, an empty cell (CSV) or null, true/false. Amounts are rounded to their
+currency's decimals (`present_money`).
 
 What a server sent (a site title, a product or customer name) is data, never terminal control: the human formats
 (table, `key  value` pairs, a command's own text layout, error lines) show every control character escaped
@@ -66,6 +67,8 @@ def _text(value: Any) -> str:
         return "-"
     if isinstance(value, datetime):
         return fmt_date(value)
+    if isinstance(value, bool):  # a person reads yes/no; CSV carries the raw true/false
+        return "yes" if value else "no"
     return human(_cell(value), keep="")
 
 
@@ -73,8 +76,8 @@ def _cell(value: Any) -> str:
     value = to_jsonable(value)
     if value is None:
         return ""
-    if isinstance(value, bool):  # never Python's True/False in a table or CSV
-        return "yes" if value else "no"
+    if isinstance(value, bool):  # never Python's True/False: CSV's raw value, as JSON spells it
+        return "true" if value else "false"
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
