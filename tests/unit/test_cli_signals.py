@@ -129,6 +129,32 @@ def test_sync_interrupted_is_the_same_in_json_and_in_the_report(monkeypatch: pyt
     assert json.loads(quiet.stdout)["interrupted"] is None
 
 
+def test_sync_json_log_events_say_interrupted_as_the_report_does(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """`--log-format json`: the events' `interrupted` (sync.fatal, sync.finished) is the signal's name or null, as
+    in -o json and the report file, never true/false."""
+    from wpbridge.cli import sync as cli_sync
+
+    fake = FakeNetwork.with_sites(30)
+    fake.stale([4, 5])
+    monkeypatch.setattr(cli_sync, "open_network", lambda name, path: fake)
+    for name in ("close", "__enter__", "__exit__"):
+        monkeypatch.setattr(FakeNetwork, name, (lambda self, *a: self) if name == "__enter__" else
+                            (lambda self, *a: None), raising=False)
+    signal_during(fake.quotas, "put_many", signal.SIGTERM)
+    path = tmp_path / "report.json"
+    res = cli("sync", "--report", str(path), "--batch-size", "1", "-o", "json", "--log-format", "json",
+              "--config", str(tmp_path / "no.toml"))
+    assert res.exit_code == 143, res.output
+    events = {e["event"]: e["fields"] for e in map(json.loads, res.stderr.splitlines()) if "fields" in e}
+    said = json.loads(path.read_text())["interrupted"]
+    assert said == json.loads(res.stdout)["interrupted"] == "SIGTERM"
+    assert events["sync.fatal"]["interrupted"] == events["sync.finished"]["interrupted"] == said
+    quiet = cli("sync", "--dry-run", "--log-format", "json", "--config", str(tmp_path / "no.toml"))
+    finished = [e for e in map(json.loads, quiet.stderr.splitlines()) if e["event"] == "sync.finished"]
+    assert finished[0]["fields"]["interrupted"] is None
+
+
 def test_import_interrupted_at_its_question_stops_at_once_and_reports(monkeypatch: pytest.MonkeyPatch,
                                                                       tmp_path: Path) -> None:
     """Ctrl-C at `Write N records?` is an interruption (130, the report marked), not a wait for the answer."""

@@ -140,7 +140,7 @@ def _run(network: Network, options: SyncOptions, request: SyncRequest, events: E
     _say_rest(sink, outcome, report, events)
     summary = outcome.summary
     events.event("error" if summary.exit_code else "info", "sync.finished", summary.line(dry_run=options.dry_run),
-                 text=False, exit_code=summary.exit_code, interrupted=outcome.interrupted, fatal=outcome.fatal,
+                 text=False, exit_code=summary.exit_code, interrupted=outcome.interrupted_by, fatal=outcome.fatal,
                  summary=summary.to_json())
     return NetworkResult(label, summary.exit_code, datetime.now(UTC), options.dry_run, outcome,
                          pending_payments=[e.model_dump(mode="json") for e in sink.pending_payments])
@@ -168,7 +168,7 @@ def _say_rest(sink: ConsoleSink, outcome: SyncOutcome, report_path: str | None, 
         events.event("warning", "sync.more_pending_payments", f"sync: ... and {hidden} more pending payments",
                      count=hidden)
     if outcome.fatal:
-        events.event("error", "sync.fatal", f"error: {outcome.fatal}", interrupted=outcome.interrupted)
+        events.event("error", "sync.fatal", f"error: {outcome.fatal}", interrupted=outcome.interrupted_by)
 
 
 def run_networks(names: Sequence[str | None], request: SyncRequest, events: EventLog, signals: StopSignals,
