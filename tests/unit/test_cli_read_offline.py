@@ -52,6 +52,14 @@ def test_sites_and_memberships(snap: str) -> None:
     assert [m["id"] for m in trialing] == [4]
 
 
+def test_an_unknown_customer_id_is_refused_as_an_unknown_email_is(snap: str) -> None:
+    for args in (["memberships", "list"], ["sites", "list"]):
+        for key, said in (("999", "customer 999 does not exist"), ("nobody@example.com", "nobody@example.com")):
+            res = cli(*args, "--customer", key, "--snapshot", snap)
+            assert res.exit_code == 2 and res.stdout == "" and res.stderr.count("\n") == 1, (args, key, res.output)
+            assert res.stderr.startswith("error: Invalid value for '--customer': ") and said in res.stderr
+
+
 def test_memberships_show(snap: str) -> None:
     table = cli("memberships", "show", "3", "--snapshot", snap)
     assert table.exit_code == 0

@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from ..billing import CatalogIndex
-from ..errors import InputError
-from ..managers.customers import customer_email, customer_id_of
+from ..errors import InputError, NotFound
+from ..managers.customers import customer_email, customer_id_of, is_customer_id
 from ..models import Limitations, Membership, Product, SiteUsage
 from ..money import round_money
 from ..safe_files import config_file, refuse_inputs
@@ -116,8 +116,18 @@ def run_check(network_name: str | None, config_path: str | None) -> dict[str, An
 
 
 def customer_filter(source: NetworkReader, key: str | None) -> int | None:
-    """`--customer ID|EMAIL` as a customer id (None: no filter)."""
-    return None if key is None else customer_id_of(key, source.customers.list)
+    """`--customer ID|EMAIL` as a customer id (None: no filter). An id is checked to exist (one request): an
+    unknown one is an error, as an unknown email is, not an empty listing."""
+    if key is None:
+        return None
+    customer_id = customer_id_of(key, source.customers.list)
+    if is_customer_id(key):
+        try:
+            source.customers.get(customer_id)
+        except NotFound:
+            raise InputError(f"Invalid value for '--customer': customer {customer_id} does not exist",
+                             field="customer", record_id=customer_id) from None
+    return customer_id
 
 
 def emails_by_id(source: NetworkReader) -> dict[int, str]:
