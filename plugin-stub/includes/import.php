@@ -338,8 +338,9 @@ function import_network( Flavor $flavor ): array {
 	return array(
 		'domain'            => $network->domain,
 		'path'              => $network->path,
-		'subdomain_install' => is_subdomain_install(),
-		'mode'              => $flavor->name,
+		'subdomain_install'    => is_subdomain_install(),
+		'mode'                 => $flavor->name,
+		'billing_address_keys' => $flavor->imports->billing_address_keys(),
 	);
 }
 

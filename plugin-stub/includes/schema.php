@@ -867,12 +867,13 @@ function import_network_schema(): array {
 		array(
 			'domain'            => ro( 'string' ),
 			'path'              => ro( 'string' ),
-			'subdomain_install' => ro( 'boolean' ),
-			'mode'              => array(
+			'subdomain_install'    => ro( 'boolean' ),
+			'mode'                 => array(
 				'type'     => 'string',
 				'enum'     => array( 'stub', 'um' ),
 				'readonly' => true,
 			),
+			'billing_address_keys' => ro( array( 'array', 'null' ) ),
 		)
 	);
 }

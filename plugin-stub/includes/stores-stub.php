@@ -229,6 +229,11 @@ final class Stub_Import_Store implements Import_Store {
 		return 'c.has_trialed';
 	}
 
+	/** Any: the stub keeps the address as JSON. */
+	public function billing_address_keys(): ?array {
+		return null;
+	}
+
 	public function create_customer( string $email, ?string $username, ?\WP_User $user, array $fields ): int|\WP_Error {
 		$create = $fields;
 		if ( $user ) {

@@ -187,6 +187,19 @@ final class UM_Import_Store implements Import_Store {
 	 * nothing in UM's checkout calls; has_trialed() records a trial in the meta). NULL when the column is NULL and
 	 * nothing says the customer trialed.
 	 */
+	/**
+	 * `Billing_Address::fields()` (its filter `wu_billing_address_fields` lets an add-on, a VAT one say, add lines;
+	 * any other key is dropped by the address) and `ip_country`, which UM keeps in its own customer meta.
+	 */
+	public function billing_address_keys(): ?array {
+		try {
+			$keys = array_keys( \WP_Ultimo\Objects\Billing_Address::fields() );
+		} catch ( \Throwable $e ) {
+			$keys = array( 'company_name', 'billing_email', 'billing_address_line_1', 'billing_address_line_2', 'billing_country', 'billing_state', 'billing_city', 'billing_zip_code' );
+		}
+		return array_values( array_unique( array_merge( array_map( 'strval', $keys ), array( 'ip_country' ) ) ) );
+	}
+
 	public function has_trialed_sql(): string {
 		$meta = ident( um_table( 'customermeta' ) );
 		$mem  = ident( um_table( 'memberships' ) );

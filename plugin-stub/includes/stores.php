@@ -131,6 +131,9 @@ interface Import_Store {
 	/** The SELECT expression of a customer's billing address (`NULL AS billing_address` where there is none). */
 	public function billing_address_sql(): string;
 
+	/** The lines of a billing address the network keeps (null: any). */
+	public function billing_address_keys(): ?array;
+
 	/** The SELECT expression of whether a customer has trialed (`... AS has_trialed`; NULL: not said). */
 	public function has_trialed_sql(): string;
 

@@ -81,6 +81,19 @@ def test_a_customer_with_a_trial_membership_has_trialed_on_um_whatever_the_file_
     assert not_kept_fields(plan_of(src, flavor=STUB)) == []
 
 
+def test_the_address_lines_the_target_says_it_keeps_are_kept() -> None:
+    """UM's Billing_Address::fields() is filtered (wu_billing_address_fields): a VAT add-on's vat_number line is
+    kept by that network, so it is neither named nor a difference; a line it does not list is."""
+    src = source(customers=[{"id": 1, "user_id": 5, "user_email": "ann@example.com",
+                             "billing_address": {"billing_country": "FR", "vat_number": "FR123", "note": "x"}}])
+    keys = ("billing_country", "vat_number", "ip_country")
+    plan = plan_of(src, flavor=UM, billing_address_keys=keys)
+    assert [x["why"].split(" of ")[0] for x in not_kept_fields(plan)] == ["billing address lines note"]
+    row = {"id": 7, "email": "ann@example.com", "billing_address": {"billing_country": "FR", "vat_number": "FR123"}}
+    again = plan_of(src, flavor=UM, billing_address_keys=keys, customers=[row])
+    assert again.of("customer")[0].action == "unchanged"
+
+
 def test_a_file_without_taxes_plans_none() -> None:
     assert plan_of(source()).of("taxes") == []
 

@@ -46,7 +46,7 @@ from .importer_compare import (
 )
 from .importer_input import Source, SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_target import ImportTarget, TargetCustomer, TargetSite, TargetState, read_target, read_target_payments
-from .importer_taxes import held_address, held_trial, not_kept_lines, plan_taxes
+from .importer_taxes import address_keys, held_address, held_trial, not_kept_lines, plan_taxes
 
 Action = Literal["create", "update", "unchanged", "conflict"]
 Kind = Literal["product", "discount_code", "customer", "taxes", "membership", "membership_code", "site",
@@ -207,7 +207,7 @@ class _Planner:
                 note = "found by username; an email is not changed by an import"
         if have is not None:
             diffs.update(customer_differences(have, c))
-            held_address(diffs, self.t.flavor)
+            held_address(diffs, address_keys(self.t))
             held_trial(diffs, self.t.flavor)
             if "username" in diffs:
                 note = "a username cannot be changed"

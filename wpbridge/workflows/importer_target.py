@@ -93,6 +93,9 @@ class TargetState:
     payments: dict[int, Payment] = field(default_factory=dict)
     """The target's payments that a source key names (read by id)."""
     discount_codes: list[DiscountCode] = field(default_factory=list)
+    billing_address_keys: tuple[str, ...] | None = None
+    """The billing-address lines the network says it keeps (`GET /wpbridge/v1/import/network`; UM:
+    `Billing_Address::fields()`, which add-ons extend, and `ip_country`); None: any, or not said (then the flavor's)."""
     taxes: TargetTaxes | None = None
     """The target's taxes (importer_taxes), read when the file carries taxes."""
     membership_codes: dict[int, str] = field(default_factory=dict)
@@ -155,7 +158,12 @@ def read_target(net: ImportTarget) -> TargetState:
         sites=sites,
         scheduled={c.membership_id: c for c in net.schedule.list()},
         batch_limit=info.batch_limit,
+        billing_address_keys=_keys(where.get("billing_address_keys")),
     )
+
+
+def _keys(value: Any) -> tuple[str, ...] | None:
+    return tuple(str(k) for k in value) if isinstance(value, list) else None
 
 
 def read_target_payments(target: TargetState, keys: Iterable[Mapping[str, Any]],

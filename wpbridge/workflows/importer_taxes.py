@@ -153,8 +153,15 @@ def _exemption_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, 
                     " filter wu_cart_is_tax_exempt decides, e.g. a VAT add-on)"}]
 
 
+def address_keys(target: TargetState) -> tuple[str, ...] | None:
+    """The billing-address lines the target keeps: as it says (UM: its add-ons may add lines), else its flavor's
+    (None: any)."""
+    return target.billing_address_keys if target.billing_address_keys is not None \
+        else target.flavor.billing_address_keys
+
+
 def _addresses_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
-    keys = plan.target.flavor.billing_address_keys
+    keys = address_keys(plan.target)
     if keys is None:
         return []
     out = []
@@ -189,12 +196,13 @@ def _gateways_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, s
             for name in GATEWAY_FIELDS if m.fields.get(name)]
 
 
-def held_address(diffs: dict[str, tuple[Any, Any]], flavor: Flavor) -> None:
-    """A billing address that differs only in lines the target cannot hold is no difference (named instead)."""
-    if "billing_address" not in diffs or flavor.billing_address_keys is None:
+def held_address(diffs: dict[str, tuple[Any, Any]], keys: tuple[str, ...] | None) -> None:
+    """A billing address that differs only in lines the target cannot hold (`keys`) is no difference (named
+    instead)."""
+    if "billing_address" not in diffs or keys is None:
         return
     have, want = diffs["billing_address"]
-    kept = {k: v for k, v in dict(want or {}).items() if k in flavor.billing_address_keys}
+    kept = {k: v for k, v in dict(want or {}).items() if k in keys}
     if dict(have or {}) == kept:
         del diffs["billing_address"]
 
