@@ -97,7 +97,7 @@ def test_quote_text_json_csv_with_taxes(monkeypatch: pytest.MonkeyPatch) -> None
     rows = cli(taxed("FR"), monkeypatch, "-o", "csv").stdout.splitlines()
     assert ",total,tax_rate,tax_total," in rows[0] and rows[0].endswith(
         ",quote_tax_total,tax_country,tax_state,tax_city,tax_source,tax_exempt,tax_inclusive")
-    assert all(r.endswith(",FR,,,billing,no,no") for r in rows[1:])
+    assert all(r.endswith(",FR,,,billing,false,false") for r in rows[1:])  # CSV booleans: raw true/false
 
 
 def test_country_overrides_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
