@@ -58,6 +58,9 @@ def test_unknown_customer_is_one_line_exit_2_with_did_you_mean(any_sandbox: Sand
         refused = run(any_sandbox, *args, "--customer", "nobody@example.com")
         assert refused.exit_code == 2 and refused.stdout == "" and refused.stderr.count("\n") == 1, refused.output
         assert "--customer" in refused.stderr and "nobody@example.com" in refused.stderr
+        no_id = run(any_sandbox, *args, "--customer", "999999")  # an id, as an email: an error, not "(none)"
+        assert no_id.exit_code == 2 and no_id.stdout == "" and no_id.stderr.count("\n") == 1, no_id.output
+        assert no_id.stderr == "error: Invalid value for '--customer': customer 999999 does not exist\n"
 
 
 def test_customer_filter_by_email_or_id_on_memberships_and_sites(any_sandbox: SandboxInfo) -> None:
