@@ -36,6 +36,7 @@ from .common import (
     network_options,
     open_network,
     open_source,
+    output_fields,
     snapshot_option,
 )
 from .output import fmt_billing, fmt_date, fmt_money, fmt_period, render_pairs, render_table
@@ -232,6 +233,17 @@ def apply_problems(r: flow.ApplyResult) -> list[str]:
     return lines + [f"  MISMATCH: {c.what}: {c.detail}" for c in r.verification if not c.ok]
 
 
+OPTIONS_COLUMNS = ("kind", "id", "slug", "name", "relation", "amount", "period", "setup_fee", "owned")
+OPTIONS_KEYS = ("membership_id", "current_plan", "currency", "plans", "addons", "periods")
+QUOTE_COLUMNS = ("kind", "type", "product_id", "title", "quantity", "unit_price", "total", "tax_rate", "tax_total",
+                 "currency", "credit", "due_now", "unused_credit", "recurring_total", "next_charge_at",
+                 "scheduled_for", "message", "quote_tax_total", "tax_country", "tax_state", "tax_city", "tax_source",
+                 "tax_exempt", "tax_inclusive")
+"""A quote's CSV columns (`quote_rows`); the tax ones only when the network collects taxes."""
+QUOTE_KEYS = ("membership_id", "customer_id", "kind", "policy", "at", "message", "errors", "warnings", "notes",
+              "current", "new", "currency", "lines", "credit", "setup_fee_credit", "due_now", "unused_credit",
+              "recurring_total", "next_charge_at", "scheduled_for", "target", "um_version", "deviations", "gateway",
+              "tax_total", "taxes", "discount_code")
 APPLY_COLUMNS = ("status", "write", "record_id", "request", "changes", "result")
 APPLY_KEYS = ("status", "ok", "message", "quote", "planned", "performed", "failed", "verification", "collect",
               "payment", "waived", "payment_notes")
@@ -384,6 +396,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(OPTIONS_COLUMNS, OPTIONS_KEYS)
     def options(membership_id: int, snapshot: str | None, network_name: str | None, config_path: str | None,
                 output: str) -> None:
         """The plans (current, upgrade or downgrade) and add-ons offered, as the customer's Change form shows."""
@@ -396,6 +409,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(QUOTE_COLUMNS, QUOTE_KEYS)
     def quote(membership_id: int, plan: str | None, addons: tuple[str, ...], period: str | None, at: datetime | None,
               policy: Policy, force: bool, um_version: str | None, discount_code: str | None, remove_now: bool,
               keep_amount: bool, country: str | None, state: str, city: str, snapshot: str | None,

@@ -295,6 +295,32 @@ def check_fields_first(known: Sequence[str]) -> None:
         _refuse_fields(unknown, known)
 
 
+Known = Sequence[str] | Callable[[Mapping[str, Any]], Sequence[str]]
+"""The fields of an output: a list, or a function of the command's options (`export --out`, `sync --all-networks`)."""
+
+
+def output_fields(rows: Known, data: Known) -> Callable[[F], F]:
+    """Declares the fields of a command's output: `rows` in a table or CSV, `data` (its top-level keys) in json or
+    yaml. `--fields` is then checked against them before the command reads or writes anything: a field the output
+    does not have is one line naming the fields it has, exit 2. Goes under `handle_errors`."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            known = data if kwargs.get("output") in ("json", "yaml") else rows
+            check_fields_first(known(kwargs) if callable(known) else known)
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def model_fields(model: Any, *, without: Sequence[str] = ()) -> tuple[str, ...]:
+    """The keys of a pydantic model's `model_dump` (its fields), in order, less `without`."""
+    return tuple(k for k in model.model_fields if k not in without)
+
+
 def _refuse_fields(unknown: Sequence[str], known: Sequence[str]) -> None:
     raise InputError(f"Invalid value for '--fields': no field {', '.join(map(repr, unknown))} in this output"
                      f" (fields: {', '.join(known) or 'none'})", field="fields")

@@ -14,11 +14,14 @@ from ..managers.customers import billing_country, customer_email, customer_name,
 from ..models import Customer, Membership
 from ..money import round_money
 from ..workflows import NetworkReader
-from .common import emit, handle_errors, network_options, open_source, snapshot_option
+from .common import emit, handle_errors, model_fields, network_options, open_source, output_fields, snapshot_option
 from .output import fmt_billing, fmt_date, render_pairs, render_table
 from .read import report_unreadable
 
 LIST_COLUMNS = ["id", "email", "name", "login", "country", "memberships"]
+RECORD_KEYS = ("id", "email", "name", "login", "billing_country", "memberships",
+               *model_fields(Customer, without=("id",)))
+"""The keys of a customer in `-o json` (`customer_record`)."""
 
 
 def _membership_entry(m: Membership, idx: CatalogIndex) -> dict[str, Any]:
@@ -83,6 +86,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(LIST_COLUMNS, RECORD_KEYS)
     def customers_list(snapshot: str | None, network_name: str | None, config_path: str | None,
                        output: str) -> None:
         """List customers with their email, name, login, billing country and memberships."""
@@ -96,6 +100,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(LIST_COLUMNS, RECORD_KEYS)
     def customers_show(key: str, snapshot: str | None, network_name: str | None, config_path: str | None,
                        output: str) -> None:
         """One customer, by id or email (any letter case): who they are, their billing address, their

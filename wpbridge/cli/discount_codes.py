@@ -13,7 +13,16 @@ from ..errors import InputError
 from ..managers.discount_codes import get_code
 from ..models import DiscountCode
 from ..workflows import DiscountCodesReadAPI, NetworkReader
-from .common import EXIT_OK, emit, handle_errors, network_options, open_source, snapshot_option
+from .common import (
+    EXIT_OK,
+    emit,
+    handle_errors,
+    model_fields,
+    network_options,
+    open_source,
+    output_fields,
+    snapshot_option,
+)
 from .output import fmt_date, render_pairs
 from .read import report_unreadable
 
@@ -38,6 +47,10 @@ def code_row(c: DiscountCode) -> dict[str, Any]:
             "setup_fee_off": _off(c.setup_fee_type, c.setup_fee_value), "renewals": c.apply_to_renewals,
             "uses": _uses(c), "starts": c.date_start, "expires": c.date_expiration,
             "products": ", ".join(str(p) for p in c.allowed_products) if c.limit_products else "all"}
+
+
+CODE_COLUMNS = ("id", "code", "name", "active", "off", "setup_fee_off", "renewals", "uses", "starts", "expires",
+                "products")
 
 
 def code_text(c: DiscountCode) -> str:
@@ -65,12 +78,13 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(CODE_COLUMNS, model_fields(DiscountCode))
     def codes_list(snapshot: str | None, network_name: str | None, config_path: str | None, output: str) -> None:
         """Every code, by id."""
         source = open_source(network_name, config_path, snapshot)
         items = _codes(source).all()
         emit(output, rows=[code_row(c) for c in items], data=[c.model_dump(mode="json") for c in items],
-             columns=list(code_row(DiscountCode(code="")).keys()))
+             columns=CODE_COLUMNS)
         sys.exit(report_unreadable(source))
 
     @discount_codes.command("show")
@@ -78,6 +92,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(CODE_COLUMNS, model_fields(DiscountCode))
     def codes_show(ref: str, snapshot: str | None, network_name: str | None, config_path: str | None,
                    output: str) -> None:
         """One code, by its code (without case) or its id; exit 1 when there is none."""

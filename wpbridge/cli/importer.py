@@ -32,10 +32,16 @@ from ..workflows.importer import (
 from ..workflows.importer_plan import KINDS, Plan, not_kept_summary
 from ..workflows.importer_records import FORMATS
 from ..workflows.sync.stop import StopNow
-from .common import emit, handle_errors, interactive, network_options, open_network
+from .common import emit, handle_errors, interactive, network_options, open_network, output_fields
 from .sync import StopSignals
 
 SHOWN_LINES = 20
+WRITE_COLUMNS = ("kind", "key", "action", "status", "id", "where", "error")
+"""`-o csv`: a row per write of the report."""
+REPORT_KEYS = ("schema", "file", "format", "network", "mode", "dry_run", "update", "skip_invalid", "finished_at",
+               "summary", "plan", "writes", "conflicts", "not_kept", "not_kept_fields", "warnings", "errors",
+               "interrupted")
+"""`-o json`: the report's keys (`ImportResult.report`, and `interrupted`)."""
 
 
 def _check_writable(path: str) -> None:
@@ -91,6 +97,7 @@ def register(main: click.Group) -> None:
                   help="Batches of new WordPress sites created at once (the slow part of an import).")
     @network_options
     @handle_errors
+    @output_fields(WRITE_COLUMNS, REPORT_KEYS)
     def import_command(file: str, fmt: str | None, dry_run: bool, yes: bool, report_path: str | None, update: bool,
                        skip_invalid: bool, allow_currency_mismatch: bool, site_concurrency: int,
                        network_name: str | None, config_path: str | None, output: str) -> None:
@@ -240,4 +247,4 @@ def _finish(result: ImportResult, report_path: str | None, url: str, mode: str |
     elif output in ("json", "yaml"):
         emit(output, data=report)
     else:
-        emit("csv", rows=report["writes"], columns=["kind", "key", "action", "status", "id", "where", "error"])
+        emit("csv", rows=report["writes"], columns=WRITE_COLUMNS)

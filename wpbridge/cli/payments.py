@@ -14,13 +14,28 @@ from typing import Any
 import click
 
 from ..money import round_money
-from ..payment_models import Payment
+from ..payment_models import Payment, PaymentLine
 from ..workflows import payments as flow
-from .common import EXIT_FAILED, EXIT_OK, at_option, emit, handle_errors, network_options, open_network
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    at_option,
+    emit,
+    handle_errors,
+    model_fields,
+    network_options,
+    open_network,
+    output_fields,
+)
 from .output import fmt_date, fmt_money, render_pairs, render_table
 
 STATUSES = ["pending", "completed", "refunded", "partially-refunded", "partially-paid", "failed", "cancelled"]
 COLUMNS = ["id", "membership", "customer", "status", "total", "currency", "gateway", "invoice", "created", "change"]
+PAYMENT_KEYS = model_fields(Payment)
+LINE_COLUMNS = ("payment", *model_fields(PaymentLine))
+SETTLE_KEYS = ("settled", "message", "membership", "payment")
+CANCEL_KEYS = ("cancelled", "message", "payment")
+"""The fields of each output (table/csv rows, json/yaml keys): --fields is checked before anything is read."""
 
 
 def payment_row(p: Payment) -> dict[str, Any]:
@@ -67,6 +82,7 @@ def register(main: click.Group) -> None:
     @click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
     @network_options
     @handle_errors
+    @output_fields(COLUMNS, PAYMENT_KEYS)
     def payments_list(membership_id: int | None, customer_id: int | None, status: str | None,
                       network_name: str | None, config_path: str | None, output: str) -> None:
         """List payments (oldest first)."""
@@ -79,6 +95,7 @@ def register(main: click.Group) -> None:
     @click.argument("payment_id", type=int, metavar="ID")
     @network_options
     @handle_errors
+    @output_fields(LINE_COLUMNS, PAYMENT_KEYS)
     def payments_show(payment_id: int, network_name: str | None, config_path: str | None, output: str) -> None:
         """One payment: lines, totals, taxes, discount, gateway, reference, invoice number, pay link."""
         p = flow.get_payment(open_network(network_name, config_path), payment_id)
@@ -93,6 +110,7 @@ def register(main: click.Group) -> None:
     @at_option("The moment of the settlement (ISO 8601, default now): a new period starts there.")
     @network_options
     @handle_errors
+    @output_fields(COLUMNS, SETTLE_KEYS)
     def payments_settle(payment_id: int, reference: str, dry_run: bool, yes: bool, at: datetime | None,
                         network_name: str | None, config_path: str | None, output: str) -> None:
         """Mark a change's pending payment paid: completed (invoice number, reference), the membership active, and
@@ -118,6 +136,7 @@ def register(main: click.Group) -> None:
     @click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask for confirmation.")
     @network_options
     @handle_errors
+    @output_fields(COLUMNS, CANCEL_KEYS)
     def payments_cancel(payment_id: int, yes: bool, network_name: str | None, config_path: str | None,
                         output: str) -> None:
         """Cancel a pending payment; a change it was made for is undone first (no change stays unpaid)."""

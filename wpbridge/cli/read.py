@@ -7,7 +7,7 @@ or a workflow, and renders rows (table/csv) or records (json).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ import click
 from ..billing import CatalogIndex
 from ..errors import InputError, NotFound
 from ..managers.customers import customer_email, customer_id_of, is_customer_id
-from ..models import Limitations, Membership, Product, SiteUsage
+from ..models import Limitations, Membership, Product, Site, SiteUsage
 from ..money import round_money
 from ..safe_files import config_file, refuse_inputs
 from ..workflows import NetworkReader
@@ -28,9 +28,11 @@ from .common import (
     EXIT_OK,
     emit,
     handle_errors,
+    model_fields,
     network_options,
     open_network,
     open_source,
+    output_fields,
     snapshot_option,
 )
 from .output import fmt_billing, fmt_date, fmt_money, fmt_period, render_pairs, render_table
@@ -249,6 +251,27 @@ def _filtered(items: Iterable[Product], group: str | None, type_: str | None) ->
     return sorted(out, key=lambda p: (p.type != "plan", p.list_order, p.id))
 
 
+# --------------------------------------------------------------------------- the fields of each output
+
+CHECK_KEYS = ("network", "url", "reachable", "authenticated", "mode", "plugin_version", "wp_version", "um_version",
+              "batch_limit", "server_time", "clock_skew_seconds", "site_links", "usable", "problems", "warnings",
+              "secret_fingerprint")
+"""`check -o json`'s keys (workflows/check.py)."""
+PRODUCT_COLUMNS = ("id", "slug", "name", "type", "group", "order", "amount", "currency", "period", "setup_fee",
+                   "active", "variations")
+SITE_COLUMNS = ("blog_id", "url", "title", "membership", "customer", "type")
+MEMBERSHIP_COLUMNS = ("id", "customer", "email", "status", "plan", "addons", "amount", "currency", "period",
+                      "expires")
+DETAIL_COLUMNS = ("blog_id", "url", "title", "membership", "plan", "quota", "quota_in_sync", "usage")
+DETAIL_KEYS = ("membership", "plan", "addons", "effective_quota", "sites", "scheduled_change")
+EXPORT_COLUMNS, EXPORT_KEYS = ("section", "records"), ("file", "records", "unreadable")
+
+
+def _export_fields(keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+    """export's summary has fields only with --out (the snapshot on stdout is written whole)."""
+    return lambda options: keys if options.get("out") is not None else ()
+
+
 # --------------------------------------------------------------------------- registration
 
 
@@ -258,6 +281,7 @@ def register(main: click.Group) -> None:
     @main.command("check")
     @network_options
     @handle_errors
+    @output_fields(("check", "value"), CHECK_KEYS)
     def check(network_name: str | None, config_path: str | None, output: str) -> None:
         """Is the network usable? Reachable, authenticated, plugin mode and version, server clock skew.
 
@@ -280,6 +304,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(PRODUCT_COLUMNS, model_fields(Product))
     def products_list(group: str | None, type_: str | None, snapshot: str | None, network_name: str | None,
                       config_path: str | None, output: str) -> None:
         """List products with prices, periods, plan group and list order."""
@@ -299,6 +324,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(SITE_COLUMNS, model_fields(Site))
     def sites_list(customer: str | None, membership_id: int | None, snapshot: str | None,
                    network_name: str | None, config_path: str | None, output: str) -> None:
         """List sites with their membership and customer."""
@@ -307,8 +333,7 @@ def register(main: click.Group) -> None:
         items = list(source.sites.list(customer_id=customer_id, membership_id=membership_id))
         rows = [{"blog_id": s.blog_id, "url": f"{s.domain}{s.path}", "title": s.title,
                  "membership": s.membership_id, "customer": s.customer_id, "type": s.type} for s in items]
-        emit(output, rows=rows, data=[s.model_dump(mode="json") for s in items],
-             columns=["blog_id", "url", "title", "membership", "customer", "type"])
+        emit(output, rows=rows, data=[s.model_dump(mode="json") for s in items], columns=SITE_COLUMNS)
         sys.exit(report_unreadable(source))
 
     @main.group("memberships")
@@ -323,6 +348,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(MEMBERSHIP_COLUMNS, model_fields(Membership))
     def memberships_list(status: str | None, customer: str | None, snapshot: str | None,
                          network_name: str | None, config_path: str | None, output: str) -> None:
         """List memberships (with each customer's email)."""
@@ -332,9 +358,7 @@ def register(main: click.Group) -> None:
         items = list(source.memberships.list(status=status, customer_id=customer_id))
         emails = emails_by_id(source) if output not in ("json", "yaml") else {}
         rows = [{**membership_row(m, idx), "email": emails.get(m.customer_id)} for m in items]
-        emit(output, rows=rows, data=[m.model_dump(mode="json") for m in items],
-             columns=["id", "customer", "email", "status", "plan", "addons", "amount", "currency", "period",
-                      "expires"])
+        emit(output, rows=rows, data=[m.model_dump(mode="json") for m in items], columns=MEMBERSHIP_COLUMNS)
         sys.exit(report_unreadable(source))
 
     @memberships.command("show")
@@ -342,6 +366,7 @@ def register(main: click.Group) -> None:
     @snapshot_option
     @network_options
     @handle_errors
+    @output_fields(DETAIL_COLUMNS, DETAIL_KEYS)
     def memberships_show(membership_id: int, snapshot: str | None, network_name: str | None,
                          config_path: str | None, output: str) -> None:
         """One membership: plan, add-ons, amounts, dates, sites (quota, usage), effective quota, scheduled change."""
@@ -353,6 +378,7 @@ def register(main: click.Group) -> None:
                   help="Write the snapshot to this file (default: standard output).")
     @network_options
     @handle_errors
+    @output_fields(_export_fields(EXPORT_COLUMNS), _export_fields(EXPORT_KEYS))
     def export(out: str | None, network_name: str | None, config_path: str | None, output: str) -> None:
         """A JSON snapshot of the network: catalog, customers, memberships, sites, quotas, usage, scheduled changes.
 

@@ -42,7 +42,18 @@ from ..errors import ConfigError, InputError, WPBridgeError
 from ..safe_files import config_file, refuse_inputs
 from ..workflows.sync import INACTIVE_POLICIES
 from ..workflows.sync.metrics import write_metrics
-from .common import at_option, emit, error_line, exit_code_for, handle_errors, network_options, open_network
+from ..workflows.sync.report import Summary
+from .common import (
+    at_option,
+    check_fields_first,
+    emit,
+    error_line,
+    exit_code_for,
+    handle_errors,
+    model_fields,
+    network_options,
+    open_network,
+)
 from .logs import EventLog, log_format_option
 from .sync_console import ConsoleSink, StopSignals, pending_payment_line, um_difference
 from .sync_networks import NETWORK_FIELD, NetworkResult, SyncRequest, render_all, run_networks, worst
@@ -143,6 +154,7 @@ def register(main: click.Group) -> None:
 def _sync(request: SyncRequest, events: EventLog, network_name: str | None, all_networks: bool, parallel: int,
           metrics_path: str | None, output: str) -> int:
     """The command: the networks to run, their outputs checked, the runs, stdout, the metrics; the exit code."""
+    check_fields_first(output_fields(output, all_networks))  # before the config is read: --fields is a usage error
     names = _networks(network_name, all_networks, parallel, request.config_path)
     _check_outputs(request.report, metrics_path, names, request.config_path)
     request = _with_step_delay(request)
@@ -157,6 +169,14 @@ def _sync(request: SyncRequest, events: EventLog, network_name: str | None, all_
     if metrics_path is not None:
         code = max(code, _write_metrics(metrics_path, results, events))
     return code
+
+
+def output_fields(output: str, all_networks: bool) -> tuple[str, ...]:
+    """The fields of sync's output: a network's summary (table/csv; with --all-networks led by network, exit_code
+    and error), or the json keys (`_render_one`, `render_all`)."""
+    if output in ("json", "yaml"):
+        return ("networks", "exit_code") if all_networks else ("summary", "fatal", "interrupted", "pending_payments")
+    return (("network", "exit_code", "error") if all_networks else ()) + model_fields(Summary)
 
 
 def _with_step_delay(request: SyncRequest) -> SyncRequest:
