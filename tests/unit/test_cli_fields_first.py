@@ -130,3 +130,32 @@ def test_the_declared_columns_of_outputs_no_snapshot_has() -> None:
 
     assert tuple(code_row(DiscountCode(code="x"))) == CODE_COLUMNS
     assert list(payment_row(Payment.model_validate({"id": 1, "customer_id": 1}))) == COLUMNS
+
+
+def test_the_import_report_keys_are_declared() -> None:
+    from types import SimpleNamespace
+
+    from wpbridge.cli.importer import REPORT_KEYS
+    from wpbridge.workflows.importer import ImportOptions, ImportResult, Prepared
+
+    source = SimpleNamespace(format="csv", warnings=[])
+    result = ImportResult(Prepared("in.csv", ImportOptions(), source, None, []), None, {}, 0)  # type: ignore[arg-type]
+    assert (*result.report(), "interrupted") == REPORT_KEYS
+
+
+@pytest.mark.parametrize("all_networks", [False, True])
+def test_the_declared_sync_fields_are_the_outputs(all_networks: bool, monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    from tests.unit.workflow_support import FakeNetwork
+    from wpbridge.cli import sync as cli_sync
+
+    monkeypatch.setattr(cli_sync, "open_network", lambda name, path: FakeNetwork.with_sites(3))
+    for name in ("close", "__enter__", "__exit__"):
+        monkeypatch.setattr(FakeNetwork, name, (lambda self, *a: self) if name == "__enter__" else
+                            (lambda self, *a: None), raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text('[networks.a]\nurl = "http://127.0.0.1:9"\napi_key = "k"\napi_secret = "s"\n')
+    config.chmod(0o600)
+    args = ["sync", "--dry-run", "--config", str(config), *(["--all-networks"] if all_networks else [])]
+    for output in ("json", "csv"):
+        assert declared(args, output) == shown(args, output), output

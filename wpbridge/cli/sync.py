@@ -176,7 +176,7 @@ def output_fields(output: str, all_networks: bool) -> tuple[str, ...]:
     and error), or the json keys (`_render_one`, `render_all`)."""
     if output in ("json", "yaml"):
         return ("networks", "exit_code") if all_networks else ("summary", "fatal", "interrupted", "pending_payments")
-    return (("network", "exit_code", "error") if all_networks else ()) + model_fields(Summary)
+    return tuple(dict.fromkeys((("network", "exit_code", "error") if all_networks else ()) + model_fields(Summary)))
 
 
 def _with_step_delay(request: SyncRequest) -> SyncRequest:
