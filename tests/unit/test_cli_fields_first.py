@@ -159,3 +159,19 @@ def test_the_declared_sync_fields_are_the_outputs(all_networks: bool, monkeypatc
     args = ["sync", "--dry-run", "--config", str(config), *(["--all-networks"] if all_networks else [])]
     for output in ("json", "csv"):
         assert declared(args, output) == shown(args, output), output
+
+
+def test_the_declared_payment_fields_are_the_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unit.workflow_support import FakeNetwork
+
+    fake = FakeNetwork(example_data(posts={13: 12}))
+    for module in ("change", "payments"):
+        monkeypatch.setattr(f"wpbridge.cli.{module}.open_network", lambda *_a: fake)
+    applied = cli("change", "apply", "2", "--plan", "premium", "--yes", "--at", NOW.isoformat())
+    assert applied.exit_code == 0, applied.output
+    (payment,) = fake.payments.list()
+    pid = str(payment.id)
+    for args in (["payments", "list"], ["payments", "show", pid], ["payments", "settle", pid, "--dry-run"],
+                 ["payments", "cancel", pid, "--yes"]):
+        for output in ("json", "csv"):
+            assert declared(args, output) == shown(args, output), (args, output)
