@@ -175,3 +175,16 @@ def test_the_declared_payment_fields_are_the_outputs(monkeypatch: pytest.MonkeyP
                  ["payments", "cancel", pid, "--yes"]):
         for output in ("json", "csv"):
             assert declared(args, output) == shown(args, output), (args, output)
+
+
+def test_the_declared_check_fields_are_its_outputs(tmp_path: Path) -> None:
+    """On a network that refuses connections (127.0.0.1:9): check still says every field."""
+    config = tmp_path / "config.toml"
+    config.write_text('[networks.a]\nurl = "http://127.0.0.1:9"\napi_key = "k"\napi_secret = "s"\n'
+                      "max_retries = 0\nretry_deadline = 1.0\ntimeout = 2\n")
+    config.chmod(0o600)
+    args = ["check", "--config", str(config)]
+    res = cli(*args, "-o", "json")
+    assert res.exit_code == 1, res.output
+    assert declared(args, "json") == list(json.loads(res.stdout))
+    assert declared(args, "csv") == ["check", "value"]
