@@ -36,6 +36,12 @@ $cc_mem  = wu_create_membership(['customer_id' => $cc_cust->get_id(), 'user_id' 
 	'recurring' => true, 'status' => 'active', 'times_billed' => 1,
 	'date_created' => gmdate('Y-m-d H:i:s', $cc_now - 40 * DAY_IN_SECONDS),
 	'date_expiration' => gmdate('Y-m-d H:i:s', $cc_now + 15 * DAY_IN_SECONDS + 3600)]);
+// the membership's own code (a renewals code, as UM keeps it: a Discount_Code object in the membership's meta):
+// UM 2.4.13 applies it to the add-on carts below (class-cart.php 2.4.13-beta.1:927-950), 2.4.12 never on a change
+$wpdb->insert($wpdb->base_prefix . 'wu_discount_codes', ['name' => "CC$cc_sfx", 'code' => strtoupper("CC$cc_sfx"),
+	'description' => '', 'uses' => 0, 'max_uses' => 0, 'apply_to_renewals' => 1, 'type' => 'percentage', 'value' => 10,
+	'setup_fee_type' => 'percentage', 'setup_fee_value' => 0, 'active' => 1, 'date_created' => gmdate('Y-m-d H:i:s')]);
+$cc_mem->update_meta('discount_code', wu_get_discount_code($wpdb->insert_id));
 $cc_carts = [
 	['products' => [$cc_p2->get_id()]],
 	['products' => [$cc_p2->get_id()], 'duration' => 1, 'duration_unit' => 'year'],
