@@ -188,3 +188,10 @@ def test_the_declared_check_fields_are_its_outputs(tmp_path: Path) -> None:
     assert res.exit_code == 1, res.output
     assert declared(args, "json") == list(json.loads(res.stdout))
     assert declared(args, "csv") == ["check", "value"]
+
+
+def test_export_fields_without_out_is_refused_before_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wpbridge.cli.read.open_network", lambda *_a: pytest.fail("the network was opened"))
+    res = cli("export", "--fields", "section")
+    assert res.exit_code == 2 and res.stdout == "" and res.stderr.count("\n") == 1
+    assert res.stderr.startswith("error: Invalid value for '--fields': export writes its snapshot whole;")

@@ -26,6 +26,7 @@ from ..workflows.snapshot import export_snapshot, write_snapshot
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
+    FIELDS,
     emit,
     handle_errors,
     model_fields,
@@ -268,8 +269,16 @@ EXPORT_COLUMNS, EXPORT_KEYS = ("section", "records"), ("file", "records", "unrea
 
 
 def _export_fields(keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
-    """export's summary has fields only with --out (the snapshot on stdout is written whole)."""
-    return lambda options: keys if options.get("out") is not None else ()
+    """export's summary has fields only with --out (the snapshot on stdout is written whole: --fields refused)."""
+
+    def known(options: Mapping[str, Any]) -> tuple[str, ...]:
+        ctx = click.get_current_context(silent=True)
+        if options.get("out") is None and ctx is not None and ctx.meta.get(FIELDS):
+            raise InputError("Invalid value for '--fields': export writes its snapshot whole; --fields cuts the"
+                             " summary of an export to a file (add --out FILE)", field="fields")
+        return keys
+
+    return known
 
 
 # --------------------------------------------------------------------------- registration
