@@ -91,3 +91,26 @@ def test_on_um_the_code_comes_from_the_companion_route() -> None:
     assert (r.quote.discount_code, um.discount_codes.asked) == ("SAVE10", 1)
     assert [ln.title for ln in r.quote.lines if ln.type == "discount"] == [
         "Discount SAVE10 (the membership's own code) on Extra storage"]
+
+
+def test_the_payment_names_the_membership_code_only_when_it_took_something_off() -> None:
+    """UM's Cart refuses a code given by name that is no longer valid (set_discount_code), while its add-on cart
+    holds the membership's own code without checking it: an expired own code goes unnamed in the payment."""
+    from datetime import timedelta
+
+    from wpbridge.workflows import change as flow
+
+    for expired, named in ((False, "SAVE10"), (True, None)):
+        own = code(**RENEWALS, date_expiration=NOW - timedelta(days=1)) if expired else code(**RENEWALS)
+        net = network("SAVE10", own)
+        bodies: list[dict[str, Any]] = []
+        create = net.payments.create_for_change
+
+        def spy(membership_id: int, body: dict[str, Any], bodies: list[dict[str, Any]] = bodies,
+                create: Any = create) -> Any:
+            bodies.append(body)
+            return create(membership_id, body)
+
+        net.payments.create_for_change = spy  # type: ignore[method-assign]
+        assert flow.apply(net, 2, now=NOW, addons=["extra-storage"]).ok
+        assert bodies[0]["cart"]["discount_code"] == named

@@ -185,9 +185,13 @@ def payment_body(q: QuoteResult, key: str, collect: Collect, reference: str,
     if totals.total != quote.due_now:
         raise InputError(f"membership {m.id}: the payment's lines add up to {totals.total}, the quote's due now is "
                          f"{quote.due_now}", record_id=m.id)
+    # the code given, else the membership's own (UM main's add-on carts) when it took something off: UM's Cart
+    # refuses by name a code no longer valid, which its add-on cart holds without checking
+    code = cart.discount_code.code if cart.discount_code is not None else quote.discount_code
+    if cart.discount_code is None and not any(ln.type == "discount" for ln in quote.lines):
+        code = None
     um_cart: dict[str, Any] = {"cart_type": quote.kind, "products": cart_products(cart.plan_id, m.plan_id, cart.addons),
-                               "duration": cart.duration, "duration_unit": cart.duration_unit,
-                               "discount_code": quote.discount_code}
+                               "duration": cart.duration, "duration_unit": cart.duration_unit, "discount_code": code}
     where = q.taxes.location if q.taxes is not None else None
     if where is not None and where.source == "cart":  # --country: UM's Cart is told, as its checkout form would
         um_cart.update(country=where.country, state=where.state, city=where.city)

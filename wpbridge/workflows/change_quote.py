@@ -330,7 +330,8 @@ def own_code(network: NetworkReader, membership: Membership, um: bool = False) -
     found = api.find(name) if api is not None and name else None
     if found is None and isinstance(own, DiscountCode) and api is None:
         return membership, []
-    note = [] if found is not None else [f"the membership's own code {name} is not on the network: priced without it"]
+    gone = "is not on the network" if api is not None else "cannot be read from this source (an offline snapshot)"
+    note = [] if found is not None else [f"the membership's own code {name} {gone}: priced without it"]
     return membership.model_copy(update={"discount_code": found}), note
 
 
