@@ -7,12 +7,13 @@ removes it (and the membership's link to it) afterwards."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from tests.integration.change_support import Rest, run_json
+from tests.integration.change_support import Rest, run, run_json
 from tests.integration.test_any_flavor import fresh
 from tests.integration.um_support import um_php
 from wpbridge.sandbox import SandboxInfo
@@ -75,3 +76,21 @@ def test_the_membership_code_per_release(any_sandbox: SandboxInfo) -> None:
         upgrade = run_json(sb, "change", "quote", str(mid), "--plan", "premium", "--um-version", "2.4.13-beta.1",
                            "--at", main["at"])
         assert not [ln for ln in upgrade["lines"] if ln["type"] == "discount"]
+
+
+def test_um_main_add_on_payment_carries_the_membership_code(um_main_sandbox: SandboxInfo) -> None:
+    """On UM main the add-on purchase's payment is made by UM's own Cart, which applies the membership's code itself
+    (and refuses a total that is not the quote's): the payment's total is the quote's, the discount in it."""
+    sb = um_main_sandbox
+    mid, _ = fresh(sb, "basic", renewed=10)
+    with own_code(sb, mid) as name:
+        result = run(sb, "change", "apply", str(mid), "--addon", "extra-storage", "--yes", "--output", "json")
+        out = json.loads(result.stdout)
+        assert result.exit_code == 0 and out["ok"], out.get("message")
+        q = out["quote"]
+        [line] = [ln for ln in q["lines"] if ln["type"] == "discount"]
+        assert name in line["title"] and Decimal(out["payment"]["total"]) == Decimal(q["due_now"])
+        shown = run_json(sb, "payments", "show", str(out["payment"]["id"]))
+        assert shown["discount_code"] == name  # UM's Cart held the membership's code (its payment-level
+        product = next(li for li in shown["line_items"] if li["type"] == "product")  # discount_total stays 0)
+        assert Decimal(product["discount_total"]) == -Decimal(line["total"]) > 0
