@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -53,6 +53,14 @@ def run(env: dict[str, str], *args: str, delay: float | None = None) -> subproce
     extra = {"WPBRIDGE_IMPORT_STEP_DELAY": str(delay)} if delay else {}
     return subprocess.run([WPBRIDGE, "import", *args], env={**env, **extra}, capture_output=True, text=True,
                           timeout=600, check=False, stdin=subprocess.DEVNULL)
+
+
+def site_key(site: Mapping[str, Any]) -> str:
+    """A site by its own name on either kind of network: its path on a subdirectory network (`/alice/`), the first
+    label of its host on a subdomain one (`alice.wpbridge.localhost:PORT` -> `/alice/`), where every path is `/`."""
+    if site["path"] != "/":
+        return str(site["path"])
+    return f"/{str(site.get('domain', '')).split('.')[0]}/"
 
 
 def report(path: Path) -> dict[str, Any]:
@@ -125,10 +133,10 @@ def normalized(export: dict[str, Any]) -> dict[str, Any]:
         **{k: v for k, v in m.items() if k not in ("id", "customer_id", "plan_id", "addon_products", "discount_code")},
         "plan": slug[m["plan_id"]], "addons": {slug[int(p)]: q for p, q in m["addon_products"].items()},
     } for m in export["memberships"]}
-    sites = {s["path"]: {"title": s["title"], "type": s["type"], "membership": member_key(s["membership_id"]),
-                         "limitations": s.get("limitations")}
+    sites = {site_key(s): {"title": s["title"], "type": s["type"], "membership": member_key(s["membership_id"]),
+                           "limitations": s.get("limitations")}
              for s in export["sites"] if s.get("membership_id")}
-    path_of = {s["blog_id"]: s["path"] for s in export["sites"] if s.get("membership_id")}
+    path_of = {s["blog_id"]: site_key(s) for s in export["sites"] if s.get("membership_id")}
     quotas = {path_of[q["blog_id"]]: q["quota"] for q in export["quotas"] if q["blog_id"] in path_of}
 
     def target(t: dict[str, Any]) -> dict[str, Any]:  # product ids in a scheduled target are the network's own
@@ -180,7 +188,8 @@ def view(catalog: list[Product], customers: list[dict[str, Any]], memberships: l
                                     "plan": slug[m.plan_id],
                                     "addons": {slug[a]: q for a, q in m.addon_products.items()}}
                         for m in memberships},
-        "sites": {s["path"]: (s["title"], s["type"], key[s["membership_id"]]) for s in sites if s.get("membership_id")},
+        "sites": {site_key(s): (s["title"], s["type"], key[s["membership_id"]])
+                  for s in sites if s.get("membership_id")},
         "scheduled_changes": {key[c.membership_id]: (to_jsonable(c.scheduled_for), slug[int(c.target["plan_id"])],
                                                      f"{Decimal(str(c.target['amount'])).normalize():f}")
                               for c in scheduled},
@@ -285,7 +294,7 @@ def test_sigkill_mid_import_then_rerun_duplicates_nothing(source_file: Path, tar
             return sum(1 for k in net.imports.membership_keys() if k["source_key"].startswith("csv:kill"))
 
         def sites() -> int:
-            return sum(1 for s in net.imports.sites() if s["path"].startswith("/kill-"))
+            return sum(1 for s in net.imports.sites() if site_key(s).startswith("/kill-"))
 
         proc = subprocess.Popen([WPBRIDGE, "import", str(csv), "--yes"], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
