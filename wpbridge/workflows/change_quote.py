@@ -251,6 +251,8 @@ def quote(
     membership, own_notes = own_code(network, membership, flavor_of(info).name == "um")
     idx = CatalogIndex(network.products.catalog())
     cart, notes = build_cart(membership, idx, plan, addons, period)
+    if cart.plan_id is None and cart.duration:  # --period alone: the current plan in that period, named as UM's
+        cart = cart.model_copy(update={"plan_id": membership.plan_id})  # Change form names it (no deviation)
     notes += own_notes
     code = lookup_code(network, discount_code, now) if discount_code is not None else None
     if code is not None:
