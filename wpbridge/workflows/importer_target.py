@@ -8,6 +8,7 @@ the same way (dates, booleans, "" as none, WordPress's escaped titles).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -123,21 +124,62 @@ class TargetState:
         return TargetSite.model_validate(row) if row is not None else None
 
     def site_address(self, site: SrcSite) -> tuple[str, str]:
-        """(domain, path) of a source site on this network."""
+        """(domain, path) of a source site on this network, translated between layouts (`address_problem` says
+        which sites cannot be): a subdirectory site `/alice/` is `alice.{domain}` on a subdomain network, a site on
+        a subdomain of the source's network (`alice.`) is `{path}alice/` on a subdirectory one; the main site and
+        a site on a host of its own (a mapped domain) keep their place."""
+        label = _label(site)
+        if self.subdomain:
+            if site.domain is None:
+                return (f"{label}.{self.domain}" if label else self.domain), self.path
+            return _absolute(site.domain, self.domain), self.path
         if site.domain is None:
-            if self.subdomain and site.path.strip("/"):  # /alice/ on a subdomain network is alice.{domain}
-                return f"{site.path.strip('/')}.{self.domain}", self.path
-            return self.domain, (site.path if not self.subdomain else self.path)
-        domain = site.domain + self.domain if site.domain.endswith(".") else site.domain
-        return domain, (self.path if self.subdomain else site.path)
+            return self.domain, site.path
+        if site.domain.endswith("."):  # alice. on a subdirectory network: /alice/ under the network's path
+            return self.domain, f"{self.path.rstrip('/')}/{label}/"
+        return site.domain, site.path
 
     def address_problem(self, site: SrcSite) -> str | None:
         """Why the site cannot live on this network as given (None: it can)."""
-        if not self.subdomain and site.domain is not None and not site.domain.endswith(".") \
-                and site.domain.lower() != self.domain.lower():
-            return (f"site_domain {site.domain!r}: this network keeps its sites under {self.domain} (a subdirectory"
-                    " network); give site_path instead")
+        label = _label(site)
+        if self.subdomain:
+            if site.domain is None and label is not None and not HOST_LABEL.fullmatch(label):
+                return (f"site_path {site.path!r}: a subdomain network gives each site one host label (a-z, 0-9"
+                        f" and -) under {self.domain}; this path cannot be one")
+            return None
+        if site.domain is None:
+            return None
+        if not site.domain.endswith("."):
+            if site.domain.lower() != self.domain.lower():
+                return (f"site_domain {site.domain!r}: this network keeps its sites under {self.domain} (a"
+                        " subdirectory network); give site_path instead")
+            return None
+        if site.path != "/" or label is None or not HOST_LABEL.fullmatch(label):
+            return (f"site_domain {site.domain!r}: only a site on one label under the source network's host (path"
+                    " /) becomes a path on this subdirectory network")
+        if label in SUBDIRECTORY_RESERVED:
+            return (f"site_domain {site.domain!r}: /{label}/ is reserved on a subdirectory network (WordPress's"
+                    " get_subdirectory_reserved_names)")
         return None
+
+
+HOST_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+"""A site's subdomain label, also its path segment on a subdirectory network."""
+SUBDIRECTORY_RESERVED = frozenset({"page", "comments", "blog", "files", "feed", "wp-admin", "wp-content",
+                                   "wp-includes", "wp-json", "embed"})
+"""WordPress's get_subdirectory_reserved_names(): no subdirectory site takes these paths."""
+
+
+def _label(site: SrcSite) -> str | None:
+    """The site's own name: its subdomain label (`alice.`), else its path (`/alice/` -> alice); None: the main
+    site's place (a path /, the source's own host)."""
+    if site.domain is not None:
+        return site.domain[:-1] if site.domain.endswith(".") else None
+    return site.path.strip("/") or None
+
+
+def _absolute(domain: str, network: str) -> str:
+    return domain + network if domain.endswith(".") else domain
 
 
 def read_target(net: ImportTarget) -> TargetState:

@@ -1,0 +1,50 @@
+"""`wpbridge import`: a site's address translated between network layouts (issue 22). A site is named by its own
+label: `/alice/` on a subdirectory network, `alice.` (a host under the source network's) on a subdomain one; the
+main site and a site on a host of its own keep their place. What cannot be translated is an address problem."""
+
+from __future__ import annotations
+
+from wpbridge.managers.flavor import STUB
+from wpbridge.sandbox.example import example_catalog
+from wpbridge.workflows.importer_records import SrcSite
+from wpbridge.workflows.importer_target import TargetState
+
+
+def net(subdomain: bool, path: str = "/") -> TargetState:
+    return TargetState(flavor=STUB, domain="net.example", path=path, subdomain=subdomain, catalog=example_catalog(),
+                       customers=[], memberships={}, keys={}, sites={}, scheduled={})
+
+
+def site(path: str = "/", domain: str | None = None) -> SrcSite:
+    return SrcSite(membership="m", path=path, domain=domain, title="T", type="customer_owned", where="sites[0]")
+
+
+def test_a_subdomain_site_becomes_a_path_on_a_subdirectory_network() -> None:
+    sub = net(subdomain=False)
+    alice = site(domain="alice.")  # an export of alice.wpbridge.localhost:PORT from wpbridge.localhost:PORT
+    assert sub.address_problem(alice) is None
+    assert sub.site_address(alice) == ("net.example", "/alice/")
+    assert net(subdomain=False, path="/wp/").site_address(alice) == ("net.example", "/wp/alice/")
+    assert sub.site_address(site()) == ("net.example", "/")  # the main site stays the main site
+    assert sub.site_address(site("/bob/")) == ("net.example", "/bob/")
+
+
+def test_a_path_becomes_a_subdomain_and_back() -> None:
+    dom = net(subdomain=True)
+    assert dom.site_address(site("/alice/")) == ("alice.net.example", "/")
+    assert dom.site_address(site(domain="alice.")) == ("alice.net.example", "/")
+    assert dom.site_address(site()) == ("net.example", "/")
+    assert dom.site_address(site(domain="shop.example.org")) == ("shop.example.org", "/")
+
+
+def test_what_cannot_be_translated_is_named() -> None:
+    sub = net(subdomain=False)
+    nested = sub.address_problem(site(domain="shop.alice."))
+    assert nested is not None and "'shop.alice.'" in nested and "one label" in nested
+    reserved = sub.address_problem(site(domain="blog."))
+    assert reserved is not None and "/blog/ is reserved" in reserved
+    mapped = sub.address_problem(site(domain="shop.example.org"))
+    assert mapped is not None and "give site_path instead" in mapped
+    deep = net(subdomain=True).address_problem(site("/shop/alice/"))
+    assert deep is not None and "site_path '/shop/alice/'" in deep
+    assert net(subdomain=True).address_problem(site("/alice/")) is None
