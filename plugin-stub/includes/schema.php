@@ -400,7 +400,7 @@ function scheduled_change_schema(): array {
 			),
 			'force'         => array(
 				'type'        => 'boolean',
-				'description' => __( 'UM mode, write only: schedule a plan of another plan group, an inactive plan or an add-on the new plan does not offer (wpbridge sends it only for change apply --force).', 'wpbridge-stub' ),
+				'description' => __( 'UM mode, write only: schedule a plan of another plan group, an inactive plan or an add-on the new plan does not offer (wpbridge sends it only for change apply --force, and for an import, which restores a change the source network had accepted).', 'wpbridge-stub' ),
 			),
 			'created_at'    => array(
 				'type'     => 'string',

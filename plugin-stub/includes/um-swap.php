@@ -160,7 +160,8 @@ function um_get_swap( int $id ): array|\WP_Error {
  * the swap UM stored, read back. The Cart must classify the change as a downgrade (409 otherwise: UM applies
  * upgrades at once, never as a swap). Other target keys are accepted and ignored (UM's swap sets only its own).
  * Refused with a 400 naming the field, unless the request says `"force": true` (sent only by wpbridge's
- * `change apply --force`, which shows it in its plan): a plan of another plan group than the current plan's, an
+ * `change apply --force`, which shows it in its plan, and by `import`, which restores a change the source network
+ * had accepted and names it in its plan where UM would not offer it): a plan of another plan group than the current plan's, an
  * inactive plan (other than the current one), an add-on that is inactive or not offered by the new plan (its
  * available add-ons). An add-on that is a plan is refused even then. A date already past is stored as an overdue
  * swap without UM's job (which Action Scheduler would run at once): only `.../apply` applies it.

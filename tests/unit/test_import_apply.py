@@ -52,6 +52,8 @@ class FakeServer:
                 data = {"created": True, "membership": {"id": self.next_id, "customer_id": body["customer_id"],
                                                         "plan_id": body["plan_id"], "status": "active",
                                                         "addon_products": body["addon_products"]}}
+            elif item.path.endswith("/scheduled-change"):
+                data = {"membership_id": int(item.path.split("/")[-2]), **body}
             else:
                 data = {"created": True, "site": {"blog_id": self.next_id, "membership_id": body["membership_id"]}}
             out.append(BatchItemResult(item.key, True, 200, None, data))
@@ -89,3 +91,26 @@ def test_order_found_failures_and_dependents() -> None:
     assert failed == [{"where": "line 3", "kind": "customer", "key": "bad@example.com",
                        "message": "email: refused", "status": 400, "code": "rest_invalid_param", "field": "email"}]
     assert set(out.phases) == {"products", "customers", "memberships", "sites", "scheduled_changes", "quotas"}
+
+
+def test_a_scheduled_change_is_stored_as_the_source_had_it_with_force() -> None:
+    """An import restores a change the source network accepted: its PUT says force, so UM stores it even where its
+    Change form would not offer it (another plan group); the plan names that (test_import_plan)."""
+    import json
+
+    from wpbridge.workflows.importer_input import read_json
+
+    data = {"format": "wpbridge-snapshot", "version": 1, "source_url": "http://a",
+            "catalog": [p.model_dump(mode="json") for p in CATALOG],
+            "customers": [{"id": 1, "user_email": "ann@example.com"}],
+            "memberships": [{"id": 4, "customer_id": 1, "plan_id": 3, "status": "active"}],
+            "sites": [], "scheduled_changes": [{"membership_id": 4, "scheduled_for": "2026-12-01T00:00:00Z",
+                                                "target": {"plan_id": 2, "amount": "15"}}]}
+    src = read_json(json.dumps(data))
+    target = TargetState(flavor=STUB, domain="net.example", path="/", subdomain=False, catalog=CATALOG, customers=[],
+                         memberships={}, keys={}, sites={}, scheduled={})
+    server = FakeServer()
+    out = Applier(server, build_plan(src, target)).run()  # type: ignore[arg-type]
+    puts = [i for batch in server.batches for i in batch if i.path.endswith("/scheduled-change")]
+    assert [(i.method, i.body["target"]["plan_id"], i.body["force"]) for i in puts] == [("PUT", 2, True)]
+    assert [w.status for w in out.writes if w.kind == "scheduled_change"] == ["done"]

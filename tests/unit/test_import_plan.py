@@ -226,3 +226,45 @@ def test_a_free_row_without_an_expiration_is_lifetime() -> None:
     check_references(src, CATALOG)
     assert src.memberships[0].fields["date_expiration"] is None
     assert "date_expiration" not in src.memberships[1].fields  # a paid one: left to the network (give it)
+
+
+def scheduled_downgrade_source():  # type: ignore[no-untyped-def]
+    """premium (group High End) -> basic (no group), with site-setup: a change the source network accepted that UM's
+    Change form would not offer (another plan group)."""
+    import json
+
+    from wpbridge.workflows.importer_input import read_json
+
+    data = {"format": "wpbridge-snapshot", "version": 1, "source_url": "http://a",
+            "catalog": [p.model_dump(mode="json") for p in CATALOG],
+            "customers": [{"id": 1, "user_email": "ann@example.com"}],
+            "memberships": [{"id": 4, "customer_id": 1, "plan_id": 3, "status": "active"}],
+            "sites": [], "scheduled_changes": [{"membership_id": 4, "scheduled_for": "2026-12-01T00:00:00Z",
+                                                "target": {"plan_id": 2, "addon_products": {"6": 1},
+                                                           "amount": "15"}}]}
+    return read_json(json.dumps(data))
+
+
+def test_a_scheduled_change_um_would_not_offer_is_kept_as_the_source_had_it_and_said() -> None:
+    src = scheduled_downgrade_source()
+    step = build_plan(src, target(flavor=UM)).of("scheduled_change")[0]
+    assert step.action == "create"
+    assert step.note == ("kept as the source had it, though Ultimate Multisite would not offer it here: plan 'basic'"
+                         " has no plan group, the membership's plan 'premium' is in group 'High End'")
+    assert step.to_json()["note"] == step.note and f"[{step.note}]" in step.describe()
+    assert [(w.where, w.field, w.message) for w in src.warnings] == [
+        ("scheduled_changes[0] (membership 4)", "target.plan_id", f"warning: {step.note}")]
+    # an add-on the new plan does not offer, an inactive plan: said too
+    offered = [p.model_copy(update={"product_group": "High End"} if p.slug == "basic" else {}) for p in CATALOG]
+    src = scheduled_downgrade_source()
+    note = build_plan(src, target(flavor=UM, catalog=offered)).of("scheduled_change")[0].note
+    assert note == "" and src.warnings == []  # basic offers site-setup: UM would offer it
+    no_setup = [p.model_copy(update={"available_addons": [5]} if p.slug == "basic" else {}) for p in offered]
+    note = build_plan(scheduled_downgrade_source(), target(flavor=UM, catalog=no_setup)).of("scheduled_change")[0].note
+    assert note.endswith("add-on 'site-setup' is not offered by plan 'basic'")
+    inactive = [p.model_copy(update={"active": False} if p.slug == "basic" else {}) for p in offered]
+    note = build_plan(scheduled_downgrade_source(), target(flavor=UM, catalog=inactive)).of("scheduled_change")[0].note
+    assert note.endswith("plan 'basic' is inactive")
+    # the stub stores any change: nothing to say; an unchanged one is not said again
+    src = scheduled_downgrade_source()
+    assert build_plan(src, target()).of("scheduled_change")[0].note == "" and src.warnings == []

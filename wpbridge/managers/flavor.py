@@ -74,6 +74,9 @@ class Flavor:
     `Customer::has_trialed()`)."""
     billing_address_keys: tuple[str, ...] | None = None
     """The lines of a customer's billing address the network keeps (None: any, the stub's JSON column)."""
+    offers_swaps_by_group = False
+    """True: a scheduled change to a plan of another plan group, an inactive plan or an add-on the new plan does not
+    offer is refused unless forced (UM's swap route, as UM's Change form offers them); an import forces it, says so."""
 
     def pick(self, *, stub: T, um: T) -> T:
         """This flavor's one of two things (a workflow's own strategy per flavor, say), without naming the mode."""
@@ -113,6 +116,7 @@ class UMFlavor(Flavor):
     keeps_tax_exemption = False
     keeps_cancelled_gateway = False
     derives_has_trialed = True
+    offers_swaps_by_group = True
     billing_address_keys = ("company_name", "billing_email", "billing_address_line_1", "billing_address_line_2",
                             "billing_country", "billing_state", "billing_city", "billing_zip_code", "ip_country")
     """UM's `Billing_Address::fields()` (inc/objects/class-billing-address.php): it drops any other key; and

@@ -426,7 +426,10 @@ class Applier:
             if membership is None or target is None:
                 self.skip(step, "its membership or a product it names was not imported")
                 continue
-            body = {"scheduled_for": iso_utc(sc.scheduled_for), "target": _wire(target), "note": sc.note}
+            # force: an import restores a change the source network accepted, as it was, even where the target's
+            # catalog would not offer it (UM's Change form: another plan group, say); the plan's note says so
+            body = {"scheduled_for": iso_utc(sc.scheduled_for), "target": _wire(target), "note": sc.note,
+                    "force": True}
             items.append(put_item(len(items), membership.id, body))
             steps.append(step)
 

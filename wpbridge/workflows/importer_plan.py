@@ -19,7 +19,7 @@ own id; the stub keeps invoice numbers as numbers only. `date_modified` is the t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -44,7 +44,7 @@ from .importer_compare import (
     scheduled_target,
     site_differences,
 )
-from .importer_input import Source, SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
+from .importer_input import Issue, Source, SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_target import ImportTarget, TargetCustomer, TargetSite, TargetState, read_target, read_target_payments
 from .importer_taxes import address_keys, held_address, held_trial, not_kept_lines, plan_taxes
 
@@ -149,6 +149,9 @@ class _Planner:
         self.blocked: set[str] = set()
         """Customer and membership keys of the file whose record on the network is another customer's: nothing of
         them is written (their memberships, sites, scheduled changes and payments are conflicts too)."""
+        self.src_plans: dict[str, str] | None = None
+        """membership key -> the file's plan slug (read when a scheduled change needs it)."""
+        self.src_products: dict[str, SrcProduct] = {}
         self.by_email: dict[str, TargetCustomer] | None = None
         self.by_username: dict[str, TargetCustomer] | None = None
 
@@ -299,8 +302,34 @@ class _Planner:
                 for k in sorted(set(want) & set(held)):  # what the file gives and the network can hold
                     if not same(have.target.get(k), want.get(k)):
                         diffs[f"target.{k}"] = (have.target.get(k), want.get(k))
-        self.add("scheduled_change", sc.membership, diffs, where=sc.where,
-                 target_id=member_id if have is not None else None, src=sc)
+        step = self.add("scheduled_change", sc.membership, diffs, where=sc.where,
+                        target_id=member_id if have is not None else None, src=sc)
+        if step.action in ("create", "update") and self.t.flavor.offers_swaps_by_group:
+            self._kept_as_given(step, sc)
+
+    def _kept_as_given(self, step: Step, sc: SrcScheduled) -> None:
+        """A change the source network accepted is stored as it was (the import forces it); where the target would
+        not offer it (UM's Change form), the step's note and a warning say so."""
+        if self.src_plans is None:
+            self.src_plans = {m.key: m.plan for m in self.src.memberships}
+            self.src_products = {p.slug: p for p in self.src.products}
+        reasons = swap_not_offered(self.src_plans.get(sc.membership), sc.target, self._product_view)
+        if not reasons:
+            return
+        step.note = ("kept as the source had it, though Ultimate Multisite would not offer it here: "
+                     + "; ".join(why for _, why in reasons))
+        self.src.warnings.append(Issue(sc.where, reasons[0][0], f"warning: {step.note}"))
+
+    def _product_view(self, slug: str) -> tuple[str, bool, set[str]] | None:
+        """A product as the target will have it: (plan group, active, its add-ons' slugs); None: unknown."""
+        have = self.by_slug.get(slug)
+        if have is not None:
+            addons = {self.by_id[a].slug for a in have.available_addons if a in self.by_id}
+            return have.product_group or "", bool(have.active), addons
+        p = self.src_products.get(slug)
+        if p is None:
+            return None
+        return p.product.product_group or "", bool(p.product.active), set(p.addon_slugs)
 
     # ------------------------------------------------------------------ payments
 
@@ -384,6 +413,40 @@ def quota_step(site: Site, membership: Membership, catalog: Sequence[Product],
     return step
 
 
+ProductView = Callable[[str], "tuple[str, bool, set[str]] | None"]
+
+
+def swap_not_offered(plan: str | None, target: Mapping[str, Any], view: ProductView) -> list[tuple[str, str]]:
+    """Why UM's swap route would refuse a scheduled change unless forced (plugin-stub's um_put_swap: a plan of
+    another plan group than the current plan's or inactive; an add-on inactive or not offered by the new plan), as
+    (field, reason); empty: it would take it. `plan` is the membership's plan slug, `target` by slug."""
+    new_slug = str(target.get("plan") or plan or "")
+    new = view(new_slug)
+    if new is None:
+        return []
+    reasons: list[tuple[str, str]] = []
+    current = view(plan) if plan is not None else None
+    if new_slug != plan:
+        if not new[1]:
+            reasons.append(("target.plan_id", f"plan {new_slug!r} is inactive"))
+        elif current is not None and current[0] != new[0]:
+            reasons.append(("target.plan_id", f"plan {new_slug!r} {_group(new[0])}, the membership's plan {plan!r}"
+                                              f" {_group(current[0])}"))
+    for slug, qty in dict(target.get("addons") or {}).items():
+        addon = view(slug)
+        if int(qty) <= 0 or addon is None:
+            continue
+        if not addon[1]:
+            reasons.append(("target.addon_products", f"add-on {slug!r} is inactive"))
+        elif slug not in new[2]:
+            reasons.append(("target.addon_products", f"add-on {slug!r} is not offered by plan {new_slug!r}"))
+    return reasons
+
+
+def _group(group: str) -> str:
+    return f"is in group {group!r}" if group else "has no plan group"
+
+
 def _product_order(products: Sequence[SrcProduct]) -> list[SrcProduct]:
     """Add-ons before the plans that offer them: layers of products whose add-ons come earlier."""
     remaining = list(products)
@@ -437,4 +500,5 @@ __all__ = [
     "read_target_payments",
     "same",
     "scheduled_target",
+    "swap_not_offered",
 ]
