@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from wpbridge.config import NetworkSettings
 from wpbridge.network import Network
 from wpbridge.sandbox import SandboxInfo, down, up
 from wpbridge.sandbox.names import BASE_HOST, resolves_to_loopback
+from wpbridge.workflows.snapshot import export_snapshot
 
 from .conftest import UM_LATEST, um_build
 
@@ -91,3 +93,40 @@ def test_sync_and_export_read_the_subdomain_network(subdomain_sandbox: SandboxIn
     exported = json.loads(out.read_text())
     base = urlsplit(subdomain_sandbox.url).netloc
     assert {(s["domain"], s["path"]) for s in exported["sites"]} >= {(f"alice.{base}", "/"), (base, "/")}
+
+
+@pytest.fixture(scope="module")
+def subdirectory_target(subdomain_sandbox: SandboxInfo) -> Iterator[SandboxInfo]:
+    """An empty subdirectory network of the same flavor (its main site at http://127.0.0.1:PORT/)."""
+    um = {"flavor": "ultimate-multisite", "um_plugin": um_build(UM_LATEST)} \
+        if subdomain_sandbox.info.get("flavor", "stub") != "stub" else {}
+    info = up(seed="none", subdomains=False, **um)  # type: ignore[arg-type]
+    try:
+        yield info
+    finally:
+        down(info.dir, purge=os.environ.get("WPBRIDGE_TEST_KEEP") != "1")
+
+
+def test_an_export_of_the_subdomain_network_imports_into_a_subdirectory_one(
+        subdomain_sandbox: SandboxInfo, net: Network, subdirectory_target: SandboxInfo, tmp_path: Path) -> None:
+    """alice.wpbridge.localhost:PORT/ becomes /alice/ on the subdirectory network (the site's own label as its
+    path), the main site stays the main site; a second run writes nothing."""
+    source = tmp_path / "subdomains.json"
+    export_snapshot(net, source, now=datetime.now(UTC), source_url=subdomain_sandbox.url)
+    base = urlsplit(subdomain_sandbox.url).netloc
+    labels = {s.domain.removesuffix("." + base) for s in net.sites.list() if s.membership_id}
+    t = subdirectory_target
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WPBRIDGE_")}
+    env.update(WPBRIDGE_URL=t.url, WPBRIDGE_API_KEY=t.api_key, WPBRIDGE_API_SECRET=t.api_secret, HOME=str(tmp_path))
+    for writes in ("", "0 writes"):  # the second run finds every record in place
+        done = subprocess.run([WPBRIDGE, "import", str(source), "--yes"], capture_output=True, text=True, env=env,
+                              timeout=600, check=False, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stderr + done.stdout
+        assert writes in done.stdout, done.stdout
+    target_host = urlsplit(t.url).netloc
+    settings = NetworkSettings(name="t", url=t.url, api_key=t.api_key, api_secret=t.api_secret)
+    with Network(settings) as target:
+        sites = {s.path: s for s in target.sites.list()}
+    assert {p.strip("/") for p, s in sites.items() if s.membership_id} == labels and "alice" in labels
+    assert all(s.domain == target_host for s in sites.values())
+    assert home_of(f"{target_host}/alice")["home"] == f"http://{target_host}/alice"
