@@ -81,3 +81,23 @@ def test_a_size_measured_in_part_renders(um_scale: ModuleType) -> None:
     assert "| 1,000 | memberships list | 10.9 | 0.74 | 24 | - | 0 | 63.6 | 8.47 |" in text
     assert "| 1,000 | - | 1,012 | - | - | - | - | - | - |" in text
     assert text.rstrip().endswith("- a note")
+
+
+def test_a_failed_import_run_is_shown_as_failed(um_scale: ModuleType) -> None:
+    first = {"wall_s": 693.1, "cpu_s": 2.1, "requests": 559, "writes": 9045, "peak_rss_kb": 70000, "load1": 8.0}
+    second = {"wall_s": 95.0, "cpu_s": 1.0, "rc": 1, "peak_rss_kb": 60000, "load1": 9.0,
+              "error": "error: 127.0.0.1:1 did not answer within 30 s"}
+    text = um_scale.render([{"n": 3000, "import": {"first": first, "second": second}}], [], "2026-12-03")
+    assert "| 3,000 | import into a fresh network | 693.1 | 2.1 | 559 | - | 9,045 |" in text
+    assert "| 3,000 | import again (nothing to do): **failed** (exit 1) | 95.0 | 1.0 | - |" in text
+
+
+def test_a_read_timeout_goes_to_a_config_file(um_scale: ModuleType, tmp_path: Path) -> None:
+    class Target:
+        url, api_key, api_secret = "http://127.0.0.1:1", "key", "secret"
+
+    env = um_scale.target_env(Target(), tmp_path, 300.0)
+    assert "WPBRIDGE_URL" not in env and env["WPBRIDGE_NETWORK"] == "target"
+    config = Path(env["WPBRIDGE_CONFIG"])
+    assert "timeout = [10, 300]" in config.read_text() and config.stat().st_mode & 0o077 == 0
+    assert um_scale.target_env(Target(), tmp_path, None)["WPBRIDGE_URL"] == "http://127.0.0.1:1"
