@@ -31,6 +31,7 @@ from ..workflows.importer import (
 )
 from ..workflows.importer_plan import KINDS, Plan, not_kept_summary
 from ..workflows.importer_records import FORMATS
+from ..workflows.importer_report import materialized
 from ..workflows.sync.stop import StopNow
 from .common import emit, handle_errors, interactive, network_options, open_network, output_fields
 from .sync import StopSignals
@@ -234,7 +235,7 @@ def _exit_code(result: ImportResult, signals: StopSignals) -> int:
 
 def _finish(result: ImportResult, report_path: str | None, url: str, mode: str | None, output: str,
             dry_run: bool, signals: StopSignals | None = None) -> None:
-    report = result.report(network_url=url, mode=mode)
+    report = result.report(network_url=url, mode=mode, lazy=True)  # the plan's JSON made as it is written
     report["interrupted"] = None  # null, or the signal's name: as sync's report and -o json say it
     if signals is not None and _cut_short(result, signals):  # stopped at a safe point: the report says so
         report["interrupted"] = signals.stop.requested
@@ -245,6 +246,6 @@ def _finish(result: ImportResult, report_path: str | None, url: str, mode: str |
         if result.prepared.plan is not None:
             click.echo(result_line(result, dry_run=dry_run))
     elif output in ("json", "yaml"):
-        emit(output, data=report)
+        emit(output, data=materialized(report))
     else:
-        emit("csv", rows=report["writes"], columns=WRITE_COLUMNS)
+        emit("csv", rows=list(report["writes"]), columns=WRITE_COLUMNS)

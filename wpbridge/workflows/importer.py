@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from ..encoding import dumps, iso_utc
+from ..encoding import iso_utc
 from ..errors import ConfigError
 from ..network import Network
 from ..safe_files import write_private
@@ -38,6 +38,7 @@ from .importer_apply import Applier, ApplyOutcome, Progress
 from .importer_codes import read_target_codes
 from .importer_input import Format, Issue, Source, check_references, in_line_order, read_source
 from .importer_plan import KINDS, Plan, TargetState, build_plan, not_kept_summary, read_target, read_target_payments
+from .importer_report import Lazy, materialized, write_json
 from .importer_taxes import not_kept_fields, read_target_taxes
 
 SCHEMA = "wpbridge.import.report/1"
@@ -87,20 +88,25 @@ class ImportResult:
     summary: dict[str, Any]
     exit_code: int
 
-    def report(self, *, network_url: str | None = None, mode: str | None = None) -> dict[str, Any]:
+    def report(self, *, network_url: str | None = None, mode: str | None = None, lazy: bool = False
+               ) -> dict[str, Any]:
+        """The report; `lazy`: its plan, writes and conflicts are `Lazy` sequences, made into JSON an item at a time
+        when written (`write_report`; `importer_report.materialized` makes them lists)."""
         p = self.prepared
         plan = p.plan
-        writes: list[dict[str, Any]]
-        if self.applied is not None:
-            writes = [w.to_json() for w in self.applied.writes]
+        applied = self.applied
+        writes: Iterable[dict[str, Any]]
+        if applied is not None:
+            writes = Lazy(lambda: (w.to_json() for w in applied.writes))
         elif plan is not None:
-            writes = [{**s.to_json(), "status": "would"} for s in plan.steps if s.action in ("create", "update")]
+            writes = Lazy(lambda: ({**s.to_json(), "status": "would"} for s in plan.steps
+                                   if s.action in ("create", "update")))
         else:
-            writes = []
+            writes = Lazy(list)
         errors = [{"where": i.where, "field": i.field, "message": i.message, "stage": "input"} for i in p.issues]
         if self.applied is not None:
             errors += [{**e, "stage": "write"} for e in self.applied.errors]
-        return {
+        out = {
             "schema": SCHEMA,
             "file": p.path,
             "format": p.source.format,
@@ -115,15 +121,16 @@ class ImportResult:
             "warnings": [w.to_json() for w in p.source.warnings],
             "errors": errors,
         }
+        return out if lazy else materialized(out)
 
 
-def _plan_sections(plan: Plan | None, writes: list[dict[str, Any]]) -> dict[str, Any]:
-    """The report's sections read from the plan (empty without one: the input was refused)."""
+def _plan_sections(plan: Plan | None, writes: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The report's sections read from the plan (empty without one: the input was refused); the long ones Lazy."""
     if plan is None:
         return {"plan": [], "writes": writes, "conflicts": [], "not_kept": [], "not_kept_fields": []}
-    return {"plan": [s.to_json() for s in plan.steps], "writes": writes,
-            "conflicts": [s.to_json() for s in plan.conflicts], "not_kept": not_kept_summary(plan),
-            "not_kept_fields": not_kept_fields(plan)}
+    return {"plan": Lazy(lambda: (s.to_json() for s in plan.steps)), "writes": writes,
+            "conflicts": Lazy(lambda: (s.to_json() for s in plan.steps if s.action == "conflict")),
+            "not_kept": not_kept_summary(plan), "not_kept_fields": not_kept_fields(plan)}
 
 
 def step_delay_from_env() -> float:
@@ -246,5 +253,10 @@ def _exit_code(prepared: Prepared, writes: dict[str, int], conflicts: int, inval
 
 
 def write_report(path: str | Path, report: dict[str, Any]) -> None:
-    """The report file, written complete or not at all, 0600, never through a planted symlink (safe_files)."""
-    write_private(path, dumps(report, indent=1) + "\n")
+    """The report file, written complete or not at all, 0600, never through a planted symlink (safe_files); its
+    Lazy sections (`report(lazy=True)`) turned into JSON an item at a time (importer_report.write_json)."""
+    def write(fh: IO[str]) -> None:
+        write_json(fh, report)
+        fh.write("\n")
+
+    write_private(path, write)

@@ -54,12 +54,14 @@ Kind = Literal["product", "discount_code", "customer", "taxes", "membership", "m
 KINDS: tuple[Kind, ...] = ("product", "discount_code", "customer", "taxes", "membership", "membership_code", "site",
                            "scheduled_change", "quota", "payment")
 ACTIVE_STATUSES = frozenset({"pending", "trialing", "active", "on-hold"})
+NO_DIFFERENCES: dict[str, tuple[Any, Any]] = {}
+"""The differences of every step that has none (one dict, not one per step of a million-row file): never changed."""
 
 
 # --------------------------------------------------------------------------- the plan
 
 
-@dataclass
+@dataclass(slots=True)  # a few per row of the file: no __dict__ each
 class Step:
     """One record of the import and what happens to it."""
 
@@ -163,7 +165,7 @@ class _Planner:
             action = "unchanged"
         else:
             action = "update" if self.plan.update else "conflict"
-        step = Step(kind, key, action, where, target_id, differences, src, note)
+        step = Step(kind, key, action, where, target_id, differences or NO_DIFFERENCES, src, note)
         self.plan.steps.append(step)
         return step
 
