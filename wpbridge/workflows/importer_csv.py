@@ -257,7 +257,8 @@ class _RowKeys:
 
     def __init__(self, cells: dict[str, str]) -> None:
         self.email = cells.get("email", "")
-        self.customer = self.email.lower()
+        lowered = self.email.lower()
+        self.customer = self.email if lowered == self.email else lowered  # one string per row when it is lower-case
         self.username = cells.get("username") or None
         self.plan = cells.get("plan", "")
         self.addons = parse_addons(cells.get("addons", ""))[0]
