@@ -39,3 +39,45 @@ def test_the_streamed_report_is_the_whole_one_byte_for_byte(tmp_path: Path) -> N
         out = io.StringIO()
         write_json(out, value)
         assert out.getvalue() == dumps(materialized(value), indent=1), value
+
+
+def test_a_dry_run_printed_as_a_table_makes_no_json_of_its_steps(monkeypatch: object, tmp_path: Path,
+                                                                  capsys: object) -> None:
+    """The table output without --report never turns a step into JSON (a million-row dry run held it all); with
+    --report the file is the whole report, as before."""
+    import json
+
+    import pytest
+
+    from wpbridge.cli.importer import _finish
+    from wpbridge.managers.flavor import STUB
+    from wpbridge.sandbox.example import example_catalog
+    from wpbridge.workflows.importer import ImportOptions, ImportResult, Prepared, summarize
+    from wpbridge.workflows.importer_input import check_references, read_csv
+    from wpbridge.workflows.importer_plan import Step, TargetState, build_plan
+
+    src = read_csv("email,plan,site_path\nann@example.com,basic,/ann/\nbob@example.com,premium,/bob/\n")
+    check_references(src, example_catalog())
+    target = TargetState(flavor=STUB, domain="net.example", path="/", subdomain=False, catalog=example_catalog(),
+                         customers=[], memberships={}, keys={}, sites={}, scheduled={})
+    prepared = Prepared("in.csv", ImportOptions(dry_run=True), src, build_plan(src, target), [])
+    result = ImportResult(prepared, None, summarize(prepared, None, requests=0), 0)
+    whole = json.loads(dumps(result.report(network_url="http://x", mode="stub")))
+    assert len(whole["plan"]) == len(whole["writes"]) == 6
+
+    mp: pytest.MonkeyPatch = monkeypatch  # type: ignore[assignment]
+    to_json = Step.to_json
+    calls: list[Step] = []
+
+    def counted(step: Step) -> dict[str, object]:
+        calls.append(step)
+        return to_json(step)
+
+    mp.setattr(Step, "to_json", counted)
+    _finish(result, None, "http://x", "stub", "table", True)
+    assert calls == []
+    _finish(result, str(tmp_path / "r.json"), "http://x", "stub", "table", True)
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert {k: v for k, v in written.items() if k not in ("finished_at", "interrupted")} == {
+        k: v for k, v in whole.items() if k != "finished_at"}
+    assert len(calls) == 6 + 6  # the plan and the writes, each step once as it was written
