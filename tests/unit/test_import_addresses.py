@@ -48,3 +48,21 @@ def test_what_cannot_be_translated_is_named() -> None:
     deep = net(subdomain=True).address_problem(site("/shop/alice/"))
     assert deep is not None and "site_path '/shop/alice/'" in deep
     assert net(subdomain=True).address_problem(site("/alice/")) is None
+
+
+def test_a_path_site_created_on_a_subdomain_network_is_sent_with_its_host() -> None:
+    """The create names the host (alice.net.example, path /): without it the target finds its main site at / (the
+    SIGKILL and conflict import tests on subdomain sandboxes: 'the site exists already and belongs to membership
+    None')."""
+    from tests.unit.test_import_apply import FakeServer
+    from wpbridge.workflows.importer_apply import Applier
+    from wpbridge.workflows.importer_input import check_references, read_csv
+    from wpbridge.workflows.importer_plan import build_plan
+
+    src = read_csv("email,plan,site_path\nann@example.com,basic,/ann/\n")
+    check_references(src, example_catalog())
+    for subdomain, want in ((True, {"domain": "ann.net.example", "path": "/"}), (False, {"path": "/ann/"})):
+        server = FakeServer()
+        Applier(server, build_plan(src, net(subdomain))).run()  # type: ignore[arg-type]
+        sites = [i.body or {} for batch in server.batches for i in batch if i.path.endswith("/sites")]
+        assert [{k: b[k] for k in ("domain", "path") if k in b} for b in sites] == [want]

@@ -389,7 +389,7 @@ class Applier:
                                     "customer_id": membership.customer_id, "type": s.type}
             if step.action == "create":
                 body["path"] = path
-                if s.domain is not None:
+                if s.domain is not None or domain != self.t.domain:  # /alice/ on a subdomain network: its host
                     body["domain"] = domain
                 if s.limitations is not None:
                     body["limitations"] = limits_wire(s.limitations)
