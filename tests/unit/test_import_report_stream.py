@@ -81,3 +81,16 @@ def test_a_dry_run_printed_as_a_table_makes_no_json_of_its_steps(monkeypatch: ob
     assert {k: v for k, v in written.items() if k not in ("finished_at", "interrupted")} == {
         k: v for k, v in whole.items() if k != "finished_at"}
     assert len(calls) == 6 + 6  # the plan and the writes, each step once as it was written
+
+
+def test_the_amounts_a_csv_leaves_to_the_catalog_are_held_once() -> None:
+    """Rows of the same plan and add-ons get the same amounts: one Decimal each, not one per row (a million-row
+    file held two per row)."""
+    from wpbridge.sandbox.example import example_catalog
+    from wpbridge.workflows.importer_input import check_references, read_csv
+
+    src = read_csv("email,plan,addons\na@example.com,premium,extra-storage:2\nb@example.com,premium,extra-storage:2\n")
+    check_references(src, example_catalog())
+    a, b = (m.fields for m in src.memberships)
+    assert a == b and a["amount"] > 0
+    assert a["amount"] is b["amount"] and a["initial_amount"] is b["initial_amount"]

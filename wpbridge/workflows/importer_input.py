@@ -190,6 +190,20 @@ def _addons(m: SrcMembership, by_slug: Mapping[str, Product], addon_list: Sequen
     return ok
 
 
+_AMOUNTS: dict[str, Decimal] = {}
+AMOUNTS_MAX = 10_000
+
+
+def _held(amount: Decimal) -> Decimal:
+    """The one copy of an amount (equal and spelled the same) computed for an earlier row: a million rows of a few
+    plans hold a few Decimals, not two per row (at most AMOUNTS_MAX kept; Decimals never change)."""
+    key = str(amount)
+    held = _AMOUNTS.get(key)
+    if held is None and len(_AMOUNTS) < AMOUNTS_MAX:
+        _AMOUNTS[key] = held = amount
+    return amount if held is None else held
+
+
 def _fill_from_catalog(m: SrcMembership, plan: Product, by_slug: Mapping[str, Product], issue: Report) -> None:
     """What a CSV row leaves to the catalog: the plan's period, its price for the period plus the add-ons, the
     currency; a period the plan has no price for is an issue unless the row gives its own amount."""
@@ -206,9 +220,9 @@ def _fill_from_catalog(m: SrcMembership, plan: Product, by_slug: Mapping[str, Pr
                                        ((by_slug[slug], qty) for slug, qty in m.addons.items()))
     m.fields.setdefault("currency", plan.currency)
     if not m.amount_given:
-        m.fields["amount"] = recurring
+        m.fields["amount"] = _held(recurring)
     amount = m.fields["amount"]
-    m.fields.setdefault("initial_amount", amount + one_time)
+    m.fields.setdefault("initial_amount", _held(amount + one_time))
     m.fields.setdefault("recurring", amount > 0)
     if not m.fields["recurring"]:
         m.fields.setdefault("date_expiration", None)  # free / one-time: lifetime, not "expires at import time"
