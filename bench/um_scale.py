@@ -171,11 +171,14 @@ def run_size(bench: S.Bench, n: int, steps: list[str], baseline: bool, entry: di
 
 
 def _row(n: int, label: str, run: dict[str, Any], target: Any = "-") -> str:
+    """One run's line; a figure the run did not keep (a run recovered from its report) is '-'."""
+    rss = f"{run['peak_rss_kb'] / 1024:.1f}" if "peak_rss_kb" in run else "-"
+    cpu, load = run.get("cpu_s", "-"), run.get("load1", "-")
     if run.get("error"):
-        return (f"| {n:,} | {label}: **failed** (exit {run['rc']}) | {run['wall_s']} | {run['cpu_s']} | - | - | - |"
-                f" {run['peak_rss_kb'] / 1024:.1f} | {run['load1']} |")
-    return (f"| {n:,} | {label} | {run['wall_s']} | {run['cpu_s']} | {run['requests']:,} | {target} |"
-            f" {run.get('writes', 0):,} | {run['peak_rss_kb'] / 1024:.1f} | {run['load1']} |")
+        failed = f"{label}: **failed** (exit {run['rc']})"
+        return f"| {n:,} | {failed} | {run['wall_s']} | {cpu} | - | - | - | {rss} | {load} |"
+    return (f"| {n:,} | {label} | {run['wall_s']} | {cpu} | {run['requests']:,} | {target} |"
+            f" {run.get('writes', 0):,} | {rss} | {load} |")
 
 
 def _num(value: int | None) -> str:
