@@ -376,10 +376,13 @@ class _Planner:
         """Quotas of the file's sites that exist already and whose membership is unchanged or updated; sites
         created by this run get theirs after they exist (`importer_apply`)."""
         wanted: dict[int, tuple[Site, Membership]] = {}
-        steps = {(s.kind, s.key): s for s in self.plan.steps}
+        # the steps of sites the target has (a fresh target: none), not an index of every step of a big file
+        steps = {s.key: s for s in self.plan.steps if s.kind == "site" and s.target_id is not None}
+        if not steps:
+            return
         for s in self.src.sites:
             domain, path = self.t.site_address(s)
-            site_step = steps.get(("site", f"{domain}{path}"))
+            site_step = steps.get(f"{domain}{path}")
             member_id = self.membership_ids.get(s.membership)
             if site_step is None or site_step.target_id is None or member_id is None:
                 continue
