@@ -130,3 +130,31 @@ def test_an_export_of_the_subdomain_network_imports_into_a_subdirectory_one(
     assert {p.strip("/") for p, s in sites.items() if s.membership_id} == labels and "alice" in labels
     assert all(s.domain == target_host for s in sites.values())
     assert home_of(f"{target_host}/alice")["home"] == f"http://{target_host}/alice"
+
+
+def test_um_a_mapped_domain_serves_its_site_and_wpbridge_counts_and_enforces_it(
+        subdomain_sandbox: SandboxInfo, net: Network, tmp_path: Path) -> None:
+    """UM flavor: carla-shop.localhost is mapped to Carla's site by UM's own Domain record and sunrise (the front
+    passes it without the port); wpbridge reads the custom domain (usage) and a quote to a plan without custom
+    domains (free) is blocked with UM's own words, naming the site by its host."""
+    if subdomain_sandbox.info.get("flavor", "stub") == "stub":
+        pytest.skip("domain mapping is Ultimate Multisite's (the stub has no Domain records)")
+    mapped = subdomain_sandbox.info["mapped_domain"]
+    assert mapped["domain"] == "carla-shop.localhost"
+    site = next(s for s in net.sites.list() if s.blog_id == mapped["blog_id"])
+    assert site.domain == f"carla-shop.{urlsplit(subdomain_sandbox.url).netloc}" and site.path == "/"
+    port = subdomain_sandbox.info["port"]
+    seen = home_of(f"carla-shop.localhost:{port}")
+    assert seen["name"] == site.title and seen["home"].startswith("http://carla-shop.localhost")
+    assert net.usage.get([site.blog_id])[site.blog_id].custom_domains == 1
+    others = [s.blog_id for s in net.sites.list() if s.membership_id and s.blog_id != site.blog_id]
+    assert all(u.custom_domains == 0 for u in net.usage.get(others).values())
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WPBRIDGE_")}
+    env.update(WPBRIDGE_URL=subdomain_sandbox.url, WPBRIDGE_API_KEY=subdomain_sandbox.api_key,
+               WPBRIDGE_API_SECRET=subdomain_sandbox.api_secret, HOME=str(tmp_path))
+    done = subprocess.run([WPBRIDGE, "change", "quote", str(site.membership_id), "--plan", "free", "--force"],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (f"Site {site.blog_id} ({site.domain}): This new plan does NOT support custom domains. You must remove all"
+            " custom domains before you can downgrade your plan.") in done.stdout, done.stdout

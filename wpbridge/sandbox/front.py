@@ -7,8 +7,8 @@ dropped as "Malformed". A production server has its own limits (nginx `client_he
 the sandbox the same: the request line and headers must arrive within `HEAD_SECONDS`, the body declared by
 `Content-Length` within `BODY_SECONDS` with no pause over `IDLE_SECONDS`, or the client gets `408 Request Timeout`
 (never anything that looks like success) and the connection is closed; nothing reaches WordPress. A complete
-request is passed to `php -S` as received (one request per connection, as `php -S` answers `Connection: close`)
-and its reply relayed as is.
+request is passed to `php -S` as received (a mapped domain's Host aside, see `mapped_host`; one request per
+connection, as `php -S` answers `Connection: close`) and its reply relayed as is.
 
     python -m wpbridge.sandbox.front --listen PORT --backend PORT --dir DIR
 """
@@ -32,6 +32,23 @@ CHUNK = 64 * 1024
 _LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE)
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.IGNORECASE)
 _EXPECT = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n)", re.IGNORECASE)
+_MAPPED_HOST = re.compile(rb"(\r\nhost[ \t]*:[ \t]*)([a-z0-9.-]+\.localhost):[0-9]+(?=[ \t]*\r\n)", re.IGNORECASE)
+BASE_HOST = b"wpbridge.localhost"
+
+
+def mapped_host(head: bytes) -> bytes:
+    """The request head with the port taken off a Host under `.localhost` but outside the network's own
+    (`carla-shop.localhost:PORT`, a UM mapped domain of a subdomain sandbox): WordPress drops only ports 80 and 443
+    from the host it matches and UM's Domain holds no port, so a mapped domain reaches its site as it would on a
+    server on port 80. The network's own hosts (`wpbridge.localhost:PORT`, `alice.wpbridge.localhost:PORT`) and
+    every other host pass as they came."""
+    def strip(match: re.Match[bytes]) -> bytes:
+        name = match.group(2).lower()
+        if name == BASE_HOST or name.endswith(b"." + BASE_HOST):
+            return match.group(0)
+        return match.group(1) + match.group(2)
+
+    return _MAPPED_HOST.sub(strip, head, count=1)
 
 REASONS = {400: "Bad Request", 408: "Request Timeout", 411: "Length Required",
            431: "Request Header Fields Too Large", 502: "Bad Gateway"}
@@ -91,7 +108,7 @@ async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     if body is None:
         await _refuse(writer, 408, f"the {length}-byte body declared by Content-Length did not arrive in time")
         return None
-    return head + body
+    return mapped_host(head) + body
 
 
 async def _relay(backend: int, request: bytes, writer: asyncio.StreamWriter) -> None:

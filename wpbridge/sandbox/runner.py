@@ -210,6 +210,10 @@ def _start(root: Path, want_port: int | None, sites: int, seed: str, test_mode: 
         from .um_seed import seed_example_um
 
         info["seeded"] = seed_example_um(root, base_env)
+        if subdomains:  # UM's domain mapping: one site on a host of its own (um_seed.map_domain)
+            from .um_seed import map_domain
+
+            info["mapped_domain"] = map_domain(root, base_env)
         step("seed", t)
     elif seed == "example":
         say("seeding the example network through the REST API")

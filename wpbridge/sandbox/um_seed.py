@@ -53,3 +53,25 @@ def seed_example_um(root: Path, base_env: dict[str, str], now: datetime | None =
     finally:
         spec_file.unlink(missing_ok=True)
     return {"base": base.isoformat(), "products": made["products"], "customers": made["customers"]}
+
+
+MAPPED_SITE = "carla-shop"
+"""The UM site of a subdomain sandbox that gets a mapped domain (`up --subdomains`, UM flavor)."""
+MAPPED_DOMAIN = "carla-shop.localhost"
+"""Its mapped domain: a `.localhost` name (resolved here as the sandbox's own hosts are) outside the network's host,
+served through the front, which passes it to WordPress without the port (front.mapped_host)."""
+
+
+def map_domain(root: Path, base_env: dict[str, str]) -> dict[str, Any]:
+    """UM's domain mapping on the sandbox in `root`: UM's sunrise.php in wp-content with SUNRISE defined, and a
+    Domain record (active, primary) mapping MAPPED_DOMAIN to the site MAPPED_SITE; returns {domain, blog_id,
+    domain_id} (what sandbox.json keeps under `mapped_domain`)."""
+    docroot = Path(base_env["WP_DOCROOT"])
+    sunrise = docroot / "wp-content" / "plugins" / "ultimate-multisite" / "sunrise.php"
+    (docroot / "wp-content" / "sunrise.php").write_bytes(sunrise.read_bytes())
+    config = docroot / "wp-config-multisite.php"
+    config.write_text(config.read_text(encoding="utf-8") + "define( 'SUNRISE', true ); // UM's domain mapping\n",
+                      encoding="utf-8")
+    made = run_php(root, "um-map-domain.php", {**base_env, "UM_MAP_SITE": MAPPED_SITE,
+                                               "UM_MAP_DOMAIN": MAPPED_DOMAIN})
+    return {"domain": str(made["domain"]), "blog_id": int(made["blog_id"]), "domain_id": int(made["domain_id"])}
