@@ -378,8 +378,6 @@ class _Planner:
         wanted: dict[int, tuple[Site, Membership]] = {}
         # the steps of sites the target has (a fresh target: none), not an index of every step of a big file
         steps = {s.key: s for s in self.plan.steps if s.kind == "site" and s.target_id is not None}
-        if not steps:
-            return
         for s in self.src.sites:
             domain, path = self.t.site_address(s)
             site_step = steps.get(f"{domain}{path}")
