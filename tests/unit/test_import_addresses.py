@@ -66,3 +66,19 @@ def test_a_path_site_created_on_a_subdomain_network_is_sent_with_its_host() -> N
         Applier(server, build_plan(src, net(subdomain))).run()  # type: ignore[arg-type]
         sites = [i.body or {} for batch in server.batches for i in batch if i.path.endswith("/sites")]
         assert [{k: b[k] for k in ("domain", "path") if k in b} for b in sites] == [want]
+
+
+def test_an_untitled_site_of_a_subdomain_export_is_named_by_its_label() -> None:
+    import json
+
+    from wpbridge.workflows.importer_json import read_json
+
+    base = "wpbridge.localhost:8080"
+    data = {"format": "wpbridge-snapshot", "version": 1, "source_url": f"http://{base}",
+            "catalog": [p.model_dump(mode="json") for p in example_catalog()],
+            "customers": [{"id": 1, "user_email": "ann@example.com"}],
+            "memberships": [{"id": 4, "customer_id": 1, "plan_id": example_catalog()[0].id, "status": "active"}],
+            "sites": [{"blog_id": 1, "domain": base, "path": "/", "type": "main", "title": "Main"},
+                      {"blog_id": 2, "domain": f"ann-shop.{base}", "path": "/", "membership_id": 4, "title": ""}]}
+    src = read_json(json.dumps(data))
+    assert [(s.domain, s.path, s.title) for s in src.sites] == [("ann-shop.", "/", "ann-shop")]

@@ -249,10 +249,11 @@ class _JsonReader:
                                                  f" {site.membership_id}")
             else:
                 limits = site.limitations if isinstance(raw, dict) and raw.get("limitations") else None
+                domain = _translated_domain(site.domain, main_domain)
+                label = site.path.strip("/") or (domain or "").split(".")[0]  # /ann/, or ann. on a subdomain one
                 self.src.sites.append(SrcSite(
-                    membership=key, path=_norm_path(site.path), domain=_translated_domain(site.domain, main_domain),
-                    title=site.title or site.path.strip("/"), type=site.type or "customer_owned", where=where,
-                    limitations=limits,
+                    membership=key, path=_norm_path(site.path), domain=domain, title=site.title or label,
+                    type=site.type or "customer_owned", where=where, limitations=limits,
                 ))
 
     def scheduled(self) -> None:
