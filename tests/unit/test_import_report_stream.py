@@ -94,3 +94,31 @@ def test_the_amounts_a_csv_leaves_to_the_catalog_are_held_once() -> None:
     a, b = (m.fields for m in src.memberships)
     assert a == b and a["amount"] > 0
     assert a["amount"] is b["amount"] and a["initial_amount"] is b["initial_amount"]
+
+
+def test_what_a_target_cannot_hold_is_found_without_an_index_of_every_step() -> None:
+    """On a flavor that keeps everything (stub), the report's not_kept_fields never walks the steps (it built a set
+    of every write of a million-row plan); on UM it still names what is lost."""
+    from wpbridge.managers.flavor import STUB, UM
+    from wpbridge.sandbox.example import example_catalog
+    from wpbridge.workflows.importer_input import check_references, read_csv
+    from wpbridge.workflows.importer_plan import TargetState, build_plan
+    from wpbridge.workflows.importer_taxes import not_kept_fields
+
+    class Walked(list):  # type: ignore[type-arg]
+        walks = 0
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            Walked.walks += 1
+            return super().__iter__()
+
+    src = read_csv("email,plan,status,gateway\nann@example.com,basic,cancelled,manual\n")
+    check_references(src, example_catalog())
+    for flavor, lost in ((STUB, []), (UM, ["gateway"])):
+        target = TargetState(flavor=flavor, domain="net.example", path="/", subdomain=False,
+                             catalog=example_catalog(), customers=[], memberships={}, keys={}, sites={}, scheduled={})
+        plan = build_plan(src, target)
+        plan.steps = Walked(plan.steps)
+        Walked.walks = 0
+        assert [x["field"] for x in not_kept_fields(plan)] == lost
+        assert Walked.walks == (1 if lost else 0)

@@ -131,20 +131,38 @@ def plan_taxes(plan: Plan, add: Callable[..., Step]) -> None:
     diffs = _differences(src, have, keeps_exemption=plan.target.flavor.keeps_tax_exemption)
     create = empty and bool(diffs)  # a target without taxes gets the file's; none on either side: unchanged
     add("taxes", KEY, {} if create else diffs, where=src.where, target_id=None if create else 0, src=src)
-    steps: dict[tuple[str, str], Step] = {(s.kind, s.key): s for s in plan.steps}
-    for lost in not_kept_fields(plan):  # each step that writes without something says what, in its note
+    losses = not_kept_fields(plan)
+    steps: dict[tuple[str, str], Step] = {(s.kind, s.key): s for s in plan.steps} if losses else {}
+    for lost in losses:  # each step that writes without something says what, in its note
         step = steps[(lost["kind"], lost["key"])]
         step.note = "; ".join(x for x in (step.note, f"not kept: {lost['why']}") if x)
 
 
 def not_kept_fields(plan: Plan) -> list[dict[str, str]]:
     """What the target cannot hold of what this import writes, field by field: {kind, key, field, why}."""
-    writes: set[tuple[str, str]] = {(s.kind, s.key) for s in plan.steps if s.action in ("create", "update")}
+    writes = _WriteKeys(plan)
     return (_exemption_lost(plan, writes) + _addresses_lost(plan, writes) + _trials_lost(plan, writes)
             + _gateways_lost(plan, writes))
 
 
-def _exemption_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
+class _WriteKeys:
+    """`(kind, key) in writes`: does the plan write that record? The keys of its writes by kind, gathered the first
+    time it is asked (a flavor that loses nothing never asks: no index of every step of a big file)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._plan = plan
+        self._keys: dict[str, set[str]] | None = None
+
+    def __contains__(self, item: tuple[str, str]) -> bool:
+        if self._keys is None:
+            self._keys = {}
+            for s in self._plan.steps:
+                if s.action in ("create", "update"):
+                    self._keys.setdefault(s.kind, set()).add(s.key)
+        return item[1] in self._keys.get(item[0], ())
+
+
+def _exemption_lost(plan: Plan, writes: _WriteKeys) -> list[dict[str, str]]:
     src: SrcTaxes | None = plan.source.taxes
     if src is None or not src.exempt or plan.target.flavor.keeps_tax_exemption or ("taxes", KEY) not in writes:
         return []
@@ -160,7 +178,7 @@ def address_keys(target: TargetState) -> tuple[str, ...] | None:
         else target.flavor.billing_address_keys
 
 
-def _addresses_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
+def _addresses_lost(plan: Plan, writes: _WriteKeys) -> list[dict[str, str]]:
     keys = address_keys(plan.target)
     if keys is None:
         return []
@@ -174,7 +192,7 @@ def _addresses_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, 
     return out
 
 
-def _trials_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
+def _trials_lost(plan: Plan, writes: _WriteKeys) -> list[dict[str, str]]:
     if not plan.target.flavor.derives_has_trialed:
         return []
     trialed = {m.customer for m in plan.source.memberships if m.fields.get("date_trial_end")}
@@ -185,7 +203,7 @@ def _trials_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str
             if c.fields.get("has_trialed") is False and c.key in trialed and ("customer", c.email) in writes]
 
 
-def _gateways_lost(plan: Plan, writes: set[tuple[str, str]]) -> list[dict[str, str]]:
+def _gateways_lost(plan: Plan, writes: _WriteKeys) -> list[dict[str, str]]:
     if plan.target.flavor.keeps_cancelled_gateway:
         return []
     return [{"kind": "membership", "key": m.key, "field": name,
