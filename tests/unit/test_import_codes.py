@@ -12,6 +12,7 @@ from wpbridge.managers.flavor import STUB, UM
 from wpbridge.models import DiscountCode, Membership, Product
 from wpbridge.sandbox.example import example_catalog
 from wpbridge.workflows.importer_json import read_json
+from wpbridge.workflows.importer_codes import codes_not_kept
 from wpbridge.workflows.importer_plan import Plan, TargetState, build_plan, not_kept_summary
 
 CATALOG = example_catalog()
@@ -150,6 +151,7 @@ def test_a_code_given_twice_is_an_issue() -> None:
 def test_a_memberships_code_that_no_longer_exists_is_named() -> None:
     plan = plan_of(export([code()], member_code="GONE"), target())
     [step] = plan.of("membership_code")
-    assert step.action == "conflict" and "GONE is neither in the file nor on the network" in step.note
+    assert step.action == "unchanged" and "GONE is neither in the file nor on the network" in step.note
+    assert step.note.startswith("not kept") and any("GONE" in line for line in codes_not_kept(plan))
     held = DiscountCode.model_validate(code(id=3, code="GONE"))
     assert plan_of(export([code()], member_code="GONE"), target([held])).of("membership_code")[0].action == "create"

@@ -204,8 +204,12 @@ def _membership_code_action(target_id: int | None, want: str | None, refused: se
                             update: bool) -> tuple[Action, str]:
     if want is not None and want.upper() in refused:
         return "conflict", f"not imported: the code {want} is not imported"
-    if want is not None and want.upper() not in known:  # a code deleted since the membership took it
-        return "conflict", f"not imported: the code {want} is neither in the file nor on the network"
+    if want is not None and want.upper() not in known:
+        # A code deleted on the source since the membership took it: the source itself no longer has it, so there
+        # is nothing to hold; the membership is imported without it and the report names it (not a conflict that
+        # would stop every other record of the migration).
+        return "unchanged", (f"not kept: the code {want} is neither in the file nor on the network (deleted since"
+                             " the membership took it); the membership is imported without it")
     return ("create" if target_id is None else "update" if update else "conflict"), ""
 
 
