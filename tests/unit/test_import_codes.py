@@ -11,8 +11,8 @@ from typing import Any
 from wpbridge.managers.flavor import STUB, UM
 from wpbridge.models import DiscountCode, Membership, Product
 from wpbridge.sandbox.example import example_catalog
-from wpbridge.workflows.importer_json import read_json
 from wpbridge.workflows.importer_codes import codes_not_kept
+from wpbridge.workflows.importer_json import read_json
 from wpbridge.workflows.importer_plan import Plan, TargetState, build_plan, not_kept_summary
 
 CATALOG = example_catalog()
