@@ -250,13 +250,8 @@ def quote(
     info = network.info()
     membership, own_notes = own_code(network, membership, flavor_of(info).name == "um")
     idx = CatalogIndex(network.products.catalog())
-    cart, notes = build_cart(membership, idx, plan, addons, period)
-    if cart.plan_id is None and cart.duration:  # --period alone: the current plan in that period, named as UM's
-        cart = cart.model_copy(update={"plan_id": membership.plan_id})  # Change form names it (no deviation)
+    cart, notes, code = _requested_cart(network, membership, idx, plan, addons, period, discount_code, now)
     notes += own_notes
-    code = lookup_code(network, discount_code, now) if discount_code is not None else None
-    if code is not None:
-        cart = cart.model_copy(update={"discount_code": code})
     sites = owned_sites(network, membership.id)
     usage = network.usage.get([s.blog_id for s in sites]) if sites else {}
     if um_version is None:
@@ -278,6 +273,19 @@ def quote(
         notes.append(f"billed by {effect.gateway}: {effect.action}")
     return QuoteResult(membership, idx, sites, usage, cart, q, now.astimezone(UTC), notes, scheduled, effect,
                        network_flavor, taxes, code)
+
+
+def _requested_cart(network: NetworkReader, membership: Membership, idx: CatalogIndex, plan: str | int | None,
+                    addons: AddonRequest, period: PeriodRequest, discount_code: str | None,
+                    now: datetime) -> tuple[Cart, list[str], DiscountCode | None]:
+    """The cart the request asks for, its notes, and the code it names (looked up on the network)."""
+    cart, notes = build_cart(membership, idx, plan, addons, period)
+    if cart.plan_id is None and cart.duration:  # --period alone: the current plan in that period, named as UM's
+        cart = cart.model_copy(update={"plan_id": membership.plan_id})  # Change form names it (no deviation)
+    code = lookup_code(network, discount_code, now) if discount_code is not None else None
+    if code is not None:
+        cart = cart.model_copy(update={"discount_code": code})
+    return cart, notes, code
 
 
 UM_CODE_INVALID = "This coupon code is not valid."
