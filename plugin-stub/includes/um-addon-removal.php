@@ -66,10 +66,15 @@ function um_is_addon_removal( array $held, array $target, object $m ): bool {
  *
  * @param object             $m      UM's Membership (changed in memory only; nothing but the swap is saved).
  * @param \DateTimeImmutable $when   When the swap applies.
- * @param array              $target The scheduled-change target (plan_id, addon_products, duration, duration_unit).
+ * @param array              $target The scheduled-change target (plan_id, addon_products, duration, duration_unit,
+ *                                   amount).
+ * @param bool               $force  Sent by `import` (restoring a swap the source network stored) and by
+ *                                   `change apply --force`: the target's `amount`, when given, is the swap's
+ *                                   amount as the source stored it (its price was computed under the tax settings,
+ *                                   billing address and membership code of that day, which may have changed since).
  * @return array|\WP_Error|null The stored swap (scheduled-change shape), a 409, or null.
  */
-function um_addon_removal_swap( object $m, \DateTimeImmutable $when, array $target ): array|\WP_Error|null {
+function um_addon_removal_swap( object $m, \DateTimeImmutable $when, array $target, bool $force = false ): array|\WP_Error|null {
 	$existing = $m->get_scheduled_swap();
 	if ( $existing ) {
 		$m = $m->swap( $existing->order ); // As UM: the removal applies on top of the change already scheduled.
@@ -98,6 +103,9 @@ function um_addon_removal_swap( object $m, \DateTimeImmutable $when, array $targ
 		$m->set_amount( $m->get_amount() - $value );
 		$product = wu_get_product( $pid );
 		$names[] = $remove . ' ' . ( $product ? $product->get_name() : "#$pid" );
+	}
+	if ( $force && isset( $target['amount'] ) ) {
+		$m->set_amount( (float) to_money( $target['amount'], 'target.amount' ) );
 	}
 	$cart = wu_get_membership_new_cart( $m );
 	/* translators: %s: the add-ons removed, e.g. "2 Extra storage". */

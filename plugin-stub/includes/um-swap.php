@@ -180,7 +180,7 @@ function um_put_swap( int $id, \DateTimeImmutable $when, array $target, bool $fo
 	if ( ! $force && (int) $m->get_plan_id() !== $plan_id ) {
 		um_swap_plan_offered( $m, $plan );
 	}
-	$removal = um_addon_removal_swap( $m, $when, $target ); // Fewer add-ons: as UM's account page removes one.
+	$removal = um_addon_removal_swap( $m, $when, $target, $force ); // Fewer add-ons: as UM's account page removes one.
 	if ( null !== $removal ) {
 		return $removal;
 	}
