@@ -246,8 +246,13 @@ def round_trip(source: SandboxInfo, target_flavor: dict[str, Any], tmp_path: Pat
         assert done["summary"]["by_kind"]["payment"] == {"create": len(ids)}, done["summary"]
         assert done["errors"] == [] and done["summary"]["failed"] == 0
         if to_um:  # what UM cannot hold is named, in the report and on stderr, never dropped silently
-            assert done["not_kept"] == [f"{len(ids)} payments: not kept: their hash and pay link (Ultimate Multisite"
-                                        " derives both from the payment's own id on this network)"]
+            paid = (f"{len(ids)} payments: not kept: their hash and pay link (Ultimate Multisite derives both from"
+                    " the payment's own id on this network)")
+            assert paid in done["not_kept"]
+            # Besides the payments, only what the stub's seed holds and UM's records have no place for (the
+            # billing addresses' billing_name line, a cancelled membership's gateway: see test_import_round_trip).
+            assert all(line == paid or line.startswith(("not kept: billing_address:", "not kept: gateway:"))
+                       for line in done["not_kept"]), done["not_kept"]
             assert f"import: {len(ids)} payments: not kept: their hash" in first.stderr
             assert all("not kept: hash" in s["note"] for s in done["plan"] if s["kind"] == "payment")
         else:
