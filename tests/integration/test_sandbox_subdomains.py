@@ -134,18 +134,18 @@ def test_an_export_of_the_subdomain_network_imports_into_a_subdirectory_one(
 
 def test_um_a_mapped_domain_serves_its_site_and_wpbridge_counts_and_enforces_it(
         subdomain_sandbox: SandboxInfo, net: Network, tmp_path: Path) -> None:
-    """UM flavor: carla-shop.localhost is mapped to Carla's site by UM's own Domain record and sunrise (the front
+    """UM flavor: elena-blog.localhost is mapped to Elena's site by UM's own Domain record and sunrise (the front
     passes it without the port); wpbridge reads the custom domain (usage) and a quote to a plan without custom
     domains (free) is blocked with UM's own words, naming the site by its host."""
     if subdomain_sandbox.info.get("flavor", "stub") == "stub":
         pytest.skip("domain mapping is Ultimate Multisite's (the stub has no Domain records)")
     mapped = subdomain_sandbox.info["mapped_domain"]
-    assert mapped["domain"] == "carla-shop.localhost"
+    assert mapped["domain"] == "elena-blog.localhost"
     site = next(s for s in net.sites.list() if s.blog_id == mapped["blog_id"])
-    assert site.domain == f"carla-shop.{urlsplit(subdomain_sandbox.url).netloc}" and site.path == "/"
+    assert site.domain == f"elena-blog.{urlsplit(subdomain_sandbox.url).netloc}" and site.path == "/"
     port = subdomain_sandbox.info["port"]
-    seen = home_of(f"carla-shop.localhost:{port}")
-    assert seen["name"] == site.title and seen["home"].startswith("http://carla-shop.localhost")
+    seen = home_of(f"elena-blog.localhost:{port}")
+    assert seen["name"] == site.title and seen["home"].startswith("http://elena-blog.localhost")
     assert net.usage.get([site.blog_id])[site.blog_id].custom_domains == 1
     others = [s.blog_id for s in net.sites.list() if s.membership_id and s.blog_id != site.blog_id]
     assert all(u.custom_domains == 0 for u in net.usage.get(others).values())

@@ -38,7 +38,7 @@ BASE_HOST = b"wpbridge.localhost"
 
 def mapped_host(head: bytes) -> bytes:
     """The request head with the port taken off a Host under `.localhost` but outside the network's own
-    (`carla-shop.localhost:PORT`, a UM mapped domain of a subdomain sandbox): WordPress drops only ports 80 and 443
+    (`elena-blog.localhost:PORT`, a UM mapped domain of a subdomain sandbox): WordPress drops only ports 80 and 443
     from the host it matches and UM's Domain holds no port, so a mapped domain reaches its site as it would on a
     server on port 80. The network's own hosts (`wpbridge.localhost:PORT`, `alice.wpbridge.localhost:PORT`) and
     every other host pass as they came."""

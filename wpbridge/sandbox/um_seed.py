@@ -55,9 +55,9 @@ def seed_example_um(root: Path, base_env: dict[str, str], now: datetime | None =
     return {"base": base.isoformat(), "products": made["products"], "customers": made["customers"]}
 
 
-MAPPED_SITE = "carla-shop"
+MAPPED_SITE = "elena-blog"
 """The UM site of a subdomain sandbox that gets a mapped domain (`up --subdomains`, UM flavor)."""
-MAPPED_DOMAIN = "carla-shop.localhost"
+MAPPED_DOMAIN = "elena-blog.localhost"
 """Its mapped domain: a `.localhost` name (resolved here as the sandbox's own hosts are) outside the network's host,
 served through the front, which passes it to WordPress without the port (front.mapped_host)."""
 
