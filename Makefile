@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # libnss-myhostname: the subdomain sandboxes' *.localhost hosts resolve here (its postinst adds `myhostname` to the
 # hosts: line of /etc/nsswitch.conf; `apt-get remove libnss-myhostname` takes it out again).
+# systemd: `systemd-analyze verify` and `systemd-creds` check the shipped units (tests/unit/test_deploy.py).
 DEBIAN_PACKAGES := wordpress php php8.2-fpm php-cli php-mysql nginx mariadb-server-core mariadb-client-core \
-	php8.2-bcmath php8.2-mbstring libnss-myhostname
+	php8.2-bcmath php8.2-mbstring libnss-myhostname systemd
 # What `python3 -m venv` needs on a bare Debian (python3 itself and ensurepip); only installed when PY lacks them.
 PYTHON_DEBIAN_PACKAGES := python3 python3-venv
 
