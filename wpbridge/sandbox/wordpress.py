@@ -90,18 +90,7 @@ def start_web_server(root: Path, port: int) -> procs.ProcRecord | None:
         root / "run", log, marker=f"{root}/",
         env={**os.environ, "PHP_CLI_SERVER_WORKERS": str(WORKERS)},
     )
-    deadline = time.monotonic() + 10.0
-    while time.monotonic() < deadline:
-        if not procs.is_running(record):
-            procs.stop(record)
-            (root / "run" / "web.json").unlink(missing_ok=True)
-            if "Address already in use" in log.read_text(errors="replace"):
-                return None
-            raise SandboxError(f"php -S exited at start, see {log}")
-        if port_in_use(port):
-            return record
-        time.sleep(0.02)
-    raise SandboxError(f"php -S did not listen on 127.0.0.1:{port} within 10s, see {log}")
+    return _listening(record, root / "run" / "web.json", log, port, "php -S")
 
 
 def start_front(root: Path, port: int, backend: int) -> procs.ProcRecord | None:
@@ -111,18 +100,25 @@ def start_front(root: Path, port: int, backend: int) -> procs.ProcRecord | None:
     record = procs.spawn("front", [sys.executable, "-m", "wpbridge.sandbox.front", "--listen", str(port),
                                    "--backend", str(backend), "--dir", f"{root}/"],
                          root / "run", log, marker=f"{root}/")
+    return _listening(record, root / "run" / "front.json", log, port, "the sandbox's front")
+
+
+def _listening(record: procs.ProcRecord, run_file: Path, log: Path, port: int,
+               what: str) -> procs.ProcRecord | None:
+    """`record` once it listens on 127.0.0.1:PORT (10 s at most); None when it exited because the port was taken
+    meanwhile (its run file removed: the caller retries on another port)."""
     deadline = time.monotonic() + 10.0
     while time.monotonic() < deadline:
         if not procs.is_running(record):
             procs.stop(record)
-            (root / "run" / "front.json").unlink(missing_ok=True)
+            run_file.unlink(missing_ok=True)
             if "Address already in use" in log.read_text(errors="replace"):
                 return None
-            raise SandboxError(f"the sandbox's front exited at start, see {log}")
+            raise SandboxError(f"{what} exited at start, see {log}")
         if port_in_use(port):
             return record
         time.sleep(0.02)
-    raise SandboxError(f"the sandbox's front did not listen on 127.0.0.1:{port} within 10s, see {log}")
+    raise SandboxError(f"{what} did not listen on 127.0.0.1:{port} within 10s, see {log}")
 
 
 def copy_files(root: Path, plugin_src: Path | None, plugin_slug: str) -> None:
