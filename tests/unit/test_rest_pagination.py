@@ -207,3 +207,21 @@ def test_a_reply_that_is_not_a_list_is_a_data_error() -> None:
     responses.get(LIST, json={"oops": 1})
     with pytest.raises(DataError, match="expected a JSON list"):
         list(iter_items(make(), "/wu/v2/membership"))
+
+
+@responses.activate
+def test_a_lookup_of_ids_that_all_arrived_on_the_first_page_reads_no_more() -> None:
+    """UM 2.4.12 sends no X-WP-Total: a lookup of 100 ids (`id__in[]`) whose first page holds all of them needs no
+    empty second page to see its end (issue 22: one request per 100 memberships, not two)."""
+    responses.add_callback(responses.GET, LIST, callback=server(100, total=lambda n: None))
+    got = ids_of(list(iter_items(make(), "/wu/v2/membership", {"id__in[]": list(range(1, 101))}, per_page=100,
+                                 wanted_ids=frozenset(range(1, 101)))))
+    assert got == list(range(1, 101)) and len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_lookup_whose_first_page_lacks_some_ids_reads_on() -> None:
+    """A server that ignored the filter (other ids on the first page) is read to its end, as before."""
+    responses.add_callback(responses.GET, LIST, callback=server(150, total=lambda n: None))
+    got = ids_of(list(iter_items(make(), "/wu/v2/membership", per_page=100, wanted_ids=frozenset({120, 3}))))
+    assert len(got) == 150 and len(responses.calls) == 2

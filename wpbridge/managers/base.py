@@ -51,9 +51,13 @@ class Context:
             return None
 
     def um_list(self, slug: str, model: type[M], filters: Mapping[str, Any], id_key: str = "id") -> Iterator[M]:
-        """`GET /wu/v2/{slug}`, every page, each record read tolerantly."""
+        """`GET /wu/v2/{slug}`, every page, each record read tolerantly. A lookup by ids (`id=[...]`) ends with the
+        first page that holds every one of them."""
+        ids = filters.get(id_key if id_key in filters else "id")
+        wanted = (frozenset(int(i) for i in ids) if isinstance(ids, list | tuple | set | frozenset)
+                  and all(isinstance(i, int) for i in ids) else None)
         for item in iter_items(self.transport, route(UM, slug), um_filters(filters), per_page=self.per_page,
-                               concurrency=self.concurrency, id_key=id_key):
+                               concurrency=self.concurrency, id_key=id_key, wanted_ids=wanted):
             record = self.tolerant(model, item)
             if record is not None:
                 yield record
