@@ -221,6 +221,10 @@ function register_site_link_routes( Flavor $flavor ): void {
 					'blog_ids'      => blog_ids_arg( false ),
 					'membership_id' => positive_int_arg( __( 'Only the sites linked to this membership.', 'wpbridge-stub' ) ),
 					'customer_id'   => positive_int_arg( __( 'Only the sites linked to this customer.', 'wpbridge-stub' ) ),
+					'unlinked'      => array(
+						'description' => __( 'Only the customer sites whose membership link is unknown.', 'wpbridge-stub' ),
+						'type'        => 'boolean',
+					),
 				),
 			),
 			'schema' => __NAMESPACE__ . '\\sites_schema',

@@ -218,10 +218,10 @@ function site_out( array $r ): array {
  * returns the whole network.
  */
 function sites_route( Site_Store $store, \WP_REST_Request $request ): \WP_REST_Response {
-	$allowed = array( 'page', 'per_page', 'blog_ids', 'membership_id', 'customer_id', 'orderby', 'order', 'number', 'offset' );
+	$allowed = array( 'page', 'per_page', 'blog_ids', 'membership_id', 'customer_id', 'unlinked', 'orderby', 'order', 'number', 'offset' );
 	foreach ( array_keys( $request->get_query_params() ) as $k ) {
 		if ( ! in_array( $k, $allowed, true ) ) {
-			throw new Invalid( (string) $k, __( 'unknown parameter (allowed: page, per_page, blog_ids, membership_id, customer_id)', 'wpbridge-stub' ) );
+			throw new Invalid( (string) $k, __( 'unknown parameter (allowed: page, per_page, blog_ids, membership_id, customer_id, unlinked)', 'wpbridge-stub' ) );
 		}
 	}
 	list( $limit, $offset, $per ) = paging( $request );
@@ -238,6 +238,11 @@ function sites_route( Site_Store $store, \WP_REST_Request $request ): \WP_REST_R
 			$where[] = "$param = %d";
 			$vals[]  = to_int( $v, $param, 1 );
 		}
+	}
+	if ( to_bool( $request->get_param( 'unlinked' ) ?? false, 'unlinked' ) ) {
+		// Only the customer sites whose membership link is unknown (what `wpbridge check` and UM-mode sync refuse
+		// on): one short page however big the network.
+		$where[] = "is_main = 0 AND ( membership_id IS NULL OR membership_id = 0 ) AND ( type = 'customer_owned' OR customer_id > 0 )";
 	}
 	$w     = implode( ' AND ', $where );
 	$items = array();

@@ -93,3 +93,27 @@ def test_check_shows_the_secrets_fingerprint_never_the_secret_and_names_it_when_
     assert f"secret         {want}" in text and "s3cret-net" not in text
     assert f"this machine's secret is {want}" in result["problems"][0]
     assert "wp wpbridge key show-fingerprint" in result["problems"][0]
+
+
+@responses.activate
+def test_the_check_asks_the_server_for_the_unlinked_sites_only() -> None:
+    """One request on a network of any size (issue 22: the check read the whole site list before sync's walk read
+    it again): `unlinked=1` makes plugin-stub list only the customer sites without a readable link. The rows that
+    come back are still judged here, so a server that ignored the parameter never hides a problem."""
+    serve_um([MAIN, site(2), site(3, type="customer_owned")])
+    problem = make().sites.links_problem()
+    assert problem is not None and "site 3" in problem
+    [listing] = [c for c in responses.calls if "/wpbridge/v1/sites" in (c.request.url or "")]
+    assert "unlinked=1" in (listing.request.url or "")
+
+
+@responses.activate
+def test_an_older_plugin_without_the_parameter_is_read_in_full() -> None:
+    responses.get(ROOT + "/wpbridge/v1/info", json=INFO_UM)
+    responses.get(ROOT + "/wpbridge/v1/sites", status=400, json={"code": "wpbridge_invalid", "message":
+                  "unlinked: unknown parameter", "data": {"status": 400, "field": "unlinked"}},
+                  match=[responses.matchers.query_param_matcher({"unlinked": "1"}, strict_match=False)])
+    rows = [MAIN, site(2), site(4, customer_id=9)]
+    responses.get(ROOT + "/wpbridge/v1/sites", json=rows, headers={"X-WP-Total": str(len(rows))})
+    problem = make().sites.links_problem()
+    assert problem is not None and "site 4" in problem
