@@ -194,16 +194,22 @@ def plan_membership_codes(plan: Plan, membership_ids: Mapping[str, int | None],
         have = plan.target.membership_codes.get(target_id) if target_id is not None else None
         if (have or "").upper() == (want or "").upper():
             continue
-        action, note = _membership_code_action(target_id, want, refused, known, plan.update)
+        decided = _membership_code_action(target_id, want, refused, known, plan.update)
+        if decided is None:
+            continue
+        action, note = decided
         plan.steps.append(step_type("membership_code", m.key, action, m.where, target_id,
                                     {"discount_code": (have, want)} if target_id is not None else {},
                                     (m.key, want), note))
 
 
 def _membership_code_action(target_id: int | None, want: str | None, refused: set[str], known: set[str],
-                            update: bool) -> tuple[Action, str]:
+                            update: bool) -> tuple[Action, str] | None:
+    """What to do with a membership's code (None: nothing, and nothing to say)."""
     if want is not None and want.upper() in refused:
         return "conflict", f"not imported: the code {want} is not imported"
+    if want is not None and want.upper() not in known and target_id is not None:
+        return None  # a code the source deleted, named when the membership was imported: nothing to say again
     if want is not None and want.upper() not in known:
         # A code deleted on the source since the membership took it: the source itself no longer has it, so there
         # is nothing to hold; the membership is imported without it and the report names it (not a conflict that
