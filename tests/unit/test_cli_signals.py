@@ -158,23 +158,9 @@ def test_sync_json_log_events_say_interrupted_as_the_report_does(monkeypatch: py
 def test_import_interrupted_at_its_question_stops_at_once_and_reports(monkeypatch: pytest.MonkeyPatch,
                                                                       tmp_path: Path) -> None:
     """Ctrl-C at `Write N records?` is an interruption (130, the report marked), not a wait for the answer."""
-    from types import SimpleNamespace
-
     import click
 
-    from wpbridge.cli import importer as cli_importer
-
-    plan = SimpleNamespace(writes_planned=3, target=SimpleNamespace(flavor=SimpleNamespace(name="stub")))
-    prepared = SimpleNamespace(plan=plan, refused=False, issues=[], source=SimpleNamespace(warnings=[]))
-
-    class Net:
-        settings = SimpleNamespace(url="http://127.0.0.1:1")
-
-        def __enter__(self) -> Net:
-            return self
-
-        def __exit__(self, *a: object) -> None:
-            return None
+    cli_importer = _planned_import(monkeypatch)
 
     def execute(*a: Any, **k: Any) -> Any:
         raise AssertionError("nothing may be written")
@@ -184,9 +170,6 @@ def test_import_interrupted_at_its_question_stops_at_once_and_reports(monkeypatc
         time.sleep(5)
         return True
 
-    monkeypatch.setattr(cli_importer, "open_network", lambda *_a: Net())
-    monkeypatch.setattr(cli_importer, "prepare", lambda *_a: prepared)
-    monkeypatch.setattr(cli_importer, "_show_plan", lambda *_a: None)
     monkeypatch.setattr(cli_importer, "execute", execute)
     monkeypatch.setattr(cli_importer, "interactive", lambda: True)
     monkeypatch.setattr(click, "confirm", confirm)
@@ -206,6 +189,36 @@ def test_import_interrupted_after_its_last_write_exits_0_only_when_nothing_was_c
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cut_short: bool, code: int, interrupted: str | None) -> None:
     from types import SimpleNamespace
 
+    cli_importer = _planned_import(monkeypatch)
+
+    class Result:
+        exit_code = 0
+        applied = SimpleNamespace(interrupted=cut_short, writes=[])
+
+        def report(self, **_k: Any) -> dict[str, Any]:
+            return {"summary": {"writes": 3, "exit_code": 0}, "writes": []}
+
+    def execute(*a: Any, should_stop: Any = None, **k: Any) -> Result:
+        os.kill(os.getpid(), signal.SIGTERM)  # while the last batch is in flight: the run has no write left
+        time.sleep(0.05)
+        return Result()
+
+    monkeypatch.setattr(cli_importer, "execute", execute)
+    source, report = tmp_path / "in.csv", tmp_path / "report.json"
+    source.write_text("email\n")
+    res = cli("import", str(source), "--yes", "--report", str(report), "-o", "json")
+    assert res.exit_code == code, res.output
+    data = json.loads(report.read_text())
+    assert data["interrupted"] == json.loads(res.stdout)["interrupted"] == interrupted
+    assert data["summary"]["exit_code"] == code
+    assert ("import: SIGTERM came after the last write: nothing was cut short" in res.stderr) is not cut_short
+
+
+def _planned_import(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`wpbridge import`'s module with a network and a plan of 3 writes put in (no server, nothing read): the
+    caller puts in its own `execute`."""
+    from types import SimpleNamespace
+
     from wpbridge.cli import importer as cli_importer
 
     plan = SimpleNamespace(writes_planned=3, target=SimpleNamespace(flavor=SimpleNamespace(name="stub")))
@@ -220,27 +233,7 @@ def test_import_interrupted_after_its_last_write_exits_0_only_when_nothing_was_c
         def __exit__(self, *a: object) -> None:
             return None
 
-    class Result:
-        exit_code = 0
-        applied = SimpleNamespace(interrupted=cut_short, writes=[])
-
-        def report(self, **_k: Any) -> dict[str, Any]:
-            return {"summary": {"writes": 3, "exit_code": 0}, "writes": []}
-
-    def execute(*a: Any, should_stop: Any = None, **k: Any) -> Result:
-        os.kill(os.getpid(), signal.SIGTERM)  # while the last batch is in flight: the run has no write left
-        time.sleep(0.05)
-        return Result()
-
     monkeypatch.setattr(cli_importer, "open_network", lambda *_a: Net())
     monkeypatch.setattr(cli_importer, "prepare", lambda *_a: prepared)
     monkeypatch.setattr(cli_importer, "_show_plan", lambda *_a: None)
-    monkeypatch.setattr(cli_importer, "execute", execute)
-    source, report = tmp_path / "in.csv", tmp_path / "report.json"
-    source.write_text("email\n")
-    res = cli("import", str(source), "--yes", "--report", str(report), "-o", "json")
-    assert res.exit_code == code, res.output
-    data = json.loads(report.read_text())
-    assert data["interrupted"] == json.loads(res.stdout)["interrupted"] == interrupted
-    assert data["summary"]["exit_code"] == code
-    assert ("import: SIGTERM came after the last write: nothing was cut short" in res.stderr) is not cut_short
+    return cli_importer
