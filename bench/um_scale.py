@@ -165,6 +165,17 @@ def run_size(bench: S.Bench, n: int, steps: list[str], baseline: bool, entry: di
         entry["export"] = step_export(bench, n, export)
     if "import" in steps:  # the export of an earlier `--steps export` run in the same --workdir, if there is one
         entry["import"] = step_import(n, export, bench.workdir, read_timeout)
+    if "baseline" in steps:  # one baseline run on its own, after the others (about an hour at 10,000 here)
+        entry["baseline_full"] = step_baseline(bench, n)
+
+
+def step_baseline(bench: S.Bench, n: int) -> dict[str, Any]:
+    """One run of bench/baseline_sync.py; `--steps sync` runs two, which at 10,000 sites would take two hours."""
+    bench.spec(n)
+    S.log(f"N={n}: baseline (one site at a time)")
+    run = S._clean(bench.baseline())
+    S.log(f"N={n}: baseline {run['wall_s']} s, {run['requests']} requests")
+    return run
 
 
 # --------------------------------------------------------------------------- RESULTS.md
@@ -268,7 +279,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dir", help="a running UM sandbox (sandbox.json) grown in place")
     p.add_argument("--sizes", default="1000,3000", help="ascending N values")
-    p.add_argument("--steps", default="sync,list,export,import", help="comma-separated: sync,list,export,import")
+    p.add_argument("--steps", default="sync,list,export,import",
+                   help="comma-separated: sync,list,export,import,baseline (baseline: one run, after the others)")
     p.add_argument("--baseline-max", type=int, default=1000, help="run the baseline only for N up to this")
     p.add_argument("--json", required=True, help="results file; updated by N after every step")
     p.add_argument("--prior", action="append", default=[], help="a bench/sync.py --json file to take N's figures from")
