@@ -1,12 +1,12 @@
 """`Network`: one WordPress multisite network over REST, the facade workflows and the CLI code against.
 
 Its resources are managers in python-gitlab's manner, each a module of `managers/` owning its routes:
-`net.sites`, `net.memberships`, `net.products`, `net.discount_codes`, `net.customers`, `net.usage`, `net.quotas`,
-`net.schedule`, `net.locks`, `net.imports`, `net.payments`. Every method that talks to the server is a method call
-(never a property or an attribute access), returns models from `models.py` (a payload that does not fit raises
-`DataError` naming the record and field), and raises the errors of `errors.py`. Lists are iterators that fetch
-page by page. Writes send absolute state (DESIGN.md §3.1), which is what makes their retries safe; creates never
-send twice blindly.
+`net.sites`, `net.memberships`, `net.products`, `net.discount_codes`, `net.domains`, `net.customers`, `net.usage`,
+`net.quotas`, `net.schedule`, `net.locks`, `net.imports`, `net.payments`. Every method that talks to the server is
+a method call (never a property or an attribute access), returns models from `models.py` (a payload that does not
+fit raises `DataError` naming the record and field), and raises the errors of `errors.py`. Lists are iterators that
+fetch page by page. Writes send absolute state (DESIGN.md §3.1), which is what makes their retries safe; creates
+never send twice blindly.
 
 The network's flavor (plugin-stub alone, or beside Ultimate Multisite) is chosen once, from `info()`, by
 `managers.flavor.flavor_of`; the managers that differ by flavor ask it, nothing compares the mode.
@@ -24,6 +24,7 @@ from .errors import DataError, NotFound
 from .managers.base import DEFAULT_BATCH_LIMIT, UM, Context
 from .managers.customers import CustomerManager
 from .managers.discount_codes import DiscountCodeManager
+from .managers.domains import DomainManager
 from .managers.flavor import Flavor, flavor_of
 from .managers.imports import ImportManager
 from .managers.locks import LockManager
@@ -72,6 +73,8 @@ class Network:
         self.products = ProductManager(ctx)
         """The catalog (`catalog()`) and UM's product records."""
         self.discount_codes = DiscountCodeManager(ctx)
+        self.domains = DomainManager(ctx, self.flavor)
+        """The domains mapped to the sites (UM's Domain records; none without UM)."""
         self.usage = UsageManager(ctx)
         """What each site uses now."""
         self.quotas = QuotaManager(ctx)

@@ -74,6 +74,9 @@ class Flavor:
     `Customer::has_trialed()`)."""
     billing_address_keys: tuple[str, ...] | None = None
     """The lines of a customer's billing address the network keeps (None: any, the stub's JSON column)."""
+    keeps_mapped_domains = False
+    """True: the network keeps domains mapped to its sites (UM's Domain records, `wu/v2/domain`); an export carries
+    them and an import writes them. False: it keeps none (plugin-stub alone)."""
     offers_swaps_by_group = False
     """True: a scheduled change to a plan of another plan group, an inactive plan or an add-on the new plan does not
     offer is refused unless forced (UM's swap route, as UM's Change form offers them); an import forces it, says so."""
@@ -105,6 +108,7 @@ class UMFlavor(Flavor):
 
     name: Literal["stub", "um"] = "um"
     computes_limits = True
+    keeps_mapped_domains = True
     swap_keys = ("plan_id", "addon_products", "duration", "duration_unit", "amount")
     """The fields UM's `Membership::swap()` sets from a Cart the same way wpbridge's quote does (UM's swap also
     sets `initial_amount` to the swap cart's total, 0, and `recurring`)."""

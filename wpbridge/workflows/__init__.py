@@ -25,6 +25,7 @@ from ..errors import DataError
 from ..managers.payments import PaymentWrite
 from ..managers.quotas import Mismatch
 from ..managers.taxes import CustomerTax
+from ..mapped_domains import MappedDomain
 from ..models import (
     Customer,
     DiscountCode,
@@ -183,6 +184,12 @@ class DiscountCodesReadAPI(Protocol):
     def membership_codes(self) -> dict[int, str]: ...
 
 
+class DomainsReadAPI(Protocol):
+    """`net.domains` (`managers/domains.py`), read: the domains mapped to the sites (none without UM)."""
+
+    def all(self) -> builtins.list[MappedDomain]: ...
+
+
 class PaymentsReadAPI(Protocol):
     """`net.payments` (`managers/payments.py`), read."""
 
@@ -251,6 +258,11 @@ class NetworkReader(Protocol):
     @property
     def discount_codes(self) -> DiscountCodesReadAPI | None:
         """The network's discount codes; None: not known (a snapshot), a quote cannot take a code."""
+        ...
+
+    @property
+    def domains(self) -> DomainsReadAPI | None:
+        """The domains mapped to the sites; None: not known (a snapshot written before they were exported)."""
         ...
 
 

@@ -36,6 +36,7 @@ from ..network import Network
 from ..safe_files import write_private
 from .importer_apply import Applier, ApplyOutcome, Progress
 from .importer_codes import read_target_codes
+from .importer_domains import read_target_domains
 from .importer_input import Format, Issue, Source, check_references, in_line_order, read_source
 from .importer_plan import KINDS, Plan, TargetState, build_plan, not_kept_summary, read_target, read_target_payments
 from .importer_report import Lazy, materialized, write_json
@@ -141,6 +142,16 @@ def step_delay_from_env() -> float:
         raise ConfigError(f"environment variable {STEP_DELAY_ENV}: not a number of seconds ({raw!r})") from None
 
 
+def _read_what_the_file_carries(net: Network, source: Source, target: TargetState) -> None:
+    """The target's codes, taxes and mapped domains, each read only when the file carries them."""
+    if source.discount_codes is not None:
+        read_target_codes(net.discount_codes, target)
+    if source.taxes is not None:
+        read_target_taxes(net.taxes, target)
+    if source.domains is not None:
+        read_target_domains(net.domains, target)
+
+
 def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
     """Read and check the file, read the target, and plan. Writes nothing."""
     started = time.monotonic()
@@ -153,10 +164,7 @@ def prepare(net: Network, path: str | Path, options: ImportOptions) -> Prepared:
             target.keys.setdefault(f"{str(source.source_url).rstrip('/')}/membership/{membership_id}", membership_id)
     if source.payments:
         _read_payments(net, source, target, same_network)
-    if source.discount_codes is not None:
-        read_target_codes(net.discount_codes, target)
-    if source.taxes is not None:
-        read_target_taxes(net.taxes, target)
+    _read_what_the_file_carries(net, source, target)
     check_references(source, target.catalog, allow_currency_mismatch=options.allow_currency_mismatch)
     for site in source.sites:
         problem = target.address_problem(site)

@@ -28,6 +28,7 @@ from ..rest.batch import BatchItem, BatchResult
 from . import ImportsAPI, ProductsAPI, QuotasAPI
 from .importer_codes import CodesAPI, apply_codes, apply_membership_codes
 from .importer_compare import PRODUCT_FIELDS
+from .importer_domains import DomainsAPI, apply_domains
 from .importer_input import SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_plan import Kind, Plan, Step, change_with_ids, payment_kept_fields, quota_step, scheduled_target
 from .importer_taxes import TaxesAPI, apply_taxes
@@ -63,6 +64,9 @@ class ImportWriter(Protocol):
 
     @property
     def taxes(self) -> TaxesAPI: ...
+
+    @property
+    def domains(self) -> DomainsAPI: ...
 
 
 @dataclass
@@ -282,6 +286,9 @@ class Applier:
         if self.plan.of("discount_code") or self.plan.of("membership_code"):  # codes after products, theirs after
             phases[1:1] = [("discount_codes", lambda: apply_codes(self, self.net.discount_codes))]
             phases[4:4] = [("membership_codes", lambda: apply_membership_codes(self, self.net.discount_codes))]
+        if self.plan.of("domain", "create", "update"):  # on the sites, once they exist
+            at = [name for name, _ in phases].index("sites") + 1
+            phases.insert(at, ("domains", lambda: apply_domains(self, self.net.domains)))
         if self.plan.of("taxes", "create", "update"):  # after the customers: the exempt ones by the target's ids
             at = [name for name, _ in phases].index("customers") + 1
             phases.insert(at, ("taxes", lambda: apply_taxes(self, self.net.taxes)))

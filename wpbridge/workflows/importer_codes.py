@@ -240,7 +240,7 @@ def apply_codes(applier: Applier, codes: CodesAPI) -> None:
         body = code_body(sc.code.model_copy(update={"name": sc.code.name or sc.code.code}), COMPARED)
         body["allowed_products"] = [applier.product_ids[s] for s in sc.products]
         send = partial(codes.create, body) if step.target_id is None else partial(codes.update, step.target_id, body)
-        _write(applier, step, send)
+        write_step(applier, step, send)
 
 
 def apply_membership_codes(applier: Applier, codes: CodesAPI) -> None:
@@ -255,14 +255,16 @@ def apply_membership_codes(applier: Applier, codes: CodesAPI) -> None:
         if want is not None and want.upper() in failed:
             applier.skip(step, f"its code {want} was not imported")
             continue
-        _write(applier, step, partial(_set_membership_code, codes, membership.id, want))
+        write_step(applier, step, partial(_set_membership_code, codes, membership.id, want))
 
 
 def _set_membership_code(codes: CodesAPI, membership_id: int, code: str | None) -> dict[str, Any]:
     return {"id": membership_id, "discount_code": codes.set_membership_code(membership_id, code)}
 
 
-def _write(applier: Applier, step: Any, send: Callable[[], dict[str, Any]]) -> None:
+def write_step(applier: Applier, step: Any, send: Callable[[], dict[str, Any]]) -> None:
+    """Send one write of `step` (unless the import was interrupted) and record its outcome; a WPBridgeError is the
+    step's failure, not the run's."""
     if applier.should_stop():
         applier.out.interrupted = True
         applier.skip(step, "not sent: the import was interrupted (SIGTERM / Ctrl-C); run it again to finish")

@@ -17,6 +17,7 @@ from ..errors import DataError, InputError
 from ..models import Customer, Membership, Product, ScheduledChange, Site, parse
 from ..payment_models import Payment
 from .importer_codes import read_codes
+from .importer_domains import read_domains
 from .importer_records import (
     CUSTOMER_FIELDS,
     EMAIL_RE,
@@ -38,7 +39,8 @@ from .importer_taxes import read_taxes
 M = TypeVar("M", bound=BaseModel)
 Problems = list[tuple[str, str]]
 """(field, message) of one record."""
-SECTIONS = ("catalog", "customers", "memberships", "sites", "scheduled_changes", "payments", "discount_codes")
+SECTIONS = ("catalog", "customers", "memberships", "sites", "scheduled_changes", "payments", "discount_codes",
+            "domains")
 
 
 def read_json(text: str, *, name: str = "input") -> Source:
@@ -131,6 +133,7 @@ class _JsonReader:
         self.src.taxes = read_taxes(self.data, self.customer_keys, self.src.issues)
         self.src.discount_codes = read_codes(self.data, self.product_slugs, self.member_keys, self.src.issues)
         self.sites()
+        self.src.domains = read_domains(self.data, self.src.sites, self.src.issues)  # by the sites read just now
         self.scheduled()
         self.payments()
         self.src.records = sum(len(self.data.get(k) or []) for k in SECTIONS)
@@ -253,7 +256,7 @@ class _JsonReader:
                 label = site.path.strip("/") or (domain or "").split(".")[0]  # /ann/, or ann. on a subdomain one
                 self.src.sites.append(SrcSite(
                     membership=key, path=_norm_path(site.path), domain=domain, title=site.title or label,
-                    type=site.type or "customer_owned", where=where, limitations=limits,
+                    type=site.type or "customer_owned", where=where, limitations=limits, blog_id=site.blog_id,
                 ))
 
     def scheduled(self) -> None:

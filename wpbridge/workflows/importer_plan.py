@@ -44,15 +44,16 @@ from .importer_compare import (
     scheduled_target,
     site_differences,
 )
+from .importer_domains import domains_not_kept, plan_domains
 from .importer_input import Issue, Source, SrcCustomer, SrcMembership, SrcPayment, SrcProduct, SrcScheduled, SrcSite
 from .importer_target import ImportTarget, TargetCustomer, TargetSite, TargetState, read_target, read_target_payments
 from .importer_taxes import address_keys, held_address, held_trial, not_kept_lines, plan_taxes
 
 Action = Literal["create", "update", "unchanged", "conflict"]
-Kind = Literal["product", "discount_code", "customer", "taxes", "membership", "membership_code", "site",
+Kind = Literal["product", "discount_code", "customer", "taxes", "membership", "membership_code", "site", "domain",
                "scheduled_change", "quota", "payment"]
 KINDS: tuple[Kind, ...] = ("product", "discount_code", "customer", "taxes", "membership", "membership_code", "site",
-                           "scheduled_change", "quota", "payment")
+                           "domain", "scheduled_change", "quota", "payment")
 ACTIVE_STATUSES = frozenset({"pending", "trialing", "active", "on-hold"})
 NO_DIFFERENCES: dict[str, tuple[Any, Any]] = {}
 """The differences of every step that has none (one dict, not one per step of a million-row file): never changed."""
@@ -180,6 +181,7 @@ class _Planner:
         plan_membership_codes(self.plan, self.membership_ids, Step)
         for s in self.src.sites:
             self.site(s)
+        plan_domains(self.plan, Step)  # each follows its site's step
         for sc in self.src.scheduled:
             self.scheduled(sc)
         if not self.t.flavor.computes_limits:
@@ -472,7 +474,7 @@ def not_kept_summary(plan: Plan) -> list[str]:
         for reason, _ in payment_not_kept(step.src, plan.target.flavor):
             counts[reason] = counts.get(reason, 0) + 1
     lines = [f"{n} payment{'s' if n != 1 else ''}: not kept: {NOT_KEPT[r]}" for r, n in counts.items()]
-    return lines + not_kept_lines(plan) + codes_not_kept(plan)
+    return lines + not_kept_lines(plan) + codes_not_kept(plan) + domains_not_kept(plan)
 
 
 def _shown_value(v: Any) -> Any:

@@ -23,6 +23,7 @@ from ..models import Limitations, OptionalStr, Product, UtcDateTime, php_bool
 
 if TYPE_CHECKING:
     from .importer_codes import SrcCodes
+    from .importer_domains import SrcDomains
     from .importer_taxes import SrcTaxes
 
 
@@ -154,6 +155,8 @@ class SrcSite:
     where: str
     limitations: Limitations | None = None
     valid: bool = True
+    blog_id: int | None = None
+    """The site's id on the source (an export's; a CSV gives none): what its mapped domains name it by."""
 
 
 @dataclass(slots=True)  # a few per row of the file: no __dict__ each
@@ -208,6 +211,9 @@ class Source:
     discount_codes: SrcCodes | None = None
     """The file's discount codes and its memberships' own codes (importer_codes); None: the file carries none (a
     CSV, or an export written before codes were exported)."""
+    domains: SrcDomains | None = None
+    """The domains the file maps to its sites (importer_domains); None: it carries none (a CSV, an export written
+    before domains were exported)."""
     """The file has a `payments` section (an export written before payments were exported has none)."""
     issues: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from ..managers.flavor import Flavor, flavor_of
+from ..mapped_domains import MappedDomain
 from ..models import DiscountCode, Membership, NetworkInfo, OptionalStr, PhpBool, Product, ScheduledChange
 from ..payment_models import Payment
 from . import ImportsAPI, MembershipsReadAPI, ProductsAPI, ScheduleReadAPI
@@ -101,6 +102,8 @@ class TargetState:
     """The target's taxes (importer_taxes), read when the file carries taxes."""
     membership_codes: dict[int, str] = field(default_factory=dict)
     """The target's codes and its memberships' own codes (by membership id), read when the file carries codes."""
+    domains: list[MappedDomain] | None = field(default_factory=list)
+    """The target's mapped domains (importer_domains), read when the file carries domains; None: it keeps none."""
 
     @property
     def by_slug(self) -> dict[str, Product]:

@@ -8,7 +8,8 @@ line items, invoice numbers, gateway ids and the plan change a payment pays for;
 `snapshot.sites.list(...)`, ...), so `--snapshot FILE` works on every read or quote command. A snapshot written
 before payments were exported has no `payments` section: `Snapshot.payments` is then None (unknown), never an
 empty list (none). For a migration it also holds the network's taxes (`taxes`: settings, rates, categories'
-names, exempt customers) and each customer's stored billing address with its IP country (UM's REST answers `{}`).
+names, exempt customers), each customer's stored billing address with its IP country (UM's REST answers `{}`) and
+the domains mapped to the sites (`domains`: UM's Domain records, by the source's blog ids).
 
 The export streams: records are written one per line as they are read, so memory stays flat in the size of the
 network (only the blog ids are kept, to ask for usage in chunks). Records are stored in the models' JSON form
@@ -31,6 +32,7 @@ from .. import jsonsafe as safe_json
 from ..encoding import dumps, iso_utc
 from ..errors import DataError, InputError, NotFound
 from ..managers.taxes import CustomerTax, settings_body
+from ..mapped_domains import MappedDomain
 from ..models import (
     Customer,
     DiscountCode,
@@ -55,7 +57,7 @@ USAGE_CHUNK = 100
 """Blog ids per usage request (the companion route's maximum)."""
 
 SECTIONS = ("catalog", "customers", "memberships", "sites", "quotas", "usage", "scheduled_changes", "payments",
-            "discount_codes")
+            "discount_codes", "domains")
 TAXES = "taxes"
 """The network's taxes (an object, not a section): `enabled`, `inclusive`, `rates` (as `GET /wpbridge/v1/taxes`
 gives them), `categories` (their names by slug) and `exempt_customers` (customer ids); absent from a snapshot
@@ -129,6 +131,8 @@ def write_snapshot(network: NetworkReader, out: IO[str], *, now: datetime, sourc
     codes = codes_of(network)
     if codes is not None:  # every code, every field; a source that holds none (an old snapshot) writes none
         section("discount_codes", codes)
+    if network.domains is not None:  # UM's mapped domains (none on a network without UM; an old snapshot: unknown)
+        section("domains", network.domains.all())
     if network.taxes is not None:
         taxes = {**settings_body(network.taxes.settings()), "categories": network.taxes.categories(),
                  "exempt_customers": sorted(exempt)}
@@ -219,6 +223,8 @@ class SnapshotFile(BaseModel):
     """None: written before payments were exported (unknown), not "no payments"."""
     discount_codes: list[Any] | None = None
     """None: written before discount codes were exported."""
+    domains: list[Any] | None = None
+    """The domains mapped to the sites (UM's Domain records); None: written before they were exported."""
 
     @field_validator("exported_at", mode="before")
     @classmethod
@@ -395,6 +401,16 @@ class SnapshotSchedule:
                 and (membership_id is None or c.membership_id == membership_id))
 
 
+class SnapshotDomains:
+    """`snapshot.domains`: the mapped domains of a snapshot, read like `net.domains`."""
+
+    def __init__(self, domains: Iterable[MappedDomain]) -> None:
+        self._domains = sorted(domains, key=lambda d: d.id or 0)
+
+    def all(self) -> list[MappedDomain]:
+        return list(self._domains)
+
+
 class Snapshot:
     """A read-only, offline `NetworkReader` over a snapshot file: `info()` and the managers a live `Network` has
     for reading (`products`, `customers`, `memberships`, `sites`, `usage`, `quotas`, `schedule`, `payments`), over
@@ -438,6 +454,10 @@ class Snapshot:
         if envelope.discount_codes is not None:
             self.discount_codes = SnapshotDiscountCodes(
                 self._section(DiscountCode, envelope.discount_codes, "discount_codes"), self._memberships.values())
+        self.domains: SnapshotDomains | None = None
+        """The snapshot's mapped domains; None when it was written before they were exported."""
+        if envelope.domains is not None:
+            self.domains = SnapshotDomains(self._section(MappedDomain, envelope.domains, "domains"))
         self.unreadable: list[DataError] = []
         """Always empty, as `Network.unreadable` of a listing that skipped nothing: a record of a snapshot that
         cannot be read fails the load."""
