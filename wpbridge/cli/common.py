@@ -11,7 +11,7 @@ import contextlib
 import functools
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..workflows import NetworkReader
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 OFFLINE_NOTE = "wpbridge.offline"
@@ -271,6 +272,32 @@ def emit(output: str, *, rows: Sequence[Mapping[str, Any]] | None = None, data: 
         click.echo(scrub(render_json(value) if output == "json" else render_yaml(value)))
     else:
         click.echo(scrub(_rendered_rows(output, rows or [], columns, text, fields)))
+    if ctx is not None and ctx.meta.get(OFFLINE_NOTE):
+        click.echo(human(ctx.meta[OFFLINE_NOTE], keep=""), err=True)
+
+
+def emit_list(output: str, records: Iterable[T], *, row: Callable[[T], Mapping[str, Any]],
+              data: Callable[[T], Any], columns: Sequence[str] | None = None) -> None:
+    """Print a listing as `emit` would print `[data(r) for r in records]` (json, yaml) or their rows (table, csv),
+    the same text, but json and yaml one record at a time as the records are read: a listing of 10,000 memberships
+    is never held whole (nor its text). The table and csv hold the rows only (a table needs every width first)."""
+    if output not in ("json", "yaml"):
+        emit(output, rows=[row(r) for r in records], columns=columns)
+        return
+    ctx = click.get_current_context(silent=True)
+    fields = ctx.meta.get(FIELDS) if ctx is not None else None
+    first = True
+    for record in records:
+        value = iso_moments(present_money(to_jsonable(data(record))))
+        if fields:
+            value = _only_fields(value, fields)
+        if output == "json":
+            text = ("[\n" if first else ",\n") + "\n".join("  " + line for line in render_json(value).split("\n"))
+        else:
+            text = ("" if first else "\n") + render_yaml([value])
+        click.echo(scrub(text), nl=False)
+        first = False
+    click.echo("[]" if first else ("\n]" if output == "json" else ""))
     if ctx is not None and ctx.meta.get(OFFLINE_NOTE):
         click.echo(human(ctx.meta[OFFLINE_NOTE], keep=""), err=True)
 

@@ -28,6 +28,7 @@ from .common import (
     EXIT_OK,
     FIELDS,
     emit,
+    emit_list,
     handle_errors,
     model_fields,
     network_options,
@@ -339,10 +340,10 @@ def register(main: click.Group) -> None:
         """List sites with their membership and customer."""
         source = open_source(network_name, config_path, snapshot)
         customer_id = customer_filter(source, customer)
-        items = list(source.sites.list(customer_id=customer_id, membership_id=membership_id))
-        rows = [{"blog_id": s.blog_id, "url": f"{s.domain}{s.path}", "title": s.title,
-                 "membership": s.membership_id, "customer": s.customer_id, "type": s.type} for s in items]
-        emit(output, rows=rows, data=[s.model_dump(mode="json") for s in items], columns=SITE_COLUMNS)
+        emit_list(output, source.sites.list(customer_id=customer_id, membership_id=membership_id),
+                  row=lambda s: {"blog_id": s.blog_id, "url": f"{s.domain}{s.path}", "title": s.title,
+                                 "membership": s.membership_id, "customer": s.customer_id, "type": s.type},
+                  data=lambda s: s.model_dump(mode="json"), columns=SITE_COLUMNS)
         sys.exit(report_unreadable(source))
 
     @main.group("memberships")
@@ -364,10 +365,10 @@ def register(main: click.Group) -> None:
         source = open_source(network_name, config_path, snapshot)
         customer_id = customer_filter(source, customer)
         idx = CatalogIndex(source.products.catalog())
-        items = list(source.memberships.list(status=status, customer_id=customer_id))
         emails = emails_by_id(source) if output not in ("json", "yaml") else {}
-        rows = [{**membership_row(m, idx), "email": emails.get(m.customer_id)} for m in items]
-        emit(output, rows=rows, data=[m.model_dump(mode="json") for m in items], columns=MEMBERSHIP_COLUMNS)
+        emit_list(output, source.memberships.list(status=status, customer_id=customer_id),
+                  row=lambda m: {**membership_row(m, idx), "email": emails.get(m.customer_id)},
+                  data=lambda m: m.model_dump(mode="json"), columns=MEMBERSHIP_COLUMNS)
         sys.exit(report_unreadable(source))
 
     @memberships.command("show")
