@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -118,6 +119,18 @@ def test_a_domain_the_target_maps_to_another_site_stays_there(exported: Path, tm
         assert step["action"] == "conflict" and "never moves a domain" in step["note"], step
         assert result.returncode == 1 and [c["key"] for c in rep["conflicts"]] == [MAPPED], result.stderr
         assert _domains(target)[MAPPED].blog_id == 1  # not moved to the imported Elena's site
+
+        # a file that maps the target network's own host (or a name under it) to a customer's site is refused
+        data = json.loads(exported.read_text())
+        host = urlsplit(target.url).hostname or ""
+        for record in data["domains"]:
+            record["domain"] = f"shop.{host}"
+        hostile = tmp_path / "hostile.json"
+        hostile.write_text(json.dumps(data))
+        refused = run(env, str(hostile), "--yes", "--update", "--report", str(tmp_path / "h.json"))
+        [step] = _domain_steps(report(tmp_path / "h.json"))
+        assert step["action"] == "conflict" and "never maps it to a site" in step["note"], refused.stderr
+        assert f"shop.{host}" not in _domains(target)
     finally:
         _down(target)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from wpbridge.managers.flavor import STUB, UM
 from wpbridge.mapped_domains import MappedDomain
 from wpbridge.models import Membership
@@ -163,3 +165,14 @@ def test_a_snapshot_reads_its_domains_and_one_written_before_them_has_none() -> 
     assert (record.blog_id, record.domain, record.primary_domain) == (9, "elena.example", True)
     del data["domains"]
     assert Snapshot(data).domains is None
+
+
+@pytest.mark.parametrize("name", ["net.example", "shop.net.example", "other.example"])
+def test_the_networks_own_host_a_name_under_it_or_a_sites_host_is_never_mapped(name: str) -> None:
+    t = target([], site=None)
+    t.sites[("other.example:8080", "/")] = {"blog_id": 12, "domain": "other.example:8080", "path": "/",
+                                            "title": "Other", "type": "customer_owned", "membership_id": 4}
+    plan = plan_of(export([domain(domain=name)]), t, update=True)
+    [step] = plan.of("domain")
+    assert step.action == "conflict" and "never maps it to a site" in step.note, step
+    assert any(line.startswith(f"domain {name}: not imported") for line in domains_not_kept(plan))

@@ -390,7 +390,8 @@ def register(main: click.Group) -> None:
     @handle_errors
     @output_fields(_export_fields(EXPORT_COLUMNS), _export_fields(EXPORT_KEYS))
     def export(out: str | None, network_name: str | None, config_path: str | None, output: str) -> None:
-        """A JSON snapshot of the network: catalog, customers, memberships, sites, quotas, usage, scheduled changes.
+        """A JSON snapshot of the network: catalog, customers, memberships, sites, quotas, usage, scheduled changes,
+        payments, discount codes, taxes and mapped domains.
 
         Any read or quote command works offline from it with --snapshot FILE.
         """

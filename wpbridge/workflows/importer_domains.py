@@ -13,9 +13,11 @@ after the sites are written, and matched on the target by its name (hosts compar
 
 What is not carried is named in the plan and the report's `not_kept`: a domain of a site the import leaves out (the
 main site, a site of no membership), every domain when the target keeps none (plugin-stub alone), a name that is
-not a domain UM keeps. UM's own record of a subdomain site's host (UM 2.4 makes one when a subdomain site is
-created, `Domain_Manager::create_domain_record_for_site`) is not carried: it names the source network's host, and
-the target's UM makes its own for the site it creates.
+not a domain UM keeps, and (refused, never written) the target network's own host, a name under it or a site's
+host on it: mapped to a customer's site, it would take the network or that site over. UM's own record of a
+subdomain site's host (UM 2.4's source makes one when a subdomain site is created,
+`Domain_Manager::create_domain_record_for_site`) is not carried: it names the source network's host, and the
+target's UM would make its own for the site it creates.
 """
 
 from __future__ import annotations
@@ -125,9 +127,10 @@ def plan_domains(plan: Plan, step_type: type[Step]) -> None:
         return
     held = {d.domain: d for d in plan.target.domains} if plan.target.domains is not None else None
     site_steps = {id(s.src): s for s in plan.of("site")}
+    taken = _network_hosts(plan.target)
     for sd in src.domains:
         site_step = site_steps.get(id(sd.site)) if sd.site is not None else None
-        decided = _not_carried(sd, site_step, held)
+        decided = _not_carried(sd, site_step, held, taken)
         if decided is None:
             assert held is not None and site_step is not None
             decided = _compared(sd, site_step, held.get(sd.domain.domain), plan.update)
@@ -140,13 +143,29 @@ Decision = tuple[Any, MappedDomain | None, dict[str, tuple[Any, Any]], str]
 """(action, the target's record, differences, note) of one domain."""
 
 
-def _not_carried(sd: SrcDomain, site_step: Step | None, held: Mapping[str, MappedDomain] | None) -> Decision | None:
+def _host(domain: str) -> str:
+    return domain.rsplit(":", 1)[0].lower() if domain.rsplit(":", 1)[-1].isdigit() else domain.lower()
+
+
+def _network_hosts(target: TargetState) -> tuple[str, set[str]]:
+    """(the target network's own host, the hosts of its sites), without ports: names a mapped domain must not take."""
+    return _host(target.domain), {_host(domain) for domain, _ in target.sites}
+
+
+def _not_carried(sd: SrcDomain, site_step: Step | None, held: Mapping[str, MappedDomain] | None,
+                 taken: tuple[str, set[str]]) -> Decision | None:
     """The decision on a domain that cannot be written whatever the target holds, or None."""
     if held is None:
         return "unchanged", None, {}, ("not kept: the network keeps no mapped domains (it runs without Ultimate"
                                        " Multisite)")
-    if not UM_DOMAIN_RE.fullmatch(sd.domain.domain):
-        return "conflict", None, {}, f"not imported: {sd.domain.domain!r} is not a domain name Ultimate Multisite keeps"
+    name = sd.domain.domain
+    if not UM_DOMAIN_RE.fullmatch(name):
+        return "conflict", None, {}, f"not imported: {name!r} is not a domain name Ultimate Multisite keeps"
+    network, sites = taken
+    if name == network or name.endswith("." + network) or name in sites:
+        # mapping the network's own host, a name under it or another site's host to this site would take it over
+        return "conflict", None, {}, (f"not imported: {name} is the network's own host, a name under it or a site's"
+                                      " host on the network; an import never maps it to a site")
     if sd.site is None or site_step is None:
         return "unchanged", None, {}, (f"not kept: its site (blog_id {sd.domain.blog_id}) is not imported (the main"
                                        " site, a site of no membership, or a record left out)")
