@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import DataError, WPBridgeError
+from ..errors import WPBridgeError
 from ..managers.discount_codes import WRITABLE, code_body
-from ..models import DiscountCode, Membership, parse
-from .importer_records import Issue
+from ..models import DiscountCode, Membership
+from .importer_records import Issue, unique_records
 
 if TYPE_CHECKING:
     from .importer_apply import Applier
@@ -83,27 +83,13 @@ def read_codes(data: Mapping[str, Any], product_slugs: Mapping[int, str], member
                issues: list[Issue]) -> SrcCodes | None:
     """The export's `discount_codes` section and its memberships' codes; None when the file has no such section
     (written before codes were exported). A code that cannot be read, or appears twice, is an issue."""
-    raws = data.get("discount_codes")
-    if raws is None:
+    records = unique_records(data, "discount_codes", DiscountCode, key=lambda c: c.code.upper(),
+                             name=lambda c: c.code, shown=lambda c: repr(c.code), field="code", issues=issues,
+                             note=" (codes are compared without case)")
+    if records is None:
         return None
-    if not isinstance(raws, list):
-        issues.append(Issue("discount_codes", None, "section 'discount_codes' is not a list"))
-        return SrcCodes()
     out = SrcCodes()
-    seen: dict[str, str] = {}
-    for i, raw in enumerate(raws):
-        where = f"discount_codes[{i}]"
-        try:
-            code = parse(DiscountCode, raw)
-        except DataError as err:
-            issues.append(Issue(where, err.field, err.message.split(": ", 1)[-1]))
-            continue
-        where += f" ({code.code})"
-        if code.code.upper() in seen:
-            issues.append(Issue(where, "code", f"code {code.code!r} is also {seen[code.code.upper()]} (codes are"
-                                               " compared without case)"))
-            continue
-        seen[code.code.upper()] = where
+    for where, code in records:
         slugs = [product_slugs[p] for p in code.allowed_products if p in product_slugs]
         dropped = [p for p in code.allowed_products if p not in product_slugs]
         out.codes.append(SrcCode(code, slugs, where, dropped))

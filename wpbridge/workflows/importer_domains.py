@@ -28,12 +28,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import DataError
 from ..managers.domains import WRITTEN
 from ..mapped_domains import MappedDomain
-from ..models import parse
 from .importer_codes import write_step
-from .importer_records import Issue, SrcSite
+from .importer_records import Issue, SrcSite, unique_records
 
 if TYPE_CHECKING:
     from .importer_apply import Applier
@@ -82,29 +80,15 @@ def read_domains(data: Mapping[str, Any], sites: Sequence[SrcSite], issues: list
     """The export's `domains` section, each record with the file's site it names (`sites`: the file's sites as
     read, with their source blog ids); None when the file has no such section. A record that cannot be read, or a
     domain given twice, is an issue."""
-    raws = data.get("domains")
-    if raws is None:
+    records = unique_records(data, "domains", MappedDomain, key=lambda d: d.domain, name=lambda d: d.domain,
+                             field="domain", issues=issues)
+    if records is None:
         return None
-    if not isinstance(raws, list):
-        issues.append(Issue("domains", None, "section 'domains' is not a list"))
-        return SrcDomains()
     by_blog = {s.blog_id: s for s in sites if s.blog_id is not None}
     own_hosts = {(raw.get("blog_id"), str(raw.get("domain") or "").lower())
                  for raw in data.get("sites") or [] if isinstance(raw, dict)}
     out = SrcDomains()
-    seen: dict[str, str] = {}
-    for i, raw in enumerate(raws):
-        where = f"domains[{i}]"
-        try:
-            domain = parse(MappedDomain, raw)
-        except DataError as err:
-            issues.append(Issue(where, err.field, err.message.split(": ", 1)[-1]))
-            continue
-        where += f" ({domain.domain})"
-        if domain.domain in seen:
-            issues.append(Issue(where, "domain", f"domain {domain.domain} is also {seen[domain.domain]}"))
-            continue
-        seen[domain.domain] = where
+    for where, domain in records:
         if (domain.blog_id, domain.domain) in own_hosts:
             continue  # UM's record of the site's own host: the target's UM makes its own for its copy of the site
         out.domains.append(SrcDomain(domain, by_blog.get(domain.blog_id), where))

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from ..models import Limitations, OptionalStr, Product, UtcDateTime, php_bool
+from ..errors import DataError
+from ..models import Limitations, OptionalStr, Product, UtcDateTime, parse, php_bool
 
 if TYPE_CHECKING:
     from .importer_codes import SrcCodes
@@ -284,6 +285,40 @@ def _payments_kept(payments: Iterable[SrcPayment], bad_customers: set[str], bad_
         kept.append(pay)
         keys.add(pay.key)
     return kept
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def unique_records(data: Mapping[str, Any], section: str, model: type[M], *, key: Callable[[M], str],
+                   name: Callable[[M], str], issues: list[Issue], field: str, shown: Callable[[M], str] | None = None,
+                   note: str = "") -> list[tuple[str, M]] | None:
+    """(where, record) of each record of an optional section of an export (discount codes, mapped domains) in file
+    order, each unique by `key`; None when the file has no such section (written before it was exported). A record
+    that cannot be read, or whose key another one has (`field` named, `note` said), is an issue and left out."""
+    raws = data.get(section)
+    if raws is None:
+        return None
+    if not isinstance(raws, list):
+        issues.append(Issue(section, None, f"section '{section}' is not a list"))
+        return []
+    out: list[tuple[str, M]] = []
+    seen: dict[str, str] = {}
+    for i, raw in enumerate(raws):
+        where = f"{section}[{i}]"
+        try:
+            record = parse(model, raw)
+        except DataError as err:
+            issues.append(Issue(where, err.field, err.message.split(": ", 1)[-1]))
+            continue
+        where += f" ({name(record)})"
+        if key(record) in seen:
+            said = (shown or name)(record)
+            issues.append(Issue(where, field, f"{field} {said} is also {seen[key(record)]}{note}"))
+            continue
+        seen[key(record)] = where
+        out.append((where, record))
+    return out
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
