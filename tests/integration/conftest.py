@@ -21,8 +21,10 @@ and WPBRIDGE_TEST_UM_MAIN_SANDBOX=DIR reuse running UM sandboxes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -42,6 +44,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.integration)
     items.sort(key=lambda item: Path(str(item.path)).resolve() not in SEED_TESTS)  # stable: other orders kept
+
+
+def site_home(network_url: str, record: Mapping[str, Any]) -> str:
+    """A site's home URL from its record (`domain` + `path`, as `wu/v2/site` and plugin-stub give them): on a
+    subdomain network `http://alice.wpbridge.localhost:PORT/`, on a subdirectory one `http://HOST:PORT/alice/`; never
+    the network's URL + the path, which on a subdomain network is the main site."""
+    return f"{urlsplit(network_url).scheme}://{record['domain']}{record['path']}"
 
 
 UM_LATEST = "2.4.12"

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.conftest import site_home
 from tests.integration.stub_api_support import TIMEOUT, Api, tag
 
 W = "/wp-json/wpbridge/v1"
@@ -99,7 +100,7 @@ def test_usage_counts_what_the_site_holds(sandbox: Any, api: Api, sites: list[in
     blog = sites[0]
     admin = Api(sandbox.url, (sandbox.user, sandbox.app_password))
     site = api.ok("GET", f"/wp-json/wu/v2/site/{blog}")
-    base = f"{sandbox.url}{site['path'].rstrip('/')}/wp-json"
+    base = site_home(sandbox.url, site).rstrip("/") + "/wp-json"
     before = api.ok("GET", f"{W}/usage", params={"blog_ids": blog})["usage"][0]
     for status in ("publish", "private", "draft"):
         resp = admin.http.post(f"{base}/wp/v2/posts", json={"title": status, "status": status}, timeout=TIMEOUT)

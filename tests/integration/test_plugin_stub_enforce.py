@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.conftest import site_home
 from tests.integration.stub_api_support import png
 
 TIMEOUT = 30
@@ -23,9 +24,9 @@ CLOSED = "This site is not available at this time."
 class Site:
     """One site of the module: its REST base, the plugin's API session and the super admin's session."""
 
-    def __init__(self, sandbox: Any, blog_id: int, path: str) -> None:
-        self.blog_id = blog_id
-        self.home = sandbox.url + path.rstrip("/")
+    def __init__(self, sandbox: Any, record: dict[str, Any]) -> None:
+        self.blog_id = int(record["blog_id"])
+        self.home = site_home(sandbox.url, record).rstrip("/")
         self.rest = self.home + "/wp-json"
         self.api = requests.Session()
         self.api.auth = (sandbox.api_key, sandbox.api_secret)
@@ -60,7 +61,7 @@ def sites(sandbox: Any) -> Iterator[dict[str, Site]]:
         resp = s.post(f"{sandbox.url}/wp-json/wu/v2/site", json={"path": f"/e{name}{t}/", "title": name},
                       timeout=TIMEOUT)
         assert resp.status_code == 200, resp.text
-        return Site(sandbox, resp.json()["blog_id"], resp.json()["path"])
+        return Site(sandbox, resp.json())
 
     with ThreadPoolExecutor(4) as pool:
         made = dict(zip(names, pool.map(create, names), strict=True))

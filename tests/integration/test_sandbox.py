@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from wpbridge.sandbox import SandboxInfo
+from wpbridge.sandbox.names import BASE_HOST
 from wpbridge.sandbox.runner import PINNED_KEYS
 
 CLI = [sys.executable, "-c", "from wpbridge.cli import main; main()", "sandbox"]
@@ -74,7 +75,8 @@ def new_dir() -> Iterator[Path]:
 def test_info_has_the_pinned_keys(sandbox: SandboxInfo) -> None:
     public = sandbox.public()
     assert list(public)[: len(PINNED_KEYS)] == list(PINNED_KEYS)
-    assert public["url"] == f"http://127.0.0.1:{sandbox.info['port']}"
+    host = BASE_HOST if sandbox.info.get("subdomains") else "127.0.0.1"
+    assert public["url"] == f"http://{host}:{sandbox.info['port']}"
     assert public["dir"] == str(sandbox.dir)
     assert public["user"] == "admin"
     assert len(sandbox.api_key) >= 24 and len(sandbox.api_secret) >= 24 and sandbox.api_key != sandbox.api_secret
@@ -112,7 +114,7 @@ def test_plugin_stub_is_network_active_in_stub_mode(sandbox: SandboxInfo) -> Non
 def test_every_site_is_served_by_its_own_blog(sandbox: SandboxInfo) -> None:
     """The port-in-domain trap: /site2/ must not silently be served by blog 1."""
     for site in sandbox.info["sites"]:
-        resp = http().get(f"{sandbox.url}{site['path']}wp-json/", timeout=30)
+        resp = http().get(f"{site['url'].rstrip('/')}/wp-json/", timeout=30)
         assert resp.status_code == 200
         assert resp.json()["home"].rstrip("/") == site["url"].rstrip("/")
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.conftest import site_home
 from tests.integration.stub_api_support import TIMEOUT, Api, png, tag
 
 W = "/wp-json/wpbridge/v1"
@@ -30,8 +31,8 @@ class Site:
 
     def __init__(self, sandbox: Any, record: dict[str, Any]) -> None:
         self.blog_id = int(record["blog_id"])
-        self.rest = sandbox.url + record["path"].rstrip("/") + "/wp-json"
-        self.home = sandbox.url + record["path"]
+        self.home = site_home(sandbox.url, record)
+        self.rest = self.home.rstrip("/") + "/wp-json"
         self.api = Api(sandbox.url, (sandbox.api_key, sandbox.api_secret))
         self.admin = requests.Session()
         self.admin.auth = (sandbox.user, sandbox.app_password)

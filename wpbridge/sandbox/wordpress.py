@@ -254,7 +254,18 @@ define( 'DOMAIN_CURRENT_SITE', '{domain}' );
 define( 'PATH_CURRENT_SITE', '/' );
 define( 'SITE_ID_CURRENT_SITE', 1 );
 define( 'BLOG_ID_CURRENT_SITE', 1 );
-""")
+""" + (_cookie_domain(domain) if subdomains else ""))
+
+
+def _cookie_domain(domain: str) -> str:
+    """A subdomain network's cookie domain without the port: WordPress makes it from the network's domain, port
+    included (`.wpbridge.localhost:PORT`), and no browser (nor `requests`) keeps a cookie for such a domain, so the
+    sandbox's logins and visit counts would not stick; a network served on 80/443 has no port. Only for the hosts
+    under the network's own: a mapped domain keeps UM's own (`Domain_Manager::set_cookie_domain`)."""
+    host = domain.rsplit(":", 1)[0]
+    pattern = "/(^|\\.)" + host.replace(".", "\\.") + "(:[0-9]+)?$/"
+    return (f"if ( preg_match( '{pattern}', (string) ( $_SERVER['HTTP_HOST'] ?? '' ) ) ) {{\n"
+            f"\tdefine( 'COOKIE_DOMAIN', '.{host}' );\n}}\n")
 
 
 def run_php(root: Path, script: str, env: dict[str, str], timeout: float = 300.0) -> dict[str, Any]:
