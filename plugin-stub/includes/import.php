@@ -464,17 +464,29 @@ function import_site( Site_Store $sites, int $blog_id ): ?array {
 	return $row ? import_site_out( $row ) : null;
 }
 
-/** Where a site of this network with `path` (and `domain`, default the network's) lives. */
+/**
+ * Where a site of this network with `path` (and `domain`, default the network's) lives. On a subdomain network a
+ * path alone (`/shop/`) is the site `shop.{network}`, as `wu/v2/site` makes it; the network's own address there is
+ * the main site's, which an import never creates nor finds (before, a path-only body found the main site).
+ */
 function import_site_address( array $body ): array {
 	$network = get_network();
 	$domain  = $body['domain'] ?? null;
-	$domain  = ( null === $domain || '' === $domain ) ? $network->domain : to_string( $domain, 'domain' );
+	$given   = ! ( null === $domain || '' === $domain );
+	$domain  = $given ? to_string( $domain, 'domain' ) : $network->domain;
 	$path    = $body['path'] ?? '/';
 	if ( ! is_string( $path ) ) {
 		throw new Invalid( 'path', __( 'must be a string such as "/shop/"', 'wpbridge-stub' ) );
 	}
 	$trimmed = trim( $path, '/' );
 	if ( is_subdomain_install() ) {
+		if ( ! $given && '' !== $trimmed ) {
+			$domain = site_slug( $path ) . '.' . $network->domain;
+		}
+		if ( strtolower( $domain ) === strtolower( $network->domain ) ) {
+			/* translators: %s: the network's domain. */
+			throw new Invalid( 'domain', sprintf( __( '%s is the main site\'s address: an import never creates nor finds the main site (give the site\'s own host)', 'wpbridge-stub' ), $network->domain ) );
+		}
 		$path = $network->path;
 	} else {
 		if ( $domain !== $network->domain ) {

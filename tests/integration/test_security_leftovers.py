@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.integration.stub_api_support import Api, tag
+from tests.integration.test_import import site_key
 
 W = "/wp-json/wpbridge/v1"
 
@@ -140,11 +141,12 @@ def _import(sb: Any, path: Any, *args: str) -> Any:
 
 
 def _owner_rows(sb: Any) -> dict[str, Any]:
-    """Who holds what on the network: customers by email, memberships by id, sites by path."""
+    """Who holds what on the network: customers by email, memberships by id, sites by their label's path (`/alice/`,
+    also on a subdomain network: site_key)."""
     api = _api(sb)
     customers = {c["email"]: c for c in api.ok("GET", f"{W}/import/customers", params={"per_page": 100})}
     memberships = {m["id"]: m for m in api.ok("GET", "/wp-json/wu/v2/membership", params={"per_page": 100})}
-    sites = {s["path"]: s for s in api.ok("GET", f"{W}/sites", params={"per_page": 100})}
+    sites = {site_key(s): s for s in api.ok("GET", f"{W}/sites", params={"per_page": 100})}
     return {"customers": customers, "memberships": memberships, "sites": sites}
 
 
@@ -169,14 +171,15 @@ def test_update_never_relinks_another_customers_site(sandbox: Any, tmp_path: Any
     alice = next(c for c in sandbox.info["seeded"]["customers"] if c["username"] == "alice")
     before = _owner_rows(sandbox)
     site = next(s for s in before["sites"].values() if s["blog_id"] == alice["blog_ids"][0])
+    path = site_key(site)
     t = tag()
     csv = tmp_path / "rows.csv"
-    csv.write_text(f"email,plan,date_expiration,site_path\nmover{t}@example.org,basic,2031-01-01,{site['path']}\n")
+    csv.write_text(f"email,plan,date_expiration,site_path\nmover{t}@example.org,basic,2031-01-01,{path}\n")
     dry = _import(sandbox, csv, "--dry-run", "--update")
-    assert "conflict" in dry.output and site["path"] in dry.output, dry.output
+    assert "conflict" in dry.output and path.strip("/") in dry.output, dry.output
     _import(sandbox, csv, "--yes", "--update")
     after = _owner_rows(sandbox)
-    held = after["sites"][site["path"]]
+    held = after["sites"][path]
     assert (held["membership_id"], held["customer_id"]) == (site["membership_id"], site["customer_id"]), held
     mover = after["customers"].get(f"mover{t}@example.org")
     assert mover is None or all(m["customer_id"] != mover["id"] for m in after["memberships"].values()
