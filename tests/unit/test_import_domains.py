@@ -135,6 +135,13 @@ def test_a_target_without_um_names_every_domain_as_not_kept() -> None:
                                       " without Ultimate Multisite)"]
     assert any(line.startswith("domain elena.example") for line in not_kept_summary(plan))
     assert plan.writes_planned == 3  # the customer, the membership, the site: nothing for the domain
+    # a re-run (the site is there, this membership's): nothing new to say
+    rerun = target(None, flavor=STUB, site=33, site_membership=70)
+    rerun.keys[f"{SOURCE}/membership/70"] = 70
+    rerun.memberships[70] = Membership.model_validate({"id": 70, "customer_id": 7, "plan_id": 3, "status": "active",
+                                                       "amount": "39"})
+    again = plan_of(export([domain()]), rerun)
+    assert [s.action for s in again.of("site")] == ["unchanged"] and steps(again) == []
 
 
 def test_a_domain_of_a_site_the_import_leaves_out_is_named() -> None:

@@ -12,7 +12,8 @@ after the sites are written, and matched on the target by its name (hosts compar
   the domain's site is itself a conflict (another membership's site, another customer's record).
 
 What is not carried is named in the plan and the report's `not_kept`: a domain of a site the import leaves out (the
-main site, a site of no membership), every domain when the target keeps none (plugin-stub alone), a name that is
+main site, a site of no membership), every domain when the target keeps none (plugin-stub alone: said when its
+site is imported, not again on a re-run), a name that is
 not a domain UM keeps, and (refused, never written) the target network's own host, a name under it or a site's
 host on it: mapped to a customer's site, it would take the network or that site over. UM's own record of a
 subdomain site's host (UM 2.4's source makes one when a subdomain site is created,
@@ -114,6 +115,8 @@ def plan_domains(plan: Plan, step_type: type[Step]) -> None:
     taken = _network_hosts(plan.target)
     for sd in src.domains:
         site_step = site_steps.get(id(sd.site)) if sd.site is not None else None
+        if held is None and site_step is not None and site_step.action != "create":
+            continue  # named when its site was imported: a re-run has nothing new to say (as a deleted code)
         decided = _not_carried(sd, site_step, held, taken)
         if decided is None:
             assert held is not None and site_step is not None
