@@ -263,17 +263,13 @@ def emit(output: str, *, rows: Sequence[Mapping[str, Any]] | None = None, data: 
     `text` replaces the table rendering when a command has a richer human layout (not with --fields: the rows
     then). A result read from a snapshot is followed by a note on stderr saying so, and from when.
     """
-    ctx = click.get_current_context(silent=True)
-    fields = ctx.meta.get(FIELDS) if ctx is not None else None
+    fields = _fields()
     if output in ("json", "yaml"):
-        value = iso_moments(present_money(to_jsonable(data if data is not None else list(rows or []))))
-        if fields:
-            value = _only_fields(value, fields)
+        value = _shown(data if data is not None else list(rows or []), fields)
         click.echo(scrub(render_json(value) if output == "json" else render_yaml(value)))
     else:
         click.echo(scrub(_rendered_rows(output, rows or [], columns, text, fields)))
-    if ctx is not None and ctx.meta.get(OFFLINE_NOTE):
-        click.echo(human(ctx.meta[OFFLINE_NOTE], keep=""), err=True)
+    _offline_note()
 
 
 def emit_list(output: str, records: Iterable[T], *, row: Callable[[T], Mapping[str, Any]],
@@ -284,13 +280,10 @@ def emit_list(output: str, records: Iterable[T], *, row: Callable[[T], Mapping[s
     if output not in ("json", "yaml"):
         emit(output, rows=[row(r) for r in records], columns=columns)
         return
-    ctx = click.get_current_context(silent=True)
-    fields = ctx.meta.get(FIELDS) if ctx is not None else None
+    fields = _fields()
     first = True
     for record in records:
-        value = iso_moments(present_money(to_jsonable(data(record))))
-        if fields:
-            value = _only_fields(value, fields)
+        value = _shown(data(record), fields)
         if output == "json":
             text = ("[\n" if first else ",\n") + "\n".join("  " + line for line in render_json(value).split("\n"))
         else:
@@ -298,6 +291,25 @@ def emit_list(output: str, records: Iterable[T], *, row: Callable[[T], Mapping[s
         click.echo(scrub(text), nl=False)
         first = False
     click.echo("[]" if first else ("\n]" if output == "json" else ""))
+    _offline_note()
+
+
+def _fields() -> Sequence[str] | None:
+    """The command's `--fields` (None: all)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(FIELDS) if ctx is not None else None
+
+
+def _shown(data: Any, fields: Sequence[str] | None) -> Any:
+    """A result's JSON-able value as json and yaml show it: amounts in their currency's decimals, moments `...Z`,
+    cut to `fields`."""
+    value = iso_moments(present_money(to_jsonable(data)))
+    return _only_fields(value, fields) if fields else value
+
+
+def _offline_note() -> None:
+    """After a result read from a snapshot: the note saying so, and from when, on stderr."""
+    ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.meta.get(OFFLINE_NOTE):
         click.echo(human(ctx.meta[OFFLINE_NOTE], keep=""), err=True)
 

@@ -36,7 +36,7 @@ from .importer_records import Issue, SrcSite, unique_records
 
 if TYPE_CHECKING:
     from .importer_apply import Applier
-    from .importer_plan import Plan, Step
+    from .importer_plan import Action, Plan, Step
     from .importer_target import TargetState
 
 UM_DOMAIN_RE = re.compile(r"^(?!-)(?:(?:[a-zA-Z\d][a-zA-Z\d-]{0,61})?[a-zA-Z\d]\.){1,126}(?!\d+)[a-zA-Z\d]{1,63}$")
@@ -126,7 +126,7 @@ def plan_domains(plan: Plan, step_type: type[Step]) -> None:
                                     diffs, (sd, have), note))
 
 
-Decision = tuple[Any, MappedDomain | None, dict[str, tuple[Any, Any]], str]
+Decision = tuple["Action", MappedDomain | None, dict[str, tuple[Any, Any]], str]
 """(action, the target's record, differences, note) of one domain."""
 
 
